@@ -1,0 +1,56 @@
+# One-command set-up for every target: each does all of its own set-up, idempotently.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# System packages: espeak-ng (default Vietnamese voice), ffmpeg (MP3 via pydub), sox (audio checks),
+# debootstrap (the Asterisk root), chromium (browser tests), python3-venv (virtualenv on Debian's Python).
+APT_PACKAGES := espeak-ng ffmpeg sox debootstrap chromium python3-venv ca-certificates
+STAMP := $(VENV)/.installed
+
+.PHONY: help setup apt venv db test run bench lint clean
+
+help:
+	@echo "make run    - set up everything and start the hotline (Asterisk, ARI app, web app)"
+	@echo "make test   - set up everything and run the whole test suite"
+	@echo "make bench  - run the benchmarks, results in bench/results/*.json"
+	@echo "make setup  - only the set-up"
+
+setup: apt venv db
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+db: venv
+	$(BIN)/hotline db upgrade
+
+test: setup
+	$(BIN)/python -m pytest -q -rfEs
+
+run: setup
+	$(BIN)/hotline run
+
+bench: setup
+	$(BIN)/python -m bench
+
+lint: venv
+	$(BIN)/ruff check hotline voice intents ivr broadcast tests bench
+
+clean:
+	rm -rf $(VENV) var

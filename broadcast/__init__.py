@@ -1,0 +1,1 @@
+"""Commune radio segments: bulletins to broadcast-ready audio, published for download."""

@@ -1,0 +1,42 @@
+"""Alembic environment: runs migrations against the URL set by hotline.db.alembic_config."""
+
+from __future__ import annotations
+
+import importlib
+
+from alembic import context
+
+from hotline.db import Base, make_engine
+
+# Import every area's models so that autogenerate sees them (missing areas are skipped).
+for _name in ("ivr.models", "broadcast.models", "hotline.models"):
+    try:
+        importlib.import_module(_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != _name:
+            raise
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,1 @@
+"""Understanding what a caller wants: intent catalog and matcher."""

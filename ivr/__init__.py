@@ -1,0 +1,1 @@
+"""The ARI (Stasis) application behind the phone hotline."""

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import pytest
+
+from hotline.errors import ConfigError
+from hotline.settings import load_settings
+from tests.conftest import ROOT
+
+CONFIG = ROOT / "config" / "hotline.yaml"
+
+
+def test_shipped_config_loads_and_is_frozen():
+    s = load_settings(CONFIG, env={})
+    assert s.voice.asr.engine == "vietasr"
+    assert s.web.port == 8080
+    assert s.root == ROOT
+    with pytest.raises(Exception):
+        s.web.port = 1  # type: ignore[misc]
+
+
+def test_env_overrides_nested_keys_and_parses_booleans():
+    s = load_settings(CONFIG, env={"HOTLINE_WEB__PORT": "9001", "HOTLINE_VOICE__TTS__CACHE": "false", "OTHER": "x"})
+    assert s.web.port == 9001
+    assert s.voice.tts.cache is False
+
+
+def test_relative_paths_resolve_against_project_root():
+    s = load_settings(CONFIG, env={})
+    assert s.data_dir == ROOT / "var"
+    assert s.path("/abs/x") .as_posix() == "/abs/x"
+    assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("var/hotline.db")
+
+
+def _write(tmp_path, text):
+    d = tmp_path / "config"
+    d.mkdir()
+    f = d / "hotline.yaml"
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("web:\n  port: eighty\n", [":2:", "web.port", "valid integer", "'eighty'"]),
+        ("web:\n  prot: 80\n", [":2:", "web.prot", "unknown key"]),
+        ("voice:\n  asr:\n    workers: 0\n", [":3:", "voice.asr.workers", "greater than or equal to 1"]),
+        ("web:\n  port: 1\n  port: 2\n", [":3:", "duplicate"]),
+        ("web:\n\tport: 1\n", [":2:", "tab"]),
+        ("- a\n- b\n", [":1:", "mapping"]),
+        ("logging:\n  level: LOUD\n", [":2:", "logging.level", "'LOUD'"]),
+    ],
+)
+def test_bad_config_names_file_line_and_key(tmp_path, text, expected):
+    f = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(f, env={})
+    message = str(info.value)
+    assert str(f) in message
+    for part in expected:
+        assert part.lower() in message.lower(), message
+
+
+def test_bom_and_empty_file_are_fine(tmp_path):
+    f = _write(tmp_path, "\ufeffweb:\n  port: 8123\n")
+    assert load_settings(f, env={}).web.port == 8123
+    f.write_text("", encoding="utf-8")
+    assert load_settings(f, env={}).web.port == 8080
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_settings(tmp_path / "nope.yaml", env={})
+
+
+def test_cli_reports_bad_config_without_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    f = _write(tmp_path, "web:\n  port: [1, 2]\n")
+    proc = subprocess.run([sys.executable, "-m", "hotline", "--config", str(f), "config", "check"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert f"{f}:2: web.port" in proc.stderr

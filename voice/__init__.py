@@ -1,0 +1,1 @@
+"""Speech engines (ASR, TTS), audio helpers and Vietnamese text normalization."""

@@ -1,0 +1,57 @@
+"""Config section `voice:` (ASR and TTS engines, worker pools, text normalization tables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class VietAsrSettings(_Section):
+    preset: str = "transcribe"  # viet-asr pipeline preset; the model is embedded in the wheel
+
+
+class VoskSettings(_Section):
+    model_dir: Path | None = None  # e.g. var/models/vosk-model-small-vn-0.4
+    grammar: list[str] = []  # optional phrase list; empty: free recognition
+
+
+class AsrSettings(_Section):
+    engine: str = "vietasr"  # vietasr | vosk
+    workers: int = Field(2, ge=1, le=64)  # threads running inference off the event loop
+    vietasr: VietAsrSettings = VietAsrSettings()
+    vosk: VoskSettings = VoskSettings()
+
+
+class EspeakSettings(_Section):
+    voice: str = "vi"  # espeak-ng voice name
+    speed: int = Field(150, ge=80, le=450)  # words per minute at rate 1.0
+    pitch: int = Field(50, ge=0, le=99)
+
+
+class PiperSettings(_Section):
+    model: Path | None = None  # voice .onnx (its .onnx.json beside it), e.g. var/voices/vi_VN-vais1000-medium.onnx
+    speaker: int | None = None
+
+
+class TtsSettings(_Section):
+    engine: str = "espeak"  # espeak | piper
+    workers: int = Field(2, ge=1, le=64)
+    rate: float = Field(1.0, gt=0.25, le=4.0)  # speaking-rate multiplier
+    cache: bool = True  # render cache keyed by (engine, voice, text, rate)
+    espeak: EspeakSettings = EspeakSettings()
+    piper: PiperSettings = PiperSettings()
+
+
+class TextSettings(_Section):
+    abbreviations: Path = Path("config/abbreviations.yaml")  # editable abbreviation table
+
+
+class VoiceSettings(_Section):
+    asr: AsrSettings = AsrSettings()
+    tts: TtsSettings = TtsSettings()
+    text: TextSettings = TextSettings()
