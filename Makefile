@@ -47,7 +47,7 @@ run: setup
 	$(BIN)/hotline run
 
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 lint: venv
 	$(BIN)/ruff check hotline voice intents ivr broadcast tests bench

@@ -1,0 +1,86 @@
+"""`python -m bench [NAME ...]`: run the benchmarks and write bench/results/<name>.json.
+
+Results are measurements of this machine, not pass/fail tests; the README quotes them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# result file -> {key: module}; a module that does not exist yet is skipped.
+SUITES: dict[str, dict[str, str]] = {
+    "voice": {"asr": "bench.voice_asr", "tts": "bench.voice_tts"},
+    "intents": {"": "bench.intents"},
+    "broadcast": {"": "bench.broadcast"},
+    "ivr": {"": "bench.ivr"},
+}
+
+
+def machine() -> dict[str, object]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def run_suite(name: str) -> dict[str, object] | None:
+    result: dict[str, object] = {"machine": machine()}
+    ran = False
+    for key, module_name in SUITES[name].items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        started = time.perf_counter()
+        try:
+            data = module.run()
+        except Exception as exc:  # one failing benchmark must not hide the others
+            traceback.print_exc()
+            data = {"error": f"{type(exc).__name__}: {exc}"}
+        ran = True
+        data["bench_seconds"] = round(time.perf_counter() - started, 1)
+        if key:
+            result[key] = data
+        else:
+            result.update(data)
+    return result if ran else None
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(SUITES)
+    unknown = [n for n in names if n not in SUITES]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(SUITES)}", file=sys.stderr)
+        return 2
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        print(f"== bench {name}", flush=True)
+        result = run_suite(name)
+        if result is None:
+            print(f"   (no benchmark for {name} yet)")
+            continue
+        path = RESULTS / f"{name}.json"
+        path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"   wrote {path.relative_to(RESULTS.parent.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

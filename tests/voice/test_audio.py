@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hotline.errors import AudioError
+from voice.audio import (
+    AudioChunk,
+    Resampler,
+    concat,
+    integrated_loudness,
+    read_audio,
+    resample,
+    rms_dbfs,
+    silence,
+    to_mono,
+    true_peak_dbtp,
+    ulaw_decode,
+    ulaw_encode,
+    write_mp3,
+    write_wav,
+)
+from tests.conftest import FIXTURES
+
+
+def tone(freq=440.0, seconds=1.0, rate=16000, amp=0.5):
+    t = np.arange(int(seconds * rate)) / rate
+    return amp * np.sin(2 * np.pi * freq * t)
+
+
+def test_chunk_carries_format_and_duration():
+    c = AudioChunk.from_array(tone(rate=8000), 8000)
+    assert (c.rate, c.width, c.channels) == (8000, 2, 1)
+    assert c.samples == 8000
+    assert c.duration_s == pytest.approx(1.0)
+
+
+def test_float_input_is_clipped_not_wrapped():
+    c = AudioChunk.from_array(np.array([1.5, -1.5, 0.0]), 8000)
+    assert list(c.array()) == [32767, -32768, 0]
+
+
+def test_ulaw_round_trip_error_is_small_and_matches_g711_code_points():
+    x = (tone(seconds=0.2, amp=0.8) * 32767).astype(np.int16)
+    y = ulaw_decode(ulaw_encode(x))
+    # G.711 is ~8 bits: error relative to the signal well under 3 %.
+    assert np.abs(y.astype(int) - x).max() < 0.03 * 32768
+    # Known code points: silence is 0xFF, full-scale positive 0x80, full-scale negative 0x00.
+    assert ulaw_encode(np.array([0, 32767, -32768], np.int16)) == bytes([0xFF, 0x80, 0x00])
+
+
+def test_resample_keeps_duration_and_pitch():
+    c = AudioChunk.from_array(tone(freq=440, rate=24000), 24000)
+    r = resample(c, 8000)
+    assert r.rate == 8000 and abs(r.samples - 8000) <= 2
+    spectrum = np.abs(np.fft.rfft(r.array().astype(float)))
+    assert abs(np.argmax(spectrum) * 8000 / r.samples - 440) < 3
+
+
+def test_streaming_resampler_equals_one_shot_without_clicks():
+    x = tone(freq=300, seconds=1.0, rate=8000)
+    c = AudioChunk.from_array(x, 8000)
+    rs = Resampler(8000, 16000)
+    parts = [rs.process(AudioChunk(c.audio[i:i + 320], 8000)) for i in range(0, len(c.audio), 320)]
+    parts.append(rs.process(AudioChunk(b"", 8000), last=True))
+    out = concat(parts).array().astype(float)
+    assert abs(len(out) - 16000) <= 40
+    # A click would be a large sample-to-sample jump; a 300 Hz sine at 16 kHz moves < 0.06 FS per sample.
+    assert np.abs(np.diff(out[200:-200])).max() < 0.08 * 32768
+
+
+def test_stereo_to_mono_and_concat_format_check():
+    st = np.stack([tone(), tone()], axis=1)
+    c = AudioChunk.from_array(st, 16000)
+    assert c.channels == 2 and to_mono(c).channels == 1
+    with pytest.raises(AudioError):
+        concat([silence(0.1, 8000), silence(0.1, 16000)])
+
+
+def test_loudness_and_true_peak_of_known_signal():
+    x = tone(freq=1000, seconds=3.0, rate=48000, amp=0.5)
+    # A 1 kHz sine at -6 dBFS peak reads about -9 LUFS (mono, BS.1770) and -6 dBTP.
+    assert integrated_loudness(x, 48000) == pytest.approx(-9.0, abs=0.5)
+    assert true_peak_dbtp(x, 48000) == pytest.approx(-6.0, abs=0.1)
+    assert rms_dbfs(AudioChunk.from_array(x, 48000)) == pytest.approx(-9.0, abs=0.1)
+
+
+def test_wav_and_mp3_round_trip(tmp_path):
+    c = AudioChunk.from_array(tone(seconds=1.0, rate=16000), 16000)
+    w = write_wav(tmp_path / "a.wav", c)
+    assert read_audio(w).samples == c.samples
+    m = write_mp3(tmp_path / "a.mp3", c, bitrate_kbps=64)
+    back = read_audio(m)
+    assert back.duration_s == pytest.approx(1.0, abs=0.1)
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_mulaw_wav_is_decoded_to_pcm(tmp_path):
+    import soundfile as sf
+
+    path = tmp_path / "ulaw.wav"
+    sf.write(str(path), tone(rate=8000), 8000, subtype="ULAW")
+    c = read_audio(path)
+    assert c.rate == 8000 and rms_dbfs(c) > -12
+
+
+@pytest.mark.parametrize("content", [b"", b"not audio at all" * 10, b"RIFF\x00\x00"])
+def test_bad_files_give_audio_error(tmp_path, content):
+    path = tmp_path / "bad.wav"
+    path.write_bytes(content)
+    with pytest.raises(AudioError):
+        read_audio(path)
+
+
+def test_real_fixture_reads():
+    c = read_audio(FIXTURES / "speech" / "binh_north_male.wav")
+    assert c.rate == 24000 and 2.0 < c.duration_s < 3.5
