@@ -18,7 +18,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # result file -> {key: module}; a module that does not exist yet is skipped.
 SUITES: dict[str, dict[str, str]] = {
-    "voice": {"asr": "bench.voice_asr", "tts": "bench.voice_tts"},
+    "voice": {"asr": "bench.voice_asr", "tts": "bench.voice_tts", "text": "bench.voice_text"},
     "intents": {"": "bench.intents"},
     "broadcast": {"": "bench.broadcast"},
     "ivr": {"": "bench.ivr"},

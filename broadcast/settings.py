@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Loudness presets (LUFS integrated, ITU-R BS.1770): loudspeakers and online listening, or a broadcast chain.
+LOUDNESS_PRESETS = {"online": -16.0, "broadcast": -23.0}
 
 
 class BroadcastSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    province: str = "Nghệ An"
-    loudness_target_lufs: float = Field(-16.0, ge=-40.0, le=-5.0)
+    province: str = "Nghệ An"  # province whose communes/wards bulletins may target
+    default_agency: str = "Sở Khoa học và Công nghệ tỉnh Nghệ An"  # agency when a bulletin names none
+    default_template: str = "chuyen-doi-so"  # template id when a bulletin names none
+    templates_dir: Path = Path("broadcast/templates")  # one YAML file per programme template
+    jingles_dir: Path = Path("audio_assets/jingles")  # intro/outro jingles and music beds (WAV)
+    storage_dir: Path | None = None  # rendered segments; empty: <data_dir>/broadcast
+    max_body_chars: int = Field(20000, ge=100, le=200000)  # longest bulletin body accepted (characters)
+    # rendering
+    workers: int = Field(2, ge=1, le=32)  # sentences synthesized in parallel
+    sample_rate: int = Field(44100, ge=16000, le=48000)  # Hz of the mastered segment
+    pause_sentence_ms: int = Field(350, ge=0, le=5000)  # silence between sentences
+    pause_paragraph_ms: int = Field(750, ge=0, le=5000)  # silence between paragraphs and list items
+    pause_heading_ms: int = Field(1000, ge=0, le=5000)  # silence after a heading
+    bed_level_db: float = Field(-18.0, ge=-60.0, le=0.0)  # music bed gain relative to speech level, in gaps
+    bed_duck_db: float = Field(12.0, ge=0.0, le=40.0)  # extra attenuation of the bed while speech plays
+    # mastering
+    loudness_target_lufs: float = Field(-16.0, ge=-40.0, le=-5.0)  # -16 online/loudspeaker, -23 broadcast
+    true_peak_max_dbtp: float = Field(-1.0, ge=-9.0, le=0.0)  # ceiling measured on the decoded MP3
+    loudspeaker_profile: bool = False  # band-limit and compress for outdoor horn speakers
+    loudspeaker_low_hz: float = Field(250.0, ge=20.0, le=2000.0)  # high-pass corner of that profile
+    loudspeaker_high_hz: float = Field(5000.0, ge=1000.0, le=16000.0)  # low-pass corner of that profile
+    # outputs
+    mp3_bitrate_kbps: Literal[32, 48, 64, 80, 96, 112, 128, 160, 192] = 64  # mono MP3 bitrate
+    mp3_channels: Literal[1, 2] = 1  # 1: mono (default; loudspeaker systems are mono)
+    wav_master: bool = False  # also keep a 16-bit WAV master beside the MP3
+    # publishing
+    feed_items: int = Field(50, ge=1, le=1000)  # newest segments listed per RSS feed
+    max_upload_bytes: int = Field(262144, ge=1024)  # largest bulletin accepted by the upload API (bytes)
+    api_token: str = ""  # bearer token for upload/render/delete; empty: only from the local machine
+    jobs_kept: int = Field(200, ge=10)  # finished render jobs remembered for status queries
+
+    @model_validator(mode="after")
+    def _band(self) -> BroadcastSettings:
+        if self.loudspeaker_low_hz >= self.loudspeaker_high_hz:
+            raise ValueError("loudspeaker_low_hz must be below loudspeaker_high_hz")
+        return self

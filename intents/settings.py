@@ -15,3 +15,7 @@ class IntentSettings(BaseModel):
     threshold: float = Field(0.55, ge=0.0, le=1.0)  # below: out of scope
     margin: float = Field(0.06, ge=0.0, le=1.0)  # best minus runner-up below this: clarify
     hot_reload: bool = True
+    reload_interval: float = Field(1.0, gt=0.0, le=60.0)  # seconds between catalog change checks
+    max_answer_seconds: float = Field(40.0, gt=0.0)  # longest spoken answer `intents check` accepts
+    speech_rate: float = Field(3.0, gt=0.0)  # syllables per second assumed when timing answers
+    max_text_chars: int = Field(500, ge=10)  # longer caller text is cut to this before matching

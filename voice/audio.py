@@ -222,8 +222,12 @@ def write_wav(path: Path | str, chunk: AudioChunk, *, subtype: str = "PCM_16") -
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
-    sf.write(str(tmp), chunk.array(), chunk.rate, subtype=subtype, format="WAV")
-    tmp.replace(path)
+    try:
+        sf.write(str(tmp), chunk.array(), chunk.rate, subtype=subtype, format="WAV")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -247,5 +251,9 @@ def write_mp3(path: Path | str, chunk: AudioChunk, *, bitrate_kbps: int = 64) ->
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise AudioError(f"{path}: MP3 encoding failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
-    tmp.replace(path)
+    try:
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path

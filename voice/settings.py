@@ -23,6 +23,8 @@ class VoskSettings(_Section):
 class AsrSettings(_Section):
     engine: str = "vietasr"  # vietasr | vosk
     workers: int = Field(2, ge=1, le=64)  # threads running inference off the event loop
+    max_pending: int = Field(32, ge=1, le=10000)  # inference jobs queued or running at once (about one per
+    # active stream); beyond this recognition fails fast with a retryable error (IVR falls back to the keypad)
     vietasr: VietAsrSettings = VietAsrSettings()
     vosk: VoskSettings = VoskSettings()
 
@@ -43,6 +45,7 @@ class TtsSettings(_Section):
     workers: int = Field(2, ge=1, le=64)
     rate: float = Field(1.0, gt=0.25, le=4.0)  # speaking-rate multiplier
     cache: bool = True  # render cache keyed by (engine, voice, text, rate)
+    max_chars: int = Field(20000, ge=100, le=1_000_000)  # longest text accepted in one request (characters)
     espeak: EspeakSettings = EspeakSettings()
     piper: PiperSettings = PiperSettings()
 
