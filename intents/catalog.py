@@ -158,8 +158,8 @@ class Catalog:
         return None
 
     def clarify_prompt(self, first: str, second: str) -> str:
-        """Short question when two intents are too close: "Bạn muốn hỏi về A hay về B?"."""
-        template = self.menu.clarify if self.menu else "Bạn muốn hỏi về {first} hay về {second}?"
+        """Short question when two intents are too close: "Anh chị muốn hỏi về A hay về B?"."""
+        template = self.menu.clarify if self.menu else "Anh chị muốn hỏi về {first} hay về {second}?"
         return template.format(first=self.get(first).title, second=self.get(second).title)
 
 

@@ -81,7 +81,7 @@ def test_menu_prompts_in_vietnamese(catalog):
     sub = catalog.menu_prompt("1")
     assert "Để hỏi về thẻ căn cước, nhấn phím 1." in sub
     assert catalog.clarify_prompt("cccd", "vneid") == (
-        "Bạn muốn hỏi về thẻ căn cước, hay về tài khoản định danh điện tử VNeID?"
+        "Anh chị muốn hỏi về thẻ căn cước, hay về tài khoản định danh điện tử VNeID?"
     )
     assert catalog.menu.not_understood
 
