@@ -20,30 +20,30 @@ class BroadcastSettings(BaseModel):
     templates_dir: Path = Path("broadcast/templates")  # one YAML file per programme template
     jingles_dir: Path = Path("audio_assets/jingles")  # intro/outro jingles and music beds (WAV)
     storage_dir: Path | None = None  # rendered segments; empty: <data_dir>/broadcast
-    max_body_chars: int = Field(20000, ge=100, le=200000)  # longest bulletin body accepted (characters)
+    max_body_chars: int = Field(default=20000, ge=100, le=200000)  # longest bulletin body, in characters
     # rendering
-    workers: int = Field(2, ge=1, le=32)  # sentences synthesized in parallel
-    sample_rate: int = Field(44100, ge=16000, le=48000)  # Hz of the mastered segment
-    pause_sentence_ms: int = Field(350, ge=0, le=5000)  # silence between sentences
-    pause_paragraph_ms: int = Field(750, ge=0, le=5000)  # silence between paragraphs and list items
-    pause_heading_ms: int = Field(1000, ge=0, le=5000)  # silence after a heading
-    bed_level_db: float = Field(-18.0, ge=-60.0, le=0.0)  # music bed gain relative to speech level, in gaps
-    bed_duck_db: float = Field(12.0, ge=0.0, le=40.0)  # extra attenuation of the bed while speech plays
+    workers: int = Field(default=2, ge=1, le=32)  # sentences synthesized in parallel
+    sample_rate: int = Field(default=44100, ge=16000, le=48000)  # Hz of the mastered segment
+    pause_sentence_ms: int = Field(default=350, ge=0, le=5000)  # silence between sentences
+    pause_paragraph_ms: int = Field(default=750, ge=0, le=5000)  # silence between paragraphs and list items
+    pause_heading_ms: int = Field(default=1000, ge=0, le=5000)  # silence after a heading
+    bed_level_db: float = Field(default=-18.0, ge=-60.0, le=0.0)  # bed level vs speech, in pauses (dB)
+    bed_duck_db: float = Field(default=12.0, ge=0.0, le=40.0)  # bed attenuation under speech (dB)
     # mastering
-    loudness_target_lufs: float = Field(-16.0, ge=-40.0, le=-5.0)  # -16 online/loudspeaker, -23 broadcast
-    true_peak_max_dbtp: float = Field(-1.0, ge=-9.0, le=0.0)  # ceiling measured on the decoded MP3
+    loudness_target_lufs: float = Field(default=-16.0, ge=-40.0, le=-5.0)  # -16 online, -23 broadcast chain
+    true_peak_max_dbtp: float = Field(default=-1.0, ge=-9.0, le=0.0)  # ceiling measured on the decoded MP3
     loudspeaker_profile: bool = False  # band-limit and compress for outdoor horn speakers
-    loudspeaker_low_hz: float = Field(250.0, ge=20.0, le=2000.0)  # high-pass corner of that profile
-    loudspeaker_high_hz: float = Field(5000.0, ge=1000.0, le=16000.0)  # low-pass corner of that profile
+    loudspeaker_low_hz: float = Field(default=250.0, ge=20.0, le=2000.0)  # high-pass corner (Hz)
+    loudspeaker_high_hz: float = Field(default=5000.0, ge=1000.0, le=16000.0)  # low-pass corner (Hz)
     # outputs
     mp3_bitrate_kbps: Literal[32, 48, 64, 80, 96, 112, 128, 160, 192] = 64  # mono MP3 bitrate
     mp3_channels: Literal[1, 2] = 1  # 1: mono (default; loudspeaker systems are mono)
     wav_master: bool = False  # also keep a 16-bit WAV master beside the MP3
     # publishing
-    feed_items: int = Field(50, ge=1, le=1000)  # newest segments listed per RSS feed
-    max_upload_bytes: int = Field(262144, ge=1024)  # largest bulletin accepted by the upload API (bytes)
+    feed_items: int = Field(default=50, ge=1, le=1000)  # newest segments listed per RSS feed
+    max_upload_bytes: int = Field(default=262144, ge=1024)  # largest API upload (bytes)
     api_token: str = ""  # bearer token for upload/render/delete; empty: only from the local machine
-    jobs_kept: int = Field(200, ge=10)  # finished render jobs remembered for status queries
+    jobs_kept: int = Field(default=200, ge=10)  # finished render jobs remembered for status queries
 
     @model_validator(mode="after")
     def _band(self) -> BroadcastSettings:

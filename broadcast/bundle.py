@@ -1,0 +1,88 @@
+"""Offline bundle for a commune: a zip with its current segments, an M3U playlist and a text schedule."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+import zipfile
+from pathlib import Path
+
+from broadcast.bulletin import PRIORITY_LABELS_VI
+from broadcast.communes import Commune
+from broadcast.feed import duration_hms
+from broadcast.models import Segment
+
+PLAYLIST = "danh-sach-phat.m3u"
+SCHEDULE = "lich-phat-song.txt"
+
+_WHEN = {
+    "emergency": "PHÁT NGAY khi nhận được, nhắc lại theo chỉ đạo",
+    "priority": "Phát ưu tiên trong buổi phát gần nhất",
+    "normal": "Phát theo lịch phát thường lệ của xã",
+}
+
+
+def member_name(position: int, seg: Segment) -> str:
+    stem = seg.key.split("--")[0]
+    return f"{position:02d}-{stem}.mp3"
+
+
+def schedule_text(commune: Commune, province: str, segments: list[Segment]) -> str:
+    lines = [f"LỊCH PHÁT SÓNG – {commune.name.upper()}, TỈNH {province.upper()}", ""]
+    if not segments:
+        lines.append("Hiện chưa có chương trình nào.")
+    for i, seg in enumerate(segments, 1):
+        lines += [
+            f"{i}. {seg.title}",
+            f"   Ngày: {seg.bulletin_date:%d/%m/%Y}   Thời lượng: {duration_hms(seg.duration_s)}",
+            f"   Mức ưu tiên: {PRIORITY_LABELS_VI.get(seg.priority, seg.priority)}"
+            f" – {_WHEN.get(seg.priority, '')}",
+            f"   Tệp: {member_name(i, seg)}   Đơn vị cung cấp: {seg.agency}",
+        ]
+        if seg.expires_at:
+            lines.append(f"   Hết hạn phát: {seg.expires_at:%d/%m/%Y}")
+        lines.append("")
+    return "\r\n".join(lines) + "\r\n"  # CRLF: opens cleanly in Notepad on station PCs
+
+
+def playlist_text(segments: list[Segment]) -> str:
+    lines = ["#EXTM3U"]
+    for i, seg in enumerate(segments, 1):
+        lines += [f"#EXTINF:{int(round(seg.duration_s))},{seg.title}", member_name(i, seg)]
+    return "\n".join(lines) + "\n"
+
+
+def bundle_path(directory: Path, commune: Commune, segments: list[Segment]) -> Path:
+    """Bundle file for exactly these segments (cached: the name changes whenever the content does)."""
+    digest = hashlib.sha256("|".join(f"{s.key}:{s.checksum}" for s in segments).encode()).hexdigest()[:16]
+    return directory / f"{commune.slug}-{digest}.zip"
+
+
+def build_bundle(
+    directory: Path, segments_dir: Path, commune: Commune, province: str, segments: list[Segment]
+) -> Path:
+    """Write (atomically) or reuse the zip for these segments; returns its path."""
+    path = bundle_path(directory, commune, segments)
+    if path.is_file():
+        return path
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{path.name}.{uuid.uuid4().hex[:8]}.part"
+    try:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            for i, seg in enumerate(segments, 1):
+                # MP3 is already compressed: store it, do not spend CPU deflating it.
+                zf.write(segments_dir / seg.file, member_name(i, seg), compress_type=zipfile.ZIP_STORED)
+            zf.writestr(PLAYLIST, playlist_text(segments), compress_type=zipfile.ZIP_DEFLATED)
+            zf.writestr(
+                SCHEDULE,
+                schedule_text(commune, province, segments).encode("utf-8-sig"),
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    for old in directory.glob(f"{commune.slug}-*.zip"):  # older bundles of this commune
+        if old != path:
+            old.unlink(missing_ok=True)
+    return path

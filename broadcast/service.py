@@ -1,0 +1,321 @@
+"""The one implementation behind the CLI, the web pages and the API: publish, list, delete, prune, jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcast.bulletin import Bulletin, parse_bulletin
+from broadcast.communes import Commune, CommuneIndex, fold, load_communes
+from broadcast.models import RenderJob, Segment
+from broadcast.render import RenderOptions, RenderResult, render_bulletin, segment_key, target_communes
+from hotline.db import transaction
+from hotline.errors import HotlineError
+
+logger = logging.getLogger(__name__)
+
+STALE_STAGING_S = 3600  # staging directories older than this are leftovers of a crash
+
+
+class NotFound(HotlineError):
+    code = "not_found"
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC (the database stores naive UTC datetimes)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+class BroadcastService:
+    """Catalog of segments on disk and in the database; safe to share between threads."""
+
+    def __init__(
+        self, settings, sessions: sessionmaker[Session]
+    ) -> None:  # settings: hotline.settings.Settings
+        self.settings = settings
+        self.sessions = sessions
+        cfg = settings.broadcast
+        self.storage = settings.path(cfg.storage_dir) if cfg.storage_dir else settings.data_dir / "broadcast"
+        self.segments_dir = self.storage / "segments"
+        self.bundles_dir = self.storage / "bundles"
+        self._publish_lock = threading.Lock()
+
+    @property
+    def communes(self) -> CommuneIndex:
+        return load_communes(self.settings.broadcast.province)
+
+    # --- publishing -------------------------------------------------------------------------------
+
+    def parse(self, text: str, name: str = "bulletin.md") -> Bulletin:
+        return parse_bulletin(text, name, max_body_chars=self.settings.broadcast.max_body_chars)
+
+    def publish(
+        self,
+        bulletin: Bulletin,
+        options: RenderOptions | None = None,
+        *,
+        progress: Callable[[str, int, int], None] | None = None,
+        speech=None,
+    ) -> Segment:
+        """Render and add to the catalog; a failure leaves the catalog and the previous segment untouched."""
+        options = options or RenderOptions()
+        commune = self.communes.resolve(options.commune) if options.commune else None
+        key = segment_key(bulletin, commune)
+        # A unique file name: the previous version keeps being served until the database switches over.
+        basename = f"{key}-{uuid.uuid4().hex[:8]}"
+        result = render_bulletin(
+            bulletin,
+            self.settings,
+            self.segments_dir,
+            options=options,
+            speech=speech,
+            progress=progress,
+            basename=basename,
+        )
+        try:
+            return self._record(result, key, bulletin, commune)
+        except BaseException:
+            for p in (result.mp3, result.sidecar, result.wav):
+                if p is not None:
+                    p.unlink(missing_ok=True)
+            raise
+
+    def _record(self, result: RenderResult, key: str, bulletin: Bulletin, commune: Commune | None) -> Segment:
+        info = result.info
+        targets = target_communes(bulletin, self.settings)
+        old_files: list[str] = []
+        with self._publish_lock, transaction(self.sessions) as s:
+            seg = s.scalar(select(Segment).where(Segment.key == key))
+            if seg is None:
+                seg = Segment(key=key)
+                s.add(seg)
+            else:
+                old_files = [seg.file, seg.sidecar, seg.file.removesuffix(".mp3") + ".wav"]
+            seg.title = bulletin.meta.title
+            seg.bulletin_date = bulletin.meta.date
+            seg.agency = info["agency"]
+            seg.priority = bulletin.meta.priority
+            seg.commune_code = commune.code if commune else None
+            seg.communes_json = json.dumps("all" if targets is None else [c.code for c in targets])
+            seg.template = info["template"]
+            seg.engine = info["engine"]
+            seg.voice = info["voice"]
+            seg.duration_s = info["duration_s"]
+            seg.loudness_lufs = info["loudness_lufs"]
+            seg.true_peak_dbtp = info["true_peak_dbtp"]
+            seg.file = result.mp3.name
+            seg.sidecar = result.sidecar.name
+            seg.size_bytes = info["mp3"]["bytes"]
+            seg.checksum = info["mp3"]["sha256"]
+            seg.created_at = utcnow()
+            seg.publish_at = _naive_utc(bulletin.meta.publish_at())
+            seg.expires_at = _naive_utc(bulletin.meta.expires_at())
+            s.flush()
+            s.expunge(seg)
+        for name in old_files:  # only after the commit: the old version stayed available until now
+            if name and name not in (result.mp3.name, result.sidecar.name):
+                (self.segments_dir / name).unlink(missing_ok=True)
+        logger.info("published %s (%s)", key, result.mp3.name)
+        return seg
+
+    # --- queries ----------------------------------------------------------------------------------
+
+    def list_segments(
+        self,
+        commune: Commune | None = None,
+        query: str = "",
+        *,
+        include_hidden: bool = False,
+        now: dt.datetime | None = None,
+    ) -> list[Segment]:
+        """Current segments (published, not expired), newest first; for a commune its own version wins."""
+        now = now or utcnow()
+        with self.sessions() as s:
+            rows = list(
+                s.scalars(select(Segment).order_by(Segment.bulletin_date.desc(), Segment.created_at.desc()))
+            )
+        out = []
+        for seg in rows:
+            if not include_hidden and not self.is_current(seg, now):
+                continue
+            if commune is not None and not seg.for_commune(commune.code):
+                continue
+            out.append(seg)
+        if commune is not None:  # a commune's own greeting version replaces the generic one
+            own = {seg.key.split("--")[0] for seg in out if seg.commune_code == commune.code}
+            out = [seg for seg in out if seg.commune_code is not None or seg.key not in own]
+        q = fold(query)
+        if q:
+            out = [
+                seg
+                for seg in out
+                if q
+                in fold(
+                    f"{seg.title} {seg.bulletin_date.isoformat()} "
+                    f"{seg.bulletin_date:%d/%m/%Y} {seg.bulletin_date:%d-%m-%Y}"
+                )
+            ]
+        return out
+
+    def latest(self, commune: Commune | None = None, now: dt.datetime | None = None) -> Segment | None:
+        """The newest current segment for a commune (what the hotline's radio menu plays), or None."""
+        segments = self.list_segments(commune, now=now)
+        return segments[0] if segments else None
+
+    @staticmethod
+    def is_current(seg: Segment, now: dt.datetime) -> bool:
+        if seg.publish_at is not None and seg.publish_at > now:
+            return False
+        return seg.expires_at is None or seg.expires_at > now
+
+    def get(self, segment_id: int) -> Segment:
+        with self.sessions() as s:
+            seg = s.get(Segment, segment_id)
+        if seg is None:
+            raise NotFound(f"no segment {segment_id}")
+        return seg
+
+    def path_of(self, seg: Segment) -> Path:
+        return self.segments_dir / seg.file
+
+    def sidecar_of(self, seg: Segment) -> dict:
+        try:
+            return json.loads((self.segments_dir / seg.sidecar).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def delete(self, segment_id: int) -> Segment:
+        with self._publish_lock, transaction(self.sessions) as s:
+            seg = s.get(Segment, segment_id)
+            if seg is None:
+                raise NotFound(f"no segment {segment_id}")
+            s.delete(seg)
+            s.flush()
+            s.expunge(seg)
+        self._remove_files(seg)
+        logger.info("deleted segment %s (%s)", seg.id, seg.key)
+        return seg
+
+    def _remove_files(self, seg: Segment) -> None:
+        for name in (seg.file, seg.sidecar, seg.file.removesuffix(".mp3") + ".wav"):
+            (self.segments_dir / name).unlink(missing_ok=True)
+
+    def prune(self, now: dt.datetime | None = None) -> list[Segment]:
+        """Delete expired segments with their files, and leftovers of interrupted renders."""
+        now = now or utcnow()
+        with self._publish_lock, transaction(self.sessions) as s:
+            expired = list(
+                s.scalars(select(Segment).where(Segment.expires_at.is_not(None), Segment.expires_at <= now))
+            )
+            for seg in expired:
+                s.delete(seg)
+                s.flush()
+                s.expunge(seg)
+        for seg in expired:
+            self._remove_files(seg)
+        if self.segments_dir.is_dir():
+            for leftover in self.segments_dir.glob(".render-*"):
+                if time.time() - leftover.stat().st_mtime > STALE_STAGING_S:
+                    shutil.rmtree(leftover, ignore_errors=True)
+        for old in self.bundles_dir.glob("*.zip") if self.bundles_dir.is_dir() else []:
+            old.unlink(missing_ok=True)  # rebuilt on demand from the current segments
+        return expired
+
+    # --- render jobs (API) ------------------------------------------------------------------------
+
+    def create_job(self, source: str, commune: str | None) -> str:
+        job_id = uuid.uuid4().hex
+        now = utcnow()
+        with transaction(self.sessions) as s:
+            s.add(
+                RenderJob(
+                    id=job_id,
+                    status="queued",
+                    source=source[:200],
+                    commune=commune,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            # Forget the oldest finished jobs beyond the configured number.
+            keep = self.settings.broadcast.jobs_kept
+            ids = list(
+                s.scalars(
+                    select(RenderJob.id)
+                    .where(RenderJob.finished.is_(True))
+                    .order_by(RenderJob.created_at.desc())
+                    .offset(keep)
+                )
+            )
+            if ids:
+                s.execute(delete(RenderJob).where(RenderJob.id.in_(ids)))
+        return job_id
+
+    def _update_job(self, job_id: str, **fields) -> None:
+        with transaction(self.sessions) as s:
+            job = s.get(RenderJob, job_id)
+            if job is None:
+                return
+            for k, v in fields.items():
+                setattr(job, k, v)
+            job.updated_at = utcnow()
+
+    def run_job(self, job_id: str, bulletin: Bulletin, options: RenderOptions) -> None:
+        """Blocking: render and publish, recording progress; meant for a worker thread."""
+        last = [0.0]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.3 or done == total:  # bounded database writes for long bulletins
+                last[0] = now
+                self._update_job(job_id, stage=stage, done=done, total=total)
+
+        self._update_job(job_id, status="running", stage="script")
+        try:
+            seg = self.publish(bulletin, options, progress=progress)
+        except HotlineError as exc:
+            logger.warning("render job %s failed: %s", job_id, exc)
+            self._update_job(job_id, status="failed", message=str(exc), finished=True)
+        except Exception as exc:  # a job must end in a state a client can see
+            logger.exception("render job %s crashed", job_id)
+            self._update_job(
+                job_id, status="failed", message=f"internal error: {type(exc).__name__}", finished=True
+            )
+        else:
+            self._update_job(job_id, status="done", stage="done", segment_id=seg.id, finished=True)
+
+    def fail_interrupted_jobs(self) -> int:
+        """Mark jobs left queued/running by a previous process as failed (their thread is gone)."""
+        with transaction(self.sessions) as s:
+            jobs = list(s.scalars(select(RenderJob).where(RenderJob.finished.is_(False))))
+            for job in jobs:
+                job.status, job.finished, job.updated_at = "failed", True, utcnow()
+                job.message = "interrupted: the service restarted during the render; upload it again"
+        return len(jobs)
+
+    def job(self, job_id: str) -> RenderJob:
+        with self.sessions() as s:
+            job = s.get(RenderJob, job_id)
+        if job is None:
+            raise NotFound(f"no render job {job_id}")
+        return job
+
+    def jobs(self, limit: int = 50) -> list[RenderJob]:
+        with self.sessions() as s:
+            return list(s.scalars(select(RenderJob).order_by(RenderJob.created_at.desc()).limit(limit)))

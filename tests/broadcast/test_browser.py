@@ -1,0 +1,146 @@
+"""The radio operator's view in a real headless chromium: play, download, range request, feed."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from broadcast.render import RenderOptions
+from hotline.db import upgrade
+from tests.broadcast.conftest import make_settings, short_bulletin
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The real app under uvicorn on 127.0.0.1, with one published segment for Xã Đô Lương."""
+    import uvicorn
+
+    from hotline.web.app import create_app
+
+    port = free_port()
+    tmp = tmp_path_factory.mktemp("browser")
+    settings = make_settings(tmp, HOTLINE_WEB__PUBLIC_URL=f"http://127.0.0.1:{port}")
+    upgrade(settings.database_url)
+    app = create_app(settings)
+    svc = app.state.broadcast
+    seg = svc.publish(
+        svc.parse(short_bulletin(title="Chữ ký số cho mọi người", date="2026-11-24"), "b.md"),
+        RenderOptions(commune="Đô Lương"),
+    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", svc, seg
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make setup)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def test_operator_plays_downloads_and_subscribes(server, browser, tmp_path):
+    base, svc, seg = server
+    data = svc.path_of(seg).read_bytes()
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/truyen-thanh/", wait_until="load")
+        page.fill("#q", "Đô Lương")
+        page.click("button[type=submit]")
+        page.click("text=Xã Đô Lương")
+        page.wait_for_url(f"{base}/truyen-thanh/xa-do-luong")
+        assert page.locator("h2", has_text="Chữ ký số cho mọi người").count() == 1
+
+        # Play: the audio element loads the MP3 and knows its duration.
+        # Click the player's play control (left end of the native controls), as a person does.
+        audio = page.locator(f"#seg-{seg.id} audio")
+        box = audio.bounding_box()
+        assert box is not None and box["width"] > 200
+        audio.click(position={"x": 20, "y": box["height"] / 2})
+        selector = f"document.querySelector('#seg-{seg.id} audio')"
+        page.wait_for_function(f"{selector}.readyState >= 1 && !{selector}.paused", timeout=20000)
+        page.wait_for_function(f"{selector}.currentTime > 0.3", timeout=20000)  # it is really playing
+        duration = audio.evaluate("a => a.duration")
+        audio.evaluate("a => a.pause()")
+        assert abs(duration - seg.duration_s) < 1.0, (duration, seg.duration_s)
+
+        # Download: the file saved equals the published segment.
+        with page.expect_download(timeout=20000) as info:
+            page.click(f"#seg-{seg.id} a.download")
+        saved = tmp_path / info.value.suggested_filename
+        info.value.save_as(saved)
+        assert saved.name == seg.file and saved.stat().st_size == len(data) == seg.size_bytes
+        assert saved.read_bytes() == data
+
+        # A range request from the page, as an IP loudspeaker resuming a download would do.
+        res = page.evaluate(
+            """async (url) => { const r = await fetch(url, {headers: {Range: 'bytes=1000-1999'}});
+                 const b = new Uint8Array(await r.arrayBuffer());
+                 return {status: r.status, range: r.headers.get('content-range'), bytes: Array.from(b)}; }""",
+            f"{base}/truyen-thanh/tep/{seg.id}/{seg.file}",
+        )
+        assert res["status"] == 206 and res["range"] == f"bytes 1000-1999/{len(data)}"
+        assert bytes(res["bytes"]) == data[1000:2000]
+
+        # The feed, opened from the page's link.
+        feed_href = page.get_attribute("#feed", "href")
+        response = page.request.get(f"{base}{feed_href}")
+        assert response.status == 200
+        channel = ET.fromstring(response.body()).find("channel")
+        assert channel.find("language").text == "vi"
+        item = channel.find("item")
+        enclosure = item.find("enclosure")
+        assert enclosure.get("type") == "audio/mpeg" and int(enclosure.get("length")) == len(data)
+        assert enclosure.get("url") == f"{base}/truyen-thanh/tep/{seg.id}/{seg.file}"
+        assert item.find("category").text == "normal" and item.find("guid").text
+        # The enclosure URL works from the browser too.
+        assert page.request.get(enclosure.get("url")).body() == data
+
+        page.set_viewport_size({"width": 360, "height": 740})  # a phone
+        shot = tmp_path / "phone.png"  # kept with the test's temporary files for a look by a person
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 5000
+        no_overflow = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert no_overflow
+    finally:
+        context.close()

@@ -1,0 +1,31 @@
+"""The `broadcast` migration branch creates exactly what the models declare, and downgrades cleanly."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from broadcast.models import RenderJob, Segment
+from hotline.db import alembic_config, make_engine, upgrade
+
+TABLES = {"broadcast_segments", "broadcast_jobs"}
+
+
+def test_migration_matches_models_and_downgrades(tmp_path):
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert TABLES <= set(sa.inspect(conn).get_table_names())
+        diff = compare_metadata(MigrationContext.configure(conn), Segment.metadata)
+    ours = [d for d in diff if any(t in repr(d) for t in TABLES)]
+    assert ours == []
+    command.downgrade(alembic_config(url), "broadcast@-1")
+    with engine.connect() as conn:
+        assert not TABLES & set(sa.inspect(conn).get_table_names())
+        assert "app_meta" in sa.inspect(conn).get_table_names()  # the base and other branches stay
+    engine.dispose()
+    assert RenderJob.__tablename__ == "broadcast_jobs"

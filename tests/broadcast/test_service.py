@@ -1,0 +1,121 @@
+"""The catalog service: publish/replace atomically, list per commune, search, expiry, delete, prune."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+
+import pytest
+
+from broadcast.bulletin import parse_bulletin
+from broadcast.render import RenderError, RenderOptions
+from broadcast.service import BroadcastService, NotFound
+from hotline.db import engine_for, session_factory, upgrade
+from tests.broadcast.conftest import make_settings, short_bulletin
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("svc"))
+    upgrade(settings.database_url)
+    service = BroadcastService(settings, session_factory(engine_for(settings)))
+    return service
+
+
+@pytest.fixture(scope="module")
+def published(svc):
+    a = svc.publish(parse_bulletin(short_bulletin(title="Tin chung", date="2026-11-20"), "a.md"))
+    b = svc.publish(
+        parse_bulletin(short_bulletin(title="Tin chung", date="2026-11-20"), "a.md"),
+        RenderOptions(commune="Đô Lương"),
+    )
+    c = svc.publish(
+        parse_bulletin(
+            short_bulletin(title="Tin Cửa Lò", date="2026-11-22", communes="[Cửa Lò]", priority="ưu tiên"),
+            "c.md",
+        )
+    )
+    return a, b, c
+
+
+def test_lists_per_commune_newest_first_with_own_version(svc, published):
+    a, b, c = published
+    do_luong = svc.communes.resolve("Đô Lương")
+    cua_lo = svc.communes.resolve("Cửa Lò")
+    anh_son = svc.communes.resolve("Anh Sơn")
+    assert [s.id for s in svc.list_segments(do_luong)] == [b.id]  # its own greeting replaces the generic one
+    assert [s.id for s in svc.list_segments(cua_lo)] == [c.id, a.id]  # newest bulletin first
+    assert [s.id for s in svc.list_segments(anh_son)] == [a.id]
+    assert {s.id for s in svc.list_segments()} == {a.id, b.id, c.id}
+    assert svc.latest(cua_lo).id == c.id and svc.latest(do_luong).id == b.id
+
+
+def test_search_by_title_and_date(svc, published):
+    a, b, c = published
+    cua_lo = svc.communes.resolve("Cửa Lò")
+    assert [s.id for s in svc.list_segments(cua_lo, "cua lo")] == [c.id]
+    assert [s.id for s in svc.list_segments(cua_lo, "20/11/2026")] == [a.id]
+    assert [s.id for s in svc.list_segments(cua_lo, "2026-11-22")] == [c.id]
+    assert svc.list_segments(cua_lo, "không có") == []
+
+
+def test_files_exist_and_match_catalog(svc, published):
+    from broadcast.render import sha256_file
+
+    for seg in published:
+        path = svc.path_of(seg)
+        assert path.is_file() and path.stat().st_size == seg.size_bytes
+        assert sha256_file(path) == seg.checksum
+        assert svc.sidecar_of(seg)["title"] == seg.title
+
+
+def test_failed_republish_keeps_the_previous_segment(svc, published, monkeypatch):
+    import broadcast.render as render_mod
+
+    a = published[0]
+    before = sorted(p.name for p in svc.segments_dir.iterdir())
+
+    def full(path, chunk, **kw):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(render_mod, "write_mp3", full)
+    with pytest.raises(RenderError, match="disk is full"):
+        svc.publish(parse_bulletin(short_bulletin(title="Tin chung", date="2026-11-20"), "a.md"))
+    assert sorted(p.name for p in svc.segments_dir.iterdir()) == before
+    again = svc.get(a.id)
+    assert again.file == a.file and again.checksum == a.checksum and svc.path_of(again).is_file()
+
+
+def test_expiry_publish_date_delete_and_prune(svc, published):
+    text = short_bulletin(title="Tin hết hạn", date="2026-11-01", extra="expires: 2026-11-02")
+    old = svc.publish(parse_bulletin(text, "e.md"))
+    future = svc.publish(
+        parse_bulletin(short_bulletin(title="Tin sắp phát", extra="publish: 2099-01-01"), "f.md")
+    )
+    now = dt.datetime(2026, 11, 25)
+    ids = {s.id for s in svc.list_segments(now=now)}
+    assert old.id not in ids and future.id not in ids
+    assert {old.id, future.id} <= {s.id for s in svc.list_segments(include_hidden=True, now=now)}
+    removed = svc.prune(now=now)
+    assert [s.id for s in removed] == [old.id]
+    assert not svc.path_of(old).exists()
+    with pytest.raises(NotFound):
+        svc.get(old.id)
+    svc.delete(future.id)
+    assert not svc.path_of(future).exists()
+    with pytest.raises(NotFound):
+        svc.delete(future.id)
+
+
+def test_republish_replaces_and_removes_old_file(svc, published):
+    c = published[2]
+    again = svc.publish(
+        parse_bulletin(
+            short_bulletin(title="Tin Cửa Lò", date="2026-11-22", communes="[Cửa Lò]", priority="ưu tiên"),
+            "c.md",
+        )
+    )
+    assert again.id == c.id and again.file != c.file
+    assert svc.path_of(again).is_file() and not (svc.segments_dir / c.file).exists()
