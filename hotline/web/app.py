@@ -46,6 +46,20 @@ h1{{font-size:1.4rem}}a{{color:#0645ad}}</style></head>
 """
 
 
+HOME_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Tổng đài dịch vụ công Nghệ An</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.4rem}a{color:#0645ad}li{margin:.6rem 0}</style></head>
+<body><h1>Tổng đài dịch vụ công Nghệ An</h1>
+<ul>
+<li><a href="/truyen-thanh/">Truyền thanh cơ sở</a>: nghe và tải các chuyên mục chuyển đổi số cho từng xã, phường.</li>
+<li><a href="/console/">Trang quản trị tổng đài</a>: dành cho cán bộ trực tổng đài (cần đăng nhập).</li>
+</ul></body></html>
+"""
+
+
 def _wants_html(request: Request) -> bool:
     if request.url.path.startswith("/api/"):
         return False
@@ -88,6 +102,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def _crash(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "Đã có lỗi xảy ra. Vui lòng thử lại sau.")
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def home() -> HTMLResponse:
+        return HTMLResponse(HOME_PAGE)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -27,3 +27,11 @@ def test_migrations_create_a_real_sqlite_file(settings):
     assert db.is_file()
     tables = {r[0] for r in sqlite3.connect(db).execute("select name from sqlite_master where type='table'")}
     assert {"alembic_version", "app_meta"} <= tables
+
+
+def test_home_page_links_the_areas(settings):
+    upgrade(settings.database_url)
+    r = TestClient(create_app(settings)).get("/")
+    assert r.status_code == 200
+    assert 'href="/truyen-thanh/"' in r.text and 'href="/console/"' in r.text
+    assert r.headers["content-type"].startswith("text/html")
