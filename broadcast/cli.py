@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from hotline.cli import settings_of
+from hotline.cliutil import JsonOption, echo_json
 
 # Option types shared by the commands (module level: typer resolves the annotations by name).
 Commune = Annotated[
@@ -28,7 +28,6 @@ Speaker = Annotated[
 ]
 Wav = Annotated[bool | None, typer.Option("--wav/--no-wav", help="Also write a WAV master.")]
 Bitrate = Annotated[int | None, typer.Option("--bitrate", help="MP3 bitrate in kbit/s.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def _options(commune, engine, rate, preset, lufs, loudspeaker, wav, bitrate):  # -> RenderOptions
@@ -89,9 +88,19 @@ class _Bar:
         self.progress.update(self.tasks[stage], completed=done, total=total)
 
 
+def _service(ctx: typer.Context):  # -> (Settings, BroadcastService)
+    """Settings and the broadcast service on an up-to-date database."""
+    from broadcast.service import BroadcastService
+    from hotline.db import engine_for, session_factory, upgrade
+
+    settings = settings_of(ctx)
+    upgrade(settings.database_url)
+    return settings, BroadcastService(settings, session_factory(engine_for(settings)))
+
+
 def _print_result(info: dict, paths: list[Path], as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps({**info, "files": [str(p) for p in paths]}, ensure_ascii=False, indent=2))
+        echo_json({**info, "files": [str(p) for p in paths]})
         return
     for w in info.get("warnings", []):
         typer.echo(f"warning: {w}", err=True)
@@ -124,7 +133,7 @@ def register(app: typer.Typer) -> None:
         loudspeaker: Speaker = None,
         wav: Wav = None,
         bitrate: Bitrate = None,
-        as_json: AsJson = False,
+        as_json: JsonOption = False,
     ) -> None:
         """Render a bulletin to MP3 (+ JSON sidecar, optional WAV) in a directory, without publishing."""
         from broadcast.bulletin import load_bulletin
@@ -148,23 +157,19 @@ def register(app: typer.Typer) -> None:
         lufs: Lufs = None,
         loudspeaker: Speaker = None,
         bitrate: Bitrate = None,
-        as_json: AsJson = False,
+        as_json: JsonOption = False,
     ) -> None:
         """Render a bulletin and publish it (web pages, feeds); replaces an earlier render of it."""
         from broadcast.bulletin import load_bulletin
-        from broadcast.service import BroadcastService
-        from hotline.db import engine_for, session_factory, upgrade
 
-        settings = settings_of(ctx)
-        upgrade(settings.database_url)
-        svc = BroadcastService(settings, session_factory(engine_for(settings)))
+        settings, svc = _service(ctx)
         b = load_bulletin(bulletin, max_body_chars=settings.broadcast.max_body_chars)
         opts = _options(commune, engine, rate, preset, lufs, loudspeaker, None, bitrate)
         with _Bar(not as_json) as bar:
             seg = svc.publish(b, opts, progress=bar)
         info = svc.sidecar_of(seg)
         if as_json:
-            typer.echo(json.dumps({"id": seg.id, "key": seg.key, **info}, ensure_ascii=False, indent=2))
+            echo_json({"id": seg.id, "key": seg.key, **info})
         else:
             typer.echo(
                 f"published #{seg.id} {seg.key}: {seg.duration_s:.1f} s, {seg.loudness_lufs:.1f} LUFS, "
@@ -177,22 +182,17 @@ def register(app: typer.Typer) -> None:
         commune: Commune = None,
         query: Annotated[str, typer.Option("--search", "-q", help="Title or date (dd/mm/yyyy).")] = "",
         all_: Annotated[bool, typer.Option("--all", help="Include expired and not yet published.")] = False,
-        as_json: AsJson = False,
+        as_json: JsonOption = False,
     ) -> None:
         """List published segments, newest first."""
-        from broadcast.service import BroadcastService
-        from hotline.db import engine_for, session_factory, upgrade
-
-        settings = settings_of(ctx)
-        upgrade(settings.database_url)
-        svc = BroadcastService(settings, session_factory(engine_for(settings)))
+        settings, svc = _service(ctx)
         unit = svc.communes.resolve(commune) if commune else None
         segs = svc.list_segments(unit, query, include_hidden=all_)
         if as_json:
             from broadcast.web import segment_json
 
             base = (settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}").rstrip("/")
-            typer.echo(json.dumps([segment_json(svc, s, base) for s in segs], ensure_ascii=False, indent=2))
+            echo_json([segment_json(svc, s, base) for s in segs])
             return
         if not segs:
             typer.echo("no segments")
@@ -210,12 +210,7 @@ def register(app: typer.Typer) -> None:
     @bc.command("prune")
     def prune(ctx: typer.Context) -> None:
         """Delete expired segments (files and catalog rows) and leftovers of interrupted renders."""
-        from broadcast.service import BroadcastService
-        from hotline.db import engine_for, session_factory, upgrade
-
-        settings = settings_of(ctx)
-        upgrade(settings.database_url)
-        svc = BroadcastService(settings, session_factory(engine_for(settings)))
+        settings, svc = _service(ctx)
         removed = svc.prune()
         for s in removed:
             typer.echo(f"removed #{s.id} {s.key} (expired {s.expires_at:%Y-%m-%d %H:%M} UTC)")
@@ -231,12 +226,8 @@ def register(app: typer.Typer) -> None:
         import shutil
 
         from broadcast.bundle import build_bundle
-        from broadcast.service import BroadcastService
-        from hotline.db import engine_for, session_factory, upgrade
 
-        settings = settings_of(ctx)
-        upgrade(settings.database_url)
-        svc = BroadcastService(settings, session_factory(engine_for(settings)))
+        settings, svc = _service(ctx)
         unit = svc.communes.resolve(commune)
         segs = svc.list_segments(unit)
         path = build_bundle(svc.bundles_dir, svc.segments_dir, unit, settings.broadcast.province, segs)

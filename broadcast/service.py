@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +26,8 @@ from hotline.errors import HotlineError
 logger = logging.getLogger(__name__)
 
 STALE_STAGING_S = 3600  # staging directories older than this are leftovers of a crash
+
+Row = TypeVar("Row", Segment, RenderJob)
 
 
 class NotFound(HotlineError):
@@ -184,12 +187,16 @@ class BroadcastService:
             return False
         return seg.expires_at is None or seg.expires_at > now
 
-    def get(self, segment_id: int) -> Segment:
+    def _row(self, model: type[Row], key: object, label: str) -> Row:
+        """The row of `model` with primary key `key`; NotFound names it as `label` otherwise."""
         with self.sessions() as s:
-            seg = s.get(Segment, segment_id)
-        if seg is None:
-            raise NotFound(f"no segment {segment_id}")
-        return seg
+            row = s.get(model, key)
+        if row is None:
+            raise NotFound(f"no {label} {key}")
+        return row
+
+    def get(self, segment_id: int) -> Segment:
+        return self._row(Segment, segment_id, "segment")
 
     def path_of(self, seg: Segment) -> Path:
         return self.segments_dir / seg.file
@@ -310,11 +317,7 @@ class BroadcastService:
         return len(jobs)
 
     def job(self, job_id: str) -> RenderJob:
-        with self.sessions() as s:
-            job = s.get(RenderJob, job_id)
-        if job is None:
-            raise NotFound(f"no render job {job_id}")
-        return job
+        return self._row(RenderJob, job_id, "render job")
 
     def jobs(self, limit: int = 50) -> list[RenderJob]:
         with self.sessions() as s:

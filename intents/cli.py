@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from hotline.cliutil import JsonOption, echo_json
 
 CatalogOption = Annotated[
     Path | None,
@@ -15,7 +16,6 @@ CatalogOption = Annotated[
         "--config", help="Intent catalog directory (default: intents.catalog_dir from the config file)."
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
 def _load(ctx: typer.Context, catalog_dir: Path | None):
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
         _settings, catalog, matcher = _load(ctx, config)
         d = matcher.match(text)
         if as_json:
-            print(json.dumps(d.to_dict(), ensure_ascii=False, indent=2))
+            echo_json(d.to_dict())
             return
         if d.intent is None:
             print(f"intent: none (out of scope), best candidate {d.candidate or '-'} score {d.score:.2f}")
@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         cases = load_cases(file, set(catalog.ids))
         report = evaluate(matcher, cases)
         if as_json:
-            print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+            echo_json(report.to_dict())
         else:
             n_oos = sum(c.intent == NONE for c in cases)
             print(f"cases: {len(cases)} ({n_oos} out of scope)")

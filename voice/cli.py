@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +9,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli import settings_of
+from hotline.cliutil import JsonOption, echo_json
 
 
 def register(app: typer.Typer) -> None:
@@ -59,14 +59,14 @@ def _register_tts(app: typer.Typer) -> None:
     @voices.command("list")
     def voices_list(
         ctx: typer.Context,
-        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+        as_json: JsonOption = False,
     ) -> None:
         """List configured and installed TTS voices and ASR models, and whether their files are present."""
         from voice.voices import list_voices
 
         entries = list_voices(settings_of(ctx))
         if as_json:
-            typer.echo(json.dumps([_entry_dict(e) for e in entries], ensure_ascii=False, indent=2))
+            echo_json([_entry_dict(e) for e in entries])
             return
         for e in entries:
             status = "present" if e.present else "missing"
@@ -79,7 +79,7 @@ def _register_tts(app: typer.Typer) -> None:
     def voices_check(
         ctx: typer.Context,
         kind: Annotated[str | None, typer.Option("--kind", help="Only tts or only asr.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+        as_json: JsonOption = False,
     ) -> None:
         """Load each voice/model and run a probe (synthesize a sentence / recognize a clip)."""
         from voice.voices import check_voice, list_voices
@@ -92,8 +92,8 @@ def _register_tts(app: typer.Typer) -> None:
         results = [check_voice(e, settings) for e in entries if e.path is not None or e.default]
         skipped = [e for e in entries if e.path is None and not e.default]
         if as_json:
-            typer.echo(json.dumps([{**_entry_dict(r.entry), "ok": r.ok, "seconds": round(r.seconds, 3),
-                                    "detail": r.detail} for r in results], ensure_ascii=False, indent=2))
+            echo_json([{**_entry_dict(r.entry), "ok": r.ok, "seconds": round(r.seconds, 3),
+                        "detail": r.detail} for r in results])
         else:
             for r in results:
                 typer.echo(f"{'ok' if r.ok else 'FAILED':<6} {r.entry.kind:<3} {r.entry.engine:<8} "
@@ -177,7 +177,7 @@ def _register_asr(app: typer.Typer) -> None:
                    "clipped_fraction": round(clipped, 4), "load_s": round(load_s, 3),
                    "processing_s": round(run_s, 3),
                    "real_time_factor": round(run_s / chunk.duration_s, 4) if chunk.duration_s else None}
-            typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+            echo_json(out)
             return
         if not result.text:
             typer.echo(f"{file}: no speech recognized ({chunk.duration_s:.1f} s of audio)", err=True)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -13,31 +9,14 @@ import pytest
 from broadcast.render import RenderOptions
 from hotline.db import upgrade
 from tests.broadcast.conftest import make_settings, short_bulletin
+from tests.browser import chromium, free_port, serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The real app under uvicorn on 127.0.0.1, with one published segment for Xã Đô Lương."""
-    import uvicorn
-
     from hotline.web.app import create_app
 
     port = free_port()
@@ -50,32 +29,14 @@ def server(tmp_path_factory):
         svc.parse(short_bulletin(title="Chữ ký số cho mọi người", date="2026-11-24"), "b.md"),
         RenderOptions(commune="Đô Lương"),
     )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}", svc, seg
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(app, port) as base:
+        yield base, svc, seg
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make setup)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def test_operator_plays_downloads_and_subscribes(server, browser, tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable, Hashable, Sequence
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from voice.asr.base import AsrEngine, AsrError, AsrModelError
+from voice.registry import LazyRegistry, import_engine
 
 logger = logging.getLogger(__name__)
 
@@ -56,56 +56,35 @@ class EngineClass(Protocol):
 
 
 def engine_class(name: str) -> EngineClass:
-    module_name, _, attr = ENGINES[name].partition(":")
-    return getattr(importlib.import_module(module_name), attr)
+    return import_engine(ENGINES[name])
 
 
 class EngineRegistry:
     """Loads each engine on first use and keeps it (blocking: call `get` from a worker thread)."""
 
     def __init__(self) -> None:
-        self._engines: dict[Hashable, AsrEngine] = {}
-        self._loading: dict[Hashable, threading.Lock] = {}
-        self._lock = threading.Lock()
+        self._engines: LazyRegistry[tuple[str, Hashable], AsrEngine] = LazyRegistry("ASR engine")
 
     def get(self, name: str, asr_settings, resolve_path: PathResolver = Path) -> AsrEngine:
         """The loaded engine `name` configured by `asr_settings` (voice.asr), loading it if needed."""
         cls = engine_class(name)
-        key = (name, cls.cache_key(asr_settings, resolve_path))
-        with self._lock:
-            engine = self._engines.get(key)
-            if engine is not None:
-                return engine
-            loading = self._loading.setdefault(key, threading.Lock())
-        # One lock per model: a slow load of one engine does not hold up users of another.
-        with loading:
-            with self._lock:
-                engine = self._engines.get(key)
-            if engine is not None:
-                return engine
+
+        def load() -> AsrEngine:
             logger.info("loading ASR engine %s", name)
             try:
-                engine = cls.load(asr_settings, resolve_path)
+                return cls.load(asr_settings, resolve_path)
             except AsrError:
                 raise
             except Exception as exc:  # an engine library failing to load is a model problem for the operator
                 raise AsrModelError(f"ASR engine {name} failed to load: {exc}") from exc
-            with self._lock:
-                self._engines[key] = engine
-            return engine
+
+        return self._engines.get((name, cls.cache_key(asr_settings, resolve_path)), load)
 
     def loaded(self) -> list[str]:
-        with self._lock:
-            return sorted({key[0] for key in self._engines})  # type: ignore[index]
+        return sorted({name for name, _ in self._engines.keys()})
 
     def close(self) -> None:
-        with self._lock:
-            engines, self._engines = list(self._engines.values()), {}
-        for engine in engines:
-            try:
-                engine.close()
-            except Exception:  # closing must release the others even if one fails
-                logger.exception("closing ASR engine %s failed", getattr(engine, "name", "?"))
+        self._engines.close()
 
 
 _shared: EngineRegistry | None = None

@@ -398,18 +398,11 @@ class _Normalizer:
 
     def number(self, m: re.Match[str]) -> str:
         token = m.group(0)
-        vn = _VN_THOUSANDS.fullmatch(token)
-        if vn:
-            integer = vn.group(1).replace(".", "")
-            return (
-                decimal_to_words(integer, vn.group(2), self.style) if vn.group(2) else self.num(int(integer))
-            )
-        en = _EN_THOUSANDS.fullmatch(token)
-        if en:
-            integer = en.group(1).replace(",", "")
-            return (
-                decimal_to_words(integer, en.group(2), self.style) if en.group(2) else self.num(int(integer))
-            )
+        for thousands, separator in ((_VN_THOUSANDS, "."), (_EN_THOUSANDS, ",")):
+            grouped = thousands.fullmatch(token)
+            if grouped:
+                integer, fraction = grouped.group(1).replace(separator, ""), grouped.group(2)
+                return decimal_to_words(integer, fraction, self.style) if fraction else self.num(int(integer))
         parts = re.split(r"([.,])", token)
         if len(parts) == 1:
             return self._integer(token)
@@ -417,13 +410,9 @@ class _Normalizer:
             return decimal_to_words(parts[0], parts[2], self.style)
         # Several groups (versions, addresses): each group read, joined by "chấm" / "phẩy";
         # a group with a leading zero makes it a code, read digit by digit (000.11.22).
-        if any(len(p) > 1 and p[0] == "0" for p in parts[::2]):
-            return " ".join(
-                (self.r.dot if p == "." else "phẩy") if i % 2 else digits_to_words(p)
-                for i, p in enumerate(parts)
-            )
+        read = digits_to_words if any(len(p) > 1 and p[0] == "0" for p in parts[::2]) else self._integer
         return " ".join(
-            (self.r.dot if p == "." else "phẩy") if i % 2 else self._integer(p) for i, p in enumerate(parts)
+            (self.r.dot if p == "." else "phẩy") if i % 2 else read(p) for i, p in enumerate(parts)
         )
 
     def _integer(self, digits: str) -> str:

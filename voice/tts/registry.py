@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-import threading
 from typing import Any
 
+from voice.registry import LazyRegistry, import_engine
 from voice.tts.base import TtsEngine, TtsError
 
 logger = logging.getLogger(__name__)
@@ -32,8 +31,7 @@ def select_engine(requested: str | None, configured: str) -> str:
 
 
 def engine_class(name: str) -> Any:
-    module_name, _, attr = ENGINES[name].partition(":")
-    return getattr(importlib.import_module(module_name), attr)
+    return import_engine(ENGINES[name])
 
 
 class EngineRegistry:
@@ -41,29 +39,20 @@ class EngineRegistry:
 
     def __init__(self, settings) -> None:  # settings: hotline.settings.Settings
         self._settings = settings
-        self._engines: dict[str, TtsEngine] = {}
-        self._lock = threading.Lock()
+        self._engines: LazyRegistry[str, TtsEngine] = LazyRegistry("TTS engine")
 
     def get(self, name: str) -> TtsEngine:
         name = select_engine(name, self._settings.voice.tts.engine)
-        with self._lock:  # held while loading: two callers never load the same voice twice
-            engine = self._engines.get(name)
-            if engine is None:
-                logger.info("loading TTS engine %s", name)
-                engine = engine_class(name).from_settings(self._settings)
-                self._engines[name] = engine
-            return engine
+
+        def load() -> TtsEngine:
+            logger.info("loading TTS engine %s", name)
+            return engine_class(name).from_settings(self._settings)
+
+        return self._engines.get(name, load)  # two callers never load the same voice twice
 
     def put(self, name: str, engine: TtsEngine) -> None:
         """Install an already loaded engine (tests wrap real engines to observe calls)."""
-        with self._lock:
-            self._engines[name] = engine
+        self._engines.put(name, engine)
 
     def close(self) -> None:
-        with self._lock:
-            engines, self._engines = list(self._engines.values()), {}
-        for engine in engines:
-            try:
-                engine.close()
-            except Exception:  # closing must release the others even if one fails
-                logger.exception("closing TTS engine %s failed", getattr(engine, "name", "?"))
+        self._engines.close()
