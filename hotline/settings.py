@@ -157,4 +157,6 @@ def settings_from_doc(doc: YamlDoc) -> Settings:
     try:
         return Settings.model_validate(doc.data or {})
     except ValidationError as exc:
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(describe_validation_error(exc, doc))) from None
+        raise ConfigError(
+            "invalid configuration:\n  " + "\n  ".join(describe_validation_error(exc, doc))
+        ) from None

@@ -100,6 +100,7 @@ _SEG_UEND = np.array([0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF])
 
 # --- conversion -----------------------------------------------------------------------------------
 
+
 def to_mono(chunk: AudioChunk) -> AudioChunk:
     if chunk.channels == 1:
         return chunk
@@ -122,7 +123,9 @@ class Resampler:
     def __init__(self, in_rate: int, out_rate: int) -> None:
         self.in_rate, self.out_rate = in_rate, out_rate
         self._stream = (
-            soxr.ResampleStream(in_rate, out_rate, 1, dtype="int16", quality="HQ") if in_rate != out_rate else None
+            soxr.ResampleStream(in_rate, out_rate, 1, dtype="int16", quality="HQ")
+            if in_rate != out_rate
+            else None
         )
 
     def process(self, chunk: AudioChunk, last: bool = False) -> AudioChunk:
@@ -151,6 +154,7 @@ def silence(seconds: float, rate: int) -> AudioChunk:
 
 # --- loudness -------------------------------------------------------------------------------------
 
+
 def rms_dbfs(chunk: AudioChunk) -> float:
     x = chunk.array().astype(np.float64) / 32768.0
     if x.size == 0:
@@ -178,6 +182,7 @@ def true_peak_dbtp(samples: np.ndarray, rate: int) -> float:
 
 # --- files ----------------------------------------------------------------------------------------
 
+
 def read_audio(path: Path | str, *, max_seconds: float | None = 3600.0) -> AudioChunk:
     """Read WAV/FLAC/OGG (libsndfile; mu-law and A-law WAV decoded to PCM) or MP3 (ffmpeg)."""
     path = Path(path)
@@ -192,7 +197,9 @@ def read_audio(path: Path | str, *, max_seconds: float | None = 3600.0) -> Audio
     if info is None:
         return _read_with_ffmpeg(path, max_seconds)
     if max_seconds and info.frames > max_seconds * info.samplerate:
-        raise AudioError(f"{path}: {info.frames / info.samplerate:.0f} s is longer than the {max_seconds:.0f} s limit")
+        raise AudioError(
+            f"{path}: {info.frames / info.samplerate:.0f} s is longer than the {max_seconds:.0f} s limit"
+        )
     try:
         data, rate = sf.read(str(path), dtype="int16", always_2d=False)
     except (sf.LibsndfileError, RuntimeError) as exc:
@@ -242,8 +249,28 @@ def write_mp3(path: Path | str, chunk: AudioChunk, *, bitrate_kbps: int = 64) ->
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "s16le", "-ar", str(chunk.rate), "-ac",
-           str(chunk.channels), "-i", "-", "-codec:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-f", "mp3", str(tmp)]
+    cmd = [
+        "ffmpeg",
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "s16le",
+        "-ar",
+        str(chunk.rate),
+        "-ac",
+        str(chunk.channels),
+        "-i",
+        "-",
+        "-codec:a",
+        "libmp3lame",
+        "-b:a",
+        f"{bitrate_kbps}k",
+        "-f",
+        "mp3",
+        str(tmp),
+    ]
     try:
         proc = subprocess.run(cmd, input=chunk.audio, capture_output=True, timeout=600, check=False)
     except FileNotFoundError:

@@ -36,7 +36,8 @@ class EspeakSettings(_Section):
 
 
 class PiperSettings(_Section):
-    model: Path | None = None  # voice .onnx (its .onnx.json beside it), e.g. var/voices/vi_VN-vais1000-medium.onnx
+    # voice .onnx (its .onnx.json beside it), e.g. var/cache/voices/vi_VN-vais1000-medium.onnx
+    model: Path | None = None
     speaker: int | None = None
 
 

@@ -54,7 +54,8 @@ HOME_PAGE = """<!doctype html>
 h1{font-size:1.4rem}a{color:#0645ad}li{margin:.6rem 0}</style></head>
 <body><h1>Tổng đài dịch vụ công Nghệ An</h1>
 <ul>
-<li><a href="/truyen-thanh/">Truyền thanh cơ sở</a>: nghe và tải các chuyên mục chuyển đổi số cho từng xã, phường.</li>
+<li><a href="/truyen-thanh/">Truyền thanh cơ sở</a>:
+nghe và tải các chuyên mục chuyển đổi số cho từng xã, phường.</li>
 <li><a href="/console/">Trang quản trị tổng đài</a>: dành cho cán bộ trực tổng đài (cần đăng nhập).</li>
 </ul></body></html>
 """
@@ -76,8 +77,13 @@ def error_response(request: Request, status: int, detail: str | None = None) -> 
 
 
 def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="Tổng đài dịch vụ công Nghệ An", version=__version__, docs_url="/api/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="Tổng đài dịch vụ công Nghệ An",
+        version=__version__,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
     app.state.settings = settings
     engine = engine_for(settings)
     app.state.engine = engine
@@ -85,7 +91,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase else None
+        detail = (
+            exc.detail
+            if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase
+            else None
+        )
         response = error_response(request, exc.status_code, detail)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
@@ -93,9 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return error_response(request, 422, f"Dữ liệu gửi lên không hợp lệ: {problems}")
 
     @app.exception_handler(Exception)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from hotline.errors import ConfigError
 from hotline.settings import load_settings
@@ -14,12 +15,14 @@ def test_shipped_config_loads_and_is_frozen():
     assert s.voice.asr.engine == "vietasr"
     assert s.web.port == 8080
     assert s.root == ROOT
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         s.web.port = 1  # type: ignore[misc]
 
 
 def test_env_overrides_nested_keys_and_parses_booleans():
-    s = load_settings(CONFIG, env={"HOTLINE_WEB__PORT": "9001", "HOTLINE_VOICE__TTS__CACHE": "false", "OTHER": "x"})
+    s = load_settings(
+        CONFIG, env={"HOTLINE_WEB__PORT": "9001", "HOTLINE_VOICE__TTS__CACHE": "false", "OTHER": "x"}
+    )
     assert s.web.port == 9001
     assert s.voice.tts.cache is False
 
@@ -27,7 +30,7 @@ def test_env_overrides_nested_keys_and_parses_booleans():
 def test_relative_paths_resolve_against_project_root():
     s = load_settings(CONFIG, env={})
     assert s.data_dir == ROOT / "var"
-    assert s.path("/abs/x") .as_posix() == "/abs/x"
+    assert s.path("/abs/x").as_posix() == "/abs/x"
     assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("var/hotline.db")
 
 
@@ -78,8 +81,12 @@ def test_cli_reports_bad_config_without_traceback(tmp_path):
     import sys
 
     f = _write(tmp_path, "web:\n  port: [1, 2]\n")
-    proc = subprocess.run([sys.executable, "-m", "hotline", "--config", str(f), "config", "check"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hotline", "--config", str(f), "config", "check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert f"{f}:2: web.port" in proc.stderr

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hotline.errors import AudioError
+from tests.conftest import FIXTURES
 from voice.audio import (
     AudioChunk,
     Resampler,
@@ -20,7 +21,6 @@ from voice.audio import (
     write_mp3,
     write_wav,
 )
-from tests.conftest import FIXTURES
 
 
 def tone(freq=440.0, seconds=1.0, rate=16000, amp=0.5):
@@ -61,7 +61,7 @@ def test_streaming_resampler_equals_one_shot_without_clicks():
     x = tone(freq=300, seconds=1.0, rate=8000)
     c = AudioChunk.from_array(x, 8000)
     rs = Resampler(8000, 16000)
-    parts = [rs.process(AudioChunk(c.audio[i:i + 320], 8000)) for i in range(0, len(c.audio), 320)]
+    parts = [rs.process(AudioChunk(c.audio[i : i + 320], 8000)) for i in range(0, len(c.audio), 320)]
     parts.append(rs.process(AudioChunk(b"", 8000), last=True))
     out = concat(parts).array().astype(float)
     assert abs(len(out) - 16000) <= 40
