@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages: espeak-ng (default Vietnamese voice), ffmpeg (MP3 via pydub), sox (audio checks),
-# debootstrap (the Asterisk root), chromium (browser tests), python3-venv (virtualenv on Debian's Python).
-APT_PACKAGES := espeak-ng ffmpeg sox debootstrap chromium python3-venv ca-certificates
+# debootstrap (the Asterisk root), chromium (browser tests), python3-venv (virtualenv on Debian's Python),
+# debian-archive-keyring (debootstrap checks Debian unstable's signatures with it, also on Ubuntu hosts).
+APT_PACKAGES := espeak-ng ffmpeg sox debootstrap chromium python3-venv ca-certificates debian-archive-keyring
 STAMP := $(VENV)/.installed
 
 .PHONY: help setup apt venv db test run bench lint clean

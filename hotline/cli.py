@@ -21,7 +21,9 @@ app = typer.Typer(
 )
 
 # Each module has `register(app)`; its heavy imports happen inside the commands.
-AREA_CLIS = ("voice.cli", "intents.cli", "ivr.cli", "broadcast.cli", "hotline.service_cli")
+AREA_CLIS = (
+    "voice.cli", "intents.cli", "ivr.cli", "broadcast.cli", "hotline.service_cli", "hotline.console_cli",
+)
 
 
 @app.callback()

@@ -1,9 +1,11 @@
-"""`hotline run`: start the configured components and supervise them until interrupted."""
+"""`hotline run`: start Asterisk, the hotline ARI application and the web app; stop them together."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 
 import uvicorn
 
@@ -14,17 +16,69 @@ from hotline.web.app import create_app
 logger = logging.getLogger(__name__)
 
 
-async def _serve_web(settings: Settings) -> None:
-    config = uvicorn.Config(create_app(settings), host=settings.web.host, port=settings.web.port,
-                            log_level=settings.logging.level.lower())
-    await uvicorn.Server(config).serve()
+async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.web.host,
+        port=settings.web.port,
+        log_level=settings.logging.level.lower(),
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # signals are ours
+    task = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await task
 
 
 async def _run(settings: Settings) -> None:
-    upgrade(settings.database_url)
-    url = settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}"
-    print(f"Web app: {url}/  (health: {url}/healthz)", flush=True)
-    await _serve_web(settings)
+    from ivr.app import run_hotline
+    from ivr.asterisk import ensure_running
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    print("Starting Asterisk (the first start builds its root filesystem, about a minute)...", flush=True)
+    asterisk = await asyncio.to_thread(ensure_running, settings)
+    try:
+        web_url = settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}"
+        ready = asyncio.Event()
+        hotline = asyncio.create_task(run_hotline(settings, stop, on_ready=lambda _app: ready.set()))
+        web = asyncio.create_task(_serve_web(settings, stop))
+        ready_wait = asyncio.create_task(ready.wait())
+        await asyncio.wait({hotline, ready_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if hotline.done():
+            stop.set()
+            ready_wait.cancel()
+            await web
+            hotline.result()  # raises what stopped the application
+            return
+        print(
+            "\n".join(
+                [
+                    "",
+                    "The hotline is running.",
+                    asterisk.describe(),
+                    f"Web app:    {web_url}/  (radio pages)  {web_url}/console/  (operators)",
+                    asterisk.how_to_call(),
+                    "Stop with Ctrl+C.",
+                    "",
+                ]
+            ),
+            flush=True,
+        )
+        results = await asyncio.gather(hotline, web, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                raise result
+    finally:
+        stop.set()
+        if asterisk.owned:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(asterisk.stop)
 
 
 def run_all(settings: Settings) -> None:

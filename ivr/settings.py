@@ -48,11 +48,12 @@ class FlowSettings(BaseModel):
 
     recording_notice: bool = True  # say "the call is recorded" first
     no_input_seconds: float = Field(7.0, gt=0, le=60)  # silence after a prompt: a failed attempt
-    max_attempts: int = Field(2, ge=1, le=5)  # failed attempts before the keypad menu (one more: operator/bye)
+    max_attempts: int = Field(2, ge=1, le=5)  # failures before the keypad menu (one more: operator/bye)
     digit_timeout_seconds: float = Field(4.0, gt=0, le=30)  # pause that ends a keyed code
     menu_digit_timeout_seconds: float = Field(2.0, gt=0, le=30)  # pause before a sub-menu is read
     feedback_max_seconds: int = Field(120, ge=5, le=1800)  # longest complaint recording
     feedback_min_seconds: float = Field(0.8, ge=0, le=30)  # shorter recordings count as empty
+    record_silence_seconds: float = Field(5.0, gt=0, le=60)  # this much silence ends a recording
     operator_endpoint: str = ""  # e.g. PJSIP/operator; empty: no operator, callers leave a message
     transfer_timeout_seconds: int = Field(25, ge=1, le=300)  # ring time before "nobody answered"
     rating: bool = True  # ask for a 1-5 satisfaction rating at goodbye
@@ -70,7 +71,7 @@ class MediaSettings(BaseModel):
     port_start: int = Field(40000, ge=1024, le=65535)  # our RTP port range (one port per call)
     port_end: int = Field(40999, ge=1024, le=65535)
     format: Literal["ulaw", "slin"] = "ulaw"  # RTP payload both ways (8 kHz); slin16 replies are dropped
-    endpoint_silence_ms: int = Field(600, ge=100, le=5000)  # silence that ends an utterance (dominates latency)
+    endpoint_silence_ms: int = Field(600, ge=100, le=5000)  # silence ending an utterance (dominates latency)
     min_speech_ms: int = Field(160, ge=20, le=2000)  # voiced audio needed to count as speech (not a click)
     speech_threshold_db: float = Field(-38.0, ge=-90, le=0)  # frame energy (dBFS) counted as voice
     noise_margin_db: float = Field(12.0, ge=0, le=60)  # or this much above the tracked noise floor

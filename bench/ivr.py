@@ -1,0 +1,185 @@
+"""Phone hotline under load: N simultaneous real SIP calls, end of speech -> first answer audio.
+
+Starts its own Asterisk (free loopback ports, throwaway data directory) and the hotline application,
+then for N in (1, 5, 10, 20) places N calls at once with the real pjsua2 caller. Each caller waits for the
+greeting, says a real recorded question, and hangs up after the answer. A call is correct when the call log
+shows the expected intent. Latency is measured by the caller on what it heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIP = ROOT / "tests" / "fixtures" / "speech" / "binh_north_male.wav"
+CATALOG = ROOT / "tests" / "fixtures" / "ivr" / "intents"
+EXPECTED = "coach"
+LEVELS = (1, 5, 10, 20)
+STAGGER_S = 4.0  # call starts spread over this many seconds (simultaneous calls, not speaking in unison)
+
+
+def _free(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _proc_cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
+    return values[k]
+
+
+class _App:
+    def __init__(self, settings) -> None:
+        self.settings = settings
+        self.app = None
+        self._ready = threading.Event()
+        self.thread = threading.Thread(target=self._main, daemon=True)
+
+    def _main(self) -> None:
+        from ivr.app import run_hotline
+
+        async def main() -> None:
+            self.loop = asyncio.get_running_loop()
+            self.stop = asyncio.Event()
+
+            def ready(app) -> None:
+                self.app = app
+                self._ready.set()
+
+            await run_hotline(self.settings, self.stop, on_ready=ready)
+
+        asyncio.run(main())
+
+    def start(self) -> None:
+        self.thread.start()
+        if not self._ready.wait(300):
+            raise RuntimeError("hotline application did not start")
+        deadline = time.monotonic() + 30
+        while not self.app.s.ari.connected.is_set():
+            if time.monotonic() > deadline:
+                raise RuntimeError("application did not connect to ARI")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.stop.set)
+        self.thread.join(60)
+
+
+def run(levels: tuple[int, ...] = LEVELS, stagger_s: float = STAGGER_S) -> dict:
+    from sqlalchemy import select
+
+    from hotline.db import engine_for, session_factory
+    from hotline.settings import load_settings
+    from ivr.asterisk import start
+    from ivr.caller import CallScript, CallTarget, call
+    from ivr.models import Call
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ivr-"))
+    rtp = 20000 + 2 * (os.getpid() % 5000)
+    env = {
+        **os.environ,
+        "HOTLINE_PATHS__DATA_DIR": str(tmp / "var"),
+        "HOTLINE_PATHS__CACHE_DIR": str(tmp / "var" / "cache"),
+        "HOTLINE_IVR__ASTERISK__SIP_PORT": str(_free(socket.SOCK_DGRAM)),
+        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(_free(socket.SOCK_STREAM)),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp + 399),
+        "HOTLINE_IVR__MEDIA__PORT_START": str(rtp + 400),
+        "HOTLINE_IVR__MEDIA__PORT_END": str(rtp + 599),
+        "HOTLINE_IVR__MAX_RECOGNITIONS": "32",
+        "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",
+        "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
+    }
+    settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
+    handle = start(settings)
+    app = _App(settings)
+    out: dict = {"clip": CLIP.name, "endpoint_silence_ms": settings.ivr.media.endpoint_silence_ms,
+                 "stagger_s": stagger_s, "asr_workers": settings.voice.asr.workers, "levels": {}}
+    try:
+        app.start()
+        target = CallTarget.from_handle(handle)
+        factory = session_factory(engine_for(settings))
+        script = (CallScript().wait_for_audio(timeout=20).wait_for_silence(1.0, timeout=60).play(CLIP)
+                  .wait_for_audio(timeout=15).wait_for_silence(1.0, timeout=60).hangup())
+        for n in levels:
+            cpu0, ast0, t0 = time.process_time(), _proc_cpu_s(handle.pid or 0), time.monotonic()
+            kids0 = os.times()
+
+            def one(i: int, n: int = n):
+                time.sleep(stagger_s * i / max(1, n - 1) if n > 1 else 0.0)
+                return call(target, script, timeout=180)
+
+            with ThreadPoolExecutor(max_workers=n) as pool:
+                results = list(pool.map(one, range(n)))
+            wall = time.monotonic() - t0
+            cpu_app, cpu_ast = time.process_time() - cpu0, _proc_cpu_s(handle.pid or 0) - ast0
+            kids = os.times()
+            cpu_callers = kids.children_user - kids0.children_user
+            cpu_callers += kids.children_system - kids0.children_system
+            deadline = time.monotonic() + 20
+            while app.app.sessions and time.monotonic() < deadline:
+                time.sleep(0.1)
+            heard = [r.latencies[0] for r in results if r.latencies and r.latencies[0] is not None]
+            correct = 0
+            server: list[float] = []
+            with factory() as s:
+                for r in results:
+                    if not r.channel_id:
+                        continue
+                    row = s.scalars(select(Call).where(Call.channel_id == r.channel_id)).first()
+                    turns = [t for t in (row.turns if row else []) if t.kind == "speech"]
+                    if turns and turns[0].intent == EXPECTED:
+                        correct += 1
+                        if turns[0].response_ms is not None:
+                            server.append(turns[0].response_ms / 1000)
+            out["levels"][str(n)] = {
+                "calls": n,
+                "connected": sum(r.connected for r in results),
+                "completed_correctly": correct / n,
+                "latency_p50_s": _pct(heard, 0.5),
+                "latency_p95_s": _pct(heard, 0.95),
+                "latency_mean_s": statistics.fmean(heard) if heard else None,
+                "server_latency_p50_s": _pct(server, 0.5),
+                "server_latency_p95_s": _pct(server, 0.95),
+                "wall_s": round(wall, 1),
+                "cpu_app_cores": round(cpu_app / wall, 2),  # hotline process (ARI, media, ASR, TTS)
+                "cpu_asterisk_cores": round(cpu_ast / wall, 2),
+                "cpu_callers_cores": round(cpu_callers / wall, 2),  # the pjsua2 test callers (same machine)
+                "errors": [r.error for r in results if r.error][:3],
+            }
+    finally:
+        app.close() if app.app is not None else None
+        handle.stop()
+    return out
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    args = sys.argv[1:]
+    stagger = STAGGER_S
+    if args and args[0].startswith("--stagger="):
+        stagger = float(args.pop(0).split("=", 1)[1])
+    lv = tuple(int(a) for a in args) or LEVELS
+    print(json.dumps(run(lv, stagger), indent=2, ensure_ascii=False))

@@ -1,0 +1,117 @@
+"""Prompts: each key's text, whether a human recording exists, listening, uploading a new recording."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile  # what request.form() yields
+
+from hotline.console import audit
+from hotline.console.auth import Login
+from hotline.console.prompt_files import (
+    MAX_PROMPT_SECONDS,
+    MAX_UPLOAD_BYTES,
+    PromptUploadError,
+    install_recording,
+    load_prompts,
+    prompt_infos,
+    prompts_dir,
+    rendered_path,
+    spool_upload,
+)
+from hotline.console.web import PREFIX, Console
+from hotline.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+def router(console: Console) -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+    page_login = Depends(console.page_login)
+    api_login = Depends(console.api_login)
+    settings = console.settings
+
+    def _page(
+        login: Login, *, saved: str = "", error: str = "", error_key: str = "", status_code: int = 200
+    ) -> Response:
+        try:
+            infos, problem = prompt_infos(settings), ""
+            templates = load_prompts(settings)[1]
+        except ConfigError as exc:
+            infos, templates, problem = [], {}, str(exc)
+        return console.render(
+            "prompts.html",
+            login,
+            status_code=status_code,
+            page="prompts",
+            infos=infos,
+            templates=templates,
+            problem=problem,
+            saved=saved,
+            error=error,
+            error_key=error_key,
+            max_seconds=int(MAX_PROMPT_SECONDS),
+            max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
+        )
+
+    def _known_key(key: str) -> str:
+        try:
+            prompts, _ = load_prompts(settings)
+        except ConfigError:
+            prompts = {}
+        if key not in prompts:
+            raise HTTPException(404, f"Không có lời nhắc “{key}”.")
+        return key
+
+    @r.get(PREFIX + "/prompts")
+    def prompts(login: Login = page_login, saved: str = "") -> Response:
+        return _page(login, saved=saved)
+
+    @r.api_route(PREFIX + "/prompts/{key}/audio", methods=["GET", "HEAD"])
+    def prompt_audio(key: str, source: str = "human", login: Login = api_login) -> Response:
+        _known_key(key)
+        path: Path = (
+            prompts_dir(settings) / f"{key}.wav" if source == "human" else rendered_path(settings, key)
+        )
+        if not path.is_file():
+            raise HTTPException(404, "Chưa có bản ghi cho lời nhắc này.")
+        return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "no-cache"})
+
+    def _install(login: Login, key: str, upload: UploadFile, ip: str) -> Response:
+        """Blocking part of an upload (copy, decode, convert, rename), run in a worker thread."""
+        tmp = None
+        try:
+            tmp = spool_upload(settings, upload.file)
+            _path, seconds = install_recording(settings, key, tmp)
+        except PromptUploadError as exc:
+            return _page(login, error=str(exc), error_key=key, status_code=422)
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+        detail = f"{seconds:.1f} s from {upload.filename or '?'}"[:200]
+        audit.record(console.sessions, login.operator, "upload_prompt", f"prompt:{key}", detail, ip)
+        return RedirectResponse(f"{PREFIX}/prompts?saved={key}#p-{key}", status_code=303)
+
+    @r.post(PREFIX + "/prompts/{key}/upload")
+    async def upload(key: str, request: Request, login: Login = page_login) -> Response:
+        # The form is parsed here rather than by FastAPI so that an oversized body is refused before
+        # it is read, and only after the login was checked.
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
+            raise HTTPException(413, f"Tệp quá lớn (tối đa {MAX_UPLOAD_BYTES // (1024 * 1024)} MB).")
+        async with request.form(max_files=1, max_fields=4) as form:
+            csrf = form.get("csrf")
+            console.check_csrf(login, csrf if isinstance(csrf, str) else None)
+            await run_in_threadpool(_known_key, key)
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                return await run_in_threadpool(
+                    _page, login, error="Chưa chọn tệp âm thanh.", error_key=key, status_code=422
+                )
+            return await run_in_threadpool(_install, login, key, upload, console.client_ip(request))
+
+    return r

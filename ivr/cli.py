@@ -1,0 +1,123 @@
+"""IVR commands: `hotline asterisk ...` (the PBX) and `hotline call` (a real SIP caller)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hotline.cli import settings_of
+
+
+def register(app: typer.Typer) -> None:
+    _register_asterisk(app)
+    _register_call(app)
+    _register_calls(app)
+
+
+def _register_calls(app: typer.Typer) -> None:
+    """`hotline calls ...` and `hotline tickets ...` (the call log; see ivr/calls_cli.py)."""
+    from ivr.calls_cli import register_calls
+
+    register_calls(app)
+
+
+# --- Asterisk: provisioning and process control -------------------------------------------------------
+
+
+def _register_asterisk(app: typer.Typer) -> None:
+    asterisk_app = typer.Typer(help="The Asterisk PBX the hotline runs on.", no_args_is_help=True)
+    app.add_typer(asterisk_app, name="asterisk")
+
+    @asterisk_app.command("up")
+    def asterisk_up(ctx: typer.Context) -> None:
+        """Provision (first time), render config/asterisk/, start Asterisk and wait until ARI answers."""
+        from ivr.asterisk import start
+
+        settings = settings_of(ctx)
+        handle = start(settings)
+        typer.echo(handle.describe())
+        typer.echo(handle.how_to_call())
+
+    @asterisk_app.command("down")
+    def asterisk_down(ctx: typer.Context) -> None:
+        """Stop Asterisk (`core stop now`, then kill if it does not exit in time)."""
+        from ivr.asterisk import stop
+
+        stopped = stop(settings_of(ctx))
+        typer.echo("Asterisk stopped" if stopped else "Asterisk was not running")
+
+    @asterisk_app.command("status")
+    def asterisk_status(ctx: typer.Context) -> None:
+        """Is Asterisk running, does ARI answer, how many channels and bridges are up."""
+        from ivr.asterisk import ari_ready, handle_for
+
+        handle = handle_for(settings_of(ctx))
+        ok, detail = ari_ready(handle)
+        if handle.mode != "external":
+            typer.echo(f"process: {'running, pid ' + str(handle.pid) if handle.pid else 'not running'}")
+        typer.echo(f"ARI: {'answers, Asterisk ' + detail if ok else detail}  ({handle.rest_url})")
+        if ok:
+            typer.echo(f"channels: {len(handle.channels())}  bridges: {len(handle.bridges())}")
+        if not ok:
+            raise typer.Exit(1)
+
+    @asterisk_app.command("cli")
+    def asterisk_cli(
+        ctx: typer.Context,
+        command: Annotated[str, typer.Argument(help='Asterisk CLI command, e.g. "pjsip show endpoints".')],
+    ) -> None:
+        """Run one Asterisk CLI command (asterisk -rx) against our instance."""
+        from ivr.asterisk import AsteriskError, handle_for
+
+        handle = handle_for(settings_of(ctx))
+        if handle.pid is None:
+            raise AsteriskError("Asterisk is not running (start it with `hotline asterisk up`)")
+        typer.echo(handle.cli(command), nl=False)
+
+
+# --- A real SIP caller -----------------------------------------------------------------------------
+
+
+def _register_call(app: typer.Typer) -> None:
+    @app.command("call")
+    def call(
+        ctx: typer.Context,
+        to: Annotated[
+            str | None, typer.Option("--to", help="Extension to dial (default: the hotline).")
+        ] = None,
+        audio: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--audio",
+                help="Audio file(s) spoken by the caller, in order, each after the hotline stops talking.",
+            ),
+        ] = None,
+        dtmf: Annotated[
+            list[str] | None,
+            typer.Option("--dtmf", help="Keys to press (RFC 4733), after the audio files; repeatable."),
+        ] = None,
+        wait: Annotated[float, typer.Option("--wait", help="Seconds to keep listening at the end.")] = 5.0,
+        record: Annotated[
+            Path | None, typer.Option("--record", help="WAV file for what the caller hears.")
+        ] = None,
+        json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+        timeout: Annotated[
+            float, typer.Option("--timeout", help="Hard limit for the whole call, seconds.")
+        ] = 120.0,
+    ) -> None:
+        """Call the hotline over SIP like a phone would: speak audio files, press keys, record the answer."""
+        import json
+
+        from ivr.caller import CallScript, run_call_for_settings
+
+        settings = settings_of(ctx)
+        script = CallScript.simple(audio=list(audio or []), dtmf=list(dtmf or []), wait=wait)
+        result = run_call_for_settings(settings, script, to=to, record=record, timeout=timeout)
+        if json_out:
+            typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            typer.echo(result.summary())
+        if not result.connected:
+            raise typer.Exit(1)

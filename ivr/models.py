@@ -1,0 +1,87 @@
+"""Call log, tickets and dossiers (tables of the `ivr` migration branch)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.db import Base
+
+TICKET_STATUSES = ("new", "in_progress", "answered", "closed")
+
+
+class Call(Base):
+    """One phone call. The raw number is kept for operators; logs and transcripts only show it masked."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(128), unique=True, index=True)
+    caller: Mapped[str] = mapped_column(String(64), default="")  # raw caller id (operators only)
+    caller_masked: Mapped[str] = mapped_column(String(64), default="")
+    caller_hash: Mapped[str] = mapped_column(String(64), default="", index=True)  # sha256: repeat callers
+    started_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(32), default="in_progress")
+    satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1..5
+    degraded: Mapped[bool] = mapped_column(Boolean, default=False)  # fell back to the keypad
+
+    turns: Mapped[list[Turn]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="Turn.seq"
+    )
+
+
+class Turn(Base):
+    """One exchange of a call: what was heard or keyed, what was decided, how long it took."""
+
+    __tablename__ = "call_turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(16))  # speech | dtmf | timeout | action | system
+    transcript: Mapped[str] = mapped_column(Text, default="")  # masked
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    dtmf: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    asr_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)  # end of speech -> transcript
+    response_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)  # end of speech/key -> answer
+
+    call: Mapped[Call] = relationship(back_populates="turns")
+
+
+class Ticket(Base):
+    """A recorded complaint or message, followed up by operators."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True, index=True)  # read to the caller
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), nullable=True)
+    caller: Mapped[str] = mapped_column(String(64), default="")
+    caller_masked: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(String(16), default="feedback")  # feedback | message
+    audio_path: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    transcript: Mapped[str] = mapped_column(Text, default="")  # masked
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    reply_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Dossier(Base):
+    """An administrative dossier the caller can ask about (local stand-in for the provincial system)."""
+
+    __tablename__ = "dossiers"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(200))  # spoken as is: "đã có kết quả, mời nhận tại..."
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

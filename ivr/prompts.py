@@ -1,0 +1,251 @@
+"""Fixed prompts: key -> Vietnamese text (config/prompts.yaml), rendered once to 8 kHz audio.
+
+A human recording `audio_assets/prompts/<key>.wav` wins over synthesis. Everything fixed is
+rendered at start-up into `<cache_dir>/ivr/prompts/<key>.wav` (8 kHz, 16-bit; Asterisk plays it
+as `sound:<path without .wav>`), so a call never waits for TTS for a fixed prompt and still has
+audio when the synthesizer fails. Dynamic sentences (answers, ticket numbers) are synthesized on
+demand and kept in a small in-memory cache on top of the synthesizer's render cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hotline.errors import ConfigError
+from hotline.yamlfile import describe_validation_error, load_yaml
+from ivr.flow import PROMPT_KEYS, Texts
+from voice.audio import TELEPHONE_RATE, AudioChunk, read_audio, resample, to_mono, write_wav
+
+if TYPE_CHECKING:
+    from hotline.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+TONE_KEYS = {"beep"}  # generated tones unless a recording exists
+RATE_16K_SUFFIX = ".wav16"  # Asterisk's extension for 16 kHz signed linear WAV
+
+
+class _PromptFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompts: dict[str, str]
+    templates: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class PromptTexts:
+    """The validated prompt file."""
+
+    prompts: dict[str, str]
+    templates: Texts = field(default_factory=Texts)
+
+
+def load_prompt_texts(path: Path) -> PromptTexts:
+    """Read config/prompts.yaml; every problem names file, line and key."""
+    doc = load_yaml(path)
+    try:
+        parsed = _PromptFile.model_validate(doc.data or {})
+    except ValidationError as exc:
+        raise ConfigError(
+            "invalid prompts file:\n  " + "\n  ".join(describe_validation_error(exc, doc))
+        ) from None
+    problems = []
+    for key in PROMPT_KEYS:
+        if key not in parsed.prompts:
+            problems.append(f"{doc.where(('prompts',))}: prompts.{key}: required prompt is missing")
+        elif not parsed.prompts[key].strip() and key not in TONE_KEYS:
+            problems.append(f"{doc.where(('prompts', key))}: prompts.{key}: empty text")
+    known = set(Texts.__dataclass_fields__)
+    for key, template in parsed.templates.items():
+        if key not in known:
+            problems.append(
+                f"{doc.where(('templates', key))}: templates.{key}: unknown template "
+                f"(known: {', '.join(sorted(known))})"
+            )
+            continue
+        try:
+            template.format(a="a", b="b", digit="1", title="t", digits="1", status="s", updated="u", note="n")
+        except (KeyError, IndexError, ValueError) as exc:
+            problems.append(f"{doc.where(('templates', key))}: templates.{key}: bad placeholder {exc}")
+    if problems:
+        raise ConfigError("invalid prompts file:\n  " + "\n  ".join(problems))
+    prompts = {k: v.strip() for k, v in parsed.prompts.items()}
+    return PromptTexts(prompts, Texts.from_mapping(parsed.templates))
+
+
+def beep(rate: int = TELEPHONE_RATE, seconds: float = 0.35, freq: float = 1000.0) -> AudioChunk:
+    """A short sine tone with soft edges (no click)."""
+    n = int(rate * seconds)
+    t = np.arange(n) / rate
+    env = np.minimum(1.0, np.minimum(t, seconds - t) / 0.01)
+    return AudioChunk.from_array(0.3 * np.sin(2 * np.pi * freq * t) * env, rate)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
+
+
+class Prompts:
+    """Prompt audio for calls: fixed prompts rendered once, dynamic texts synthesized and cached."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        synth: Any | None,
+        texts: PromptTexts | None = None,
+        *,
+        memory_items: int = 256,
+    ) -> None:
+        self.settings = settings
+        self.synth = synth
+        self.texts = texts or load_prompt_texts(settings.path(settings.ivr.prompts_file))
+        self.recordings_dir = settings.path(settings.ivr.prompts_dir)
+        self.render_dir = settings.cache_dir / "ivr" / "prompts"
+        self._fixed: dict[str, AudioChunk] = {}
+        self._stamps: dict[str, str] = {}  # source of each rendered fixed prompt
+        self._dynamic: OrderedDict[str, AudioChunk] = OrderedDict()
+        self._memory_items = memory_items
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # --- paths Asterisk can play ----------------------------------------------------------------
+
+    def path(self, key: str) -> Path:
+        return self.render_dir / f"{key}.wav"
+
+    def sound_uri(self, key: str) -> str:
+        """`sound:` URI for ARI playback: absolute path without extension (Asterisk picks .wav)."""
+        return "sound:" + str(self.path(key).with_suffix(""))
+
+    def text_path(self, text: str) -> Path:
+        return self.render_dir / "texts" / f"{_digest(self._voice_id(), text)}.wav"
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def _voice_id(self) -> str:
+        tts = self.settings.voice.tts
+        return f"{tts.engine}:{tts.rate}:{tts.espeak.voice}:{tts.espeak.speed}:{tts.piper.model}"
+
+    def _source_stamp(self, key: str) -> str:
+        human = self.recordings_dir / f"{key}.wav"
+        if human.is_file():
+            st = human.stat()
+            return f"file:{st.st_size}:{st.st_mtime_ns}"
+        if key in TONE_KEYS:
+            return "tone:1"
+        return "tts:" + _digest(self._voice_id(), self.texts.prompts.get(key, ""))
+
+    async def _synthesize(self, text: str) -> AudioChunk:
+        if self.synth is None:
+            raise RuntimeError("no synthesizer configured")
+        chunk = await self.synth.synthesize(text, sample_rate=TELEPHONE_RATE)
+        return resample(to_mono(chunk), TELEPHONE_RATE)
+
+    async def _render_fixed(self, key: str) -> AudioChunk:
+        target = self.path(key)
+        stamp_file = target.with_suffix(".src")
+        stamp = self._source_stamp(key)
+        if target.is_file() and stamp_file.is_file() and stamp_file.read_text() == stamp:
+            return await asyncio.to_thread(read_audio, target)
+        human = self.recordings_dir / f"{key}.wav"
+        if human.is_file():
+            chunk = resample(to_mono(await asyncio.to_thread(read_audio, human)), TELEPHONE_RATE)
+        elif key in TONE_KEYS:
+            chunk = beep()
+        else:
+            chunk = await self._synthesize(self.texts.prompts[key])
+        await asyncio.to_thread(write_wav, target, chunk)
+        await asyncio.to_thread(write_wav, target.with_suffix(RATE_16K_SUFFIX), resample(chunk, 16000))
+        stamp_file.write_text(stamp)
+        return chunk
+
+    async def prepare(self, extra_texts: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
+        """Render every fixed prompt (and e.g. the keypad menus) now; returns key -> 'ok' or the error."""
+        report: dict[str, str] = {}
+        for key in self.texts.prompts:
+            try:
+                self._stamps[key] = self._source_stamp(key)
+                self._fixed[key] = await self._render_fixed(key)
+                report[key] = "ok"
+            except Exception as exc:  # one broken prompt must not stop the service
+                logger.error("prompt %s could not be rendered: %s", key, exc)
+                report[key] = f"error: {exc}"
+        for text in extra_texts:
+            try:
+                await self.text_audio(text)
+            except Exception as exc:
+                logger.error("text prompt could not be rendered: %s", exc)
+                report[f"text:{text[:30]}"] = f"error: {exc}"
+        return report
+
+    async def prerender_texts(self, texts: list[str]) -> int:
+        """Render texts known in advance (intent answers) into the file cache; returns how many failed."""
+        failed = 0
+        for text in texts:
+            if not text or self.text_path(text).is_file():
+                continue
+            try:
+                chunk = await self._synthesize(text)
+                await asyncio.to_thread(write_wav, self.text_path(text), chunk)
+            except Exception as exc:
+                failed += 1
+                logger.warning("could not pre-render an answer: %s", exc)
+        return failed
+
+    async def audio(self, key: str) -> AudioChunk:
+        """Audio of a fixed prompt; a recording added or replaced meanwhile (console, phone) is picked up."""
+        if key not in self.texts.prompts:
+            raise KeyError(f"unknown prompt key {key!r}")
+        stamp = self._source_stamp(key)  # one stat(): cheap enough for every play
+        chunk = self._fixed.get(key)
+        if chunk is None or self._stamps.get(key) != stamp:
+            chunk = self._fixed[key] = await self._render_fixed(key)
+            self._stamps[key] = stamp
+        return chunk
+
+    def forget(self, key: str) -> None:
+        """Drop a fixed prompt from memory (its source changed: it is rendered again on next use)."""
+        self._fixed.pop(key, None)
+        self._stamps.pop(key, None)
+
+    def cached_text(self, text: str) -> AudioChunk | None:
+        return self._dynamic.get(text)
+
+    async def text_audio(self, text: str) -> AudioChunk:
+        """Audio of a dynamic text: memory, then the rendered file, then synthesis (in the TTS pool)."""
+        hit = self._dynamic.get(text)
+        if hit is not None:
+            self._dynamic.move_to_end(text)
+            return hit
+        lock = self._locks.setdefault(text, asyncio.Lock())
+        async with lock:
+            hit = self._dynamic.get(text)
+            if hit is not None:
+                return hit
+            path = self.text_path(text)
+            if path.is_file():
+                chunk = await asyncio.to_thread(read_audio, path)
+            else:
+                chunk = await self._synthesize(text)
+                await asyncio.to_thread(write_wav, path, chunk)
+            self._remember(text, chunk)
+        self._locks.pop(text, None)
+        return chunk
+
+    def _remember(self, text: str, chunk: AudioChunk) -> None:
+        self._dynamic[text] = chunk
+        while len(self._dynamic) > self._memory_items:
+            self._dynamic.popitem(last=False)
+
+    async def file_audio(self, path: str) -> AudioChunk:
+        """Any audio file (radio segments), converted to 8 kHz."""
+        chunk = await asyncio.to_thread(read_audio, Path(path))
+        return resample(to_mono(chunk), TELEPHONE_RATE)

@@ -1,0 +1,357 @@
+"""Call log, tickets and dossier look-ups on the database (blocking; the app calls them in a thread).
+
+Every write is its own committed transaction, so a crash of the application loses at most the
+turn in progress. Complaint audio is written to a temporary file and renamed into place before
+the ticket row that points at it is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.db import transaction
+from hotline.errors import HotlineError
+from hotline.logs import mask_personal
+from ivr.flow import Turn as FlowTurn
+from ivr.models import TICKET_STATUSES, Call, Dossier, Ticket, Turn
+from voice.audio import AudioChunk, write_wav
+
+logger = logging.getLogger(__name__)
+
+TICKET_DIGITS = 6  # random, so that numbers cannot be guessed in sequence
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def mask_caller(caller: str) -> str:
+    """Phone numbers keep their last 3 digits; short extensions are shown as is."""
+    digits = "".join(ch for ch in caller if ch.isdigit())
+    if len(digits) >= 6:
+        return "*" * (len(digits) - 3) + digits[-3:]
+    return mask_personal(caller)
+
+
+def hash_caller(caller: str) -> str:
+    return hashlib.sha256(caller.encode("utf-8")).hexdigest() if caller else ""
+
+
+class StoreError(HotlineError):
+    code = "ivr.store"
+
+
+@dataclass(frozen=True)
+class DossierInfo:
+    code: str
+    title: str
+    status: str
+    updated_at: datetime
+
+
+class DossierSource(Protocol):
+    """Where dossier statuses come from (the local table here; the provincial system later)."""
+
+    def lookup(self, code: str) -> DossierInfo | None: ...
+
+
+class SqlDossierSource:
+    """Dossiers from the local `dossiers` table."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def lookup(self, code: str) -> DossierInfo | None:
+        with self.factory() as s:
+            row = s.get(Dossier, code.strip())
+            if row is None:
+                return None
+            return DossierInfo(row.code, row.title, row.status, row.updated_at)
+
+
+# Demo dossiers so that a fresh installation can be tried by phone (codes are keyed digit by digit).
+SEED_DOSSIERS = (
+    ("1001", "đăng ký khai sinh", "đã có kết quả, mời anh chị nhận tại bộ phận một cửa của xã"),
+    ("1002", "cấp đổi căn cước", "đang được xử lý, dự kiến có kết quả sau năm ngày làm việc"),
+    ("1003", "đăng ký hộ kinh doanh", "cần bổ sung giấy tờ, cán bộ sẽ gọi điện hướng dẫn"),
+    ("2024", "chuyển nhượng quyền sử dụng đất", "đang thẩm định hồ sơ tại văn phòng đăng ký đất đai"),
+)
+
+
+def seed_dossiers(factory: sessionmaker[Session]) -> int:
+    """Insert the demo dossiers into an empty table; returns how many were added."""
+    with transaction(factory) as s:
+        if s.scalar(select(Dossier.code).limit(1)) is not None:
+            return 0
+        now = utcnow()
+        for code, title, status in SEED_DOSSIERS:
+            s.add(Dossier(code=code, title=title, status=status, updated_at=now))
+    return len(SEED_DOSSIERS)
+
+
+class CallStore:
+    """Writes of the call flow; one short committed transaction each."""
+
+    def __init__(self, factory: sessionmaker[Session], recordings_dir: Path) -> None:
+        self.factory = factory
+        self.recordings_dir = recordings_dir
+
+    def start_call(self, channel_id: str, caller: str) -> int:
+        with transaction(self.factory) as s:
+            call = Call(
+                channel_id=channel_id,
+                caller=caller,
+                caller_masked=mask_caller(caller),
+                caller_hash=hash_caller(caller),
+                started_at=utcnow(),
+                outcome="in_progress",
+            )
+            s.add(call)
+            s.flush()
+            return call.id
+
+    def log_turn(self, call_id: int, seq: int, turn: FlowTurn) -> None:
+        with transaction(self.factory) as s:
+            s.add(
+                Turn(
+                    call_id=call_id,
+                    seq=seq,
+                    at=utcnow(),
+                    kind=turn.kind,
+                    transcript=mask_personal(turn.transcript),
+                    confidence=turn.confidence,
+                    intent=turn.intent,
+                    score=turn.score,
+                    dtmf=mask_personal(turn.dtmf)[:64],
+                    action=turn.action,
+                    asr_ms=turn.asr_ms,
+                    response_ms=turn.response_ms,
+                )
+            )
+
+    def set_satisfaction(self, call_id: int, score: int) -> None:
+        with transaction(self.factory) as s:
+            s.execute(update(Call).where(Call.id == call_id).values(satisfaction=score))
+
+    def end_call(self, call_id: int, outcome: str, degraded: bool = False) -> None:
+        with transaction(self.factory) as s:
+            s.execute(
+                update(Call)
+                .where(Call.id == call_id, Call.ended_at.is_(None))
+                .values(ended_at=utcnow(), outcome=outcome, degraded=degraded)
+            )
+
+    def close_orphans(self) -> int:
+        """Calls left 'in_progress' by a crash are closed as 'interrupted' at start-up."""
+        with transaction(self.factory) as s:
+            res = s.execute(
+                update(Call).where(Call.ended_at.is_(None)).values(ended_at=utcnow(), outcome="interrupted")
+            )
+            return res.rowcount or 0
+
+    # --- tickets --------------------------------------------------------------------------------
+
+    def save_recording(self, chunk: AudioChunk, name: str) -> Path:
+        """Write complaint audio atomically under recordings/YYYY/MM/."""
+        now = utcnow()
+        path = self.recordings_dir / f"{now:%Y}" / f"{now:%m}" / f"{now:%Y%m%dT%H%M%S}-{name}.wav"
+        return write_wav(path, chunk)
+
+    def create_ticket(
+        self,
+        *,
+        call_id: int | None,
+        caller: str,
+        reason: str,
+        audio_path: Path | None,
+        duration_ms: int,
+        transcript: str = "",
+    ) -> str:
+        for _ in range(20):
+            number = str(secrets.randbelow(9 * 10 ** (TICKET_DIGITS - 1)) + 10 ** (TICKET_DIGITS - 1))
+            try:
+                with transaction(self.factory) as s:
+                    now = utcnow()
+                    s.add(
+                        Ticket(
+                            number=number,
+                            call_id=call_id,
+                            caller=caller,
+                            caller_masked=mask_caller(caller),
+                            reason=reason,
+                            audio_path=str(audio_path) if audio_path else None,
+                            duration_ms=duration_ms,
+                            transcript=mask_personal(transcript),
+                            status="new",
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                return number
+            except IntegrityError:
+                continue  # number taken: draw again
+        raise StoreError("could not allocate a ticket number")
+
+    def set_ticket_transcript(self, number: str, transcript: str) -> None:
+        with transaction(self.factory) as s:
+            s.execute(
+                update(Ticket)
+                .where(Ticket.number == number)
+                .values(transcript=mask_personal(transcript), updated_at=utcnow())
+            )
+
+    def ticket(self, number: str) -> Ticket | None:
+        with self.factory() as s:
+            return s.scalar(select(Ticket).where(Ticket.number == number.strip()))
+
+    def reply_ticket(self, number: str, note: str, status: str = "answered") -> Ticket:
+        if status not in TICKET_STATUSES:
+            raise StoreError(f"unknown ticket status {status!r} (one of {', '.join(TICKET_STATUSES)})")
+        with transaction(self.factory) as s:
+            t = s.scalar(select(Ticket).where(Ticket.number == number.strip()))
+            if t is None:
+                raise StoreError(f"no ticket number {number}")
+            now = utcnow()
+            if note:
+                t.reply_note = note
+            t.status = status
+            t.updated_at = now
+            if status == "closed":
+                t.closed_at = now
+            return t
+
+
+def recover_spool(store: CallStore, spool_dir: Path, *, min_ms: int = 800, rate: int = 8000) -> list[str]:
+    """Recordings cut by a crash (`<call_id>-<name>.raw` spools) become tickets; returns their numbers."""
+    import numpy as np
+
+    numbers: list[str] = []
+    if not spool_dir.is_dir():
+        return numbers
+    for raw in sorted(spool_dir.glob("*.raw")):
+        data = raw.read_bytes()
+        samples = np.frombuffer(data[: len(data) - len(data) % 2], dtype="<i2")
+        if 1000 * samples.size / rate < min_ms:
+            raw.unlink(missing_ok=True)
+            continue
+        head = raw.stem.split("-", 1)[0]
+        call_id = int(head) if head.isdigit() else None
+        with store.factory() as s:
+            call = s.get(Call, call_id) if call_id is not None else None
+            caller = call.caller if call is not None else ""
+            if call is None:
+                call_id = None
+        chunk = AudioChunk.from_array(samples, rate)
+        path = store.save_recording(chunk, f"recovered-{raw.stem}")
+        numbers.append(
+            store.create_ticket(
+                call_id=call_id,
+                caller=caller,
+                reason="recovered",
+                audio_path=path,
+                duration_ms=int(chunk.duration_s * 1000),
+            )
+        )
+        raw.unlink(missing_ok=True)
+        logger.warning("recording %s interrupted by a crash recovered as ticket %s", raw.name, numbers[-1])
+    return numbers
+
+
+def call_report(
+    factory: sessionmaker[Session], *, channel_id: str | None = None, call_id: int | None = None
+) -> dict | None:
+    """One call and its turns as plain data (caller masked), e.g. for `hotline call --json`."""
+
+    def fmt(dt: datetime | None) -> str | None:
+        return dt.strftime("%Y-%m-%dT%H:%M:%S") if dt else None
+
+    with factory() as s:
+        if call_id is not None:
+            call = s.get(Call, call_id)
+        else:
+            call = s.scalar(select(Call).where(Call.channel_id == (channel_id or "")))
+        if call is None:
+            return None
+        return {
+            "id": call.id,
+            "channel_id": call.channel_id,
+            "caller": call.caller_masked,
+            "started_at": fmt(call.started_at),
+            "ended_at": fmt(call.ended_at),
+            "outcome": call.outcome,
+            "satisfaction": call.satisfaction,
+            "degraded": call.degraded,
+            "turns": [
+                {
+                    "seq": t.seq,
+                    "at": fmt(t.at),
+                    "kind": t.kind,
+                    "transcript": t.transcript,
+                    "confidence": t.confidence,
+                    "intent": t.intent,
+                    "score": t.score,
+                    "dtmf": t.dtmf,
+                    "action": t.action,
+                    "asr_ms": t.asr_ms,
+                    "response_ms": t.response_ms,
+                }
+                for t in call.turns
+            ],
+        }
+
+
+STATUS_SPOKEN = {
+    "new": "đã được tiếp nhận, đang chờ xử lý",
+    "in_progress": "đang được xử lý",
+    "answered": "đã có trả lời",
+    "closed": "đã xử lý xong",
+}
+
+
+def spoken_date(d: datetime) -> str:
+    return f"ngày {d.day} tháng {d.month} năm {d.year}"
+
+
+def purge(
+    factory: sessionmaker[Session], *, recording_days: int, transcript_days: int, now: datetime | None = None
+) -> dict[str, int]:
+    """Delete recordings and transcripts older than their retention periods (privacy settings)."""
+    now = now or utcnow()
+    rec_cut = now - timedelta(days=recording_days)
+    txt_cut = now - timedelta(days=transcript_days)
+    files = 0
+    with transaction(factory) as s:
+        old_audio = s.scalars(
+            select(Ticket).where(Ticket.created_at < rec_cut, Ticket.audio_path.is_not(None))
+        ).all()
+        for t in old_audio:
+            try:
+                Path(t.audio_path).unlink(missing_ok=True)  # type: ignore[arg-type]
+                files += 1
+            except OSError as exc:
+                logger.warning("cannot delete recording of ticket %s: %s", t.number, exc)
+                continue
+            t.audio_path = None
+        blanked = (
+            s.execute(
+                update(Ticket)
+                .where(Ticket.created_at < txt_cut, Ticket.transcript != "")
+                .values(transcript="", caller="")
+            ).rowcount
+            or 0
+        )
+        old_calls = select(Call.id).where(Call.started_at < txt_cut)
+        turns = s.execute(delete(Turn).where(Turn.call_id.in_(old_calls))).rowcount or 0
+        s.execute(update(Ticket).where(Ticket.call_id.in_(old_calls)).values(call_id=None))
+        calls = s.execute(delete(Call).where(Call.started_at < txt_cut)).rowcount or 0
+    return {"recordings": files, "ticket_transcripts": blanked, "turns": turns, "calls": calls}

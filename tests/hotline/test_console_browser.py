@@ -1,0 +1,82 @@
+"""An operator in a real headless chromium: log in, open a ticket, listen, reply, see the new status."""
+
+from __future__ import annotations
+
+import pytest
+import soundfile as sf
+
+from tests.browser import chromium, serve
+from tests.hotline.console_helpers import PASSWORD, add_operator, audit_rows, seed
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture
+def server(console_settings):
+    """The real app under uvicorn on a free loopback port, with seeded calls and tickets."""
+    from hotline.web.app import create_app
+
+    data = seed(console_settings)
+    add_operator(console_settings, "lan", "operator")
+    with serve(create_app(console_settings)) as base:
+        yield base, data
+
+
+@pytest.fixture
+def browser():
+    with chromium() as b:
+        yield b
+
+
+def test_operator_logs_in_listens_and_answers_a_ticket(console_settings, server, browser, tmp_path):
+    from ivr.models import Ticket
+
+    base, data = server
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/console/tickets", wait_until="load")
+        page.wait_for_url(f"{base}/console/login**")  # not logged in: sent to the login form
+        page.fill("input[name=username]", "lan")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/console/tickets")  # and back where they wanted to go
+        assert page.locator("td.masked", has_text="*******678").count() == 1
+        assert "0912345678" not in page.content()
+
+        page.click("text=482913")
+        page.wait_for_url(f"{base}/console/tickets/482913")
+        assert page.inner_text("#ticket-status") == "Mới"
+
+        # Listen: the player loads the recording through the authenticated route.
+        audio = page.locator("audio")
+        box = audio.bounding_box()
+        assert box is not None and box["width"] > 200
+        audio.click(position={"x": 20, "y": box["height"] / 2})
+        page.wait_for_function("document.querySelector('audio').readyState >= 1", timeout=20000)
+        duration = audio.evaluate("a => a.duration")
+        assert abs(duration - sf.info(str(data["audio"])).duration) < 0.2
+        assert [e.target for e in audit_rows(console_settings, "listen_recording")][:1] == ["ticket:482913"]
+
+        note = "Cán bộ xã sẽ liên hệ lại trong hai ngày."
+        page.fill("textarea[name=note]", note)
+        page.select_option("select[name=status]", "answered")
+        page.click("form.reply button[type=submit]")
+        page.wait_for_url(f"{base}/console/tickets/482913?saved=1")
+        assert page.inner_text("#ticket-status") == "Đã trả lời"
+        assert page.input_value("textarea[name=note]") == note
+        with data["factory"]() as s:
+            t = s.query(Ticket).filter_by(number="482913").one()
+            assert (t.status, t.reply_note) == ("answered", note)
+
+        page.set_viewport_size({"width": 360, "height": 740})  # a phone
+        page.screenshot(path=str(tmp_path / "ticket-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+        # Log out: the console is closed again.
+        page.click("header form.logout button")
+        page.wait_for_url(f"{base}/console/login")
+        page.goto(f"{base}/console/tickets/482913")
+        page.wait_for_url(f"{base}/console/login**")
+    finally:
+        context.close()

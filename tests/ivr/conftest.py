@@ -1,0 +1,179 @@
+"""The real Asterisk for IVR tests: one instance per test session on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port(kind: int) -> int:
+    """A port the kernel says is free on 127.0.0.1 right now (UDP or TCP)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_rtp_range(size: int = 200) -> tuple[int, int]:
+    """An even-aligned UDP port range whose ports are free (checked, not assumed)."""
+    for _ in range(50):
+        start = random.randrange(20000, 40000, 2)
+        busy = False
+        for port in range(start, start + size, 10):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    busy = True
+                    break
+        if not busy:
+            return start, start + size - 1
+    raise RuntimeError("no free RTP port range on 127.0.0.1")
+
+
+class AsteriskUnderTest:
+    """The session's Asterisk: ARI/SIP coordinates, helpers for leak checks and for the caller."""
+
+    def __init__(self, handle, settings, env: dict[str, str], startup_s: float) -> None:
+        self.handle = handle
+        self.settings = settings
+        self.env = env  # HOTLINE_* variables that point a `hotline` subprocess at this instance
+        self.startup_s = startup_s  # provisioning (cold cache) + start, seconds
+        self.ari_url = handle.ari_url
+        self.rest_url = handle.rest_url
+        self.ari_user = handle.ari_user
+        self.ari_password = handle.ari_password
+        self.app_name = handle.app_name
+        self.sip_host = handle.sip_host
+        self.sip_port = handle.sip_port
+        self.extension = handle.extension
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        return self.handle.auth
+
+    @property
+    def client_env(self) -> dict[str, str]:
+        """HOTLINE_* overrides that point settings with ANOTHER data dir at this instance (external mode)."""
+        return {
+            "HOTLINE_IVR__ASTERISK__MODE": "external",
+            "HOTLINE_IVR__ASTERISK__ARI_URL": self.ari_url,
+            "HOTLINE_IVR__ASTERISK__ARI_USER": self.ari_user,
+            "HOTLINE_IVR__ASTERISK__ARI_PASSWORD": self.ari_password,
+            "HOTLINE_IVR__ASTERISK__SIP_PORT": str(self.sip_port),
+            "HOTLINE_IVR__ASTERISK__HTTP_PORT": self.env["HOTLINE_IVR__ASTERISK__HTTP_PORT"],
+        }
+
+    def restart(self) -> float:
+        """Stop Asterisk cleanly and start it again on the same ports; returns the seconds it took."""
+        from ivr.asterisk import start
+
+        began = time.monotonic()
+        self.handle.stop()
+        self.handle = start(self.settings)
+        return time.monotonic() - began
+
+    def events_url(self, app: str | None = None) -> str:
+        """ARI WebSocket URL with credentials in the query (works with every websockets version)."""
+        return self.handle.events_url(app) + f"&api_key={self.ari_user}:{self.ari_password}"
+
+    def channels(self) -> list[dict]:
+        return self.handle.channels()
+
+    def bridges(self) -> list[dict]:
+        return self.handle.bridges()
+
+    def cli(self, command: str) -> str:
+        return self.handle.cli(command)
+
+    def target(self, to: str | None = None, register: bool = False):
+        from ivr.caller import CallTarget
+
+        return CallTarget.from_handle(self.handle, to=to, register=register)
+
+    def log_text(self) -> str:
+        return self.handle.log_file.read_text(errors="replace")
+
+    def wait_clean(self, timeout: float = 5.0) -> None:
+        """Assert that no channel and no bridge is left (waits a little for hang-ups to settle)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            channels, bridges = self.channels(), self.bridges()
+            if not channels and not bridges:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"leaked: channels {[c['id'] for c in channels]}, bridges {[b['id'] for b in bridges]}"
+                )
+            time.sleep(0.1)
+
+
+OWNER_FILE = "test-owner.pid"  # in a test instance's directory: the pytest process that started it
+
+
+def _sweep_orphans(root: Path) -> None:
+    """Stop Asterisk test instances whose test session died without its teardown (killed run)."""
+    from ivr.asterisk.process import stop_instance
+    from ivr.asterisk.render import Layout
+
+    for owner in sorted((root / "srv" / "hotline").glob(f"*/{OWNER_FILE}")):
+        try:
+            owner_pid = int(owner.read_text())
+        except (OSError, ValueError):
+            continue
+        if Path(f"/proc/{owner_pid}").exists():
+            continue  # a test session still running (maybe another one): leave it alone
+        layout = Layout(root=root, inst="/" + str(owner.parent.relative_to(root)))
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if layout.conf.encode() in cmdline:
+                stop_instance(layout, int(proc.name), timeout=5.0)
+        shutil.rmtree(owner.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def asterisk(tmp_path_factory):
+    """A real Asterisk 22 (chroot by default) on free loopback ports, started once per session."""
+    from hotline.settings import load_settings
+    from ivr.asterisk import start
+
+    data = tmp_path_factory.mktemp("asterisk-session")
+    rtp_start, rtp_end = free_rtp_range()
+    overrides = {
+        "HOTLINE_PATHS__DATA_DIR": str(data / "var"),
+        "HOTLINE_PATHS__CACHE_DIR": str(data / "var" / "cache"),
+        "HOTLINE_IVR__ASTERISK__SIP_PORT": str(free_port(socket.SOCK_DGRAM)),
+        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM)),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp_start),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp_end),
+    }
+    env = {**os.environ, **overrides}
+    settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
+    from ivr.asterisk.process import layout_for
+
+    if settings.ivr.asterisk.mode == "chroot":
+        _sweep_orphans(layout_for(settings).root)
+    started = time.monotonic()
+    handle = start(settings)
+    if handle.layout is not None:
+        (handle.layout.host_inst / OWNER_FILE).write_text(str(os.getpid()))
+    under_test = AsteriskUnderTest(handle, settings, overrides, time.monotonic() - started)
+    try:
+        yield under_test
+    finally:
+        handle = under_test.handle  # restart() replaces the handle: stop the one running now
+        handle.stop()
+        if handle.layout is not None and handle.layout.root != Path("/"):
+            shutil.rmtree(handle.layout.host_inst, ignore_errors=True)

@@ -1,0 +1,480 @@
+"""End to end over real SIP: a pjsua2 caller dials the real Asterisk, our ARI application answers.
+
+Real speech fixtures, the real recognizer, real espeak-ng prompts, a real SQLite call log. After every
+test, no channel, bridge, RTP port or call session may be left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from hotline.db import engine_for, session_factory
+from ivr.caller import CallScript, call
+from ivr.models import Call, Ticket
+from voice.audio import read_audio
+
+from ..conftest import FIXTURES, ROOT
+from .conftest import free_rtp_range
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
+
+SPEECH = FIXTURES / "speech"
+CATALOG = FIXTURES / "ivr" / "intents"
+
+
+class FlakyRecognizer:
+    """The real recognizer, with a switch that makes it raise like a crashed engine."""
+
+    def __init__(self, real):
+        self.real = real
+        self.fail = False
+
+    def open_stream(self, rate, **kw):
+        if self.fail:
+            raise RuntimeError("injected ASR engine failure")
+        return self.real.open_stream(rate, **kw)
+
+    async def transcribe(self, chunk, **kw):
+        if self.fail:
+            raise RuntimeError("injected ASR engine failure")
+        return await self.real.transcribe(chunk, **kw)
+
+    async def warm_up(self):
+        await self.real.warm_up()
+
+    def close(self):
+        self.real.close()
+
+
+class RunningHotline:
+    """`run_hotline` in its own thread and event loop, as `hotline run` would run it."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.app = None
+        self.flaky: FlakyRecognizer | None = None
+        self.error: BaseException | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="hotline-app", daemon=True)
+
+    def start(self):
+        self._thread.start()
+        if not self._ready.wait(180):
+            raise RuntimeError("hotline application did not start")
+        if self.error:
+            raise self.error
+        deadline = time.monotonic() + 20
+        while not self.app.s.ari.connected.is_set():
+            assert time.monotonic() < deadline, "application never connected to ARI"
+            time.sleep(0.05)
+
+    def _main(self):
+        from ivr.app import build_services, run_hotline
+
+        async def main():
+            self.loop = asyncio.get_running_loop()
+            self.stop_event = asyncio.Event()
+            try:
+                services = await build_services(self.settings)
+                if services.recognizer is not None:
+                    self.flaky = services.recognizer = FlakyRecognizer(services.recognizer)
+
+                def ready(app):
+                    self.app = app
+                    self._ready.set()
+
+                await run_hotline(self.settings, self.stop_event, services=services, on_ready=ready)
+            except BaseException as exc:  # surfaced to the test thread
+                self.error = exc
+                self._ready.set()
+                raise
+
+        asyncio.run(main())
+
+    def stop(self):
+        if getattr(self, "loop", None) is not None:
+            self.loop.call_soon_threadsafe(self.stop_event.set)
+        self._thread.join(30)
+
+    def wait_idle(self, timeout: float = 15.0):
+        deadline = time.monotonic() + timeout
+        while self.app.sessions or self.app.owned:
+            assert time.monotonic() < deadline, (
+                f"sessions left: {list(self.app.sessions)} {list(self.app.owned)}"
+            )
+            time.sleep(0.05)
+        assert self.app.s.ports.in_use == 0, "RTP port leaked"
+
+
+@pytest.fixture(scope="module")
+def hotline(asterisk, tmp_path_factory):
+    from hotline.settings import load_settings
+
+    start, end = free_rtp_range(100)
+    env = {
+        **os.environ,
+        **asterisk.env,
+        "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
+        "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",  # covered by the flow unit tests; saves 3 s per call
+        "HOTLINE_IVR__FLOW__NO_INPUT_SECONDS": "6",
+        "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator",  # registered by nobody: never answers
+        "HOTLINE_IVR__FLOW__TRANSFER_TIMEOUT_SECONDS": "3",
+        "HOTLINE_IVR__FLOW__RATING": "false",
+        "HOTLINE_IVR__MEDIA__PORT_START": str(start),
+        "HOTLINE_IVR__MEDIA__PORT_END": str(end),
+        "HOTLINE_IVR__PROMPTS_DIR": str(tmp_path_factory.mktemp("prompt-recordings")),
+    }
+    settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
+    running = RunningHotline(settings)
+    running.start()
+    running.factory = session_factory(engine_for(settings))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def clean(hotline, asterisk):
+    """After the test: nothing left in Asterisk or in the application."""
+    if hotline.flaky is not None:
+        hotline.flaky.fail = False
+    yield
+    hotline.wait_idle()
+    asterisk.wait_clean(timeout=10)
+
+
+def last_call(hotline) -> Call:
+    with hotline.factory() as s:
+        call_row = s.scalars(select(Call).order_by(Call.id.desc()).limit(1)).first()
+        assert call_row is not None
+        _ = call_row.turns  # load while the session is open
+        return call_row
+
+
+def wait_call_closed(hotline, timeout=15.0) -> Call:
+    deadline = time.monotonic() + timeout
+    while True:
+        c = last_call(hotline)
+        if c.ended_at is not None:
+            return c
+        assert time.monotonic() < deadline, "call never closed in the log"
+        time.sleep(0.1)
+
+
+def audible_between(path: Path, start_s: float, end_s: float, threshold_db: float = -40.0) -> float:
+    """Seconds of audible audio in [start_s, end_s) of a recording (20 ms frames)."""
+    chunk = read_audio(path)
+    x = chunk.array().astype(np.float64) / 32768.0
+    a, b = int(start_s * chunk.rate), int(end_s * chunk.rate)
+    seg = x[max(0, a) : max(0, b)]
+    n = chunk.rate // 50
+    frames = seg[: seg.size - seg.size % n].reshape(-1, n)
+    if not frames.size:
+        return 0.0
+    db = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    return float(np.sum(db > threshold_db) * 0.02)
+
+
+def place(asterisk, script: CallScript, tmp_path, timeout=120.0):
+    rec = tmp_path / "heard.wav"
+    result = call(asterisk.target(), script, record=rec, timeout=timeout)
+    assert result.connected, result.summary()
+    return result, rec
+
+
+def greeted() -> CallScript:
+    """Wait for the greeting and 'speak or press a key' to finish."""
+    return CallScript().wait_for_audio(timeout=15).wait_for_silence(1.0, timeout=40)
+
+
+# --- tests ----------------------------------------------------------------------------------------
+
+
+def test_speech_question_gets_its_answer(hotline, asterisk, clean, tmp_path):
+    script = (
+        greeted()
+        .play(SPEECH / "binh_north_male.wav")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.5, timeout=40)
+        .hangup()
+    )
+    result, rec = place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    speech = [t for t in c.turns if t.kind == "speech"]
+    assert speech and speech[0].intent == "coach", [(t.kind, t.transcript, t.intent) for t in c.turns]
+    assert "huấn luyện" in speech[0].transcript and "viên" in speech[0].transcript
+    assert speech[0].response_ms is not None and speech[0].response_ms < 3000
+    # The caller heard the answer: audio came back after the end of speech, about as long as the answer.
+    latency = result.latencies[0]
+    assert latency is not None and latency < 3.0, result.summary()
+    answer = read_audio(hotline.app.s.prompts.text_path("Đây là câu trả lời về huấn luyện viên."))
+    end = result.played[0]["speech_end_s"]
+    assert audible_between(rec, end, end + latency + answer.duration_s) >= 0.6 * answer.duration_s
+    assert c.outcome == "answered" and c.caller_masked and not c.degraded
+
+
+def test_out_of_scope_speech_is_not_answered(hotline, asterisk, clean, tmp_path):
+    script = (
+        greeted()
+        .play(SPEECH / "doan_south_female.wav")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.0, timeout=30)
+        .hangup()
+    )
+    place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    speech = [t for t in c.turns if t.kind == "speech"]
+    assert speech and speech[0].intent is None
+    assert any(t.action == "fail:not_understood" for t in c.turns)
+
+
+def test_dtmf_only_navigation_and_repeat(hotline, asterisk, clean, tmp_path):
+    script = (
+        CallScript()
+        .wait_for_audio(timeout=15)
+        .wait(0.5)
+        .dtmf("3")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.0, timeout=30)
+        .dtmf("*")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.0, timeout=30)
+        .hangup()
+    )
+    place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    keyed = [(t.dtmf, t.intent, t.action) for t in c.turns if t.kind == "dtmf"]
+    assert ("3", "fishing", None) in keyed and ("*", None, "replay") in keyed, keyed
+    dtmf_turn = next(t for t in c.turns if t.dtmf == "3")
+    assert dtmf_turn.response_ms is not None and dtmf_turn.response_ms < 2000
+
+
+def test_barge_in_stops_the_prompt(hotline, asterisk, clean, tmp_path):
+    # Speak 1 s into the greeting: the prompt must stop and the question be answered.
+    script = (
+        CallScript()
+        .wait_for_audio(timeout=15)
+        .wait(1.0)
+        .play(SPEECH / "tuyen_north_male.wav")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.5, timeout=40)
+        .hangup()
+    )
+    result, rec = place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    assert any(t.action == "barge_in" for t in c.turns)
+    speech = [t for t in c.turns if t.kind == "speech"]
+    assert speech and speech[0].intent == "throw_stick", [(t.transcript, t.intent) for t in speech]
+    p = result.played[0]
+    # Silence while the caller talks (after the ~0.2 s the detector needs plus the ~0.5 s pre-roll queued).
+    assert audible_between(rec, p["started_s"] + 1.0, p["speech_end_s"]) < 0.3
+    assert result.latencies[0] is not None
+
+
+def test_feedback_recording_becomes_a_ticket(hotline, asterisk, clean, tmp_path):
+    clip = SPEECH / "ly_north_female.wav"
+    # Speak after the beep (the intro has pauses between sentences, so wait for a full second of silence).
+    script = (
+        CallScript()
+        .wait_for_audio(timeout=15)
+        .wait(0.3)
+        .dtmf("4")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.0, timeout=30)
+        .play(clip)
+        .wait(0.3)
+        .dtmf("#")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.5, timeout=40)
+        .hangup()
+    )
+    place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    created = [t for t in c.turns if t.action == "ticket_created"]
+    assert created, [(t.kind, t.action) for t in c.turns]
+    number = created[0].dtmf
+    deadline = time.monotonic() + 60
+    while True:
+        with hotline.factory() as s:
+            t = s.scalars(select(Ticket).where(Ticket.number == number)).one()
+        if t.transcript or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert t.call_id == c.id and t.reason == "feedback" and t.status == "new"
+    audio = read_audio(t.audio_path)
+    spoken = read_audio(clip).duration_s
+    assert audio.rate == 8000 and spoken - 0.5 <= audio.duration_s <= spoken + 3.0
+    assert "logic" in t.transcript or "tương tự" in t.transcript, t.transcript
+    assert c.outcome == "ticket"
+
+
+def test_dossier_lookup_by_keypad(hotline, asterisk, clean, tmp_path):
+    script = (
+        CallScript()
+        .wait_for_audio(timeout=15)
+        .wait(0.3)
+        .dtmf("5")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(0.8, timeout=30)
+        .dtmf("1001#")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.5, timeout=40)
+        .hangup()
+    )
+    place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    actions = [t.action for t in c.turns]
+    assert "dossier_found" in actions, actions
+    assert any(t.dtmf == "1001" and t.action == "dossier" for t in c.turns)
+    assert c.outcome == "dossier"
+
+
+def test_transfer_without_operator_takes_a_message(hotline, asterisk, clean, tmp_path):
+    script = (
+        CallScript()
+        .wait_for_audio(timeout=15)
+        .wait(0.3)
+        .dtmf("0")
+        .wait(1.0)
+        .wait_for_audio(timeout=20)
+        .wait_for_silence(0.6, timeout=30)
+        .play(SPEECH / "ngoc_north_female.wav")
+        .dtmf("#")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.5, timeout=40)
+        .hangup()
+    )
+    place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    actions = [t.action for t in c.turns]
+    assert "transfer_no_answer" in actions and "ticket_created" in actions, actions
+    with hotline.factory() as s:
+        t = s.scalars(select(Ticket).where(Ticket.call_id == c.id)).one()
+    assert t.reason == "message" and Path(t.audio_path).is_file()
+
+
+def test_caller_hangs_up_mid_prompt(hotline, asterisk, clean, tmp_path):
+    script = CallScript().wait_for_audio(timeout=15).wait(0.7).hangup()
+    place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    assert c.outcome == "abandoned"
+
+
+def test_asr_failure_falls_back_to_keypad(hotline, asterisk, clean, tmp_path):
+    hotline.flaky.fail = True
+    script = (
+        greeted()
+        .play(SPEECH / "binh_north_male.wav")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.0, timeout=60)
+        .dtmf("1")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.0, timeout=30)
+        .hangup()
+    )
+    result, rec = place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    actions = [t.action for t in c.turns]
+    assert "fail:asr" in actions, actions
+    assert any(t.dtmf == "1" and t.intent == "coach" for t in c.turns)
+    assert c.degraded
+    # Never silence: the keypad menu followed the failure.
+    assert result.latencies[0] is not None and result.latencies[0] < 3.0
+
+
+def test_asterisk_restart_mid_session(hotline, asterisk, clean, tmp_path):
+    from ivr.asterisk import start
+
+    connects = hotline.app.s.ari.connects
+    asterisk.handle.stop()
+    time.sleep(1.0)
+    assert not hotline.app.s.ari.connected.is_set()
+    new = start(asterisk.settings)
+    # Keep the session fixture's handle pointing at the running instance (it stops it at the end).
+    asterisk.handle.pid, asterisk.handle._proc = new.pid, new._proc
+    deadline = time.monotonic() + 20
+    while hotline.app.s.ari.connects == connects or not hotline.app.s.ari.connected.is_set():
+        assert time.monotonic() < deadline, "the application did not reconnect"
+        time.sleep(0.1)
+    script = (
+        CallScript()
+        .wait_for_audio(timeout=15)
+        .wait(0.3)
+        .dtmf("1")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.0, timeout=30)
+        .hangup()
+    )
+    place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    assert any(t.dtmf == "1" and t.intent == "coach" for t in c.turns)
+
+
+def test_garbage_rtp_and_key_flood_do_not_break_the_call(hotline, asterisk, clean, tmp_path):
+    import random
+    import socket
+
+    from ivr.media import build_rtp
+
+    script = CallScript().wait_for_audio(timeout=15).wait(1.5).dtmf("**********").wait(0.5).dtmf("1") \
+        .wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=30).hangup()
+    box = {}
+    caller = threading.Thread(target=lambda: box.update(r=place(asterisk, script, tmp_path)))
+    caller.start()
+    deadline = time.monotonic() + 20
+    while not any(s._port for s in list(hotline.app.sessions.values())):
+        assert time.monotonic() < deadline, "no call session appeared"
+        time.sleep(0.05)
+    session = next(iter(hotline.app.sessions.values()))
+    rng = random.Random(1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for i in range(300):
+            junk = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400)))
+            if i % 3 == 0:  # well-formed RTP from a stranger, or with a codec we did not offer
+                junk = build_rtp(b"\x55" * 160, payload_type=8, seq=i, timestamp=i * 160, ssrc=1234)
+            sock.sendto(junk, ("127.0.0.1", session._port))
+            time.sleep(0.002)
+    caller.join(120)
+    stats = session._endpoint.stats
+    assert stats.garbage + stats.foreign >= 250
+    c = wait_call_closed(hotline)
+    assert any(t.dtmf == "1" and t.intent == "coach" for t in c.turns), [(t.dtmf, t.action) for t in c.turns]
+    assert sum(t.action == "replay" for t in c.turns) >= 5
+
+
+def test_prompt_rerecorded_by_phone_with_pin(hotline, asterisk, clean, tmp_path):
+    from ivr.prompt_admin import prompt_number
+
+    pin = asterisk.handle.secrets.prompt_pin
+    clip = SPEECH / "ngoc_north_female.wav"
+    key = "rating_thanks"  # its number has two different digits (a repeated key may be merged on the line)
+    assert len(set(prompt_number(key))) == 2
+    script = (
+        CallScript().wait_for_audio(timeout=15).wait_for_silence(0.8, timeout=20).dtmf(pin + "#")
+        # Asterisk thanks for the PIN, then our application speaks: key the number once it does.
+        .wait_for_audio(timeout=15).wait_for_silence(0.5, timeout=10).wait_for_audio(timeout=10).wait(0.5)
+        .dtmf(prompt_number(key) + "#").wait_for_audio(timeout=10)
+        .wait_for_silence(1.2, timeout=40).dtmf("1")
+        .wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=30)
+        .play(clip).dtmf("#").wait_for_audio(timeout=10).wait_for_silence(1.2, timeout=40).dtmf("1")
+        .wait_for_audio(timeout=10).wait_for_silence(1.2, timeout=30).hangup()
+    )
+    rec = tmp_path / "heard.wav"
+    result = call(asterisk.target(to=asterisk.handle.prompt_extension), script, record=rec, timeout=180)
+    assert result.connected, result.summary()
+    kept = hotline.app.s.prompts.recordings_dir / f"{key}.wav"
+    deadline = time.monotonic() + 10
+    while not kept.is_file():
+        assert time.monotonic() < deadline, "the new prompt was not kept"
+        time.sleep(0.1)
+    spoken = read_audio(clip).duration_s
+    new = read_audio(hotline.app.s.prompts.path(key))
+    assert new.rate == 8000 and spoken - 0.8 <= new.duration_s <= spoken + 1.0
+    assert (hotline.app.s.prompts.path(key).with_suffix(".src")).read_text().startswith("file:")

@@ -1,0 +1,753 @@
+"""The pure call state machine, driven with a fake clock (no sleeping, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from ivr import flow as F
+
+MENU = [
+    F.MenuItem("cccd", "căn cước công dân", answer="Làm căn cước ở công an xã.", digit="1"),
+    F.MenuItem(
+        "vneid",
+        "tài khoản định danh",
+        answer="Cài ứng dụng VNeID.",
+        follow_up="Anh chị cần gì thêm?",
+        digit="2.1",
+    ),
+    F.MenuItem("e_tax", "thuế điện tử", answer="Nộp thuế qua cổng thuế.", digit="2.2"),
+    F.MenuItem("feedback", "phản ánh", digit="3", action="record_feedback"),
+    F.MenuItem("dossier_status", "tra cứu hồ sơ", digit="4", action="lookup_dossier"),
+    F.MenuItem("ticket", "tra cứu phiếu", digit="5", action="ticket_status"),
+    F.MenuItem("radio", "đài phát thanh", digit="6", action="radio"),
+    F.MenuItem("operator", "gặp cán bộ", action="transfer"),
+    F.MenuItem("goodbye", "kết thúc", action="hangup"),
+    F.MenuItem("repeat", "nghe lại", action="replay"),
+]
+
+
+@dataclass
+class D:
+    intent: str | None
+    score: float = 0.9
+    runner_up: str | None = None
+    runner_up_score: float = 0.0
+    clarify: bool = False
+
+
+PHRASES = {
+    "làm căn cước": D("cccd"),
+    "tôi muốn phản ánh": D("feedback"),
+    "tra hồ sơ": D("dossier_status"),
+    "thuế hay định danh": D("e_tax", 0.7, "vneid", 0.68, True),
+    "gặp người": D("operator"),
+    "tạm biệt": D("goodbye"),
+    "nói lại": D("repeat"),
+}
+
+
+def fake_match(text: str) -> D:
+    return PHRASES.get(text, D(None, 0.1))
+
+
+class Sim:
+    """Feeds events with a fake clock; remembers every command; plays prompts 'instantly' on request."""
+
+    def __init__(self, **cfg):
+        self.flow = F.CallFlow(MENU, fake_match, F.FlowConfig(**cfg))
+        self.now = 0
+        self.log: list = []
+        self.timers: dict[str, int] = {}
+
+    def send(self, event):
+        out = self.flow.handle(event, self.now)
+        for c in out:
+            if isinstance(c, F.SetTimer):
+                self.timers[c.name] = c.at_ms
+            elif isinstance(c, F.CancelTimer):
+                self.timers.pop(c.name, None)
+        self.log.extend(out)
+        return out
+
+    def playing(self) -> F.Play | None:
+        item = self.flow._playing_item
+        return item
+
+    def finish(self, ok: bool = True, ms: int = 1000):
+        """Let the current playback run to its end."""
+        p = self.playing()
+        assert p is not None, "nothing is playing"
+        self.now += ms
+        return self.send(F.PlaybackFinished(p.playback_id, ok))
+
+    def finish_all(self, limit: int = 30):
+        out = []
+        for _ in range(limit):
+            if self.playing() is None:
+                return out
+            out += self.finish()
+        raise AssertionError("playback never ends")
+
+    def advance(self, ms: int):
+        """Move the clock and fire due timers in order."""
+        target = self.now + ms
+        out = []
+        while True:
+            due = sorted((at, n) for n, at in self.timers.items() if at <= target)
+            if not due:
+                break
+            at, name = due[0]
+            self.now = max(self.now, at)
+            del self.timers[name]
+            out += self.send(F.TimerFired(name))
+        self.now = target
+        return out
+
+    def say(self, text: str, *, speech_ms: int = 1000, asr_ms: int = 50):
+        out = self.send(F.SpeechStarted())
+        self.now += speech_ms
+        out += self.send(F.SpeechEnded())
+        self.now += asr_ms
+        out += self.send(F.AsrFinal(text, 0.9))
+        return out
+
+    def key(self, d: str):
+        return self.send(F.Dtmf(d))
+
+    def start(self, **kw):
+        out = self.send(F.CallStarted("0912345678"))
+        out += self.finish_all()
+        return out
+
+
+def plays(cmds):
+    return [c for c in cmds if isinstance(c, F.Play)]
+
+
+def keys(cmds):
+    return [c.key for c in plays(cmds) if c.key]
+
+
+def texts(cmds):
+    return [c.text for c in plays(cmds) if c.text]
+
+
+def of(cmds, cls):
+    return [c for c in cmds if isinstance(c, cls)]
+
+
+def turns(sim):
+    return [c.turn for c in sim.log if isinstance(c, F.LogTurn)]
+
+
+# --- intro ---------------------------------------------------------------------------------------
+
+
+def test_intro_plays_notice_greeting_prompt_then_waits_for_input():
+    s = Sim()
+    out = s.send(F.CallStarted("0912345678"))
+    assert keys(out) == ["recording_notice", "greeting", "speak_or_press"]
+    assert of(out, F.Listen) == [F.Listen(True)]
+    assert [p.barge_in for p in plays(out)] == [False, True, True]
+    assert s.finish() == [] and s.playing().key == "greeting"
+    assert s.finish() == [] and s.playing().key == "speak_or_press"
+    out = s.finish()
+    assert of(out, F.SetTimer) == [F.SetTimer("no_input", s.now + 7000)]
+    assert s.flow.state is F.State.MAIN
+
+
+def test_notice_can_be_turned_off():
+    s = Sim(recording_notice=False)
+    out = s.send(F.CallStarted("1"))
+    assert keys(out) == ["greeting", "speak_or_press"]
+
+
+def test_notice_cannot_be_skipped_by_speech_or_keys():
+    s = Sim()
+    s.send(F.CallStarted("1"))
+    assert s.key("1") == []
+    assert s.send(F.SpeechStarted()) == []
+    assert s.playing().key == "recording_notice"
+
+
+def test_max_call_duration_ends_politely():
+    s = Sim(max_call_ms=60_000)
+    s.start()
+    out = s.advance(5000)
+    out = s.say("làm căn cước")
+    s.finish_all()
+    out = s.advance(60_000)
+    assert "call_too_long" in keys(out)
+    s.finish_all()
+    assert of(s.log, F.HangUp)[-1].outcome == "too_long"
+
+
+# --- speech -> intent -> answer -------------------------------------------------------------------
+
+
+def test_speech_answer_and_latency_logged():
+    s = Sim()
+    s.start()
+    out = s.say("làm căn cước", asr_ms=80)
+    assert texts(out) == ["Làm căn cước ở công an xã."]
+    assert keys(out) == ["anything_else"]
+    t = [t for t in turns(s) if t.kind == "speech"][-1]
+    assert (t.intent, t.transcript, t.confidence, t.response_ms) == ("cccd", "làm căn cước", 0.9, 80)
+    assert s.flow.outcome == "answered"
+    out = s.finish_all()
+    assert of(out, F.SetTimer)[0].name == "no_input"
+
+
+def test_follow_up_replaces_anything_else():
+    s = Sim()
+    s.start()
+    s.key("2")
+    out = s.key("1")
+    assert texts(out) == ["Cài ứng dụng VNeID.", "Anh chị cần gì thêm?"]
+
+
+def test_barge_in_stops_answer_and_listens():
+    s = Sim()
+    s.start()
+    s.say("làm căn cước")
+    playing = s.playing()
+    out = s.send(F.SpeechStarted())
+    assert out[0] == F.StopPlayback(playing.playback_id)
+    assert s.playing() is None
+    # A late PlaybackFinished for the stopped prompt is ignored.
+    assert s.send(F.PlaybackFinished(playing.playback_id, True)) == []
+    s.send(F.SpeechEnded())
+    out = s.send(F.AsrFinal("tra hồ sơ"))
+    assert keys(out) == ["dossier_ask"]
+    assert any(t.action == "barge_in" for t in turns(s))
+
+
+def test_barge_in_disabled_by_config():
+    s = Sim(barge_in=False)
+    s.start()
+    s.say("làm căn cước")
+    assert s.send(F.SpeechStarted()) == []
+
+
+def test_speech_stops_no_input_timer():
+    s = Sim()
+    s.start()
+    s.advance(3000)
+    out = s.send(F.SpeechStarted())
+    assert F.CancelTimer("no_input") in out
+    assert s.advance(20_000) == []
+
+
+def test_two_failures_keypad_menu_third_goodbye_without_operator():
+    s = Sim()
+    s.start()
+    out = s.say("trời có mưa không")
+    assert keys(out) == ["not_understood", "speak_or_press"]
+    s.finish_all()
+    out = s.say("blah")
+    assert keys(out) == ["not_understood", "keypad_menu_intro"]
+    assert F.Listen(False) in out
+    menu = texts(out)[0]
+    assert "Bấm phím 1: căn cước công dân." in menu and "Bấm phím 2: các dịch vụ khác." in menu
+    s.finish_all()
+    out = s.advance(7000)  # silent in the menu: third failure
+    assert keys(out) == ["goodbye"]
+    s.finish_all()
+    assert of(s.log, F.HangUp) == [F.HangUp("not_understood")] or of(s.log, F.HangUp) == [
+        F.HangUp("no_input")
+    ]
+
+
+def test_third_failure_goes_to_operator_when_configured():
+    s = Sim(operator_endpoint="PJSIP/operator")
+    s.start()
+    for _ in range(2):
+        s.advance(7000)
+        s.finish_all()
+    out = s.advance(7000)
+    assert keys(out) == ["transfer"]
+    out = s.finish_all()
+    assert of(out, F.Transfer) == [F.Transfer("PJSIP/operator", 25)]
+
+
+def test_no_input_reprompts():
+    s = Sim()
+    s.start()
+    out = s.advance(7000)
+    assert keys(out) == ["no_input", "speak_or_press"]
+    assert [t.kind for t in turns(s)] == ["timeout"]
+
+
+def test_success_resets_failures():
+    s = Sim()
+    s.start()
+    s.say("???")
+    s.finish_all()
+    s.say("làm căn cước")
+    s.finish_all()
+    out = s.say("???")
+    assert keys(out) == ["not_understood", "speak_or_press"]
+
+
+def test_empty_transcript_is_a_failed_attempt():
+    s = Sim()
+    s.start()
+    out = s.say("")
+    assert "not_understood" in keys(out)
+
+
+def test_clarify_by_key_and_by_speech():
+    s = Sim()
+    s.start()
+    out = s.say("thuế hay định danh")
+    assert texts(out) == [F.Texts().clarify.format(a="thuế điện tử", b="tài khoản định danh")]
+    assert s.flow.state is F.State.CLARIFY
+    s.finish_all()
+    out = s.key("2")
+    assert texts(out)[0] == "Cài ứng dụng VNeID."
+    s.finish_all()
+    s.say("thuế hay định danh")
+    s.finish_all()
+    out = s.say("làm căn cước")
+    assert texts(out)[0] == "Làm căn cước ở công an xã."
+
+
+def test_asr_results_ignored_when_not_listening():
+    s = Sim()
+    s.start()
+    s.say("???")
+    s.finish_all()
+    s.say("???")  # keypad menu: not listening
+    assert s.send(F.AsrFinal("làm căn cước")) == []
+    assert s.send(F.SpeechStarted()) == []
+
+
+# --- keypad ---------------------------------------------------------------------------------------
+
+
+def test_dtmf_interrupts_prompt_and_answers():
+    s = Sim()
+    s.send(F.CallStarted("1"))
+    s.finish()  # notice
+    greeting = s.playing()
+    out = s.key("1")
+    assert out[0] == F.StopPlayback(greeting.playback_id)
+    assert texts(out) == ["Làm căn cước ở công an xã."]
+    assert [t.dtmf for t in turns(s)] == ["1"]
+
+
+def test_submenu_keys():
+    s = Sim()
+    s.start()
+    out = s.key("2")
+    assert of(out, F.SetTimer)[-1].name == "menu_digit"
+    out = s.key("2")
+    assert texts(out)[0] == "Nộp thuế qua cổng thuế."
+
+
+def test_submenu_read_after_pause():
+    s = Sim()
+    s.start()
+    s.key("2")
+    out = s.advance(2000)
+    menu = texts(out)[0]
+    assert "Bấm phím 1: tài khoản định danh." in menu and "Bấm phím 2: thuế điện tử." in menu
+    assert "căn cước" not in menu
+    s.finish_all()
+    out = s.key("1")
+    assert texts(out)[0] == "Cài ứng dụng VNeID."
+
+
+def test_star_repeats_last_answer():
+    s = Sim()
+    s.start()
+    s.key("1")
+    s.finish_all()
+    out = s.key("*")
+    assert texts(out) == ["Làm căn cước ở công an xã."]
+
+
+def test_replay_intent_repeats():
+    s = Sim()
+    s.start()
+    s.say("làm căn cước")
+    s.finish_all()
+    out = s.say("nói lại")
+    assert texts(out) == ["Làm căn cước ở công an xã."]
+
+
+def test_zero_goes_to_operator_or_message():
+    s = Sim(operator_endpoint="PJSIP/op")
+    s.start()
+    out = s.key("0")
+    assert keys(out) == ["transfer"]
+    out = s.finish_all()
+    assert of(out, F.Transfer)
+    out = s.send(F.TransferResult(answered=True))
+    assert s.flow.state is F.State.BRIDGED and s.flow.outcome == "transferred"
+    assert s.key("1") == []
+
+
+def test_invalid_key_counts_as_failure():
+    s = Sim()
+    s.start()
+    out = s.key("9")
+    assert keys(out)[0] == "invalid_key"
+
+
+def test_dtmf_flood_is_bounded():
+    s = Sim()
+    s.start()
+    for i in range(500):
+        s.key("1234567890*#"[i % 12])
+    assert len(s.log) < 20000
+    assert s.flow.state in set(F.State)
+
+
+def test_non_digit_dtmf_ignored():
+    s = Sim()
+    s.start()
+    assert s.key("A") == [] and s.key("12") == []
+
+
+# --- actions --------------------------------------------------------------------------------------
+
+
+def test_feedback_recording_ticket_and_digit_readback():
+    s = Sim(feedback_max_seconds=60)
+    s.start()
+    out = s.say("tôi muốn phản ánh")
+    assert keys(out) == ["feedback_intro", "beep"]
+    assert F.Listen(False) in out
+    s.finish()
+    out = s.finish()  # the beep ends: recording starts
+    rec = of(out, F.StartRecording)[0]
+    assert rec.max_seconds == 60
+    out = s.key("#")
+    assert out == [F.StopRecording(rec.name)]
+    out = s.send(F.RecordingFinished(rec.name, 5000))
+    assert of(out, F.CreateTicket) == [F.CreateTicket(rec.name, "feedback")]
+    out = s.send(F.TicketCreated("2041"))
+    assert keys(out) == ["feedback_saved"]
+    assert "hai, không, bốn, một" in texts(out)[0]
+    assert s.flow.outcome == "ticket"
+
+
+def test_feedback_too_short_is_not_stored():
+    s = Sim()
+    s.start()
+    s.key("3")
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[0]
+    out = s.send(F.RecordingFinished(rec.name, 200))
+    assert keys(out) == ["feedback_empty"] and not of(out, F.CreateTicket)
+
+
+def test_hangup_while_recording_keeps_the_message():
+    s = Sim()
+    s.start()
+    s.key("3")
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[0]
+    out = s.send(F.Hangup())
+    assert of(out, F.StopRecording) == [F.StopRecording(rec.name)]
+    assert of(out, F.CreateTicket) == [F.CreateTicket(rec.name, "feedback")]
+    assert s.flow.state is F.State.ENDED
+    assert s.send(F.Dtmf("1")) == []
+
+
+def test_recorder_that_never_reports_does_not_hold_the_call():
+    s = Sim(feedback_max_seconds=10)
+    s.start()
+    s.key("3")
+    s.finish_all()
+    out = s.advance(20_000)
+    assert of(out, F.StopRecording)
+    out = s.advance(5000)
+    assert keys(out) == ["feedback_failed"]
+
+
+def test_transfer_without_answer_takes_a_message():
+    s = Sim(operator_endpoint="PJSIP/op")
+    s.start()
+    s.say("gặp người")
+    s.finish_all()
+    out = s.send(F.TransferResult(answered=False))
+    assert keys(out) == ["operator_unavailable", "beep"]
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    s.send(F.RecordingFinished(rec.name, 3000))
+    assert of(s.log, F.CreateTicket)[-1].reason == "message"
+
+
+def test_transfer_timeout_guard():
+    s = Sim(operator_endpoint="PJSIP/op", transfer_timeout_s=5)
+    s.start()
+    s.key("0")
+    s.finish_all()
+    out = s.advance(10_000)
+    assert keys(out) == ["operator_unavailable", "beep"]
+
+
+def test_no_operator_configured_takes_a_message():
+    s = Sim()
+    s.start()
+    out = s.key("0")
+    assert keys(out) == ["operator_unavailable", "beep"]
+
+
+def test_dossier_by_keypad():
+    s = Sim()
+    s.start()
+    s.key("4")
+    s.finish_all()
+    for d in "1203":
+        s.key(d)
+    out = s.key("#")
+    assert of(out, F.LookupDossier) == [F.LookupDossier("1203")]
+    out = s.send(F.DossierResult("1203", True, "cấp giấy phép", "đã có kết quả", "hôm nay"))
+    assert "một, hai, không, ba" in texts(out)[0] and "đã có kết quả" in texts(out)[0]
+    assert s.flow.outcome == "dossier"
+
+
+def test_dossier_by_speech_and_digit_timeout():
+    s = Sim()
+    s.start()
+    s.say("tra hồ sơ")
+    s.finish_all()
+    out = s.say("mã hồ sơ là một hai ba bốn")
+    assert of(out, F.LookupDossier) == [F.LookupDossier("1234")]
+    s.send(F.DossierResult("1234", False))
+    s.finish_all()
+    s.key("5")
+    s.key("6")
+    out = s.advance(4000)
+    assert of(out, F.LookupDossier) == [F.LookupDossier("56")]
+    out = s.send(F.DossierResult("56", False))
+    assert keys(out) == []  # second miss: no re-ask
+    s.finish_all()
+    assert s.flow.state is F.State.MAIN
+
+
+def test_code_entry_star_clears_and_zero_is_a_digit():
+    s = Sim()
+    s.start()
+    s.key("4")
+    s.finish_all()
+    s.key("9")
+    out = s.key("*")
+    assert keys(out) == ["dossier_ask"]
+    s.finish_all()
+    for d in "100#":
+        out = s.key(d)
+    assert of(out, F.LookupDossier) == [F.LookupDossier("100")]
+
+
+def test_lookup_that_stalls_says_please_wait():
+    s = Sim()
+    s.start()
+    s.key("4")
+    s.finish_all()
+    s.key("1")
+    s.key("#")
+    out = s.advance(1500)
+    assert keys(out) == ["please_wait"]
+
+
+def test_ticket_status_reads_status_and_reply():
+    s = Sim()
+    s.start()
+    s.key("5")
+    s.finish_all()
+    s.key("7")
+    out = s.key("#")
+    assert of(out, F.LookupTicket) == [F.LookupTicket("7")]
+    out = s.send(F.TicketStatusResult("7", True, "đã xử lý", "Đường đã được sửa."))
+    assert texts(out) == [
+        F.Texts().ticket_status.format(digits="bảy", status="đã xử lý"),
+        "Trả lời của cán bộ: Đường đã được sửa.",
+    ]
+
+
+def test_radio_hook_plays_file_or_says_unavailable():
+    s = Sim()
+    s.start()
+    s.key("6")
+    s.finish_all()
+    for d in "17#":
+        out = s.key(d)
+    assert of(out, F.PlayRadio) == [F.PlayRadio("17")]
+    out = s.send(F.RadioResult("17", "/x/segment.wav"))
+    assert plays(out)[0].file == "/x/segment.wav"
+    s.finish_all()
+    s.key("6")
+    s.finish_all()
+    for d in "99#":
+        s.key(d)
+    out = s.send(F.RadioResult("99", None))
+    assert keys(out) == ["radio_unavailable"]
+
+
+def test_goodbye_with_rating():
+    s = Sim()
+    s.start()
+    s.say("làm căn cước")
+    s.finish_all()
+    out = s.say("tạm biệt")
+    assert keys(out) == ["rating_ask"]
+    s.finish_all()
+    out = s.key("4")
+    assert of(out, F.SetSatisfaction) == [F.SetSatisfaction(4)]
+    assert keys(out) == ["rating_thanks", "goodbye"]
+    out = s.finish_all()
+    assert of(out, F.HangUp) == [F.HangUp("answered")]
+    assert s.flow.satisfaction == 4
+
+
+def test_rating_skipped_when_disabled_or_nothing_answered():
+    s = Sim(rating=False)
+    s.start()
+    s.say("làm căn cước")
+    s.finish_all()
+    assert keys(s.say("tạm biệt")) == ["goodbye"]
+    s2 = Sim()
+    s2.start()
+    assert keys(s2.say("tạm biệt")) == ["goodbye"]
+
+
+def test_rating_timeout_says_goodbye():
+    s = Sim()
+    s.start()
+    s.key("1")
+    s.finish_all()
+    s.say("tạm biệt")
+    s.finish_all()
+    out = s.advance(7000)
+    assert keys(out) == ["goodbye"]
+    out = s.finish_all()
+    assert of(out, F.HangUp)
+    assert s.flow.satisfaction is None
+
+
+# --- failures -------------------------------------------------------------------------------------
+
+
+def test_asr_failure_falls_back_to_keypad():
+    s = Sim()
+    s.start()
+    out = s.send(F.EngineFailure("asr", "boom"))
+    assert keys(out) == ["system_error", "keypad_menu_intro"]
+    assert F.Listen(False) in out
+    assert s.flow.degraded
+    s.finish_all()
+    out = s.key("1")
+    assert texts(out)[0] == "Làm căn cước ở công an xã."
+    out = s.finish_all()
+    assert not of(out, F.Listen) or of(out, F.Listen) == [F.Listen(False)]
+    # Never listens again once degraded; the menu is offered instead of "speak".
+    assert F.Listen(True) not in s.log[s.log.index(F.Listen(False)) :]
+
+
+def test_failed_tts_answer_never_leaves_silence():
+    s = Sim()
+    s.start()
+    s.say("làm căn cước")
+    out = s.finish(ok=False)
+    assert keys(out)[:2] == ["system_error", "keypad_menu_intro"]
+
+
+def test_failed_fixed_prompt_moves_on():
+    s = Sim()
+    s.send(F.CallStarted("1"))
+    out = s.finish(ok=False)
+    assert out == [] and s.playing().key == "greeting"
+
+
+def test_hangup_cancels_timers_and_ignores_later_events():
+    s = Sim()
+    s.start()
+    out = s.send(F.Hangup())
+    assert F.CancelTimer("no_input") in out and F.CancelTimer("max_call") in out
+    assert s.flow.state is F.State.ENDED and s.flow.outcome == "abandoned"
+    assert s.send(F.TimerFired("no_input")) == []
+    assert s.send(F.AsrFinal("làm căn cước")) == []
+
+
+def test_stale_timer_ignored():
+    s = Sim()
+    s.start()
+    assert s.send(F.TimerFired("no_input")) == []  # not due yet
+    assert s.send(F.TimerFired("bogus")) == []
+
+
+def test_keypad_menu_texts_cover_submenus():
+    s = Sim()
+    menus = s.flow.keypad_menu_texts()
+    assert len(menus) == 2 and any("thuế điện tử" in m for m in menus)
+
+
+@pytest.mark.parametrize(
+    "text,digits", [("một hai ba", "123"), ("mã số 4 5", "45"), ("không có", "0"), ("xin chào", "")]
+)
+def test_digits_from_speech(text, digits):
+    assert F.digits_from_speech(text) == digits
+
+
+def test_spell_digits_and_keypad_path():
+    assert F.spell_digits("907") == "chín, không, bảy"
+    assert F.keypad_path("2.1") == "21"
+
+
+def test_menu_from_catalog_accepts_objects_and_mappings():
+    class It:
+        def __init__(self, **kw):
+            self.__dict__.update(kw)
+
+    class Cat:
+        intents = {"a": It(id="a", answer="x", follow_up=None, digit=1, action=None, title="A")}
+
+    items = F.menu_from_catalog(Cat())
+    assert items == [F.MenuItem("a", "A", "x", "", "1", None)]
+    items = F.menu_from_catalog([{"id": "b", "answer": "y", "digit": None, "action": "transfer"}])
+    assert items[0].digit == "" and items[0].action == "transfer" and items[0].title == "b"
+
+
+def test_call_without_speech_recognition_starts_in_keypad_menu():
+    s = Sim()
+    s.flow.degraded = True
+    out = s.send(F.CallStarted("1"))
+    assert keys(out) == ["recording_notice", "greeting", "keypad_menu_intro"]
+    assert not of(out, F.Listen) and s.flow.state is F.State.MENU
+    s.finish_all()
+    out = s.key("1")
+    assert texts(out)[0] == "Làm căn cước ở công an xã."
+
+
+def test_menu_prompts_from_catalog_override_generated_text():
+    flow = F.CallFlow(MENU, fake_match, menu_prompts={"": "Menu chính.", "2": "Menu phụ."})
+    assert flow.keypad_menu_texts() == ["Menu chính.", "Menu phụ."]
+
+
+def test_silent_caller_is_escalated_once_then_let_go():
+    s = Sim(operator_endpoint="PJSIP/op")
+    s.start()
+    for _ in range(2):
+        s.advance(7000)
+        s.finish_all()
+    s.advance(7000)  # third failure: operator
+    s.finish_all()
+    s.send(F.TransferResult(answered=False))
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    s.send(F.RecordingFinished(rec.name, 0))  # nothing said: empty
+    s.finish_all()
+    for _ in range(2):
+        s.advance(7000)
+        s.finish_all()
+    out = s.advance(7000)
+    assert keys(out) == ["goodbye"]
+    s.finish_all()
+    assert of(s.log, F.HangUp) == [F.HangUp("no_input")]
+    assert len(of(s.log, F.Transfer)) == 1

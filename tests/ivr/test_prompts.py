@@ -1,0 +1,132 @@
+"""Prompt texts (config/prompts.yaml), human recordings over TTS, 8 kHz renders Asterisk can play."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from hotline.errors import ConfigError
+from ivr.flow import PROMPT_KEYS
+from ivr.prompts import Prompts, load_prompt_texts
+from voice.audio import AudioChunk, read_audio, write_wav
+
+from ..conftest import FIXTURES, ROOT
+
+
+def test_shipped_prompt_file_is_complete_and_vietnamese():
+    texts = load_prompt_texts(ROOT / "config" / "prompts.yaml")
+    assert set(PROMPT_KEYS) <= set(texts.prompts)
+    assert texts.prompts["recording_notice"] == "Cuộc gọi được ghi âm để nâng cao chất lượng phục vụ."
+    assert "{digits}" in texts.templates.ticket_number
+
+
+def test_bad_prompt_files_name_file_line_and_key(tmp_path):
+    p = tmp_path / "prompts.yaml"
+    p.write_text("prompts:\n  greeting: 'x'\ntemplates:\n  clarify: '{nope}'\n  unknown_t: 'y'\n")
+    with pytest.raises(ConfigError) as e:
+        load_prompt_texts(p)
+    msg = str(e.value)
+    assert f"{p}:1: prompts.recording_notice: required prompt is missing" in msg
+    assert f"{p}:4: templates.clarify: bad placeholder" in msg
+    assert f"{p}:5: templates.unknown_t: unknown template" in msg
+    p.write_text("prompts:\n  greeting: a\n  greeting: b\n")
+    with pytest.raises(ConfigError, match="prompts.yaml:3"):
+        load_prompt_texts(p)
+
+
+class CountingSynth:
+    """Wraps the real synthesizer and counts what it was asked (fake-free: audio is real espeak-ng)."""
+
+    def __init__(self, real):
+        self.real = real
+        self.calls: list[str] = []
+
+    async def synthesize(self, text, **kw):
+        self.calls.append(text)
+        return await self.real.synthesize(text, **kw)
+
+
+@pytest.fixture
+def synth(settings):
+    from voice.tts import Synthesizer
+
+    s = Synthesizer.from_settings(settings)
+    yield CountingSynth(s)
+    s.close()
+
+
+async def test_prepare_renders_every_prompt_once_at_8khz(settings, synth, tmp_path):
+    prompts = Prompts(settings, synth)
+    prompts.recordings_dir = tmp_path / "human"
+    prompts.recordings_dir.mkdir()
+    # An operator recorded the greeting: it wins over TTS (and is converted to 8 kHz).
+    shutil.copy(FIXTURES / "speech" / "ly_north_female.wav", prompts.recordings_dir / "greeting.wav")
+    report = await prompts.prepare(["Bấm phím 1: căn cước."])
+    assert set(report.values()) == {"ok"}
+    assert "greeting" not in [c for c in synth.calls] and prompts.texts.prompts["greeting"] not in synth.calls
+    for key in PROMPT_KEYS:
+        audio = read_audio(prompts.path(key))
+        assert audio.rate == 8000 and audio.duration_s > 0.2, key
+        assert read_audio(prompts.path(key).with_suffix(".wav16")).rate == 16000
+    human = read_audio(FIXTURES / "speech" / "ly_north_female.wav")
+    assert abs(read_audio(prompts.path("greeting")).duration_s - human.duration_s) < 0.05
+    assert prompts.sound_uri("goodbye") == "sound:" + str(prompts.render_dir / "goodbye")
+    # Second start: nothing re-synthesized.
+    n = len(synth.calls)
+    again = Prompts(settings, synth)
+    again.recordings_dir = prompts.recordings_dir
+    await again.prepare(["Bấm phím 1: căn cước."])
+    assert len(synth.calls) == n
+    assert (await again.audio("goodbye")).rate == 8000
+
+
+async def test_edited_text_is_rendered_again(settings, synth):
+    prompts = Prompts(settings, synth)
+    await prompts.audio("goodbye")
+    before = len(synth.calls)
+    texts = prompts.texts
+    texts.prompts["goodbye"] = "Tạm biệt."
+    edited = Prompts(settings, synth, texts)
+    await edited.audio("goodbye")
+    assert synth.calls[before:] == ["Tạm biệt."]
+
+
+async def test_dynamic_text_cached_and_recording_replaces_tts(settings, synth, tmp_path):
+    prompts = Prompts(settings, synth)
+    a = await prompts.text_audio("Số phiếu của anh chị là: một, hai.")
+    b = await prompts.text_audio("Số phiếu của anh chị là: một, hai.")
+    assert a is b and synth.calls.count("Số phiếu của anh chị là: một, hai.") == 1
+    assert prompts.cached_text("Số phiếu của anh chị là: một, hai.") is a
+
+
+async def test_without_synthesizer_recordings_and_tones_still_play(settings, tmp_path):
+    prompts = Prompts(settings, None)
+    prompts.recordings_dir = tmp_path
+    write_wav(tmp_path / "system_error.wav", AudioChunk.from_array(np.zeros(16000, np.int16), 16000))
+    report = await prompts.prepare()
+    assert report["system_error"] == "ok" and report["beep"] == "ok"
+    assert report["greeting"].startswith("error")
+    assert (await prompts.audio("system_error")).rate == 8000
+
+
+async def test_answers_prerendered_then_served_without_synthesis(settings, synth):
+    prompts = Prompts(settings, synth)
+    assert await prompts.prerender_texts(["Câu trả lời một.", "", "Câu trả lời hai."]) == 0
+    assert prompts.text_path("Câu trả lời một.").is_file()
+    n = len(synth.calls)
+    fresh = Prompts(settings, synth)
+    chunk = await fresh.text_audio("Câu trả lời hai.")
+    assert chunk.rate == 8000 and len(synth.calls) == n
+
+
+async def test_recording_added_while_running_is_used_at_next_play(settings, synth, tmp_path):
+    prompts = Prompts(settings, synth)
+    prompts.recordings_dir = tmp_path
+    await prompts.prepare()
+    before = await prompts.audio("goodbye")
+    write_wav(tmp_path / "goodbye.wav", AudioChunk.from_array(np.zeros(3 * 16000, np.int16), 16000))
+    after = await prompts.audio("goodbye")
+    assert after is not before and abs(after.duration_s - 3.0) < 0.01 and after.rate == 8000
+    assert await prompts.audio("goodbye") is after  # unchanged since: served from memory

@@ -1,0 +1,202 @@
+"""Call log, tickets, dossiers and retention purge on a real SQLite file (migrated with alembic)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import inspect, select
+
+from hotline.db import engine_for, session_factory, upgrade
+from ivr import store as S
+from ivr.flow import Turn
+from ivr.models import Call, Ticket
+from voice.audio import AudioChunk, read_audio
+
+
+@pytest.fixture
+def db(settings):
+    upgrade(settings.database_url)
+    factory = session_factory(engine_for(settings))
+    return settings, factory, S.CallStore(factory, settings.data_dir / "recordings")
+
+
+def test_migration_creates_ivr_branch(db):
+    settings, factory, _ = db
+    names = set(inspect(factory.kw["bind"]).get_table_names())
+    assert {"calls", "call_turns", "tickets", "dossiers"} <= names
+    assert settings.database_url.startswith("sqlite:///") and (settings.data_dir / "hotline.db").is_file()
+
+
+def test_call_and_turns_are_committed_and_masked(db):
+    _, factory, store = db
+    cid = store.start_call("chan-1", "0912345678")
+    store.log_turn(
+        cid,
+        1,
+        Turn(
+            kind="speech",
+            transcript="số tôi là 0912 345 678",
+            confidence=0.8,
+            intent="cccd",
+            score=0.9,
+            response_ms=640,
+        ),
+    )
+    store.set_satisfaction(cid, 5)
+    store.end_call(cid, "answered")
+    with factory() as s:  # a fresh session: everything was committed
+        call = s.get(Call, cid)
+        assert call.caller == "0912345678" and call.caller_masked == "*******678"
+        assert len(call.caller_hash) == 64 and call.outcome == "answered" and call.satisfaction == 5
+        assert call.turns[0].transcript == "số tôi là *******678"
+        assert call.turns[0].response_ms == 640
+
+
+def test_orphan_calls_closed_after_crash(db):
+    _, factory, store = db
+    cid = store.start_call("chan-2", "100")
+    assert store.close_orphans() == 1
+    with factory() as s:
+        assert s.get(Call, cid).outcome == "interrupted"
+
+
+def test_ticket_with_audio_reply_and_close(db):
+    settings, _, store = db
+    cid = store.start_call("chan-3", "0987654321")
+    chunk = AudioChunk.from_array(np.zeros(8000, np.int16), 8000)
+    path = store.save_recording(chunk, "3-rec1")
+    assert path.is_file() and not list(path.parent.glob(".*.part"))
+    assert read_audio(path).rate == 8000
+    number = store.create_ticket(
+        call_id=cid, caller="0987654321", reason="feedback", audio_path=path, duration_ms=1000
+    )
+    assert len(number) == S.TICKET_DIGITS and number.isdigit()
+    store.set_ticket_transcript(number, "đường hỏng, gọi 0987654321")
+    t = store.reply_ticket(number, "Đã sửa xong.", "answered")
+    assert t.status == "answered"
+    t = store.ticket(number)
+    assert t.transcript == "đường hỏng, gọi *******321" and t.reply_note == "Đã sửa xong."
+    closed = store.reply_ticket(number, "", "closed")
+    assert closed.closed_at is not None and closed.reply_note == "Đã sửa xong."
+    with pytest.raises(S.StoreError):
+        store.reply_ticket(number, "x", "bogus")
+    with pytest.raises(S.StoreError):
+        store.reply_ticket("000000", "x")
+
+
+def test_ticket_numbers_unique(db):
+    _, _, store = db
+    numbers = {
+        store.create_ticket(call_id=None, caller="", reason="message", audio_path=None, duration_ms=0)
+        for _ in range(50)
+    }
+    assert len(numbers) == 50
+
+
+def test_dossiers_seeded_once_and_looked_up(db):
+    _, factory, _ = db
+    assert S.seed_dossiers(factory) == len(S.SEED_DOSSIERS)
+    assert S.seed_dossiers(factory) == 0
+    src = S.SqlDossierSource(factory)
+    info = src.lookup("1001")
+    assert info.title == "đăng ký khai sinh" and "kết quả" in info.status
+    assert src.lookup("9999") is None
+    assert S.spoken_date(info.updated_at).startswith("ngày ")
+
+
+def test_purge_respects_retention(db):
+    _, factory, store = db
+    old_call = store.start_call("old", "0911111111")
+    new_call = store.start_call("new", "0922222222")
+    store.log_turn(old_call, 1, Turn(kind="dtmf", dtmf="1"))
+    path = store.save_recording(AudioChunk.from_array(np.zeros(800, np.int16), 8000), "old")
+    number = store.create_ticket(
+        call_id=old_call,
+        caller="0911111111",
+        reason="feedback",
+        audio_path=path,
+        duration_ms=100,
+        transcript="nội dung",
+    )
+    now = S.utcnow()
+    with factory() as s, s.begin():
+        s.get(Call, old_call).started_at = now - timedelta(days=400)
+        s.scalar(select(Ticket).where(Ticket.number == number)).created_at = now - timedelta(days=400)
+    counts = S.purge(factory, recording_days=90, transcript_days=365)
+    assert counts == {"recordings": 1, "ticket_transcripts": 1, "turns": 1, "calls": 1}
+    assert not path.exists()
+    t = store.ticket(number)
+    assert t.audio_path is None and t.transcript == "" and t.call_id is None and t.status == "new"
+    with factory() as s:
+        assert s.get(Call, new_call) is not None and s.get(Call, old_call) is None
+
+
+def test_cli_lists_and_replies(settings, db, monkeypatch):
+    from typer.testing import CliRunner
+
+    from hotline.cli import app
+
+    _, _, store = db
+    cid = store.start_call("chan-cli", "0912345678")
+    store.log_turn(cid, 1, Turn(kind="speech", transcript="làm căn cước", intent="cccd", score=0.9))
+    store.end_call(cid, "answered")
+    number = store.create_ticket(
+        call_id=cid,
+        caller="0912345678",
+        reason="feedback",
+        audio_path=None,
+        duration_ms=0,
+        transcript="đèn đường hỏng",
+    )
+    runner = CliRunner()
+    r = runner.invoke(app, ["calls", "list", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert rows[0]["caller"] == "*******678" and rows[0]["turns"] == 1
+    r = runner.invoke(app, ["calls", "show", str(cid)])
+    assert "làm căn cước" in r.output and "cccd" in r.output and "0912345678" not in r.output
+    r = runner.invoke(app, ["tickets", "reply", number, "Đã báo điện lực."])
+    assert r.exit_code == 0 and "answered" in r.output
+    r = runner.invoke(app, ["tickets", "show", number, "--json"])
+    assert json.loads(r.output)["reply_note"] == "Đã báo điện lực."
+    r = runner.invoke(app, ["tickets", "close", number])
+    assert "closed" in r.output
+    r = runner.invoke(app, ["tickets", "list", "--status", "closed"])
+    assert number in r.output
+    r = runner.invoke(app, ["calls", "purge"])
+    assert r.exit_code == 0 and "purged" in r.output
+
+
+def test_recording_spool_survives_a_crash_and_becomes_a_ticket(db, tmp_path):
+    from ivr.media import Recorder
+
+    _, _, store = db
+    cid = store.start_call("chan-crash", "0912000111")
+    spool_dir = store.recordings_dir / ".incoming"
+    rec = Recorder("r", max_seconds=60, spool=spool_dir / f"{cid}-hl-media-x-rec1.raw")
+    tone = (3000 * np.sin(np.arange(160) / 3)).astype(np.int16)
+    for _ in range(100):  # 2 s of audio, then the process "dies" (no close, no ticket)
+        rec.add(tone)
+    spooled = (spool_dir / f"{cid}-hl-media-x-rec1.raw").stat().st_size
+    assert spooled >= 2 * 8000 * 2 - Recorder.SPOOL_EVERY * 320  # all but the last half second is on disk
+    short = Recorder("s", max_seconds=60, spool=spool_dir / "7-hl-media-y-rec1.raw")
+    short.add(tone)
+    short.close(discard=False)  # 20 ms: not worth a ticket
+    numbers = S.recover_spool(store, spool_dir)
+    assert len(numbers) == 1 and not list(spool_dir.glob("*.raw"))
+    t = store.ticket(numbers[0])
+    assert t.reason == "recovered" and t.call_id == cid and t.caller == "0912000111"
+    assert abs(read_audio(t.audio_path).duration_s - spooled / 16000) < 0.01
+    assert S.recover_spool(store, spool_dir) == [] and S.recover_spool(store, tmp_path / "none") == []
+
+
+def test_call_report_by_channel(db):
+    _, factory, store = db
+    cid = store.start_call("chan-report", "0912345678")
+    store.log_turn(cid, 1, Turn(kind="dtmf", dtmf="1", intent="cccd", response_ms=20))
+    rep = S.call_report(factory, channel_id="chan-report")
+    assert rep["id"] == cid and rep["caller"] == "*******678" and rep["turns"][0]["intent"] == "cccd"
+    assert S.call_report(factory, channel_id="nope") is None
