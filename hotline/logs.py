@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 # Runs of 9+ digits (phone numbers, 12-digit CCCD numbers), possibly with spaces/dots/dashes inside,
 # keep their last 3 digits: enough for an operator to match a caller, not enough to identify one.
-_LONG_NUMBER = re.compile(r"(?<![\w])(\+?\d[\d .\-]{7,}\d)(?![\w])")
+_LONG_NUMBER = re.compile(r"(?<![\w.\-])(\+?\d[\d .\-]{7,}\d)(?![\w])")
 
 
 def mask_personal(text: str) -> str:

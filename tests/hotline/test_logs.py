@@ -15,6 +15,7 @@ from hotline.logs import MaskingFilter, mask_personal
         ("+84 912 345 678", "********678"),
         ("hồ sơ số 123", "hồ sơ số 123"),
         ("năm 2025, tổng đài 1900", "năm 2025, tổng đài 1900"),
+        ("call hotline-1795582551.0 from 0912345678", "call hotline-1795582551.0 from *******678"),
     ],
 )
 def test_mask_personal(text, expected):
