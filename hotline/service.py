@@ -31,6 +31,37 @@ async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
     await task
 
 
+RETENTION_INTERVAL_S = 6 * 3600
+
+
+def _purge_once(settings: Settings) -> dict[str, int]:
+    from hotline.db import engine_for, session_factory
+    from ivr.store import purge
+
+    engine = engine_for(settings)
+    try:
+        return purge(
+            session_factory(engine),
+            recording_days=settings.privacy.recording_retention_days,
+            transcript_days=settings.privacy.transcript_retention_days,
+        )
+    finally:
+        engine.dispose()
+
+
+async def _retention(settings: Settings, stop: asyncio.Event) -> None:
+    """Apply the privacy retention periods at start and every few hours while running."""
+    while not stop.is_set():
+        try:
+            counts = await asyncio.to_thread(_purge_once, settings)
+            if any(counts.values()):
+                logger.info("retention purge: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+        except Exception:
+            logger.exception("retention purge failed; retrying at the next interval")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), RETENTION_INTERVAL_S)
+
+
 async def _run(settings: Settings) -> None:
     from ivr.app import run_hotline
     from ivr.asterisk import ensure_running
@@ -48,12 +79,13 @@ async def _run(settings: Settings) -> None:
         ready = asyncio.Event()
         hotline = asyncio.create_task(run_hotline(settings, stop, on_ready=lambda _app: ready.set()))
         web = asyncio.create_task(_serve_web(settings, stop))
+        retention = asyncio.create_task(_retention(settings, stop))
         ready_wait = asyncio.create_task(ready.wait())
         await asyncio.wait({hotline, ready_wait}, return_when=asyncio.FIRST_COMPLETED)
         if hotline.done():
             stop.set()
             ready_wait.cancel()
-            await web
+            await asyncio.gather(web, retention)
             hotline.result()  # raises what stopped the application
             return
         print(
@@ -70,7 +102,7 @@ async def _run(settings: Settings) -> None:
             ),
             flush=True,
         )
-        results = await asyncio.gather(hotline, web, return_exceptions=True)
+        results = await asyncio.gather(hotline, web, retention, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
