@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -20,11 +21,18 @@ import numpy as np
 from broadcast.assemble import assemble, find_assets
 from broadcast.bulletin import Bulletin, BulletinError
 from broadcast.communes import Commune, fold, load_communes
-from broadcast.mastering import db_to_gain, loudspeaker_profile, master, true_peak
+from broadcast.mastering import (
+    db_to_gain,
+    integrated_loudness,
+    loudspeaker_profile,
+    master,
+    pcm16,
+    true_peak,
+)
 from broadcast.script import Pauses, Script, build_script
 from broadcast.templates import load_template
 from hotline.errors import AudioError, HotlineError
-from voice.audio import AudioChunk, concat, integrated_loudness, silence, write_mp3, write_wav
+from voice.audio import AudioChunk, concat, silence, write_mp3, write_wav
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +40,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 MP3_MARGIN_DB = 0.5  # MP3 encoding adds inter-sample overshoot: the master aims this far under the ceiling
 MP3_ATTEMPTS = 4  # encode-measure-correct rounds before giving up on the loudness tolerance
 LOUDNESS_TOLERANCE_LU = 0.3  # re-encode when the decoded MP3 is further than this from the target
+DECODE_TIMEOUT_S = 300.0  # longest decode of the MP3 just written, in seconds
 
 
 class RenderError(HotlineError):
@@ -153,35 +162,56 @@ class SpeechRenderer:
             self.synth.close()
 
 
-def _decode_mp3(path: Path) -> tuple[np.ndarray, int]:
+def _decode_mp3(path: Path, rate: int, channels: int, expected: int) -> np.ndarray:
+    """Decode to float32 mono samples at `rate`, read straight into one buffer (no copies, no float64).
+
+    `expected` (samples per channel) sizes the buffer; it grows if the decoder gives more.
+    """
     import subprocess
 
-    import soundfile as sf
-
-    proc = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "wav", "-acodec", "pcm_f32le", "-"],
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-ar", str(rate), "-ac", str(channels)]
+    buf = bytearray((expected + rate) * channels * 4)  # + 1 s: the encoder pads a little
+    size = 0
+    with subprocess.Popen(
+        [*cmd, "-f", "f32le", "-acodec", "pcm_f32le", "-"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        watchdog = threading.Timer(DECODE_TIMEOUT_S, proc.kill)  # a stuck decoder cannot hang the render
+        watchdog.start()
+        view = memoryview(buf)
+        while True:
+            if size == len(buf):
+                view.release()
+                buf.extend(bytes(len(buf) // 4 + (1 << 20)))
+                view = memoryview(buf)
+            got = proc.stdout.readinto(view[size:])
+            if not got:
+                break
+            size += got
+        view.release()
+        err = proc.stderr.read()
+        proc.wait()
+        timed_out = not watchdog.is_alive()
+        watchdog.cancel()
+    if timed_out and proc.returncode != 0:
+        raise AudioError(f"{path}: decoding the MP3 just written took over {DECODE_TIMEOUT_S:.0f} s")
     if proc.returncode != 0:
-        raise AudioError(
-            f"{path}: cannot decode the MP3 just written: {proc.stderr.decode(errors='replace')[-200:]}"
-        )
-    import io
-
-    data, rate = sf.read(io.BytesIO(proc.stdout), dtype="float64", always_2d=True)
-    return data.mean(axis=1), rate
+        raise AudioError(f"{path}: cannot decode the MP3 just written: {err.decode(errors='replace')[-200:]}")
+    frames = size // (4 * channels)
+    data = np.frombuffer(buf, dtype="<f4", count=frames * channels)  # a view of the buffer, not a copy
+    return data if channels == 1 else data.reshape(-1, channels).mean(axis=1, dtype=np.float32)
 
 
 def _encode_and_measure(
     path: Path, mastered: np.ndarray, rate: int, bitrate: int, channels: int
-) -> tuple[float, float, np.ndarray, int]:
-    """Write the MP3, decode it again and measure (true peak dBTP, loudness LUFS, samples, rate)."""
-    out = mastered if channels == 1 else np.stack([mastered, mastered], axis=1)
-    write_mp3(path, AudioChunk.from_array(out, rate), bitrate_kbps=bitrate)
-    decoded, dec_rate = _decode_mp3(path)
-    return true_peak(decoded, dec_rate), integrated_loudness(decoded, dec_rate), decoded, dec_rate
+) -> tuple[float, float, float]:
+    """Write the MP3, decode it again and measure (true peak dBTP, loudness LUFS, duration s)."""
+    write_mp3(path, AudioChunk(pcm16(mastered, channels), rate, channels=channels), bitrate_kbps=bitrate)
+    decoded = _decode_mp3(path, rate, channels, len(mastered))
+    return true_peak(decoded, rate), integrated_loudness(decoded, rate), len(decoded) / rate
 
 
 def write_tags(path: Path, info: dict) -> None:
@@ -290,6 +320,7 @@ def render_bulletin(
         bed_duck_db=cfg.bed_duck_db,
         use_bed=use_bed,
     )
+    del spoken  # the programme holds the speech now
     if loudspeaker:
         programme = loudspeaker_profile(programme, rate, cfg.loudspeaker_low_hz, cfg.loudspeaker_high_hz)
     ceiling = cfg.true_peak_max_dbtp - MP3_MARGIN_DB  # first guess of what the encoder adds
@@ -310,16 +341,14 @@ def render_bulletin(
         # loudness and peaks a little: correct the master by what was measured and encode again.
         # The true-peak ceiling is a hard limit; the loudness target has a tolerance.
         for attempt in range(MP3_ATTEMPTS):
-            tp, lufs, decoded, dec_rate = _encode_and_measure(
-                mp3_tmp, mastered, rate, bitrate, cfg.mp3_channels
-            )
+            tp, lufs, duration = _encode_and_measure(mp3_tmp, mastered, rate, bitrate, cfg.mp3_channels)
             off = target - lufs
             if tp <= cfg.true_peak_max_dbtp and abs(off) <= LOUDNESS_TOLERANCE_LU:
                 break
             if attempt == MP3_ATTEMPTS - 1:
                 if tp > cfg.true_peak_max_dbtp:  # last resort: plain gain down, loudness a little low
                     mastered = mastered * db_to_gain(cfg.true_peak_max_dbtp - tp - 0.1)
-                    tp, lufs, decoded, dec_rate = _encode_and_measure(
+                    tp, lufs, duration = _encode_and_measure(
                         mp3_tmp, mastered, rate, bitrate, cfg.mp3_channels
                     )
                 break
@@ -335,8 +364,8 @@ def render_bulletin(
                 aim,
                 ceiling,
             )
+            mastered = None  # free the previous master before the next one is made
             mastered, _ = master(programme, rate, target_lufs=aim, ceiling_dbtp=ceiling)
-        duration = len(decoded) / dec_rate
         publish_at, expires_at = meta.publish_at(), meta.expires_at()
         communes_info = [c.name for c in targets] if targets is not None else "all"
         info = {
@@ -386,7 +415,7 @@ def render_bulletin(
         info["mp3"]["bytes"] = mp3_tmp.stat().st_size
         info["mp3"]["sha256"] = sha256_file(mp3_tmp)
         if keep_wav:
-            write_wav(staging / f"{base}.wav", AudioChunk.from_array(mastered, rate))
+            write_wav(staging / f"{base}.wav", AudioChunk(pcm16(mastered), rate))
         info["render_seconds"] = round(time.perf_counter() - started, 2)
         sidecar_tmp = staging / f"{base}.json"
         sidecar_tmp.write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

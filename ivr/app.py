@@ -268,6 +268,8 @@ class CallSession:
         self.channel_id: str = channel["id"]
         caller = channel.get("caller") or {}
         self.caller: str = str(caller.get("number") or "")
+        # Exported by the dialplan and listed in ari.conf `channelvars`: the caller's own key to this call.
+        self.sip_call_id: str = str((channel.get("channelvars") or {}).get("SIP_CALL_ID") or "")
         self.args = args
         token = uuid.uuid4().hex[:12]
         self.bridge_id = PREFIX_BRIDGE + token
@@ -292,6 +294,7 @@ class CallSession:
         self._port: int | None = None
         self._tasks: set[asyncio.Task] = set()
         self._caller_gone = False
+        self._operator_left = False  # the call ends because the operator hung up: the caller is still on
         self._failed_tickets: set[str] = set()  # recordings whose spool must survive for recovery
         self._hangup_sent = False
         self._speech_end_mono: float | None = None
@@ -310,8 +313,10 @@ class CallSession:
         if cid == self.operator_id:
             if self.flow is not None and self.flow.state is F.State.BRIDGED:
                 logger.info("operator left call %s: ending it", self.channel_id)
+                # The teardown hangs up the caller's leg (a hang-up task spawned here would be cancelled
+                # with the session's other tasks before it ran).
+                self._operator_left = True
                 self.post(F.Hangup())
-                self._spawn(self.s.ari.hangup(self.channel_id), "hangup-after-operator")
         elif cid == self.media_id and not self._caller_gone:
             logger.warning("media channel of call %s went away", self.channel_id)
 
@@ -341,7 +346,7 @@ class CallSession:
             await self._feed(F.CallStarted(self.caller))
             while self.flow.state != F.State.ENDED:
                 event = await self.queue.get()
-                if isinstance(event, F.Hangup):
+                if isinstance(event, F.Hangup) and not self._operator_left:
                     self._caller_gone = True
                 await self._feed(event)
         except asyncio.CancelledError:
@@ -355,7 +360,9 @@ class CallSession:
 
     async def _setup(self) -> None:
         ari, media = self.s.ari, self.s.settings.ivr.media
-        self.call_id = await asyncio.to_thread(self.s.store.start_call, self.channel_id, self.caller)
+        self.call_id = await asyncio.to_thread(
+            self.s.store.start_call, self.channel_id, self.caller, self.sip_call_id
+        )
         await ari.answer(self.channel_id)
         sock, self._port = self.s.ports.bind(media.bind_host)
         self._endpoint = RtpEndpoint(sock, self._port, media.format, on_frame=self._on_frame)

@@ -335,57 +335,11 @@ def _run_call(
     players: list[Any] = []
     call = acc = None
     try:
-        cfg = pj.EpConfig()
-        cfg.uaConfig.threadCnt = 0
-        cfg.uaConfig.mainThreadOnly = True
-        cfg.uaConfig.maxCalls = 2
-        cfg.uaConfig.userAgent = "hotline-caller"
-        cfg.uaConfig.stunServer = pj.StringVector()
-        cfg.logConfig.level = 3
-        cfg.logConfig.consoleLevel = 0  # stdout stays clean for --json
-        cfg.logConfig.filename = str(workdir / "pjsua.log")
-        cfg.medConfig.noVad = True
-        cfg.medConfig.clockRate = CALL_RATE
-        cfg.medConfig.sndClockRate = CALL_RATE
-        cfg.medConfig.channelCount = 1
-        cfg.medConfig.ecTailLen = 0
-        ep.libInit(cfg)
-        tcfg = pj.TransportConfig()
-        tcfg.port = 0
-        tcfg.boundAddress = "127.0.0.1" if target.host.startswith("127.") else ""
-        tcfg.publicAddress = tcfg.boundAddress
-        ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
-        ep.libStart()
-        ep.audDevManager().setNullDev()
-        for codec in ep.codecEnum2():  # offer PCMU only, like a G.711 phone line
-            ep.codecSetPriority(codec.codecId, 255 if codec.codecId.startswith("PCMU/") else 0)
-
-        acfg = pj.AccountConfig()
-        acfg.idUri = f"sip:{target.user}@{target.host}"
-        if target.register:
-            acfg.regConfig.registrarUri = f"sip:{target.host}:{target.port}"
-            acfg.regConfig.registerOnAdd = True
-        else:
-            acfg.regConfig.registerOnAdd = False
-        if target.password:
-            acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", target.user, 0, target.password))
-        acfg.natConfig.iceEnabled = False
-        acfg.natConfig.sipStunUse = pj.PJSUA_STUN_USE_DISABLED
-        acfg.natConfig.mediaStunUse = pj.PJSUA_STUN_USE_DISABLED
-        acfg.mediaConfig.transportConfig.boundAddress = tcfg.boundAddress
-        acfg.mediaConfig.transportConfig.publicAddress = tcfg.publicAddress
+        start_endpoint(ep, target, workdir / "pjsua.log", "hotline-caller")
         acc = pj.Account()
-        acc.create(acfg)
+        acc.create(account_config(target))
         if target.register:
-            _pump(
-                ep,
-                lambda: acc.getInfo().regIsActive or acc.getInfo().regStatus >= 300,
-                min(10.0, deadline - time.monotonic()),
-            )
-            if not acc.getInfo().regIsActive:
-                raise CallerError(
-                    f"registration failed: {acc.getInfo().regStatus} {acc.getInfo().regStatusText}"
-                )
+            wait_registered(ep, acc, min(10.0, deadline - time.monotonic()))
 
         call = _Call(acc)
         prm = pj.CallOpParam(True)
@@ -527,6 +481,69 @@ def _run_call(
     return result
 
 
+def start_endpoint(ep: Any, target: CallTarget, log_file: Path, user_agent: str) -> None:
+    """Initialise and start a created pjsua2 endpoint: no threads, no VAD, null sound device, PCMU only,
+    SIP and media bound to loopback when Asterisk is on loopback."""
+    import pjsua2 as pj
+
+    cfg = pj.EpConfig()
+    cfg.uaConfig.threadCnt = 0
+    cfg.uaConfig.mainThreadOnly = True
+    cfg.uaConfig.maxCalls = 2
+    cfg.uaConfig.userAgent = user_agent
+    cfg.uaConfig.stunServer = pj.StringVector()
+    cfg.logConfig.level = 3
+    cfg.logConfig.consoleLevel = 0  # stdout stays clean for --json
+    cfg.logConfig.filename = str(log_file)
+    cfg.medConfig.noVad = True
+    cfg.medConfig.clockRate = CALL_RATE
+    cfg.medConfig.sndClockRate = CALL_RATE
+    cfg.medConfig.channelCount = 1
+    cfg.medConfig.ecTailLen = 0
+    ep.libInit(cfg)
+    tcfg = pj.TransportConfig()
+    tcfg.port = 0
+    tcfg.boundAddress = _bound_address(target)
+    tcfg.publicAddress = tcfg.boundAddress
+    ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+    ep.libStart()
+    ep.audDevManager().setNullDev()
+    for codec in ep.codecEnum2():  # offer PCMU only, like a G.711 phone line
+        ep.codecSetPriority(codec.codecId, 255 if codec.codecId.startswith("PCMU/") else 0)
+
+
+def _bound_address(target: CallTarget) -> str:
+    return "127.0.0.1" if target.host.startswith("127.") else ""
+
+
+def account_config(target: CallTarget) -> Any:
+    """pjsua2 account for `target.user`: digest credentials, registration if asked, no STUN/ICE."""
+    import pjsua2 as pj
+
+    acfg = pj.AccountConfig()
+    acfg.idUri = f"sip:{target.user}@{target.host}"
+    if target.register:
+        acfg.regConfig.registrarUri = f"sip:{target.host}:{target.port}"
+        acfg.regConfig.registerOnAdd = True
+    else:
+        acfg.regConfig.registerOnAdd = False
+    if target.password:
+        acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", target.user, 0, target.password))
+    acfg.natConfig.iceEnabled = False
+    acfg.natConfig.sipStunUse = pj.PJSUA_STUN_USE_DISABLED
+    acfg.natConfig.mediaStunUse = pj.PJSUA_STUN_USE_DISABLED
+    acfg.mediaConfig.transportConfig.boundAddress = _bound_address(target)
+    acfg.mediaConfig.transportConfig.publicAddress = _bound_address(target)
+    return acfg
+
+
+def wait_registered(ep: Any, acc: Any, seconds: float) -> None:
+    """Poll until the account's REGISTER succeeded; CallerError if it was refused or never answered."""
+    _pump(ep, lambda: acc.getInfo().regIsActive or acc.getInfo().regStatus >= 300, seconds)
+    if not acc.getInfo().regIsActive:
+        raise CallerError(f"registration failed: {acc.getInfo().regStatus} {acc.getInfo().regStatusText}")
+
+
 def _pump(ep: Any, done: Any, seconds: float) -> bool:
     """Poll pjsua2 events until `done()` is true or `seconds` pass; returns done()."""
     end = time.monotonic() + max(0.0, seconds)
@@ -657,6 +674,50 @@ def run_call_for_settings(
         if not ok:
             raise CallerError("Asterisk is not running (start it with `hotline asterisk up`)")
     return run_call(CallTarget.from_handle(handle, to=to), script, record=record, timeout=timeout)
+
+
+def call_log_report(settings: Settings, sip_call_id: str, timeout: float = 10.0) -> tuple[dict | None, str]:
+    """What the hotline recognized and decided for this SIP call, from the call log: (report, why none).
+
+    The application stores each call with the SIP Call-ID of the caller's leg, so the caller finds its
+    call without asking Asterisk; we wait (bounded) until the application has closed the call.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hotline.db import engine_for, session_factory
+    from ivr.store import wait_call_report
+
+    if not sip_call_id:
+        return None, "no SIP Call-ID (the call was not placed)"
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return None, "no call log yet (the hotline application has never run with these settings)"
+    engine = engine_for(settings)
+    try:
+        report = wait_call_report(session_factory(engine), sip_call_id, timeout=timeout)
+    except SQLAlchemyError as exc:
+        return None, f"call log unreadable: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    finally:
+        engine.dispose()
+    if report is None:
+        return None, "the call is not in the call log (it did not reach the hotline application)"
+    if report["ended_at"] is None:
+        return report, f"the application had not closed the call after {timeout:.0f} s"
+    return report, ""
+
+
+def describe_report(report: dict) -> str:
+    """A few human-readable lines: the outcome and each turn (transcripts are stored masked)."""
+    degraded = " (keypad only)" if report["degraded"] else ""
+    lines = [f"hotline: call {report['id']} outcome {report['outcome']}{degraded}"]
+    for t in report["turns"]:
+        heard = f'"{t["transcript"]}"' if t["transcript"] else (f"keys {t['dtmf']}" if t["dtmf"] else "")
+        score = f" {t['score']:.2f}" if t["score"] is not None else ""
+        latency = f", answered after {t['response_ms']} ms" if t["response_ms"] is not None else ""
+        intent = f"intent {t['intent']}{score}" if t["intent"] else ""
+        decided = " ".join(x for x in (intent, t["action"] or "") if x)
+        lines.append(f"  {t['seq']}. {t['kind']} {heard} -> {decided or '-'}{latency}".rstrip())
+    return "\n".join(lines)
 
 
 def _main() -> None:

@@ -13,6 +13,7 @@ from hotline.cli import settings_of
 def register(app: typer.Typer) -> None:
     _register_asterisk(app)
     _register_call(app)
+    _register_operator_agent(app)
     _register_calls(app)
 
 
@@ -106,18 +107,84 @@ def _register_call(app: typer.Typer) -> None:
         timeout: Annotated[
             float, typer.Option("--timeout", help="Hard limit for the whole call, seconds.")
         ] = 120.0,
+        log_wait: Annotated[
+            float,
+            typer.Option("--log-wait", help="Seconds to wait for the hotline to close the call in its log."),
+        ] = 10.0,
     ) -> None:
         """Call the hotline over SIP like a phone would: speak audio files, press keys, record the answer."""
         import json
 
-        from ivr.caller import CallScript, run_call_for_settings
+        from ivr.caller import CallScript, call_log_report, describe_report, run_call_for_settings
 
         settings = settings_of(ctx)
         script = CallScript.simple(audio=list(audio or []), dtmf=list(dtmf or []), wait=wait)
         result = run_call_for_settings(settings, script, to=to, record=record, timeout=timeout)
+        report, why = (None, "")
+        if result.connected:
+            # What the hotline recognized and decided: per turn transcript (masked), intent, score, keys,
+            # action and response_ms (end of speech or key -> first answer audio), and the outcome.
+            report, why = call_log_report(settings, result.sip_call_id, timeout=log_wait)
         if json_out:
-            typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+            out = {**result.to_dict(), "hotline": report}
+            if why:
+                out["hotline_note"] = why
+            typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
         else:
             typer.echo(result.summary())
+            if report is not None:
+                typer.echo(describe_report(report))
+            if why:
+                typer.echo(f"hotline: {why}")
         if not result.connected:
+            raise typer.Exit(1)
+
+
+# --- A SIP agent answering as the operator --------------------------------------------------------------
+
+
+def _register_operator_agent(app: typer.Typer) -> None:
+    @app.command("operator-agent")
+    def operator_agent(
+        ctx: typer.Context,
+        play: Annotated[
+            Path | None, typer.Option("--play", help="Audio file the operator says after answering.")
+        ] = None,
+        record: Annotated[
+            Path | None,
+            typer.Option("--record", help="WAV file for what the operator hears (call n>1: OUT-n.wav)."),
+        ] = None,
+        calls: Annotated[
+            int, typer.Option("--calls", help="Stop after this many answered calls (0: until Ctrl+C).")
+        ] = 0,
+        timeout: Annotated[
+            float, typer.Option("--timeout", help="Stop after this many seconds (0: no limit).")
+        ] = 0.0,
+        hangup_after: Annotated[
+            float,
+            typer.Option("--hangup-after", help="Hang up this many seconds after answering (0: never)."),
+        ] = 0.0,
+        json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per event.")] = False,
+    ) -> None:
+        """Answer transfers as the `operator` SIP endpoint: register, auto-answer, speak a file, record."""
+        import json
+
+        from ivr.agent import AgentOptions, agent_target, describe, result_stream, run_agent
+
+        target = agent_target(settings_of(ctx))
+        options = AgentOptions(
+            play=str(play) if play else None,
+            record=str(record) if record else None,
+            calls=max(0, calls),
+            timeout=max(0.0, timeout),
+            hangup_after_s=max(0.0, hangup_after),
+        )
+        with result_stream() as out:
+
+            def emit(event: dict) -> None:
+                out.write((json.dumps(event, ensure_ascii=False) if json_out else describe(event)) + "\n")
+                out.flush()
+
+            results = run_agent(target, options, emit)
+        if any(r.error for r in results):
             raise typer.Exit(1)

@@ -19,6 +19,8 @@ class Call(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(128), unique=True, index=True)
+    # The SIP Call-ID of the caller's leg (ARI channel variable SIP_CALL_ID): joins the caller's own records.
+    sip_call_id: Mapped[str] = mapped_column(String(255), default="", index=True)
     caller: Mapped[str] = mapped_column(String(64), default="")  # raw caller id (operators only)
     caller_masked: Mapped[str] = mapped_column(String(64), default="")
     caller_hash: Mapped[str] = mapped_column(String(64), default="", index=True)  # sha256: repeat callers

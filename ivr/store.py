@@ -106,10 +106,11 @@ class CallStore:
         self.factory = factory
         self.recordings_dir = recordings_dir
 
-    def start_call(self, channel_id: str, caller: str) -> int:
+    def start_call(self, channel_id: str, caller: str, sip_call_id: str = "") -> int:
         with transaction(self.factory) as s:
             call = Call(
                 channel_id=channel_id,
+                sip_call_id=sip_call_id[:255],
                 caller=caller,
                 caller_masked=mask_caller(caller),
                 caller_hash=hash_caller(caller),
@@ -268,7 +269,11 @@ def recover_spool(store: CallStore, spool_dir: Path, *, min_ms: int = 800, rate:
 
 
 def call_report(
-    factory: sessionmaker[Session], *, channel_id: str | None = None, call_id: int | None = None
+    factory: sessionmaker[Session],
+    *,
+    channel_id: str | None = None,
+    call_id: int | None = None,
+    sip_call_id: str | None = None,
 ) -> dict | None:
     """One call and its turns as plain data (caller masked), e.g. for `hotline call --json`."""
 
@@ -278,6 +283,11 @@ def call_report(
     with factory() as s:
         if call_id is not None:
             call = s.get(Call, call_id)
+        elif sip_call_id:
+            # The newest call of that Call-ID (a SIP call reaches the application once; be safe anyway).
+            call = s.scalars(
+                select(Call).where(Call.sip_call_id == sip_call_id).order_by(Call.id.desc()).limit(1)
+            ).first()
         else:
             call = s.scalar(select(Call).where(Call.channel_id == (channel_id or "")))
         if call is None:
@@ -285,6 +295,7 @@ def call_report(
         return {
             "id": call.id,
             "channel_id": call.channel_id,
+            "sip_call_id": call.sip_call_id,
             "caller": call.caller_masked,
             "started_at": fmt(call.started_at),
             "ended_at": fmt(call.ended_at),
@@ -308,6 +319,33 @@ def call_report(
                 for t in call.turns
             ],
         }
+
+
+def wait_call_report(
+    factory: sessionmaker[Session],
+    sip_call_id: str,
+    *,
+    timeout: float = 10.0,
+    appear_timeout: float = 3.0,
+    poll: float = 0.1,
+) -> dict | None:
+    """The call's report once the application closed it (bounded wait); None if it never reached the app.
+
+    The row is written when the application picks the call up, so a call with no row after
+    `appear_timeout` never reached it (e.g. the dialplan's fallback answered). A row still open after
+    `timeout` is returned as it is (`ended_at` null).
+    """
+    import time
+
+    started = time.monotonic()
+    while True:
+        report = call_report(factory, sip_call_id=sip_call_id)
+        waited = time.monotonic() - started
+        if report is not None and report["ended_at"] is not None:
+            return report
+        if waited >= timeout or (report is None and waited >= appear_timeout):
+            return report
+        time.sleep(poll)
 
 
 STATUS_SPOKEN = {

@@ -139,6 +139,10 @@ class AsteriskHandle:
                 f"Softphone:  SIP server {self.sip_host}:{self.sip_port} (UDP), user caller, password "
                 f"caller_password in {where}, codec G.711 u-law, DTMF RFC 2833; dial {self.extension}"
             )
+            lines.append(
+                "Operator:   hotline operator-agent --play HELLO.wav --record operator.wav   (answers "
+                "transfers, key 0; or register a softphone as user operator, password operator_password)"
+            )
         return "\n".join(lines)
 
 

@@ -220,6 +220,38 @@ def test_speech_question_gets_its_answer(hotline, asterisk, clean, tmp_path):
     assert c.outcome == "answered" and c.caller_masked and not c.degraded
 
 
+def test_hotline_call_json_reports_what_the_hotline_decided(hotline, asterisk, clean, tmp_path):
+    """`hotline call --json` (a subprocess, as an operator runs it) joins its SIP call to the call log."""
+    import json
+    import subprocess
+    import sys
+
+    record = tmp_path / "heard.wav"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hotline", "call", "--json", "--wait", "4", "--record", str(record),
+         "--audio", str(SPEECH / "binh_north_male.wav")],
+        env={**os.environ, **asterisk.env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["connected"] and out["sip_call_id"]
+    rep = out["hotline"]
+    assert rep is not None, out.get("hotline_note")
+    assert rep["sip_call_id"] == out["sip_call_id"] and rep["ended_at"] is not None
+    # The same call the caller found through ARI, and the one the application logged last.
+    assert rep["channel_id"] == out["channel_id"] == last_call(hotline).channel_id
+    speech = [t for t in rep["turns"] if t["kind"] == "speech"]
+    assert speech and speech[0]["intent"] == "coach", rep["turns"]
+    assert "huấn luyện" in speech[0]["transcript"] and speech[0]["score"] > 0
+    assert speech[0]["response_ms"] is not None and 0 < speech[0]["response_ms"] < 3000
+    assert rep["outcome"] == "answered" and "hotline_note" not in out
+    # The application's own measure agrees with what the caller heard (within the end-pointer's slack).
+    assert out["played"][0]["latency_s"] is not None
+
+
 def test_out_of_scope_speech_is_not_answered(hotline, asterisk, clean, tmp_path):
     script = (
         greeted()
@@ -478,3 +510,124 @@ def test_prompt_rerecorded_by_phone_with_pin(hotline, asterisk, clean, tmp_path)
     new = read_audio(hotline.app.s.prompts.path(key))
     assert new.rate == 8000 and spoken - 0.8 <= new.duration_s <= spoken + 1.0
     assert (hotline.app.s.prompts.path(key).with_suffix(".src")).read_text().startswith("file:")
+
+
+class AgentProcess:
+    """`hotline operator-agent --json` in its own process; its events read line by line, with time limits."""
+
+    def __init__(self, asterisk, *args: str) -> None:
+        import queue
+        import subprocess
+        import sys
+
+        self.events: queue.Queue = queue.Queue()
+        self.seen: list[dict | None] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hotline", "operator-agent", "--json", *args],
+            env={**os.environ, **asterisk.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        import json
+
+        for line in self.proc.stdout:
+            if line.strip():
+                self.events.put(json.loads(line))
+        self.events.put(None)
+
+    def next(self, kind: str, timeout: float) -> dict:
+        import queue
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                ev = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"operator agent: no {kind!r} event within {timeout} s") from None
+            self.seen.append(ev)
+            if ev is None:
+                code = self.proc.wait(10)
+                err = self.proc.stderr.read()[-3000:]
+                raise AssertionError(f"operator agent exited ({code}) after {self.seen[:-1]}: {err}")
+            if ev["event"] == kind:
+                return ev
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # the agent unregisters on SIGTERM
+            try:
+                self.proc.wait(15)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def test_operator_answers_the_transfer_and_both_sides_hear_each_other(hotline, asterisk, clean, tmp_path):
+    operator_says = SPEECH / "vinh_south_male.wav"
+    caller_says = SPEECH / "ngoc_north_female.wav"
+    op_rec = tmp_path / "operator.wav"
+    agent = AgentProcess(
+        asterisk, "--calls", "1", "--timeout", "150", "--play", str(operator_says), "--record", str(op_rec)
+    )
+    try:
+        agent.next("registered", timeout=30)
+        script = (
+            CallScript()
+            .wait_for_audio(timeout=15)
+            .wait(0.3)
+            .dtmf("0")
+            .wait_for_audio(timeout=10)  # "please hold, transferring you"
+            .wait_for_silence(0.8, timeout=30)  # the prompt is over; the operator's phone rings
+            .wait_for_audio(timeout=15)  # the operator speaks
+            .wait_for_silence(1.0, timeout=30)
+            .play(caller_says)
+            .wait(1.5)
+            .hangup()
+        )
+        result, rec = place(asterisk, script, tmp_path, timeout=150)
+        answered = agent.next("answered", timeout=10)
+        op = agent.next("call", timeout=20)
+        agent.next("stopped", timeout=20)
+        assert agent.proc.wait(20) == 0, agent.proc.stderr.read()[-2000:]
+    finally:
+        agent.close()
+    # The caller hung up; the application released the operator.
+    assert not op["error"] and op["hangup_by"] == "remote", op
+    assert answered["sip_call_id"] == op["sip_call_id"]
+    c = wait_call_closed(hotline)
+    actions = [t.action for t in c.turns]
+    assert "transferred" in actions and "transfer_no_answer" not in actions, actions
+    assert c.outcome == "transferred"
+    # The caller heard the operator: the operator's clip, where it was sent (unix clocks of both sides).
+    op_speech = read_audio(operator_says).duration_s
+    heard_from = op["recording_started_at"] + op["played_at_s"] - result.recording_started_at
+    assert heard_from > 0
+    assert audible_between(rec, heard_from, heard_from + op_speech + 0.5) >= 0.6 * op_speech, result.summary()
+    # The operator heard the caller's sentence, and nothing of the hotline's prompts before it.
+    caller_speech = read_audio(caller_says).duration_s
+    spoke_at = result.recording_started_at + result.played[0]["started_s"] - op["recording_started_at"]
+    assert spoke_at > 0
+    assert audible_between(op_rec, spoke_at, spoke_at + caller_speech + 0.5) >= 0.6 * caller_speech
+    assert audible_between(op_rec, 0.0, spoke_at - 0.1) < 0.3
+    assert op["heard_s"] >= 0.6 * caller_speech
+
+
+def test_operator_hanging_up_ends_the_call(hotline, asterisk, clean, tmp_path):
+    agent = AgentProcess(asterisk, "--calls", "1", "--timeout", "120", "--hangup-after", "2")
+    try:
+        agent.next("registered", timeout=30)
+        script = CallScript().wait_for_audio(timeout=15).wait(0.3).dtmf("0").wait(40).hangup()
+        result, _ = place(asterisk, script, tmp_path, timeout=120)
+        op = agent.next("call", timeout=20)
+        assert agent.proc.wait(20) == 0, agent.proc.stderr.read()[-2000:]
+    finally:
+        agent.close()
+    assert not op["error"] and op["hangup_by"] == "operator" and 1.5 < op["duration_s"] < 5, op
+    # The application ended the caller's leg when the operator left (long before the caller's 40 s).
+    assert result.hangup_by == "remote" and result.duration_s < 30, result.summary()
+    c = wait_call_closed(hotline)
+    assert c.outcome == "transferred" and "transferred" in [t.action for t in c.turns]

@@ -200,3 +200,29 @@ def test_call_report_by_channel(db):
     rep = S.call_report(factory, channel_id="chan-report")
     assert rep["id"] == cid and rep["caller"] == "*******678" and rep["turns"][0]["intent"] == "cccd"
     assert S.call_report(factory, channel_id="nope") is None
+
+
+def test_call_report_by_sip_call_id_waits_until_the_call_is_closed(db):
+    import threading
+    import time
+
+    _, factory, store = db
+    cid = store.start_call("chan-sip", "0912345678", sip_call_id="a84b4c76e66710@127.0.0.1")
+    store.log_turn(cid, 1, Turn(kind="speech", transcript="gọi 0912345678", intent="coach", score=0.9))
+    closer = threading.Timer(0.5, store.end_call, args=(cid, "answered"))
+    closer.start()
+    began = time.monotonic()
+    rep = S.wait_call_report(factory, "a84b4c76e66710@127.0.0.1", timeout=10)
+    closer.join()
+    assert 0.4 < time.monotonic() - began < 5
+    assert rep["id"] == cid and rep["ended_at"] is not None and rep["outcome"] == "answered"
+    assert rep["sip_call_id"] == "a84b4c76e66710@127.0.0.1"
+    assert rep["turns"][0]["intent"] == "coach" and "0912345678" not in rep["turns"][0]["transcript"]
+    # A Call-ID the application never saw: None after the short appearance wait, not the full timeout.
+    began = time.monotonic()
+    assert S.wait_call_report(factory, "unknown@127.0.0.1", timeout=10, appear_timeout=0.3) is None
+    assert time.monotonic() - began < 2
+    # Still open when the wait ends: returned as it is.
+    open_id = store.start_call("chan-open", "100", sip_call_id="open@127.0.0.1")
+    rep = S.wait_call_report(factory, "open@127.0.0.1", timeout=0.3)
+    assert rep["id"] == open_id and rep["ended_at"] is None
