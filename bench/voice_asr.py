@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
+
+from hotline.yamlfile import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEECH = ROOT / "tests" / "fixtures" / "speech"
@@ -31,7 +32,7 @@ MAX_TAIL_LATENCY_S = 0.5  # ...and no chunk of the last 2 s waits longer (latenc
 def _clips():
     from voice.audio import read_audio
 
-    entries = yaml.safe_load((SPEECH / "clips.yaml").read_text(encoding="utf-8"))["clips"]
+    entries = load_yaml(SPEECH / "clips.yaml").data["clips"]
     return [(read_audio(SPEECH / e["file"]), e["text"]) for e in entries]
 
 

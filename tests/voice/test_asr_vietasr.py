@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import yaml
 
+from hotline.yamlfile import load_yaml
 from tests.conftest import FIXTURES
 from voice.asr import Recognizer, ulaw_chunk
 from voice.asr.registry import shared_registry
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 
 def clips() -> list[tuple[AudioChunk, str]]:
-    entries = yaml.safe_load((SPEECH / "clips.yaml").read_text(encoding="utf-8"))["clips"]
+    entries = load_yaml(SPEECH / "clips.yaml").data["clips"]
     return [(read_audio(SPEECH / e["file"]), e["text"]) for e in entries]
 
 
