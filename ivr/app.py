@@ -24,6 +24,7 @@ from ivr.media import Endpointer, PortPool, Recorder, RtpEndpoint, RtpPlayer, Va
 from ivr.prompt_admin import DraftSaved, KeepPrompt, PromptKept, SaveDraft
 from ivr.prompts import Prompts
 from ivr.store import STATUS_SPOKEN, CallStore, DossierSource, mask_caller, spoken_date
+from ivr.tones import ringback
 from voice.audio import TELEPHONE_RATE, AudioChunk, read_audio, write_wav
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ PREFIX_OPERATOR = "hl-op-"
 OUR_PREFIXES = (PREFIX_MEDIA, PREFIX_OPERATOR)
 ASR_BATCH_SAMPLES = TELEPHONE_RATE // 5  # feed the recognizer 200 ms at a time
 MIN_VOICED_MS = 300  # a recording with less voice than this is empty
+RINGBACK_PLAYBACK = -1  # the player id of the ringing tone (the flow numbers its playbacks from 1)
 SPOOL_DIR = ".incoming"  # under the recordings directory: recordings in progress (crash recovery)
 
 
@@ -808,10 +810,13 @@ class CallSession:
                 timeout_s=timeout_s,
                 caller_id=self.caller,
             )
+            self._ring_back(timeout_s + 5)
             await asyncio.wait_for(answered, timeout=timeout_s + 5)
+            self._stop_ring_back()
             await ari.remove_from_bridge(self.bridge_id, self.media_id)
             await ari.add_to_bridge(self.bridge_id, op_id)
         except Exception as exc:
+            self._stop_ring_back()
             logger.info("call %s: transfer to %s not answered: %s", self.channel_id, endpoint, exc)
             self.app.waiters.pop(op_id, None)
             with contextlib.suppress(Exception):
@@ -821,6 +826,20 @@ class CallSession:
             self.post(F.TransferResult(False))
             return
         self.post(F.TransferResult(True))
+
+    def _ring_back(self, seconds: float) -> None:
+        """Ringing tone while the operator's phone rings, queued after the "please hold" prompt."""
+        if self._player is not None:
+            tone = ringback(seconds)
+
+            async def source() -> AudioChunk:
+                return tone
+
+            self._player.play(RINGBACK_PLAYBACK, source)
+
+    def _stop_ring_back(self) -> None:
+        if self._player is not None:
+            self._player.stop(RINGBACK_PLAYBACK)
 
 
 def trim_silence(chunk: AudioChunk, threshold_db: float = -45.0, pad_ms: int = 100) -> AudioChunk:

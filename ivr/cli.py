@@ -164,6 +164,9 @@ def _register_operator_agent(app: typer.Typer) -> None:
             float,
             typer.Option("--hangup-after", help="Hang up this many seconds after answering (0: never)."),
         ] = 0.0,
+        ring: Annotated[
+            float, typer.Option("--ring", help="Let the phone ring this many seconds before answering.")
+        ] = 0.3,
         json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per event.")] = False,
     ) -> None:
         """Answer transfers as the `operator` SIP endpoint: register, auto-answer, speak a file, record."""
@@ -178,6 +181,7 @@ def _register_operator_agent(app: typer.Typer) -> None:
             calls=max(0, calls),
             timeout=max(0.0, timeout),
             hangup_after_s=max(0.0, hangup_after),
+            ring_s=max(0.0, ring),
         )
         with result_stream() as out:
 

@@ -1,4 +1,4 @@
-"""`hotline run`, the main job, as a newcomer starts it: everything comes up, a call works, Ctrl+C stops all."""
+"""`hotline run`, the main job, as a newcomer starts it: everything comes up, a call works, Ctrl+C stops."""
 
 from __future__ import annotations
 

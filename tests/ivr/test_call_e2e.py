@@ -19,6 +19,7 @@ from sqlalchemy import select
 from hotline.db import engine_for, session_factory
 from ivr.caller import CallScript, call
 from ivr.models import Call, Ticket
+from ivr.tones import RINGBACK_HZ
 from voice.audio import read_audio
 
 from ..conftest import FIXTURES, ROOT
@@ -125,8 +126,8 @@ def hotline(asterisk, tmp_path_factory):
         "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
         "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",  # covered by the flow unit tests; saves 3 s per call
         "HOTLINE_IVR__FLOW__NO_INPUT_SECONDS": "6",
-        "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator",  # registered by nobody: never answers
-        "HOTLINE_IVR__FLOW__TRANSFER_TIMEOUT_SECONDS": "3",
+        "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator",  # fails at once unless the agent registers
+        "HOTLINE_IVR__FLOW__TRANSFER_TIMEOUT_SECONDS": "10",  # longer than the prompt + one ring
         "HOTLINE_IVR__FLOW__RATING": "false",
         "HOTLINE_IVR__MEDIA__PORT_START": str(start),
         "HOTLINE_IVR__MEDIA__PORT_END": str(end),
@@ -180,6 +181,23 @@ def audible_between(path: Path, start_s: float, end_s: float, threshold_db: floa
         return 0.0
     db = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     return float(np.sum(db > threshold_db) * 0.02)
+
+
+def tone_between(path: Path, start_s: float, end_s: float, hz: float) -> float:
+    """Seconds in [start_s, end_s) of a recording where a pure `hz` tone dominates (20 ms frames)."""
+    chunk = read_audio(path)
+    x = chunk.array().astype(np.float64) / 32768.0
+    seg = x[max(0, int(start_s * chunk.rate)) : max(0, int(end_s * chunk.rate))]
+    n = chunk.rate // 50
+    frames = seg[: seg.size - seg.size % n].reshape(-1, n)
+    if not frames.size:
+        return 0.0
+    spectrum = np.abs(np.fft.rfft(frames * np.hanning(n), axis=1)) ** 2
+    bins = np.fft.rfftfreq(n, 1 / chunk.rate)
+    near = np.abs(bins - hz) <= 60  # 50 Hz bins at 20 ms
+    share = spectrum[:, near].sum(axis=1) / (spectrum.sum(axis=1) + 1e-18)
+    loud = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12) > -40.0
+    return float(np.sum((share > 0.8) & loud) * 0.02)
 
 
 def place(asterisk, script: CallScript, tmp_path, timeout=120.0):
@@ -383,10 +401,10 @@ def test_transfer_without_operator_takes_a_message(hotline, asterisk, clean, tmp
         .wait_for_silence(1.5, timeout=40)
         .hangup()
     )
-    place(asterisk, script, tmp_path)
+    result, _ = place(asterisk, script, tmp_path)
     c = wait_call_closed(hotline)
     actions = [t.action for t in c.turns]
-    assert "transfer_no_answer" in actions and "ticket_created" in actions, actions
+    assert "transfer_no_answer" in actions and "ticket_created" in actions, (actions, result.summary())
     with hotline.factory() as s:
         t = s.scalars(select(Ticket).where(Ticket.call_id == c.id)).one()
     assert t.reason == "message" and Path(t.audio_path).is_file()
@@ -571,7 +589,9 @@ def test_operator_answers_the_transfer_and_both_sides_hear_each_other(hotline, a
     caller_says = SPEECH / "ngoc_north_female.wav"
     op_rec = tmp_path / "operator.wav"
     agent = AgentProcess(
-        asterisk, "--calls", "1", "--timeout", "150", "--play", str(operator_says), "--record", str(op_rec)
+        asterisk,
+        *("--calls", "1", "--timeout", "150", "--ring", "6"),
+        *("--play", str(operator_says), "--record", str(op_rec)),
     )
     try:
         agent.next("registered", timeout=30)
@@ -581,7 +601,7 @@ def test_operator_answers_the_transfer_and_both_sides_hear_each_other(hotline, a
             .wait(0.3)
             .dtmf("0")
             .wait_for_audio(timeout=10)  # "please hold, transferring you"
-            .wait_for_silence(0.8, timeout=30)  # the prompt is over; the operator's phone rings
+            .wait_for_silence(0.8, timeout=30)  # the prompt and one ring are over; the phone still rings
             .wait_for_audio(timeout=15)  # the operator speaks
             .wait_for_silence(1.0, timeout=30)
             .play(caller_says)
@@ -602,6 +622,9 @@ def test_operator_answers_the_transfer_and_both_sides_hear_each_other(hotline, a
     actions = [t.action for t in c.turns]
     assert "transferred" in actions and "transfer_no_answer" not in actions, actions
     assert c.outcome == "transferred"
+    # While the operator's phone rang, the caller heard the ringing tone, not silence.
+    answered_s = op["answered_at"] - result.recording_started_at
+    assert tone_between(rec, answered_s - 4.0, answered_s, RINGBACK_HZ) >= 0.8, result.summary()
     # The caller heard the operator: the operator's clip, where it was sent (unix clocks of both sides).
     op_speech = read_audio(operator_says).duration_s
     heard_from = op["recording_started_at"] + op["played_at_s"] - result.recording_started_at
