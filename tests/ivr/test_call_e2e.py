@@ -639,6 +639,43 @@ def test_operator_answers_the_transfer_and_both_sides_hear_each_other(hotline, a
     assert op["heard_s"] >= 0.6 * caller_speech
 
 
+def test_operator_phone_rings_unanswered_then_caller_leaves_a_message(hotline, asterisk, clean, tmp_path):
+    # The operator's phone is registered but nobody picks up within the transfer timeout (10 s here).
+    agent = AgentProcess(asterisk, "--calls", "1", "--timeout", "120", "--ring", "60")
+    try:
+        agent.next("registered", timeout=30)
+        script = (
+            CallScript()
+            .wait_for_audio(timeout=15)
+            .wait(0.3)
+            .dtmf("0")
+            .wait_for_audio(timeout=10)  # "please hold, transferring you"
+            .wait_for_silence(0.8, timeout=30)  # the prompt and the first ring are over
+            .wait(9.5)  # the timeout passes: "nobody is free, leave a message after the tone" is playing
+            .wait_for_silence(0.6, timeout=30)
+            .play(SPEECH / "ngoc_north_female.wav")
+            .dtmf("#")
+            .wait_for_audio(timeout=10)
+            .wait_for_silence(1.5, timeout=40)
+            .hangup()
+        )
+        result, rec = place(asterisk, script, tmp_path, timeout=120)
+        op = agent.next("call", timeout=20)
+    finally:
+        agent.close()
+    # Asterisk cancelled the ringing phone when the transfer timed out.
+    assert op["error"] == "the caller gave up before the answer" and not op["answered_at"], op
+    c = wait_call_closed(hotline)
+    actions = [t.action for t in c.turns]
+    assert "transfer_no_answer" in actions and "ticket_created" in actions, (actions, result.summary())
+    # The caller heard rings (1 s each, every 5 s) during the 10 s, never a tone in the message prompt.
+    dtmf_at = next(e["t"] for e in result.events if e["kind"] == "dtmf")
+    assert tone_between(rec, dtmf_at, dtmf_at + 18.0, RINGBACK_HZ) >= 1.6, result.summary()
+    with hotline.factory() as s:
+        t = s.scalars(select(Ticket).where(Ticket.call_id == c.id)).one()
+    assert t.reason == "message" and Path(t.audio_path).is_file()
+
+
 def test_operator_hanging_up_ends_the_call(hotline, asterisk, clean, tmp_path):
     agent = AgentProcess(asterisk, "--calls", "1", "--timeout", "120", "--hangup-after", "2")
     try:
