@@ -56,7 +56,7 @@ class _App:
         self.thread = threading.Thread(target=self._main, daemon=True)
 
     def _main(self) -> None:
-        from ivr.app import run_hotline
+        from ivr.startup import run_hotline
 
         async def main() -> None:
             self.loop = asyncio.get_running_loop()

@@ -34,17 +34,22 @@ async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
 RETENTION_INTERVAL_S = 6 * 3600
 
 
-def _purge_once(settings: Settings) -> dict[str, int]:
+def purge_expired(settings: Settings) -> dict[str, int]:
+    """One retention pass over every kind of personal data (the service runs it every 6 h)."""
+    from hotline.console import audit
     from hotline.db import engine_for, session_factory
     from ivr.store import purge
 
     engine = engine_for(settings)
     try:
-        return purge(
-            session_factory(engine),
+        factory = session_factory(engine)
+        counts = purge(
+            factory,
             recording_days=settings.privacy.recording_retention_days,
             transcript_days=settings.privacy.transcript_retention_days,
         )
+        counts["audit_entries"] = audit.purge(factory, days=settings.privacy.audit_retention_days)
+        return counts
     finally:
         engine.dispose()
 
@@ -53,7 +58,7 @@ async def _retention(settings: Settings, stop: asyncio.Event) -> None:
     """Apply the privacy retention periods at start and every few hours while running."""
     while not stop.is_set():
         try:
-            counts = await asyncio.to_thread(_purge_once, settings)
+            counts = await asyncio.to_thread(purge_expired, settings)
             if any(counts.values()):
                 logger.info("retention purge: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
         except Exception:
@@ -63,8 +68,8 @@ async def _retention(settings: Settings, stop: asyncio.Event) -> None:
 
 
 async def _run(settings: Settings) -> None:
-    from ivr.app import run_hotline
     from ivr.asterisk import ensure_running
+    from ivr.startup import run_hotline
 
     await asyncio.to_thread(upgrade, settings.database_url)
     stop = asyncio.Event()

@@ -128,15 +128,11 @@ def register_calls(app: typer.Typer) -> None:
 
     @calls_app.command("purge")
     def calls_purge(ctx: typer.Context) -> None:
-        """Delete recordings and transcripts older than the privacy retention periods."""
-        from ivr.store import purge
+        """Delete recordings, transcripts and audit entries older than the privacy retention periods."""
+        from hotline.service import purge_expired
 
-        settings, factory = _factory(ctx)
-        counts = purge(
-            factory,
-            recording_days=settings.privacy.recording_retention_days,
-            transcript_days=settings.privacy.transcript_retention_days,
-        )
+        settings, _ = _factory(ctx)  # migrated first
+        counts = purge_expired(settings)
         typer.echo("purged: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
     @tickets_app.command("list")

@@ -20,6 +20,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         routes_auth,
         routes_calls,
         routes_catalog,
+        routes_operators,
         routes_prompts,
         routes_tickets,
     )
@@ -40,5 +41,13 @@ def install(app: FastAPI, settings: Settings) -> None:
     def _css() -> Response:
         return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
-    for module in (routes_auth, routes_calls, routes_tickets, routes_catalog, routes_prompts, routes_audit):
+    for module in (
+        routes_auth,
+        routes_calls,
+        routes_tickets,
+        routes_catalog,
+        routes_prompts,
+        routes_audit,
+        routes_operators,
+    ):
         app.include_router(module.router(console))

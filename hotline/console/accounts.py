@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import transaction
@@ -28,6 +28,8 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
 class AccountError(HotlineError):
+    """A refused account change; `code` (console.account.*) lets the console word it in Vietnamese."""
+
     code = "console.account"
 
 
@@ -66,11 +68,20 @@ def verify_password(password: str, stored: str) -> bool:
 _DUMMY_HASH = hash_password(secrets.token_hex(8))
 
 
-def check_new_password(password: str) -> str:
+def check_new_password(password: str, repeated: str | None = None) -> str:
+    """The password if acceptable; `repeated` is the second typing of a form, when there is one."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
+        raise AccountError(
+            f"the password must have at least {MIN_PASSWORD_CHARS} characters",
+            code="console.account.password_short",
+        )
     if len(password) > MAX_PASSWORD_CHARS:
-        raise AccountError(f"the password must have at most {MAX_PASSWORD_CHARS} characters")
+        raise AccountError(
+            f"the password must have at most {MAX_PASSWORD_CHARS} characters",
+            code="console.account.password_long",
+        )
+    if repeated is not None and not hmac.compare_digest(password.encode(), repeated.encode()):
+        raise AccountError("the two passwords differ", code="console.account.password_mismatch")
     return password
 
 
@@ -78,7 +89,8 @@ def normalize_username(username: str) -> str:
     name = username.strip().lower()
     if not USERNAME.match(name):
         raise AccountError(
-            f"invalid user name {username!r}: 2-64 characters, lower-case letters, digits, '.', '_' or '-'"
+            f"invalid user name {username!r}: 2-64 characters, lower-case letters, digits, '.', '_' or '-'",
+            code="console.account.bad_username",
         )
     return name
 
@@ -104,15 +116,23 @@ class OperatorInfo:
 
 
 def add_operator(
-    factory: sessionmaker[Session], username: str, password: str, role: str = "operator"
+    factory: sessionmaker[Session],
+    username: str,
+    password: str,
+    role: str = "operator",
+    *,
+    repeated: str | None = None,
 ) -> OperatorInfo:
+    """Create an active account; `repeated` is the form's second typing of the password, if any."""
     name = normalize_username(username)
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
-    check_new_password(password)
+        raise AccountError(
+            f"unknown role {role!r} (one of {', '.join(ROLES)})", code="console.account.bad_role"
+        )
+    check_new_password(password, repeated)
     with transaction(factory) as s:
         if s.scalar(select(Operator.id).where(Operator.username == name)) is not None:
-            raise AccountError(f"operator {name!r} already exists")
+            raise AccountError(f"operator {name!r} already exists", code="console.account.exists")
         op = Operator(
             username=name, password_hash=hash_password(password), role=role, active=True, created_at=utcnow()
         )
@@ -129,26 +149,52 @@ def list_operators(factory: sessionmaker[Session]) -> list[OperatorInfo]:
 def _get(s: Session, username: str) -> Operator:
     op = s.scalar(select(Operator).where(Operator.username == username.strip().lower()))
     if op is None:
-        raise AccountError(f"no operator {username!r}")
+        raise AccountError(f"no operator {username!r}", code="console.account.unknown")
     return op
 
 
-def set_password(factory: sessionmaker[Session], username: str, password: str) -> None:
-    """New password; every open session of the account is closed."""
-    check_new_password(password)
+def _close_sessions(s: Session, operator_id: int) -> int:
+    result = s.execute(delete(ConsoleSession).where(ConsoleSession.operator_id == operator_id))
+    return (result.rowcount or 0) if isinstance(result, CursorResult) else 0
+
+
+def set_password(
+    factory: sessionmaker[Session], username: str, password: str, *, repeated: str | None = None
+) -> int:
+    """New password; every open session of the account is closed (returns how many)."""
+    check_new_password(password, repeated)
     with transaction(factory) as s:
         op = _get(s, username)
         op.password_hash = hash_password(password)
-        s.execute(delete(ConsoleSession).where(ConsoleSession.operator_id == op.id))
+        return _close_sessions(s, op.id)
 
 
-def set_active(factory: sessionmaker[Session], username: str, active: bool) -> None:
-    """Disable (sessions closed at once) or re-enable an account."""
+def set_active(
+    factory: sessionmaker[Session], username: str, active: bool, *, actor: OperatorInfo | None = None
+) -> int:
+    """Disable (sessions closed at once, returns how many) or re-enable an account.
+
+    With `actor` (an administrator in the console) an account cannot disable itself nor the last enabled
+    administrator, so the console always keeps someone who can manage it; the `hotline operators` CLI
+    (run by whoever administers the machine) passes no actor and can undo anything it does.
+    """
     with transaction(factory) as s:
         op = _get(s, username)
+        if not active and actor is not None:
+            if op.id == actor.id:
+                raise AccountError("you cannot disable your own account", code="console.account.self")
+            if op.role == "admin" and op.active:
+                admins = s.scalar(
+                    select(func.count())
+                    .select_from(Operator)
+                    .where(Operator.role == "admin", Operator.active.is_(True))
+                )
+                if (admins or 0) <= 1:
+                    raise AccountError(
+                        "the last enabled administrator cannot be disabled", code="console.account.last_admin"
+                    )
         op.active = active
-        if not active:
-            s.execute(delete(ConsoleSession).where(ConsoleSession.operator_id == op.id))
+        return 0 if active else _close_sessions(s, op.id)
 
 
 def authenticate(factory: sessionmaker[Session], username: str, password: str) -> OperatorInfo | None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.console.accounts import OperatorInfo, utcnow
@@ -25,6 +25,10 @@ ACTIONS_VI = {
     "show_number": "Xem số điện thoại",
     "reply_ticket": "Trả lời phiếu",
     "upload_prompt": "Thay lời nhắc",
+    "add_operator": "Thêm tài khoản",
+    "reset_password": "Đặt lại mật khẩu",
+    "disable_operator": "Khóa tài khoản",
+    "enable_operator": "Mở khóa tài khoản",
 }
 
 
@@ -70,3 +74,11 @@ def recent(factory: sessionmaker[Session], *, limit: int = 200, action: str = ""
         if action:
             q = q.where(AuditEntry.action == action)
         return [AuditView(e.at, e.username, e.action, e.target, e.detail, e.ip) for e in s.scalars(q)]
+
+
+def purge(factory: sessionmaker[Session], *, days: int, now: datetime | None = None) -> int:
+    """Delete entries older than `days` (privacy.audit_retention_days); returns how many went."""
+    cut = (now or utcnow()) - timedelta(days=days)
+    with transaction(factory) as s:
+        result = s.execute(delete(AuditEntry).where(AuditEntry.at < cut))
+        return (result.rowcount or 0) if isinstance(result, CursorResult) else 0

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from hotline.console import audit, queries
+from hotline.console import queries
 from hotline.console.auth import Login
 from hotline.console.web import PREFIX, Console
 
@@ -76,13 +76,14 @@ def router(console: Console) -> APIRouter:
     def show_number(
         call_id: int, request: Request, csrf: str = Form(""), login: Login = page_login
     ) -> Response:
-        console.check_csrf(login, csrf)
-        raw = queries.raw_caller_of_call(console.sessions, call_id)
-        if raw is None:
-            raise HTTPException(404, f"Không có cuộc gọi số {call_id}.")
-        audit.record(
-            console.sessions, login.operator, "show_number", f"call:{call_id}", "", console.client_ip(request)
+        raw = console.reveal_number(
+            request,
+            login,
+            csrf,
+            f"call:{call_id}",
+            lambda: queries.raw_caller_of_call(console.sessions, call_id),
+            f"Không có cuộc gọi số {call_id}.",
         )
-        return _call_page(login, call_id, raw_number=raw or "(không có số)")
+        return _call_page(login, call_id, raw_number=raw)
 
     return r

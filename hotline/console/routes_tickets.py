@@ -155,18 +155,13 @@ def router(console: Console) -> APIRouter:
     def show_number(
         number: str, request: Request, csrf: str = Form(""), login: Login = page_login
     ) -> Response:
-        console.check_csrf(login, csrf)
-        private = queries.ticket_private(console.sessions, number)
-        if private is None:
-            raise HTTPException(404, f"Không có phiếu số {number}.")
-        audit.record(
-            console.sessions,
-            login.operator,
-            "show_number",
-            f"ticket:{number}",
-            "",
-            console.client_ip(request),
+        def caller() -> str | None:
+            private = queries.ticket_private(console.sessions, number)
+            return None if private is None else private[0]
+
+        raw = console.reveal_number(
+            request, login, csrf, f"ticket:{number}", caller, f"Không có phiếu số {number}."
         )
-        return _page(login, number, raw_number=private[0] or "(không có số)")
+        return _page(login, number, raw_number=raw)
 
     return r

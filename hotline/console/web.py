@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -12,6 +13,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from hotline.console import audit
 from hotline.console.auth import (
     COOKIE,
     CookieSigner,
@@ -144,6 +146,26 @@ class Console:
     def check_csrf(login: Login, token: str | None) -> None:
         if not same_token(login.csrf, token):
             raise HTTPException(403, "Phiên làm việc không hợp lệ (mã chống giả mạo sai). Hãy tải lại trang.")
+
+    def reveal_number(
+        self,
+        request: Request,
+        login: Login,
+        csrf: str,
+        target: str,
+        lookup: Callable[[], str | None],
+        missing: str,
+    ) -> str:
+        """The audited "show full number" POST: CSRF check, lookup (None: 404 with `missing`), audit entry.
+
+        Returns the number to display in place of the masked one.
+        """
+        self.check_csrf(login, csrf)
+        raw = lookup()
+        if raw is None:
+            raise HTTPException(404, missing)
+        audit.record(self.sessions, login.operator, "show_number", target, "", self.client_ip(request))
+        return raw or "(không có số)"
 
     # --- cookies ---------------------------------------------------------------------------------
     def set_cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:

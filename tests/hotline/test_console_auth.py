@@ -23,6 +23,7 @@ PAGES = [
     "/console/intents",
     "/console/prompts",
     "/console/audit",
+    "/console/operators",
 ]
 
 

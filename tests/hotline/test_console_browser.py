@@ -80,3 +80,66 @@ def test_operator_logs_in_listens_and_answers_a_ticket(console_settings, server,
         page.wait_for_url(f"{base}/console/login**")
     finally:
         context.close()
+
+
+def test_admin_adds_an_operator_who_can_then_log_in(console_settings, server, browser, tmp_path):
+    from hotline.console.accounts import authenticate
+    from hotline.db import engine_for, session_factory
+
+    base, _data = server
+    add_operator(console_settings, "chi", "admin")
+    new_password = "mat-khau-cua-minh-1"
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/console/operators", wait_until="load")
+        page.wait_for_url(f"{base}/console/login**")
+        page.fill("input[name=username]", "chi")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/console/operators")
+        assert page.inner_text("nav a[aria-current=page]") == "Tài khoản"
+        assert page.locator('[id="op-lan"]').inner_text().count("Cán bộ trực") == 1
+
+        form = page.locator("form.add-operator")
+        form.locator("input[name=username]").fill("Minh.Tran")
+        form.locator("select[name=role]").select_option("operator")
+        form.locator("input[name=password]").fill(new_password)
+        form.locator("input[name=password2]").fill(new_password + "x")  # a typo in the second typing
+        form.locator("button[type=submit]").click()
+        page.wait_for_url(f"{base}/console/operators/add")
+        assert page.inner_text("#add [role=alert]") == "Hai lần nhập mật khẩu không khớp nhau."
+        form = page.locator("form.add-operator")
+        assert form.locator("input[name=username]").input_value() == "Minh.Tran"  # kept
+        assert form.locator("input[name=password]").input_value() == ""  # passwords are typed again
+        assert form.locator("input[name=password2]").input_value() == ""
+
+        form.locator("input[name=password]").fill(new_password)
+        form.locator("input[name=password2]").fill(new_password)
+        form.locator("button[type=submit]").click()
+        page.wait_for_url(f"{base}/console/operators?done=added&user=minh.tran")
+        assert page.inner_text("#done") == "Đã thêm tài khoản “minh.tran”."
+        row = page.locator('[id="op-minh.tran"]').inner_text()
+        assert "Cán bộ trực" in row and "Đang hoạt động" in row and "chưa đăng nhập" in row
+        factory = session_factory(engine_for(console_settings))
+        assert authenticate(factory, "minh.tran", new_password).role == "operator"
+        assert [e.target for e in audit_rows(console_settings, "add_operator")] == ["operator:minh.tran"]
+
+        page.set_viewport_size({"width": 360, "height": 740})  # a phone: the table scrolls, the page does not
+        page.screenshot(path=str(tmp_path / "operators-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+        # The new operator logs in; no accounts link for them, and the page itself is refused.
+        page.click("header form.logout button")
+        page.wait_for_url(f"{base}/console/login")
+        page.fill("input[name=username]", "minh.tran")
+        page.fill("input[name=password]", new_password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/console/")
+        assert page.inner_text("header .who") == "minh.tran"
+        assert page.locator("nav a", has_text="Tài khoản").count() == 0
+        response = page.goto(f"{base}/console/operators")
+        assert response is not None and response.status == 403
+        assert "Chỉ quản trị viên" in page.inner_text("body")
+    finally:
+        context.close()

@@ -101,3 +101,22 @@ def test_show_number_is_explicit_and_audited(console_settings, logged_in, seeded
     (entry,) = audit_rows(console_settings, "show_number")
     assert entry.target == "ticket:482913" and entry.username == "lan"
     assert RAW_NUMBER not in logged_in.get("/console/tickets/482913").text  # back to masked
+
+
+def test_show_number_of_a_missing_record_is_404_and_not_audited(console_settings, logged_in, seeded):
+    from ivr.models import Ticket
+
+    token = csrf_of(logged_in.get("/console/").text)
+    with seeded["factory"]() as s:  # a ticket whose caller number was already blanked by retention
+        s.query(Ticket).filter_by(number="100200").update({"caller": ""})
+        s.commit()
+    for path, message in [
+        ("/console/tickets/999999/number", "Không có phiếu số 999999."),
+        ("/console/calls/9999/number", "Không có cuộc gọi số 9999."),
+    ]:
+        r = logged_in.post(path, data={"csrf": token}, headers={"accept": "text/html"})
+        assert r.status_code == 404 and message in r.text, path
+    assert audit_rows(console_settings, "show_number") == []
+    r = logged_in.post("/console/tickets/100200/number", data={"csrf": token})
+    assert r.status_code == 200 and '<b id="raw-number">(không có số)</b>' in r.text
+    assert [e.target for e in audit_rows(console_settings, "show_number")] == ["ticket:100200"]

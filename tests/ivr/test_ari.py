@@ -13,8 +13,9 @@ import pytest
 import websockets
 
 from ivr import flow as F
-from ivr.app import OUR_PREFIXES, PREFIX_MEDIA, Hotline
+from ivr.app import Hotline
 from ivr.ari import AriClient, AriConfig, parse_event
+from ivr.ids import OUR_PREFIXES, PREFIX_MEDIA
 
 
 @pytest.mark.parametrize("raw,ok", [('{"type": "StasisStart"}', True), ("[1,2]", False), ("{bad", False),

@@ -78,7 +78,7 @@ class RunningHotline:
             time.sleep(0.05)
 
     def _main(self):
-        from ivr.app import build_services, run_hotline
+        from ivr.startup import build_services, run_hotline
 
         async def main():
             self.loop = asyncio.get_running_loop()
@@ -392,9 +392,9 @@ def test_transfer_without_operator_takes_a_message(hotline, asterisk, clean, tmp
         .wait_for_audio(timeout=15)
         .wait(0.3)
         .dtmf("0")
-        .wait(1.0)
-        .wait_for_audio(timeout=20)
-        .wait_for_silence(0.6, timeout=30)
+        .wait_for_audio(timeout=10)  # "please hold, transferring you" (4.3 s)
+        .wait(6.0)  # the transfer failed at once: "nobody is free, leave a message" (7 s) is playing
+        .wait_for_silence(0.6, timeout=30)  # ... and the beep is over
         .play(SPEECH / "ngoc_north_female.wav")
         .dtmf("#")
         .wait_for_audio(timeout=10)

@@ -1,0 +1,167 @@
+"""Start-up of the ARI application: the services calls share, built once, then `run_hotline`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ivr import flow as F
+from ivr.app import Hotline, RadioSource, Services, Understanding, build_flow
+from ivr.ari import AriClient, AriConfig
+from ivr.ids import SPOOL_DIR
+from ivr.media import PortPool
+from ivr.prompts import Prompts
+from ivr.store import CallStore
+
+if TYPE_CHECKING:
+    from hotline.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def _ari_config(settings: Settings) -> AriConfig:
+    from ivr.asterisk import handle_for
+
+    handle = handle_for(settings)
+    return AriConfig(
+        url=handle.ari_url,
+        user=handle.ari_user,
+        password=handle.ari_password,
+        app=settings.ivr.app_name,
+        max_backoff_s=settings.ivr.reconnect_max_seconds,
+    )
+
+
+def _radio_source(settings: Settings) -> RadioSource | None:
+    """The broadcast area's phone hook, once it exists (`broadcast.phone.radio_source(settings)`)."""
+    try:
+        from broadcast.phone import radio_source  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    try:
+        return radio_source(settings)
+    except Exception as exc:
+        logger.warning("radio by phone unavailable: %s", exc)
+        return None
+
+
+async def build_services(
+    settings: Settings, *, recognizer: Any = "auto", synth: Any = "auto", ari: AriClient | None = None
+) -> Services:
+    """Everything calls share. Failures of optional parts are logged and the hotline runs degraded."""
+    from hotline.db import engine_for, session_factory, upgrade
+    from ivr.store import SqlDossierSource, recover_spool, seed_dossiers
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    factory = session_factory(engine_for(settings))
+    store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir)
+    closed = await asyncio.to_thread(store.close_orphans)
+    if closed:
+        logger.warning("%d calls were left open by an earlier crash: marked interrupted", closed)
+    await asyncio.to_thread(seed_dossiers, factory)
+    recovered = await asyncio.to_thread(recover_spool, store, store.recordings_dir / SPOOL_DIR)
+    if recovered:
+        logger.warning(
+            "%d interrupted recordings recovered as tickets: %s", len(recovered), ", ".join(recovered)
+        )
+    if synth == "auto":
+        try:
+            from voice.tts import Synthesizer
+
+            synth = Synthesizer.from_settings(settings)
+        except Exception as exc:
+            logger.error("speech synthesis unavailable (%s): only recorded prompts can play", exc)
+            synth = None
+    if recognizer == "auto":
+        try:
+            from voice.asr import Recognizer
+
+            recognizer = Recognizer.from_settings(settings)
+        except Exception as exc:
+            logger.error("speech recognition unavailable (%s): calls use the keypad menu", exc)
+            recognizer = None
+    understanding = Understanding(settings)
+    try:
+        await asyncio.to_thread(understanding.load)
+    except Exception as exc:
+        logger.error("intent catalog unavailable (%s): calls use the keypad menu", exc)
+    prompts = Prompts(settings, synth)
+    catalog = understanding.catalog
+    menus: list[str] = []
+    if catalog is not None:
+        flow = build_flow(settings, catalog, understanding.matcher, prompts)
+        menus = flow.keypad_menu_texts()
+    started = time.monotonic()
+    report = await prompts.prepare(menus)
+    bad = {k: v for k, v in report.items() if v != "ok"}
+    logger.info(
+        "prompts ready in %.1f s (%d fixed, %d menus, %d failed)",
+        time.monotonic() - started,
+        len(prompts.texts.prompts),
+        len(menus),
+        len(bad),
+    )
+    media = settings.ivr.media
+    return Services(
+        settings=settings,
+        ari=ari or AriClient(_ari_config(settings)),
+        prompts=prompts,
+        store=store,
+        dossiers=SqlDossierSource(factory),
+        understanding=understanding,
+        recognizer=recognizer,
+        ports=PortPool(media.port_start, media.port_end),
+        radio=_radio_source(settings),
+        asr_slots=asyncio.Semaphore(settings.ivr.max_recognitions),
+    )
+
+
+async def _warm_up(recognizer: Any) -> None:
+    fn = getattr(recognizer, "warm_up", None)
+    if fn is None:
+        return
+    try:
+        await fn()
+    except Exception as exc:
+        logger.warning("speech recognizer warm-up failed: %s", exc)
+
+
+async def run_hotline(
+    settings: Settings,
+    stop_event: asyncio.Event,
+    *,
+    services: Services | None = None,
+    on_ready: Callable[[Hotline], None] | None = None,
+) -> None:
+    """Run the ARI application until `stop_event` is set (what `hotline run` starts)."""
+    services = services or await build_services(settings)
+    app = Hotline(services)
+    watcher = services.understanding.watcher
+    if watcher is not None:
+        watcher.start()  # hot reload of config/intents/ (no-op when intents.hot_reload is off)
+    if services.recognizer is not None:
+        app.spawn(_warm_up(services.recognizer), "asr-warm-up")
+    catalog = services.understanding.current()[0]
+    if catalog is not None:
+        # Answers are fixed text too: render them in the background so no caller waits for TTS.
+        answers = [t for i in F.menu_from_catalog(catalog) for t in (i.answer, i.follow_up) if t]
+        app.spawn(services.prompts.prerender_texts(answers), "prerender-answers")
+    if on_ready is not None:
+        on_ready(app)
+    logger.info("hotline application %r starting (ARI %s)", settings.ivr.app_name, services.ari.cfg.url)
+    try:
+        await app.run(stop_event)
+    finally:
+        if watcher is not None:
+            await watcher.stop()
+        await services.ari.close()
+        for part in (services.recognizer, getattr(services.prompts, "synth", None)):
+            close = getattr(part, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
+    logger.info("hotline application stopped (%d calls handled)", app.finished_sessions)
