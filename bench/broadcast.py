@@ -77,9 +77,17 @@ def _en_bulletin() -> str:
     )
 
 
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not ru_maxrss: Linux carries the parent's peak into it across
+    fork+exec, so a child spawned by a big parent would report the parent's memory."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
 def _one(engine: str, workers: int, text: str, tmp: str) -> dict:
     """One render in this (fresh) process; returns timings and this process's peak memory."""
-    import resource
     import time
 
     from broadcast.bulletin import parse_bulletin
@@ -115,7 +123,7 @@ def _one(engine: str, workers: int, text: str, tmp: str) -> dict:
         "tts_rtf": round(info["tts_seconds"] / info["duration_s"], 4),
         "loudness_lufs": info["loudness_lufs"],
         "true_peak_dbtp": info["true_peak_dbtp"],
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": _peak_rss_mb(),
     }
 
 
