@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,12 +22,45 @@ from ivr.store import STATUS_SPOKEN, spoken_date
 from ivr.tones import ringback
 from voice.audio import AudioChunk, read_audio, write_wav
 
-if TYPE_CHECKING:
-    pass
-
 logger = logging.getLogger(__name__)
 
 RINGBACK_PLAYBACK = -1  # the player id of the ringing tone (the flow numbers its playbacks from 1)
+
+
+class NoAnswer(Exception):
+    """No operator leg answered: none could ring, all were refused or cancelled, or the time ran out."""
+
+
+async def first_answer(answers: dict[asyncio.Future, str], timeout_s: float) -> str:
+    """The channel id of the first leg whose StasisStart came (it answered); failed legs are skipped.
+
+    `answers` maps each leg's StasisStart future (`Hotline.expect`) to its channel id; a leg destroyed
+    before answering fails its future. Raises NoAnswer when none answers within `timeout_s` seconds.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    pending = dict(answers)
+    failures: list[str] = []
+    try:
+        while pending:
+            done, _ = await asyncio.wait(
+                pending, timeout=max(0.0, deadline - loop.time()), return_when=asyncio.FIRST_COMPLETED
+            )
+            if not done:
+                raise NoAnswer(f"no answer within {timeout_s:g} s")
+            for fut in sorted(done, key=lambda f: answers[f]):  # one batch: any order is fair
+                op_id = pending.pop(fut)
+                exc = fut.exception()
+                if exc is None:
+                    return op_id
+                failures.append(str(exc))
+        raise NoAnswer("; ".join(failures) or "no operator leg")
+    finally:
+        for fut in answers:  # nobody waits for the others any more
+            if not fut.done():
+                fut.cancel()
+            elif not fut.cancelled():
+                fut.exception()  # retrieved: no "never retrieved" warning for a leg that failed late
 
 
 class CallActions:
@@ -134,35 +166,68 @@ class CallActions:
         self.post(F.RadioResult(commune, path))
 
     async def _transfer(self, endpoint: str, timeout_s: int) -> None:
+        """Ring every endpoint of the Dial string at once; the first to answer joins the caller's bridge.
+
+        Each leg is originated with its own channel id (all in `owned`, so none is taken for a caller).
+        A leg that cannot be originated (phone not registered: ARI 500) is skipped; the others are hung
+        up as soon as one answers. No leg at all, or no answer in time: the caller leaves a message.
+        """
         ari = self.s.ari
-        op_id = PREFIX_OPERATOR + uuid.uuid4().hex[:12]
-        self.operator_id = op_id
-        self.app.owned[op_id] = self
-        answered = self.app.expect(op_id)
+        legs = {PREFIX_OPERATOR + uuid.uuid4().hex[:12]: target for target in F.dial_targets(endpoint)}
+        answers: dict[asyncio.Future, str] = {}
+        for op_id in legs:
+            self.operator_legs.add(op_id)
+            self.app.owned[op_id] = self
+            answers[self.app.expect(op_id)] = op_id  # before originating: StasisStart may come first
         try:
-            await ari.originate(
-                endpoint,
-                op_id,
-                app_args=f"operator,{self.channel_id}",
-                timeout_s=timeout_s,
-                caller_id=self.caller,
+            results = await asyncio.gather(
+                *(
+                    ari.originate(
+                        target,
+                        op_id,
+                        app_args=f"operator,{self.channel_id}",
+                        timeout_s=timeout_s,
+                        caller_id=self.caller,
+                    )
+                    for op_id, target in legs.items()
+                ),
+                return_exceptions=True,
             )
+            failed = []
+            for (op_id, target), result in zip(legs.items(), results, strict=True):
+                if isinstance(result, BaseException):
+                    logger.info("call %s: operator %s cannot ring: %s", self.channel_id, target, result)
+                    failed.append(op_id)
+            await asyncio.gather(*(self._drop_operator_leg(op_id) for op_id in failed))
+            answers = {fut: op_id for fut, op_id in answers.items() if op_id in self.operator_legs}
+            if not answers:
+                raise NoAnswer("no operator phone can ring")
             self._ring_back(timeout_s + 5)
-            await asyncio.wait_for(answered, timeout=timeout_s + 5)
+            winner = await first_answer(answers, timeout_s + 5)
             self._stop_ring_back()
+            self.operator_id = winner
+            losers = [op_id for op_id in self.operator_legs if op_id != winner]
+            logger.info("call %s: %s answered", self.channel_id, legs[winner])
+            await asyncio.gather(*(self._drop_operator_leg(op_id) for op_id in losers))
             await ari.remove_from_bridge(self.bridge_id, self.media_id)
-            await ari.add_to_bridge(self.bridge_id, op_id)
+            await ari.add_to_bridge(self.bridge_id, winner)
         except Exception as exc:
             self._stop_ring_back()
             logger.info("call %s: transfer to %s not answered: %s", self.channel_id, endpoint, exc)
-            self.app.waiters.pop(op_id, None)
-            with contextlib.suppress(Exception):
-                await ari.hangup(op_id)
-            self.app.owned.pop(op_id, None)
             self.operator_id = None
+            await asyncio.gather(*(self._drop_operator_leg(op_id) for op_id in list(self.operator_legs)))
             self.post(F.TransferResult(False))
             return
         self.post(F.TransferResult(True))
+
+    async def _drop_operator_leg(self, op_id: str) -> None:
+        """Hang up one operator leg (ringing or not created) and forget it."""
+        self.app.waiters.pop(op_id, None)
+        with contextlib.suppress(Exception):
+            await self.s.ari.hangup(op_id)
+        # Forgotten only once hung up: a call ending meanwhile hangs up whatever is still listed.
+        self.operator_legs.discard(op_id)
+        self.app.owned.pop(op_id, None)
 
     def _ring_back(self, seconds: float) -> None:
         """Ringing tone while the operator's phone rings, queued after the "please hold" prompt."""

@@ -1,7 +1,8 @@
-"""An answering SIP user agent for the operator seat: registers as `operator`, answers, plays, records.
+"""An answering SIP user agent for an operator seat: registers as `operator` (seat N: `operatorN`), answers.
 
-It stands in for a human operator's softphone (demo, `hotline operator-agent`) and for the operator
-in the end-to-end tests: the hotline transfers a caller to `PJSIP/operator`, this agent answers,
+It stands in for a human operator's softphone (demo, `hotline operator-agent`) and for the operators
+in the end-to-end tests: the hotline transfers a caller to `PJSIP/operator` (or rings several seats
+at once, `PJSIP/operator&PJSIP/operator2`), this agent answers,
 optionally speaks a WAV file and records what it hears. Like the caller, pjsua2 runs without threads
 of its own and is polled here; run it in its own process, never inside an asyncio application.
 """
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OPERATOR_USER = "operator"  # the PJSIP endpoint the hotline transfers to (config/asterisk/pjsip.conf)
-
 
 @dataclass
 class AgentOptions:
@@ -74,10 +73,17 @@ class AgentCall:
         return asdict(self)
 
 
-def agent_target(settings: Settings) -> CallTarget:
-    """Registration target for the `operator` endpoint of our Asterisk (password from its secrets)."""
+def agent_target(settings: Settings, seat: int = 1) -> CallTarget:
+    """Registration target for operator seat `seat` of our Asterisk (password from its secrets)."""
     from ivr.asterisk import ari_ready, handle_for
+    from ivr.asterisk.secrets import operator_user
 
+    seats = settings.ivr.asterisk.operator_seats
+    if not 1 <= seat <= seats:
+        raise CallerError(
+            f"there is no operator seat {seat}: ivr.asterisk.operator_seats is {seats} "
+            f"(seats 1..{seats}: {', '.join(operator_user(n) for n in range(1, seats + 1))})"
+        )
     handle = handle_for(settings)
     if handle.mode == "external" or handle.secrets is None:
         raise CallerError(
@@ -91,8 +97,8 @@ def agent_target(settings: Settings) -> CallTarget:
         host=handle.sip_host,
         port=handle.sip_port,
         extension="",
-        user=OPERATOR_USER,
-        password=handle.secrets.operator_password,
+        user=operator_user(seat),
+        password=handle.secrets.seat_password(seat),
         register=True,
     )
 

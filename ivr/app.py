@@ -21,7 +21,7 @@ from hotline.logs import mask_personal
 from ivr import flow as F
 from ivr.actions import CallActions
 from ivr.ari import AriClient, AriError, channel_of
-from ivr.ids import OUR_PREFIXES, PREFIX_BRIDGE, PREFIX_MEDIA, SPOOL_DIR
+from ivr.ids import OUR_PREFIXES, PREFIX_BRIDGE, PREFIX_MEDIA, PREFIX_OPERATOR, SPOOL_DIR
 from ivr.media import Endpointer, PortPool, Recorder, RtpEndpoint, RtpPlayer, VadConfig
 from ivr.prompt_admin import KeepPrompt, SaveDraft
 from ivr.prompts import Prompts
@@ -210,8 +210,8 @@ class Hotline:
                 session.post(F.Hangup())
         for ch in channels:
             cid = ch.get("id", "")
-            if cid.startswith(PREFIX_MEDIA) and cid not in self.owned:
-                logger.info("removing orphan media channel %s", cid)
+            if cid.startswith((PREFIX_MEDIA, PREFIX_OPERATOR)) and cid not in self.owned:
+                logger.info("removing orphan channel %s", cid)
                 await self.s.ari.hangup(cid)
                 continue
             dialplan = ch.get("dialplan") or {}
@@ -271,7 +271,8 @@ class CallSession(CallActions):
         token = uuid.uuid4().hex[:12]
         self.bridge_id = PREFIX_BRIDGE + token
         self.media_id = PREFIX_MEDIA + token
-        self.operator_id: str | None = None
+        self.operator_id: str | None = None  # the operator leg that answered (bridged with the caller)
+        self.operator_legs: set[str] = set()  # operator channels not yet released (ringing or answered)
         self.queue: asyncio.Queue[F.Event] = asyncio.Queue()
         self.started = False
         self.call_id: int | None = None
@@ -409,6 +410,8 @@ class CallSession(CallActions):
         for t in list(self._tasks):
             if not t.done():
                 t.cancel()
+        # Taken now: a cancelled transfer no longer changes them, and every leg still listed is hung up.
+        operator_legs = sorted(self.operator_legs | ({self.operator_id} if self.operator_id else set()))
         self._flush_turn(None)
         for rec in list(self._recorders.values()):  # still recording at the very end: keep for recovery
             rec.close(discard=False)
@@ -421,8 +424,8 @@ class CallSession(CallActions):
             ("media channel", lambda: ari.hangup(self.media_id)),
             ("bridge", lambda: ari.destroy_bridge(self.bridge_id)),
         ]
-        if self.operator_id:
-            steps.append(("operator channel", lambda: ari.hangup(self.operator_id or "")))
+        for op_id in operator_legs:
+            steps.append(("operator channel", lambda op_id=op_id: ari.hangup(op_id)))
         if not self._caller_gone:
             steps.append(("caller channel", lambda: ari.hangup(self.channel_id)))
         for what, step in steps:
@@ -446,9 +449,10 @@ class CallSession(CallActions):
             self.s.ports.release(self._port)
         self.app.owned.pop(self.media_id, None)
         self.app.waiters.pop(self.media_id, None)
-        if self.operator_id:
-            self.app.owned.pop(self.operator_id, None)
-            self.app.waiters.pop(self.operator_id, None)
+        for op_id in operator_legs:
+            self.app.owned.pop(op_id, None)
+            self.app.waiters.pop(op_id, None)
+        self.operator_legs.clear()
         self.app.sessions.pop(self.channel_id, None)
         if self.call_id is not None:
             outcome = getattr(self.flow, "outcome", "prompt_admin") if self.flow is not None else "failed"

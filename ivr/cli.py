@@ -61,6 +61,10 @@ def _register_asterisk(app: typer.Typer) -> None:
         typer.echo(f"ARI: {'answers, Asterisk ' + detail if ok else detail}  ({handle.rest_url})")
         if ok:
             typer.echo(f"channels: {len(handle.channels())}  bridges: {len(handle.bridges())}")
+        if handle.mode != "external":
+            states = handle.seat_states() if ok else {}
+            seats = [f"{user} ({states[user]})" if user in states else user for user in handle.operator_users]
+            typer.echo(f"operator seats: {', '.join(seats)}")
         if not ok:
             raise typer.Exit(1)
 
@@ -167,14 +171,18 @@ def _register_operator_agent(app: typer.Typer) -> None:
         ring: Annotated[
             float, typer.Option("--ring", help="Let the phone ring this many seconds before answering.")
         ] = 0.3,
+        seat: Annotated[
+            int,
+            typer.Option("--seat", min=1, help="Seat to register as: 1 = operator, 2 = operator2, ..."),
+        ] = 1,
         json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per event.")] = False,
     ) -> None:
-        """Answer transfers as the `operator` SIP endpoint: register, auto-answer, speak a file, record."""
+        """Answer transfers as operator seat N (operator, operator2, ...): register, answer, speak, record."""
         import json
 
         from ivr.agent import AgentOptions, agent_target, describe, result_stream, run_agent
 
-        target = agent_target(settings_of(ctx))
+        target = agent_target(settings_of(ctx), seat)
         options = AgentOptions(
             play=str(play) if play else None,
             record=str(record) if record else None,

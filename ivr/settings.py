@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ivr.flow import dial_targets
 
 
 class AsteriskSettings(BaseModel):
@@ -29,7 +32,8 @@ class AsteriskSettings(BaseModel):
     ari_password: str = ""  # empty: generated once into <data_dir>/asterisk/secrets.json
     extension: str = "1080"  # the hotline number: sent to Stasis(app_name)
     prompt_extension: str = "1089"  # PIN-protected prompt re-recording: Stasis(app_name, prompt-admin)
-    operator_ring_seconds: int = Field(20, ge=1, le=300)  # fallback: how long the operator rings
+    operator_seats: int = Field(1, ge=1, le=50)  # operator SIP endpoints: operator, operator2, operator3, ...
+    operator_ring_seconds: int = Field(20, ge=1, le=300)  # fallback: how long the operators' phones ring
     message_max_seconds: int = Field(120, ge=5, le=3600)  # fallback: longest message a caller may leave
     start_timeout: float = Field(60.0, gt=0)  # seconds to wait for ARI to answer after start
     stop_timeout: float = Field(10.0, gt=0)  # seconds to wait for a clean stop before killing
@@ -54,11 +58,16 @@ class FlowSettings(BaseModel):
     feedback_max_seconds: int = Field(120, ge=5, le=1800)  # longest complaint recording
     feedback_min_seconds: float = Field(0.8, ge=0, le=30)  # shorter recordings count as empty
     record_silence_seconds: float = Field(5.0, gt=0, le=60)  # this much silence ends a recording
-    operator_endpoint: str = ""  # e.g. PJSIP/operator; empty: no operator, callers leave a message
+    operator_endpoint: str = ""  # Dial syntax: PJSIP/operator, or PJSIP/operator&PJSIP/operator2 (ring all)
     transfer_timeout_seconds: int = Field(25, ge=1, le=300)  # ring time before "nobody answered"
     rating: bool = True  # ask for a 1-5 satisfaction rating at goodbye
     barge_in: bool = True  # caller speech interrupts prompts
     max_call_minutes: float = Field(30.0, gt=0, le=600)  # longer calls are ended politely
+
+    @field_validator("operator_endpoint")
+    @classmethod
+    def _check_operator_endpoint(cls, value: str) -> str:
+        return "&".join(dial_targets(value))
 
 
 class MediaSettings(BaseModel):
@@ -99,3 +108,18 @@ class IvrSettings(BaseModel):
     reconnect_max_seconds: float = Field(3.0, gt=0, le=60)  # cap of the ARI reconnect backoff
     asr_timeout_seconds: float = Field(8.0, gt=0, le=120)  # no final transcript by then: keypad fallback
     max_recognitions: int = Field(8, ge=1, le=256)  # calls recognizing at once; more: pool saturated, keypad
+
+    @model_validator(mode="after")
+    def _check_operator_seats(self) -> IvrSettings:
+        """A transfer to a seat our pjsip.conf does not have would always end in a message."""
+        if self.asterisk.mode == "external":
+            return self  # the remote Asterisk defines its own endpoints
+        seats = self.asterisk.operator_seats
+        for target in dial_targets(self.flow.operator_endpoint):
+            m = re.fullmatch(r"PJSIP/operator(\d*)", target)
+            if m and m.group(1) and not 2 <= int(m.group(1)) <= seats:
+                raise ValueError(
+                    f"ivr.flow.operator_endpoint rings {target}, but ivr.asterisk.operator_seats is {seats} "
+                    f"(seats: PJSIP/operator{''.join(f', PJSIP/operator{n}' for n in range(2, seats + 1))})"
+                )
+        return self

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ivr.asterisk.provision import AsteriskError, modules_dir, provision
 from ivr.asterisk.render import Layout, render_config, render_prompts
-from ivr.asterisk.secrets import AsteriskSecrets, load_or_create
+from ivr.asterisk.secrets import AsteriskSecrets, load_or_create, operator_users
 
 if TYPE_CHECKING:
     from hotline.settings import Settings
@@ -46,6 +46,7 @@ class AsteriskHandle:
     state_dir: Path | None = None
     stop_timeout: float = 10.0
     binary: str = "/usr/sbin/asterisk"
+    operator_seats: int = 1  # operator endpoints in our pjsip.conf: operator, operator2, ...
     _proc: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -98,6 +99,21 @@ class AsteriskHandle:
     def channels(self) -> list[dict]:
         return self.ari("GET", "/channels")
 
+    @property
+    def operator_users(self) -> tuple[str, ...]:
+        """SIP user names of the operator seats (seat 1 first)."""
+        return operator_users(self.operator_seats)
+
+    def seat_states(self) -> dict[str, str]:
+        """Seat user -> its ARI endpoint state ("online" while a phone is registered, else "offline")."""
+        out = {}
+        for user in self.operator_users:
+            try:
+                out[user] = str(self.ari("GET", f"/endpoints/PJSIP/{user}").get("state") or "unknown")
+            except Exception:  # a seat the running Asterisk does not have (started with fewer seats)
+                out[user] = "not configured"
+        return out
+
     def bridges(self) -> list[dict]:
         return self.ari("GET", "/bridges")
 
@@ -126,6 +142,8 @@ class AsteriskHandle:
             f"  ARI:  {self.rest_url}  user {self.ari_user}  app {self.app_name}",
             f"  SIP:  udp {self.sip_host}:{self.sip_port}  hotline extension {self.extension}",
         ]
+        if self.mode != "external":
+            lines.append(f"  operator seats: {', '.join(self.operator_users)}")
         if self.log_file:
             lines.append(f"  log:  {self.log_file}")
         return "\n".join(lines)
@@ -139,9 +157,16 @@ class AsteriskHandle:
                 f"Softphone:  SIP server {self.sip_host}:{self.sip_port} (UDP), user caller, password "
                 f"caller_password in {where}, codec G.711 u-law, DTMF RFC 2833; dial {self.extension}"
             )
+            users = self.operator_users
+            seat = "" if len(users) == 1 else " [--seat N]"
+            softphone = (
+                "user operator, password operator_password"
+                if len(users) == 1
+                else f"user {' / '.join(users)}, password <user>_password"
+            )
             lines.append(
-                "Operator:   hotline operator-agent --play HELLO.wav --record operator.wav   (answers "
-                "transfers, key 0; or register a softphone as user operator, password operator_password)"
+                f"Operator:   hotline operator-agent{seat} --play HELLO.wav --record operator.wav   (answers "
+                f"transfers, key 0; or register a softphone as {softphone})"
             )
         return "\n".join(lines)
 
@@ -160,7 +185,7 @@ def layout_for(settings: Settings) -> Layout:
 
 
 def _secrets(settings: Settings) -> AsteriskSecrets:
-    return load_or_create(state_dir(settings) / "secrets.json")
+    return load_or_create(state_dir(settings) / "secrets.json", settings.ivr.asterisk.operator_seats)
 
 
 def handle_for(settings: Settings) -> AsteriskHandle:
@@ -185,6 +210,7 @@ def handle_for(settings: Settings) -> AsteriskHandle:
         state_dir=state_dir(settings),
         stop_timeout=cfg.stop_timeout,
         binary=str(cfg.binary),
+        operator_seats=cfg.operator_seats,
     )
     if layout is not None:
         pid = _read_pid(state_dir(settings) / "asterisk.pid")
@@ -332,7 +358,11 @@ def start(settings: Settings) -> AsteriskHandle:
         "ari_user": cfg.ari_user,
         "ari_password": handle.ari_password,
         "caller_password": handle.secrets.caller_password,
-        "operator_password": handle.secrets.operator_password,
+        "operators": [
+            {"user": user, "password": password}
+            for user, password in zip(handle.operator_users, handle.secrets.operator_passwords, strict=True)
+        ],
+        "operator_dial": "&".join(f"PJSIP/{user}" for user in handle.operator_users),  # fallback: ring all
         "prompt_pin": handle.secrets.prompt_pin,
         "app_name": settings.ivr.app_name,
         "extension": cfg.extension,

@@ -158,6 +158,7 @@ def asterisk(tmp_path_factory):
         "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM)),
         "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp_start),
         "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp_end),
+        "HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "2",  # operator and operator2: ring-all transfers
     }
     env = {**os.environ, **overrides}
     settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)

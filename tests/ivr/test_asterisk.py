@@ -137,7 +137,8 @@ def _values(**over):
         "ari_user": "hotline",
         "ari_password": "s3cret-ari",
         "caller_password": "s3cret-caller",
-        "operator_password": "s3cret-op",
+        "operators": [{"user": "operator", "password": "s3cret-op"}],
+        "operator_dial": "PJSIP/operator",
         "prompt_pin": "123456",
         "app_name": "hotline",
         "extension": "1080",
@@ -170,6 +171,109 @@ def test_render_config_fills_every_template(tmp_path):
     assert all(p.stat().st_mode & 0o077 == 0 for p in written)  # they hold passwords
     for sub in ("run", "log", "spool/messages", "lib", "sounds"):
         assert (tmp_path / "srv/hotline/abc" / sub).is_dir()
+
+
+def test_render_config_has_one_endpoint_per_operator_seat_and_the_fallback_rings_all(tmp_path):
+    from ivr.asterisk.render import Layout, render_config
+
+    seats = [{"user": "operator", "password": "pw-1"}, {"user": "operator2", "password": "pw-2"},
+             {"user": "operator3", "password": "pw-3"}]
+    layout = Layout(root=tmp_path, inst="/i")
+    render_config(ROOT / "config" / "asterisk", layout, _values(
+        operators=seats, operator_dial="PJSIP/operator&PJSIP/operator2&PJSIP/operator3"))
+    pjsip = (tmp_path / "i/etc/pjsip.conf").read_text()
+    sections = [line for line in pjsip.splitlines() if line.startswith("[")]
+    for user, n in (("operator", 1), ("operator2", 2), ("operator3", 3)):
+        assert f"[{user}](hotline-endpoint)" in sections and f"[{user}-auth]" in sections
+        assert sections.count(f"[{user}]") == 1  # its aor
+        block = pjsip.split(f"[{user}-auth]", 1)[1].split("\n\n", 1)[0].splitlines()
+        assert f"username = {user}" in block and f"password = pw-{n}" in block
+    assert "[operator4" not in pjsip
+    assert pjsip.count("context = hotline-operator") == 3
+    ext = (tmp_path / "i/etc/extensions.conf").read_text()
+    assert "Dial(PJSIP/operator&PJSIP/operator2&PJSIP/operator3,20)" in ext
+
+
+def test_secrets_add_new_seats_and_never_change_existing_values(tmp_path):
+    from ivr.asterisk.secrets import load_or_create, operator_user
+
+    path = tmp_path / "asterisk" / "secrets.json"
+    first = load_or_create(path)
+    stored = json.loads(path.read_text())
+    assert set(stored) == {"ari_password", "caller_password", "prompt_pin", "operator_password"}
+    assert path.stat().st_mode & 0o077 == 0 and first.operator_passwords == (stored["operator_password"],)
+    assert len(first.prompt_pin) == 6 and first.prompt_pin.isdigit()
+    mtime = path.stat().st_mtime_ns
+    assert load_or_create(path) == first and path.stat().st_mtime_ns == mtime  # complete: not rewritten
+    # A file written before seats existed, with a key we do not know: both kept as they are.
+    path.write_text(json.dumps({**stored, "kept": "x"}))
+    three = load_or_create(path, operator_seats=3)
+    now = json.loads(path.read_text())
+    assert {k: now[k] for k in stored} == stored and now["kept"] == "x"
+    assert set(now) - set(stored) == {"kept", "operator2_password", "operator3_password"}
+    assert three.operator_passwords == (
+        stored["operator_password"], now["operator2_password"], now["operator3_password"])
+    assert len(set(three.operator_passwords)) == 3 and three.seat_password(2) == now["operator2_password"]
+    assert path.stat().st_mode & 0o077 == 0
+    assert load_or_create(path, operator_seats=2).operator_passwords == three.operator_passwords[:2]
+    assert [operator_user(n) for n in (1, 2, 10)] == ["operator", "operator2", "operator10"]
+
+
+@pytest.mark.parametrize("content,message", [("{broken", "unreadable"), ("[1]", "JSON object"),
+                                             ('{"ari_password": ""}', "ari_password must be")])
+def test_bad_secrets_file_is_a_clear_error(tmp_path, content, message):
+    from hotline.errors import ConfigError
+    from ivr.asterisk.secrets import load_or_create
+
+    path = tmp_path / "secrets.json"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_or_create(path)
+    assert path.read_text() == content  # never overwritten
+
+
+def test_operator_seats_and_endpoint_settings(tmp_path):
+    from hotline.errors import ConfigError
+    from hotline.settings import load_settings
+
+    cfg = ROOT / "config" / "hotline.yaml"
+    assert load_settings(cfg, env={}).ivr.asterisk.operator_seats == 1
+    env = {"HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "3",
+           "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator & PJSIP/operator3"}
+    settings = load_settings(cfg, env=env)
+    assert settings.ivr.asterisk.operator_seats == 3
+    assert settings.ivr.flow.operator_endpoint == "PJSIP/operator&PJSIP/operator3"
+    with pytest.raises(ConfigError, match="ivr.asterisk.operator_seats"):
+        load_settings(cfg, env={"HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "0"})
+    with pytest.raises(ConfigError, match="ivr.flow.operator_endpoint.*stray &"):
+        load_settings(cfg, env={"HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator&"})
+    # A seat our pjsip.conf does not have would never ring (external mode: the remote Asterisk decides).
+    env = {"HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator&PJSIP/operator3",
+           "HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "2"}
+    with pytest.raises(ConfigError, match="rings PJSIP/operator3, but ivr.asterisk.operator_seats is 2"):
+        load_settings(cfg, env=env)
+    assert load_settings(cfg, env={**env, "HOTLINE_IVR__ASTERISK__MODE": "external"})
+    # In the YAML file: the error names the file, the line and the key.
+    bad = tmp_path / "hotline.yaml"
+    bad.write_text("ivr:\n  flow:\n    operator_endpoint: operator\n")
+    with pytest.raises(ConfigError, match=r"hotline.yaml.*3.*ivr.flow.operator_endpoint.*'operator'"):
+        load_settings(bad, env={})
+
+
+def test_operator_agent_seat_must_exist(tmp_path):
+    from hotline.settings import load_settings
+    from ivr.agent import agent_target
+    from ivr.caller import CallerError
+
+    env = {"HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"), "HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "2",
+           "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM))}
+    settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
+    with pytest.raises(CallerError, match="no operator seat 3: ivr.asterisk.operator_seats is 2"):
+        agent_target(settings, seat=3)
+    with pytest.raises(CallerError, match="Asterisk is not running"):  # seat 2 exists; nothing runs here
+        agent_target(settings, seat=2)
+    stored = json.loads((tmp_path / "var" / "asterisk" / "secrets.json").read_text())
+    assert "operator2_password" in stored
 
 
 def test_render_config_errors_name_the_template(tmp_path):
@@ -222,6 +326,7 @@ def test_ari_answers_with_the_generated_password(asterisk):
     secrets_file = asterisk.settings.data_dir / "asterisk" / "secrets.json"
     stored = json.loads(secrets_file.read_text())
     assert stored["ari_password"] == asterisk.ari_password and len(asterisk.ari_password) >= 24
+    assert stored["operator_password"] != stored["operator2_password"]  # one password per seat
     assert secrets_file.stat().st_mode & 0o077 == 0  # only the owner may read it
     resp = httpx.get(asterisk.rest_url + "/asterisk/info", auth=(asterisk.ari_user, stored["ari_password"]))
     assert resp.status_code == 200
@@ -303,7 +408,9 @@ def test_rendered_config_is_complete_and_loaded(asterisk):
         assert "{{" not in text and "}}" not in text, name
         assert (etc / name).stat().st_mode & 0o077 == 0, name
     endpoints = asterisk.cli("pjsip show endpoints")
-    assert "caller" in endpoints and "operator" in endpoints
+    assert "caller" in endpoints and "operator" in endpoints and "operator2" in endpoints  # 2 seats
+    assert "operator3" not in endpoints
+    assert "Dial(PJSIP/operator&PJSIP/operator2," in asterisk.cli("dialplan show hotline-in")
     assert f"127.0.0.1:{asterisk.sip_port}" in asterisk.cli("pjsip show transports")
     modules = asterisk.cli("module show like iax2")
     assert "chan_iax2.so" not in modules or "Not Running" in modules
@@ -350,6 +457,7 @@ def test_cli_up_status_cli_down(asterisk, tmp_path):
         "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM)),
         "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp_start),
         "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp_end),
+        "HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "3",
     }
     hotline = [sys.executable, "-m", "hotline"]
 
@@ -362,8 +470,15 @@ def test_cli_up_status_cli_down(asterisk, tmp_path):
         assert "ARI:" in up.stdout and env["HOTLINE_IVR__ASTERISK__HTTP_PORT"] in up.stdout
         pid = int((tmp_path / "var" / "asterisk" / "asterisk.pid").read_text())
         assert pid != asterisk.handle.pid
+        assert "operator seats: operator, operator2, operator3" in up.stdout
+        assert "operator-agent [--seat N]" in up.stdout
         status = run("asterisk", "status")
         assert status.returncode == 0 and "answers" in status.stdout, status.stdout + status.stderr
+        # Seat names and whether a phone is registered; never a password.
+        assert "operator seats: operator (offline), operator2 (offline), operator3 (offline)" in status.stdout
+        secrets = json.loads((tmp_path / "var" / "asterisk" / "secrets.json").read_text())
+        passwords = [v for k, v in secrets.items() if k.endswith("_password")]
+        assert len(passwords) == 5 and not any(p in up.stdout + status.stdout for p in passwords)
         version = run("asterisk", "cli", "core show version")
         assert version.returncode == 0 and "Asterisk 22" in version.stdout
         again = run("asterisk", "up")  # idempotent: finds the running instance

@@ -126,7 +126,8 @@ def hotline(asterisk, tmp_path_factory):
         "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
         "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",  # covered by the flow unit tests; saves 3 s per call
         "HOTLINE_IVR__FLOW__NO_INPUT_SECONDS": "6",
-        "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator",  # fails at once unless the agent registers
+        # Both seats ring at once; a seat fails at once unless an agent registers as it.
+        "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator&PJSIP/operator2",
         "HOTLINE_IVR__FLOW__TRANSFER_TIMEOUT_SECONDS": "10",  # longer than the prompt + one ring
         "HOTLINE_IVR__FLOW__RATING": "false",
         "HOTLINE_IVR__MEDIA__PORT_START": str(start),
@@ -554,7 +555,7 @@ class AgentProcess:
 
         for line in self.proc.stdout:
             if line.strip():
-                self.events.put(json.loads(line))
+                self.events.put({**json.loads(line), "received_at": time.time()})
         self.events.put(None)
 
     def next(self, kind: str, timeout: float) -> dict:
@@ -691,3 +692,39 @@ def test_operator_hanging_up_ends_the_call(hotline, asterisk, clean, tmp_path):
     assert result.hangup_by == "remote" and result.duration_s < 30, result.summary()
     c = wait_call_closed(hotline)
     assert c.outcome == "transferred" and "transferred" in [t.action for t in c.turns]
+
+
+def test_ring_all_seats_first_to_answer_gets_the_caller_the_other_stops_ringing(
+    hotline, asterisk, clean, tmp_path
+):
+    # Seat 1 rings and nobody picks up; seat 2 answers after 2 s and hangs up 2 s later.
+    seat1 = AgentProcess(asterisk, "--seat", "1", "--calls", "1", "--timeout", "90", "--ring", "60")
+    seat2 = AgentProcess(
+        asterisk, "--seat", "2", "--calls", "1", "--timeout", "90", "--ring", "2", "--hangup-after", "2"
+    )
+    try:
+        reg1, reg2 = seat1.next("registered", timeout=30), seat2.next("registered", timeout=30)
+        assert "sip:operator@" in reg1["uri"] and "sip:operator2@" in reg2["uri"]
+        script = CallScript().wait_for_audio(timeout=15).wait(0.3).dtmf("0").wait(40).hangup()
+        result, rec = place(asterisk, script, tmp_path, timeout=90)
+        answered = seat2.next("answered", timeout=10)
+        op2 = seat2.next("call", timeout=20)
+        op1 = seat1.next("call", timeout=20)
+        assert seat2.proc.wait(20) == 0, seat2.proc.stderr.read()[-2000:]
+        assert seat1.proc.wait(20) == 1  # its one call was never answered: reported as failed
+    finally:
+        seat1.close()
+        seat2.close()
+    # Seat 2 took the call; seat 1's phone was cancelled as soon as seat 2 answered, long before its 60 s.
+    assert not op2["error"] and op2["hangup_by"] == "operator" and 1.5 < op2["duration_s"] < 5, op2
+    assert op1["error"] == "the caller gave up before the answer" and not op1["answered_at"], op1
+    assert op1["received_at"] - answered["received_at"] < 3.0, (op1, answered)
+    # Both phones rang for the same call at about the same time (the caller id is the caller's).
+    assert op1["remote"] and op1["remote"] == op2["remote"]
+    # The caller heard the ringing tone while the seats rang, then seat 2 leaving ended the call.
+    answered_s = op2["answered_at"] - result.recording_started_at
+    assert tone_between(rec, answered_s - 3.0, answered_s, RINGBACK_HZ) >= 0.6, result.summary()
+    assert result.hangup_by == "remote" and result.duration_s < 30, result.summary()
+    c = wait_call_closed(hotline)
+    actions = [t.action for t in c.turns]
+    assert c.outcome == "transferred" and "transferred" in actions and "transfer_no_answer" not in actions

@@ -1,0 +1,187 @@
+"""Ring-all transfer to operator seats against a fake ARI that records what it was asked.
+
+The real Asterisk, real phones and real timing are in test_call_e2e.py (two agents, one answering);
+this covers the choices quickly: which legs ring, which one wins, what is hung up and forgotten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ivr import flow as F
+from ivr.actions import RINGBACK_PLAYBACK, NoAnswer, first_answer
+from ivr.app import CallSession, Hotline
+from ivr.ari import AriError
+from ivr.ids import PREFIX_OPERATOR
+
+UNREGISTERED = AriError('ARI POST /channels: 500 {"message":"Allocation failed"}', 500)
+
+
+class FakeAri:
+    """Records requests; `unregistered` endpoints fail to originate like a phone that is not registered."""
+
+    def __init__(self, app_ref: list, unregistered: tuple[str, ...] = (), answer_at_once: str = "") -> None:
+        self.app_ref = app_ref
+        self.unregistered = set(unregistered)
+        self.answer_at_once = answer_at_once  # its StasisStart comes before the originate response
+        self.ringing: dict[str, str] = {}  # endpoint -> channel id
+        self.requests: list[tuple] = []
+
+    async def originate(self, endpoint, channel_id, *, app_args, timeout_s, caller_id=""):
+        self.requests.append(("originate", endpoint, channel_id, app_args, timeout_s, caller_id))
+        await asyncio.sleep(0)
+        if endpoint in self.unregistered:
+            raise UNREGISTERED
+        self.ringing[endpoint] = channel_id
+        if endpoint == self.answer_at_once:
+            event = {"type": "StasisStart", "channel": {"id": channel_id}, "args": ["operator"]}
+            self.app_ref[0].on_event(event)
+        return {"id": channel_id}
+
+    async def hangup(self, channel_id):
+        self.requests.append(("hangup", channel_id))
+
+    async def remove_from_bridge(self, bridge_id, channel_id):
+        self.requests.append(("remove", bridge_id, channel_id))
+
+    async def add_to_bridge(self, bridge_id, channel_id):
+        self.requests.append(("add", bridge_id, channel_id))
+
+    async def destroy_bridge(self, bridge_id):
+        self.requests.append(("destroy_bridge", bridge_id))
+
+    def hung_up(self) -> set[str]:
+        return {r[1] for r in self.requests if r[0] == "hangup"}
+
+
+class FakePlayer:
+    def __init__(self) -> None:
+        self.log: list[tuple[str, int]] = []
+
+    def play(self, playback_id, source):
+        self.log.append(("play", playback_id))
+
+    def stop(self, playback_id):
+        self.log.append(("stop", playback_id))
+
+    def close(self):
+        self.log.append(("close", 0))
+
+
+class FakeServices:
+    def __init__(self, ari) -> None:
+        self.ari = ari
+
+
+def make_call(**ari_kw) -> tuple[Hotline, CallSession, FakeAri]:
+    ref: list = []
+    ari = FakeAri(ref, **ari_kw)
+    app = Hotline(FakeServices(ari))  # type: ignore[arg-type]
+    ref.append(app)
+    session = CallSession(app, {"id": "caller-1", "caller": {"number": "0912345678"}}, [])
+    session._player = FakePlayer()  # type: ignore[assignment]
+    app.sessions[session.channel_id] = session
+    return app, session, ari
+
+
+async def until(pred) -> None:
+    for _ in range(2000):  # about 2 s
+        if pred():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("condition never met")
+
+
+def results(session: CallSession) -> list:
+    out = []
+    while not session.queue.empty():
+        out.append(session.queue.get_nowait())
+    return out
+
+
+SEATS = "PJSIP/operator&PJSIP/operator2"
+
+
+async def test_all_seats_ring_and_the_first_to_answer_gets_the_caller():
+    app, session, ari = make_call()
+    task = asyncio.create_task(session._transfer(SEATS, 10))
+    await until(lambda: len(ari.ringing) == 2)
+    legs = dict(ari.ringing)
+    originated = [r for r in ari.requests if r[0] == "originate"]
+    assert [r[1] for r in originated] == ["PJSIP/operator", "PJSIP/operator2"]
+    assert all(r[2].startswith(PREFIX_OPERATOR) and r[3:5] == ("operator,caller-1", 10) for r in originated)
+    assert len(set(legs.values())) == 2 and set(legs.values()) <= set(app.owned)  # never taken for callers
+    await until(lambda: ("play", RINGBACK_PLAYBACK) in session._player.log)
+    app.on_event({"type": "StasisStart", "channel": {"id": legs["PJSIP/operator2"]}, "args": ["operator"]})
+    await asyncio.wait_for(task, 2)
+    assert results(session) == [F.TransferResult(True)]
+    assert session.operator_id == legs["PJSIP/operator2"]
+    # Seat 1 stopped ringing before the caller joined seat 2; the ringing tone stopped too.
+    hangup_at = ari.requests.index(("hangup", legs["PJSIP/operator"]))
+    assert ari.requests[hangup_at + 1 :] == [
+        ("remove", session.bridge_id, session.media_id),
+        ("add", session.bridge_id, legs["PJSIP/operator2"]),
+    ]
+    assert ("stop", RINGBACK_PLAYBACK) in session._player.log
+    assert session.operator_legs == {legs["PJSIP/operator2"]}
+    assert legs["PJSIP/operator"] not in app.owned and legs["PJSIP/operator"] not in app.waiters
+    # The operator leaving ends the call, as with one seat (the flow decides; here: the leg is watched).
+    assert app.owned[legs["PJSIP/operator2"]] is session
+
+
+async def test_unregistered_seat_is_skipped_and_an_early_answer_is_not_lost():
+    app, session, ari = make_call(unregistered=("PJSIP/operator",), answer_at_once="PJSIP/operator2")
+    await asyncio.wait_for(session._transfer(SEATS, 10), 2)
+    assert results(session) == [F.TransferResult(True)]
+    assert session.operator_id == ari.ringing["PJSIP/operator2"]
+    failed = next(r[2] for r in ari.requests if r[0] == "originate" and r[1] == "PJSIP/operator")
+    assert failed not in app.owned and failed not in app.waiters and failed not in session.operator_legs
+
+
+async def test_no_seat_registered_means_a_message_at_once_without_ringing():
+    app, session, ari = make_call(unregistered=("PJSIP/operator", "PJSIP/operator2"))
+    await asyncio.wait_for(session._transfer(SEATS, 10), 2)
+    assert results(session) == [F.TransferResult(False)]
+    assert session._player.log == [("stop", RINGBACK_PLAYBACK)]  # never started
+    assert not app.owned and not app.waiters and not session.operator_legs and session.operator_id is None
+
+
+async def test_every_ringing_seat_cancelled_means_no_answer():
+    # Asterisk ends each leg at the originate timeout (or a phone declines): ChannelDestroyed for all.
+    app, session, ari = make_call(unregistered=("PJSIP/operator3",))
+    task = asyncio.create_task(session._transfer(SEATS + "&PJSIP/operator3", 10))
+    await until(lambda: len(ari.ringing) == 2)
+    for cid in ari.ringing.values():
+        app.on_event({"type": "ChannelDestroyed", "channel": {"id": cid}, "cause_txt": "No answer"})
+    await asyncio.wait_for(task, 2)
+    assert results(session) == [F.TransferResult(False)]
+    assert set(ari.ringing.values()) <= ari.hung_up()
+    assert not app.owned and not app.waiters and not session.operator_legs
+
+
+async def test_caller_hanging_up_while_seats_ring_hangs_up_every_leg():
+    app, session, ari = make_call()
+    session._spawn(session._transfer(SEATS, 10), "transfer")
+    await until(lambda: len(ari.ringing) == 2)
+    await session._teardown()
+    assert set(ari.ringing.values()) <= ari.hung_up()
+    assert not app.owned and not app.waiters and not app.sessions
+    await asyncio.sleep(0.01)  # the cancelled transfer posts nothing
+    assert F.TransferResult(True) not in results(session)
+
+
+async def test_first_answer_skips_failed_legs_and_times_out():
+    loop = asyncio.get_running_loop()
+    refused, answered, silent = loop.create_future(), loop.create_future(), loop.create_future()
+    refused.set_exception(AriError("channel destroyed (Busy)"))
+    answered.set_result({})
+    assert await first_answer({refused: "a", answered: "b"}, 1.0) == "b"
+    with pytest.raises(NoAnswer, match="within 0.05 s"):
+        await first_answer({silent: "c"}, 0.05)
+    assert silent.cancelled()  # nobody is left waiting on it
+    late = loop.create_future()
+    late.set_exception(AriError("channel destroyed (Cancel)"))
+    with pytest.raises(NoAnswer, match="Cancel"):
+        await first_answer({late: "d"}, 1.0)
