@@ -21,10 +21,24 @@ def free_port(kind: int) -> int:
         return s.getsockname()[1]
 
 
+_HANDED_OUT: list[tuple[int, int]] = []  # ranges given to Asterisk or the app in this test session
+
+
 def free_rtp_range(size: int = 200) -> tuple[int, int]:
-    """An even-aligned UDP port range whose ports are free (checked, not assumed)."""
+    """An even-aligned UDP port range whose ports are free (checked, not assumed).
+
+    Below the kernel's ephemeral range: sockets bound to port 0 (resolvers, SIP clients of other tests)
+    then never land inside it.
+    """
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    top = max(12000, min(40000, ephemeral_low) - size)
     for _ in range(50):
-        start = random.randrange(20000, 40000, 2)
+        start = random.randrange(10000, top, 2)
+        if any(start <= end and other <= start + size - 1 for other, end in _HANDED_OUT):
+            continue  # another instance of this test session (not bound yet) has it
         busy = False
         for port in range(start, start + size, 10):
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -34,6 +48,7 @@ def free_rtp_range(size: int = 200) -> tuple[int, int]:
                     busy = True
                     break
         if not busy:
+            _HANDED_OUT.append((start, start + size - 1))
             return start, start + size - 1
     raise RuntimeError("no free RTP port range on 127.0.0.1")
 

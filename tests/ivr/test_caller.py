@@ -112,6 +112,7 @@ class MiniApp:
         self.start_args: list[list[str]] = []
         self.finished: list[dict] = []
         self.rtp_sockets: list[tuple] = []
+        self.sockets_before: set[tuple] = set()
         self.ready = asyncio.Event()
         self.answered_after_talk = False
 
@@ -120,6 +121,9 @@ class MiniApp:
             websockets.connect(self.ast.events_url(self.ast.app_name)) as ws,
             httpx.AsyncClient(base_url=self.ast.rest_url, auth=self.ast.auth, timeout=5) as http,
         ):
+            # Asterisk's resolver keeps UDP sockets on 0.0.0.0/[::] at random ports from its start, which
+            # may fall in the RTP range: only sockets that appear with the call are the call's.
+            self.sockets_before = set(_sockets_of(self.ast.handle.pid))
             self.ready.set()
             async with asyncio.timeout(limit_s):
                 async for raw in ws:
@@ -142,7 +146,9 @@ class MiniApp:
             self.rtp_sockets = [
                 s
                 for s in _sockets_of(self.ast.handle.pid)
-                if s[0].startswith("udp") and cfg.rtp_port_start <= s[2] <= cfg.rtp_port_end
+                if s[0].startswith("udp")
+                and cfg.rtp_port_start <= s[2] <= cfg.rtp_port_end
+                and s not in self.sockets_before
             ]
             if self.talk_detect:
                 # ChannelTalkingFinished after 600 ms of silence from the caller
