@@ -91,19 +91,24 @@ def parse_yaml_text(text: str, path: Path) -> YamlDoc:
     return YamlDoc(path=path, data=data, lines=lines)
 
 
-def load_yaml(path: Path) -> YamlDoc:
-    """Read and parse one YAML file; every failure is a ConfigError naming the file."""
+def load_yaml(path: Path, *, shown_as: Path | None = None) -> YamlDoc:
+    """Read and parse one YAML file; every failure is a ConfigError naming the file.
+
+    `shown_as` names the file in messages and in the result instead of `path` (an edited copy being
+    checked before it replaces the original).
+    """
+    name = shown_as or path
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
+        raise ConfigError(f"{name}: file not found") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    return parse_yaml_text(text, path)
+        raise ConfigError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    return parse_yaml_text(text, name)
 
 
 def _dotted(loc: Iterable[str | int]) -> str:

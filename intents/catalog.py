@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,8 +188,13 @@ def load_catalog(
     *,
     max_answer_seconds: float = DEFAULT_MAX_ANSWER_SECONDS,
     speech_rate: float = DEFAULT_SPEECH_RATE,
+    sources: Mapping[Path, Path] | None = None,
 ) -> Catalog:
-    """Read and validate every catalog file in `directory` as a whole; CatalogError lists all problems."""
+    """Read and validate every catalog file in `directory` as a whole; CatalogError lists all problems.
+
+    `sources` reads some catalog files from elsewhere (an edited copy checked before it replaces the
+    file); messages still name the catalog file.
+    """
     directory = Path(directory)
     if not directory.exists():
         raise CatalogError([f"{directory}: catalog directory not found"])
@@ -202,9 +207,10 @@ def load_catalog(
 
     intents: list[IntentSpec] = []
     locations: dict[tuple[str, ...], str] = {}
+    read_from = {Path(k).resolve(): Path(v) for k, v in (sources or {}).items()}
     for path in files:
         try:
-            doc = load_yaml(path)
+            doc = load_yaml(read_from.get(path.resolve(), path), shown_as=path)
         except ConfigError as exc:
             problems.append(str(exc))
             continue
@@ -326,6 +332,13 @@ def _check_semantics(
 
     # Answers must be short enough to say on the phone.
     for intent in intents:
+        for field_name in ("answer", "follow_up"):
+            text = getattr(intent, field_name) or ""
+            if any(line.strip().startswith("#") for line in text.splitlines()[1:]):
+                problems.append(
+                    f"{locations[(intent.id, field_name)]}: {field_name}: a line of the text starts with "
+                    "'#': a comment indented under the text is read as part of it; put comments above the key"
+                )
         secs = speaking_seconds(intent.answer, speech_rate)
         if secs > max_answer_seconds:
             problems.append(

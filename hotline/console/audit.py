@@ -1,4 +1,4 @@
-"""The audit log: who heard which recording, saw which number, answered which ticket."""
+"""The audit log: who heard which recording, saw which number, answered which ticket, edited which intent."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ ACTIONS_VI = {
     "show_number": "Xem số điện thoại",
     "reply_ticket": "Trả lời phiếu",
     "upload_prompt": "Thay lời nhắc",
+    "edit_intent": "Sửa chủ đề",
     "add_operator": "Thêm tài khoản",
     "reset_password": "Đặt lại mật khẩu",
     "disable_operator": "Khóa tài khoản",

@@ -1,10 +1,11 @@
-"""The intent catalog as operators see it: loaded read-only, reloaded when its files change."""
+"""The intent catalog as operators see it: loaded with the checker's rules, reloaded when its files change."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,42 @@ def _signature(paths: list[Path]) -> tuple:
     return tuple(out)
 
 
+def check_catalog(
+    settings: Settings,
+    directory: Path,
+    dialect_path: Path,
+    sources: Mapping[Path, Path] | None = None,
+) -> CatalogState:
+    """Load the catalog with the checks of `hotline intents check`; problems are returned, not raised.
+
+    `sources` checks edited copies in place of catalog files (see `intents.catalog.load_catalog`).
+    """
+    from intents.catalog import CatalogError, load_catalog, load_dialect
+    from intents.matcher import Matcher
+
+    cfg = settings.intents
+    try:
+        catalog = load_catalog(
+            directory,
+            max_answer_seconds=cfg.max_answer_seconds,
+            speech_rate=cfg.speech_rate,
+            sources=sources,
+        )
+        dialect = load_dialect(dialect_path)
+        matcher = Matcher(catalog, cfg, dialect=dialect)
+    except CatalogError as exc:
+        n = len(exc.problems)
+        return CatalogState(None, None, tuple(exc.problems), f"{n} problem{'s' if n != 1 else ''}")
+    except ConfigError as exc:
+        return CatalogState(None, None, (str(exc),), "1 problem")
+    examples = sum(len(i.examples) for i in catalog.intents)
+    summary = (
+        f"ok: {len(catalog.intents)} intents, {examples} examples, "
+        f"{len(matcher.dialect.words)} dialect words, {len(catalog.files)} files"
+    )
+    return CatalogState(catalog, matcher, (), summary)
+
+
 class CatalogView:
     """Loads the catalog on first use and again whenever a file changed (same checks as `intents check`)."""
 
@@ -56,27 +93,12 @@ class CatalogView:
         self._state: CatalogState | None = None
 
     def _load(self) -> CatalogState:
-        from intents.catalog import CatalogError, load_catalog, load_dialect
-        from intents.matcher import Matcher
+        return check_catalog(self.settings, self.directory, self.dialect_path)
 
-        cfg = self.settings.intents
-        try:
-            catalog = load_catalog(
-                self.directory, max_answer_seconds=cfg.max_answer_seconds, speech_rate=cfg.speech_rate
-            )
-            dialect = load_dialect(self.dialect_path)
-            matcher = Matcher(catalog, cfg, dialect=dialect)
-        except CatalogError as exc:
-            n = len(exc.problems)
-            return CatalogState(None, None, tuple(exc.problems), f"{n} problem{'s' if n != 1 else ''}")
-        except ConfigError as exc:
-            return CatalogState(None, None, (str(exc),), "1 problem")
-        examples = sum(len(i.examples) for i in catalog.intents)
-        summary = (
-            f"ok: {len(catalog.intents)} intents, {examples} examples, "
-            f"{len(matcher.dialect.words)} dialect words, {len(catalog.files)} files"
-        )
-        return CatalogState(catalog, matcher, (), summary)
+    def invalidate(self) -> None:
+        """Load again on the next `state()` even if no file's size or time changed (after an edit)."""
+        with self._lock:
+            self._sig = None
 
     def state(self) -> CatalogState:
         """The current catalog (blocking: call it from a worker thread)."""

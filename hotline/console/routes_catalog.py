@@ -1,19 +1,48 @@
-"""The intent catalog, read-only, with a "try a sentence" box and the result of the catalog check."""
+"""The intent catalog: the list with the catalog check and a "try a sentence" box, and one intent's edit page.
+
+Every logged-in operator may edit an intent's title, answer, follow-up question, examples and keywords
+(the people on duty are the ones who hear what callers ask); every save is audited and the previous file
+is kept, so any edit can be seen and undone.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form
-from fastapi.responses import Response
+import logging
+import re
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hotline.console import audit
 from hotline.console.auth import Login
+from hotline.console.catalog_view import CatalogState
+from hotline.console.intent_edit import (
+    FormInput,
+    IntentDraft,
+    IntentEditError,
+    IntentEditor,
+    IntentSource,
+    problem_vi,
+)
 from hotline.console.web import PREFIX, Console
 
+logger = logging.getLogger(__name__)
+
 MAX_TRY_CHARS = 500
+MAX_TITLE_CHARS = 80  # IntentSpec.title
+MAX_ANSWER_CHARS = 3000  # far more than 40 s of speech: the checker gives the real limit
+MAX_FOLLOW_UP_CHARS = 500
+MAX_EXAMPLES_CHARS = 20000
+MAX_KEYWORDS = 60
+INTENT_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 def router(console: Console) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     page_login = Depends(console.page_login)
+    settings = console.settings
+    editor = IntentEditor(settings)
 
     def _page(login: Login, text: str = "", decision=None) -> Response:
         state = console.catalog.state()
@@ -45,5 +74,184 @@ def router(console: Console) -> APIRouter:
         state = console.catalog.state()
         decision = state.matcher.match(text) if state.matcher is not None else None
         return _page(login, text, decision)
+
+    # --- one intent ------------------------------------------------------------------------------
+    def _source(intent_id: str) -> IntentSource:
+        source = editor.find(intent_id) if INTENT_ID.match(intent_id) else None
+        if source is None:
+            raise HTTPException(404, f"Không có chủ đề “{intent_id}”.")
+        return source
+
+    def _edit_page(
+        login: Login,
+        source: IntentSource,
+        form: FormInput,
+        *,
+        version: str,
+        saved: str = "",
+        messages: list[str] | None = None,
+        problems: list[str] | None = None,
+        text: str = "",
+        decision=None,
+        tried: CatalogState | None = None,
+        draft_used: bool = False,
+        status_code: int = 200,
+    ) -> Response:
+        from intents.catalog import speaking_seconds
+
+        state = console.catalog.state()
+        shown = (tried or state).catalog
+        titles = {i.id: i.title for i in shown.intents} if shown else {}
+        cfg = settings.intents
+        return console.render(
+            "intent_edit.html",
+            login,
+            status_code=status_code,
+            page="intents",
+            state=state,
+            source=source,
+            file_name=source.path.name,
+            form=form,
+            keyword_rows=form.keyword_rows(),
+            version=version,
+            saved=saved,
+            messages=messages or [],
+            problems=problems or [],
+            text=text,
+            decision=decision,
+            titles=titles,
+            draft_used=draft_used,
+            seconds=speaking_seconds(" ".join(form.answer.split()), cfg.speech_rate),
+            max_seconds=cfg.max_answer_seconds,
+            hot_reload=cfg.hot_reload,
+            reload_interval=cfg.reload_interval,
+            limits={
+                "title": MAX_TITLE_CHARS,
+                "answer": MAX_ANSWER_CHARS,
+                "follow_up": MAX_FOLLOW_UP_CHARS,
+                "examples": MAX_EXAMPLES_CHARS,
+            },
+        )
+
+    def _refused(exc: IntentEditError, intent_id: str, draft: IntentDraft) -> tuple[list[str], list[str]]:
+        """(Vietnamese messages, the checker's own lines) for a refused edit."""
+        catalog = console.catalog.state().catalog
+        messages = list(exc.messages)
+        for problem in exc.problems:
+            text = problem_vi(problem, catalog, intent_id, draft.examples)
+            if text not in messages:
+                messages.append(text)
+        return messages, list(exc.problems)
+
+    @r.get(PREFIX + "/intents/{intent_id}")
+    def edit_page(
+        intent_id: str, login: Login = page_login, saved: str = Query("", max_length=4)
+    ) -> Response:
+        source = _source(intent_id)
+        return _edit_page(
+            login, source, FormInput.of(source.draft), version=source.draft.version(), saved=saved
+        )
+
+    @r.post(PREFIX + "/intents/{intent_id}/edit")
+    def edit(
+        intent_id: str,
+        request: Request,
+        login: Login = page_login,
+        csrf: str = Form(""),
+        do: str = Form("try", max_length=8),
+        version: str = Form("", max_length=64),
+        title: str = Form("", max_length=MAX_TITLE_CHARS * 4),
+        answer: str = Form("", max_length=MAX_ANSWER_CHARS),
+        follow_up: str = Form("", max_length=MAX_FOLLOW_UP_CHARS),
+        examples: str = Form("", max_length=MAX_EXAMPLES_CHARS),
+        kw_word: Annotated[list[str] | None, Form()] = None,
+        kw_weight: Annotated[list[str] | None, Form()] = None,
+        text: str = Form("", max_length=5000),
+    ) -> Response:
+        console.check_csrf(login, csrf)
+        source = _source(intent_id)
+        words = [w[:200] for w in (kw_word or [])[:MAX_KEYWORDS]]
+        weights = [w[:20] for w in (kw_weight or [])[:MAX_KEYWORDS]]
+        form = FormInput(title, answer, follow_up, examples, words, weights)
+        text = text[:MAX_TRY_CHARS].strip()
+        try:
+            draft = form.draft()
+        except IntentEditError as exc:
+            return _edit_page(
+                login, source, form, version=version, text=text, messages=exc.messages, status_code=422
+            )
+        if do == "save":
+            return _save(request, login, source, form, draft, version)
+        return _try(login, source, form, draft, version, text)
+
+    def _save(
+        request: Request,
+        login: Login,
+        source: IntentSource,
+        form: FormInput,
+        draft: IntentDraft,
+        version: str,
+    ) -> Response:
+        try:
+            result = editor.save(source.intent_id, draft, version)
+        except IntentEditError as exc:
+            messages, problems = _refused(exc, source.intent_id, draft)
+            status = 409 if exc.code == "console.intent_edit.conflict" else 422
+            return _edit_page(
+                login, source, form, version=version, messages=messages, problems=problems, status_code=status
+            )
+        except OSError as exc:
+            logger.error("intent %s could not be saved: %s", source.intent_id, exc)
+            return _edit_page(
+                login,
+                source,
+                form,
+                version=version,
+                messages=[
+                    f"Không ghi được tệp {source.path.name} ({exc.strerror or exc}). Không có gì thay đổi."
+                ],
+                status_code=500,
+            )
+        if not result.changes:
+            return RedirectResponse(f"{PREFIX}/intents/{source.intent_id}?saved=0", status_code=303)
+        console.catalog.invalidate()  # this page shows the new catalog at once, whatever the file times
+        audit.record(
+            console.sessions,
+            login.operator,
+            "edit_intent",
+            f"intent:{source.intent_id}",
+            f"{result.path.name}: {', '.join(result.changes)}",
+            console.client_ip(request),
+        )
+        return RedirectResponse(f"{PREFIX}/intents/{source.intent_id}?saved=1", status_code=303)
+
+    def _try(
+        login: Login, source: IntentSource, form: FormInput, draft: IntentDraft, version: str, text: str
+    ) -> Response:
+        state = console.catalog.state()
+        try:
+            result = editor.try_draft(source.intent_id, draft, state)
+        except IntentEditError as exc:
+            messages, problems = _refused(exc, source.intent_id, draft)
+            return _edit_page(
+                login, source, form, version=version, messages=messages, problems=problems, status_code=422
+            )
+        messages, problems = ([], [])
+        if result.problems:
+            messages, problems = _refused(IntentEditError([], result.problems), source.intent_id, draft)
+        matcher = result.state.matcher
+        decision = matcher.match(text) if (matcher is not None and text) else None
+        return _edit_page(
+            login,
+            source,
+            form,
+            version=version,
+            messages=messages,
+            problems=problems,
+            text=text,
+            decision=decision,
+            tried=result.state,
+            draft_used=result.draft_used,
+        )
 
     return r

@@ -93,6 +93,7 @@ def test_sample_file_is_a_valid_intent_once_renamed(catalog_copy):
     shutil.copy(sample, catalog_copy / "garbage_fees.yaml")
     cat = load_catalog(catalog_copy)
     assert len(cat.intents) == n + 1 and "garbage_fees" in cat
+    assert "#" not in cat.get("garbage_fees").answer  # its comments are not read as part of the answer
 
 
 # --- bad input: every problem named with file and line, and nothing half-loaded -----------------------
@@ -217,3 +218,28 @@ def test_dialect_table_errors_and_missing_table(tmp_path, caplog):
         load_dialect(bad)
     assert load_dialect(tmp_path / "none.yaml").words == {}
     assert "dialect table" in caplog.text and "not found" in caplog.text
+
+
+def test_a_comment_indented_under_an_answer_is_reported(catalog_copy):
+    text = GOOD.replace(
+        "    answer: Phí rác nộp cho trưởng thôn.\n",
+        "    answer: >-\n      Phí rác nộp cho trưởng thôn.\n            # where to pay\n",
+    )
+    path = _write(catalog_copy, "commented.yaml", text)
+    (msg,) = _problems(catalog_copy)
+    assert msg.startswith(f"{path}:4: answer: a line of the text starts with '#'")
+
+
+def test_an_edited_copy_is_checked_in_place_of_the_file(catalog_copy, tmp_path):
+    """`sources`: the console checks an edited copy before replacing the file; messages name the file."""
+    original = catalog_copy / "identity.yaml"
+    copy = tmp_path / "identity.edited"
+    copy.write_text(original.read_text(encoding="utf-8").replace("id: vneid", "id: cccd"), encoding="utf-8")
+    with pytest.raises(CatalogError) as err:
+        load_catalog(catalog_copy, sources={original: copy})
+    (msg,) = err.value.problems
+    assert msg.startswith(f"{original}:") and "duplicate id 'cccd'" in msg
+    assert "vneid" in load_catalog(catalog_copy)  # the file itself was never touched
+    copy.write_bytes(b"\xff")
+    with pytest.raises(CatalogError, match=f"{original}: not UTF-8"):
+        load_catalog(catalog_copy, sources={original: copy})
