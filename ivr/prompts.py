@@ -5,6 +5,11 @@ rendered at start-up into `<cache_dir>/ivr/prompts/<key>.wav` (8 kHz, 16-bit; As
 as `sound:<path without .wav>`), so a call never waits for TTS for a fixed prompt and still has
 audio when the synthesizer fails. Dynamic sentences (answers, ticket numbers) are synthesized on
 demand and kept in a small in-memory cache on top of the synthesizer's render cache.
+
+The running hotline notices an edited prompts file (the console writes it, an operator may edit it by
+hand): each play compares the file's size, mtime and inode with those last read and reloads the texts
+when they differ; a key whose text changed is then rendered again (its source stamp holds the text's
+digest). The templates are read by the call flow at start-up only.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +100,15 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
+def _file_signature(path: Path) -> tuple[int, int, int] | None:
+    """(size, mtime in ns, inode) of `path`; an atomic replace changes the inode within one mtime tick."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
 class Prompts:
     """Prompt audio for calls: fixed prompts rendered once, dynamic texts synthesized and cached."""
 
@@ -107,7 +122,9 @@ class Prompts:
     ) -> None:
         self.settings = settings
         self.synth = synth
-        self.texts = texts or load_prompt_texts(settings.path(settings.ivr.prompts_file))
+        self.texts_file = settings.path(settings.ivr.prompts_file)
+        self._texts_sig = _file_signature(self.texts_file)  # the file as it was when the texts were read
+        self.texts = texts or load_prompt_texts(self.texts_file)
         self.recordings_dir = settings.path(settings.ivr.prompts_dir)
         self.render_dir = settings.cache_dir / "ivr" / "prompts"
         self._fixed: dict[str, AudioChunk] = {}
@@ -142,6 +159,15 @@ class Prompts:
         if key in TONE_KEYS:
             return "tone:1"
         return "tts:" + _digest(self._voice_id(), self.texts.prompts.get(key, ""))
+
+    def rendered_is_current(self, key: str) -> bool:
+        """Whether the rendered file of `key` was made from its present source (recording, tone or text)."""
+        target = self.path(key)
+        stamp_file = target.with_suffix(".src")
+        try:
+            return target.is_file() and stamp_file.read_text() == self._source_stamp(key)
+        except OSError:
+            return False
 
     async def _synthesize(self, text: str) -> AudioChunk:
         if self.synth is None:
@@ -200,8 +226,31 @@ class Prompts:
                 logger.warning("could not pre-render an answer: %s", exc)
         return failed
 
+    async def reload_texts(self) -> bool:
+        """Read the prompts file again when it changed since last read; True when the texts were replaced.
+
+        One stat() when nothing changed. A file that no longer validates is logged and the texts in use
+        are kept (calls go on), until the file changes again.
+        """
+        sig = _file_signature(self.texts_file)
+        if sig == self._texts_sig:
+            return False
+        self._texts_sig = sig
+        try:
+            texts = await asyncio.to_thread(load_prompt_texts, self.texts_file)
+        except (ConfigError, OSError) as exc:
+            logger.error("prompts file changed but is invalid, keeping the texts in use: %s", exc)
+            return False
+        changed = sorted(k for k, v in texts.prompts.items() if self.texts.prompts.get(k) != v)
+        self.texts = texts
+        if changed:
+            logger.info("prompts file reloaded; new text for %s", ", ".join(changed))
+        return True
+
     async def audio(self, key: str) -> AudioChunk:
-        """Audio of a fixed prompt; a recording added or replaced meanwhile (console, phone) is picked up."""
+        """Audio of a fixed prompt; a recording added or replaced meanwhile (console, phone) and a text
+        edited in the prompts file are picked up."""
+        await self.reload_texts()
         if key not in self.texts.prompts:
             raise KeyError(f"unknown prompt key {key!r}")
         stamp = self._source_stamp(key)  # one stat(): cheap enough for every play

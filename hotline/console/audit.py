@@ -25,6 +25,7 @@ ACTIONS_VI = {
     "show_number": "Xem số điện thoại",
     "reply_ticket": "Trả lời phiếu",
     "upload_prompt": "Thay lời nhắc",
+    "edit_prompt": "Sửa lời nhắc",
     "edit_intent": "Sửa chủ đề",
     "add_operator": "Thêm tài khoản",
     "reset_password": "Đặt lại mật khẩu",

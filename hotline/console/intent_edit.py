@@ -7,31 +7,29 @@ of `hotline intents check`.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import hashlib
-import io
 import json
 import logging
-import os
 import re
-import shutil
-import tempfile
 import threading
-import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from hotline.console.catalog_view import CatalogState, check_catalog
+from hotline.console.yaml_write import candidate as _candidate
+from hotline.console.yaml_write import dump as _dump
+from hotline.console.yaml_write import keep_history, replace, restore_encoding
+from hotline.console.yaml_write import load as _load
+from hotline.console.yaml_write import nfc as _nfc
+from hotline.console.yaml_write import one_line as _one_line
+from hotline.console.yaml_write import style as _style
 from hotline.errors import HotlineError
 
 if TYPE_CHECKING:
@@ -62,18 +60,6 @@ class IntentEditError(HotlineError):
 
 
 # --- what the form holds ---------------------------------------------------------------------------
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def _one_line(text: str) -> str:
-    """NFC, every run of whitespace (line breaks included) as one space: spoken text has no layout.
-
-    Control characters (pasted from elsewhere) are dropped.
-    """
-    return " ".join("".join(c for c in _nfc(text) if c.isprintable() or c.isspace()).split())
-
-
 def format_weight(weight: float) -> str:
     """0.9 -> "0,9", 1.0 -> "1": how weights are shown in the form (Vietnamese decimal comma)."""
     return f"{weight:.2f}".rstrip("0").rstrip(".").replace(".", ",")
@@ -190,39 +176,6 @@ class IntentSource:
     draft: IntentDraft
     action: str | None
     digit: str | None
-
-
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # never re-wrap the operators' lines
-    return yaml
-
-
-def _dump(data: Any, indent: tuple[int, int, int]) -> str:
-    yaml = _yaml()
-    yaml.indent(mapping=indent[0], sequence=indent[1], offset=indent[2])
-    out = io.StringIO()
-    yaml.dump(data, out)
-    return out.getvalue()
-
-
-# (mapping, sequence, dash offset) styles tried in turn; the first that reproduces the file is used.
-INDENT_STYLES = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 4, 0))
-
-
-def _load(raw: bytes) -> tuple[str, Any]:
-    """(text, round-trip tree) of a catalog file's bytes (a BOM and Windows line ends tolerated)."""
-    text = raw.decode("utf-8-sig").replace("\r\n", "\n")
-    return text, _yaml().load(text)
-
-
-def _style(text: str, data: Any) -> tuple[int, int, int]:
-    """The file's indentation: the first style that reproduces it unchanged (else the shipped files')."""
-    for style in INDENT_STYLES:
-        if _dump(data, style) == text:
-            return style
-    return INDENT_STYLES[0]
 
 
 def _value(node: Any) -> str:
@@ -452,31 +405,10 @@ def render_edit(path: Path, index: int, intent_id: str, draft: IntentDraft) -> t
     _set_examples(item, draft.examples)
     _set_keywords(item, draft.keywords)
     _put_tail(_last_slot(item), tail)
-    new = _dump(data, style)
-    if raw.startswith(b"\xef\xbb\xbf"):
-        new = "\ufeff" + new
-    if b"\r\n" in raw:
-        new = new.replace("\n", "\r\n")
-    return raw, new
+    return raw, restore_encoding(raw, _dump(data, style))
 
 
 # --- checking and saving --------------------------------------------------------------------------
-@contextmanager
-def _candidate(directory: Path, name: str, text: str) -> Iterator[Path]:
-    """`text` in a temporary file of `directory` (a name the catalog and its watchers ignore)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with open(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        yield tmp
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 @dataclass(frozen=True)
 class SaveResult:
     path: Path
@@ -543,29 +475,10 @@ class IntentEditor:
                 state = check_catalog(self.settings, self.directory, self.dialect_path, {source.path: tmp})
                 if state.problems:
                     raise IntentEditError([], list(state.problems), code="console.intent_edit.check")
-                history = self._keep(source.path, old)
-                shutil.copymode(source.path, tmp)
-                os.replace(tmp, source.path)  # atomic: the hotline never reads half a file
-            self._sync_dir(source.path.parent)
+                history = keep_history(self.history_dir, source.path, old)
+                replace(tmp, source.path)  # atomic: the hotline never reads half a file
         logger.info("intent %s edited in %s: %s", intent_id, source.path, ", ".join(changes))
         return SaveResult(source.path, changes, history)
-
-    def _keep(self, path: Path, old: bytes) -> Path:
-        """The file as it was before the edit, in <data_dir>/console/intent-history/<name>-<time>.yaml."""
-        self.history_dir.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-        target = self.history_dir / f"{path.stem}-{stamp}{path.suffix}"
-        target.write_bytes(old)
-        return target
-
-    @staticmethod
-    def _sync_dir(directory: Path) -> None:
-        with suppress(OSError):
-            fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
 
     def try_draft(self, intent_id: str, draft: IntentDraft, saved: CatalogState) -> TryResult:
         """The catalog to match a test sentence against: the draft's when it differs and passes the check,

@@ -35,6 +35,7 @@ class PromptInfo:
     recorded_at: dt.datetime | None
     rendered: bool  # the audio the IVR last prepared exists in the cache
     template: bool = False
+    rendered_current: bool = False  # ... and was made from the present source (text, recording or tone)
 
 
 def prompts_dir(settings: Settings) -> Path:
@@ -59,7 +60,10 @@ def load_prompts(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def prompt_infos(settings: Settings) -> list[PromptInfo]:
+    from ivr.prompts import Prompts, PromptTexts
+
     prompts, _templates = load_prompts(settings)
+    stamps = Prompts(settings, None, PromptTexts(prompts))  # only compares source stamps, renders nothing
     out = []
     base = prompts_dir(settings)
     for key, text in prompts.items():
@@ -67,7 +71,9 @@ def prompt_infos(settings: Settings) -> list[PromptInfo]:
         at = None
         if human.is_file():
             at = dt.datetime.fromtimestamp(human.stat().st_mtime, dt.UTC).replace(tzinfo=None)
-        out.append(PromptInfo(key, text, human.is_file(), at, rendered_path(settings, key).is_file()))
+        rendered = rendered_path(settings, key).is_file()
+        current = rendered and stamps.rendered_is_current(key)
+        out.append(PromptInfo(key, text, human.is_file(), at, rendered, rendered_current=current))
     return out
 
 

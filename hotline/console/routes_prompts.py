@@ -1,17 +1,27 @@
-"""Prompts: each key's text, whether a human recording exists, listening, uploading a new recording."""
+"""Prompts: each key's text and whether a human recording exists; listening, editing the text, uploading a
+new recording."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile  # what request.form() yields
 
 from hotline.console import audit
 from hotline.console.auth import Login
+from hotline.console.prompt_edit import (
+    MAX_PROMPT_CHARS,
+    MAX_PROMPT_SPEECH_SECONDS,
+    PromptEditError,
+    PromptTextEditor,
+    editable,
+    speaking_seconds,
+    text_version,
+)
 from hotline.console.prompt_files import (
     MAX_PROMPT_SECONDS,
     MAX_UPLOAD_BYTES,
@@ -35,27 +45,55 @@ def router(console: Console) -> APIRouter:
     api_login = Depends(console.api_login)
     settings = console.settings
 
+    editor = PromptTextEditor(settings)
+
     def _page(
-        login: Login, *, saved: str = "", error: str = "", error_key: str = "", status_code: int = 200
+        login: Login,
+        *,
+        saved: str = "",
+        edited: str = "",
+        error: str = "",
+        error_key: str = "",
+        typed: dict[str, tuple[str, str]] | None = None,
+        messages: list[str] | None = None,
+        detail: str = "",
+        status_code: int = 200,
     ) -> Response:
+        """The page; `typed`: key -> (text as typed, version of the page it came from) of a refused edit."""
         try:
             infos, problem = prompt_infos(settings), ""
             templates = load_prompts(settings)[1]
         except ConfigError as exc:
             infos, templates, problem = [], {}, str(exc)
+        forms = {}
+        for p in infos:
+            text, version = (typed or {}).get(p.key, (p.text, text_version(p.text)))
+            forms[p.key] = {
+                "text": text,
+                "version": version,
+                "editable": editable(p.key),
+                "seconds": speaking_seconds(settings, p.text) if p.text else 0.0,
+            }
         return console.render(
             "prompts.html",
             login,
             status_code=status_code,
             page="prompts",
             infos=infos,
+            forms=forms,
             templates=templates,
             problem=problem,
             saved=saved,
+            edited=edited,
             error=error,
             error_key=error_key,
+            messages=messages or [],
+            detail=detail,
             max_seconds=int(MAX_PROMPT_SECONDS),
+            max_speech_seconds=int(MAX_PROMPT_SPEECH_SECONDS),
+            max_chars=MAX_PROMPT_CHARS,
             max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
+            file_name=editor.path.name,
         )
 
     def _known_key(key: str) -> str:
@@ -68,8 +106,54 @@ def router(console: Console) -> APIRouter:
         return key
 
     @r.get(PREFIX + "/prompts")
-    def prompts(login: Login = page_login, saved: str = "") -> Response:
-        return _page(login, saved=saved)
+    def prompts(login: Login = page_login, saved: str = "", edited: str = "") -> Response:
+        return _page(login, saved=saved[:40], edited=edited[:40])
+
+    @r.post(PREFIX + "/prompts/{key}/text")
+    def edit_text(
+        key: str,
+        request: Request,
+        login: Login = page_login,
+        csrf: str = Form(""),
+        version: str = Form("", max_length=64),
+        text: str = Form("", max_length=MAX_PROMPT_CHARS * 4),
+    ) -> Response:
+        console.check_csrf(login, csrf)
+        _known_key(key)
+        try:
+            result = editor.save(key, text, version)
+        except PromptEditError as exc:
+            status = 409 if exc.code == "console.prompt_edit.conflict" else 422
+            return _page(
+                login,
+                error_key=key,
+                typed={key: (text, version)},
+                messages=exc.messages,
+                detail=exc.detail,
+                status_code=status,
+            )
+        except OSError as exc:
+            logger.error("prompt %s text could not be saved: %s", key, exc)
+            return _page(
+                login,
+                error_key=key,
+                typed={key: (text, version)},
+                messages=[
+                    f"Không ghi được tệp {editor.path.name} ({exc.strerror or exc}). Không có gì thay đổi."
+                ],
+                status_code=500,
+            )
+        if not result.changed:
+            return RedirectResponse(f"{PREFIX}/prompts#p-{key}", status_code=303)
+        audit.record(
+            console.sessions,
+            login.operator,
+            "edit_prompt",
+            f"prompt:{key}",
+            f"{result.path.name}: “{result.old_text}” → “{result.new_text}”",
+            console.client_ip(request),
+        )
+        return RedirectResponse(f"{PREFIX}/prompts?edited={key}#p-{key}", status_code=303)
 
     @r.api_route(PREFIX + "/prompts/{key}/audio", methods=["GET", "HEAD"])
     def prompt_audio(key: str, source: str = "human", login: Login = api_login) -> Response:

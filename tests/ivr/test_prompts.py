@@ -130,3 +130,36 @@ async def test_recording_added_while_running_is_used_at_next_play(settings, synt
     after = await prompts.audio("goodbye")
     assert after is not before and abs(after.duration_s - 3.0) < 0.01 and after.rate == 8000
     assert await prompts.audio("goodbye") is after  # unchanged since: served from memory
+
+
+async def test_running_prompts_pick_up_an_edited_prompts_file(settings, synth, tmp_path, caplog):
+    """The console rewrites the prompts file; a Prompts instance already running uses the new text."""
+    from hotline.console.prompt_edit import PromptTextEditor
+
+    copy = tmp_path / "prompts.yaml"
+    shutil.copy(ROOT / "config" / "prompts.yaml", copy)
+    settings = settings.model_copy(update={"ivr": settings.ivr.model_copy(update={"prompts_file": copy})})
+    prompts = Prompts(settings, synth)
+    prompts.recordings_dir = tmp_path / "no-recordings"
+    await prompts.prepare()
+    before = await prompts.audio("goodbye")
+    greeting = await prompts.audio("greeting")
+    n = len(synth.calls)
+    assert await prompts.audio("goodbye") is before and len(synth.calls) == n  # unchanged: from memory
+    new = "Cảm ơn anh chị đã gọi tới tổng đài dịch vụ công của tỉnh. Chúc anh chị một ngày thật tốt lành."
+    PromptTextEditor(settings).save("goodbye", new, "")
+    after = await prompts.audio("goodbye")
+    assert synth.calls[n:] == [new]  # only the edited key is synthesized again
+    assert after is not before and after.rate == 8000 and after.duration_s > before.duration_s + 1.0
+    assert abs(read_audio(prompts.path("goodbye")).duration_s - after.duration_s) < 0.01
+    assert prompts.rendered_is_current("goodbye")
+    assert await prompts.audio("greeting") is greeting and len(synth.calls) == n + 1
+    # A hand edit that breaks the file is logged; calls go on with the texts in use.
+    copy.write_text("prompts: [\n", encoding="utf-8")
+    assert await prompts.audio("goodbye") is after
+    assert "prompts file changed but is invalid" in caplog.text
+    # Fixed again (the shipped text back): picked up as well.
+    shutil.copy(ROOT / "config" / "prompts.yaml", copy)
+    restored = await prompts.audio("goodbye")
+    assert synth.calls[-1] == load_prompt_texts(copy).prompts["goodbye"]
+    assert abs(restored.duration_s - before.duration_s) < 0.05
