@@ -66,3 +66,13 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def log_in_on_the_way(page, base: str, path: str, username: str, password: str) -> None:
+    """Open a console page while logged out: the login form comes first, then the page that was asked for."""
+    page.goto(f"{base}{path}", wait_until="load")
+    page.wait_for_url(f"{base}/console/login**")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{path}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import soundfile as sf
 
-from tests.browser import chromium, serve
+from tests.browser import chromium, log_in_on_the_way, serve
 from tests.hotline.console_helpers import PASSWORD, add_operator, audit_rows, seed
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -35,12 +35,7 @@ def test_operator_logs_in_listens_and_answers_a_ticket(console_settings, server,
     context = browser.new_context()
     page = context.new_page()
     try:
-        page.goto(f"{base}/console/tickets", wait_until="load")
-        page.wait_for_url(f"{base}/console/login**")  # not logged in: sent to the login form
-        page.fill("input[name=username]", "lan")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/console/tickets")  # and back where they wanted to go
+        log_in_on_the_way(page, base, "/console/tickets", "lan", PASSWORD)  # and back where they wanted to go
         assert page.locator("td.masked", has_text="*******678").count() == 1
         assert "0912345678" not in page.content()
 
@@ -92,12 +87,7 @@ def test_admin_adds_an_operator_who_can_then_log_in(console_settings, server, br
     context = browser.new_context()
     page = context.new_page()
     try:
-        page.goto(f"{base}/console/operators", wait_until="load")
-        page.wait_for_url(f"{base}/console/login**")
-        page.fill("input[name=username]", "chi")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/console/operators")
+        log_in_on_the_way(page, base, "/console/operators", "chi", PASSWORD)
         assert page.inner_text("nav a[aria-current=page]") == "Tài khoản"
         assert page.locator('[id="op-lan"]').inner_text().count("Cán bộ trực") == 1
 

@@ -390,7 +390,7 @@ def test_trying_a_sentence_uses_the_unsaved_draft_and_writes_nothing(client, cat
 @pytest.mark.browser
 def test_operator_edits_an_answer_in_chromium(edit_settings, catalog_dir, tmp_path):
     from hotline.web.app import create_app
-    from tests.browser import chromium, serve
+    from tests.browser import chromium, log_in_on_the_way, serve
     from tests.hotline.console_helpers import PASSWORD
 
     add_operator(edit_settings)
@@ -399,12 +399,7 @@ def test_operator_edits_an_answer_in_chromium(edit_settings, catalog_dir, tmp_pa
         context = browser.new_context()
         page = context.new_page()
         try:
-            page.goto(f"{base}/console/intents/cccd", wait_until="load")
-            page.wait_for_url(f"{base}/console/login**")
-            page.fill("input[name=username]", "lan")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/console/intents/cccd")
+            log_in_on_the_way(page, base, "/console/intents/cccd", "lan", PASSWORD)
             assert page.input_value("input[name=title]") == "thẻ căn cước"
 
             # Enter in the sentence box tries it against what is being typed; nothing is saved.

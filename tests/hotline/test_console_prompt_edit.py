@@ -183,7 +183,7 @@ def test_page_says_when_the_rendered_audio_predates_the_edit(console_settings, l
 def test_operator_edits_a_prompt_in_chromium(console_settings, tmp_path):
     from hotline.web.app import create_app
     from ivr.prompts import load_prompt_texts
-    from tests.browser import chromium, serve
+    from tests.browser import chromium, log_in_on_the_way, serve
     from tests.hotline.console_helpers import PASSWORD, add_operator
 
     add_operator(console_settings, "lan", "operator")
@@ -192,12 +192,7 @@ def test_operator_edits_a_prompt_in_chromium(console_settings, tmp_path):
         context = browser.new_context()
         page = context.new_page()
         try:
-            page.goto(f"{base}/console/prompts", wait_until="load")
-            page.wait_for_url(f"{base}/console/login**")
-            page.fill("input[name=username]", "lan")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/console/prompts")
+            log_in_on_the_way(page, base, "/console/prompts", "lan", PASSWORD)
             box = page.locator("#p-goodbye textarea[name=text]")
             assert box.input_value() == "Cảm ơn anh chị đã gọi. Xin chào và hẹn gặp lại."
             typed = "Cảm ơn anh chị đã gọi.\n# nhớ sửa lại"
