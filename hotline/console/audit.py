@@ -27,6 +27,8 @@ ACTIONS_VI = {
     "upload_prompt": "Thay lời nhắc",
     "edit_prompt": "Sửa lời nhắc",
     "edit_intent": "Sửa chủ đề",
+    "restore_intent": "Khôi phục bản cũ (chủ đề)",
+    "restore_prompt": "Khôi phục bản cũ (lời nhắc)",
     "add_operator": "Thêm tài khoản",
     "reset_password": "Đặt lại mật khẩu",
     "disable_operator": "Khóa tài khoản",

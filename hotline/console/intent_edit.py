@@ -23,6 +23,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from hotline.console.catalog_view import CatalogState, check_catalog
+from hotline.console.history import digest, find_version
 from hotline.console.yaml_write import candidate as _candidate
 from hotline.console.yaml_write import dump as _dump
 from hotline.console.yaml_write import keep_history, replace, restore_encoding
@@ -229,6 +230,18 @@ def find_intent(directory: Path, intent_id: str) -> IntentSource | None:
     return None
 
 
+def draft_in(raw: bytes, intent_id: str) -> IntentDraft | None:
+    """The fields of `intent_id` in a file's bytes (a kept version), None when it is not there."""
+    try:
+        _text, data = _load(raw)
+    except (UnicodeDecodeError, YAMLError):
+        return None
+    for item in _intents_of(data):
+        if isinstance(item, CommentedMap) and str(item.get("id")) == intent_id:
+            return _draft_of(item)
+    return None
+
+
 def _last_slot(node: Any) -> tuple[Any, Any, int] | None:
     """(container, key, comment slot) of the deepest last entry of `node`: where ruamel keeps the
     comments and blank lines that follow a block (for example those before the next intent)."""
@@ -417,6 +430,13 @@ class SaveResult:
 
 
 @dataclass(frozen=True)
+class RestoreResult:
+    path: Path
+    restored: Path  # the kept version put back
+    history: Path | None = None  # where the replaced file was kept; None: it was the same, nothing written
+
+
+@dataclass(frozen=True)
 class TryResult:
     state: CatalogState  # the catalog the sentence was matched against
     draft_used: bool  # True: the unsaved draft's catalog; False: the saved one
@@ -479,6 +499,47 @@ class IntentEditor:
                 replace(tmp, source.path)  # atomic: the hotline never reads half a file
         logger.info("intent %s edited in %s: %s", intent_id, source.path, ", ".join(changes))
         return SaveResult(source.path, changes, history)
+
+    def restore(self, intent_id: str, name: str, current: str) -> RestoreResult:
+        """Put the kept version `name` of the intent's file back, checked and kept like an edit.
+
+        Only a history file of that very file can be named. Raises IntentEditError (nothing written) for
+        another name, a file changed since `current` (its digest) was read, or a catalog with problems.
+        """
+        with _save_lock:
+            source = self._source(intent_id)
+            kept = find_version(self.history_dir, source.path, name)
+            if kept is None:
+                raise IntentEditError(
+                    ["Không có bản cũ này của tệp (có thể đã bị xóa)."], code="console.intent_edit.no_version"
+                )
+            raw = source.path.read_bytes()
+            if current and current != digest(raw):
+                raise IntentEditError(
+                    [
+                        f"Tệp {source.path.name} vừa được sửa ở nơi khác sau khi bạn mở trang. Hãy tải lại "
+                        "trang để xem bản mới nhất và lịch sử, rồi chọn lại bản muốn khôi phục."
+                    ],
+                    code="console.intent_edit.conflict",
+                )
+            old = kept.read_bytes()
+            if old == raw:
+                return RestoreResult(source.path, kept)
+            try:
+                text = old.decode("utf-8")  # written as it is: BOM and line ends included
+            except UnicodeDecodeError:
+                raise IntentEditError(
+                    ["Bản cũ này không đọc được (không phải chữ UTF-8); không có gì thay đổi."],
+                    code="console.intent_edit.check",
+                ) from None
+            with _candidate(source.path.parent, source.path.name, text) as tmp:
+                state = check_catalog(self.settings, self.directory, self.dialect_path, {source.path: tmp})
+                if state.problems:
+                    raise IntentEditError([], list(state.problems), code="console.intent_edit.check")
+                history = keep_history(self.history_dir, source.path, raw)  # so the restore can be undone
+                replace(tmp, source.path)
+        logger.info("intent file %s restored from %s", source.path, kept.name)
+        return RestoreResult(source.path, kept, history)
 
     def try_draft(self, intent_id: str, draft: IntentDraft, saved: CatalogState) -> TryResult:
         """The catalog to match a test sentence against: the draft's when it differs and passes the check,

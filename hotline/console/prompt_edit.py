@@ -18,6 +18,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import ScalarString
 
+from hotline.console.history import digest, find_version
 from hotline.console.yaml_write import (
     candidate,
     dump,
@@ -116,6 +117,13 @@ class PromptSaveResult:
         return self.history is not None
 
 
+@dataclass(frozen=True)
+class PromptRestoreResult:
+    path: Path
+    restored: Path  # the kept version put back
+    history: Path | None = None  # where the replaced file was kept; None: it was the same, nothing written
+
+
 class PromptTextEditor:
     """Edits of prompt texts in the prompts file of `settings`."""
 
@@ -170,6 +178,55 @@ class PromptTextEditor:
                 replace(tmp, self.path)  # atomic: the hotline never reads half a file
         logger.info("prompt %s text edited in %s", key, self.path)
         return PromptSaveResult(self.path, current, text, history)
+
+    def restore(self, name: str, current: str) -> PromptRestoreResult:
+        """Put the kept version `name` of the prompts file back, loaded and kept like an edit.
+
+        Only a `text-<stem>-<time><suffix>` file of the prompt history can be named. Raises PromptEditError
+        (nothing written) for another name, a file changed since `current` (its digest) was read, or a
+        version that does not load the way the hotline loads it.
+        """
+        from ivr.prompts import load_prompt_texts
+
+        with _save_lock:
+            kept = find_version(self.history_dir, self.path, name, HISTORY_PREFIX)
+            if kept is None:
+                raise PromptEditError(
+                    ["Không có bản cũ này của tệp lời nhắc (có thể đã bị xóa)."],
+                    code="console.prompt_edit.no_version",
+                )
+            raw = self.path.read_bytes()
+            if current and current != digest(raw):
+                raise PromptEditError(
+                    [
+                        f"Tệp {self.path.name} vừa được sửa ở nơi khác sau khi bạn mở trang. Hãy tải lại "
+                        "trang để xem bản mới nhất và lịch sử, rồi chọn lại bản muốn khôi phục."
+                    ],
+                    code="console.prompt_edit.conflict",
+                )
+            old = kept.read_bytes()
+            if old == raw:
+                return PromptRestoreResult(self.path, kept)
+            try:
+                text = old.decode("utf-8")  # written as it is: BOM and line ends included
+            except UnicodeDecodeError:
+                raise PromptEditError(
+                    ["Bản cũ này không đọc được (không phải chữ UTF-8); không có gì thay đổi."],
+                    code="console.prompt_edit.check",
+                ) from None
+            with candidate(self.path.parent, self.path.name, text) as tmp:
+                try:
+                    load_prompt_texts(tmp)
+                except ConfigError as exc:
+                    raise PromptEditError(
+                        ["Bản cũ này không phải một tệp lời nhắc hợp lệ; không có gì thay đổi."],
+                        str(exc),
+                        code="console.prompt_edit.check",
+                    ) from None
+                history = keep_history(self.history_dir, self.path, raw, HISTORY_PREFIX)
+                replace(tmp, self.path)  # atomic: the hotline never reads half a file
+        logger.info("prompts file %s restored from %s", self.path, kept.name)
+        return PromptRestoreResult(self.path, kept, history)
 
     @staticmethod
     def _check(path: Path, key: str, text: str) -> None:

@@ -17,12 +17,14 @@ from fastapi.responses import RedirectResponse, Response
 from hotline.console import audit
 from hotline.console.auth import Login
 from hotline.console.catalog_view import CatalogState
+from hotline.console.history import MAX_VERSIONS, digest, list_versions, with_authors
 from hotline.console.intent_edit import (
     FormInput,
     IntentDraft,
     IntentEditError,
     IntentEditor,
     IntentSource,
+    draft_in,
     problem_vi,
 )
 from hotline.console.web import PREFIX, Console
@@ -36,6 +38,24 @@ MAX_FOLLOW_UP_CHARS = 500
 MAX_EXAMPLES_CHARS = 20000
 MAX_KEYWORDS = 60
 INTENT_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+HISTORY_ACTIONS = ("edit_intent", "restore_intent")  # audit entries that keep an intent file's version
+FIELDS_VI = {
+    "title": "tên chủ đề",
+    "answer": "câu trả lời",
+    "follow_up": "câu hỏi tiếp",
+    "examples": "câu mẫu",
+    "keywords": "từ khóa",
+}
+
+
+def _difference(current: IntentDraft, old: IntentDraft | None) -> str:
+    """How a kept version differs from the current file for this intent, in the operator's words."""
+    if old is None:
+        return "Bản này chưa có chủ đề này."
+    changed = [FIELDS_VI[c.split(" ")[0]] for c in current.changes(old)]
+    if not changed:
+        return "Chủ đề này giống hiện tại (khác ở chủ đề khác trong tệp)."
+    return "Khác hiện tại: " + ", ".join(changed) + "."
 
 
 def router(console: Console) -> APIRouter:
@@ -95,10 +115,23 @@ def router(console: Console) -> APIRouter:
         decision=None,
         tried: CatalogState | None = None,
         draft_used: bool = False,
+        restored: str = "",
+        restore_messages: list[str] | None = None,
+        restore_problems: list[str] | None = None,
         status_code: int = 200,
     ) -> Response:
         from intents.catalog import speaking_seconds
 
+        raw = source.path.read_bytes()
+        versions = with_authors(
+            console.sessions,
+            list_versions(editor.history_dir, source.path),
+            source.path.name,
+            HISTORY_ACTIONS,
+        )
+        history = [
+            (v, _difference(source.draft, draft_in(v.path.read_bytes(), source.intent_id))) for v in versions
+        ]
         state = console.catalog.state()
         shown = (tried or state).catalog
         titles = {i.id: i.title for i in shown.intents} if shown else {}
@@ -125,6 +158,13 @@ def router(console: Console) -> APIRouter:
             max_seconds=cfg.max_answer_seconds,
             hot_reload=cfg.hot_reload,
             reload_interval=cfg.reload_interval,
+            history=history,
+            max_versions=MAX_VERSIONS,
+            history_action=f"{PREFIX}/intents/{source.intent_id}/restore",
+            current_digest=digest(raw),
+            restored=restored,
+            restore_messages=restore_messages or [],
+            restore_problems=restore_problems or [],
             limits={
                 "title": MAX_TITLE_CHARS,
                 "answer": MAX_ANSWER_CHARS,
@@ -145,12 +185,73 @@ def router(console: Console) -> APIRouter:
 
     @r.get(PREFIX + "/intents/{intent_id}")
     def edit_page(
-        intent_id: str, login: Login = page_login, saved: str = Query("", max_length=4)
+        intent_id: str,
+        login: Login = page_login,
+        saved: str = Query("", max_length=4),
+        restored: str = Query("", max_length=4),
     ) -> Response:
         source = _source(intent_id)
         return _edit_page(
-            login, source, FormInput.of(source.draft), version=source.draft.version(), saved=saved
+            login,
+            source,
+            FormInput.of(source.draft),
+            version=source.draft.version(),
+            saved=saved,
+            restored=restored,
         )
+
+    @r.post(PREFIX + "/intents/{intent_id}/restore")
+    def restore(
+        intent_id: str,
+        request: Request,
+        login: Login = page_login,
+        csrf: str = Form(""),
+        name: str = Form("", max_length=200),
+        current: str = Form("", max_length=64),
+    ) -> Response:
+        """Put a kept version of the intent's file back ("Khôi phục bản này"), checked like an edit."""
+        console.check_csrf(login, csrf)
+        source = _source(intent_id)
+        try:
+            result = editor.restore(intent_id, name, current)
+        except IntentEditError as exc:
+            messages, problems = _refused(exc, intent_id, source.draft)
+            status = {"console.intent_edit.conflict": 409, "console.intent_edit.no_version": 404}
+            return _edit_page(
+                login,
+                source,
+                FormInput.of(source.draft),
+                version=source.draft.version(),
+                restore_messages=messages,
+                restore_problems=problems,
+                status_code=status.get(exc.code, 422),
+            )
+        except OSError as exc:
+            logger.error("intent file %s could not be restored: %s", source.path, exc)
+            return _edit_page(
+                login,
+                source,
+                FormInput.of(source.draft),
+                version=source.draft.version(),
+                restore_messages=[
+                    f"Không ghi được tệp {source.path.name} ({exc.strerror or exc}). Không có gì thay đổi."
+                ],
+                status_code=500,
+            )
+        if result.history is None:
+            return RedirectResponse(f"{PREFIX}/intents/{intent_id}?restored=0#history", status_code=303)
+        console.catalog.invalidate()  # this page shows the restored catalog at once
+        audit.record(
+            console.sessions,
+            login.operator,
+            "restore_intent",
+            f"intent:{intent_id}",
+            f"{result.path.name}: {result.restored.name} (replaced file kept as {result.history.name})",
+            console.client_ip(request),
+        )
+        if editor.find(intent_id) is None:  # the restored file no longer defines this intent
+            return RedirectResponse(f"{PREFIX}/intents", status_code=303)
+        return RedirectResponse(f"{PREFIX}/intents/{intent_id}?restored=1#history", status_code=303)
 
     @r.post(PREFIX + "/intents/{intent_id}/edit")
     def edit(

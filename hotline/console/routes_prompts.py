@@ -13,7 +13,9 @@ from starlette.datastructures import UploadFile  # what request.form() yields
 
 from hotline.console import audit
 from hotline.console.auth import Login
+from hotline.console.history import MAX_VERSIONS, digest, list_versions, with_authors
 from hotline.console.prompt_edit import (
+    HISTORY_PREFIX,
     MAX_PROMPT_CHARS,
     MAX_PROMPT_SPEECH_SECONDS,
     PromptEditError,
@@ -38,6 +40,8 @@ from hotline.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
+HISTORY_ACTIONS = ("edit_prompt", "restore_prompt")  # audit entries that keep a prompts file version
+
 
 def router(console: Console) -> APIRouter:
     r = APIRouter(include_in_schema=False)
@@ -57,6 +61,9 @@ def router(console: Console) -> APIRouter:
         typed: dict[str, tuple[str, str]] | None = None,
         messages: list[str] | None = None,
         detail: str = "",
+        restored: str = "",
+        restore_messages: list[str] | None = None,
+        restore_detail: str = "",
         status_code: int = 200,
     ) -> Response:
         """The page; `typed`: key -> (text as typed, version of the page it came from) of a refused edit."""
@@ -74,6 +81,16 @@ def router(console: Console) -> APIRouter:
                 "editable": editable(p.key),
                 "seconds": speaking_seconds(settings, p.text) if p.text else 0.0,
             }
+        try:
+            current = digest(editor.path.read_bytes())
+        except OSError:
+            current = ""
+        versions = with_authors(
+            console.sessions,
+            list_versions(editor.history_dir, editor.path, HISTORY_PREFIX),
+            editor.path.name,
+            HISTORY_ACTIONS,
+        )
         return console.render(
             "prompts.html",
             login,
@@ -94,6 +111,13 @@ def router(console: Console) -> APIRouter:
             max_chars=MAX_PROMPT_CHARS,
             max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
             file_name=editor.path.name,
+            history=[(v, "") for v in versions],
+            max_versions=MAX_VERSIONS,
+            history_action=f"{PREFIX}/prompts/restore",
+            current_digest=current,
+            restored=restored,
+            restore_messages=restore_messages or [],
+            restore_problems=[restore_detail] if restore_detail else [],
         )
 
     def _known_key(key: str) -> str:
@@ -106,8 +130,49 @@ def router(console: Console) -> APIRouter:
         return key
 
     @r.get(PREFIX + "/prompts")
-    def prompts(login: Login = page_login, saved: str = "", edited: str = "") -> Response:
-        return _page(login, saved=saved[:40], edited=edited[:40])
+    def prompts(login: Login = page_login, saved: str = "", edited: str = "", restored: str = "") -> Response:
+        return _page(login, saved=saved[:40], edited=edited[:40], restored=restored[:4])
+
+    @r.post(PREFIX + "/prompts/restore")
+    def restore(
+        request: Request,
+        login: Login = page_login,
+        csrf: str = Form(""),
+        name: str = Form("", max_length=200),
+        current: str = Form("", max_length=64),
+    ) -> Response:
+        """Put a kept version of the prompts file back ("Khôi phục bản này"), loaded like an edit."""
+        console.check_csrf(login, csrf)
+        try:
+            result = editor.restore(name, current)
+        except PromptEditError as exc:
+            status = {"console.prompt_edit.conflict": 409, "console.prompt_edit.no_version": 404}
+            return _page(
+                login,
+                restore_messages=exc.messages,
+                restore_detail=exc.detail,
+                status_code=status.get(exc.code, 422),
+            )
+        except OSError as exc:
+            logger.error("prompts file could not be restored: %s", exc)
+            return _page(
+                login,
+                restore_messages=[
+                    f"Không ghi được tệp {editor.path.name} ({exc.strerror or exc}). Không có gì thay đổi."
+                ],
+                status_code=500,
+            )
+        if result.history is None:
+            return RedirectResponse(f"{PREFIX}/prompts?restored=0#history", status_code=303)
+        audit.record(
+            console.sessions,
+            login.operator,
+            "restore_prompt",
+            "prompts",
+            f"{result.path.name}: {result.restored.name} (replaced file kept as {result.history.name})",
+            console.client_ip(request),
+        )
+        return RedirectResponse(f"{PREFIX}/prompts?restored=1#history", status_code=303)
 
     @r.post(PREFIX + "/prompts/{key}/text")
     def edit_text(
