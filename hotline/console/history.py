@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,6 +70,62 @@ def find_version(history_dir: Path, path: Path, name: str, prefix: str = "") -> 
     except OSError:
         return None
     return candidate
+
+
+class RestoreRefused(Exception):
+    """A kept version cannot be put back (nothing written); `kind`: no_version, conflict or check."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        self.message = message
+        super().__init__(message)
+
+
+def restore_version(
+    history_dir: Path,
+    path: Path,
+    name: str,
+    current: str,
+    check: Callable[[Path], None],
+    *,
+    prefix: str = "",
+    what: str = "tệp",
+) -> tuple[Path, Path | None]:
+    """Put the kept version `name` of `path` back: (the version, where the replaced file was kept).
+
+    The steps every restore shares: only a history name of `path` (find_version), refused when the file
+    changed since `current` (its digest) was read, nothing done when the version equals the file (None
+    for the history), the version written as it is (BOM, line ends) to a candidate that `check` must
+    accept (it raises to refuse), the current file kept in history (so the restore can be undone), then
+    an atomic replace. Refusals are RestoreRefused (`what` names the file in the message); whatever
+    `check` raises passes through. The caller holds its save lock.
+    """
+    from hotline.console.yaml_write import candidate, keep_history, replace
+
+    kept = find_version(history_dir, path, name, prefix)
+    if kept is None:
+        raise RestoreRefused("no_version", f"Không có bản cũ này của {what} (có thể đã bị xóa).")
+    raw = path.read_bytes()
+    if current and current != digest(raw):
+        raise RestoreRefused(
+            "conflict",
+            f"Tệp {path.name} vừa được sửa ở nơi khác sau khi bạn mở trang. Hãy tải lại "
+            "trang để xem bản mới nhất và lịch sử, rồi chọn lại bản muốn khôi phục.",
+        )
+    old = kept.read_bytes()
+    if old == raw:
+        return kept, None
+    try:
+        text = old.decode("utf-8")  # written as it is: BOM and line ends included
+    except UnicodeDecodeError:
+        raise RestoreRefused(
+            "check", "Bản cũ này không đọc được (không phải chữ UTF-8); không có gì thay đổi."
+        ) from None
+    with candidate(path.parent, path.name, text) as tmp:
+        check(tmp)
+        history = keep_history(history_dir, path, raw, prefix)
+        replace(tmp, path)  # atomic: the hotline never reads half a file
+    return kept, history
 
 
 def list_versions(

@@ -23,7 +23,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from hotline.console.catalog_view import CatalogState, check_catalog
-from hotline.console.history import digest, find_version
+from hotline.console.history import RestoreRefused, restore_version
 from hotline.console.yaml_write import candidate as _candidate
 from hotline.console.yaml_write import dump as _dump
 from hotline.console.yaml_write import keep_history, replace, restore_encoding
@@ -508,36 +508,18 @@ class IntentEditor:
         """
         with _save_lock:
             source = self._source(intent_id)
-            kept = find_version(self.history_dir, source.path, name)
-            if kept is None:
-                raise IntentEditError(
-                    ["Không có bản cũ này của tệp (có thể đã bị xóa)."], code="console.intent_edit.no_version"
-                )
-            raw = source.path.read_bytes()
-            if current and current != digest(raw):
-                raise IntentEditError(
-                    [
-                        f"Tệp {source.path.name} vừa được sửa ở nơi khác sau khi bạn mở trang. Hãy tải lại "
-                        "trang để xem bản mới nhất và lịch sử, rồi chọn lại bản muốn khôi phục."
-                    ],
-                    code="console.intent_edit.conflict",
-                )
-            old = kept.read_bytes()
-            if old == raw:
-                return RestoreResult(source.path, kept)
-            try:
-                text = old.decode("utf-8")  # written as it is: BOM and line ends included
-            except UnicodeDecodeError:
-                raise IntentEditError(
-                    ["Bản cũ này không đọc được (không phải chữ UTF-8); không có gì thay đổi."],
-                    code="console.intent_edit.check",
-                ) from None
-            with _candidate(source.path.parent, source.path.name, text) as tmp:
+
+            def check(tmp: Path) -> None:
                 state = check_catalog(self.settings, self.directory, self.dialect_path, {source.path: tmp})
                 if state.problems:
                     raise IntentEditError([], list(state.problems), code="console.intent_edit.check")
-                history = keep_history(self.history_dir, source.path, raw)  # so the restore can be undone
-                replace(tmp, source.path)
+
+            try:
+                kept, history = restore_version(self.history_dir, source.path, name, current, check)
+            except RestoreRefused as exc:
+                raise IntentEditError([exc.message], code=f"console.intent_edit.{exc.kind}") from None
+        if history is None:
+            return RestoreResult(source.path, kept)
         logger.info("intent file %s restored from %s", source.path, kept.name)
         return RestoreResult(source.path, kept, history)
 

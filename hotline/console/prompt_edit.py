@@ -18,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import ScalarString
 
-from hotline.console.history import digest, find_version
+from hotline.console.history import RestoreRefused, restore_version
 from hotline.console.yaml_write import (
     candidate,
     dump,
@@ -188,43 +188,31 @@ class PromptTextEditor:
         """
         from ivr.prompts import load_prompt_texts
 
-        with _save_lock:
-            kept = find_version(self.history_dir, self.path, name, HISTORY_PREFIX)
-            if kept is None:
-                raise PromptEditError(
-                    ["Không có bản cũ này của tệp lời nhắc (có thể đã bị xóa)."],
-                    code="console.prompt_edit.no_version",
-                )
-            raw = self.path.read_bytes()
-            if current and current != digest(raw):
-                raise PromptEditError(
-                    [
-                        f"Tệp {self.path.name} vừa được sửa ở nơi khác sau khi bạn mở trang. Hãy tải lại "
-                        "trang để xem bản mới nhất và lịch sử, rồi chọn lại bản muốn khôi phục."
-                    ],
-                    code="console.prompt_edit.conflict",
-                )
-            old = kept.read_bytes()
-            if old == raw:
-                return PromptRestoreResult(self.path, kept)
+        def check(tmp: Path) -> None:
             try:
-                text = old.decode("utf-8")  # written as it is: BOM and line ends included
-            except UnicodeDecodeError:
+                load_prompt_texts(tmp)
+            except ConfigError as exc:
                 raise PromptEditError(
-                    ["Bản cũ này không đọc được (không phải chữ UTF-8); không có gì thay đổi."],
+                    ["Bản cũ này không phải một tệp lời nhắc hợp lệ; không có gì thay đổi."],
+                    str(exc),
                     code="console.prompt_edit.check",
                 ) from None
-            with candidate(self.path.parent, self.path.name, text) as tmp:
-                try:
-                    load_prompt_texts(tmp)
-                except ConfigError as exc:
-                    raise PromptEditError(
-                        ["Bản cũ này không phải một tệp lời nhắc hợp lệ; không có gì thay đổi."],
-                        str(exc),
-                        code="console.prompt_edit.check",
-                    ) from None
-                history = keep_history(self.history_dir, self.path, raw, HISTORY_PREFIX)
-                replace(tmp, self.path)  # atomic: the hotline never reads half a file
+
+        with _save_lock:
+            try:
+                kept, history = restore_version(
+                    self.history_dir,
+                    self.path,
+                    name,
+                    current,
+                    check,
+                    prefix=HISTORY_PREFIX,
+                    what="tệp lời nhắc",
+                )
+            except RestoreRefused as exc:
+                raise PromptEditError([exc.message], code=f"console.prompt_edit.{exc.kind}") from None
+        if history is None:
+            return PromptRestoreResult(self.path, kept)
         logger.info("prompts file %s restored from %s", self.path, kept.name)
         return PromptRestoreResult(self.path, kept, history)
 
