@@ -280,12 +280,15 @@ def test_prompt_restore_round_trip_refusals_and_csrf(console_settings, console_c
     assert path.read_bytes() == edited and len(_prompt_history(console_settings)) == 3
     assert audit_rows(console_settings, "restore_prompt") == []
 
+    before_restore = set(_prompt_history(console_settings))
     r = restore(logged_in, form)
     assert r.status_code == 303 and r.headers["location"] == "/console/prompts?restored=1#history"
     assert path.read_bytes() == original
     assert load_prompt_texts(path).prompts["greeting"] == old_greeting
     assert asyncio.run(running.reload_texts()) is True and running.texts.prompts["greeting"] == old_greeting
-    newest = max(p for p in _prompt_history(console_settings) if p.name.startswith("text-prompts-2026112"))
+    # The restore kept exactly one new history version: the file as it was before.
+    (newest,) = set(_prompt_history(console_settings)) - before_restore
+    assert newest.name.startswith("text-prompts-")
     assert newest.read_bytes() == edited  # the restore can be undone
     (entry,) = audit_rows(console_settings, "restore_prompt")
     assert entry.username == "lan" and entry.detail.startswith(f"prompts.yaml: {form['name']}")
