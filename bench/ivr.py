@@ -56,6 +56,7 @@ class _App:
         self.thread = threading.Thread(target=self._main, daemon=True)
 
     def _main(self) -> None:
+        from hotline.service import build_hotline_services
         from ivr.startup import run_hotline
 
         async def main() -> None:
@@ -66,7 +67,8 @@ class _App:
                 self.app = app
                 self._ready.set()
 
-            await run_hotline(self.settings, self.stop, on_ready=ready)
+            services = await build_hotline_services(self.settings)
+            await run_hotline(self.settings, self.stop, services=services, on_ready=ready)
 
         asyncio.run(main())
 
@@ -88,11 +90,11 @@ class _App:
 def run(levels: tuple[int, ...] = LEVELS, stagger_s: float = STAGGER_S) -> dict:
     from sqlalchemy import select
 
-    from hotline.db import engine_for, session_factory
+    from asterisk import start
+    from core.db import engine_for, session_factory
     from hotline.settings import load_settings
-    from ivr.asterisk import start
-    from ivr.caller import CallScript, CallTarget, call
     from ivr.models import Call
+    from sip.caller import CallScript, CallTarget, call
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ivr-"))
     rtp = 20000 + 2 * (os.getpid() % 5000)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hotline.yamlfile import load_yaml
+from core.yamlfile import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEECH = ROOT / "tests" / "fixtures" / "speech"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from broadcast.mastering import PIECE, blockwise, integrated_loudness, pcm16
-from hotline.errors import AudioError, HotlineError
+from core.errors import AudioError, HotlineError
 from voice.audio import AudioChunk, read_audio, resample
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from hotline.errors import ConfigError, HotlineError
-from hotline.yamlfile import YamlDoc, describe_validation_error, parse_yaml_text
+from core.errors import ConfigError, HotlineError
+from core.yamlfile import YamlDoc, describe_validation_error, parse_yaml_text
 
 
 class BulletinError(HotlineError):

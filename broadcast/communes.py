@@ -8,7 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from hotline.errors import HotlineError
+from core.errors import HotlineError
 from voice.text import fold_tones
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hotline.errors import AudioError
+from core.errors import AudioError
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base
+from core.db import Base
 
 JOB_STATUSES = ("queued", "running", "done", "failed")
 

@@ -6,7 +6,7 @@ import logging
 
 from broadcast.communes import UnknownCommune
 from broadcast.service import BroadcastService
-from hotline.db import engine_for, session_factory
+from core.db import engine_for, session_factory
 
 logger = logging.getLogger(__name__)
 

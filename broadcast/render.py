@@ -31,7 +31,7 @@ from broadcast.mastering import (
 )
 from broadcast.script import Pauses, Script, build_script
 from broadcast.templates import load_template
-from hotline.errors import AudioError, HotlineError
+from core.errors import AudioError, HotlineError
 from voice.audio import AudioChunk, concat, silence, write_mp3, write_wav
 
 logger = logging.getLogger(__name__)

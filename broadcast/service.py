@@ -20,8 +20,8 @@ from broadcast.bulletin import Bulletin, parse_bulletin
 from broadcast.communes import Commune, CommuneIndex, fold, load_communes
 from broadcast.models import RenderJob, Segment
 from broadcast.render import RenderOptions, RenderResult, render_bulletin, segment_key, target_communes
-from hotline.db import transaction
-from hotline.errors import HotlineError
+from core.db import transaction
+from core.errors import HotlineError
 
 logger = logging.getLogger(__name__)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from voice.settings import VoiceConfig
 
 # Loudness presets (LUFS integrated, ITU-R BS.1770): loudspeakers and online listening, or a broadcast chain.
 LOUDNESS_PRESETS = {"online": -16.0, "broadcast": -23.0}
@@ -50,3 +52,10 @@ class BroadcastSettings(BaseModel):
         if self.loudspeaker_low_hz >= self.loudspeaker_high_hz:
             raise ValueError("loudspeaker_low_hz must be below loudspeaker_high_hz")
         return self
+
+
+class BroadcastConfig(VoiceConfig, Protocol):
+    """What the radio side reads from the product's settings."""
+
+    @property
+    def broadcast(self) -> BroadcastSettings: ...

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from hotline.errors import ConfigError
-from hotline.yamlfile import describe_validation_error, load_yaml
+from core.errors import ConfigError
+from core.yamlfile import describe_validation_error, load_yaml
 
 PLACEHOLDERS = ("commune", "province", "date", "title", "agency")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")

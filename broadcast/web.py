@@ -20,7 +20,7 @@ from broadcast.feed import build_feed
 from broadcast.models import RenderJob, Segment
 from broadcast.render import RenderOptions, target_communes
 from broadcast.service import BroadcastService, NotFound
-from hotline.errors import HotlineError
+from core.errors import HotlineError
 
 logger = logging.getLogger(__name__)
 

@@ -1,3 +1,5 @@
-"""Core of the Nghe An public-service hotline: settings, CLI, database and web app."""
+"""The `hotline` command and service: settings assembled from every area, migrations, start-up."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

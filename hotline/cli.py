@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 from pathlib import Path
@@ -10,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from hotline.errors import HotlineError
+from core.errors import HotlineError
+from hotline.commands import register_commands
 
 app = typer.Typer(
     name="hotline",
@@ -18,11 +18,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-)
-
-# Each module has `register(app)`; its heavy imports happen inside the commands.
-AREA_CLIS = (
-    "voice.cli", "intents.cli", "ivr.cli", "broadcast.cli", "hotline.service_cli", "hotline.console_cli",
 )
 
 
@@ -37,32 +32,7 @@ def _root(
     ctx.obj = {"config": config, "verbose": verbose}
 
 
-def settings_of(ctx: typer.Context):  # -> Settings
-    """The settings for this invocation, loaded once (a bad file raises ConfigError)."""
-    from hotline.logs import setup_logging
-    from hotline.settings import load_settings
-
-    root = ctx.find_root()
-    obj = root.obj if isinstance(root.obj, dict) else {}
-    if "settings" not in obj:
-        obj["settings"] = load_settings(obj.get("config"))
-        setup_logging(obj["settings"], verbose=obj.get("verbose", False))
-        root.obj = obj
-    return obj["settings"]
-
-
-def _register_areas() -> None:
-    for name in AREA_CLIS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # area not built yet
-                continue
-            raise
-        module.register(app)
-
-
-_register_areas()
+register_commands(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,12 +6,20 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import Any
 
 import uvicorn
 
+from asterisk import ensure_running
+from broadcast import phone as broadcast_phone
+from console import audit
+from core.db import engine_for, session_factory
 from hotline.db import upgrade
 from hotline.settings import Settings
-from hotline.web.app import create_app
+from ivr.app import RadioSource, Services
+from ivr.startup import build_services, run_hotline
+from ivr.store import purge
+from web.app import create_app
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +44,6 @@ RETENTION_INTERVAL_S = 6 * 3600
 
 def purge_expired(settings: Settings) -> dict[str, int]:
     """One retention pass over every kind of personal data (the service runs it every 6 h)."""
-    from hotline.console import audit
-    from hotline.db import engine_for, session_factory
-    from ivr.store import purge
-
     engine = engine_for(settings)
     try:
         factory = session_factory(engine)
@@ -67,10 +71,28 @@ async def _retention(settings: Settings, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), RETENTION_INTERVAL_S)
 
 
-async def _run(settings: Settings) -> None:
-    from ivr.asterisk import ensure_running
-    from ivr.startup import run_hotline
+def radio_source(settings: Settings) -> RadioSource | None:
+    """Commune radio by phone, from the radio side's catalog; the hotline runs without it on failure."""
+    try:
+        return broadcast_phone.radio_source(settings)
+    except Exception as exc:
+        logger.warning("radio by phone unavailable: %s", exc)
+        return None
 
+
+async def build_hotline_services(settings: Settings, **parts: Any) -> Services:
+    """The hotline's shared services on a current schema, with radio by phone wired in."""
+    await asyncio.to_thread(upgrade, settings.database_url)
+    parts.setdefault("radio", radio_source(settings))
+    return await build_services(settings, **parts)
+
+
+async def _hotline(settings: Settings, stop: asyncio.Event, ready: asyncio.Event) -> None:
+    services = await build_hotline_services(settings)
+    await run_hotline(settings, stop, services=services, on_ready=lambda _app: ready.set())
+
+
+async def _run(settings: Settings) -> None:
     await asyncio.to_thread(upgrade, settings.database_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -82,7 +104,7 @@ async def _run(settings: Settings) -> None:
     try:
         web_url = settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}"
         ready = asyncio.Event()
-        hotline = asyncio.create_task(run_hotline(settings, stop, on_ready=lambda _app: ready.set()))
+        hotline = asyncio.create_task(_hotline(settings, stop, ready))
         web = asyncio.create_task(_serve_web(settings, stop))
         retention = asyncio.create_task(_retention(settings, stop))
         ready_wait = asyncio.create_task(ready.wait())

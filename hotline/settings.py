@@ -11,55 +11,28 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from broadcast.settings import BroadcastSettings
-from hotline.errors import ConfigError
-from hotline.yamlfile import Loc, YamlDoc, describe_validation_error, load_yaml
+from core.config import (
+    PROJECT_ROOT,
+    DatabaseSettings,
+    LoggingSettings,
+    PathSettings,
+    PrivacySettings,
+    Section,
+    WebSettings,
+)
+from core.errors import ConfigError
+from core.yamlfile import Loc, YamlDoc, describe_validation_error, load_yaml
 from intents.settings import IntentSettings
 from ivr.settings import IvrSettings
 from voice.settings import VoiceSettings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "hotline.yaml"
 ENV_PREFIX = "HOTLINE_"
-
-
-class Section(BaseModel):
-    """Base for config sections: frozen, unknown keys rejected (typos must not pass silently)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class PathSettings(Section):
-    data_dir: Path = Path("var")  # databases, recordings, renders, caches
-    cache_dir: Path = Path("var/cache")  # TTS render cache, downloaded voices
-
-
-class DatabaseSettings(Section):
-    url: str = ""  # empty: SQLite file <data_dir>/hotline.db; or e.g. postgresql+psycopg://...
-    echo: bool = False
-
-
-class WebSettings(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(8080, ge=1, le=65535)
-    public_url: str = ""  # base URL used in feeds and links; empty: http://host:port
-    session_secret: str = ""  # empty: generated once into <data_dir>/session.key
-
-
-class PrivacySettings(Section):
-    recording_retention_days: int = Field(90, ge=1)
-    transcript_retention_days: int = Field(365, ge=1)
-    audit_retention_days: int = Field(730, ge=1)  # console audit log (who saw which number, recording)
-    mask_in_logs: bool = True  # phone, ID and dossier numbers masked in logs and transcripts
-
-
-class LoggingSettings(Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json_file: Path | None = None  # optional JSON-lines log file
 
 
 class Settings(Section):

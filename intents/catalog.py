@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from hotline.errors import ConfigError
-from hotline.yamlfile import YamlDoc, describe_validation_error, load_yaml
+from core.errors import ConfigError
+from core.yamlfile import YamlDoc, describe_validation_error, load_yaml
 from intents.models import (
     RESERVED_KEYS,
     DialectFile,

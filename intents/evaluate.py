@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hotline.errors import ConfigError
-from hotline.yamlfile import describe_validation_error, load_yaml
+from core.errors import ConfigError
+from core.yamlfile import describe_validation_error, load_yaml
 from intents.matcher import Matcher
 
 NONE = "none"  # label of out-of-scope utterances

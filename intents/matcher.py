@@ -295,7 +295,7 @@ def _resolve_settings(settings: Any) -> tuple[IntentSettings, Any]:
     if settings is None:
         return IntentSettings(), None
     if isinstance(settings, IntentSettings):  # without the whole Settings: paths from the project root
-        from hotline.settings import PROJECT_ROOT
+        from core.config import PROJECT_ROOT
 
         path = settings.dialect_table
         return settings, path if path.is_absolute() else PROJECT_ROOT / path

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from core.config import ProductConfig
 
 
 class IntentSettings(BaseModel):
@@ -19,3 +22,10 @@ class IntentSettings(BaseModel):
     max_answer_seconds: float = Field(40.0, gt=0.0)  # longest spoken answer `intents check` accepts
     speech_rate: float = Field(3.0, gt=0.0)  # syllables per second assumed when timing answers
     max_text_chars: int = Field(500, ge=10)  # longer caller text is cut to this before matching
+
+
+class IntentsConfig(ProductConfig, Protocol):
+    """What understanding callers reads from the product's settings."""
+
+    @property
+    def intents(self) -> IntentSettings: ...

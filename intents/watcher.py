@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from hotline.errors import ConfigError
+from core.errors import ConfigError
 from intents.catalog import Catalog, load_catalog, load_dialect
 from intents.matcher import Decision, Matcher
 

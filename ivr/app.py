@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from hotline.logs import mask_personal
+from core.masking import mask_personal
 from ivr import flow as F
 from ivr.actions import CallActions
 from ivr.ari import AriClient, AriError, channel_of
@@ -29,7 +29,7 @@ from ivr.store import CallStore, DossierSource, mask_caller
 from voice.audio import TELEPHONE_RATE, AudioChunk
 
 if TYPE_CHECKING:
-    from hotline.settings import Settings
+    from ivr.settings import IvrConfig
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class RadioSource(Protocol):
 class Understanding:
     """The current intent catalog and matcher; swapped whole on reload, so calls keep a consistent pair."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: IvrConfig) -> None:
         self.settings = settings
         self.catalog: Any = None
         self.matcher: Any = None
@@ -66,7 +66,7 @@ class Understanding:
         return self.catalog, self.matcher
 
 
-def flow_config(settings: Settings) -> F.FlowConfig:
+def flow_config(settings: IvrConfig) -> F.FlowConfig:
     f = settings.ivr.flow
     return F.FlowConfig(
         recording_notice=f.recording_notice,
@@ -100,7 +100,7 @@ def menu_prompts(catalog: Any) -> dict[str, str]:
     return out
 
 
-def build_flow(settings: Settings, catalog: Any, matcher: Any, prompts: Prompts) -> F.CallFlow:
+def build_flow(settings: IvrConfig, catalog: Any, matcher: Any, prompts: Prompts) -> F.CallFlow:
     def match(text: str) -> Any:
         return matcher.match(text)
 
@@ -117,7 +117,7 @@ def build_flow(settings: Settings, catalog: Any, matcher: Any, prompts: Prompts)
 class Services:
     """What calls share: one of each, created at start-up."""
 
-    settings: Settings
+    settings: IvrConfig
     ari: AriClient
     prompts: Prompts
     store: CallStore

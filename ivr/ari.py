@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 import websockets
 
-from hotline.errors import HotlineError
+from core.errors import HotlineError
 
 logger = logging.getLogger(__name__)
 

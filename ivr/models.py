@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hotline.db import Base
+from core.db import Base
 
 TICKET_STATUSES = ("new", "in_progress", "answered", "closed")
 

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hotline.errors import ConfigError
-from hotline.yamlfile import describe_validation_error, load_yaml
+from core.errors import ConfigError
+from core.yamlfile import describe_validation_error, load_yaml
 from ivr.flow import PROMPT_KEYS, Texts
 from voice.audio import TELEPHONE_RATE, AudioChunk, read_audio, resample, to_mono, write_wav
 
 if TYPE_CHECKING:
-    from hotline.settings import Settings
+    from ivr.settings import IvrConfig
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class Prompts:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: IvrConfig,
         synth: Any | None,
         texts: PromptTexts | None = None,
         *,

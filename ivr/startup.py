@@ -9,22 +9,23 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from core.db import engine_for, session_factory
 from ivr import flow as F
 from ivr.app import Hotline, RadioSource, Services, Understanding, build_flow
 from ivr.ari import AriClient, AriConfig
 from ivr.ids import SPOOL_DIR
 from ivr.media import PortPool
 from ivr.prompts import Prompts
-from ivr.store import CallStore
+from ivr.store import CallStore, SqlDossierSource, recover_spool, seed_dossiers
 
 if TYPE_CHECKING:
-    from hotline.settings import Settings
+    from ivr.settings import IvrConfig
 
 logger = logging.getLogger(__name__)
 
 
-def _ari_config(settings: Settings) -> AriConfig:
-    from ivr.asterisk import handle_for
+def _ari_config(settings: IvrConfig) -> AriConfig:
+    from asterisk import handle_for
 
     handle = handle_for(settings)
     return AriConfig(
@@ -36,27 +37,19 @@ def _ari_config(settings: Settings) -> AriConfig:
     )
 
 
-def _radio_source(settings: Settings) -> RadioSource | None:
-    """The broadcast area's phone hook, once it exists (`broadcast.phone.radio_source(settings)`)."""
-    try:
-        from broadcast.phone import radio_source  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    try:
-        return radio_source(settings)
-    except Exception as exc:
-        logger.warning("radio by phone unavailable: %s", exc)
-        return None
-
-
 async def build_services(
-    settings: Settings, *, recognizer: Any = "auto", synth: Any = "auto", ari: AriClient | None = None
+    settings: IvrConfig,
+    *,
+    recognizer: Any = "auto",
+    synth: Any = "auto",
+    ari: AriClient | None = None,
+    radio: RadioSource | None = None,
 ) -> Services:
-    """Everything calls share. Failures of optional parts are logged and the hotline runs degraded."""
-    from hotline.db import engine_for, session_factory, upgrade
-    from ivr.store import SqlDossierSource, recover_spool, seed_dossiers
+    """Everything calls share, on a database whose schema is current.
 
-    await asyncio.to_thread(upgrade, settings.database_url)
+    Failures of optional parts are logged and the hotline runs degraded. `radio` plays commune radio by
+    phone; the service that assembles the product passes the radio side's source.
+    """
     factory = session_factory(engine_for(settings))
     store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir)
     closed = await asyncio.to_thread(store.close_orphans)
@@ -115,7 +108,7 @@ async def build_services(
         understanding=understanding,
         recognizer=recognizer,
         ports=PortPool(media.port_start, media.port_end),
-        radio=_radio_source(settings),
+        radio=radio,
         asr_slots=asyncio.Semaphore(settings.ivr.max_recognitions),
     )
 
@@ -131,14 +124,15 @@ async def _warm_up(recognizer: Any) -> None:
 
 
 async def run_hotline(
-    settings: Settings,
+    settings: IvrConfig,
     stop_event: asyncio.Event,
     *,
     services: Services | None = None,
     on_ready: Callable[[Hotline], None] | None = None,
 ) -> None:
     """Run the ARI application until `stop_event` is set (what `hotline run` starts)."""
-    services = services or await build_services(settings)
+    if services is None:
+        services = await build_services(settings)
     app = Hotline(services)
     watcher = services.understanding.watcher
     if watcher is not None:

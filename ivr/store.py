@@ -19,9 +19,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.db import transaction
-from hotline.errors import HotlineError
-from hotline.logs import mask_personal
+from core.db import transaction
+from core.errors import HotlineError
+from core.masking import mask_personal
 from ivr.flow import Turn as FlowTurn
 from ivr.models import TICKET_STATUSES, Call, Dossier, Ticket, Turn
 from voice.audio import AudioChunk, write_wav

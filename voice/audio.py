@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from hotline.errors import AudioError
+from core.errors import AudioError
 
 SAMPLE_WIDTH = 2  # bytes per sample of the internal format (int16)
 TELEPHONE_RATE = 8000

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
-from hotline.errors import HotlineError
+from core.errors import HotlineError
 
 logger = logging.getLogger(__name__)
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from core.config import ProductConfig
 
 
 class _Section(BaseModel):
@@ -59,3 +62,10 @@ class VoiceSettings(_Section):
     asr: AsrSettings = AsrSettings()
     tts: TtsSettings = TtsSettings()
     text: TextSettings = TextSettings()
+
+
+class VoiceConfig(ProductConfig, Protocol):
+    """What the speech engines read from the product's settings."""
+
+    @property
+    def voice(self) -> VoiceSettings: ...

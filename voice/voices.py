@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotline.errors import HotlineError
+from core.errors import HotlineError
 
 logger = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ import importlib
 
 from alembic import context
 
-from hotline.db import Base, make_engine
+from core.db import Base, make_engine
 
 # Import every area's models so that autogenerate sees them (missing areas are skipped).
-for _name in ("ivr.models", "broadcast.models", "hotline.models"):
+for _name in ("ivr.models", "broadcast.models", "console.models"):
     try:
         importlib.import_module(_name)
     except ModuleNotFoundError as exc:

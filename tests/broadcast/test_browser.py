@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The real app under uvicorn on 127.0.0.1, with one published segment for Xã Đô Lương."""
-    from hotline.web.app import create_app
+    from web.app import create_app
 
     port = free_port()
     tmp = tmp_path_factory.mktemp("browser")

@@ -53,7 +53,7 @@ def test_fold():
 
 
 def test_unknown_province():
-    from hotline.errors import HotlineError
+    from core.errors import HotlineError
 
     with pytest.raises(HotlineError):
         load_communes("Atlantis")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from broadcast.mastering import limit_true_peak, loudspeaker_profile, master
-from hotline.errors import AudioError
+from core.errors import AudioError
 from voice.audio import integrated_loudness, true_peak_dbtp
 
 RATE = 44100

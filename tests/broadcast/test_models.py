@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from broadcast.models import RenderJob, Segment
-from hotline.db import alembic_config, make_engine, upgrade
+from core.db import make_engine
+from hotline.db import alembic_config, upgrade
 
 TABLES = {"broadcast_segments", "broadcast_jobs"}
 

@@ -10,7 +10,8 @@ import pytest
 from broadcast.bulletin import parse_bulletin
 from broadcast.render import RenderError, RenderOptions
 from broadcast.service import BroadcastService, NotFound
-from hotline.db import engine_for, session_factory, upgrade
+from core.db import engine_for, session_factory
+from hotline.db import upgrade
 from tests.broadcast.conftest import make_settings, short_bulletin
 
 pytestmark = pytest.mark.slow

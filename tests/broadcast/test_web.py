@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def app_and_segments(tmp_path_factory):
-    from hotline.web.app import create_app
+    from web.app import create_app
 
     settings = make_settings(tmp_path_factory.mktemp("web"))
     upgrade(settings.database_url)
@@ -183,7 +183,7 @@ def test_api_rejects_bad_bulletins_with_reasons(app_and_segments):
 
 
 def test_api_token(tmp_path):
-    from hotline.web.app import create_app
+    from web.app import create_app
 
     settings = make_settings(tmp_path, HOTLINE_BROADCAST__API_TOKEN="s3cret")
     upgrade(settings.database_url)
@@ -196,7 +196,7 @@ def test_api_token(tmp_path):
 
 
 def test_jobs_interrupted_by_a_restart_are_reported_failed(tmp_path):
-    from hotline.web.app import create_app
+    from web.app import create_app
 
     settings = make_settings(tmp_path)
     upgrade(settings.database_url)

@@ -36,7 +36,7 @@ def utc(hours_ago: float = 0.0) -> dt.datetime:
 
 def seed(settings) -> dict:
     """Two calls (one degraded, rated) and two tickets, one with a real 8 kHz speech recording."""
-    from hotline.db import engine_for, session_factory, transaction
+    from core.db import engine_for, session_factory, transaction
     from ivr.models import Call, Ticket, Turn
     from voice.audio import read_audio, resample, to_mono, write_wav
 
@@ -143,8 +143,8 @@ def seed(settings) -> dict:
 
 
 def add_operator(settings, username="lan", role="operator", password=PASSWORD):
-    from hotline.console.accounts import add_operator as add
-    from hotline.db import engine_for, session_factory
+    from console.accounts import add_operator as add
+    from core.db import engine_for, session_factory
 
     return add(session_factory(engine_for(settings)), username, password, role)
 
@@ -169,7 +169,7 @@ def console_client(console_settings):
     """A test client of the whole app (console included) on the migrated database."""
     from fastapi.testclient import TestClient
 
-    from hotline.web.app import create_app
+    from web.app import create_app
 
     with TestClient(create_app(console_settings)) as c:
         yield c
@@ -192,8 +192,8 @@ def logged_in(console_settings, console_client):
 def audit_rows(settings, action: str | None = None) -> list:
     from sqlalchemy import select
 
-    from hotline.db import engine_for, session_factory
-    from hotline.models import AuditEntry
+    from console.models import AuditEntry
+    from core.db import engine_for, session_factory
 
     with session_factory(engine_for(settings))() as s:
         q = select(AuditEntry).order_by(AuditEntry.id)

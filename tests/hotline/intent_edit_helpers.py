@@ -50,7 +50,7 @@ def edit_settings(console_settings, catalog_dir, monkeypatch):
 def client(edit_settings):
     from fastapi.testclient import TestClient
 
-    from hotline.web.app import create_app
+    from web.app import create_app
 
     add_operator(edit_settings)
     with TestClient(create_app(edit_settings)) as c:

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 
 def test_password_hashes_are_salted_and_verified():
-    from hotline.console.accounts import hash_password, verify_password
+    from console.accounts import hash_password, verify_password
 
     a, b = hash_password("mật khẩu dài 123"), hash_password("mật khẩu dài 123")
     assert a != b and a.startswith("scrypt$") and "123" not in a
@@ -16,9 +16,9 @@ def test_password_hashes_are_salted_and_verified():
 
 
 def test_operators_cli_add_list_passwd_disable(console_settings):
+    from console.accounts import authenticate
+    from core.db import engine_for, session_factory
     from hotline.cli import app
-    from hotline.console.accounts import authenticate
-    from hotline.db import engine_for, session_factory
 
     factory = session_factory(engine_for(console_settings))
     runner = CliRunner()

@@ -14,10 +14,10 @@ def _entries_aged(settings, days_ago: list[float]) -> None:
     """One audit entry per age (days), written through audit.record and then back-dated."""
     from sqlalchemy import update
 
-    from hotline.console import audit
-    from hotline.console.accounts import utcnow
-    from hotline.db import engine_for, session_factory, transaction
-    from hotline.models import AuditEntry
+    from console import audit
+    from console.accounts import utcnow
+    from console.models import AuditEntry
+    from core.db import engine_for, session_factory, transaction
 
     factory = session_factory(engine_for(settings))
     operator = add_operator(settings, "lan", "admin")
@@ -34,8 +34,8 @@ def _entries_aged(settings, days_ago: list[float]) -> None:
 
 
 def test_purge_deletes_only_entries_older_than_the_retention(console_settings):
-    from hotline.console import audit
-    from hotline.db import engine_for, session_factory
+    from console import audit
+    from core.db import engine_for, session_factory
 
     assert (
         console_settings.database_url.startswith("sqlite:///")
@@ -74,7 +74,7 @@ def test_service_retention_pass_purges_the_audit_log(console_settings):
     "value, expected", [("0", "greater than or equal to 1"), ("hai-nam", "valid integer")]
 )
 def test_bad_audit_retention_names_file_line_and_key(tmp_path, value, expected):
-    from hotline.errors import ConfigError
+    from core.errors import ConfigError
     from hotline.settings import load_settings
 
     config = tmp_path / "config" / "hotline.yaml"

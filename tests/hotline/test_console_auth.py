@@ -67,8 +67,8 @@ def test_login_sets_a_protected_cookie_and_logout_ends_the_session(console_setti
 
 
 def test_wrong_password_unknown_user_and_disabled_account_are_refused(console_settings, console_client):
-    from hotline.console.accounts import set_active
-    from hotline.db import engine_for, session_factory
+    from console.accounts import set_active
+    from core.db import engine_for, session_factory
 
     add_operator(console_settings, "lan")
     for user, pw in [("lan", "sai-mat-khau"), ("khong-co", PASSWORD)]:
@@ -100,7 +100,7 @@ def test_five_failures_block_even_the_right_password(console_settings, console_c
 
 
 def test_login_limiter_forgets_failures_after_the_window():
-    from hotline.console.auth import LoginLimiter
+    from console.auth import LoginLimiter
 
     now = [1000.0]
     limiter = LoginLimiter(limit=5, window=300, clock=lambda: now[0])
@@ -165,7 +165,7 @@ def test_tampered_cookie_and_foreign_next_are_rejected(console_settings, logged_
 def test_session_key_is_private_and_sessions_survive_a_restart(console_settings, logged_in):
     from fastapi.testclient import TestClient
 
-    from hotline.web.app import create_app
+    from web.app import create_app
 
     key = console_settings.data_dir / "session.key"
     assert key.is_file() and stat.S_IMODE(key.stat().st_mode) == 0o600
@@ -178,7 +178,7 @@ def test_session_key_is_private_and_sessions_survive_a_restart(console_settings,
 
 
 def test_configured_secret_is_used_instead_of_the_file(console_settings, monkeypatch):
-    from hotline.console.auth import CookieSigner, load_secret
+    from console.auth import CookieSigner, load_secret
     from hotline.settings import load_settings
 
     monkeypatch.setenv("HOTLINE_WEB__SESSION_SECRET", "x" * 40)

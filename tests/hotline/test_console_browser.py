@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 @pytest.fixture
 def server(console_settings):
     """The real app under uvicorn on a free loopback port, with seeded calls and tickets."""
-    from hotline.web.app import create_app
+    from web.app import create_app
 
     data = seed(console_settings)
     add_operator(console_settings, "lan", "operator")
@@ -78,8 +78,8 @@ def test_operator_logs_in_listens_and_answers_a_ticket(console_settings, server,
 
 
 def test_admin_adds_an_operator_who_can_then_log_in(console_settings, server, browser, tmp_path):
-    from hotline.console.accounts import authenticate
-    from hotline.db import engine_for, session_factory
+    from console.accounts import authenticate
+    from core.db import engine_for, session_factory
 
     base, _data = server
     add_operator(console_settings, "chi", "admin")

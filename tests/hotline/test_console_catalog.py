@@ -39,8 +39,8 @@ def test_a_broken_catalog_is_reported_with_file_and_line(
     from fastapi.testclient import TestClient
 
     from hotline.settings import load_settings
-    from hotline.web.app import create_app
     from tests.hotline.console_helpers import add_operator, login
+    from web.app import create_app
 
     catalog = tmp_path / "intents"
     shutil.copytree(ROOT / "config" / "intents", catalog)

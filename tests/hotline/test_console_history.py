@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from hotline.console.audit import ACTIONS_VI
+from console.audit import ACTIONS_VI
 from tests.hotline.console_helpers import ROOT, add_operator, audit_rows, csrf_of, login
 from tests.hotline.intent_edit_helpers import form_of, post, snapshot
 
@@ -187,7 +187,7 @@ def test_only_this_files_history_can_be_restored(client, edit_settings, catalog_
 def test_restore_needs_login_and_csrf(edit_settings, catalog_dir):
     from fastapi.testclient import TestClient
 
-    from hotline.web.app import create_app
+    from web.app import create_app
 
     add_operator(edit_settings)
     with TestClient(create_app(edit_settings)) as c:

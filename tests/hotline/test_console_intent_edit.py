@@ -42,7 +42,7 @@ def test_edit_page_shows_the_fields_of_the_intent(client):
 
 
 def test_unchanged_draft_renders_every_shipped_file_byte_for_byte():
-    from hotline.console.intent_edit import find_intent, render_edit
+    from console.intent_edit import find_intent, render_edit
     from intents.catalog import catalog_files
 
     directory = ROOT / "config" / "intents"
@@ -57,7 +57,7 @@ def test_other_layouts_bom_and_windows_line_ends_are_kept(tmp_path):
     """A file written by hand in another style: no indent before "- ", a BOM, CRLF line ends."""
     from dataclasses import replace
 
-    from hotline.console.intent_edit import find_intent, render_edit
+    from console.intent_edit import find_intent, render_edit
 
     text = (
         "# hand written\nintents:\n- id: fees\n  title: 'lệ phí'\n  answer: Hỏi ở xã.  # short\n"
@@ -254,7 +254,7 @@ def test_a_stale_page_is_refused(client, catalog_dir):
 def test_login_and_csrf_are_required(edit_settings, catalog_dir):
     from fastapi.testclient import TestClient
 
-    from hotline.web.app import create_app
+    from web.app import create_app
 
     before = snapshot(catalog_dir)
     add_operator(edit_settings, "chi", "admin")
@@ -298,9 +298,9 @@ def test_trying_a_sentence_uses_the_unsaved_draft_and_writes_nothing(client, cat
 @pytest.mark.slow
 @pytest.mark.browser
 def test_operator_edits_an_answer_in_chromium(edit_settings, catalog_dir, tmp_path):
-    from hotline.web.app import create_app
     from tests.browser import chromium, log_in_on_the_way, serve
     from tests.hotline.console_helpers import PASSWORD
+    from web.app import create_app
 
     add_operator(edit_settings)
     new_answer = "Làm thẻ căn cước, anh chị đến công an xã nơi mình ở, mang theo thẻ cũ nếu còn."

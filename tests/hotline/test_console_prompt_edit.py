@@ -181,10 +181,10 @@ def test_page_says_when_the_rendered_audio_predates_the_edit(console_settings, l
 @pytest.mark.slow
 @pytest.mark.browser
 def test_operator_edits_a_prompt_in_chromium(console_settings, tmp_path):
-    from hotline.web.app import create_app
     from ivr.prompts import load_prompt_texts
     from tests.browser import chromium, log_in_on_the_way, serve
     from tests.hotline.console_helpers import PASSWORD, add_operator
+    from web.app import create_app
 
     add_operator(console_settings, "lan", "operator")
     path = _prompts_file(console_settings)

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from hotline.logs import MaskingFilter, mask_personal
+from core.masking import MaskingFilter, mask_personal
 
 
 @pytest.mark.parametrize(

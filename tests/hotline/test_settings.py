@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from hotline.errors import ConfigError
+from core.errors import ConfigError
 from hotline.settings import load_settings
 from tests.conftest import ROOT
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from hotline.db import upgrade
-from hotline.web.app import create_app
+from web.app import create_app
 
 
 def test_healthz_and_vietnamese_error_pages(settings):

@@ -61,7 +61,7 @@ def test_holdout_set_bound(matcher, catalog):
 
 
 def test_unknown_label_is_reported_with_line(tmp_path, catalog):
-    from hotline.errors import ConfigError
+    from core.errors import ConfigError
 
     f = tmp_path / "cases.yaml"
     f.write_text('cases:\n  - {text: "làm căn cước", intent: cccd}\n  - {text: "x", intent: cccdd}\n')

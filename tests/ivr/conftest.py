@@ -88,7 +88,7 @@ class AsteriskUnderTest:
 
     def restart(self) -> float:
         """Stop Asterisk cleanly and start it again on the same ports; returns the seconds it took."""
-        from ivr.asterisk import start
+        from asterisk import start
 
         began = time.monotonic()
         self.handle.stop()
@@ -109,7 +109,7 @@ class AsteriskUnderTest:
         return self.handle.cli(command)
 
     def target(self, to: str | None = None, register: bool = False):
-        from ivr.caller import CallTarget
+        from sip.caller import CallTarget
 
         return CallTarget.from_handle(self.handle, to=to, register=register)
 
@@ -135,8 +135,8 @@ OWNER_FILE = "test-owner.pid"  # in a test instance's directory: the pytest proc
 
 def _sweep_orphans(root: Path) -> None:
     """Stop Asterisk test instances whose test session died without its teardown (killed run)."""
-    from ivr.asterisk.process import stop_instance
-    from ivr.asterisk.render import Layout
+    from asterisk.process import stop_instance
+    from asterisk.render import Layout
 
     for owner in sorted((root / "srv" / "hotline").glob(f"*/{OWNER_FILE}")):
         try:
@@ -161,8 +161,8 @@ def _sweep_orphans(root: Path) -> None:
 @pytest.fixture(scope="session")
 def asterisk(tmp_path_factory):
     """A real Asterisk 22 (chroot by default) on free loopback ports, started once per session."""
+    from asterisk import start
     from hotline.settings import load_settings
-    from ivr.asterisk import start
 
     data = tmp_path_factory.mktemp("asterisk-session")
     rtp_start, rtp_end = free_rtp_range()
@@ -177,7 +177,7 @@ def asterisk(tmp_path_factory):
     }
     env = {**os.environ, **overrides}
     settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
-    from ivr.asterisk.process import layout_for
+    from asterisk.process import layout_for
 
     if settings.ivr.asterisk.mode == "chroot":
         _sweep_orphans(layout_for(settings).root)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ivr.asterisk.provision import DEFAULT_MIRROR, MARKER, fix_root, host_mirror, is_provisioned, read_marker
+from asterisk.provision import DEFAULT_MIRROR, MARKER, fix_root, host_mirror, is_provisioned, read_marker
 
 from .conftest import ROOT, free_port, free_rtp_range
 
@@ -97,7 +97,7 @@ def fake_debootstrap(tmp_path, monkeypatch):
 
 
 def test_provision_redoes_a_half_built_root_and_then_reuses_it(tmp_path, fake_debootstrap):
-    from ivr.asterisk.provision import provision
+    from asterisk.provision import provision
 
     root = tmp_path / "cache" / "asterisk-root"
     (root / "usr").mkdir(parents=True)
@@ -113,8 +113,8 @@ def test_provision_redoes_a_half_built_root_and_then_reuses_it(tmp_path, fake_de
 
 
 def test_failed_debootstrap_leaves_no_root_that_looks_finished(tmp_path, fake_debootstrap, monkeypatch):
-    from ivr.asterisk import AsteriskError
-    from ivr.asterisk.provision import provision
+    from asterisk import AsteriskError
+    from asterisk.provision import provision
 
     monkeypatch.setenv("FAKE_FAIL", "1")
     root = tmp_path / "asterisk-root"
@@ -151,7 +151,7 @@ def _values(**over):
 
 
 def test_render_config_fills_every_template(tmp_path):
-    from ivr.asterisk.render import TEMPLATES, Layout, render_config
+    from asterisk.render import TEMPLATES, Layout, render_config
 
     layout = Layout(root=tmp_path, inst="/srv/hotline/abc")
     written = render_config(ROOT / "config" / "asterisk", layout, _values())
@@ -174,7 +174,7 @@ def test_render_config_fills_every_template(tmp_path):
 
 
 def test_render_config_has_one_endpoint_per_operator_seat_and_the_fallback_rings_all(tmp_path):
-    from ivr.asterisk.render import Layout, render_config
+    from asterisk.render import Layout, render_config
 
     seats = [{"user": "operator", "password": "pw-1"}, {"user": "operator2", "password": "pw-2"},
              {"user": "operator3", "password": "pw-3"}]
@@ -195,7 +195,7 @@ def test_render_config_has_one_endpoint_per_operator_seat_and_the_fallback_rings
 
 
 def test_secrets_add_new_seats_and_never_change_existing_values(tmp_path):
-    from ivr.asterisk.secrets import load_or_create, operator_user
+    from asterisk.secrets import load_or_create, operator_user
 
     path = tmp_path / "asterisk" / "secrets.json"
     first = load_or_create(path)
@@ -222,8 +222,8 @@ def test_secrets_add_new_seats_and_never_change_existing_values(tmp_path):
 @pytest.mark.parametrize("content,message", [("{broken", "unreadable"), ("[1]", "JSON object"),
                                              ('{"ari_password": ""}', "ari_password must be")])
 def test_bad_secrets_file_is_a_clear_error(tmp_path, content, message):
-    from hotline.errors import ConfigError
-    from ivr.asterisk.secrets import load_or_create
+    from asterisk.secrets import load_or_create
+    from core.errors import ConfigError
 
     path = tmp_path / "secrets.json"
     path.write_text(content)
@@ -233,7 +233,7 @@ def test_bad_secrets_file_is_a_clear_error(tmp_path, content, message):
 
 
 def test_operator_seats_and_endpoint_settings(tmp_path):
-    from hotline.errors import ConfigError
+    from core.errors import ConfigError
     from hotline.settings import load_settings
 
     cfg = ROOT / "config" / "hotline.yaml"
@@ -262,8 +262,8 @@ def test_operator_seats_and_endpoint_settings(tmp_path):
 
 def test_operator_agent_seat_must_exist(tmp_path):
     from hotline.settings import load_settings
-    from ivr.agent import agent_target
-    from ivr.caller import CallerError
+    from sip.agent import agent_target
+    from sip.caller import CallerError
 
     env = {"HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"), "HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "2",
            "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM))}
@@ -277,8 +277,8 @@ def test_operator_agent_seat_must_exist(tmp_path):
 
 
 def test_render_config_errors_name_the_template(tmp_path):
-    from hotline.errors import ConfigError
-    from ivr.asterisk.render import Layout, render_config
+    from asterisk.render import Layout, render_config
+    from core.errors import ConfigError
 
     templates = tmp_path / "templates"
     shutil.copytree(ROOT / "config" / "asterisk", templates)
@@ -293,11 +293,11 @@ def test_render_config_errors_name_the_template(tmp_path):
 
 
 def test_bad_port_range_names_the_key(tmp_path):
-    from hotline.errors import ConfigError
+    from core.errors import ConfigError
     from hotline.settings import load_settings
 
     env = {"HOTLINE_IVR__ASTERISK__RTP_PORT_START": "30000", "HOTLINE_IVR__ASTERISK__RTP_PORT_END": "20000"}
-    with pytest.raises(ConfigError, match="ivr.asterisk"):
+    with pytest.raises(ConfigError, match="asterisk"):
         load_settings(ROOT / "config" / "hotline.yaml", env=env)
 
 
@@ -421,8 +421,8 @@ def test_rendered_config_is_complete_and_loaded(asterisk):
 
 @pytest.mark.asterisk
 def test_busy_port_is_reported_with_its_key(asterisk, tmp_path):
+    from asterisk import AsteriskError, start
     from hotline.settings import load_settings
-    from ivr.asterisk import AsteriskError, start
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
         busy.bind(("127.0.0.1", 0))
@@ -438,7 +438,7 @@ def test_busy_port_is_reported_with_its_key(asterisk, tmp_path):
 
 @pytest.mark.asterisk
 def test_ensure_running_reuses_the_running_instance(asterisk):
-    from ivr.asterisk import ensure_running
+    from asterisk import ensure_running
 
     handle = ensure_running(asterisk.settings)
     assert handle.pid == asterisk.handle.pid
@@ -498,8 +498,8 @@ def test_cli_up_status_cli_down(asterisk, tmp_path):
 
 @pytest.mark.asterisk
 def test_external_mode_only_connects(asterisk):
+    from asterisk import AsteriskError, ensure_running
     from hotline.settings import load_settings
-    from ivr.asterisk import AsteriskError, ensure_running
 
     env = {
         **os.environ,

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from hotline.db import engine_for, session_factory
-from ivr.caller import CallScript, call
+from core.db import engine_for, session_factory
 from ivr.models import Call, Ticket
 from ivr.tones import RINGBACK_HZ
+from sip.caller import CallScript, call
 from voice.audio import read_audio
 
 from ..conftest import FIXTURES, ROOT
@@ -78,13 +78,14 @@ class RunningHotline:
             time.sleep(0.05)
 
     def _main(self):
-        from ivr.startup import build_services, run_hotline
+        from hotline.service import build_hotline_services
+        from ivr.startup import run_hotline
 
         async def main():
             self.loop = asyncio.get_running_loop()
             self.stop_event = asyncio.Event()
             try:
-                services = await build_services(self.settings)
+                services = await build_hotline_services(self.settings)
                 if services.recognizer is not None:
                     self.flaky = services.recognizer = FlakyRecognizer(services.recognizer)
 
@@ -441,7 +442,7 @@ def test_asr_failure_falls_back_to_keypad(hotline, asterisk, clean, tmp_path):
 
 
 def test_asterisk_restart_mid_session(hotline, asterisk, clean, tmp_path):
-    from ivr.asterisk import start
+    from asterisk import start
 
     connects = hotline.app.s.ari.connects
     asterisk.handle.stop()

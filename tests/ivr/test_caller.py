@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import websockets
 
-from ivr.caller import (
+from sip.caller import (
     CallerError,
     CallResult,
     CallScript,
@@ -90,7 +90,7 @@ def test_result_round_trips():
 
 
 def test_missing_audio_file_is_a_clear_error(tmp_path):
-    from ivr.caller import CallTarget, run_call
+    from sip.caller import CallTarget, run_call
 
     target = CallTarget(host="127.0.0.1", port=9, extension="1")
     result = run_call(target, CallScript().play(tmp_path / "nope.wav"), timeout=5)
@@ -295,7 +295,7 @@ async def test_prompt_extension_needs_the_pin_then_reaches_the_app(asterisk, tmp
 
 
 def test_unreachable_asterisk_is_reported_quickly():
-    from ivr.caller import CallTarget, call
+    from sip.caller import CallTarget, call
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from sqlalchemy import inspect, select
 
-from hotline.db import engine_for, session_factory, upgrade
+from core.db import engine_for, session_factory
+from hotline.db import upgrade
 from ivr import store as S
 from ivr.flow import Turn
 from ivr.models import Call, Ticket

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from hotline.errors import AudioError
+from core.errors import AudioError
 from tests.conftest import FIXTURES
 from voice.asr import AsrError, AsrUnavailable, Recognizer, slin_chunk, ulaw_chunk
 from voice.asr.registry import EngineRegistry, shared_registry

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hotline.yamlfile import load_yaml
+from core.yamlfile import load_yaml
 from tests.conftest import FIXTURES
 from voice.asr import Recognizer, ulaw_chunk
 from voice.asr.registry import shared_registry

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hotline.errors import AudioError
+from core.errors import AudioError
 from tests.conftest import FIXTURES
 from voice.audio import (
     AudioChunk,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.errors import ConfigError
+from core.errors import ConfigError
 from voice.text import normalize_for_speech
 from voice.text.table import DEFAULT_PATH, REQUIRED_LETTERS, load_table, table_from_settings
 

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from hotline.errors import HotlineError
+from core.errors import HotlineError
 
 
 @dataclass(frozen=True, slots=True)

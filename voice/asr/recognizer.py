@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hotline.errors import AudioError, HotlineError
+from core.errors import AudioError, HotlineError
 from voice.asr.base import AsrEngine, AsrError, AsrResult, AsrStream, AsrUnavailable
 from voice.asr.registry import EngineRegistry, select_engine, shared_registry, stream_rate
 from voice.audio import AudioChunk, Resampler, resample, to_mono

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotline.errors import AudioError
+from core.errors import AudioError
 from voice.audio import TELEPHONE_RATE, AudioChunk, ulaw_decode
 
 

@@ -185,8 +185,8 @@ class TextTable:
 
 def parse_table(doc: Any) -> TextTable:
     """Validate a loaded YamlDoc into a TextTable; errors name the file, line and key."""
-    from hotline.errors import ConfigError
-    from hotline.yamlfile import describe_validation_error
+    from core.errors import ConfigError
+    from core.yamlfile import describe_validation_error
 
     if not isinstance(doc.data, dict):
         raise ConfigError(f"{doc.path}: expected a mapping with sections letters, abbreviations, ...")
@@ -203,8 +203,8 @@ _cache_lock = threading.Lock()
 
 def load_table(path: Path | str | None = None) -> TextTable:
     """The table from a YAML file (default: config/abbreviations.yaml), cached until the file changes."""
-    from hotline.errors import ConfigError
-    from hotline.yamlfile import load_yaml
+    from core.errors import ConfigError
+    from core.yamlfile import load_yaml
 
     path = Path(path) if path is not None else _default_path
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from hotline.errors import HotlineError
+from core.errors import HotlineError
 from voice.audio import AudioChunk
 
 

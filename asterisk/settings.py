@@ -1,0 +1,61 @@
+"""Config section `ivr.asterisk:` where Asterisk runs, and the settings the Asterisk package reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from voice.settings import VoiceConfig
+
+
+class AsteriskSettings(BaseModel):
+    """`asterisk:` where Asterisk runs, how it is provisioned and which loopback ports it uses."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: Literal["chroot", "host", "external"] = "chroot"  # chroot: Debian root we build; host: installed
+    rootfs_dir: Path = Path("~/.cache/nghean-hotline/asterisk-root")  # chroot mode: outside the repo, reused
+    suite: str = "sid"  # Debian suite for the root (Asterisk 22 is in unstable)
+    mirror: str = ""  # Debian mirror URL; empty: the one the host's apt uses, else deb.debian.org
+    packages: tuple[str, ...] = ("asterisk", "asterisk-core-sounds-en-gsm")  # debootstrap --include
+    binary: Path = Path("/usr/sbin/asterisk")  # inside the root (chroot) or on the host (host mode)
+    bind_address: str = "127.0.0.1"  # SIP, RTP and HTTP/ARI bind address
+    sip_port: int = Field(5060, ge=1, le=65535)  # PJSIP UDP transport
+    rtp_port_start: int = Field(10000, ge=1024, le=65535)  # RTP range (even start)
+    rtp_port_end: int = Field(10999, ge=1024, le=65535)
+    http_port: int = Field(8088, ge=1, le=65535)  # HTTP server carrying ARI
+    ari_url: str = ""  # empty: http://<bind_address>:<http_port>; external mode: the remote ARI base URL
+    ari_user: str = "hotline"
+    ari_password: str = ""  # empty: generated once into <data_dir>/asterisk/secrets.json
+    extension: str = "1080"  # the hotline number: sent to Stasis(app_name)
+    prompt_extension: str = "1089"  # PIN-protected prompt re-recording: Stasis(app_name, prompt-admin)
+    operator_seats: int = Field(1, ge=1, le=50)  # operator SIP endpoints: operator, operator2, operator3, ...
+    operator_ring_seconds: int = Field(20, ge=1, le=300)  # fallback: how long the operators' phones ring
+    message_max_seconds: int = Field(120, ge=5, le=3600)  # fallback: longest message a caller may leave
+    start_timeout: float = Field(60.0, gt=0)  # seconds to wait for ARI to answer after start
+    stop_timeout: float = Field(10.0, gt=0)  # seconds to wait for a clean stop before killing
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> AsteriskSettings:
+        if self.rtp_port_end <= self.rtp_port_start:
+            raise ValueError("rtp_port_end must be greater than rtp_port_start")
+        return self
+
+
+class _AsteriskOwner(Protocol):
+    """The `ivr:` section as far as Asterisk is concerned."""
+
+    @property
+    def asterisk(self) -> AsteriskSettings: ...
+
+    @property
+    def app_name(self) -> str: ...
+
+
+class AsteriskConfig(VoiceConfig, Protocol):
+    """What provisioning and running Asterisk read from the product's settings."""
+
+    @property
+    def ivr(self) -> _AsteriskOwner: ...

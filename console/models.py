@@ -1,0 +1,59 @@
+"""Operators' console: accounts, login sessions and the audit log (tables of the `console` branch)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base
+
+ROLES = ("admin", "operator")
+
+
+class Operator(Base):
+    """A person who logs in to the console; the password is kept only as a salted scrypt hash."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)  # stored lower-case
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="operator")  # admin | operator
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ConsoleSession(Base):
+    """A logged-in browser; the cookie carries a random token, only its hash is stored."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))  # must come back in every POST form
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AuditEntry(Base):
+    """Who looked at or changed personal data: recordings heard, numbers shown, tickets answered."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    operator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("operators.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    username: Mapped[str] = mapped_column(String(64), default="")  # kept if the account is deleted
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(
+        String(128), default=""
+    )  # "ticket:123456", "call:42", "prompt:greeting"
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")

@@ -1,0 +1,86 @@
+"""Settings sections every area shares, and the view of the product's settings that lower layers see.
+
+The one settings object is assembled at the top (`hotline.settings.Settings`) from each area's own
+section; areas below it never import it. They state what they read as a `Protocol` built on
+`ProductConfig` (e.g. `ivr.settings.IvrConfig`), which the assembled object satisfies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Section(BaseModel):
+    """Base for config sections: frozen, unknown keys rejected (typos must not pass silently)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PathSettings(Section):
+    data_dir: Path = Path("var")  # databases, recordings, renders, caches
+    cache_dir: Path = Path("var/cache")  # TTS render cache, downloaded voices
+
+
+class DatabaseSettings(Section):
+    url: str = ""  # empty: SQLite file <data_dir>/hotline.db; or e.g. postgresql+psycopg://...
+    echo: bool = False
+
+
+class WebSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str = ""  # base URL used in feeds and links; empty: http://host:port
+    session_secret: str = ""  # empty: generated once into <data_dir>/session.key
+
+
+class PrivacySettings(Section):
+    recording_retention_days: int = Field(90, ge=1)
+    transcript_retention_days: int = Field(365, ge=1)
+    audit_retention_days: int = Field(730, ge=1)  # console audit log (who saw which number, recording)
+    mask_in_logs: bool = True  # phone, ID and dossier numbers masked in logs and transcripts
+
+
+class LoggingSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_file: Path | None = None  # optional JSON-lines log file
+
+
+class ProductConfig(Protocol):
+    """The parts of the settings that are no area's own: paths, database, web, privacy, logging."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def config_file(self) -> Path | None: ...
+
+    @property
+    def paths(self) -> PathSettings: ...
+
+    @property
+    def database(self) -> DatabaseSettings: ...
+
+    @property
+    def web(self) -> WebSettings: ...
+
+    @property
+    def privacy(self) -> PrivacySettings: ...
+
+    @property
+    def logging(self) -> LoggingSettings: ...
+
+    def path(self, p: Path | str) -> Path: ...
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def cache_dir(self) -> Path: ...
+
+    @property
+    def database_url(self) -> str: ...

@@ -1,0 +1,156 @@
+"""Load operator-edited YAML with line numbers, and turn validation errors into file:line: key messages."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from core.errors import ConfigError
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDoc:
+    """Plain Python data from a YAML file plus the line (1-based) of every key and list item."""
+
+    path: Path
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_of(self, loc: Iterable[str | int]) -> int | None:
+        """Line of the deepest known prefix of `loc` (pydantic error locations may go deeper)."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get((), None)
+
+    def where(self, loc: Iterable[str | int]) -> str:
+        line = self.line_of(loc)
+        return f"{self.path}:{line}" if line else str(self.path)
+
+
+def _plain(node: Any, loc: Loc, lines: dict[Loc, int]) -> Any:
+    if isinstance(node, CommentedMap):
+        out: dict[Any, Any] = {}
+        for key, value in node.items():
+            try:
+                line, _col = node.lc.key(key)
+                lines[loc + (str(key),)] = line + 1
+            except (KeyError, TypeError, AttributeError):
+                pass
+            out[str(key) if not isinstance(key, (int, float, bool)) else key] = _plain(
+                value, loc + (str(key),), lines
+            )
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for i, value in enumerate(node):
+            try:
+                line, _col = node.lc.item(i)
+                lines[loc + (i,)] = line + 1
+            except (KeyError, TypeError, AttributeError, IndexError):
+                pass
+            items.append(_plain(value, loc + (i,), lines))
+        return items
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def parse_yaml_text(text: str, path: Path) -> YamlDoc:
+    """Parse YAML text (BOM tolerated, duplicate keys rejected) into plain data with line numbers."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        node = yaml.load(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        hint = ""
+        if "\t" in text and ("tab" in str(exc).lower() or "'\\t'" in str(exc)):
+            hint = " (YAML does not allow tab characters for indentation; use spaces)"
+        raise ConfigError(f"{path}{line}: {problem}{hint}") from None
+    except YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    lines: dict[Loc, int] = {}
+    data = _plain(node, (), lines)
+    return YamlDoc(path=path, data=data, lines=lines)
+
+
+def load_yaml(path: Path, *, shown_as: Path | None = None) -> YamlDoc:
+    """Read and parse one YAML file; every failure is a ConfigError naming the file.
+
+    `shown_as` names the file in messages and in the result instead of `path` (an edited copy being
+    checked before it replaces the original).
+    """
+    name = shown_as or path
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    return parse_yaml_text(text, name)
+
+
+def _dotted(loc: Iterable[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def describe_validation_error(
+    exc: ValidationError,
+    doc: YamlDoc,
+    *,
+    prefix: Loc = (),
+    sources: Mapping[Loc, str] | None = None,
+) -> list[str]:
+    """One line per problem: `file:line: key.path: what was expected (got ...)`.
+
+    `prefix` is prepended to pydantic locations (when only part of the file was validated);
+    `sources` maps locations that came from elsewhere (environment variables) to a label.
+    """
+    messages = []
+    for err in exc.errors(include_url=False):
+        loc = prefix + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        where = None
+        if sources:
+            for src_loc, label in sources.items():
+                if loc[: len(src_loc)] == src_loc:
+                    where = label
+                    break
+        where = where or doc.where(loc)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see the comments in the file for valid keys)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        got = ""
+        if err["type"] not in ("missing", "extra_forbidden") and "input" in err:
+            shown = repr(err["input"])
+            got = f" (got {shown[:80]})"
+        messages.append(f"{where}: {_dotted(loc)}: {msg}{got}")
+    return messages

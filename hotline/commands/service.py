@@ -1,0 +1,59 @@
+"""Service commands: `hotline serve`, `hotline run`, `hotline db upgrade`, `hotline config check`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hotline.commands import settings_of
+
+
+def register(app: typer.Typer) -> None:
+    db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+    config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+    app.add_typer(db_app, name="db")
+    app.add_typer(config_app, name="config")
+
+    @db_app.command("upgrade")
+    def db_upgrade(ctx: typer.Context) -> None:
+        """Create or migrate the database schema to the newest revision."""
+        from hotline.db import upgrade
+
+        settings = settings_of(ctx)
+        upgrade(settings.database_url)
+        typer.echo(f"database up to date: {_safe_url(settings.database_url)}")
+
+    @config_app.command("check")
+    def config_check(ctx: typer.Context) -> None:
+        """Validate config/hotline.yaml and the environment overrides."""
+        settings = settings_of(ctx)
+        typer.echo(f"ok: {settings.config_file}")
+
+    @app.command("serve")
+    def serve(
+        ctx: typer.Context,
+        host: Annotated[str | None, typer.Option(help="Bind address (default from config).")] = None,
+        port: Annotated[int | None, typer.Option(help="Port (default from config).")] = None,
+    ) -> None:
+        """Start the web app (radio pages, API, console)."""
+        import uvicorn
+
+        from web.app import create_app
+
+        settings = settings_of(ctx)
+        uvicorn.run(create_app(settings), host=host or settings.web.host, port=port or settings.web.port,
+                    log_level=settings.logging.level.lower())
+
+    @app.command("run")
+    def run(ctx: typer.Context) -> None:
+        """The main job: start everything configured (Asterisk, the hotline, the web app)."""
+        from hotline.service import run_all
+
+        run_all(settings_of(ctx))
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
