@@ -145,7 +145,10 @@ def integrated_loudness(x: np.ndarray, rate: int) -> float:
     seconds = n / rate
     blocks = int(np.round((seconds - GATE_BLOCK_S) / GATE_STEP_S)) + 1
     per = gate // hop
-    z = sum(hops[k : k + blocks] for k in range(per)) / gate  # mean square of each gating block
+    z = np.zeros(blocks, dtype=np.float64)
+    for k in range(per):
+        z += hops[k : k + blocks]
+    z /= gate  # mean square of each gating block
     with np.errstate(divide="ignore"):
         level = -0.691 + 10.0 * np.log10(z)
         above = z[level >= ABSOLUTE_GATE_LUFS]
@@ -350,7 +353,7 @@ def master(
     y = x
     level = measured
     for _ in range(6):
-        y = None  # the previous attempt's samples go before the next one's are made
+        del y  # the previous attempt's samples go before the next one's are made
         y = x * np.float32(db_to_gain(gain))
         did_limit = _limit_in_place(y, rate, ceiling_dbtp)
         limited = limited or did_limit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import io
 import json
 import logging
 import shutil
@@ -179,6 +180,8 @@ def _decode_mp3(path: Path, rate: int, channels: int, expected: int) -> np.ndarr
         stderr=subprocess.PIPE,
     ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
+        stdout = proc.stdout
+        assert isinstance(stdout, io.BufferedReader)  # bufsize=-1: readinto() into our buffer, no copies
         watchdog = threading.Timer(DECODE_TIMEOUT_S, proc.kill)  # a stuck decoder cannot hang the render
         watchdog.start()
         view = memoryview(buf)
@@ -187,7 +190,7 @@ def _decode_mp3(path: Path, rate: int, channels: int, expected: int) -> np.ndarr
                 view.release()
                 buf.extend(bytes(len(buf) // 4 + (1 << 20)))
                 view = memoryview(buf)
-            got = proc.stdout.readinto(view[size:])
+            got = stdout.readinto(view[size:])
             if not got:
                 break
             size += got
@@ -364,7 +367,7 @@ def render_bulletin(
                 aim,
                 ceiling,
             )
-            mastered = None  # free the previous master before the next one is made
+            del mastered  # free the previous master before the next one is made
             mastered, _ = master(programme, rate, target_lufs=aim, ceiling_dbtp=ceiling)
         publish_at, expires_at = meta.publish_at(), meta.expires_at()
         communes_info = [c.name for c in targets] if targets is not None else "all"

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -24,6 +25,14 @@ from web.app import create_app
 logger = logging.getLogger(__name__)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn without signal handlers of its own: Ctrl+C stops Asterisk and the hotline, not only the web."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
     config = uvicorn.Config(
         create_app(settings),
@@ -31,8 +40,7 @@ async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
         port=settings.web.port,
         log_level=settings.logging.level.lower(),
     )
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # signals are ours
+    server = _Server(config)
     task = asyncio.create_task(server.serve())
     await stop.wait()
     server.should_exit = True

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import transaction
+from core.db import affected, transaction
 from core.errors import HotlineError
 from core.masking import mask_personal
 from ivr.flow import Turn as FlowTurn
@@ -158,7 +158,7 @@ class CallStore:
             res = s.execute(
                 update(Call).where(Call.ended_at.is_(None)).values(ended_at=utcnow(), outcome="interrupted")
             )
-            return res.rowcount or 0
+            return affected(res)
 
     # --- tickets --------------------------------------------------------------------------------
 
@@ -380,16 +380,15 @@ def purge(
                 logger.warning("cannot delete recording of ticket %s: %s", t.number, exc)
                 continue
             t.audio_path = None
-        blanked = (
+        blanked = affected(
             s.execute(
                 update(Ticket)
                 .where(Ticket.created_at < txt_cut, Ticket.transcript != "")
                 .values(transcript="", caller="")
-            ).rowcount
-            or 0
+            )
         )
         old_calls = select(Call.id).where(Call.started_at < txt_cut)
-        turns = s.execute(delete(Turn).where(Turn.call_id.in_(old_calls))).rowcount or 0
+        turns = affected(s.execute(delete(Turn).where(Turn.call_id.in_(old_calls))))
         s.execute(update(Ticket).where(Ticket.call_id.in_(old_calls)).values(call_id=None))
-        calls = s.execute(delete(Call).where(Call.started_at < txt_cut)).rowcount or 0
+        calls = affected(s.execute(delete(Call).where(Call.started_at < txt_cut)))
     return {"recordings": files, "ticket_transcripts": blanked, "turns": turns, "calls": calls}
