@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from asterisk.process import (
-    AsteriskHandle,
-    ari_ready,
-    ensure_running,
-    handle_for,
-    start,
-    stop,
-)
+from asterisk.handle import AsteriskHandle, ari_ready, handle_for
+from asterisk.process import ensure_running, start, stop
 from asterisk.provision import AsteriskError, host_mirror, provision
 
 __all__ = [

@@ -63,7 +63,7 @@ def test_search_by_title_and_date(svc, published):
 
 
 def test_files_exist_and_match_catalog(svc, published):
-    from broadcast.render import sha256_file
+    from broadcast.mp3 import sha256_file
 
     for seg in published:
         path = svc.path_of(seg)

@@ -135,7 +135,7 @@ OWNER_FILE = "test-owner.pid"  # in a test instance's directory: the pytest proc
 
 def _sweep_orphans(root: Path) -> None:
     """Stop Asterisk test instances whose test session died without its teardown (killed run)."""
-    from asterisk.process import stop_instance
+    from asterisk.instance import stop_instance
     from asterisk.render import Layout
 
     for owner in sorted((root / "srv" / "hotline").glob(f"*/{OWNER_FILE}")):
@@ -177,7 +177,7 @@ def asterisk(tmp_path_factory):
     }
     env = {**os.environ, **overrides}
     settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
-    from asterisk.process import layout_for
+    from asterisk.handle import layout_for
 
     if settings.ivr.asterisk.mode == "chroot":
         _sweep_orphans(layout_for(settings).root)
