@@ -94,7 +94,8 @@ def run(levels: tuple[int, ...] = LEVELS, stagger_s: float = STAGGER_S) -> dict:
     from core.db import engine_for, session_factory
     from hotline.settings import load_settings
     from ivr.models import Call
-    from sip.caller import CallScript, CallTarget, call
+    from sip.caller import call
+    from sip.script import CallScript, CallTarget
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ivr-"))
     rtp = 20000 + 2 * (os.getpid() % 5000)

@@ -24,16 +24,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from core.errors import HotlineError
-from sip.caller import (
-    CallerError,
-    CallTarget,
-    _prepare_audio,
-    _pump,
+from sip.measure import audible_seconds
+from sip.pjsua import (
     account_config,
-    audible_seconds,
+    prepare_audio,
+    pump,
     start_endpoint,
     wait_registered,
 )
+from sip.script import CallerError, CallTarget
 
 if TYPE_CHECKING:
     from ivr.settings import IvrConfig
@@ -147,7 +146,7 @@ def run_agent(
     workdir = Path(tempfile.mkdtemp(prefix="hotline-operator-"))
     play_wav: Path | None = None
     if options.play:
-        play_wav, _, _ = _prepare_audio(Path(options.play), workdir, 0)  # CallerError if missing
+        play_wav, _, _ = prepare_audio(Path(options.play), workdir, 0)  # CallerError if missing
     record_base = Path(options.record) if options.record else workdir / "heard.wav"
     record_base.parent.mkdir(parents=True, exist_ok=True)
 
@@ -213,7 +212,7 @@ def run_agent(
         wait_registered(ep, acc, 10.0)
         tell({"event": "registered", "uri": f"sip:{target.user}@{target.host}:{target.port}"})
         while not stopping() and (options.calls <= 0 or len(results) < options.calls):
-            if not _pump(ep, lambda: bool(incoming) or stopping(), 0.5):
+            if not pump(ep, lambda: bool(incoming) or stopping(), 0.5):
                 continue
             if not incoming:
                 break
@@ -229,7 +228,7 @@ def run_agent(
             call = None
             # The conference bridge removes ports asynchronously: the recorder's file is complete (WAV
             # header written) only after a few more ticks.
-            _pump(ep, lambda: False, 0.3)
+            pump(ep, lambda: False, 0.3)
             result = results[-1]
             if result.recording and Path(result.recording).is_file():
                 try:
@@ -247,7 +246,7 @@ def run_agent(
         live.clear()
         try:
             ep.hangupAllCalls()
-            _pump(ep, lambda: False, 0.2)
+            pump(ep, lambda: False, 0.2)
         except Exception:
             pass
         if acc is not None:
@@ -256,7 +255,7 @@ def run_agent(
                 if acc.getInfo().regIsActive:
                     unregistered[0] = False
                     acc.setRegistration(False)
-                    _pump(ep, lambda: unregistered[0], 3.0)
+                    pump(ep, lambda: unregistered[0], 3.0)
             with contextlib.suppress(Exception):
                 acc.shutdown()
         acc = None
@@ -285,14 +284,14 @@ def _answer(
         ringing = pj.CallOpParam()
         ringing.statusCode = pj.PJSIP_SC_RINGING
         call.answer(ringing)
-        _pump(ep, lambda: flags["disconnected"] or stopping(), options.ring_s)
+        pump(ep, lambda: flags["disconnected"] or stopping(), options.ring_s)
         if flags["disconnected"]:
             result.error = "the caller gave up before the answer"
             return result
         ok = pj.CallOpParam()
         ok.statusCode = pj.PJSIP_SC_OK
         call.answer(ok)
-        _pump(ep, lambda: flags["disconnected"] or (flags["confirmed"] and flags["t0"] is not None), 5.0)
+        pump(ep, lambda: flags["disconnected"] or (flags["confirmed"] and flags["t0"] is not None), 5.0)
         if flags["t0"] is None:
             result.error = "no audio after answering"
             return result
@@ -301,7 +300,7 @@ def _answer(
         result.recording_started_at = flags["t0_unix"]
         tell({"event": "answered", "remote": result.remote, "sip_call_id": result.sip_call_id})
         if play_wav is not None:
-            _pump(ep, lambda: flags["disconnected"] or stopping(), options.play_delay_s)
+            pump(ep, lambda: flags["disconnected"] or stopping(), options.play_delay_s)
             if not flags["disconnected"]:
                 player = pj.AudioMediaPlayer()
                 player.createPlayer(str(play_wav), pj.PJMEDIA_FILE_NO_LOOP)
@@ -310,13 +309,13 @@ def _answer(
                 result.played = str(options.play)
                 player.startTransmit(live["media"])
         talk = options.hangup_after_s if options.hangup_after_s > 0 else float("inf")
-        _pump(ep, lambda: flags["disconnected"] or stopping(), talk - (time.time() - result.answered_at))
+        pump(ep, lambda: flags["disconnected"] or stopping(), talk - (time.time() - result.answered_at))
         if flags["disconnected"]:
             result.hangup_by = "remote"
         else:
             result.hangup_by = "operator"
             call.hangup(pj.CallOpParam(True))
-            _pump(ep, lambda: flags["disconnected"], 5.0)
+            pump(ep, lambda: flags["disconnected"], 5.0)
     except Exception as exc:  # pjsua2 raises its own Error type; report it, never a traceback
         result.error = f"{type(exc).__name__}: {getattr(exc, 'reason', '') or exc}"
         logger.exception("operator call failed")

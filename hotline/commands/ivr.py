@@ -119,7 +119,9 @@ def _register_call(app: typer.Typer) -> None:
         """Call the hotline over SIP like a phone would: speak audio files, press keys, record the answer."""
         import json
 
-        from sip.caller import CallScript, call_log_report, describe_report, run_call_for_settings
+        from sip.caller import run_call_for_settings
+        from sip.report import call_log_report, describe_report
+        from sip.script import CallScript
 
         settings = settings_of(ctx)
         script = CallScript.simple(audio=list(audio or []), dtmf=list(dtmf or []), wait=wait)

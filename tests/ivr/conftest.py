@@ -109,7 +109,7 @@ class AsteriskUnderTest:
         return self.handle.cli(command)
 
     def target(self, to: str | None = None, register: bool = False):
-        from sip.caller import CallTarget
+        from sip.script import CallTarget
 
         return CallTarget.from_handle(self.handle, to=to, register=register)
 

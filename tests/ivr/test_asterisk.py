@@ -263,7 +263,7 @@ def test_operator_seats_and_endpoint_settings(tmp_path):
 def test_operator_agent_seat_must_exist(tmp_path):
     from hotline.settings import load_settings
     from sip.agent import agent_target
-    from sip.caller import CallerError
+    from sip.script import CallerError
 
     env = {"HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"), "HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "2",
            "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM))}

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from core.db import engine_for, session_factory
 from ivr.models import Call, Ticket
 from ivr.tones import RINGBACK_HZ
-from sip.caller import CallScript, call
+from sip.caller import call
+from sip.script import CallScript
 from voice.audio import read_audio
 
 from ..conftest import FIXTURES, ROOT

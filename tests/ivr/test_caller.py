@@ -14,16 +14,9 @@ import numpy as np
 import pytest
 import websockets
 
-from sip.caller import (
-    CallerError,
-    CallResult,
-    CallScript,
-    acall,
-    answer_latency,
-    audible_seconds,
-    first_audio_after,
-    last_audio_end,
-)
+from sip.caller import acall
+from sip.measure import answer_latency, audible_seconds, first_audio_after, last_audio_end
+from sip.script import CallerError, CallResult, CallScript
 from voice.audio import AudioChunk, read_audio
 
 from .conftest import ROOT
@@ -90,7 +83,8 @@ def test_result_round_trips():
 
 
 def test_missing_audio_file_is_a_clear_error(tmp_path):
-    from sip.caller import CallTarget, run_call
+    from sip.caller import run_call
+    from sip.script import CallTarget
 
     target = CallTarget(host="127.0.0.1", port=9, extension="1")
     result = run_call(target, CallScript().play(tmp_path / "nope.wav"), timeout=5)
@@ -295,7 +289,8 @@ async def test_prompt_extension_needs_the_pin_then_reaches_the_app(asterisk, tmp
 
 
 def test_unreachable_asterisk_is_reported_quickly():
-    from sip.caller import CallTarget, call
+    from sip.caller import call
+    from sip.script import CallTarget
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
