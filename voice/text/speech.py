@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
+from voice.text import patterns as P
+from voice.text import phones
 from voice.text.numbers import (
     NORTH,
     NumberStyle,
@@ -29,89 +31,6 @@ from voice.text.table import TextTable, load_table
 from voice.text.tones import canonical_tones, fold_tones
 
 logger = logging.getLogger(__name__)
-
-# Characters with nothing to say (emoji, pictographs, private use, controls, format marks).
-_DROP_CATEGORIES = frozenset({"So", "Sk", "Cs", "Co", "Cn", "Cc", "Cf"})
-# Markup and other marks that are not read (Markdown emphasis, headings, tables, quotes).
-_MARKUP = re.compile(r"[*#_`|^\\<>{}\[\]~•·▪►]+")
-# "1. Nộp hồ sơ" at the start of a line: a list number, read with a short pause, not a sentence end.
-_LIST_NUMBER = re.compile(r"(?m)^([ \t]*)(\d{1,2})\.[ \t]+(?=\S)")
-_PHONE_KEY = re.compile(r"((?i:phím|nút|bấm|nhấn|ấn)\s+)([*#])")
-
-_URL = re.compile(
-    r"(?<![\w@.\-/])(?:(?:https?|ftp)://)?(?:[A-Za-z0-9\-]++\.)+"
-    r"(?:vn|com|net|org|gov|edu|info|io|int|biz)(?![\w\-])(?:/[\w\-./?=&%#~+]*+)?",
-    re.IGNORECASE,
-)
-_EMAIL = re.compile(r"(?<![\w.\-+])[\w.+\-]++@(?:[\w\-]++\.)+[A-Za-z]{2,}(?!\w)")
-_WEB_PART = re.compile(r"[A-Za-z]+|\d+|[./@\-_:?=&%#~+]")
-
-# Legal document numbers: 797/BTTTT-THH, 13/2023/NĐ-CP, 10/CT-TTg, 24/2023/QH15.
-_DOC_CODE_PART = r"[A-ZĐ][A-Za-zĐđ0-9&]*"
-_DOCUMENT = re.compile(
-    r"(?<![\w/.\-])(\d{1,5})(?:/(\d{4}))?/(" + _DOC_CODE_PART + r"(?:[\-/.]" + _DOC_CODE_PART + r")*)(?![\w])"
-)
-# ID and dossier codes: groups of capitals and digits joined by "." or "-" (000.11.22.H42-241125-0001).
-_CODE = re.compile(r"(?<![\w.\-/])[A-ZĐ0-9]+(?:[.\-][A-ZĐ0-9]+)+(?![\w]|[.\-/][A-ZĐ0-9])")
-
-# Place and title prefixes written with a dot before a name: "TP. Vinh", "ThS. Lê Hoa", "PGS.TS. Trần".
-_PLACE_PREFIX = re.compile(r"(?<!\w)(TP|Tp|TX|Tx|TT|ThS|TS|PGS|GS|BS|KS)\. ?(?=[A-ZĐ]\w)")
-_PER = re.compile(
-    r"(?<=\w)/(?=(?:tháng|năm|ngày|giờ|tuần|quý|người|lần|hộ|suất|bộ|cái|chiếc|hồ sơ|kg|km|lít|m2|ha)(?!\w))"
-)
-_DATE_CONTEXT = re.compile(
-    r"(?i:ngày|mồng|mùng|hôm|từ|đến|tới|và|sáng|chiều|tối|trưa|đêm|trước|sau|hạn|đến hết|kể từ)\s*$"
-)
-_DAY_WORD = re.compile(r"(?i:ngày|mồng|mùng)\s*$")
-_MONTH_WORD = re.compile(r"(?i:tháng)\s*$")
-_FULL_DATE = re.compile(r"(?<![\w.,/\-])(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})(?![\w/\-]|[.,]\d)")
-_DAY_MONTH = re.compile(r"(?<![\w.,/\-])(\d{1,2})/(\d{1,2})(?![\w/]|[.,]\d)")
-_FRACTION_AFTER = re.compile(r"\s+(?i:số|dân số|diện tích|tổng|trong|hộ|người|lượng|thời gian)(?!\w)")
-_FRACTION = re.compile(r"(?<![\w.,/\-])([1-9])/([2-9]|10)(?![\w/]|[.,]\d)")
-_MONTH = re.compile(r"(?<!\w)((?i:tháng))\s+(0?[1-9]|1[0-2])(?![\w/]|[.,]\d)")
-_MONTH_YEAR = re.compile(r"(?<![\w.,/\-])(\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
-
-_PHONE = re.compile(r"(?<![\w+.,/])(\+84|0)((?:[ .\-]?\d){8,11})(?!\d)")
-_TOLL_FREE = re.compile(r"(?<![\w.,/])(1[89]00)((?:[ .]?\d){4,6})(?![\d]|[.,]\d)")
-_CALL_CONTEXT = re.compile(
-    r"((?i:gọi|gọi tới|gọi đến|gọi số|hotline|tổng đài|đường dây nóng|điện thoại|số điện thoại|liên hệ|"
-    r"quay số|bấm số|số)\s*:?\s*)(\d{3,5})(?![\w]|[.,/]\d)"
-)
-# Short numbers that are always telephone numbers when written alone.
-_SERVICE_NUMBERS = frozenset({"111", "112", "113", "114", "115", "116", "1022", "1080", "1088", "1090"})
-_SERVICE_ALONE = re.compile(r"(?<![\w.,/])(1022|1080|1088|1090)(?![\w]|[.,/]\d)")
-
-_VERSION = re.compile(r"(?<![\w.])[vV](\d{1,4}(?:\.\d{1,4}){1,3})(?![\w]|\.\d)")
-_RANGE = re.compile(r"(?:(?<=\d)|(?<=\dh))[ \u00a0]?[-–—][ \u00a0]?(?=\d)")
-_WEEKDAY_RANGE = re.compile(r"(?<!\w)T([2-7])[ ]?[-–][ ]?(T[2-7]|CN)(?!\w)")
-_WEEKDAY = re.compile(r"(?<!\w)T([2-7])(?!\w)")
-_TIME_H = re.compile(r"(?<![\w.,:])(\d{1,2})[hHg](\d{2})?(?:ph|p|')?(?![\w])")
-_TIME_COLON = re.compile(r"(?<![\w.,:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\w:]|[.,]\d)")
-_ORDINAL = re.compile(r"(?<!\w)((?i:thứ))\s+(\d{1,3})(?![\w]|[.,/]\d)")
-_ROMAN_CONTEXT = re.compile(
-    r"(?<!\w)((?i:quý|thế kỷ|thế kỉ|khóa|kỳ|kì|đại hội|hội nghị|chương|phần|mục|thứ|tập|lớp|giai đoạn|"
-    r"quân khu|phụ lục|khu vực))\s+([IVXLCDM]+)(?:/(\d{4}))?(?![\w])"
-)
-_DOLLAR_BEFORE = re.compile(r"(?<![\w])([$€])[ ]?(\d+(?:[.,]\d+)*)")
-_LONG_DIGITS = re.compile(r"(?<![\w.,])(\d{9,}|0\d{2,})(?![\w]|[.,]\d)")
-_MONEY_AFTER = re.compile(r"\s*(?:đồng|đô|USD|VND|VNĐ|nghìn|ngàn|triệu|tỷ|tỉ)(?!\w)")
-_NEGATIVE = re.compile(r"(?<![\w.,)])-(?=\d)")
-_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
-_VN_THOUSANDS = re.compile(r"(\d{1,3}(?:\.\d{3})+)(?:,(\d+))?")
-_EN_THOUSANDS = re.compile(r"(\d{1,3}(?:,\d{3}){2,})(?:\.(\d+))?")
-_ALNUM = re.compile(r"(?<![\w])[A-Za-zĐđ0-9]*\d[A-Za-zĐđ0-9]*(?![\w])")
-_RUNS = re.compile(r"[^\W\d_]+|\d+")
-_WORD = re.compile(r"(?<![\w])[^\W\d_]+(?![\w])")
-_SYLLABLE = re.compile(
-    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?"
-)
-_SLASH_NUMBERS = re.compile(r"(?<=\d)[/:](?=\d)")  # 24/7, ratios 3:2 (times are read before)
-_SLASH_WORDS = re.compile(r"(?<=\w)/(?=\w)")
-_DASH_WORDS = re.compile(r"(?<=\w)[\-–—](?=\w)|\s[\-–—]+\s")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+")
-_SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?…)])")
-_REPEATED_COMMA = re.compile(r"(?:, *){2,}")
-_LINES = re.compile(r" *\n[\s]*")
 
 
 def _month_words(month: int, style: NumberStyle) -> str:
@@ -142,7 +61,7 @@ class _Normalizer:
     def alnum(self, token: str, *, by_char: bool) -> str:
         """A token of letters and digits: letter runs spelled (or from the table), digit runs read."""
         parts = []
-        for run in _RUNS.findall(token):
+        for run in P.RUNS.findall(token):
             if run[0].isdigit():
                 if by_char or len(run) > 2 or (len(run) > 1 and run[0] == "0"):
                     parts.append(digits_to_words(run))
@@ -160,7 +79,7 @@ class _Normalizer:
         s = canonical_tones(s)
         keep = self.t.keep_chars
         s = "".join(
-            " " if ch not in keep and unicodedata.category(ch) in _DROP_CATEGORIES else ch for ch in s
+            " " if ch not in keep and unicodedata.category(ch) in P.DROP_CATEGORIES else ch for ch in s
         )
         return s.replace("\t", " ").replace("\r\n", "\n").replace("\r", "\n")
 
@@ -172,7 +91,7 @@ class _Normalizer:
         body = text.rstrip("/.")
         end = "." if text[len(body) :].endswith(".") else ""  # a sentence-final dot stays a full stop
         out = []
-        for part in _WEB_PART.findall(body):
+        for part in P.WEB_PART.findall(body):
             low = part.lower()
             if low in self.t.web:
                 if self.t.web[low]:
@@ -241,7 +160,7 @@ class _Normalizer:
     def _date(self, day: int, month: int, year: int | None, before: str) -> str | None:
         if not (1 <= day <= 31 and 1 <= month <= 12):
             return None
-        words = [] if _DAY_WORD.search(before) else ["ngày"]
+        words = [] if P.DAY_WORD.search(before) else ["ngày"]
         words += [self.num(day), "tháng", _month_words(month, self.style)]
         if year is not None:
             words += ["năm", self.num(year)]
@@ -255,10 +174,10 @@ class _Normalizer:
     def day_month(self, m: re.Match[str]) -> str:
         before = m.string[max(0, m.start() - 12) : m.start()]
         day, month = int(m.group(1)), int(m.group(2))
-        if not _DATE_CONTEXT.search(before):
+        if not P.DATE_CONTEXT.search(before):
             # Without "ngày"/"từ"/"đến" before it: 2/9, 30/4 are dates, but 1/2, 3/4 are fractions
             # and 24/7 means "all the time".
-            if (day < month <= 4) or (day, month) == (24, 7) or _FRACTION_AFTER.match(m.string, m.end()):
+            if (day < month <= 4) or (day, month) == (24, 7) or P.FRACTION_AFTER.match(m.string, m.end()):
                 return m.group(0)
         words = self._date(day, month, None, before)
         return words if words else m.group(0)
@@ -274,62 +193,8 @@ class _Normalizer:
         if not (1 <= month <= 12 and 1000 <= year <= 2999):
             return m.group(0)
         before = m.string[max(0, m.start() - 8) : m.start()]
-        words = [] if _MONTH_WORD.search(before) else ["tháng"]
+        words = [] if P.MONTH_WORD.search(before) else ["tháng"]
         return " ".join(words + [_month_words(month, self.style), "năm", self.num(year)])
-
-    def phone(self, m: re.Match[str]) -> str:
-        prefix, rest = m.group(1), m.group(2)
-        digits_wanted = 9 if prefix == "+84" else 9 if not rest.lstrip(" .-").startswith("2") else 10
-        if prefix == "+84" and rest.lstrip(" .-").startswith("2"):
-            digits_wanted = 10
-        count, cut = 0, len(rest)
-        for i, ch in enumerate(rest):
-            if ch.isdigit():
-                count += 1
-                if count == digits_wanted:
-                    cut = i + 1
-                    break
-        if count < digits_wanted:
-            return m.group(0)
-        tail = rest[cut:]
-        if tail and tail[0].isdigit():
-            return m.group(0)
-        body = rest[:cut]
-        groups = [g for g in re.split(r"[ .\-]", body) if g]
-        if prefix == "0":
-            groups[0] = "0" + groups[0]
-            spoken = (
-                [grouped_digits("".join(groups))]
-                if len(groups) == 1
-                else [digits_to_words(g) for g in groups]
-            )
-        else:
-            spoken = [f"{self.r.plus} {digits_to_words('84')}"]
-            spoken += (
-                [grouped_digits("".join(groups), (3, 3, 3, 3))]
-                if len(groups) == 1
-                else [digits_to_words(g) for g in groups]
-            )
-        return ", ".join(spoken) + tail
-
-    def toll_free(self, m: re.Match[str]) -> str:
-        rest = m.group(2)
-        n = sum(c.isdigit() for c in rest)
-        if n not in (4, 6):
-            return m.group(0)
-        groups = [g for g in re.split(r"[ .]", rest) if g]
-        if len(groups) == 1:
-            groups = [rest.strip(" .")[:3], rest.strip(" .")[3:]] if n == 6 else [rest.strip(" .")]
-        return ", ".join([digits_to_words(m.group(1))] + [digits_to_words(g) for g in groups])
-
-    def call_number(self, m: re.Match[str]) -> str:
-        context, number = m.group(1), m.group(2)
-        if context.strip(" :").lower() == "số" and number not in _SERVICE_NUMBERS:
-            return m.group(0)
-        return context + digits_to_words(number)
-
-    def service_alone(self, m: re.Match[str]) -> str:
-        return digits_to_words(m.group(1))
 
     def weekday_range(self, m: re.Match[str]) -> str:
         end = m.group(2)
@@ -390,7 +255,7 @@ class _Normalizer:
 
     def long_digits(self, m: re.Match[str]) -> str:
         digits = m.group(1)
-        if digits[0] != "0" and len(digits) <= 15 and _MONEY_AFTER.match(m.string, m.end()):
+        if digits[0] != "0" and len(digits) <= 15 and P.MONEY_AFTER.match(m.string, m.end()):
             return self.num(int(digits))
         if len(digits) == 12:
             return grouped_digits(digits, (3, 3, 3, 3))  # citizen ID (CCCD): province, sex/century, ...
@@ -398,7 +263,7 @@ class _Normalizer:
 
     def number(self, m: re.Match[str]) -> str:
         token = m.group(0)
-        for thousands, separator in ((_VN_THOUSANDS, "."), (_EN_THOUSANDS, ",")):
+        for thousands, separator in ((P.VN_THOUSANDS, "."), (P.EN_THOUSANDS, ",")):
             grouped = thousands.fullmatch(token)
             if grouped:
                 integer, fraction = grouped.group(1).replace(separator, ""), grouped.group(2)
@@ -431,7 +296,7 @@ class _Normalizer:
         if not word.isupper():
             return word
         folded = fold_tones(word).lower()
-        if _SYLLABLE.fullmatch(folded):
+        if P.SYLLABLE.fullmatch(folded):
             return word.lower()  # HÀ NỘI, THÔNG BÁO: words in capitals, not abbreviations
         return self.spell(word)
 
@@ -443,57 +308,57 @@ class _Normalizer:
     def run(self, s: str) -> str:
         t = self.t
         s = self.clean(s)
-        s = _LIST_NUMBER.sub(r"\1\2, ", s)
-        s = _PHONE_KEY.sub(lambda m: m.group(1) + ("sao" if m.group(2) == "*" else "thăng"), s)
-        s = _EMAIL.sub(self.web, s)
-        s = _URL.sub(self.web, s)
-        s = _DOCUMENT.sub(self.document, s)
-        s = _WEEKDAY_RANGE.sub(self.weekday_range, s)
-        s = _WEEKDAY.sub(self.weekday, s)
-        s = _VERSION.sub(self.version, s)
-        s = _CODE.sub(self.code, s)
-        s = _PLACE_PREFIX.sub(self.place_prefix, s)
+        s = P.LIST_NUMBER.sub(r"\1\2, ", s)
+        s = P.PHONE_KEY.sub(lambda m: m.group(1) + ("sao" if m.group(2) == "*" else "thăng"), s)
+        s = P.EMAIL.sub(self.web, s)
+        s = P.URL.sub(self.web, s)
+        s = P.DOCUMENT.sub(self.document, s)
+        s = P.WEEKDAY_RANGE.sub(self.weekday_range, s)
+        s = P.WEEKDAY.sub(self.weekday, s)
+        s = P.VERSION.sub(self.version, s)
+        s = P.CODE.sub(self.code, s)
+        s = P.PLACE_PREFIX.sub(self.place_prefix, s)
         if t.abbreviation_re is not None:
             s = t.abbreviation_re.sub(self.abbreviation, s)
-        s = _FULL_DATE.sub(self.full_date, s)
-        s = _PHONE.sub(self.phone, s)
-        s = _TOLL_FREE.sub(self.toll_free, s)
-        s = _CALL_CONTEXT.sub(self.call_number, s)
-        s = _SERVICE_ALONE.sub(self.service_alone, s)
-        s = _RANGE.sub(f" {self.r.range} ", s)
-        s = _MONTH_YEAR.sub(self.month_year, s)
-        s = _DAY_MONTH.sub(self.day_month, s)
-        s = _FRACTION.sub(self.fraction, s)
-        s = _MONTH.sub(self.month, s)
-        s = _TIME_H.sub(self.time_h, s)
-        s = _TIME_COLON.sub(self.time_colon, s)
-        s = _ROMAN_CONTEXT.sub(self.roman, s)
-        s = _ORDINAL.sub(self.ordinal, s)
-        s = _DOLLAR_BEFORE.sub(self.dollar_before, s)
+        s = P.FULL_DATE.sub(self.full_date, s)
+        s = P.PHONE.sub(lambda m: phones.phone(m, self.r.plus), s)
+        s = P.TOLL_FREE.sub(phones.toll_free, s)
+        s = P.CALL_CONTEXT.sub(phones.call_number, s)
+        s = P.SERVICE_ALONE.sub(phones.service_alone, s)
+        s = P.RANGE.sub(f" {self.r.range} ", s)
+        s = P.MONTH_YEAR.sub(self.month_year, s)
+        s = P.DAY_MONTH.sub(self.day_month, s)
+        s = P.FRACTION.sub(self.fraction, s)
+        s = P.MONTH.sub(self.month, s)
+        s = P.TIME_H.sub(self.time_h, s)
+        s = P.TIME_COLON.sub(self.time_colon, s)
+        s = P.ROMAN_CONTEXT.sub(self.roman, s)
+        s = P.ORDINAL.sub(self.ordinal, s)
+        s = P.DOLLAR_BEFORE.sub(self.dollar_before, s)
         if t.unit_re is not None:
             s = t.unit_re.sub(self.unit, s)
         if t.compound_unit_re is not None:
             s = t.compound_unit_re.sub(self.compound_unit, s)
-        s = _LONG_DIGITS.sub(self.long_digits, s)
-        s = _SLASH_NUMBERS.sub(f" {self.r.slash} ", s)
-        s = _NEGATIVE.sub("âm ", s)
-        s = _NUMBER.sub(self.number, s)
-        s = _ALNUM.sub(self.alnum_token, s)
-        s = _WORD.sub(self.capitals, s)
+        s = P.LONG_DIGITS.sub(self.long_digits, s)
+        s = P.SLASH_NUMBERS.sub(f" {self.r.slash} ", s)
+        s = P.NEGATIVE.sub("âm ", s)
+        s = P.NUMBER.sub(self.number, s)
+        s = P.ALNUM.sub(self.alnum_token, s)
+        s = P.WORD.sub(self.capitals, s)
         if t.symbol_re is not None:
             s = t.symbol_re.sub(self.symbol, s)
-        s = _PER.sub(" một ", s)  # 120.000 đồng/tháng -> ... đồng một tháng
-        s = _SLASH_WORDS.sub(" ", s)
-        s = _DASH_WORDS.sub(lambda m: " " if m.group(0).strip() == m.group(0) else ", ", s)
-        s = _MARKUP.sub(" ", s)
+        s = P.PER.sub(" một ", s)  # 120.000 đồng/tháng -> ... đồng một tháng
+        s = P.SLASH_WORDS.sub(" ", s)
+        s = P.DASH_WORDS.sub(lambda m: " " if m.group(0).strip() == m.group(0) else ", ", s)
+        s = P.MARKUP.sub(" ", s)
         return _tidy(s)
 
 
 def _tidy(s: str) -> str:
-    s = _SPACES.sub(" ", s)
-    s = _SPACE_BEFORE_PUNCT.sub(r"\1", s)
-    s = _REPEATED_COMMA.sub(", ", s)
-    s = _LINES.sub("\n", s).strip()
+    s = P.SPACES.sub(" ", s)
+    s = P.SPACE_BEFORE_PUNCT.sub(r"\1", s)
+    s = P.REPEATED_COMMA.sub(", ", s)
+    s = P.LINES.sub("\n", s).strip()
     if not any(ch.isalnum() for ch in s):
         return ""
     return "\n".join(line.strip(" ,") for line in s.split("\n") if line.strip(" ,"))
