@@ -17,6 +17,7 @@ help:
 	@echo "make run    - set up everything and start the hotline (Asterisk, ARI app, web app)"
 	@echo "make test   - set up everything and run the whole test suite"
 	@echo "make bench  - run the benchmarks, results in bench/results/*.json"
+	@echo "make lint   - ruff, mypy and the import contract"
 	@echo "make setup  - only the set-up"
 
 setup: apt venv db
@@ -50,8 +51,13 @@ run: setup
 bench: setup
 	$(BIN)/python -m bench $(BENCH)
 
-lint: venv
-	$(BIN)/ruff check hotline voice intents ivr broadcast tests bench
+PACKAGES := core voice intents asterisk ivr broadcast sip console web hotline
+
+# ruff (style, bugs, async misuse), mypy (types, every package), import-linter (layers flow one way).
+lint: apt venv
+	$(BIN)/ruff check $(PACKAGES) tests bench
+	$(BIN)/mypy $(PACKAGES)
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var
