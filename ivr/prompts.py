@@ -30,6 +30,7 @@ from core.errors import ConfigError
 from core.yamlfile import describe_validation_error, load_yaml
 from ivr.flow import PROMPT_KEYS, Texts
 from voice.audio import TELEPHONE_RATE, AudioChunk, read_audio, resample, to_mono, write_wav
+from voice.tts.cache import voice_signature
 
 if TYPE_CHECKING:
     from ivr.settings import IvrConfig
@@ -132,6 +133,7 @@ class Prompts:
         self._dynamic: OrderedDict[str, AudioChunk] = OrderedDict()
         self._memory_items = memory_items
         self._locks: dict[str, asyncio.Lock] = {}
+        self._voice = voice_signature(settings)  # the settings are frozen: computed once
 
     # --- paths Asterisk can play ----------------------------------------------------------------
 
@@ -148,8 +150,7 @@ class Prompts:
     # --- rendering ------------------------------------------------------------------------------
 
     def _voice_id(self) -> str:
-        tts = self.settings.voice.tts
-        return f"{tts.engine}:{tts.rate}:{tts.espeak.voice}:{tts.espeak.speed}:{tts.piper.model}"
+        return self._voice
 
     def _source_stamp(self, key: str) -> str:
         human = self.recordings_dir / f"{key}.wav"

@@ -163,3 +163,21 @@ async def test_running_prompts_pick_up_an_edited_prompts_file(settings, synth, t
     restored = await prompts.audio("goodbye")
     assert synth.calls[-1] == load_prompt_texts(copy).prompts["goodbye"]
     assert abs(restored.duration_s - before.duration_s) < 0.05
+
+
+async def test_a_change_of_voice_parameters_renders_prompts_again(settings, synth, tmp_path):
+    """Every voice parameter the audio depends on is in the source stamp (pitch and speaker were not)."""
+    prompts = Prompts(settings, synth)
+    prompts.recordings_dir = tmp_path / "no-recordings"
+    await prompts.prepare()
+    assert prompts.rendered_is_current("goodbye")
+    tts = settings.voice.tts
+    for changed in (
+        tts.model_copy(update={"espeak": tts.espeak.model_copy(update={"pitch": tts.espeak.pitch + 10})}),
+        tts.model_copy(update={"piper": tts.piper.model_copy(update={"speaker": 3})}),
+        tts.model_copy(update={"rate": tts.rate + 0.1}),
+    ):
+        voice = settings.voice.model_copy(update={"tts": changed})
+        other = Prompts(settings.model_copy(update={"voice": voice}), None)
+        assert not other.rendered_is_current("goodbye"), changed
+    assert Prompts(settings, None).rendered_is_current("goodbye")  # another process, same voice: current

@@ -11,6 +11,7 @@ from pathlib import Path
 import soundfile as sf
 
 from voice.audio import AudioChunk, write_wav
+from voice.settings import VoiceConfig
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +20,24 @@ def cache_key(engine: str, voice_id: str, text: str, rate: float) -> str:
     """sha256 of the key fields (JSON, so no two different keys can collide by concatenation)."""
     raw = json.dumps([engine, voice_id, text, round(float(rate), 4)], ensure_ascii=False)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def voice_signature(settings: VoiceConfig) -> str:
+    """Everything synthesized audio depends on, from the settings alone (any process computes the same).
+
+    The engine, the speaking rate and every parameter of the engine's voice; for a Piper voice also the
+    model file's size and modification time, so a replaced model is noticed. Prompt files rendered from
+    text carry it, so a change of voice renders them again.
+    """
+    tts = settings.voice.tts
+    parts = tts.model_dump(mode="json", include={"engine", "rate", "espeak", "piper"})
+    if tts.engine == "piper" and tts.piper.model is not None:
+        try:
+            st = settings.path(tts.piper.model).stat()
+            parts["piper_model_file"] = [st.st_size, st.st_mtime_ns]
+        except OSError:
+            parts["piper_model_file"] = None
+    return json.dumps(parts, sort_keys=True)
 
 
 def _wav_is_complete(path: Path) -> bool:
