@@ -15,6 +15,7 @@ import uuid
 
 import numpy as np
 
+from asterisk.dial import dial_targets
 from ivr import flow as F
 from ivr.ids import PREFIX_OPERATOR
 from ivr.prompt_admin import DraftSaved, PromptKept
@@ -173,7 +174,7 @@ class CallActions:
         up as soon as one answers. No leg at all, or no answer in time: the caller leaves a message.
         """
         ari = self.s.ari
-        legs = {PREFIX_OPERATOR + uuid.uuid4().hex[:12]: target for target in F.dial_targets(endpoint)}
+        legs = {PREFIX_OPERATOR + uuid.uuid4().hex[:12]: target for target in dial_targets(endpoint)}
         answers: dict[asyncio.Future, str] = {}
         for op_id in legs:
             self.operator_legs.add(op_id)
