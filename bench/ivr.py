@@ -90,7 +90,7 @@ class _App:
 def run(levels: tuple[int, ...] = LEVELS, stagger_s: float = STAGGER_S) -> dict:
     from sqlalchemy import select
 
-    from asterisk import start
+    from asterisk.process import start
     from core.db import engine_for, session_factory
     from hotline.settings import load_settings
     from ivr.models import Call

@@ -11,7 +11,7 @@ from typing import Any
 
 import uvicorn
 
-from asterisk import ensure_running
+from asterisk.process import ensure_running
 from broadcast import phone as broadcast_phone
 from console import audit
 from core.db import engine_for, session_factory

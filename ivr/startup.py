@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def _ari_config(settings: IvrConfig) -> AriConfig:
-    from asterisk import handle_for
+    from asterisk.handle import handle_for
 
     handle = handle_for(settings)
     return AriConfig(

@@ -74,7 +74,7 @@ class AgentCall:
 
 def agent_target(settings: IvrConfig, seat: int = 1) -> CallTarget:
     """Registration target for operator seat `seat` of our Asterisk (password from its secrets)."""
-    from asterisk import ari_ready, handle_for
+    from asterisk.handle import ari_ready, handle_for
     from asterisk.secrets import operator_user
 
     seats = settings.ivr.asterisk.operator_seats

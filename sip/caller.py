@@ -352,7 +352,7 @@ def run_call_for_settings(
     timeout: float = 120.0,
 ) -> CallResult:
     """`hotline call`: call the configured Asterisk as the `caller` endpoint, in this process."""
-    from asterisk import handle_for
+    from asterisk.handle import handle_for
 
     handle = handle_for(settings)
     if handle.mode == "external":
@@ -360,7 +360,7 @@ def run_call_for_settings(
             "ivr.asterisk.mode is external: the caller needs the SIP password of a local instance"
         )
     if handle.pid is None:
-        from asterisk import ari_ready
+        from asterisk.handle import ari_ready
 
         ok, _ = ari_ready(handle, timeout=1.0)
         if not ok:

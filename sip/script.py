@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from core.errors import HotlineError
 
 if TYPE_CHECKING:
-    from asterisk import AsteriskHandle
+    from asterisk.handle import AsteriskHandle
 
 CALL_RATE = 8000  # the caller's conference clock and every WAV it plays/records (G.711 rate)
 

@@ -34,7 +34,7 @@ def _register_asterisk(app: typer.Typer) -> None:
     @asterisk_app.command("up")
     def asterisk_up(ctx: typer.Context) -> None:
         """Provision (first time), render config/asterisk/, start Asterisk and wait until ARI answers."""
-        from asterisk import start
+        from asterisk.process import start
 
         settings = settings_of(ctx)
         handle = start(settings)
@@ -44,7 +44,7 @@ def _register_asterisk(app: typer.Typer) -> None:
     @asterisk_app.command("down")
     def asterisk_down(ctx: typer.Context) -> None:
         """Stop Asterisk (`core stop now`, then kill if it does not exit in time)."""
-        from asterisk import stop
+        from asterisk.process import stop
 
         stopped = stop(settings_of(ctx))
         typer.echo("Asterisk stopped" if stopped else "Asterisk was not running")
@@ -52,7 +52,7 @@ def _register_asterisk(app: typer.Typer) -> None:
     @asterisk_app.command("status")
     def asterisk_status(ctx: typer.Context) -> None:
         """Is Asterisk running, does ARI answer, how many channels and bridges are up."""
-        from asterisk import ari_ready, handle_for
+        from asterisk.handle import ari_ready, handle_for
 
         handle = handle_for(settings_of(ctx))
         ok, detail = ari_ready(handle)
@@ -74,7 +74,8 @@ def _register_asterisk(app: typer.Typer) -> None:
         command: Annotated[str, typer.Argument(help='Asterisk CLI command, e.g. "pjsip show endpoints".')],
     ) -> None:
         """Run one Asterisk CLI command (asterisk -rx) against our instance."""
-        from asterisk import AsteriskError, handle_for
+        from asterisk.handle import handle_for
+        from asterisk.provision import AsteriskError
 
         handle = handle_for(settings_of(ctx))
         if handle.pid is None:

@@ -90,3 +90,20 @@ def test_cli_reports_bad_config_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert f"{f}:2: web.port" in proc.stderr
+
+
+def test_loading_settings_loads_no_machinery():
+    """Each area's settings live with the area, and reading them loads no state machine, engine or Asterisk."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hotline.settings as s; s.load_settings(); "
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('core','voice','intents','asterisk','ivr','broadcast','sip','console','web','hotline'))))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = run.stdout.split()
+    assert "hotline.settings" in out and "ivr.settings" in out and "asterisk.settings" in out
+    loaded = [m for m in out if not (m.endswith(".settings") or m.count(".") == 0 or m.startswith("core."))]
+    assert loaded == ["asterisk.dial"], loaded  # Dial strings are checked while loading: a small pure module

@@ -88,7 +88,7 @@ class AsteriskUnderTest:
 
     def restart(self) -> float:
         """Stop Asterisk cleanly and start it again on the same ports; returns the seconds it took."""
-        from asterisk import start
+        from asterisk.process import start
 
         began = time.monotonic()
         self.handle.stop()
@@ -161,7 +161,7 @@ def _sweep_orphans(root: Path) -> None:
 @pytest.fixture(scope="session")
 def asterisk(tmp_path_factory):
     """A real Asterisk 22 (chroot by default) on free loopback ports, started once per session."""
-    from asterisk import start
+    from asterisk.process import start
     from hotline.settings import load_settings
 
     data = tmp_path_factory.mktemp("asterisk-session")

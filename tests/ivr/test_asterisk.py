@@ -113,8 +113,7 @@ def test_provision_redoes_a_half_built_root_and_then_reuses_it(tmp_path, fake_de
 
 
 def test_failed_debootstrap_leaves_no_root_that_looks_finished(tmp_path, fake_debootstrap, monkeypatch):
-    from asterisk import AsteriskError
-    from asterisk.provision import provision
+    from asterisk.provision import AsteriskError, provision
 
     monkeypatch.setenv("FAKE_FAIL", "1")
     root = tmp_path / "asterisk-root"
@@ -421,7 +420,8 @@ def test_rendered_config_is_complete_and_loaded(asterisk):
 
 @pytest.mark.asterisk
 def test_busy_port_is_reported_with_its_key(asterisk, tmp_path):
-    from asterisk import AsteriskError, start
+    from asterisk.process import start
+    from asterisk.provision import AsteriskError
     from hotline.settings import load_settings
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
@@ -438,7 +438,7 @@ def test_busy_port_is_reported_with_its_key(asterisk, tmp_path):
 
 @pytest.mark.asterisk
 def test_ensure_running_reuses_the_running_instance(asterisk):
-    from asterisk import ensure_running
+    from asterisk.process import ensure_running
 
     handle = ensure_running(asterisk.settings)
     assert handle.pid == asterisk.handle.pid
@@ -498,7 +498,8 @@ def test_cli_up_status_cli_down(asterisk, tmp_path):
 
 @pytest.mark.asterisk
 def test_external_mode_only_connects(asterisk):
-    from asterisk import AsteriskError, ensure_running
+    from asterisk.process import ensure_running
+    from asterisk.provision import AsteriskError
     from hotline.settings import load_settings
 
     env = {

@@ -443,7 +443,7 @@ def test_asr_failure_falls_back_to_keypad(hotline, asterisk, clean, tmp_path):
 
 
 def test_asterisk_restart_mid_session(hotline, asterisk, clean, tmp_path):
-    from asterisk import start
+    from asterisk.process import start
 
     connects = hotline.app.s.ari.connects
     asterisk.handle.stop()
