@@ -93,7 +93,7 @@ def test_cli_reports_bad_config_without_traceback(tmp_path):
 
 
 def test_loading_settings_loads_no_machinery():
-    """Each area's settings live with the area, and reading them loads no state machine, engine or Asterisk."""
+    """Each area's settings live with the area; reading them loads no state machine, engine or Asterisk."""
     import subprocess
     import sys
 
