@@ -25,6 +25,8 @@ from asterisk.instance import (
 )
 from asterisk.provision import AsteriskError, modules_dir, provision
 from asterisk.render import Layout, render_config, render_prompts
+from core.yamlfile import load_yaml
+from voice.tts import Synthesizer
 
 if TYPE_CHECKING:
     from asterisk.settings import AsteriskConfig
@@ -136,8 +138,6 @@ def _render_fallback_prompts(settings: AsteriskConfig, layout: Layout) -> None:
     texts: dict[str, str] = {}
     prompts_file = settings.path("config/prompts.yaml")
     if prompts_file.exists():
-        from core.yamlfile import load_yaml
-
         try:
             data = load_yaml(prompts_file).data or {}
             texts = {k: str(v) for k, v in (data.get("prompts") or {}).items() if v}
@@ -145,8 +145,6 @@ def _render_fallback_prompts(settings: AsteriskConfig, layout: Layout) -> None:
             logger.warning("%s: not used for the fallback prompts: %s", prompts_file, exc)
     synth = None
     try:
-        from voice.tts import Synthesizer
-
         synth = Synthesizer.from_settings(settings)
     except Exception as exc:
         logger.warning("speech synthesis unavailable for the fallback prompts: %s", exc)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import ConfigError
+from voice.audio import read_audio, resample, to_mono, write_wav
 
 if TYPE_CHECKING:
     from voice.audio import AudioChunk
@@ -113,7 +114,6 @@ def render_prompts(
     synthesize: Callable[[str], AudioChunk | None] | None = None,
 ) -> dict[str, str]:
     """Make 8 kHz WAV fallback prompts in the instance's sounds/; returns key -> source used."""
-    from voice.audio import read_audio, resample, to_mono, write_wav
 
     out: dict[str, str] = {}
     sounds = layout.host_inst / "sounds"
@@ -171,7 +171,6 @@ def _stamp(human: Path, text: str) -> str:
 
 
 def _espeak(text: str) -> AudioChunk | None:
-    from voice.audio import read_audio
 
     exe = shutil.which("espeak-ng")
     if exe is None:

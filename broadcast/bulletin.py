@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from broadcast.communes import fold
 from core.errors import ConfigError, HotlineError
 from core.yamlfile import YamlDoc, describe_validation_error, parse_yaml_text
 
@@ -39,8 +40,6 @@ PRIORITY_LABELS_VI = {"normal": "Thông thường", "priority": "Ưu tiên", "em
 
 def _priority(value: object) -> object:
     if isinstance(value, str):
-        from broadcast.communes import fold
-
         return _PRIORITY_ALIASES.get(fold(value), value)
     return value
 
@@ -49,8 +48,6 @@ def _communes(value: object) -> object:
     if value is None:
         return "all"
     if isinstance(value, str):
-        from broadcast.communes import fold
-
         if fold(value) in ("all", "tat ca", "toan tinh"):
             return "all"
         return [value]

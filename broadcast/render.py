@@ -29,6 +29,7 @@ from broadcast.script import Pauses, Script, build_script
 from broadcast.templates import load_template
 from core.errors import HotlineError
 from voice.audio import AudioChunk, concat, silence, write_wav
+from voice.tts import Synthesizer, select_engine
 
 logger = logging.getLogger(__name__)
 
@@ -103,14 +104,11 @@ class SpeechRenderer:
         self.settings = settings
         self._own = synthesizer is None
         if synthesizer is None:
-            from voice.tts import Synthesizer
-
             synthesizer = Synthesizer.from_settings(settings)
         self.synth = synthesizer
 
     def engine_info(self, engine: str | None) -> tuple[str, str]:
         """(engine name, voice id) actually used."""
-        from voice.tts import select_engine
 
         name = select_engine(engine, self.settings.voice.tts.engine)
         return name, self.synth.registry.get(name).voice_id

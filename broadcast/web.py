@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from sqlalchemy.exc import SQLAlchemyError
 
 from broadcast.bulletin import PRIORITY_LABELS_VI
+from broadcast.bundle import build_bundle
 from broadcast.communes import Commune
 from broadcast.feed import build_feed
 from broadcast.models import RenderJob, Segment
@@ -208,7 +209,6 @@ def install(app: FastAPI, settings) -> None:  # settings: hotline.settings.Setti
 
     @pages.api_route(f"{PREFIX}/{{slug}}/goi-ngoai-tuyen.zip", methods=["GET", "HEAD"])
     def bundle(slug: str) -> Response:
-        from broadcast.bundle import build_bundle
 
         commune = commune_or_404(slug)
         segments = svc.list_segments(commune)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from core.config import PROJECT_ROOT
 from intents.catalog import Catalog, load_dialect
 from intents.models import DialectFile
 from intents.settings import IntentSettings
@@ -295,8 +296,6 @@ def _resolve_settings(settings: Any) -> tuple[IntentSettings, Any]:
     if settings is None:
         return IntentSettings(), None
     if isinstance(settings, IntentSettings):  # without the whole Settings: paths from the project root
-        from core.config import PROJECT_ROOT
-
         path = settings.dialect_table
         return settings, path if path.is_absolute() else PROJECT_ROOT / path
     intents = settings.intents  # the whole Settings object

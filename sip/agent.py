@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from asterisk.handle import ari_ready, handle_for
+from asterisk.secrets import operator_user
 from core.errors import HotlineError
 from sip.measure import audible_seconds
 from sip.pjsua import (
@@ -74,8 +76,6 @@ class AgentCall:
 
 def agent_target(settings: IvrConfig, seat: int = 1) -> CallTarget:
     """Registration target for operator seat `seat` of our Asterisk (password from its secrets)."""
-    from asterisk.handle import ari_ready, handle_for
-    from asterisk.secrets import operator_user
 
     seats = settings.ivr.asterisk.operator_seats
     if not 1 <= seat <= seats:

@@ -20,10 +20,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from asterisk.handle import ari_ready, handle_for
 from core.errors import HotlineError
 from sip.measure import answer_latency
 from sip.pjsua import HEARD_LEVEL, account_config, prepare_audio, pump, start_endpoint, wait_registered
 from sip.script import CALL_RATE, CallerError, CallResult, CallScript, CallTarget
+from voice.audio import read_audio
 
 if TYPE_CHECKING:
     from ivr.settings import IvrConfig
@@ -266,7 +268,6 @@ def _channel_id(target: CallTarget, sip_call_id: str) -> str:
 
 
 def _measure(result: CallResult) -> None:
-    from voice.audio import read_audio
 
     try:
         heard = read_audio(result.recording)
@@ -352,7 +353,6 @@ def run_call_for_settings(
     timeout: float = 120.0,
 ) -> CallResult:
     """`hotline call`: call the configured Asterisk as the `caller` endpoint, in this process."""
-    from asterisk.handle import handle_for
 
     handle = handle_for(settings)
     if handle.mode == "external":
@@ -360,8 +360,6 @@ def run_call_for_settings(
             "ivr.asterisk.mode is external: the caller needs the SIP password of a local instance"
         )
     if handle.pid is None:
-        from asterisk.handle import ari_ready
-
         ok, _ = ari_ready(handle, timeout=1.0)
         if not ok:
             raise CallerError("Asterisk is not running (start it with `hotline asterisk up`)")

@@ -21,7 +21,6 @@ def _frame_dbfs(samples: np.ndarray, rate: int, window_ms: int) -> np.ndarray:
 
 
 def _as_chunk(recording: Path | str | AudioChunk) -> AudioChunk:
-    from voice.audio import AudioChunk
 
     chunk = recording if isinstance(recording, AudioChunk) else read_audio(recording)
     return to_mono(chunk)

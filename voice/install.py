@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
 from core.errors import HotlineError
+from voice.tts.base import TtsError
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +165,6 @@ def _check_piper_config(path: Path, label: str) -> None:
 
 
 def _verify_piper(model: Path) -> None:
-    from voice.tts.base import TtsError
     from voice.tts.piper import PiperEngine
 
     try:

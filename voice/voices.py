@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import HotlineError
+from voice.audio import ASR_RATE, resample, rms_dbfs, silence
+from voice.tts.espeak import EspeakEngine
 
 logger = logging.getLogger(__name__)
 
@@ -123,8 +125,6 @@ def list_voices(settings) -> list[VoiceEntry]:
 
 
 def _check_tts(entry: VoiceEntry, settings) -> CheckResult:
-    from voice.audio import rms_dbfs
-    from voice.tts.espeak import EspeakEngine
     from voice.tts.piper import PiperEngine
 
     started = time.perf_counter()
@@ -153,11 +153,8 @@ def _check_tts(entry: VoiceEntry, settings) -> CheckResult:
 
 def _asr_probe_clip():
     """A short clip to recognize: espeak-ng speaking ASR_PROBE when available, else one second of silence."""
-    from voice.audio import ASR_RATE, resample, silence
 
     try:
-        from voice.tts.espeak import EspeakEngine
-
         return resample(EspeakEngine().synthesize(ASR_PROBE), ASR_RATE)
     except HotlineError:
         return silence(1.0, ASR_RATE)

@@ -7,6 +7,7 @@ import unicodedata
 from functools import lru_cache
 
 from voice.text.numbers import decimal_to_words, digits_to_words, number_to_words
+from voice.text.table import load_table
 from voice.text.tones import canonical_word, nfc
 
 # A number as written: digits with optional dot/comma groups ("1.500.000", "2,5", "0912").
@@ -100,8 +101,6 @@ def normalize_for_matching(s: str, *, expand_abbreviations: bool = False) -> str
 def _normalize(s: str, expand_abbreviations: bool) -> str:
     s = nfc(s)
     if expand_abbreviations:
-        from voice.text.table import load_table
-
         table = load_table()
         if table.abbreviation_re is not None:
             s = table.abbreviation_re.sub(lambda m: " " + table.abbreviations[m.group(0)] + " ", s)

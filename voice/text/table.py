@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from core.errors import ConfigError
+from core.yamlfile import describe_validation_error, load_yaml
 from voice.text.tones import canonical_tones, nfc
 
 logger = logging.getLogger(__name__)
@@ -185,8 +187,6 @@ class TextTable:
 
 def parse_table(doc: Any) -> TextTable:
     """Validate a loaded YamlDoc into a TextTable; errors name the file, line and key."""
-    from core.errors import ConfigError
-    from core.yamlfile import describe_validation_error
 
     if not isinstance(doc.data, dict):
         raise ConfigError(f"{doc.path}: expected a mapping with sections letters, abbreviations, ...")
@@ -203,8 +203,6 @@ _cache_lock = threading.Lock()
 
 def load_table(path: Path | str | None = None) -> TextTable:
     """The table from a YAML file (default: config/abbreviations.yaml), cached until the file changes."""
-    from core.errors import ConfigError
-    from core.yamlfile import load_yaml
 
     path = Path(path) if path is not None else _default_path
     try:

@@ -6,6 +6,9 @@ import logging
 import re
 import unicodedata
 
+from voice.settings import VoiceConfig
+from voice.text import normalize_for_speech, split_sentences
+from voice.text.table import TextTable, table_from_settings
 from voice.tts.base import TtsError
 
 logger = logging.getLogger(__name__)
@@ -18,34 +21,12 @@ _EMOJI = re.compile(
     "\U0000200d\U000e0020-\U000e007f\U0001f1e6-\U0001f1ff]+"
 )
 _UNSPEAKABLE_CATEGORIES = {"So", "Cs", "Co", "Cn", "Cf", "Cc"}
-_SENTENCE_END = re.compile(r"(?<=[.!?…;])\s+|\n+")
 _CLAUSE_BREAK = re.compile(r"(?<=[,:;–—])\s+")
 
 
-def _normalizer():
-    """`voice.text.normalize_for_speech` when available (imported lazily), else NFC and spacing only."""
-    try:
-        from voice.text import normalize_for_speech
-    except ImportError:
-        return lambda s, abbreviations=None: re.sub(r"\s+", " ", unicodedata.normalize("NFC", s)).strip()
-    return normalize_for_speech
-
-
-def abbreviations_for(settings):
-    """The abbreviation table named by `voice.text.abbreviations` (None while voice.text has no tables)."""
-    try:
-        from voice.text.table import table_from_settings
-    except ImportError:
-        return None
+def abbreviations_for(settings: VoiceConfig) -> TextTable:
+    """The abbreviation table named by `voice.text.abbreviations`."""
     return table_from_settings(settings)
-
-
-def _sentence_splitter():
-    try:
-        from voice.text import split_sentences
-    except ImportError:
-        return lambda s: [p.strip() for p in _SENTENCE_END.split(s) if p.strip()]
-    return split_sentences
 
 
 def prepare(text: str, *, max_chars: int, abbreviations=None) -> str:
@@ -61,7 +42,7 @@ def prepare(text: str, *, max_chars: int, abbreviations=None) -> str:
             code="tts_text_too_long",
         )
     text = _EMOJI.sub(" ", unicodedata.normalize("NFC", text))
-    text = _normalizer()(text, abbreviations=abbreviations)
+    text = normalize_for_speech(text, abbreviations=abbreviations)
     text = "".join(" " if unicodedata.category(ch) in _UNSPEAKABLE_CATEGORIES else ch for ch in text)
     text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", text)).strip()
     if not any(ch.isalnum() for ch in text):
@@ -101,7 +82,7 @@ def _split_long(piece: str, limit: int) -> list[str]:
 def split_pieces(text: str, limit: int = MAX_PIECE_CHARS) -> list[str]:
     """Prepared text -> sentences (pieces of at most `limit` characters) with something to say."""
     pieces: list[str] = []
-    for sentence in _sentence_splitter()(text):
+    for sentence in split_sentences(text):
         for piece in _split_long(sentence.strip(), limit):
             if any(ch.isalnum() for ch in piece):  # punctuation-only fragments have nothing to say
                 pieces.append(piece)
