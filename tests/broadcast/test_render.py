@@ -130,7 +130,7 @@ def test_missing_jingle_is_a_clear_error(tmp_path):
 
 
 def test_disk_full_leaves_nothing_behind(tmp_path, monkeypatch):
-    import broadcast.render as render_mod
+    import broadcast.mp3 as mp3_mod  # where segments are encoded
 
     settings = make_settings(tmp_path)
     out = tmp_path / "out"
@@ -141,7 +141,7 @@ def test_disk_full_leaves_nothing_behind(tmp_path, monkeypatch):
         path.write_bytes(b"half")  # a partial file, as a filling disk leaves
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(render_mod, "write_mp3", full)
+    monkeypatch.setattr(mp3_mod, "write_mp3", full)
     with pytest.raises(RenderError, match="the disk is full"):
         render_bulletin(parse_bulletin(short_bulletin(), "d.md"), settings, out)
     assert sorted(p.name for p in out.iterdir()) == ["keep.mp3"]

@@ -73,7 +73,7 @@ def test_files_exist_and_match_catalog(svc, published):
 
 
 def test_failed_republish_keeps_the_previous_segment(svc, published, monkeypatch):
-    import broadcast.render as render_mod
+    import broadcast.mp3 as mp3_mod  # where segments are encoded
 
     a = published[0]
     before = sorted(p.name for p in svc.segments_dir.iterdir())
@@ -81,7 +81,7 @@ def test_failed_republish_keeps_the_previous_segment(svc, published, monkeypatch
     def full(path, chunk, **kw):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(render_mod, "write_mp3", full)
+    monkeypatch.setattr(mp3_mod, "write_mp3", full)
     with pytest.raises(RenderError, match="disk is full"):
         svc.publish(parse_bulletin(short_bulletin(title="Tin chung", date="2026-11-20"), "a.md"))
     assert sorted(p.name for p in svc.segments_dir.iterdir()) == before
