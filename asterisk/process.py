@@ -54,7 +54,7 @@ def start(settings: AsteriskConfig) -> AsteriskHandle:
         (cfg.http_port, socket.SOCK_STREAM, "http_port"),
     ):
         if port_in_use(cfg.bind_address, port, kind):
-            raise AsteriskError(f"asterisk.{what}: {cfg.bind_address}:{port} is already in use")
+            raise AsteriskError(f"ivr.asterisk.{what}: {cfg.bind_address}:{port} is already in use")
     values = {
         "bind": cfg.bind_address,
         "sip_port": cfg.sip_port,

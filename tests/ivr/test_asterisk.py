@@ -296,7 +296,7 @@ def test_bad_port_range_names_the_key(tmp_path):
     from hotline.settings import load_settings
 
     env = {"HOTLINE_IVR__ASTERISK__RTP_PORT_START": "30000", "HOTLINE_IVR__ASTERISK__RTP_PORT_END": "20000"}
-    with pytest.raises(ConfigError, match="asterisk"):
+    with pytest.raises(ConfigError, match="ivr.asterisk"):
         load_settings(ROOT / "config" / "hotline.yaml", env=env)
 
 
