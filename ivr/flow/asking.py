@@ -152,6 +152,10 @@ class Asking:
             self.keypad_menu(prefix)
 
     def on_silence(self, ev: Event) -> None:
-        """(INTRO/MAIN/MENU/CLARIFY, no-input timer): a failed attempt."""
+        """(INTRO/MAIN/CLARIFY, no-input timer): a failed attempt."""
+        self.flow.fail("no_input")
+
+    def on_menu_silence(self, ev: Event) -> None:
+        """(MENU, no-input timer): a failed attempt; the submenu keyed so far is dropped."""
         self.prefix = ""
         self.flow.fail("no_input")

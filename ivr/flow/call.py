@@ -347,7 +347,7 @@ class CallFlow(FlowKernel[State]):
         # keypad menu (speech recognition off)
         (State.MENU, Dtmf): _key(_asking(Asking.on_menu_key)),
         (State.MENU, Timer.MENU_DIGIT): _asking(Asking.on_menu_pause),
-        (State.MENU, Timer.NO_INPUT): _asking(Asking.on_silence),
+        (State.MENU, Timer.NO_INPUT): _asking(Asking.on_menu_silence),
         # entering a code
         (State.COLLECT, AsrFinal): _codes(CodeEntry.on_heard),
         (State.COLLECT, Dtmf): _key(_codes(CodeEntry.on_key)),
