@@ -7,7 +7,9 @@ including the slow ones, is tested without sleeping.
 
 - `events`, `commands`: the typed, frozen events and commands (`Event`, `Command`);
 - `kernel`: what every flow shares (transition-table dispatch, prompt queue, timers, the end);
-- `call`: `CallFlow`, the call's `(state, event) -> handler` table and its main dialogue;
+- `call`: `CallFlow`, the call's `(state, event) -> handler` table, its global handlers and frame
+  (greeting, failed attempts, answers, rating, goodbye);
+- `asking`: the main question (speech through the matcher, clarifying, the keypad menu);
 - `codes`: entering a code (dossier, ticket, commune), one sub-dialogue driven by a table;
 - `messages`: transfer to operators, recorded complaints and messages;
 - `menu`, `config`: menu items and the keypad tree from the intent catalog; knobs and templates.

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from intents.catalog import Catalog
 from intents.models import IntentSpec
 from ivr.flow.config import Texts
+
+if TYPE_CHECKING:
+    from intents.catalog import Catalog
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,6 @@ def _loose_item(it: Any) -> MenuItem | None:
 
 def menu_from_catalog(catalog: Catalog | Iterable[IntentSpec] | Any) -> list[MenuItem]:
     """MenuItems from an intent catalog: typed (`Catalog`, `IntentSpec`s) or loose objects and mappings."""
-    if isinstance(catalog, Catalog):
-        return [MenuItem.from_intent(spec) for spec in catalog.intents]
     intents = _attr(catalog, "intents", catalog)
     if isinstance(intents, Mapping):
         intents = list(intents.values())
