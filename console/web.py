@@ -25,6 +25,7 @@ from console.auth import (
 )
 from console.catalog_view import CatalogView
 from console.queries import VN_TZ
+from ivr.enums import Outcome, TurnKind
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -37,28 +38,29 @@ PREFIX = "/console"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 TICKET_STATUS_VI = {"new": "Mới", "in_progress": "Đang xử lý", "answered": "Đã trả lời", "closed": "Đã đóng"}
-OUTCOME_VI = {
-    "in_progress": "Đang diễn ra",
-    "answered": "Đã trả lời",
-    "goodbye": "Chào kết thúc",
-    "abandoned": "Người gọi gác máy",
-    "no_input": "Không nghe thấy",
-    "transferred": "Chuyển cán bộ",
-    "ticket": "Ghi phản ánh",
-    "ticket_status": "Tra cứu phiếu",
-    "dossier": "Tra cứu hồ sơ",
-    "radio": "Nghe bản tin",
-    "too_long": "Quá thời gian",
-    "interrupted": "Bị gián đoạn",
-    "failed": "Lỗi",
-    "prompt_admin": "Ghi âm lời nhắc",
+OUTCOME_VI: dict[str, str] = {
+    Outcome.IN_PROGRESS: "Đang diễn ra",
+    Outcome.ANSWERED: "Đã trả lời",
+    Outcome.GOODBYE: "Chào kết thúc",
+    Outcome.ABANDONED: "Người gọi gác máy",
+    Outcome.NO_INPUT: "Không nghe thấy",
+    Outcome.NOT_UNDERSTOOD: "Không hiểu yêu cầu",
+    Outcome.TRANSFERRED: "Chuyển cán bộ",
+    Outcome.TICKET: "Ghi phản ánh",
+    Outcome.TICKET_STATUS: "Tra cứu phiếu",
+    Outcome.DOSSIER: "Tra cứu hồ sơ",
+    Outcome.RADIO: "Nghe bản tin",
+    Outcome.TOO_LONG: "Quá thời gian",
+    Outcome.INTERRUPTED: "Bị gián đoạn",
+    Outcome.FAILED: "Lỗi",
+    Outcome.PROMPT_ADMIN: "Ghi âm lời nhắc",
 }
-KIND_VI = {
-    "speech": "Lời nói",
-    "dtmf": "Bấm phím",
-    "timeout": "Im lặng",
-    "action": "Thao tác",
-    "system": "Hệ thống",
+KIND_VI: dict[str, str] = {
+    TurnKind.SPEECH: "Lời nói",
+    TurnKind.DTMF: "Bấm phím",
+    TurnKind.TIMEOUT: "Im lặng",
+    TurnKind.ACTION: "Thao tác",
+    TurnKind.SYSTEM: "Hệ thống",
 }
 
 

@@ -455,7 +455,7 @@ class CallSession(CallActions):
         self.operator_legs.clear()
         self.app.sessions.pop(self.channel_id, None)
         if self.call_id is not None:
-            outcome = getattr(self.flow, "outcome", "prompt_admin") if self.flow is not None else "failed"
+            outcome = getattr(self.flow, "outcome", F.Outcome.PROMPT_ADMIN) if self.flow else F.Outcome.FAILED
             degraded = bool(getattr(self.flow, "degraded", False))
             try:
                 await asyncio.to_thread(self.s.store.end_call, self.call_id, outcome, degraded)
@@ -653,6 +653,7 @@ class CallSession(CallActions):
             while True:
                 item = await queue.get()
                 if item is None:
+                    ended = time.monotonic()  # end of speech: the recognizer's latency counts from here
                     break
                 buf.append(item)
                 size += item.size
@@ -663,7 +664,8 @@ class CallSession(CallActions):
                 await stream.accept(AudioChunk.from_array(np.concatenate(buf), TELEPHONE_RATE))
             result = await asyncio.wait_for(stream.finish(), timeout=self.s.settings.ivr.asr_timeout_seconds)
             stream = None
-            self.post(F.AsrFinal(result.text or "", getattr(result, "confidence", None)))
+            asr_ms = int((time.monotonic() - ended) * 1000)
+            self.post(F.AsrFinal(result.text or "", getattr(result, "confidence", None), asr_ms))
         except asyncio.CancelledError:
             raise
         except Exception as exc:

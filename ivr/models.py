@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
+from ivr.enums import Outcome
 
 TICKET_STATUSES = ("new", "in_progress", "answered", "closed")
 
@@ -26,7 +27,7 @@ class Call(Base):
     caller_hash: Mapped[str] = mapped_column(String(64), default="", index=True)  # sha256: repeat callers
     started_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    outcome: Mapped[str] = mapped_column(String(32), default="in_progress")
+    outcome: Mapped[str] = mapped_column(String(32), default=Outcome.IN_PROGRESS)  # ivr.enums.Outcome
     satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1..5
     degraded: Mapped[bool] = mapped_column(Boolean, default=False)  # fell back to the keypad
 
@@ -44,7 +45,7 @@ class Turn(Base):
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime)
-    kind: Mapped[str] = mapped_column(String(16))  # speech | dtmf | timeout | action | system
+    kind: Mapped[str] = mapped_column(String(16))  # an ivr.enums.TurnKind
     transcript: Mapped[str] = mapped_column(Text, default="")  # masked
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     intent: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -1,32 +1,35 @@
 """Re-recording prompts by phone: the PIN-protected extension (dialplan `Stasis(app, prompt-admin)`).
 
-A pure state machine like `CallFlow`: the operator keys a prompt number (two digits, then #), hears the
-current prompt, presses 1 to record a new one (# ends), hears it back, then 1 keeps it (it becomes
-`audio_assets/prompts/<key>.wav`), 2 records again, 3 discards.
+A pure state machine on the same kernel as `CallFlow`: the operator keys a prompt number (two digits,
+then #), hears the current prompt, presses 1 to record a new one (# ends), hears it back, then 1 keeps
+it (it becomes `audio_assets/prompts/<key>.wav`), 2 records again, 3 discards.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-from ivr.flow import (
-    PROMPT_KEYS,
-    CancelTimer,
-    Command,
+from ivr.enums import AdminState, Continuation, Outcome, Timer
+from ivr.flow.commands import KeepPrompt, SaveDraft, StartRecording, StopRecording
+from ivr.flow.config import PROMPT_KEYS
+from ivr.flow.events import (
+    EVENT_TYPES,
+    DraftSaved,
     Dtmf,
     Event,
-    HangUp,
+    EventKey,
     Hangup,
-    Play,
     PlaybackFinished,
+    PromptKept,
     RecordingFinished,
-    SetTimer,
-    StartRecording,
-    StopPlayback,
-    StopRecording,
     TimerFired,
-    spell_digits,
 )
+from ivr.flow.kernel import FlowKernel, Handler, Item, Table
+from voice.text import spell_digits
+
+__all__ = ["DraftSaved", "KeepPrompt", "PromptAdminFlow", "PromptKept", "SaveDraft", "prompt_number"]
 
 # Spoken to operators, not to citizens: kept here rather than in the citizen prompt file.
 ASK = "Ghi âm lại lời nhắc. Bấm số thứ tự lời nhắc, gồm hai chữ số, rồi bấm phím thăng."
@@ -42,31 +45,8 @@ MAX_RECORD_SECONDS = 30
 IDLE_MS = 30_000  # no key for this long: hang up
 
 
-@dataclass(frozen=True)
-class SaveDraft:
-    """Write the recording to a draft file and answer with DraftSaved."""
-
-    recording: str
-
-
-@dataclass(frozen=True)
-class DraftSaved:
-    recording: str
-    path: str | None  # None: nothing usable was recorded
-
-
-@dataclass(frozen=True)
-class KeepPrompt:
-    """Install the draft as the human recording of `key` (then PromptKept)."""
-
-    key: str
-    path: str
-
-
-@dataclass(frozen=True)
-class PromptKept:
-    key: str
-    ok: bool
+# The events this flow reacts to by state (the prompt queue takes PlaybackFinished, timers are by name).
+_OWN_EVENTS = (Dtmf, PlaybackFinished, RecordingFinished, DraftSaved, PromptKept, TimerFired, Hangup)
 
 
 def prompt_number(key: str) -> str:
@@ -75,116 +55,139 @@ def prompt_number(key: str) -> str:
 
 
 @dataclass
-class PromptAdminFlow:
+class PromptAdminFlow(FlowKernel[AdminState]):
     """Choose a prompt, record, review, keep."""
 
-    state: str = "choose"  # choose | menu | pre_record | recording | saving | review | keeping | ended
+    state: AdminState = AdminState.CHOOSE
     key: str | None = None
     digits: str = ""
     draft: str | None = None
     kept: list[str] = field(default_factory=list)
-    outcome: str = "prompt_admin"  # for the call log
+    outcome: Outcome = Outcome.PROMPT_ADMIN  # for the call log
     degraded: bool = False
 
     def __post_init__(self) -> None:
-        self._next = 0
-        self._playing: set[int] = set()
+        super().__post_init__()
         self._takes = 0
-        self._out: list[Command] = []
-        self._now = 0
 
-    def handle(self, event: Event | DraftSaved | PromptKept, now_ms: int) -> list[Command]:
-        self._now, self._out = now_ms, []
-        if self.state == "ended":
-            return []
-        if isinstance(event, PlaybackFinished):
-            self._playing.discard(event.playback_id)
-            if self.state == "pre_record" and not self._playing:
-                # The beep has ended: record from here.
-                self.state = "recording"
-                self._out.append(StartRecording(f"take{self._takes}", MAX_RECORD_SECONDS))
-        elif isinstance(event, Dtmf):
-            self._key(event.digit)
-        elif isinstance(event, RecordingFinished):
-            if self.state == "recording":
-                self.state = "saving"
-                self._out.append(SaveDraft(event.name) if event.ok else SaveDraft(""))
-        elif isinstance(event, DraftSaved):
-            if self.state == "saving":
-                if event.path is None:
-                    self._say([("text", FAILED), ("text", CHOICE)], "menu")
-                else:
-                    self.draft = event.path
-                    self._say([("file", event.path), ("text", REVIEW)], "review")
-        elif isinstance(event, PromptKept):
-            if self.state == "keeping":
-                if event.ok:
-                    self.kept.append(event.key)
-                self._say([("text", SAVED if event.ok else FAILED), ("text", ASK)], "choose")
-        elif isinstance(event, TimerFired):
-            if event.name == "idle":
-                self._end()
-        elif isinstance(event, Hangup):
-            self.state = "ended"
-        else:
-            # CallStarted and anything else: (re)start at the question.
-            if not self._out and self.key is None and not self._playing:
-                self._say([("text", ASK)], "choose")
-        self._arm_idle()
-        return self._out
+    # --- kernel hooks ---------------------------------------------------------------------------
 
-    def _arm_idle(self) -> None:
-        if self.state != "ended":
-            self._out.append(SetTimer("idle", self._now + IDLE_MS))
+    def _ended(self) -> AdminState:
+        return AdminState.ENDED
 
-    def _say(self, items: list[tuple[str, str]], state: str) -> None:
-        for pid in sorted(self._playing):
-            self._out.append(StopPlayback(pid))
-        self._playing.clear()
-        for kind, value in items:
-            self._next += 1
-            self._playing.add(self._next)
-            self._out.append(Play(self._next, **{kind: value}))
+    def _accepts(self, event: Event) -> bool:
+        return True  # this flow never listens: every event counts
+
+    def _handled(self) -> None:
+        if self.state != AdminState.ENDED:
+            self.set_timer(Timer.IDLE, IDLE_MS)  # any event restarts the idle time
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    def _say_then(self, items: list[Item], state: AdminState) -> None:
+        """Say `items` (stopping what plays) and move to `state` at once."""
+        self.say(items, None)
         self.state = state
 
-    def _end(self) -> None:
-        self._say([("text", BYE)], "ended")
-        self._out += [CancelTimer("idle"), HangUp("prompt_admin")]
-
-    def _key(self, d: str) -> None:
-        if self.state == "choose":
-            if d == "#":
-                n = int(self.digits) if self.digits.isdigit() else 0
-                self.digits = ""
-                if 1 <= n <= len(PROMPT_KEYS):
-                    self.key = PROMPT_KEYS[n - 1]
-                    self._say([("text", f"Lời nhắc số {spell_digits(str(n))}."), ("key", self.key),
-                               ("text", CHOICE)], "menu")
-                else:
-                    self._say([("text", INVALID), ("text", ASK)], "choose")
-            elif d == "*":
-                self._end()
-            elif d.isdigit() and len(self.digits) < 3:
-                self.digits += d
-        elif self.state == "menu":
-            if d == "1":
-                self._record()
-            elif d == "2":
-                self.key = None
-                self._say([("text", ASK)], "choose")
-        elif self.state == "recording":
-            if d == "#":
-                self._out.append(StopRecording(f"take{self._takes}"))
-        elif self.state == "review":
-            if d == "1" and self.key and self.draft:
-                self.state = "keeping"
-                self._out.append(KeepPrompt(self.key, self.draft))
-            elif d == "2":
-                self._record()
-            elif d == "3":
-                self.draft = None
-                self._say([("text", DISCARDED), ("text", ASK)], "choose")
+    def _take(self) -> str:
+        return f"take{self._takes}"
 
     def _record(self) -> None:
         self._takes += 1
-        self._say([("text", RECORD), ("key", "beep")], "pre_record")
+        self.say([("text", RECORD), ("key", "beep")], Continuation.RECORD)
+        self.state = AdminState.PRE_RECORD
+
+    def _start_take(self) -> None:
+        """The beep has ended: record from here."""
+        self.state = AdminState.RECORDING
+        self.emit(StartRecording(self._take(), MAX_RECORD_SECONDS))
+
+    def _bye(self, ev: Any = None) -> None:
+        self.say([("text", BYE)], None, remember=False)
+        self.end()
+
+    # --- handlers -------------------------------------------------------------------------------
+
+    def _restart(self, ev: Event) -> None:
+        """The call started (or anything unexpected happened while idle): ask for a prompt number."""
+        if self.key is None and self.nothing_playing:
+            self._say_then([("text", ASK)], AdminState.CHOOSE)
+
+    def _on_hangup(self, ev: Hangup) -> None:
+        self._gone()
+
+    def _on_choose_key(self, ev: Dtmf) -> None:
+        d = ev.digit
+        if d == "#":
+            n = int(self.digits) if self.digits.isdigit() else 0
+            self.digits = ""
+            if 1 <= n <= len(PROMPT_KEYS):
+                self.key = PROMPT_KEYS[n - 1]
+                said = f"Lời nhắc số {spell_digits(str(n))}."
+                self._say_then([("text", said), ("key", self.key), ("text", CHOICE)], AdminState.MENU)
+            else:
+                self._say_then([("text", INVALID), ("text", ASK)], AdminState.CHOOSE)
+        elif d == "*":
+            self._bye()
+        elif d.isdigit() and len(self.digits) < 3:
+            self.digits += d
+
+    def _on_menu_key(self, ev: Dtmf) -> None:
+        if ev.digit == "1":
+            self._record()
+        elif ev.digit == "2":
+            self.key = None
+            self._say_then([("text", ASK)], AdminState.CHOOSE)
+
+    def _on_recording_key(self, ev: Dtmf) -> None:
+        if ev.digit == "#":
+            self.emit(StopRecording(self._take()))
+
+    def _on_take(self, ev: RecordingFinished) -> None:
+        self.state = AdminState.SAVING
+        self.emit(SaveDraft(ev.name if ev.ok else ""))
+
+    def _on_draft(self, ev: DraftSaved) -> None:
+        if ev.path is None:
+            self._say_then([("text", FAILED), ("text", CHOICE)], AdminState.MENU)
+        else:
+            self.draft = ev.path
+            self._say_then([("file", ev.path), ("text", REVIEW)], AdminState.REVIEW)
+
+    def _on_review_key(self, ev: Dtmf) -> None:
+        if ev.digit == "1" and self.key and self.draft:
+            self.state = AdminState.KEEPING
+            self.emit(KeepPrompt(self.key, self.draft))
+        elif ev.digit == "2":
+            self._record()
+        elif ev.digit == "3":
+            self.draft = None
+            self._say_then([("text", DISCARDED), ("text", ASK)], AdminState.CHOOSE)
+
+    def _on_kept(self, ev: PromptKept) -> None:
+        if ev.ok:
+            self.kept.append(ev.key)
+        self._say_then([("text", SAVED if ev.ok else FAILED), ("text", ASK)], AdminState.CHOOSE)
+
+    # --- the diagram ----------------------------------------------------------------------------
+
+    GLOBAL: ClassVar[Mapping[EventKey, Handler]] = {
+        # Events this flow has no use for (the call starting among them) bring back the question.
+        **dict.fromkeys([t for t in EVENT_TYPES if t not in _OWN_EVENTS], _restart),
+        Hangup: _on_hangup,
+        Timer.IDLE: _bye,
+    }
+
+    TABLE: ClassVar[Table] = {
+        (AdminState.CHOOSE, Dtmf): _on_choose_key,
+        (AdminState.MENU, Dtmf): _on_menu_key,
+        (AdminState.RECORDING, Dtmf): _on_recording_key,
+        (AdminState.RECORDING, RecordingFinished): _on_take,
+        (AdminState.SAVING, DraftSaved): _on_draft,
+        (AdminState.REVIEW, Dtmf): _on_review_key,
+        (AdminState.KEEPING, PromptKept): _on_kept,
+    }
+
+    AFTER: ClassVar[Mapping[Continuation, Callable[[Any], None]]] = {
+        Continuation.RECORD: _start_take,  # after the instructions and the beep
+    }

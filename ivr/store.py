@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import affected, transaction
 from core.errors import HotlineError
 from core.masking import mask_personal
+from ivr.enums import Outcome
 from ivr.flow import Turn as FlowTurn
 from ivr.models import TICKET_STATUSES, Call, Dossier, Ticket, Turn
 from voice.audio import AudioChunk, write_wav
@@ -115,7 +116,7 @@ class CallStore:
                 caller_masked=mask_caller(caller),
                 caller_hash=hash_caller(caller),
                 started_at=utcnow(),
-                outcome="in_progress",
+                outcome=Outcome.IN_PROGRESS,
             )
             s.add(call)
             s.flush()
@@ -144,7 +145,7 @@ class CallStore:
         with transaction(self.factory) as s:
             s.execute(update(Call).where(Call.id == call_id).values(satisfaction=score))
 
-    def end_call(self, call_id: int, outcome: str, degraded: bool = False) -> None:
+    def end_call(self, call_id: int, outcome: Outcome, degraded: bool = False) -> None:
         with transaction(self.factory) as s:
             s.execute(
                 update(Call)
@@ -156,7 +157,9 @@ class CallStore:
         """Calls left 'in_progress' by a crash are closed as 'interrupted' at start-up."""
         with transaction(self.factory) as s:
             res = s.execute(
-                update(Call).where(Call.ended_at.is_(None)).values(ended_at=utcnow(), outcome="interrupted")
+                update(Call)
+                .where(Call.ended_at.is_(None))
+                .values(ended_at=utcnow(), outcome=Outcome.INTERRUPTED)
             )
             return affected(res)
 

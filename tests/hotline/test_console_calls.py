@@ -65,3 +65,13 @@ def test_call_detail_masks_transcripts_and_shows_the_number_only_on_request(
     (entry,) = audit_rows(console_settings, "show_number")
     assert entry.target == f"call:{call_id}"
     assert logged_in.get("/console/calls/9999").status_code == 404
+
+
+def test_every_outcome_and_turn_kind_has_a_vietnamese_label():
+    from console.web import KIND_VI, OUTCOME_VI
+    from ivr.enums import Outcome, TurnKind
+
+    assert set(OUTCOME_VI) == set(Outcome) and all(OUTCOME_VI.values())
+    assert set(KIND_VI) == set(TurnKind) and all(KIND_VI.values())
+    # The database gives plain strings: they find their labels too.
+    assert OUTCOME_VI["not_understood"] == "Không hiểu yêu cầu" and KIND_VI["dtmf"] == "Bấm phím"

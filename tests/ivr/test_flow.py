@@ -779,3 +779,155 @@ def test_ring_all_transfer_is_one_command_with_the_whole_dial_string():
     s.send(F.Dtmf("0"))
     out = s.finish_all()
     assert of(out, F.Transfer) == [F.Transfer("PJSIP/operator&PJSIP/operator2", 25)]
+
+
+# --- the table, the vocabulary and the typed inputs ----------------------------------------------
+
+
+def test_asr_latency_from_the_recognizer_fills_the_turn():
+    s = Sim()
+    s.start()
+    s.send(F.SpeechStarted())
+    s.send(F.SpeechEnded())
+    s.now += 300
+    s.send(F.AsrFinal("làm căn cước", 0.9, asr_ms=240))
+    (t,) = [t for t in turns(s) if t.kind == "speech"]
+    assert (t.asr_ms, t.response_ms) == (240, 300)
+    s.finish_all()
+    s.key("4")  # a dossier code said aloud: its turn carries the latency too
+    s.finish_all()
+    s.send(F.SpeechStarted())
+    s.send(F.SpeechEnded())
+    s.send(F.AsrFinal("một hai", 0.8, asr_ms=95))
+    said = [t for t in turns(s) if t.kind == "speech"][-1]
+    assert (said.dtmf, said.action, said.asr_ms) == ("12", "dossier", 95)
+    assert [t for t in turns(s) if t.kind == "speech"][0].asr_ms == 240
+    assert F.AsrFinal("x").asr_ms is None  # engines that do not measure it leave it empty
+
+
+def test_every_state_but_the_end_is_in_the_table():
+    states = {state for state, _ in F.CallFlow.TABLE}
+    assert states == set(F.State) - {F.State.ENDED}
+    for (state, key), handler in F.CallFlow.TABLE.items():
+        assert isinstance(state, F.State) and callable(handler)
+        assert key in F.EVENT_TYPES or isinstance(key, F.Timer), key
+    for key in F.CallFlow.GLOBAL:
+        assert key in F.EVENT_TYPES or isinstance(key, F.Timer), key
+        assert not any(k == key for _, k in F.CallFlow.TABLE), f"{key} is global and in the table"
+
+
+def test_every_timer_and_continuation_of_a_call_has_its_handler():
+    handled = set(F.CallFlow.GLOBAL) | {key for _, key in F.CallFlow.TABLE}
+    assert set(F.Timer) - {F.Timer.IDLE} <= handled  # IDLE belongs to prompt re-recording
+    assert set(F.CallFlow.AFTER) == set(F.Continuation)
+    # Every event the adapter can post to a call is handled somewhere (the prompt queue takes
+    # PlaybackFinished, timers are keyed by name, partial transcripts are not used yet).
+    unused = {F.PlaybackFinished, F.TimerFired, F.AsrPartial, F.DraftSaved, F.PromptKept}
+    assert set(F.EVENT_TYPES) - unused <= handled
+
+
+def test_intent_actions_and_codes_match_the_catalog_vocabulary():
+    from intents.models import ACTIONS
+
+    assert set(F.CallFlow.INTENT_ACTIONS) == set(ACTIONS)
+    assert set(F.CODES) <= set(ACTIONS)
+    for spec in F.CODES.values():
+        assert spec.prompt_key in F.PROMPT_KEYS
+
+
+def test_enum_values_are_the_stored_strings():
+    # Stored in calls.outcome / call_turns.kind and exchanged as timer names: never renamed.
+    assert [o.value for o in F.Outcome] == [
+        "in_progress", "answered", "goodbye", "abandoned", "no_input", "not_understood", "transferred",
+        "ticket", "ticket_status", "dossier", "radio", "too_long", "interrupted", "failed", "prompt_admin",
+    ]  # fmt: skip
+    assert [k.value for k in F.TurnKind] == ["speech", "dtmf", "timeout", "action", "system"]
+    assert [t.value for t in F.Timer] == [
+        "max_call", "no_input", "digit", "menu_digit", "recording", "recording_stuck", "lookup", "transfer",
+        "idle",
+    ]  # fmt: skip
+    assert [c.value for c in F.Continuation] == [
+        "listen", "menu_wait", "collect_wait", "record", "transfer", "hangup", "rating_wait", "closing",
+    ]  # fmt: skip
+    assert [s.value for s in F.State] == [
+        "intro", "main", "menu", "clarify", "collect", "recording", "waiting", "bridged", "rating", "ending",
+        "ended",
+    ]  # fmt: skip
+
+
+def test_outcomes_set_by_the_flow_are_enum_members():
+    s = Sim()
+    s.start()
+    s.say("làm căn cước")
+    assert s.flow.outcome is F.Outcome.ANSWERED
+    s.finish_all()
+    s.send(F.Hangup())
+    assert isinstance(s.flow.outcome, F.Outcome)
+    t = Sim()
+    t.start()
+    t.advance(7000)
+    t.finish_all()
+    assert all(isinstance(c.turn.kind, F.TurnKind) for c in t.log if isinstance(c, F.LogTurn))
+    assert all(isinstance(c.name, F.Timer) for c in t.log if isinstance(c, (F.SetTimer, F.CancelTimer)))
+
+
+def test_lookup_results_are_logged_alike_for_every_code():
+    for key, found, missing, purpose in [
+        ("4", F.DossierResult("12", True, "a", "b", "c"), F.DossierResult("12", False), "dossier"),
+        ("5", F.TicketStatusResult("12", True, "xong"), F.TicketStatusResult("12", False), "ticket"),
+        ("6", F.RadioResult("12", "/x.wav"), F.RadioResult("12", None), "radio"),
+    ]:
+        s = Sim()
+        s.start()
+        for result in (missing, found):
+            s.key(key)
+            s.finish_all()
+            s.key("1")
+            s.key("2")
+            s.key("#")
+            s.send(result)
+            s.finish_all()
+        actions = [t.action for t in turns(s) if t.kind == "action"]
+        assert actions == [f"{purpose}_not_found", f"{purpose}_found"], actions
+
+
+def test_ticket_number_not_found_twice_gives_up_without_asking_again():
+    s = Sim()
+    s.start()
+    s.key("5")
+    s.finish_all()
+    s.key("7")
+    s.key("#")
+    out = s.send(F.TicketStatusResult("7", False))
+    assert texts(out) == ["Không tìm thấy phiếu số bảy."] and keys(out) == ["ticket_ask"]
+    assert F.Listen(True) not in out  # ticket numbers are keyed only
+    s.finish_all()
+    s.key("8")
+    s.key("#")
+    out = s.send(F.TicketStatusResult("8", False))
+    assert texts(out) == ["Không tìm thấy phiếu số tám."] and keys(out) == []
+    s.finish_all()
+    assert s.flow.state is F.State.MAIN
+
+
+def test_shipped_catalog_gives_the_typed_keypad_tree():
+    from pathlib import Path
+
+    from intents.catalog import load_catalog
+
+    catalog = load_catalog(Path(__file__).resolve().parents[2] / "config" / "intents")
+    items = F.menu_from_catalog(catalog)
+    assert items == [F.MenuItem.from_intent(spec) for spec in catalog.intents]
+    assert items == F.menu_from_catalog([spec.model_dump() for spec in catalog.intents])
+    keypad = F.Keypad(items)
+    assert keypad.paths
+    for path, item in keypad.paths.items():
+        assert catalog.resolve_keys(path).id == item.id
+    groups = {g.digit for g in catalog.menu.groups} if catalog.menu else set()
+    assert keypad.prefixes() == ["", *sorted(groups)]
+
+
+def test_dial_targets_is_the_asterisk_one():
+    from asterisk.dial import dial_targets
+
+    assert F.dial_targets is dial_targets

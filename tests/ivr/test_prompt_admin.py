@@ -71,3 +71,23 @@ def test_invalid_number_rerecord_discard_and_idle_hangup():
 def test_every_prompt_has_a_two_digit_number():
     assert A.prompt_number(F.PROMPT_KEYS[0]) == "01"
     assert len({A.prompt_number(k) for k in F.PROMPT_KEYS}) == len(F.PROMPT_KEYS) <= 99
+
+
+def test_prompt_admin_table_covers_its_states_and_every_event():
+    assert {state for state, _ in A.PromptAdminFlow.TABLE} | {F.AdminState.PRE_RECORD} == set(
+        F.AdminState
+    ) - {F.AdminState.ENDED}  # PRE_RECORD waits for its prompts to end (a continuation)
+    handled = set(A.PromptAdminFlow.GLOBAL) | {key for _, key in A.PromptAdminFlow.TABLE}
+    assert set(F.EVENT_TYPES) - {F.PlaybackFinished, F.TimerFired} <= handled
+    assert F.Timer.IDLE in handled and set(A.PromptAdminFlow.AFTER) == {F.Continuation.RECORD}
+
+
+def test_idle_timer_that_is_not_due_is_ignored():
+    flow = A.PromptAdminFlow()
+    out = flow.handle(F.CallStarted("op"), 0)
+    assert out[-1] == F.SetTimer(F.Timer.IDLE, A.IDLE_MS)
+    flow.handle(F.Dtmf("0"), 20_000)  # re-armed to 50 s
+    assert not any(isinstance(c, F.HangUp) for c in flow.handle(F.TimerFired("idle"), 30_000))
+    assert flow.state is F.AdminState.CHOOSE  # (any event restarts the idle time: now due at 60 s)
+    out = flow.handle(F.TimerFired("idle"), 60_000)
+    assert [p.text for p in plays(out)] == [A.BYE] and out[-1] == F.HangUp(F.Outcome.PROMPT_ADMIN)

@@ -12,6 +12,7 @@ from sqlalchemy import inspect, select
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
 from ivr import store as S
+from ivr.enums import Outcome, TurnKind
 from ivr.flow import Turn
 from ivr.models import Call, Ticket
 from voice.audio import AudioChunk, read_audio
@@ -62,6 +63,20 @@ def test_orphan_calls_closed_after_crash(db):
     assert store.close_orphans() == 1
     with factory() as s:
         assert s.get(Call, cid).outcome == "interrupted"
+
+
+def test_enum_outcomes_and_kinds_are_stored_as_their_strings(db):
+    _, factory, store = db
+    cid = store.start_call("chan-enum", "100")
+    with factory() as s:
+        assert s.get(Call, cid).outcome == "in_progress"
+    store.log_turn(cid, 1, Turn(kind=TurnKind.SPEECH, transcript="xin chào", asr_ms=180))
+    store.end_call(cid, Outcome.NOT_UNDERSTOOD)
+    with factory() as s:
+        call = s.get(Call, cid)
+        assert call.outcome == "not_understood" and type(call.outcome) is str
+        assert call.turns[0].kind == "speech" and type(call.turns[0].kind) is str
+        assert call.turns[0].asr_ms == 180
 
 
 def test_ticket_with_audio_reply_and_close(db):

@@ -10,11 +10,13 @@ from voice.text import (
     SOUTH,
     NumberStyle,
     canonical_tones,
+    digits_from_speech,
     fold_tones,
     nfc,
     normalize_for_matching,
     normalize_for_speech,
     number_to_words,
+    spell_digits,
     split_sentences,
 )
 from voice.text.numbers import decimal_to_words, grouped_digits, ordinal_to_words, roman_to_int
@@ -217,6 +219,30 @@ def test_roman(roman, value):
 def test_grouped_digits():
     assert grouped_digits("0912345678") == "không chín một hai, ba bốn năm, sáu bảy tám"
     assert grouped_digits("113") == "một một ba"
+
+
+def test_spell_digits_reads_a_code_back_digit_by_digit():
+    assert spell_digits("1203") == "một, hai, không, ba"
+    assert spell_digits("907") == "chín, không, bảy"
+    assert spell_digits("A1") == "A, một"  # other characters are read as they are
+    assert spell_digits("") == ""
+
+
+@pytest.mark.parametrize(
+    "text,digits",
+    [
+        ("một hai ba", "123"),
+        ("mã số 4 5", "45"),
+        ("không có", "0"),
+        ("xin chào", ""),
+        ("Bốn lăm mốt tư", "4514"),  # regional forms, any case
+        ("linh lẻ bẩy", "007"),
+        ("mot hai chin", "129"),  # typed or recognized without tones
+        ("số 0912, hai", "09122"),
+    ],
+)
+def test_digits_from_speech(text, digits):
+    assert digits_from_speech(text) == digits
 
 
 # --- matching form ---------------------------------------------------------------------------------

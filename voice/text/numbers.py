@@ -92,6 +92,54 @@ def digits_to_words(digits: str) -> str:
     return " ".join(DIGITS[int(c)] for c in digits if c.isdigit() and c.isascii())
 
 
+def spell_digits(code: str) -> str:
+    """A code read back digit by digit, never as a number: "1203" -> "một, hai, không, ba".
+
+    The comma makes a short pause between digits; any other character is read as it is.
+    """
+    return ", ".join(DIGITS[int(ch)] if ch.isdigit() and ch.isascii() else ch for ch in code)
+
+
+# Spoken digit words (with toneless and regional forms) -> digit, for codes said on the phone.
+SPOKEN_DIGITS = {
+    "không": "0",
+    "khong": "0",
+    "linh": "0",
+    "lẻ": "0",
+    "một": "1",
+    "mốt": "1",
+    "mot": "1",
+    "hai": "2",
+    "ba": "3",
+    "bốn": "4",
+    "tư": "4",
+    "bon": "4",
+    "năm": "5",
+    "lăm": "5",
+    "nam": "5",
+    "sáu": "6",
+    "sau": "6",
+    "bảy": "7",
+    "bẩy": "7",
+    "bay": "7",
+    "tám": "8",
+    "tam": "8",
+    "chín": "9",
+    "chin": "9",
+}
+
+
+def digits_from_speech(text: str) -> str:
+    """Digits in a transcript, from numerals or digit words: "một hai ba 4" -> "1234"."""
+    out = []
+    for token in re.findall(r"\w+", text.lower()):
+        if token.isdigit():
+            out.append(token)
+        elif token in SPOKEN_DIGITS:
+            out.append(SPOKEN_DIGITS[token])
+    return "".join(out)
+
+
 def grouped_digits(digits: str, sizes: tuple[int, ...] | None = None) -> str:
     """Digit-by-digit reading with a pause (comma) between groups, for phone and ID numbers."""
     digits = "".join(c for c in digits if c.isdigit() and c.isascii())

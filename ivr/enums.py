@@ -1,0 +1,96 @@
+"""The call flow's vocabulary: states, outcomes, turn kinds, timers and continuations.
+
+Kept apart from the flow itself so that the store, the console and migrations can import it without
+the state machine. Values are stored in the database (`calls.outcome`, `call_turns.kind`) and travel
+as timer names between the flow and the ARI adapter: never change a value, only add members.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """Where a call stands (`ivr.flow.CallFlow.state`)."""
+
+    INTRO = "intro"  # recording notice, greeting, "speak or press a key"
+    MAIN = "main"  # listening for speech or keys
+    MENU = "menu"  # keypad menu (after failed attempts or when speech recognition is down)
+    CLARIFY = "clarify"  # "did you mean A or B?"
+    COLLECT = "collect"  # keying (or saying) a code: dossier, ticket, commune
+    RECORDING = "recording"  # complaint / message being recorded
+    WAITING = "waiting"  # lookup, ticket creation or transfer in progress
+    BRIDGED = "bridged"  # talking to an operator
+    RATING = "rating"  # 1-5 satisfaction
+    ENDING = "ending"  # goodbye playing, hang-up follows
+    ENDED = "ended"
+
+
+class AdminState(StrEnum):
+    """Where a prompt re-recording call stands (`ivr.prompt_admin.PromptAdminFlow.state`)."""
+
+    CHOOSE = "choose"  # keying a prompt number
+    MENU = "menu"  # heard the prompt: 1 records, 2 chooses another
+    PRE_RECORD = "pre_record"  # instructions and beep playing; recording starts when they end
+    RECORDING = "recording"
+    SAVING = "saving"  # the take is being written as a draft
+    REVIEW = "review"  # draft played back: 1 keeps, 2 records again, 3 discards
+    KEEPING = "keeping"  # the draft is being installed as the prompt
+    ENDED = "ended"
+
+
+class Outcome(StrEnum):
+    """How a call ended (`calls.outcome`); the console has a Vietnamese label for each."""
+
+    IN_PROGRESS = "in_progress"  # written when the call starts
+    ANSWERED = "answered"  # an intent's answer was spoken
+    GOODBYE = "goodbye"  # the caller said goodbye before anything was answered
+    ABANDONED = "abandoned"  # the caller hung up before anything was done
+    NO_INPUT = "no_input"  # let go after the failed-attempt ladder: silence
+    NOT_UNDERSTOOD = "not_understood"  # let go after the failed-attempt ladder: not understood, bad keys
+    TRANSFERRED = "transferred"  # an operator answered
+    TICKET = "ticket"  # a complaint or message was recorded and stored
+    TICKET_STATUS = "ticket_status"  # a ticket's status was read
+    DOSSIER = "dossier"  # a dossier's status was read
+    RADIO = "radio"  # a commune radio segment was played
+    TOO_LONG = "too_long"  # the call reached the maximum duration
+    INTERRUPTED = "interrupted"  # left open by a crash, closed at the next start-up
+    FAILED = "failed"  # the call could not be set up
+    PROMPT_ADMIN = "prompt_admin"  # a prompt re-recording call (operators)
+
+
+class TurnKind(StrEnum):
+    """What a logged turn was (`call_turns.kind`)."""
+
+    SPEECH = "speech"
+    DTMF = "dtmf"
+    TIMEOUT = "timeout"
+    ACTION = "action"
+    SYSTEM = "system"
+
+
+class Timer(StrEnum):
+    """Named timers (`SetTimer` / `TimerFired`); one of each name is armed at a time."""
+
+    MAX_CALL = "max_call"  # the call's maximum duration
+    NO_INPUT = "no_input"  # silence after a prompt
+    DIGIT = "digit"  # pause that ends a code entry
+    MENU_DIGIT = "menu_digit"  # pause after a submenu key
+    RECORDING = "recording"  # guard: the recorder should have reported by now
+    RECORDING_STUCK = "recording_stuck"  # guard: the recorder never reported after being stopped
+    LOOKUP = "lookup"  # a lookup or ticket creation is slow: say "please wait"
+    TRANSFER = "transfer"  # guard: the transfer should have answered or failed by now
+    IDLE = "idle"  # prompt re-recording: no key for too long
+
+
+class Continuation(StrEnum):
+    """What runs when a sequence of prompts has finished playing."""
+
+    LISTEN = "listen"  # wait for speech or keys
+    MENU_WAIT = "menu_wait"  # wait for a menu key
+    COLLECT_WAIT = "collect_wait"  # wait for the first key of a code
+    RECORD = "record"  # the beep ended: start recording
+    TRANSFER = "transfer"  # "please hold" ended: ring the operators
+    HANGUP = "hangup"  # the goodbye ended: hang up
+    RATING_WAIT = "rating_wait"  # wait for a 1-5 rating
+    CLOSING = "closing"  # an action's result was said: offer more help

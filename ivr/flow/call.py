@@ -1,0 +1,387 @@
+"""One call as a transition table: `(state, event) -> handler`, a few global handlers, continuations.
+
+Read `CallFlow.GLOBAL`, `CallFlow.TABLE` and `CallFlow.AFTER` at the end of the class for the whole
+diagram. The call's frame is here (greeting, failed attempts, answers, rating, goodbye, hang-up,
+engine failure, call limit); its sub-dialogues are `ivr.flow.asking` (the main question: speech,
+clarifying, keypad menu), `ivr.flow.codes` (entering a code) and `ivr.flow.messages` (operators and
+recorded messages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Literal
+
+from ivr.enums import Continuation, Outcome, State, Timer, TurnKind
+from ivr.flow.asking import Asking
+from ivr.flow.codes import CODES, CodeEntry, CodeSpec
+from ivr.flow.commands import Listen, Play, SetSatisfaction, Turn
+from ivr.flow.config import FlowConfig, Texts
+from ivr.flow.events import (
+    AsrFinal,
+    CallStarted,
+    DossierResult,
+    Dtmf,
+    EngineFailure,
+    Event,
+    EventKey,
+    Hangup,
+    RadioResult,
+    RecordingFinished,
+    SpeechEnded,
+    SpeechStarted,
+    TicketCreated,
+    TicketStatusResult,
+    TransferResult,
+)
+from ivr.flow.kernel import Attempts, FlowKernel, Handler, Item, Table
+from ivr.flow.menu import Keypad, Matcher, MenuItem
+from ivr.flow.messages import Messages
+
+FailReason = Literal["no_input", "not_understood", "invalid_key"]  # also the key of the prompt said
+KEYS = "0123456789*#"  # A-D and anything longer than one key are ignored
+
+
+def _asking(method: Callable[[Asking, Any], None]) -> Handler:
+    """A table entry handled by the main-question sub-dialogue."""
+    return lambda flow, ev: method(flow.asking, ev)
+
+
+def _codes(method: Callable[[CodeEntry, Any], None]) -> Handler:
+    """A table entry handled by the code-entry sub-dialogue."""
+    return lambda flow, ev: method(flow.codes, ev)
+
+
+def _messages(method: Callable[[Messages, Any], None]) -> Handler:
+    """A table entry handled by the operator and message sub-dialogue."""
+    return lambda flow, ev: method(flow.messages, ev)
+
+
+def _key(handler: Handler) -> Handler:
+    """A key in a dialogue state: it first interrupts the prompt, if that may be (`caller_key`)."""
+
+    def entry(flow: CallFlow, ev: Dtmf) -> None:
+        if flow.caller_key():
+            handler(flow, ev)
+
+    return entry
+
+
+def _ignore(flow: Any, ev: Any) -> None:
+    """A table entry for an event a state deliberately does nothing with."""
+
+
+def _begin_code(spec: CodeSpec) -> Callable[[CallFlow], None]:
+    """An intent action that asks for a code."""
+    return lambda flow: flow.codes.begin(spec)
+
+
+@dataclass
+class CallFlow(FlowKernel[State]):
+    """One call's state machine. `handle(event, now_ms)` returns the commands to carry out, in order."""
+
+    menu: list[MenuItem]
+    match: Matcher
+    config: FlowConfig = field(default_factory=FlowConfig)
+    texts: Texts = field(default_factory=Texts)
+    menu_prompts: Mapping[str, str] = field(default_factory=dict)  # keypad prefix ("" = top) -> spoken menu
+
+    state: State = State.INTRO
+    outcome: Outcome = Outcome.ABANDONED
+    satisfaction: int | None = None
+    degraded: bool = False  # speech recognition unusable: keypad only
+    turns: int = 0  # answered turns (for the rating)
+    caller: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.keypad = Keypad(self.menu, self.menu_prompts)
+        self.asking = Asking(self)
+        self.codes = CodeEntry(self)
+        self.messages = Messages(self)
+        self._attempts = Attempts(self.config.max_attempts)  # failed attempts since the last success
+        self._escalations = 0  # times the failed-attempt ladder reached its top
+        self._speech_end: int | None = None  # flow time the caller stopped speaking (or keyed)
+
+    @property
+    def failures(self) -> int:
+        return self._attempts.count
+
+    def keypad_menu_texts(self) -> list[str]:
+        """Every menu text this flow can say (pre-rendered: a degraded call never waits for TTS)."""
+        return [self.keypad.menu_text(p, self.texts) for p in self.keypad.prefixes()]
+
+    # --- kernel hooks ---------------------------------------------------------------------------
+
+    def _ended(self) -> State:
+        return State.ENDED
+
+    @property
+    def _barge_in(self) -> bool:
+        return self.config.barge_in
+
+    def _accepts(self, event: Event) -> bool:
+        if isinstance(event, Dtmf) and (len(event.digit) != 1 or event.digit not in KEYS):
+            return False
+        return super()._accepts(event)
+
+    def _playback_failed(self, item: Play) -> bool:
+        if not item.text or self.degraded:
+            return False
+        # Synthesis failed for a dynamic answer: never leave the caller in silence.
+        self.log(Turn(kind=TurnKind.SYSTEM, action="fail:tts"))
+        self.degraded = True
+        self.stop_current()
+        self.asking.keypad_menu(first="system_error")
+        return True
+
+    # --- steps the sub-dialogues share ----------------------------------------------------------
+
+    def speech_turn(self, ev: AsrFinal) -> Turn:
+        """The turn of a final transcript (the end of speech is now if the end-pointer did not say)."""
+        if self._speech_end is None:
+            self._speech_end = self._now
+        text = ev.text.strip()
+        return Turn(kind=TurnKind.SPEECH, transcript=text, confidence=ev.confidence, asr_ms=ev.asr_ms)
+
+    def caller_key(self) -> bool:
+        """Any key interrupts the prompt that is playing (the feature-phone way to barge in), except a
+        prompt that may not be skipped (the recording notice): then the key is ignored (False)."""
+        item = self._playing_item
+        if item is not None and item.barge_in:
+            self.stop_current()
+        elif item is not None:
+            return False
+        self._speech_end = self._now
+        return True
+
+    def prompt_main(self) -> None:
+        """Back to the main question (or the keypad menu once speech recognition is down)."""
+        self.state = State.MAIN
+        self.asking.prefix = ""
+        self.set_listening(True)
+        if self.degraded:
+            self.asking.keypad_menu()
+            return
+        self.say([("key", "anything_else" if self.turns else "speak_or_press")], Continuation.LISTEN)
+
+    def replay(self) -> None:
+        """Say the last thing again (the main question when nothing was said yet)."""
+        if not self.repeat():
+            self.prompt_main()
+
+    def fail(self, reason: FailReason) -> None:
+        """A failed attempt: reprompt, then the keypad menu, then an operator or goodbye."""
+        over = self._attempts.miss()
+        kind = TurnKind.TIMEOUT if reason == "no_input" else TurnKind.SYSTEM
+        self.log(Turn(kind=kind, action=f"fail:{reason}"))
+        if over:
+            self._attempts.reset()
+            self._escalations += 1
+            # Once to an operator; a caller still stuck after that (say, one who never speaks) is let go.
+            if self.config.operator_endpoint and self._escalations == 1:
+                self.messages.operator()
+            else:
+                self.outcome = Outcome.NO_INPUT if reason == "no_input" else Outcome.NOT_UNDERSTOOD
+                self._goodbye(rate=False)
+            return
+        if self._attempts.count >= self.config.max_attempts or self.degraded or self.state is State.MENU:
+            self.asking.keypad_menu(first=reason)
+        else:
+            self.state = State.MAIN
+            self.set_listening(True)
+            self.say([("key", reason), ("key", "speak_or_press")], Continuation.LISTEN)
+
+    def answer(self, item: MenuItem, turn: Turn) -> None:
+        """Run an intent: its action if it has one, else speak its answer."""
+        self._attempts.reset()
+        self.asking.reset()
+        action = item.action if item.action in self.INTENT_ACTIONS else None
+        latency = None if self._speech_end is None else max(0, self._now - self._speech_end)
+        self.log(replace(turn, intent=item.id, action=action, response_ms=latency))
+        self._speech_end = None
+        if action is None:
+            self.turns += 1
+            self.outcome = Outcome.ANSWERED
+            self.state = State.MAIN
+            self.set_listening(True)
+            tail: Item = ("text", item.follow_up) if item.follow_up else ("key", "anything_else")
+            self.say([("text", item.answer), tail], Continuation.LISTEN)
+            return
+        self.INTENT_ACTIONS[action](self)
+
+    # --- goodbye --------------------------------------------------------------------------------
+
+    def _goodbye(self, *, rate: bool) -> None:
+        """Goodbye, with the optional 1-5 rating first when something was answered."""
+        self.set_listening(False)
+        if rate and self.config.rating and self.turns > 0 and self.satisfaction is None:
+            self.state = State.RATING
+            self.say([("key", "rating_ask")], Continuation.RATING_WAIT)
+            return
+        self._say_goodbye()
+
+    def _say_goodbye(self, *before: Item) -> None:
+        """The one goodbye: what `before` says, the goodbye nobody can skip, then hang-up."""
+        self.set_listening(False)
+        self.state = State.ENDING
+        goodbye = self.play_item(key="goodbye", barge_in=False)
+        self.say([*before, goodbye], Continuation.HANGUP, remember=False)
+
+    def _goodbye_intent(self) -> None:
+        if self.outcome is Outcome.ABANDONED:
+            self.outcome = Outcome.GOODBYE
+        self._goodbye(rate=True)
+
+    def _on_rating_key(self, ev: Dtmf) -> None:
+        if ev.digit in "12345":
+            self.satisfaction = int(ev.digit)
+            self.emit(SetSatisfaction(self.satisfaction))
+            self.log(Turn(kind=TurnKind.DTMF, dtmf=ev.digit, action="rating"))
+            self._say_goodbye(("key", "rating_thanks"))
+        elif ev.digit == "*":
+            self.replay()
+
+    def _on_rating_silence(self, ev: Event) -> None:
+        self._say_goodbye()
+
+    # --- global handlers ------------------------------------------------------------------------
+
+    def _on_call_started(self, ev: CallStarted) -> None:
+        self.caller = ev.caller
+        self.state = State.INTRO
+        self.set_timer(Timer.MAX_CALL, self.config.max_call_ms)
+        items: list[Item] = []
+        if self.config.recording_notice:
+            items.append(self.play_item(key="recording_notice", barge_in=False))
+        items.append(("key", "greeting"))
+        if self.degraded:  # no speech recognition for this call: straight to the keypad menu
+            self.state = State.MENU
+            items += [("key", "keypad_menu_intro"), ("text", self.keypad.menu_text("", self.texts))]
+            self.say(items, Continuation.MENU_WAIT)
+            return
+        items.append(("key", "speak_or_press"))
+        self.set_listening(True)
+        self.say(items, Continuation.LISTEN)
+        self.state = State.MAIN
+
+    def _on_hangup(self, ev: Hangup) -> None:
+        self.messages.keep()
+        self._gone()
+
+    def _on_engine_failure(self, ev: EngineFailure) -> None:
+        if self.degraded:
+            return
+        self.log(Turn(kind=TurnKind.SYSTEM, action=f"fail:{ev.stage}"))
+        self.degraded = True
+        self._listening = False  # the adapter stops recognition itself on failure
+        self.emit(Listen(False))
+        if self.state in (State.MAIN, State.CLARIFY, State.INTRO):
+            self.asking.clarify = None
+            self.asking.keypad_menu(first="system_error")
+        elif self.state is State.COLLECT:
+            self.codes.on_engine_failure()
+
+    def _on_call_limit(self, ev: Event) -> None:
+        self.outcome = Outcome.TOO_LONG
+        self.stop_current()
+        self.messages.stop()
+        self._say_goodbye(self.play_item(key="call_too_long", barge_in=False))
+
+    def _on_speech_started(self, ev: SpeechStarted) -> None:
+        self.cancel_timer(Timer.NO_INPUT)
+        self._speech_end = None
+        item = self._playing_item
+        if item is not None and item.barge_in:
+            self.stop_current()
+            self.log(Turn(kind=TurnKind.SYSTEM, action="barge_in"))
+
+    def _on_speech_ended(self, ev: SpeechEnded) -> None:
+        self._speech_end = self._now
+
+    # --- waits ----------------------------------------------------------------------------------
+
+    def _wait_for_input(self) -> None:
+        self.set_timer(Timer.NO_INPUT, self.config.no_input_ms)
+
+    def _wait_for_code(self) -> None:
+        self.set_timer(Timer.DIGIT, self.config.no_input_ms)
+
+    def _on_slow_lookup(self, ev: Event) -> None:
+        if self.nothing_playing:
+            self.say([("key", "please_wait")], None, remember=False)
+
+    # --- the diagram ----------------------------------------------------------------------------
+
+    # What each action of an intent does (`intents.models.ACTIONS`; other values are ignored).
+    INTENT_ACTIONS: ClassVar[Mapping[str, Callable[[CallFlow], None]]] = {
+        **{action: _begin_code(spec) for action, spec in CODES.items()},
+        "transfer": lambda f: f.messages.operator(),
+        "record_feedback": lambda f: f.messages.begin("feedback_intro", "feedback"),
+        "replay": replay,
+        "hangup": _goodbye_intent,
+    }
+
+    GLOBAL: ClassVar[Mapping[EventKey, Handler]] = {
+        CallStarted: _on_call_started,
+        Hangup: _on_hangup,
+        EngineFailure: _on_engine_failure,
+        Timer.MAX_CALL: _on_call_limit,
+        SpeechStarted: _on_speech_started,  # speech events arrive only while listening
+        SpeechEnded: _on_speech_ended,
+    }
+
+    TABLE: ClassVar[Table] = {
+        # greeting and the main question: speech or keys
+        (State.INTRO, AsrFinal): _asking(Asking.on_heard),
+        (State.INTRO, Dtmf): _key(_asking(Asking.on_menu_key)),
+        (State.INTRO, Timer.NO_INPUT): _asking(Asking.on_silence),
+        (State.MAIN, AsrFinal): _asking(Asking.on_heard),
+        (State.MAIN, Dtmf): _key(_asking(Asking.on_menu_key)),
+        (State.MAIN, Timer.NO_INPUT): _asking(Asking.on_silence),
+        # "did you mean A or B?": 1 or 2, or say it
+        (State.CLARIFY, AsrFinal): _asking(Asking.on_clarify_heard),
+        (State.CLARIFY, Dtmf): _key(_asking(Asking.on_clarify_key)),
+        (State.CLARIFY, Timer.NO_INPUT): _asking(Asking.on_silence),
+        # keypad menu (speech recognition off)
+        (State.MENU, Dtmf): _key(_asking(Asking.on_menu_key)),
+        (State.MENU, Timer.MENU_DIGIT): _asking(Asking.on_menu_pause),
+        (State.MENU, Timer.NO_INPUT): _asking(Asking.on_menu_silence),
+        # entering a code
+        (State.COLLECT, AsrFinal): _codes(CodeEntry.on_heard),
+        (State.COLLECT, Dtmf): _key(_codes(CodeEntry.on_key)),
+        (State.COLLECT, Timer.DIGIT): _codes(CodeEntry.on_pause),
+        # recording a complaint or message (# ends it)
+        (State.RECORDING, Dtmf): _messages(Messages.on_key),
+        (State.RECORDING, RecordingFinished): _messages(Messages.on_finished),
+        (State.RECORDING, Timer.RECORDING): _messages(Messages.on_recorder_late),
+        (State.RECORDING, Timer.RECORDING_STUCK): _messages(Messages.on_recorder_stuck),
+        # waiting for a lookup, a ticket or a transfer (keys are ignored)
+        (State.WAITING, DossierResult): _codes(CodeEntry.on_result),
+        (State.WAITING, TicketStatusResult): _codes(CodeEntry.on_result),
+        (State.WAITING, RadioResult): _codes(CodeEntry.on_result),
+        (State.WAITING, TicketCreated): _messages(Messages.on_ticket),
+        (State.WAITING, TransferResult): _messages(Messages.on_transfer),
+        (State.WAITING, Timer.TRANSFER): _messages(Messages.on_transfer_timeout),
+        (State.WAITING, Timer.LOOKUP): _on_slow_lookup,
+        (State.WAITING, Dtmf): _ignore,
+        # talking to an operator: the call is theirs until someone hangs up
+        (State.BRIDGED, Dtmf): _ignore,
+        # 1-5 satisfaction (* repeats the question), then goodbye
+        (State.RATING, Dtmf): _on_rating_key,
+        (State.RATING, Timer.NO_INPUT): _on_rating_silence,
+        # goodbye playing: nothing stops it
+        (State.ENDING, Dtmf): _ignore,
+    }
+
+    AFTER: ClassVar[Mapping[Continuation, Callable[[Any], None]]] = {
+        Continuation.LISTEN: _wait_for_input,
+        Continuation.MENU_WAIT: _wait_for_input,
+        Continuation.RATING_WAIT: _wait_for_input,
+        Continuation.COLLECT_WAIT: _wait_for_code,
+        Continuation.RECORD: lambda f: f.messages.start(),
+        Continuation.TRANSFER: lambda f: f.messages.ring(),
+        Continuation.HANGUP: FlowKernel.end,
+        Continuation.CLOSING: prompt_main,
+    }

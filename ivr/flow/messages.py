@@ -1,0 +1,151 @@
+"""Reaching a person: transfer to the operators, or a recorded complaint or message that becomes a ticket.
+
+States WAITING (transfer ringing, ticket being stored) and RECORDING. A transfer nobody answers turns
+into a recorded message; a caller who hangs up while recording keeps the message (a complaint is
+never lost).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from ivr.enums import Continuation, Outcome, State, Timer, TurnKind
+from ivr.flow.commands import CreateTicket, StartRecording, StopRecording, Transfer, Turn
+from ivr.flow.events import Dtmf, Event, RecordingFinished, TicketCreated, TransferResult
+from voice.text import spell_digits
+
+if TYPE_CHECKING:
+    from ivr.flow.call import CallFlow
+
+Reason = Literal["feedback", "message"]  # a complaint, or a message left when no operator answered
+RECORDER_GRACE_MS = 10_000  # past the maximum length: the recorder should have reported by then
+RECORDER_STOP_MS = 5000  # after asking the recorder to stop: it should have reported by then
+TICKET_PATIENCE_MS = 1500  # storing a ticket is fast: "please wait" only when it takes longer
+TRANSFER_GRACE_S = 5  # past the ringing time: the transfer should have answered or failed by then
+
+
+class Messages:
+    """The operator and message-recording sub-dialogue of a call."""
+
+    def __init__(self, flow: CallFlow) -> None:
+        self.flow = flow
+        self.recording: str | None = None  # name of the recording in progress
+        self.reason: Reason = "feedback"
+        self.count = 0  # recordings made in this call (names them)
+
+    def operator(self) -> None:
+        """Ring the operators, or take a message when there are none."""
+        f = self.flow
+        f.set_listening(False)
+        if f.config.operator_endpoint:
+            f.state = State.WAITING
+            f.say([("key", "transfer")], Continuation.TRANSFER, remember=False)
+        else:
+            self.begin("operator_unavailable", "message")
+
+    def begin(self, intro_key: str, reason: Reason) -> None:
+        """Say the introduction and the beep; recording starts when the beep ended."""
+        f = self.flow
+        self.reason = reason
+        f.state = State.WAITING
+        f.set_listening(False)
+        beep = f.play_item(key="beep", barge_in=False)
+        f.say([("key", intro_key), beep], Continuation.RECORD, remember=False)
+
+    # --- continuations --------------------------------------------------------------------------
+
+    def ring(self) -> None:
+        """Continuation TRANSFER: "please hold" was said."""
+        f = self.flow
+        f.state = State.WAITING
+        f.emit(Transfer(f.config.operator_endpoint, f.config.transfer_timeout_s))
+        f.set_timer(Timer.TRANSFER, (f.config.transfer_timeout_s + TRANSFER_GRACE_S) * 1000)
+
+    def start(self) -> None:
+        """Continuation RECORD: the beep ended."""
+        f = self.flow
+        self.count += 1
+        self.recording = f"rec{self.count}"
+        f.state = State.RECORDING
+        f.emit(StartRecording(self.recording, f.config.feedback_max_seconds))
+        # Guard: if the recorder never reports, do not hold the call forever.
+        f.set_timer(Timer.RECORDING, f.config.feedback_max_seconds * 1000 + RECORDER_GRACE_MS)
+
+    # --- table entries --------------------------------------------------------------------------
+
+    def on_transfer(self, ev: TransferResult) -> None:
+        """(WAITING, transfer result): bridged with an operator, or a message."""
+        f = self.flow
+        f.cancel_timer(Timer.TRANSFER)
+        if ev.answered:
+            f.outcome = Outcome.TRANSFERRED
+            f.state = State.BRIDGED
+            f.set_listening(False)
+            f.log(Turn(kind=TurnKind.ACTION, action="transferred"))
+            return
+        f.log(Turn(kind=TurnKind.ACTION, action="transfer_no_answer"))
+        self.begin("operator_unavailable", "message")
+
+    def on_transfer_timeout(self, ev: Event) -> None:
+        """(WAITING, transfer timer): the transfer never reported; as if nobody answered."""
+        self.on_transfer(TransferResult(answered=False))
+
+    def on_key(self, ev: Dtmf) -> None:
+        """(RECORDING, key): # ends the recording."""
+        if ev.digit == "#" and self.recording:
+            self.flow.emit(StopRecording(self.recording))
+
+    def on_recorder_late(self, ev: Event) -> None:
+        """(RECORDING, recording timer): stop it; give the recorder a moment to report."""
+        if self.recording:
+            self.flow.emit(StopRecording(self.recording))
+            self.flow.set_timer(Timer.RECORDING_STUCK, RECORDER_STOP_MS)
+
+    def on_recorder_stuck(self, ev: Event) -> None:
+        """(RECORDING, stuck timer): the recorder never reported."""
+        self.recording = None
+        self.flow.say([("key", "feedback_failed")], Continuation.CLOSING)
+
+    def on_finished(self, ev: RecordingFinished) -> None:
+        """(RECORDING, recording finished): store it as a ticket unless it is empty."""
+        if ev.name != self.recording:
+            return
+        f = self.flow
+        f.cancel_timer(Timer.RECORDING)
+        f.cancel_timer(Timer.RECORDING_STUCK)
+        self.recording = None
+        if not ev.ok or ev.duration_ms < f.config.feedback_min_ms:
+            f.log(Turn(kind=TurnKind.SYSTEM, action="recording_empty"))
+            f.say([("key", "feedback_empty")], Continuation.CLOSING)
+            return
+        f.state = State.WAITING
+        f.emit(CreateTicket(ev.name, self.reason))
+        f.set_timer(Timer.LOOKUP, TICKET_PATIENCE_MS)
+
+    def on_ticket(self, ev: TicketCreated) -> None:
+        """(WAITING, ticket stored): read its number back digit by digit."""
+        f = self.flow
+        f.cancel_timer(Timer.LOOKUP)
+        if ev.number is None:
+            f.log(Turn(kind=TurnKind.ACTION, action="ticket_failed"))
+            f.say([("key", "feedback_failed")], Continuation.CLOSING)
+            return
+        f.turns += 1
+        f.outcome = Outcome.TICKET
+        f.log(Turn(kind=TurnKind.ACTION, action="ticket_created", dtmf=ev.number))
+        number = f.texts.ticket_number.format(digits=spell_digits(ev.number))
+        f.say([("key", "feedback_saved"), ("text", number)], Continuation.CLOSING)
+
+    # --- the call ends --------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """The call is ending while recording: stop the recorder (what was said is not stored)."""
+        if self.recording and self.flow.state is State.RECORDING:
+            self.flow.emit(StopRecording(self.recording))
+
+    def keep(self) -> None:
+        """The caller hung up while recording: keep what was said as a ticket."""
+        if self.recording and self.flow.state is State.RECORDING:
+            self.flow.emit(StopRecording(self.recording), CreateTicket(self.recording, self.reason))
+            self.flow.outcome = Outcome.TICKET
+            self.recording = None
