@@ -19,7 +19,6 @@ States, outcomes, turn kinds, timers and continuations are the StrEnums of `ivr.
 
 from __future__ import annotations
 
-from asterisk.dial import dial_targets  # re-exported: ivr.actions rings operators through F.dial_targets
 from intents.models import ACTIONS
 from ivr.enums import AdminState, Continuation, Outcome, State, Timer, TurnKind
 from ivr.flow.call import CallFlow
@@ -128,7 +127,6 @@ __all__ = [
     "TransferResult",
     "Turn",
     "TurnKind",
-    "dial_targets",
     "digits_from_speech",
     "keypad_path",
     "menu_from_catalog",

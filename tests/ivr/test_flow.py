@@ -753,26 +753,6 @@ def test_silent_caller_is_escalated_once_then_let_go():
     assert len(of(s.log, F.Transfer)) == 1
 
 
-@pytest.mark.parametrize(
-    "spec,targets",
-    [
-        ("", ()),
-        ("PJSIP/operator", ("PJSIP/operator",)),
-        ("PJSIP/operator&PJSIP/operator2", ("PJSIP/operator", "PJSIP/operator2")),
-        (" PJSIP/operator & PJSIP/operator2 &PJSIP/operator", ("PJSIP/operator", "PJSIP/operator2")),
-        ("PJSIP/0912345678@trunk", ("PJSIP/0912345678@trunk",)),
-    ],
-)
-def test_dial_targets_of_a_dial_string(spec, targets):
-    assert F.dial_targets(spec) == targets
-
-
-@pytest.mark.parametrize("spec", ["operator", "PJSIP/op&", "&PJSIP/op", "PJSIP/a,20", "PJSIP/a b", "/x"])
-def test_dial_targets_reject_what_dial_would_not_take(spec):
-    with pytest.raises(ValueError, match="TECH/resource"):
-        F.dial_targets(spec)
-
-
 def test_ring_all_transfer_is_one_command_with_the_whole_dial_string():
     s = Sim(operator_endpoint="PJSIP/operator&PJSIP/operator2")
     s.start()
@@ -925,9 +905,3 @@ def test_shipped_catalog_gives_the_typed_keypad_tree():
         assert catalog.resolve_keys(path).id == item.id
     groups = {g.digit for g in catalog.menu.groups} if catalog.menu else set()
     assert keypad.prefixes() == ["", *sorted(groups)]
-
-
-def test_dial_targets_is_the_asterisk_one():
-    from asterisk.dial import dial_targets
-
-    assert F.dial_targets is dial_targets
