@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Mapping
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import ConfigError
+from core.filestamp import TreeStamp, tree_stamp
 
 if TYPE_CHECKING:
     from intents.catalog import Catalog
@@ -28,21 +28,6 @@ class CatalogState:
     matcher: Matcher | None
     problems: tuple[str, ...]
     summary: str  # the `hotline intents check` line
-
-
-def _signature(paths: list[Path]) -> tuple:
-    out = []
-    for p in paths:
-        with contextlib.suppress(OSError):
-            if p.is_dir():
-                for f in sorted(p.iterdir()):
-                    if f.suffix in (".yaml", ".yml"):
-                        st = f.stat()
-                        out.append((str(f), st.st_mtime_ns, st.st_size))
-            else:
-                st = p.stat()
-                out.append((str(p), st.st_mtime_ns, st.st_size))
-    return tuple(out)
 
 
 def check_catalog(
@@ -89,20 +74,20 @@ class CatalogView:
         self.directory = settings.path(settings.intents.catalog_dir)
         self.dialect_path = settings.path(settings.intents.dialect_table)
         self._lock = threading.Lock()
-        self._sig: tuple | None = None
+        self._sig: TreeStamp | None = None
         self._state: CatalogState | None = None
 
     def _load(self) -> CatalogState:
         return check_catalog(self.settings, self.directory, self.dialect_path)
 
     def invalidate(self) -> None:
-        """Load again on the next `state()` even if no file's size or time changed (after an edit)."""
+        """Load again on the next `state()` even if no file's stamp changed (after an edit)."""
         with self._lock:
             self._sig = None
 
     def state(self) -> CatalogState:
         """The current catalog (blocking: call it from a worker thread)."""
-        sig = _signature([self.directory, self.dialect_path])
+        sig = tree_stamp([self.directory, self.dialect_path])
         with self._lock:
             if self._state is None or sig != self._sig:
                 self._state = self._load()

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from core.filestamp import FileStamp, file_stamp
 from voice.text.tones import canonical_tones, nfc
 
 logger = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ def parse_table(doc: Any) -> TextTable:
     return TextTable.from_model(model, str(doc.path))
 
 
-_cache: dict[Path, tuple[tuple[int, int], TextTable]] = {}
+_cache: dict[Path, tuple[FileStamp, TextTable]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -207,16 +208,12 @@ def load_table(path: Path | str | None = None) -> TextTable:
     from core.yamlfile import load_yaml
 
     path = Path(path) if path is not None else _default_path
-    try:
-        st = path.stat()
-        stamp = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = (-1, -1)
+    stamp = file_stamp(path)
     with _cache_lock:
         hit = _cache.get(path)
         if hit is not None and hit[0] == stamp:
             return hit[1]
-    if stamp == (-1, -1):
+    if stamp is None:
         raise ConfigError(f"{path}: file not found (voice.text.abbreviations)")
     table = parse_table(load_yaml(path))
     with _cache_lock:
