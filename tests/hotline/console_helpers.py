@@ -143,7 +143,7 @@ def seed(settings) -> dict:
 
 
 def add_operator(settings, username="lan", role="operator", password=PASSWORD):
-    from console.accounts import add_operator as add
+    from console.data.operators import add_operator as add
     from core.db import engine_for, session_factory
 
     return add(session_factory(engine_for(settings)), username, password, role)

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 
 def test_password_hashes_are_salted_and_verified():
-    from console.accounts import hash_password, verify_password
+    from console.data.operators import hash_password, verify_password
 
     a, b = hash_password("mật khẩu dài 123"), hash_password("mật khẩu dài 123")
     assert a != b and a.startswith("scrypt$") and "123" not in a
@@ -16,7 +16,7 @@ def test_password_hashes_are_salted_and_verified():
 
 
 def test_operators_cli_add_list_passwd_disable(console_settings):
-    from console.accounts import authenticate
+    from console.data.operators import authenticate
     from core.db import engine_for, session_factory
     from hotline.cli import app
 

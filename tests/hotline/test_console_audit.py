@@ -14,8 +14,8 @@ def _entries_aged(settings, days_ago: list[float]) -> None:
     """One audit entry per age (days), written through audit.record and then back-dated."""
     from sqlalchemy import update
 
-    from console import audit
-    from console.accounts import utcnow
+    from console.data import audit
+    from console.data.times import utcnow
     from console.models import AuditEntry
     from core.db import engine_for, session_factory, transaction
 
@@ -34,7 +34,7 @@ def _entries_aged(settings, days_ago: list[float]) -> None:
 
 
 def test_purge_deletes_only_entries_older_than_the_retention(console_settings):
-    from console import audit
+    from console.data import audit
     from core.db import engine_for, session_factory
 
     assert (

@@ -67,7 +67,7 @@ def test_login_sets_a_protected_cookie_and_logout_ends_the_session(console_setti
 
 
 def test_wrong_password_unknown_user_and_disabled_account_are_refused(console_settings, console_client):
-    from console.accounts import set_active
+    from console.data.operators import set_active
     from core.db import engine_for, session_factory
 
     add_operator(console_settings, "lan")

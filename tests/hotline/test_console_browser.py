@@ -78,7 +78,7 @@ def test_operator_logs_in_listens_and_answers_a_ticket(console_settings, server,
 
 
 def test_admin_adds_an_operator_who_can_then_log_in(console_settings, server, browser, tmp_path):
-    from console.accounts import authenticate
+    from console.data.operators import authenticate
     from core.db import engine_for, session_factory
 
     base, _data = server

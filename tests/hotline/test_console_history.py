@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from console.audit import ACTIONS_VI
+from console.labels import ACTIONS_VI
 from tests.hotline.console_helpers import ROOT, add_operator, audit_rows, csrf_of, login
 from tests.hotline.intent_edit_helpers import form_of, post, snapshot
 

@@ -42,7 +42,7 @@ def test_edit_page_shows_the_fields_of_the_intent(client):
 
 
 def test_unchanged_draft_renders_every_shipped_file_byte_for_byte():
-    from console.intent_edit import find_intent, render_edit
+    from console.edit.intent_yaml import find_intent, render_edit
     from intents.catalog import catalog_files
 
     directory = ROOT / "config" / "intents"
@@ -57,7 +57,7 @@ def test_other_layouts_bom_and_windows_line_ends_are_kept(tmp_path):
     """A file written by hand in another style: no indent before "- ", a BOM, CRLF line ends."""
     from dataclasses import replace
 
-    from console.intent_edit import find_intent, render_edit
+    from console.edit.intent_yaml import find_intent, render_edit
 
     text = (
         "# hand written\nintents:\n- id: fees\n  title: 'lệ phí'\n  answer: Hỏi ở xã.  # short\n"

@@ -28,7 +28,7 @@ def _factory(settings):
 
 
 def _accounts(settings) -> dict[str, tuple[str, bool]]:
-    from console.accounts import list_operators
+    from console.data.operators import list_operators
 
     return {op.username: (op.role, op.active) for op in list_operators(_factory(settings))}
 
@@ -142,7 +142,7 @@ def test_bad_input_is_explained_and_keeps_what_was_typed(
 
 
 def test_reset_password_closes_the_operators_sessions(console_settings, admin):
-    from console.accounts import authenticate
+    from console.data.operators import authenticate
 
     add_operator(console_settings, "lan", "operator")
     with _second_client(console_settings, "lan") as lan:
@@ -221,7 +221,7 @@ def test_disable_and_enable_with_admin_safeguards(console_settings, admin):
 
 
 def test_last_enabled_admin_cannot_be_disabled_from_the_console(console_settings):
-    from console.accounts import AccountError, set_active
+    from console.data.operators import AccountError, set_active
 
     factory = _factory(console_settings)
     lan = add_operator(console_settings, "lan", "admin")
@@ -251,7 +251,7 @@ def test_every_account_form_checks_csrf(console_settings, admin):
             body = dict(data, **({"csrf": token} if token else {}))
             r = admin.post(path, data=body, headers={"accept": "text/html"})
             assert r.status_code == 403 and "mã chống giả mạo" in r.text, (path, token)
-    from console.accounts import authenticate
+    from console.data.operators import authenticate
 
     assert _accounts(console_settings) == {"chi": ("admin", True), "lan": ("operator", True)}
     assert authenticate(_factory(console_settings), "lan", PASSWORD) is not None

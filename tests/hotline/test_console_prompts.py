@@ -82,7 +82,7 @@ def test_non_audio_silence_and_overlong_uploads_are_rejected(console_settings, l
 
 
 def test_oversized_or_missing_upload_is_refused_before_anything_is_written(console_settings, logged_in):
-    from console.prompt_files import MAX_UPLOAD_BYTES
+    from console.edit.recordings import MAX_UPLOAD_BYTES
 
     token = csrf_of(logged_in.get("/console/prompts").text)
     big = b"\0" * (MAX_UPLOAD_BYTES + 200 * 1024)

@@ -1,4 +1,5 @@
-"""Editing one fixed prompt's text from the console: round-trip YAML edit, check, history, atomic replace.
+"""Editing one fixed prompt's text from the console: round-trip YAML edit, then the edit path (check,
+history, atomic replace, audit).
 
 The prompts file (settings.ivr.prompts_file) keeps its comments, key order, quoting and the other keys;
 only the edited value changes. The running hotline notices the new file on the next play of a prompt
@@ -18,20 +19,12 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import ScalarString
 
-from console.history import RestoreRefused, restore_version
-from console.yaml_write import (
-    candidate,
-    dump,
-    keep_history,
-    load,
-    one_line,
-    replace,
-    restore_encoding,
-    style,
-)
+from console.edit.path import Change, EditPath, RestoreRefused
+from console.edit.yamlrt import dump, load, one_line, restore_encoding, style
 from core.errors import ConfigError, HotlineError
 
 if TYPE_CHECKING:
+    from console.data.audit import Actor
     from ivr.settings import IvrConfig
 
 logger = logging.getLogger(__name__)
@@ -131,15 +124,25 @@ class PromptTextEditor:
         self.settings = settings
         self.path = settings.path(settings.ivr.prompts_file)
         self.history_dir = settings.data_dir.joinpath(*HISTORY_DIR)
+        # No reload step: the running hotline stats the file before each play (ivr.prompts.Prompts).
+        self.edits = EditPath(
+            self.history_dir,
+            edit_action="edit_prompt",
+            restore_action="restore_prompt",
+            prefix=HISTORY_PREFIX,
+            what="tệp lời nhắc",
+            lock=_save_lock,
+        )
 
-    def save(self, key: str, typed: str, version: str) -> PromptSaveResult:
+    def save(self, key: str, typed: str, version: str, actor: Actor | None = None) -> PromptSaveResult:
         """Validate, rewrite `key` in place, check the whole file, keep the old file, replace atomically.
 
         Raises PromptEditError (nothing written) for a refused text, a page older than the file
         (`version` differs) or a resulting file that does not load.
         """
         text = normalize(self.settings, key, typed)
-        with _save_lock:
+
+        def propose() -> Change[str]:
             raw = self.path.read_bytes()
             try:
                 source, data = load(raw)
@@ -166,20 +169,28 @@ class PromptTextEditor:
                     ],
                     code="console.prompt_edit.conflict",
                 )
-            if text == current:
-                return PromptSaveResult(self.path, current, text)
-            # Same scalar style as before (double-quoted stays double-quoted); plain text is quoted by
-            # the dumper when YAML needs it.
-            prompts[key] = type(old)(text) if isinstance(old, ScalarString) else text
-            new = restore_encoding(raw, dump(data, style(source, data)))
-            with candidate(self.path.parent, self.path.name, new) as tmp:
-                self._check(tmp, key, text)
-                history = keep_history(self.history_dir, self.path, raw, HISTORY_PREFIX)
-                replace(tmp, self.path)  # atomic: the hotline never reads half a file
-        logger.info("prompt %s text edited in %s", key, self.path)
-        return PromptSaveResult(self.path, current, text, history)
+            new = None
+            if text != current:
+                # Same scalar style as before (double-quoted stays double-quoted); plain text is quoted by
+                # the dumper when YAML needs it.
+                prompts[key] = type(old)(text) if isinstance(old, ScalarString) else text
+                new = restore_encoding(raw, dump(data, style(source, data)))
+            return Change(
+                self.path,
+                raw,
+                new,
+                lambda tmp: self._check(tmp, key, text),
+                f"prompt:{key}",
+                f"“{current}” → “{text}”",
+                current,
+            )
 
-    def restore(self, name: str, current: str) -> PromptRestoreResult:
+        applied = self.edits.apply(propose, actor)
+        if applied.written:
+            logger.info("prompt %s text edited in %s", key, self.path)
+        return PromptSaveResult(self.path, applied.change.value, text, applied.history)
+
+    def restore(self, name: str, current: str, actor: Actor | None = None) -> PromptRestoreResult:
         """Put the kept version `name` of the prompts file back, loaded and kept like an edit.
 
         Only a `text-<stem>-<time><suffix>` file of the prompt history can be named. Raises PromptEditError
@@ -198,23 +209,16 @@ class PromptTextEditor:
                     code="console.prompt_edit.check",
                 ) from None
 
-        with _save_lock:
-            try:
-                kept, history = restore_version(
-                    self.history_dir,
-                    self.path,
-                    name,
-                    current,
-                    check,
-                    prefix=HISTORY_PREFIX,
-                    what="tệp lời nhắc",
-                )
-            except RestoreRefused as exc:
-                raise PromptEditError([exc.message], code=f"console.prompt_edit.{exc.kind}") from None
-        if history is None:
-            return PromptRestoreResult(self.path, kept)
-        logger.info("prompts file %s restored from %s", self.path, kept.name)
-        return PromptRestoreResult(self.path, kept, history)
+        try:
+            applied = self.edits.apply(
+                lambda: self.edits.restoring(self.path, name, current, check, "prompts"), actor
+            )
+        except RestoreRefused as exc:
+            raise PromptEditError([exc.message], code=f"console.prompt_edit.{exc.kind}") from None
+        kept = applied.change.value
+        if applied.written:
+            logger.info("prompts file %s restored from %s", self.path, kept.name)
+        return PromptRestoreResult(self.path, kept, applied.history)
 
     @staticmethod
     def _check(path: Path, key: str, text: str) -> None:

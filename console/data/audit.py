@@ -1,4 +1,5 @@
-"""The audit log: who heard which recording, saw which number, answered which ticket, edited which intent."""
+"""The audit log (table `audit_log`): who heard which recording, saw which number, answered which ticket,
+edited which intent; written by an `Actor`, read by the audit page and the history of edited files."""
 
 from __future__ import annotations
 
@@ -9,31 +10,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from console.accounts import OperatorInfo, utcnow
+from console.data.operators import OperatorInfo
+from console.data.times import utcnow
 from console.models import AuditEntry
 from core.db import transaction
 
 logger = logging.getLogger(__name__)
-
-# Action -> Vietnamese label for the audit page.
-ACTIONS_VI = {
-    "login": "Đăng nhập",
-    "login_failed": "Đăng nhập sai",
-    "logout": "Đăng xuất",
-    "listen_recording": "Nghe ghi âm",
-    "download_recording": "Tải ghi âm",
-    "show_number": "Xem số điện thoại",
-    "reply_ticket": "Trả lời phiếu",
-    "upload_prompt": "Thay lời nhắc",
-    "edit_prompt": "Sửa lời nhắc",
-    "edit_intent": "Sửa chủ đề",
-    "restore_intent": "Khôi phục bản cũ (chủ đề)",
-    "restore_prompt": "Khôi phục bản cũ (lời nhắc)",
-    "add_operator": "Thêm tài khoản",
-    "reset_password": "Đặt lại mật khẩu",
-    "disable_operator": "Khóa tài khoản",
-    "enable_operator": "Mở khóa tài khoản",
-}
 
 
 def record(
@@ -63,6 +45,18 @@ def record(
 
 
 @dataclass(frozen=True)
+class Actor:
+    """An operator acting from an address: what every audited action records about who did it."""
+
+    sessions: sessionmaker[Session]
+    operator: OperatorInfo
+    ip: str
+
+    def record(self, action: str, target: str = "", detail: str = "") -> None:
+        record(self.sessions, self.operator, action, target, detail, self.ip)
+
+
+@dataclass(frozen=True)
 class AuditView:
     at: datetime
     username: str
@@ -86,3 +80,21 @@ def purge(factory: sessionmaker[Session], *, days: int, now: datetime | None = N
     with transaction(factory) as s:
         result = s.execute(delete(AuditEntry).where(AuditEntry.at < cut))
         return (result.rowcount or 0) if isinstance(result, CursorResult) else 0
+
+
+def about_file(
+    factory: sessionmaker[Session],
+    actions: tuple[str, ...],
+    file_name: str,
+    start: datetime,
+    end: datetime,
+) -> list[AuditEntry]:
+    """Entries of `actions` about the edited file `file_name` (their detail starts with "<file_name>:")
+    written in [start, end], oldest first."""
+    with factory() as s:
+        q = (
+            select(AuditEntry)
+            .where(AuditEntry.action.in_(actions), AuditEntry.at >= start, AuditEntry.at <= end)
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+        return [e for e in s.scalars(q) if e.detail.startswith(f"{file_name}:")]

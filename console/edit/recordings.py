@@ -1,4 +1,5 @@
-"""Human prompt recordings: which keys have one, and installing an uploaded one as 8 kHz mono WAV."""
+"""Human prompt recordings uploaded from the console: spooled, checked, converted to 8 kHz mono WAV and
+renamed over <prompts_dir>/<key>.wav, the previous recording kept in the prompt history."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import datetime as dt
 import logging
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
+from console.data.prompts import prompts_dir
 from core.errors import AudioError, HotlineError
 
 if TYPE_CHECKING:
@@ -25,56 +26,6 @@ SILENT_DBFS = -60.0  # a recording quieter than this throughout is rejected as s
 
 class PromptUploadError(HotlineError):
     code = "console.prompt_upload"
-
-
-@dataclass(frozen=True)
-class PromptInfo:
-    key: str
-    text: str
-    recorded: bool  # audio_assets/prompts/<key>.wav exists
-    recorded_at: dt.datetime | None
-    rendered: bool  # the audio the IVR last prepared exists in the cache
-    template: bool = False
-    rendered_current: bool = False  # ... and was made from the present source (text, recording or tone)
-
-
-def prompts_dir(settings: IvrConfig) -> Path:
-    return settings.path(settings.ivr.prompts_dir)
-
-
-def rendered_path(settings: IvrConfig, key: str) -> Path:
-    """Where ivr.prompts.Prompts renders a fixed prompt (8 kHz WAV)."""
-    return settings.cache_dir / "ivr" / "prompts" / f"{key}.wav"
-
-
-def load_prompts(settings: IvrConfig) -> tuple[dict[str, str], dict[str, str]]:
-    """(prompts, templates) from config/prompts.yaml, validated the way the IVR does."""
-    from core.yamlfile import load_yaml
-    from ivr.prompts import load_prompt_texts
-
-    path = settings.path(settings.ivr.prompts_file)
-    texts = load_prompt_texts(path)
-    raw = load_yaml(path).data or {}
-    templates = raw.get("templates") or {}
-    return texts.prompts, {str(k): str(v) for k, v in templates.items()}
-
-
-def prompt_infos(settings: IvrConfig) -> list[PromptInfo]:
-    from ivr.prompts import Prompts, PromptTexts
-
-    prompts, _templates = load_prompts(settings)
-    stamps = Prompts(settings, None, PromptTexts(prompts))  # only compares source stamps, renders nothing
-    out = []
-    base = prompts_dir(settings)
-    for key, text in prompts.items():
-        human = base / f"{key}.wav"
-        at = None
-        if human.is_file():
-            at = dt.datetime.fromtimestamp(human.stat().st_mtime, dt.UTC).replace(tzinfo=None)
-        rendered = rendered_path(settings, key).is_file()
-        current = rendered and stamps.rendered_is_current(key)
-        out.append(PromptInfo(key, text, human.is_file(), at, rendered, rendered_current=current))
-    return out
 
 
 def install_recording(settings: IvrConfig, key: str, upload: Path) -> tuple[Path, float]:
@@ -114,7 +65,7 @@ def install_recording(settings: IvrConfig, key: str, upload: Path) -> tuple[Path
     return target, seconds
 
 
-def spool_upload(settings: IvrConfig, stream, limit: int = MAX_UPLOAD_BYTES) -> Path:
+def spool_upload(settings: IvrConfig, stream: BinaryIO, limit: int = MAX_UPLOAD_BYTES) -> Path:
     """Copy an upload stream to a temporary file, refusing more than `limit` bytes."""
     tmp_dir = settings.data_dir / "console" / "uploads"
     tmp_dir.mkdir(parents=True, exist_ok=True)

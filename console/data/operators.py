@@ -1,4 +1,6 @@
-"""Operator accounts: scrypt password hashes, creation, password changes, disabling (blocking DB calls)."""
+"""Operator accounts (table `operators`): scrypt password hashes, creation, password changes, disabling.
+
+Shared by the console pages and the `hotline operators` commands (blocking DB calls)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from console.models import ROLES, ConsoleSession, Operator
+from console.data.sessions import close_all
+from console.data.times import utcnow
+from console.models import ROLES, Operator
 from core.db import transaction
 from core.errors import HotlineError
 
@@ -31,10 +35,6 @@ class AccountError(HotlineError):
     """A refused account change; `code` (console.account.*) lets the console word it in Vietnamese."""
 
     code = "console.account"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def hash_password(password: str) -> str:
@@ -153,11 +153,6 @@ def _get(s: Session, username: str) -> Operator:
     return op
 
 
-def _close_sessions(s: Session, operator_id: int) -> int:
-    result = s.execute(delete(ConsoleSession).where(ConsoleSession.operator_id == operator_id))
-    return (result.rowcount or 0) if isinstance(result, CursorResult) else 0
-
-
 def set_password(
     factory: sessionmaker[Session], username: str, password: str, *, repeated: str | None = None
 ) -> int:
@@ -166,7 +161,7 @@ def set_password(
     with transaction(factory) as s:
         op = _get(s, username)
         op.password_hash = hash_password(password)
-        return _close_sessions(s, op.id)
+        return close_all(s, op.id)
 
 
 def set_active(
@@ -194,7 +189,7 @@ def set_active(
                         "the last enabled administrator cannot be disabled", code="console.account.last_admin"
                     )
         op.active = active
-        return 0 if active else _close_sessions(s, op.id)
+        return 0 if active else close_all(s, op.id)
 
 
 def authenticate(factory: sessionmaker[Session], username: str, password: str) -> OperatorInfo | None:
