@@ -8,8 +8,8 @@ import unicodedata
 
 import pytest
 
-from tests.hotline.console_helpers import ROOT, add_operator, audit_rows, login
-from tests.hotline.intent_edit_helpers import (
+from tests.console.helpers import ROOT, add_operator, audit_rows, login
+from tests.console.intent_helpers import (
     comment_lines,
     form_of,
     load,
@@ -23,6 +23,8 @@ LONG_ANSWER = (
     "cán bộ sẽ chụp ảnh và lấy vân tay; thẻ mới có sau khoảng bảy ngày làm việc, anh chị nhận tại xã "
     "hoặc qua bưu điện."
 )
+
+
 # --- the page -------------------------------------------------------------------------------------
 def test_edit_page_shows_the_fields_of_the_intent(client):
     page = client.get("/console/intents")
@@ -299,7 +301,7 @@ def test_trying_a_sentence_uses_the_unsaved_draft_and_writes_nothing(client, cat
 @pytest.mark.browser
 def test_operator_edits_an_answer_in_chromium(edit_settings, catalog_dir, tmp_path):
     from tests.browser import chromium, log_in_on_the_way, serve
-    from tests.hotline.console_helpers import PASSWORD
+    from tests.console.helpers import PASSWORD
     from web.app import create_app
 
     add_operator(edit_settings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.hotline.console_helpers import (
+from tests.console.helpers import (
     MASKED,
     RAW_NUMBER,
     audit_rows,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from typer.testing import CliRunner
 
-from tests.hotline.console_helpers import add_operator, audit_rows
+from tests.console.helpers import add_operator, audit_rows
 
 
 def _entries_aged(settings, days_ago: list[float]) -> None:

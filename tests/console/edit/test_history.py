@@ -11,8 +11,8 @@ import shutil
 import pytest
 
 from console.labels import ACTIONS_VI
-from tests.hotline.console_helpers import ROOT, add_operator, audit_rows, csrf_of, login
-from tests.hotline.intent_edit_helpers import form_of, post, snapshot
+from tests.console.helpers import ROOT, add_operator, audit_rows, csrf_of, login
+from tests.console.intent_helpers import form_of, post, snapshot
 
 NEW_ANSWER = "Làm căn cước, anh chị đến công an xã nơi mình ở, mang theo thẻ cũ nếu còn."
 

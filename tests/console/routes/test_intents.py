@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from tests.hotline.console_helpers import (
+from tests.console.helpers import (
     ROOT,
     csrf_of,
 )
@@ -39,7 +39,7 @@ def test_a_broken_catalog_is_reported_with_file_and_line(
     from fastapi.testclient import TestClient
 
     from hotline.settings import load_settings
-    from tests.hotline.console_helpers import add_operator, login
+    from tests.console.helpers import add_operator, login
     from web.app import create_app
 
     catalog = tmp_path / "intents"

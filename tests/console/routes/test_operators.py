@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.hotline.console_helpers import PASSWORD, add_operator, audit_rows, csrf_of, login
+from tests.console.helpers import PASSWORD, add_operator, audit_rows, csrf_of, login
 
 NEW_PASSWORD = "mat-khau-moi-cua-minh"
 

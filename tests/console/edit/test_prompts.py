@@ -9,7 +9,7 @@ import unicodedata
 
 import pytest
 
-from tests.hotline.console_helpers import ROOT, audit_rows, csrf_of
+from tests.console.helpers import ROOT, audit_rows, csrf_of
 
 SHIPPED = ROOT / "config" / "prompts.yaml"
 
@@ -183,7 +183,7 @@ def test_page_says_when_the_rendered_audio_predates_the_edit(console_settings, l
 def test_operator_edits_a_prompt_in_chromium(console_settings, tmp_path):
     from ivr.prompts import load_prompt_texts
     from tests.browser import chromium, log_in_on_the_way, serve
-    from tests.hotline.console_helpers import PASSWORD, add_operator
+    from tests.console.helpers import PASSWORD, add_operator
     from web.app import create_app
 
     add_operator(console_settings, "lan", "operator")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hotline.console_helpers import ROOT, add_operator, csrf_of, login
+from tests.console.helpers import ROOT, add_operator, csrf_of, login
 
 SECOND_INTENT = """
   # An operator's note before the second intent of this file.

@@ -7,7 +7,7 @@ import asyncio
 import numpy as np
 import soundfile as sf
 
-from tests.hotline.console_helpers import (
+from tests.console.helpers import (
     SPEECH,
     audit_rows,
     csrf_of,

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from tests.hotline.console_helpers import (
+from tests.console.helpers import (
     PASSWORD,
     add_operator,
     audit_rows,

@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 
 from tests.browser import chromium, log_in_on_the_way, serve
-from tests.hotline.console_helpers import PASSWORD, add_operator, audit_rows, seed
+from tests.console.helpers import PASSWORD, add_operator, audit_rows, seed
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
