@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,8 @@ from core.masking import mask_personal
 from ivr.models import Call, Turn
 
 PAGE_SIZE = 50
+
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")  # a SELECT of any columns
 
 
 # --- figures for the dashboard (inside the dashboard's session) ------------------------------------
@@ -67,7 +70,7 @@ class CallFilter:
     outcome: str = ""
     page: int = 1
 
-    def apply(self, q: Select) -> Select:
+    def apply(self, q: _Query) -> _Query:
         if self.day_from:
             q = q.where(Call.started_at >= local_day_bounds(self.day_from)[0])
         if self.day_to:

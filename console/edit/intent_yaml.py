@@ -59,9 +59,8 @@ def _draft_of(item: CommentedMap) -> IntentDraft:
 
 
 def _intents_of(data: Any) -> list[Any]:
-    if isinstance(data, CommentedMap) and isinstance(data.get("intents"), CommentedSeq):
-        return data["intents"]
-    return []
+    items = data.get("intents") if isinstance(data, CommentedMap) else None
+    return items if isinstance(items, CommentedSeq) else []
 
 
 def find_intent(directory: Path, intent_id: str) -> IntentSource | None:

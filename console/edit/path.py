@@ -121,7 +121,7 @@ class EditPath:
 
     @staticmethod
     def _detail(change: Change[T], history: Path) -> str:
-        """ "<file name>: ..." (history.with_authors finds an edit's entry by that start)."""
+        """The audit detail, starting with "<file name>:" (how history.with_authors finds an edit's entry)."""
         if change.restore:
             return f"{change.path.name}: {change.note} (replaced file kept as {history.name})"
         return f"{change.path.name}: {change.note}"
