@@ -4,7 +4,6 @@ limiter, catalog view, editors and the page templates."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -24,8 +23,6 @@ if TYPE_CHECKING:
 
     from console.data.sessions import Login
     from ivr.settings import IvrConfig
-
-logger = logging.getLogger(__name__)
 
 PREFIX = "/console"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
