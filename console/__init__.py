@@ -1,4 +1,8 @@
-"""Operators' web console under /console: calls, tickets, intents, prompts; login required everywhere."""
+"""Operators' web console under /console: calls, tickets, intents, prompts; login required everywhere.
+
+routes/ (the pages, module-level routers with FastAPI dependencies from deps.py), data/ (data access, one
+module per table), edit/ (operator-edited files: one edit path, history, restore).
+"""
 
 from __future__ import annotations
 
@@ -15,39 +19,16 @@ def install(app: FastAPI, settings: IvrConfig) -> None:
     from fastapi import Request
     from fastapi.responses import Response
 
-    from console import (
-        routes_audit,
-        routes_auth,
-        routes_calls,
-        routes_catalog,
-        routes_operators,
-        routes_prompts,
-        routes_tickets,
-    )
-    from console.prompt_files import clean_uploads
-    from console.web import TEMPLATES_DIR, Console, LoginRequired, login_redirect
+    from console.context import Console, LoginRequired, login_redirect
+    from console.edit.recordings import clean_uploads
+    from console.routes import ROUTERS
 
-    console = Console(settings, app.state.sessions)
-    app.state.console = console
+    app.state.console = Console(settings, app.state.sessions)
     clean_uploads(settings)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(_request: Request, exc: LoginRequired) -> Response:
         return login_redirect(exc)
 
-    css = (TEMPLATES_DIR / "console.css").read_text(encoding="utf-8")
-
-    @app.get("/console/console.css", include_in_schema=False)
-    def _css() -> Response:
-        return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
-
-    for module in (
-        routes_auth,
-        routes_calls,
-        routes_tickets,
-        routes_catalog,
-        routes_prompts,
-        routes_audit,
-        routes_operators,
-    ):
-        app.include_router(module.router(console))
+    for router in ROUTERS:
+        app.include_router(router)

@@ -1,4 +1,7 @@
-"""Login sessions: HMAC-signed cookie carrying a random token, server-side rows, CSRF, rate limiting."""
+"""Login plumbing without the database: the signed cookie, the session key, CSRF tokens, rate limiting.
+
+The session rows themselves are in console.data.sessions.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +14,9 @@ import secrets
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
-
-from console.accounts import OperatorInfo, utcnow
-from console.models import ConsoleSession, Operator
-from core.db import transaction
 
 if TYPE_CHECKING:
     from ivr.settings import IvrConfig
@@ -30,9 +25,6 @@ logger = logging.getLogger(__name__)
 
 COOKIE = "hotline_console"
 LOGIN_CSRF_COOKIE = "hotline_console_login"
-SESSION_HOURS = 12  # absolute lifetime of a login
-IDLE_MINUTES = 120  # a session unused this long ends
-TOUCH_SECONDS = 60  # last_seen is written at most this often
 
 
 def load_secret(settings: IvrConfig) -> bytes:
@@ -78,72 +70,6 @@ class CookieSigner:
         return value if good else None
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Login:
-    """The operator behind a request and the CSRF token their forms must carry."""
-
-    operator: OperatorInfo
-    csrf: str
-
-
-def open_session(factory: sessionmaker[Session], operator: OperatorInfo, ip: str) -> tuple[str, str]:
-    """Store a new session; returns (token for the cookie, csrf token)."""
-    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    now = utcnow()
-    with transaction(factory) as s:
-        s.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now))
-        s.add(
-            ConsoleSession(
-                token_hash=_token_hash(token),
-                operator_id=operator.id,
-                csrf=csrf,
-                created_at=now,
-                last_seen=now,
-                expires_at=now + timedelta(hours=SESSION_HOURS),
-                ip=ip[:64],
-            )
-        )
-        op = s.get(Operator, operator.id)
-        if op is not None:
-            op.last_login = now
-    return token, csrf
-
-
-def resolve_session(factory: sessionmaker[Session], token: str, now: datetime | None = None) -> Login | None:
-    """The login for a cookie token, if the session is alive and the account still active."""
-    if not token or len(token) > 128:
-        return None
-    now = now or utcnow()
-    key = _token_hash(token)
-    with factory() as s:
-        row = s.execute(
-            select(ConsoleSession, Operator)
-            .join(Operator, Operator.id == ConsoleSession.operator_id)
-            .where(ConsoleSession.token_hash == key)
-        ).first()
-        if row is None:
-            return None
-        sess, op = row
-        idle = now - sess.last_seen > timedelta(minutes=IDLE_MINUTES)
-        if sess.expires_at <= now or idle or not op.active:
-            s.delete(sess)
-            s.commit()
-            return None
-        if (now - sess.last_seen).total_seconds() > TOUCH_SECONDS:
-            sess.last_seen = now
-            s.commit()
-        return Login(OperatorInfo.of(op), sess.csrf)
-
-
-def close_session(factory: sessionmaker[Session], token: str) -> None:
-    with transaction(factory) as s:
-        s.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == _token_hash(token)))
-
-
 def same_token(expected: str, given: str | None) -> bool:
     return (
         bool(expected) and isinstance(given, str) and hmac.compare_digest(expected.encode(), given.encode())
@@ -153,7 +79,9 @@ def same_token(expected: str, given: str | None) -> bool:
 class LoginLimiter:
     """At most `limit` failed logins per (user name, address) and 4x that per address, within `window` s."""
 
-    def __init__(self, limit: int = 5, window: float = 300.0, clock=time.monotonic) -> None:
+    def __init__(
+        self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit, self.window, self.clock = limit, window, clock
         self._failures: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()

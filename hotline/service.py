@@ -13,7 +13,7 @@ import uvicorn
 
 from asterisk.process import ensure_running
 from broadcast import phone as broadcast_phone
-from console import audit
+from console.data import audit
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
 from hotline.settings import Settings

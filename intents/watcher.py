@@ -9,28 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
+from core.filestamp import TreeStamp, tree_stamp
 from intents.catalog import Catalog, load_catalog, load_dialect
 from intents.matcher import Decision, Matcher
 
 logger = logging.getLogger(__name__)
 
-Signature = tuple[tuple[str, int, int], ...]
 
-
-def _signature(directory: Path, dialect: Path | None) -> Signature:
-    """(name, mtime_ns, size) of every file that makes up the catalog; any edit, add or delete changes it."""
-    entries: list[tuple[str, int, int]] = []
-    with contextlib.suppress(OSError):
-        for p in sorted(directory.iterdir()):
-            if p.suffix in (".yaml", ".yml") and not p.name.startswith("."):
-                with contextlib.suppress(OSError):
-                    st = p.stat()
-                    entries.append((p.name, st.st_mtime_ns, st.st_size))
-    if dialect is not None:
-        with contextlib.suppress(OSError):
-            st = dialect.stat()
-            entries.append((str(dialect), st.st_mtime_ns, st.st_size))
-    return tuple(entries)
+def _signature(directory: Path, dialect: Path | None) -> TreeStamp:
+    """Stamps of every file that makes up the catalog; any edit, add, delete or atomic replace changes it."""
+    return tree_stamp([directory] if dialect is None else [directory, dialect])
 
 
 class CatalogWatcher:
@@ -54,7 +42,7 @@ class CatalogWatcher:
         self.dialect_path = Path(dialect_table) if dialect_table else settings.path(intents.dialect_table)
         self.interval = interval if interval is not None else intents.reload_interval
         self._task: asyncio.Task[None] | None = None
-        self._failed: Signature | None = None
+        self._failed: TreeStamp | None = None
         self.reloads = 0  # successful swaps since start (for status pages and tests)
         self.last_error: str | None = None
         self._signature = _signature(self.directory, self.dialect_path)
@@ -116,6 +104,11 @@ class CatalogWatcher:
                 raise
             except Exception:  # keep polling whatever happens
                 logger.exception("intent catalog watcher error")
+
+    @property
+    def running(self) -> bool:
+        """Whether the polling task was started (and not stopped)."""
+        return self._task is not None
 
     def start(self) -> None:
         """Start polling in the running event loop (does nothing if hot reload is off or already running)."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.errors import ConfigError
+from core.filestamp import file_stamp
 from core.yamlfile import describe_validation_error, load_yaml
 from ivr.flow import PROMPT_KEYS, Texts
 from voice.audio import TELEPHONE_RATE, AudioChunk, read_audio, resample, to_mono, write_wav
@@ -101,15 +101,6 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
-def _file_signature(path: Path) -> tuple[int, int, int] | None:
-    """(size, mtime in ns, inode) of `path`; an atomic replace changes the inode within one mtime tick."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
 class Prompts:
     """Prompt audio for calls: fixed prompts rendered once, dynamic texts synthesized and cached."""
 
@@ -124,7 +115,7 @@ class Prompts:
         self.settings = settings
         self.synth = synth
         self.texts_file = settings.path(settings.ivr.prompts_file)
-        self._texts_sig = _file_signature(self.texts_file)  # the file as it was when the texts were read
+        self._texts_sig = file_stamp(self.texts_file)  # the file as it was when the texts were read
         self.texts = texts or load_prompt_texts(self.texts_file)
         self.recordings_dir = settings.path(settings.ivr.prompts_dir)
         self.render_dir = settings.cache_dir / "ivr" / "prompts"
@@ -154,9 +145,9 @@ class Prompts:
 
     def _source_stamp(self, key: str) -> str:
         human = self.recordings_dir / f"{key}.wav"
-        if human.is_file():
-            st = human.stat()
-            return f"file:{st.st_size}:{st.st_mtime_ns}"
+        stamp = file_stamp(human) if human.is_file() else None
+        if stamp is not None:
+            return f"file:{stamp.size}:{stamp.mtime_ns}"  # the format kept in rendered .src files
         if key in TONE_KEYS:
             return "tone:1"
         return "tts:" + _digest(self._voice_id(), self.texts.prompts.get(key, ""))
@@ -233,7 +224,7 @@ class Prompts:
         One stat() when nothing changed. A file that no longer validates is logged and the texts in use
         are kept (calls go on), until the file changes again.
         """
-        sig = _file_signature(self.texts_file)
+        sig = file_stamp(self.texts_file)
         if sig == self._texts_sig:
             return False
         self._texts_sig = sig

@@ -28,7 +28,7 @@ def _read_password(from_stdin: bool) -> str:
         line = sys.stdin.readline()
         password = line.rstrip("\r\n")
         if not password:
-            from console.accounts import AccountError
+            from console.data.operators import AccountError
 
             raise AccountError("no password on standard input")
         return password
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         password_stdin: PasswordStdin = False,
     ) -> None:
         """Create an account."""
-        from console.accounts import add_operator, check_new_password
+        from console.data.operators import add_operator, check_new_password
 
         factory = _factory(ctx)
         password = check_new_password(_read_password(password_stdin))
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
     @ops.command("list")
     def list_cmd(ctx: typer.Context) -> None:
         """Accounts with role, state and last login (UTC)."""
-        from console.accounts import list_operators
+        from console.data.operators import list_operators
 
         rows = list_operators(_factory(ctx))
         if not rows:
@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
         password_stdin: PasswordStdin = False,
     ) -> None:
         """Set a new password (the account's open sessions are closed)."""
-        from console.accounts import check_new_password, set_password
+        from console.data.operators import check_new_password, set_password
 
         factory = _factory(ctx)
         set_password(factory, username, check_new_password(_read_password(password_stdin)))
@@ -87,7 +87,7 @@ def register(app: typer.Typer) -> None:
     @ops.command("disable")
     def disable(ctx: typer.Context, username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
         """Disable an account at once (its open sessions are closed)."""
-        from console.accounts import set_active
+        from console.data.operators import set_active
 
         set_active(_factory(ctx), username, False)
         print(f"operator {username.strip().lower()} disabled")
@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
     @ops.command("enable")
     def enable(ctx: typer.Context, username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
         """Re-enable a disabled account."""
-        from console.accounts import set_active
+        from console.data.operators import set_active
 
         set_active(_factory(ctx), username, True)
         print(f"operator {username.strip().lower()} enabled")

@@ -120,4 +120,4 @@ async def test_hot_reload_off_starts_no_task(watched, settings):
     off = settings.model_copy(update={"intents": settings.intents.model_copy(update={"hot_reload": False})})
     w = CatalogWatcher(off, catalog_dir=watched.directory, dialect_table=watched.dialect_path)
     async with w:
-        assert w._task is None
+        assert not w.running

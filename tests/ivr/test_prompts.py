@@ -134,7 +134,7 @@ async def test_recording_added_while_running_is_used_at_next_play(settings, synt
 
 async def test_running_prompts_pick_up_an_edited_prompts_file(settings, synth, tmp_path, caplog):
     """The console rewrites the prompts file; a Prompts instance already running uses the new text."""
-    from console.prompt_edit import PromptTextEditor
+    from console.edit.prompts import PromptTextEditor
 
     copy = tmp_path / "prompts.yaml"
     shutil.copy(ROOT / "config" / "prompts.yaml", copy)

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from core.errors import ConfigError
+from core.filestamp import FileStamp, file_stamp
 from core.yamlfile import describe_validation_error, load_yaml
 from voice.text.tones import canonical_tones, nfc
 
@@ -197,24 +198,19 @@ def parse_table(doc: Any) -> TextTable:
     return TextTable.from_model(model, str(doc.path))
 
 
-_cache: dict[Path, tuple[tuple[int, int], TextTable]] = {}
+_cache: dict[Path, tuple[FileStamp, TextTable]] = {}
 _cache_lock = threading.Lock()
 
 
 def load_table(path: Path | str | None = None) -> TextTable:
     """The table from a YAML file (default: config/abbreviations.yaml), cached until the file changes."""
-
     path = Path(path) if path is not None else _default_path
-    try:
-        st = path.stat()
-        stamp = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = (-1, -1)
+    stamp = file_stamp(path)
     with _cache_lock:
         hit = _cache.get(path)
         if hit is not None and hit[0] == stamp:
             return hit[1]
-    if stamp == (-1, -1):
+    if stamp is None:
         raise ConfigError(f"{path}: file not found (voice.text.abbreviations)")
     table = parse_table(load_yaml(path))
     with _cache_lock:

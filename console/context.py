@@ -1,0 +1,108 @@
+"""The console object every route shares (built once by `install`): settings, database, cookie signer, login
+limiter, catalog view, editors and the page templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from console.auth import CookieSigner, LoginLimiter, load_secret
+from console.data.catalog import CatalogView
+from console.data.times import VN_TZ
+from console.edit.intents import IntentEditor
+from console.edit.prompts import PromptTextEditor
+from console.labels import KIND_VI, OUTCOME_VI, TICKET_STATUS_VI
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from console.data.sessions import Login
+    from ivr.settings import IvrConfig
+
+PREFIX = "/console"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+class LoginRequired(Exception):
+    """Raised by the page guard; answered with a redirect to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def local_time(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """Database times are naive UTC; operators read Vietnam time."""
+    if value is None:
+        return "–"
+    return value.replace(tzinfo=dt.UTC).astimezone(VN_TZ).strftime(fmt)
+
+
+def number_vi(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}".replace(".", ",")
+
+
+class Console:
+    """Everything the console's routes share; routes get it through `console.deps`."""
+
+    def __init__(self, settings: IvrConfig, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.signer = CookieSigner(load_secret(settings))
+        self.limiter = LoginLimiter()
+        self.catalog = CatalogView(settings)
+        self.intent_editor = IntentEditor(settings, on_change=self.catalog.invalidate)
+        self.prompt_editor = PromptTextEditor(settings)
+        self.recordings_dir = (settings.data_dir / settings.ivr.recordings_dir).resolve()
+        self.secure_cookies = settings.web.public_url.startswith("https://")
+        self.env = Environment(
+            loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html"])
+        )
+        self.env.filters["local"] = local_time
+        self.env.filters["num"] = number_vi
+        self.env.globals.update(
+            prefix=PREFIX, status_vi=TICKET_STATUS_VI, outcome_vi=OUTCOME_VI, kind_vi=KIND_VI
+        )
+
+    def render(self, name: str, login: Login | None, status_code: int = 200, **values: Any) -> HTMLResponse:
+        html = self.env.get_template(name).render(login=login, **values)
+        return HTMLResponse(
+            html,
+            status_code=status_code,
+            headers={
+                "Cache-Control": "no-store",  # pages carry personal data: never kept by a shared cache
+                "X-Frame-Options": "DENY",
+                "Referrer-Policy": "same-origin",
+            },
+        )
+
+    def set_cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:
+        response.set_cookie(
+            name,
+            self.signer.sign(value),
+            max_age=max_age,
+            path=PREFIX,
+            httponly=True,
+            samesite="lax",
+            secure=self.secure_cookies,
+        )
+
+
+def login_redirect(exc: LoginRequired) -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/login?next={quote(exc.next_url, safe='/')}", status_code=303)
+
+
+def safe_next(next_url: str | None) -> str:
+    """Only redirect back into the console (never to another site)."""
+    if (
+        next_url
+        and next_url.startswith(PREFIX + "/")
+        and not next_url.startswith("//")
+        and "\\" not in next_url
+    ):
+        return next_url
+    return PREFIX + "/"

@@ -1,0 +1,205 @@
+"""Operator accounts (table `operators`): scrypt password hashes, creation, password changes, disabling.
+
+Shared by the console pages and the `hotline operators` commands (blocking DB calls)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from console.data.sessions import close_all
+from console.data.times import utcnow
+from console.models import ROLES, Operator
+from core.db import transaction
+from core.errors import HotlineError
+
+logger = logging.getLogger(__name__)
+
+# scrypt cost: 2^14 x 8 = 16 MiB and about 50 ms per check: slow for guessing, fine for a login form.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+MIN_PASSWORD_CHARS = 8
+MAX_PASSWORD_CHARS = 256
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+class AccountError(HotlineError):
+    """A refused account change; `code` (console.account.*) lets the console word it in Vietnamese."""
+
+    code = "console.account"
+
+
+def hash_password(password: str) -> str:
+    """`scrypt$n$r$p$salt$hash` with a random salt (base64 fields)."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        got = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+# Checked when the user name is unknown, so that the answer takes as long as for a real account.
+_DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+def check_new_password(password: str, repeated: str | None = None) -> str:
+    """The password if acceptable; `repeated` is the second typing of a form, when there is one."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise AccountError(
+            f"the password must have at least {MIN_PASSWORD_CHARS} characters",
+            code="console.account.password_short",
+        )
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise AccountError(
+            f"the password must have at most {MAX_PASSWORD_CHARS} characters",
+            code="console.account.password_long",
+        )
+    if repeated is not None and not hmac.compare_digest(password.encode(), repeated.encode()):
+        raise AccountError("the two passwords differ", code="console.account.password_mismatch")
+    return password
+
+
+def normalize_username(username: str) -> str:
+    name = username.strip().lower()
+    if not USERNAME.match(name):
+        raise AccountError(
+            f"invalid user name {username!r}: 2-64 characters, lower-case letters, digits, '.', '_' or '-'",
+            code="console.account.bad_username",
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class OperatorInfo:
+    """What pages and the CLI need to know about an account (never the hash)."""
+
+    id: int
+    username: str
+    role: str
+    active: bool
+    created_at: datetime
+    last_login: datetime | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @classmethod
+    def of(cls, op: Operator) -> OperatorInfo:
+        return cls(op.id, op.username, op.role, op.active, op.created_at, op.last_login)
+
+
+def add_operator(
+    factory: sessionmaker[Session],
+    username: str,
+    password: str,
+    role: str = "operator",
+    *,
+    repeated: str | None = None,
+) -> OperatorInfo:
+    """Create an active account; `repeated` is the form's second typing of the password, if any."""
+    name = normalize_username(username)
+    if role not in ROLES:
+        raise AccountError(
+            f"unknown role {role!r} (one of {', '.join(ROLES)})", code="console.account.bad_role"
+        )
+    check_new_password(password, repeated)
+    with transaction(factory) as s:
+        if s.scalar(select(Operator.id).where(Operator.username == name)) is not None:
+            raise AccountError(f"operator {name!r} already exists", code="console.account.exists")
+        op = Operator(
+            username=name, password_hash=hash_password(password), role=role, active=True, created_at=utcnow()
+        )
+        s.add(op)
+        s.flush()
+        return OperatorInfo.of(op)
+
+
+def list_operators(factory: sessionmaker[Session]) -> list[OperatorInfo]:
+    with factory() as s:
+        return [OperatorInfo.of(op) for op in s.scalars(select(Operator).order_by(Operator.username))]
+
+
+def _get(s: Session, username: str) -> Operator:
+    op = s.scalar(select(Operator).where(Operator.username == username.strip().lower()))
+    if op is None:
+        raise AccountError(f"no operator {username!r}", code="console.account.unknown")
+    return op
+
+
+def set_password(
+    factory: sessionmaker[Session], username: str, password: str, *, repeated: str | None = None
+) -> int:
+    """New password; every open session of the account is closed (returns how many)."""
+    check_new_password(password, repeated)
+    with transaction(factory) as s:
+        op = _get(s, username)
+        op.password_hash = hash_password(password)
+        return close_all(s, op.id)
+
+
+def set_active(
+    factory: sessionmaker[Session], username: str, active: bool, *, actor: OperatorInfo | None = None
+) -> int:
+    """Disable (sessions closed at once, returns how many) or re-enable an account.
+
+    With `actor` (an administrator in the console) an account cannot disable itself nor the last enabled
+    administrator, so the console always keeps someone who can manage it; the `hotline operators` CLI
+    (run by whoever administers the machine) passes no actor and can undo anything it does.
+    """
+    with transaction(factory) as s:
+        op = _get(s, username)
+        if not active and actor is not None:
+            if op.id == actor.id:
+                raise AccountError("you cannot disable your own account", code="console.account.self")
+            if op.role == "admin" and op.active:
+                admins = s.scalar(
+                    select(func.count())
+                    .select_from(Operator)
+                    .where(Operator.role == "admin", Operator.active.is_(True))
+                )
+                if (admins or 0) <= 1:
+                    raise AccountError(
+                        "the last enabled administrator cannot be disabled", code="console.account.last_admin"
+                    )
+        op.active = active
+        return 0 if active else close_all(s, op.id)
+
+
+def authenticate(factory: sessionmaker[Session], username: str, password: str) -> OperatorInfo | None:
+    """The active account for these credentials, or None (same work whether the name exists or not)."""
+    name = username.strip().lower()[:64]
+    with factory() as s:
+        op = s.scalar(select(Operator).where(Operator.username == name))
+        if op is None:
+            verify_password(password, _DUMMY_HASH)
+            return None
+        if not verify_password(password, op.password_hash) or not op.active:
+            return None
+        return OperatorInfo.of(op)

@@ -1,0 +1,20 @@
+"""The console's pages, one router per area, each declared at module level with its dependencies
+(console.deps). `install` includes them in this order (the order routes are matched in)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from console.routes import assets, audit, auth, calls, intent_edit, intents, operators, prompts, tickets
+
+ROUTERS: tuple[APIRouter, ...] = (
+    assets.router,
+    auth.router,
+    calls.router,
+    tickets.router,
+    intents.router,
+    intent_edit.router,
+    prompts.router,
+    audit.router,
+    operators.router,
+)

@@ -1,0 +1,202 @@
+"""Console test fixtures (registered in conftest.py) and helpers: migrated SQLite, seed data, logins."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEECH = ROOT / "tests" / "fixtures" / "speech"
+RAW_NUMBER = "0912345678"
+MASKED = "*******678"
+PASSWORD = "mat-khau-rat-dai-1"
+
+
+@pytest.fixture
+def console_settings(tmp_path, monkeypatch):
+    """Settings with data, cache and human prompt recordings in a temporary directory, schema migrated."""
+    from hotline.db import upgrade
+    from hotline.settings import load_settings
+
+    monkeypatch.setenv("HOTLINE_PATHS__DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("HOTLINE_PATHS__CACHE_DIR", str(tmp_path / "var" / "cache"))
+    monkeypatch.setenv("HOTLINE_IVR__PROMPTS_DIR", str(tmp_path / "prompts"))
+    monkeypatch.delenv("HOTLINE_WEB__SESSION_SECRET", raising=False)
+    settings = load_settings(ROOT / "config" / "hotline.yaml")
+    upgrade(settings.database_url)
+    return settings
+
+
+def utc(hours_ago: float = 0.0) -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=hours_ago)
+
+
+def seed(settings) -> dict:
+    """Two calls (one degraded, rated) and two tickets, one with a real 8 kHz speech recording."""
+    from core.db import engine_for, session_factory, transaction
+    from ivr.models import Call, Ticket, Turn
+    from voice.audio import read_audio, resample, to_mono, write_wav
+
+    factory = session_factory(engine_for(settings))
+    audio = settings.data_dir / settings.ivr.recordings_dir / "2026" / "11" / "20261125T080000-fb.wav"
+    write_wav(audio, resample(to_mono(read_audio(SPEECH / "ly_north_female.wav")), 8000))
+    now = utc(0.01)
+    with transaction(factory) as s:
+        c1 = Call(
+            channel_id="ch-1",
+            caller=RAW_NUMBER,
+            caller_masked=MASKED,
+            caller_hash="h1",
+            started_at=now,
+            ended_at=now + dt.timedelta(seconds=40),
+            outcome="ticket",
+            satisfaction=4,
+        )
+        c2 = Call(
+            channel_id="ch-2",
+            caller="0987654321",
+            caller_masked="*******321",
+            caller_hash="h2",
+            started_at=now - dt.timedelta(minutes=5),
+            ended_at=now,
+            outcome="answered",
+            degraded=True,
+            satisfaction=2,
+        )
+        s.add_all([c1, c2])
+        s.flush()
+        s.add_all(
+            [
+                Turn(
+                    call_id=c1.id,
+                    seq=1,
+                    at=now,
+                    kind="speech",
+                    transcript="tôi muốn phản ánh đường hỏng",
+                    confidence=0.81,
+                    intent="feedback",
+                    score=0.77,
+                    asr_ms=210,
+                    response_ms=420,
+                ),
+                Turn(call_id=c1.id, seq=2, at=now, kind="action", action="record_feedback"),
+                Turn(
+                    call_id=c2.id,
+                    seq=1,
+                    at=now,
+                    kind="speech",
+                    transcript="làm căn cước ở mô",
+                    confidence=0.7,
+                    intent="cccd",
+                    score=0.9,
+                    asr_ms=180,
+                    response_ms=390,
+                ),
+                Turn(
+                    call_id=c2.id,
+                    seq=2,
+                    at=now,
+                    kind="dtmf",
+                    dtmf="3",
+                    intent="e_tax",
+                    score=1.0,
+                    response_ms=50,
+                ),
+            ]
+        )
+        s.add_all(
+            [
+                Ticket(
+                    number="482913",
+                    call_id=c1.id,
+                    caller=RAW_NUMBER,
+                    caller_masked=MASKED,
+                    reason="feedback",
+                    audio_path=str(audio),
+                    duration_ms=4000,
+                    transcript="đường xóm ba bị hỏng nặng",
+                    status="new",
+                    created_at=now,
+                    updated_at=now,
+                ),
+                Ticket(
+                    number="100200",
+                    call_id=None,
+                    caller="0987654321",
+                    caller_masked="*******321",
+                    reason="message",
+                    audio_path=None,
+                    duration_ms=0,
+                    transcript="",
+                    status="closed",
+                    reply_note="đã xử lý",
+                    created_at=now,
+                    updated_at=now,
+                    closed_at=now,
+                ),
+            ]
+        )
+    return {"factory": factory, "audio": audio, "call_id": c1.id, "ticket": "482913"}
+
+
+def add_operator(settings, username="lan", role="operator", password=PASSWORD):
+    from console.data.operators import add_operator as add
+    from core.db import engine_for, session_factory
+
+    return add(session_factory(engine_for(settings)), username, password, role)
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, "no CSRF field in the page"
+    return m.group(1)
+
+
+def login(client, username="lan", password=PASSWORD, next_url="/console/"):
+    page = client.get("/console/login")
+    return client.post(
+        "/console/login",
+        data={"username": username, "password": password, "csrf": csrf_of(page.text), "next": next_url},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture
+def console_client(console_settings):
+    """A test client of the whole app (console included) on the migrated database."""
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    with TestClient(create_app(console_settings)) as c:
+        yield c
+
+
+@pytest.fixture
+def seeded(console_settings):
+    return seed(console_settings)
+
+
+@pytest.fixture
+def logged_in(console_settings, console_client):
+    """A client logged in as operator `lan`."""
+    add_operator(console_settings)
+    r = login(console_client)
+    assert r.status_code == 303, r.text
+    return console_client
+
+
+def audit_rows(settings, action: str | None = None) -> list:
+    from sqlalchemy import select
+
+    from console.models import AuditEntry
+    from core.db import engine_for, session_factory
+
+    with session_factory(engine_for(settings))() as s:
+        q = select(AuditEntry).order_by(AuditEntry.id)
+        if action:
+            q = q.where(AuditEntry.action == action)
+        return list(s.scalars(q))

@@ -1,0 +1,77 @@
+"""Dashboard and call log pages: figures from the database, filters, masked transcripts and numbers."""
+
+from __future__ import annotations
+
+from tests.console.helpers import (
+    MASKED,
+    RAW_NUMBER,
+    audit_rows,
+    csrf_of,
+    utc,
+)
+
+
+def test_dashboard_figures_come_from_the_call_log(logged_in, seeded):
+    stats = logged_in.get("/console/api/stats").json()
+    assert stats["calls_today"] == 2
+    assert stats["degraded_today"] == 1
+    assert stats["open_tickets"] == 1 and stats["new_tickets"] == 1
+    assert stats["satisfaction_avg"] == 3.0 and stats["satisfaction_n"] == 2
+    assert dict(map(tuple, stats["intents"])) == {"feedback": 1, "cccd": 1, "e_tax": 1}
+    page = logged_in.get("/console/").text
+    assert 'id="calls-today">2<' in page and 'id="satisfaction">3,0<' in page and 'id="degraded">1<' in page
+
+
+def test_call_list_masks_numbers_and_filters(logged_in, seeded):
+    page = logged_in.get("/console/calls").text
+    assert MASKED in page and "*******321" in page
+    assert RAW_NUMBER not in page and "0987654321" not in page
+    only_cccd = logged_in.get("/console/calls?intent=cccd").text
+    assert "*******321" in only_cccd and MASKED not in only_cccd
+    only_ticket = logged_in.get("/console/calls?outcome=ticket").text
+    assert MASKED in only_ticket and "*******321" not in only_ticket
+    past = logged_in.get("/console/calls?from=2020-01-01&to=2020-01-02").text
+    assert "Không có cuộc gọi nào" in past
+    r = logged_in.get("/console/calls?from=hom-qua", headers={"accept": "text/html"})
+    assert r.status_code == 422 and "Ngày không hợp lệ" in r.text
+
+
+def test_call_detail_masks_transcripts_and_shows_the_number_only_on_request(
+    console_settings, logged_in, seeded
+):
+    from ivr.models import Turn
+
+    call_id = seeded["call_id"]
+    # A transcript with a personal number in it (e.g. written by an older version) is masked on display.
+    with seeded["factory"]() as s:
+        s.add(
+            Turn(
+                call_id=call_id,
+                seq=3,
+                at=utc(),
+                kind="speech",
+                transcript="số căn cước của tôi là 040123456789",
+                intent="cccd",
+            )
+        )
+        s.commit()
+    page = logged_in.get(f"/console/calls/{call_id}").text
+    assert "tôi muốn phản ánh đường hỏng" in page and "feedback" in page and "420 ms" in page
+    assert "040123456789" not in page and "*********789" in page
+    assert RAW_NUMBER not in page and MASKED in page
+    assert "482913" in page  # the ticket of this call
+    r = logged_in.post(f"/console/calls/{call_id}/number", data={"csrf": csrf_of(page)})
+    assert r.status_code == 200 and RAW_NUMBER in r.text
+    (entry,) = audit_rows(console_settings, "show_number")
+    assert entry.target == f"call:{call_id}"
+    assert logged_in.get("/console/calls/9999").status_code == 404
+
+
+def test_every_outcome_and_turn_kind_has_a_vietnamese_label():
+    from console.labels import KIND_VI, OUTCOME_VI
+    from ivr.enums import Outcome, TurnKind
+
+    assert set(OUTCOME_VI) == set(Outcome) and all(OUTCOME_VI.values())
+    assert set(KIND_VI) == set(TurnKind) and all(KIND_VI.values())
+    # The database gives plain strings: they find their labels too.
+    assert OUTCOME_VI["not_understood"] == "Không hiểu yêu cầu" and KIND_VI["dtmf"] == "Bấm phím"

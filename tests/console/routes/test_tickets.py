@@ -1,0 +1,122 @@
+"""Tickets in the console: masked numbers, audited recordings with Range, replies callers hear back."""
+
+from __future__ import annotations
+
+from tests.console.helpers import (
+    MASKED,
+    RAW_NUMBER,
+    audit_rows,
+    csrf_of,
+)
+
+
+def test_ticket_list_shows_masked_numbers_only(logged_in, seeded):
+    r = logged_in.get("/console/tickets?status=")
+    assert r.status_code == 200
+    assert "482913" in r.text and "100200" in r.text
+    assert MASKED in r.text and RAW_NUMBER not in r.text and "0987654321" not in r.text
+    open_only = logged_in.get("/console/tickets").text  # default: tickets not finished
+    assert "482913" in open_only and "100200" not in open_only
+    detail = logged_in.get("/console/tickets/482913").text
+    assert MASKED in detail and RAW_NUMBER not in detail
+    assert "đường xóm ba bị hỏng nặng" in detail
+    assert logged_in.get("/console/tickets/999999").status_code == 404
+
+
+def test_recording_is_served_with_range_and_each_listen_is_audited(console_settings, logged_in, seeded):
+    whole = seeded["audio"].read_bytes()
+    r = logged_in.get("/console/tickets/482913/audio")
+    assert r.status_code == 200 and r.content == whole
+    assert r.headers["content-type"] == "audio/wav" and r.headers["accept-ranges"] == "bytes"
+    assert "no-store" in r.headers["cache-control"]
+    r = logged_in.get("/console/tickets/482913/audio", headers={"range": "bytes=100-1099"})
+    assert r.status_code == 206
+    assert r.content == whole[100:1100]
+    assert r.headers["content-range"] == f"bytes 100-1099/{len(whole)}"
+    r = logged_in.get("/console/tickets/482913/audio", headers={"range": "bytes=0-"})
+    assert r.status_code == 206 and r.content == whole
+    r = logged_in.get("/console/tickets/482913/audio?tai-ve=1")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    listens = audit_rows(console_settings, "listen_recording")
+    # The mid-file Range request belongs to a listen already logged.
+    assert len(listens) == 2 and {e.target for e in listens} == {"ticket:482913"}
+    assert all(e.username == "lan" and e.ip for e in listens)
+    assert len(audit_rows(console_settings, "download_recording")) == 1
+
+
+def test_recording_outside_the_recordings_directory_is_never_served(console_settings, logged_in, seeded):
+    from ivr.models import Ticket
+
+    secret = console_settings.data_dir / "session.key"
+    with seeded["factory"]() as s:
+        s.query(Ticket).filter_by(number="482913").update({"audio_path": str(secret)})
+        s.commit()
+    r = logged_in.get("/console/tickets/482913/audio")
+    assert r.status_code == 404 and secret.read_bytes() not in r.content
+    assert logged_in.get("/console/tickets/100200/audio").status_code == 404  # no audio at all
+
+
+def test_reply_updates_the_ticket_callers_hear(console_settings, logged_in, seeded):
+    from ivr.models import Ticket
+    from ivr.store import CallStore
+
+    page = logged_in.get("/console/tickets/482913")
+    note = "Xã đã cử cán bộ kiểm tra, đường sẽ được sửa trong tuần tới."
+    r = logged_in.post(
+        "/console/tickets/482913/reply",
+        data={"csrf": csrf_of(page.text), "note": note, "status": "answered"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/console/tickets/482913?saved=1"
+    # The IVR reads the ticket through its own store: it must see the reply.
+    t = CallStore(seeded["factory"], console_settings.data_dir).ticket("482913")
+    assert t.status == "answered" and t.reply_note == note
+    shown = logged_in.get(r.headers["location"]).text
+    assert "Đã trả lời" in shown and note in shown and "Đã lưu" in shown
+    entry = audit_rows(console_settings, "reply_ticket")[-1]
+    assert entry.target == "ticket:482913" and "status=answered" in entry.detail and note not in entry.detail
+    # Closing stamps closed_at; an unknown status is refused without a change.
+    logged_in.post(
+        "/console/tickets/482913/reply", data={"csrf": csrf_of(page.text), "note": "", "status": "closed"}
+    )
+    r = logged_in.post(
+        "/console/tickets/482913/reply", data={"csrf": csrf_of(page.text), "note": "x", "status": "deleted"}
+    )
+    assert r.status_code == 422
+    with seeded["factory"]() as s:
+        t = s.query(Ticket).filter_by(number="482913").one()
+        assert t.status == "closed" and t.closed_at is not None and t.reply_note == note
+    r = logged_in.post(
+        "/console/tickets/482913/reply",
+        data={"csrf": csrf_of(page.text), "note": "a" * 1001, "status": "answered"},
+    )
+    assert r.status_code == 422 and "1000" in r.text
+
+
+def test_show_number_is_explicit_and_audited(console_settings, logged_in, seeded):
+    page = logged_in.get("/console/tickets/482913")
+    assert RAW_NUMBER not in page.text and audit_rows(console_settings, "show_number") == []
+    r = logged_in.post("/console/tickets/482913/number", data={"csrf": csrf_of(page.text)})
+    assert r.status_code == 200 and RAW_NUMBER in r.text
+    (entry,) = audit_rows(console_settings, "show_number")
+    assert entry.target == "ticket:482913" and entry.username == "lan"
+    assert RAW_NUMBER not in logged_in.get("/console/tickets/482913").text  # back to masked
+
+
+def test_show_number_of_a_missing_record_is_404_and_not_audited(console_settings, logged_in, seeded):
+    from ivr.models import Ticket
+
+    token = csrf_of(logged_in.get("/console/").text)
+    with seeded["factory"]() as s:  # a ticket whose caller number was already blanked by retention
+        s.query(Ticket).filter_by(number="100200").update({"caller": ""})
+        s.commit()
+    for path, message in [
+        ("/console/tickets/999999/number", "Không có phiếu số 999999."),
+        ("/console/calls/9999/number", "Không có cuộc gọi số 9999."),
+    ]:
+        r = logged_in.post(path, data={"csrf": token}, headers={"accept": "text/html"})
+        assert r.status_code == 404 and message in r.text, path
+    assert audit_rows(console_settings, "show_number") == []
+    r = logged_in.post("/console/tickets/100200/number", data={"csrf": token})
+    assert r.status_code == 200 and '<b id="raw-number">(không có số)</b>' in r.text
+    assert [e.target for e in audit_rows(console_settings, "show_number")] == ["ticket:100200"]

@@ -1,0 +1,135 @@
+"""An operator in a real headless chromium: log in, open a ticket, listen, reply, see the new status."""
+
+from __future__ import annotations
+
+import pytest
+import soundfile as sf
+
+from tests.browser import chromium, log_in_on_the_way, serve
+from tests.console.helpers import PASSWORD, add_operator, audit_rows, seed
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture
+def server(console_settings):
+    """The real app under uvicorn on a free loopback port, with seeded calls and tickets."""
+    from web.app import create_app
+
+    data = seed(console_settings)
+    add_operator(console_settings, "lan", "operator")
+    with serve(create_app(console_settings)) as base:
+        yield base, data
+
+
+@pytest.fixture
+def browser():
+    with chromium() as b:
+        yield b
+
+
+def test_operator_logs_in_listens_and_answers_a_ticket(console_settings, server, browser, tmp_path):
+    from ivr.models import Ticket
+
+    base, data = server
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        log_in_on_the_way(page, base, "/console/tickets", "lan", PASSWORD)  # and back where they wanted to go
+        assert page.locator("td.masked", has_text="*******678").count() == 1
+        assert "0912345678" not in page.content()
+
+        page.click("text=482913")
+        page.wait_for_url(f"{base}/console/tickets/482913")
+        assert page.inner_text("#ticket-status") == "Mới"
+
+        # Listen: the player loads the recording through the authenticated route.
+        audio = page.locator("audio")
+        box = audio.bounding_box()
+        assert box is not None and box["width"] > 200
+        audio.click(position={"x": 20, "y": box["height"] / 2})
+        page.wait_for_function("document.querySelector('audio').readyState >= 1", timeout=20000)
+        duration = audio.evaluate("a => a.duration")
+        assert abs(duration - sf.info(str(data["audio"])).duration) < 0.2
+        assert [e.target for e in audit_rows(console_settings, "listen_recording")][:1] == ["ticket:482913"]
+
+        note = "Cán bộ xã sẽ liên hệ lại trong hai ngày."
+        page.fill("textarea[name=note]", note)
+        page.select_option("select[name=status]", "answered")
+        page.click("form.reply button[type=submit]")
+        page.wait_for_url(f"{base}/console/tickets/482913?saved=1")
+        assert page.inner_text("#ticket-status") == "Đã trả lời"
+        assert page.input_value("textarea[name=note]") == note
+        with data["factory"]() as s:
+            t = s.query(Ticket).filter_by(number="482913").one()
+            assert (t.status, t.reply_note) == ("answered", note)
+
+        page.set_viewport_size({"width": 360, "height": 740})  # a phone
+        page.screenshot(path=str(tmp_path / "ticket-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+        # Log out: the console is closed again.
+        page.click("header form.logout button")
+        page.wait_for_url(f"{base}/console/login")
+        page.goto(f"{base}/console/tickets/482913")
+        page.wait_for_url(f"{base}/console/login**")
+    finally:
+        context.close()
+
+
+def test_admin_adds_an_operator_who_can_then_log_in(console_settings, server, browser, tmp_path):
+    from console.data.operators import authenticate
+    from core.db import engine_for, session_factory
+
+    base, _data = server
+    add_operator(console_settings, "chi", "admin")
+    new_password = "mat-khau-cua-minh-1"
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        log_in_on_the_way(page, base, "/console/operators", "chi", PASSWORD)
+        assert page.inner_text("nav a[aria-current=page]") == "Tài khoản"
+        assert page.locator('[id="op-lan"]').inner_text().count("Cán bộ trực") == 1
+
+        form = page.locator("form.add-operator")
+        form.locator("input[name=username]").fill("Minh.Tran")
+        form.locator("select[name=role]").select_option("operator")
+        form.locator("input[name=password]").fill(new_password)
+        form.locator("input[name=password2]").fill(new_password + "x")  # a typo in the second typing
+        form.locator("button[type=submit]").click()
+        page.wait_for_url(f"{base}/console/operators/add")
+        assert page.inner_text("#add [role=alert]") == "Hai lần nhập mật khẩu không khớp nhau."
+        form = page.locator("form.add-operator")
+        assert form.locator("input[name=username]").input_value() == "Minh.Tran"  # kept
+        assert form.locator("input[name=password]").input_value() == ""  # passwords are typed again
+        assert form.locator("input[name=password2]").input_value() == ""
+
+        form.locator("input[name=password]").fill(new_password)
+        form.locator("input[name=password2]").fill(new_password)
+        form.locator("button[type=submit]").click()
+        page.wait_for_url(f"{base}/console/operators?done=added&user=minh.tran")
+        assert page.inner_text("#done") == "Đã thêm tài khoản “minh.tran”."
+        row = page.locator('[id="op-minh.tran"]').inner_text()
+        assert "Cán bộ trực" in row and "Đang hoạt động" in row and "chưa đăng nhập" in row
+        factory = session_factory(engine_for(console_settings))
+        assert authenticate(factory, "minh.tran", new_password).role == "operator"
+        assert [e.target for e in audit_rows(console_settings, "add_operator")] == ["operator:minh.tran"]
+
+        page.set_viewport_size({"width": 360, "height": 740})  # a phone: the table scrolls, the page does not
+        page.screenshot(path=str(tmp_path / "operators-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+        # The new operator logs in; no accounts link for them, and the page itself is refused.
+        page.click("header form.logout button")
+        page.wait_for_url(f"{base}/console/login")
+        page.fill("input[name=username]", "minh.tran")
+        page.fill("input[name=password]", new_password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/console/")
+        assert page.inner_text("header .who") == "minh.tran"
+        assert page.locator("nav a", has_text="Tài khoản").count() == 0
+        response = page.goto(f"{base}/console/operators")
+        assert response is not None and response.status == 403
+        assert "Chỉ quản trị viên" in page.inner_text("body")
+    finally:
+        context.close()

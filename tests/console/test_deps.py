@@ -1,0 +1,53 @@
+"""console.deps: every console route declares the login it needs and every POST form its CSRF check."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+
+from console import deps
+from console.context import PREFIX
+from console.routes import ROUTERS
+
+PUBLIC = {PREFIX, PREFIX + "/login", PREFIX + "/console.css"}  # before any login
+CSRF_IN_BODY = {PREFIX + "/login", PREFIX + "/prompts/{key}/upload"}  # check their tokens themselves
+
+
+def _calls(dependant) -> set:
+    """Every dependency function a route resolves, however deep."""
+    out = set()
+    for sub in dependant.dependencies:
+        out.add(sub.call)
+        out |= _calls(sub)
+    return out
+
+
+@pytest.fixture
+def console_routes() -> list[APIRoute]:
+    """The routes `install` includes (console.routes.ROUTERS)."""
+    routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    assert len(routes) > 20 and all(r.path.startswith(PREFIX) for r in routes)
+    return routes
+
+
+def test_every_console_route_but_the_login_needs_a_login(console_routes):
+    for route in console_routes:
+        calls = _calls(route.dependant)
+        if route.path in PUBLIC:
+            assert not calls & {deps.page_login, deps.api_login}, route.path
+        else:
+            assert calls & {deps.page_login, deps.api_login}, route.path
+
+
+def test_every_post_form_checks_its_csrf_token(console_routes):
+    posts = [r for r in console_routes if "POST" in r.methods]
+    assert len(posts) > 10
+    for route in posts:
+        checked = bool(_calls(route.dependant) & {deps.csrf_login, deps.admin_csrf_login})
+        assert checked != (route.path in CSRF_IN_BODY), route.path
+
+
+def test_administrators_pages_need_an_administrator(console_routes):
+    for route in console_routes:
+        if route.path.startswith((PREFIX + "/operators", PREFIX + "/audit")):
+            assert deps.admin_login in _calls(route.dependant), route.path
