@@ -16,7 +16,7 @@ from console.data.catalog import CatalogView
 from console.data.times import VN_TZ
 from console.edit.intents import IntentEditor
 from console.edit.prompts import PromptTextEditor
-from console.labels import KIND_VI, OUTCOME_VI, TICKET_STATUS_VI
+from console.labels import KIND_VI, OUTCOME_VI, TICKET_STATUS_VI, action_label
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -64,9 +64,23 @@ class Console:
         )
         self.env.filters["local"] = local_time
         self.env.filters["num"] = number_vi
+        self.env.filters["action"] = action_label
         self.env.globals.update(
-            prefix=PREFIX, status_vi=TICKET_STATUS_VI, outcome_vi=OUTCOME_VI, kind_vi=KIND_VI
+            prefix=PREFIX,
+            status_vi=TICKET_STATUS_VI,
+            outcome_vi=OUTCOME_VI,
+            kind_vi=KIND_VI,
+            topic=self.topic,
         )
+
+    def topic(self, intent_id: str | None) -> str:
+        """The title operators know a topic by; a topic no longer in the catalog shows as "Chủ đề đã xóa"."""
+        if not intent_id:
+            return "–"
+        catalog = self.catalog.state().catalog
+        if catalog is None or intent_id not in catalog:
+            return "Chủ đề đã xóa"
+        return catalog.get(intent_id).title
 
     def render(self, name: str, login: Login | None, status_code: int = 200, **values: Any) -> HTMLResponse:
         html = self.env.get_template(name).render(login=login, **values)

@@ -3,7 +3,8 @@ actions and account roles (Vietnamese, shown as they are)."""
 
 from __future__ import annotations
 
-from ivr.enums import Outcome, TurnKind
+from intents.models import ACTIONS
+from ivr.enums import Failure, Outcome, TurnAction, TurnKind
 
 # Ticket status -> label.
 TICKET_STATUS_VI = {"new": "Mới", "in_progress": "Đang xử lý", "answered": "Đã trả lời", "closed": "Đã đóng"}
@@ -35,6 +36,58 @@ KIND_VI: dict[str, str] = {
     TurnKind.ACTION: "Thao tác",
     TurnKind.SYSTEM: "Hệ thống",
 }
+
+# What a turn did -> label: the flow's own actions, the catalog's intent actions, code entry, failures.
+TURN_ACTION_VI: dict[str, str] = {
+    TurnAction.CLARIFY: "Hỏi lại cho rõ",
+    TurnAction.REPLAY: "Nghe lại",
+    TurnAction.TRANSFER: "Chuyển cán bộ",
+    TurnAction.INVALID: "Phím không hợp lệ",
+    TurnAction.RATING: "Chấm điểm hài lòng",
+    TurnAction.BARGE_IN: "Nói chen lời nhắc",
+    TurnAction.TRANSFERRED: "Cán bộ đã nghe máy",
+    TurnAction.TRANSFER_NO_ANSWER: "Cán bộ không nghe máy",
+    TurnAction.RECORDING_EMPTY: "Ghi âm trống",
+    TurnAction.TICKET_CREATED: "Đã tạo phiếu",
+    TurnAction.TICKET_FAILED: "Không tạo được phiếu",
+}
+INTENT_ACTION_VI: dict[str, str] = {
+    "transfer": "Chuyển cán bộ",
+    "record_feedback": "Ghi phản ánh",
+    "lookup_dossier": "Tra cứu hồ sơ",
+    "ticket_status": "Tra cứu phiếu",
+    "radio": "Nghe bản tin",
+    "hangup": "Kết thúc cuộc gọi",
+    "replay": "Nghe lại",
+}
+CODE_VI: dict[str, str] = {"dossier": "Nhập mã hồ sơ", "ticket": "Nhập số phiếu", "radio": "Nhập mã xã"}
+FOUND_VI = {"found": "tìm thấy", "not_found": "không tìm thấy"}
+FAILURE_VI: dict[str, str] = {
+    Failure.NO_INPUT: "Không nghe thấy",
+    Failure.NOT_UNDERSTOOD: "Không hiểu yêu cầu",
+    Failure.INVALID_KEY: "Phím không hợp lệ",
+    Failure.ASR: "Lỗi nhận dạng giọng nói",
+    Failure.TTS: "Lỗi đọc câu trả lời",
+    Failure.POOL: "Nhận dạng quá tải",
+    Failure.MEDIA: "Lỗi đường âm thanh",
+}
+assert set(INTENT_ACTION_VI) == set(ACTIONS), "every intent action needs a label"
+
+
+def action_label(action: str | None) -> str:
+    """What a turn did, in Vietnamese; an action this table does not know shows as "Thao tác khác"."""
+    if not action:
+        return ""
+    if action.startswith("fail:"):
+        return FAILURE_VI.get(action.removeprefix("fail:"), "Lỗi khác")
+    label = TURN_ACTION_VI.get(action) or INTENT_ACTION_VI.get(action) or CODE_VI.get(action)
+    if label:
+        return label
+    purpose, _, found = action.partition("_")
+    if purpose in CODE_VI and found in FOUND_VI:
+        return f"{CODE_VI[purpose]}: {FOUND_VI[found]}"
+    return "Thao tác khác"
+
 
 # Audit action -> label (the audit page).
 ACTIONS_VI = {

@@ -94,3 +94,39 @@ class Continuation(StrEnum):
     HANGUP = "hangup"  # the goodbye ended: hang up
     RATING_WAIT = "rating_wait"  # wait for a 1-5 rating
     CLOSING = "closing"  # an action's result was said: offer more help
+
+
+class TurnAction(StrEnum):
+    """What a logged turn did (`call_turns.action`), besides three families with values of their own:
+    the catalog's intent actions (`intents.models.ACTIONS`), code entry (the code's purpose, `dossier`,
+    `ticket` or `radio`, then `<purpose>_found` / `<purpose>_not_found`) and failures
+    (`fail:<Failure>`)."""
+
+    CLARIFY = "clarify"  # two intents too close: "did you mean A or B?"
+    REPLAY = "replay"  # `*`: say it again
+    TRANSFER = "transfer"  # `0`: an operator
+    INVALID = "invalid"  # a key with no meaning here
+    RATING = "rating"  # a 1-5 satisfaction key
+    BARGE_IN = "barge_in"  # the caller spoke over a prompt
+    TRANSFERRED = "transferred"  # an operator answered
+    TRANSFER_NO_ANSWER = "transfer_no_answer"  # nobody answered
+    RECORDING_EMPTY = "recording_empty"  # a complaint recording with nothing in it
+    TICKET_CREATED = "ticket_created"
+    TICKET_FAILED = "ticket_failed"
+
+
+class Failure(StrEnum):
+    """Why an attempt or a stage failed: the `<reason>` of a `fail:<reason>` turn action."""
+
+    NO_INPUT = "no_input"  # silence after a prompt
+    NOT_UNDERSTOOD = "not_understood"  # no intent matched
+    INVALID_KEY = "invalid_key"
+    ASR = "asr"  # speech recognition failed
+    TTS = "tts"  # speech synthesis failed
+    POOL = "pool"  # recognition workers saturated
+    MEDIA = "media"  # the call's audio path failed
+
+
+def failed(reason: str) -> str:
+    """The turn action of a failure: `fail:not_understood`."""
+    return f"fail:{reason}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ivr.enums import Continuation, State, Timer, TurnKind
+from ivr.enums import Continuation, State, Timer, TurnAction, TurnKind
 from ivr.flow.commands import Turn
 from ivr.flow.events import AsrFinal, Dtmf, Event
 from ivr.flow.kernel import Item
@@ -73,7 +73,7 @@ class Asking:
             return
         runner = self.by_id.get(decision.runner_up or "")
         if decision.clarify and runner is not None and runner.id != item.id:
-            f.log(replace(turn, intent=item.id, action="clarify"))
+            f.log(replace(turn, intent=item.id, action=TurnAction.CLARIFY))
             self.clarify = (item, runner)
             f.state = State.CLARIFY
             f.say([("text", f.texts.clarify.format(a=item.title, b=runner.title))], Continuation.LISTEN)
@@ -113,11 +113,11 @@ class Asking:
         """(INTRO/MAIN/MENU, key): * replays, 0 reaches an operator, digits walk the keypad tree."""
         f, d = self.flow, ev.digit
         if d == "*":
-            f.log(Turn(kind=TurnKind.DTMF, dtmf=d, action="replay"))
+            f.log(Turn(kind=TurnKind.DTMF, dtmf=d, action=TurnAction.REPLAY))
             f.replay()
             return
         if d == "0":
-            f.log(Turn(kind=TurnKind.DTMF, dtmf=d, action="transfer"))
+            f.log(Turn(kind=TurnKind.DTMF, dtmf=d, action=TurnAction.TRANSFER))
             f.messages.operator()
             return
         if d == "#":
@@ -135,7 +135,7 @@ class Asking:
             f.set_timer(Timer.MENU_DIGIT, f.config.menu_digit_timeout_ms)
         else:
             self.prefix = ""
-            f.log(Turn(kind=TurnKind.DTMF, dtmf=path, action="invalid"))
+            f.log(Turn(kind=TurnKind.DTMF, dtmf=path, action=TurnAction.INVALID))
             f.fail("invalid_key")
 
     # --- timers ---------------------------------------------------------------------------------

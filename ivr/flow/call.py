@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
-from ivr.enums import Continuation, Outcome, State, Timer, TurnKind
+from ivr.enums import Continuation, Failure, Outcome, State, Timer, TurnAction, TurnKind, failed
 from ivr.flow.asking import Asking
 from ivr.flow.codes import CODES, CodeEntry, CodeSpec
 from ivr.flow.commands import Listen, Play, SetSatisfaction, Turn
@@ -130,7 +130,7 @@ class CallFlow(FlowKernel[State]):
         if not item.text or self.degraded:
             return False
         # Synthesis failed for a dynamic answer: never leave the caller in silence.
-        self.log(Turn(kind=TurnKind.SYSTEM, action="fail:tts"))
+        self.log(Turn(kind=TurnKind.SYSTEM, action=failed(Failure.TTS)))
         self.degraded = True
         self.stop_current()
         self.asking.keypad_menu(first="system_error")
@@ -175,7 +175,7 @@ class CallFlow(FlowKernel[State]):
         """A failed attempt: reprompt, then the keypad menu, then an operator or goodbye."""
         over = self._attempts.miss()
         kind = TurnKind.TIMEOUT if reason == "no_input" else TurnKind.SYSTEM
-        self.log(Turn(kind=kind, action=f"fail:{reason}"))
+        self.log(Turn(kind=kind, action=failed(reason)))
         if over:
             self._attempts.reset()
             self._escalations += 1
@@ -238,7 +238,7 @@ class CallFlow(FlowKernel[State]):
         if ev.digit in "12345":
             self.satisfaction = int(ev.digit)
             self.emit(SetSatisfaction(self.satisfaction))
-            self.log(Turn(kind=TurnKind.DTMF, dtmf=ev.digit, action="rating"))
+            self.log(Turn(kind=TurnKind.DTMF, dtmf=ev.digit, action=TurnAction.RATING))
             self._say_goodbye(("key", "rating_thanks"))
         elif ev.digit == "*":
             self.replay()
@@ -273,7 +273,7 @@ class CallFlow(FlowKernel[State]):
     def _on_engine_failure(self, ev: EngineFailure) -> None:
         if self.degraded:
             return
-        self.log(Turn(kind=TurnKind.SYSTEM, action=f"fail:{ev.stage}"))
+        self.log(Turn(kind=TurnKind.SYSTEM, action=failed(ev.stage)))
         self.degraded = True
         self._listening = False  # the adapter stops recognition itself on failure
         self.emit(Listen(False))
@@ -295,7 +295,7 @@ class CallFlow(FlowKernel[State]):
         item = self._playing_item
         if item is not None and item.barge_in:
             self.stop_current()
-            self.log(Turn(kind=TurnKind.SYSTEM, action="barge_in"))
+            self.log(Turn(kind=TurnKind.SYSTEM, action=TurnAction.BARGE_IN))
 
     def _on_speech_ended(self, ev: SpeechEnded) -> None:
         self._speech_end = self._now

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from ivr.enums import Continuation, Outcome, State, Timer, TurnKind
+from ivr.enums import Continuation, Outcome, State, Timer, TurnAction, TurnKind
 from ivr.flow.commands import CreateTicket, StartRecording, StopRecording, Transfer, Turn
 from ivr.flow.events import Dtmf, Event, RecordingFinished, TicketCreated, TransferResult
 from voice.text import spell_digits
@@ -81,9 +81,9 @@ class Messages:
             f.outcome = Outcome.TRANSFERRED
             f.state = State.BRIDGED
             f.set_listening(False)
-            f.log(Turn(kind=TurnKind.ACTION, action="transferred"))
+            f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TRANSFERRED))
             return
-        f.log(Turn(kind=TurnKind.ACTION, action="transfer_no_answer"))
+        f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TRANSFER_NO_ANSWER))
         self.begin("operator_unavailable", "message")
 
     def on_transfer_timeout(self, ev: Event) -> None:
@@ -115,7 +115,7 @@ class Messages:
         f.cancel_timer(Timer.RECORDING_STUCK)
         self.recording = None
         if not ev.ok or ev.duration_ms < f.config.feedback_min_ms:
-            f.log(Turn(kind=TurnKind.SYSTEM, action="recording_empty"))
+            f.log(Turn(kind=TurnKind.SYSTEM, action=TurnAction.RECORDING_EMPTY))
             f.say([("key", "feedback_empty")], Continuation.CLOSING)
             return
         f.state = State.WAITING
@@ -127,12 +127,12 @@ class Messages:
         f = self.flow
         f.cancel_timer(Timer.LOOKUP)
         if ev.number is None:
-            f.log(Turn(kind=TurnKind.ACTION, action="ticket_failed"))
+            f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TICKET_FAILED))
             f.say([("key", "feedback_failed")], Continuation.CLOSING)
             return
         f.turns += 1
         f.outcome = Outcome.TICKET
-        f.log(Turn(kind=TurnKind.ACTION, action="ticket_created", dtmf=ev.number))
+        f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TICKET_CREATED, dtmf=ev.number))
         number = f.texts.ticket_number.format(digits=spell_digits(ev.number))
         f.say([("key", "feedback_saved"), ("text", number)], Continuation.CLOSING)
 

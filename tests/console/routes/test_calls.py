@@ -56,7 +56,11 @@ def test_call_detail_masks_transcripts_and_shows_the_number_only_on_request(
         )
         s.commit()
     page = logged_in.get(f"/console/calls/{call_id}").text
-    assert "tôi muốn phản ánh đường hỏng" in page and "feedback" in page and "420 ms" in page
+    assert "tôi muốn phản ánh đường hỏng" in page and "420 ms" in page
+    # Topics and actions by their Vietnamese names, never the codes the log stores.
+    turns = page.split('class="list turns"')[1]
+    assert "phản ánh, kiến nghị" in turns and "Ghi phản ánh" in turns
+    assert "feedback" not in turns and "record_feedback" not in turns
     assert "040123456789" not in page and "*********789" in page
     assert RAW_NUMBER not in page and MASKED in page
     assert "482913" in page  # the ticket of this call
@@ -75,3 +79,20 @@ def test_every_outcome_and_turn_kind_has_a_vietnamese_label():
     assert set(KIND_VI) == set(TurnKind) and all(KIND_VI.values())
     # The database gives plain strings: they find their labels too.
     assert OUTCOME_VI["not_understood"] == "Không hiểu yêu cầu" and KIND_VI["dtmf"] == "Bấm phím"
+
+
+def test_every_turn_action_the_hotline_logs_has_a_vietnamese_label():
+    from console.labels import action_label
+    from intents.models import ACTIONS
+    from ivr.enums import Failure, TurnAction, failed
+    from ivr.flow.codes import CODES
+
+    logged = [*TurnAction, *ACTIONS, *(failed(f) for f in Failure)]
+    for spec in CODES.values():
+        logged += [spec.purpose, f"{spec.purpose}_found", f"{spec.purpose}_not_found"]
+    for action in logged:
+        label = action_label(action)
+        assert label and label != "Thao tác khác" and "_" not in label, action
+    assert action_label("dossier_not_found") == "Nhập mã hồ sơ: không tìm thấy"
+    assert action_label("fail:not_understood") == "Không hiểu yêu cầu"
+    assert action_label("no_such_thing") == "Thao tác khác"
