@@ -120,6 +120,23 @@ def encode_payload(samples: np.ndarray, fmt: str) -> bytes:
     return np.asarray(samples, dtype=">i2").tobytes()
 
 
+# Mu-law byte -> the low and high byte of its little-endian int16 sample (G.711, bit-exact with ulaw_decode).
+_ULAW_PCM = ulaw_decode(bytes(range(256))).astype("<i2").tobytes()
+_ULAW_LO, _ULAW_HI = _ULAW_PCM[0::2], _ULAW_PCM[1::2]
+
+
+def payload_pcm(payload: bytes, fmt: str) -> bytes:
+    """RTP payload -> the internal format (int16 little-endian) as bytes, in a few C-level steps."""
+    pcm = bytearray(2 * len(payload) if fmt == "ulaw" else len(payload) & ~1)
+    if fmt == "ulaw":
+        pcm[0::2] = payload.translate(_ULAW_LO)
+        pcm[1::2] = payload.translate(_ULAW_HI)
+    else:  # slin on RTP is big-endian: swap each pair
+        pcm[0::2] = payload[1 : len(pcm) : 2]
+        pcm[1::2] = payload[0 : len(pcm) : 2]
+    return bytes(pcm)
+
+
 class JitterGate:
     """Orders a packet stream well enough for speech: drops duplicates and late packets, fills short gaps."""
 
@@ -289,16 +306,13 @@ class RtpEndpoint:
         pos = self._position(pkt.timestamp)
         if self.on_chunk is None:
             return
-        samples = decode_payload(pkt.payload, codec.name)
-        n, rate = samples.size, codec.rate
+        audio = payload_pcm(pkt.payload, codec.name)
+        n, rate = len(audio) // SAMPLE_WIDTH, codec.rate
         for i in range(fill, 0, -1):  # the lost packets, as silence just before this one
-            self.on_chunk(
-                AudioChunk(bytes(n * SAMPLE_WIDTH), rate, timestamp_ms=max(0, pos - i * n) * 1000 // rate)
-            )
+            at_ms = max(0, pos - i * n) * 1000 // rate
+            self.on_chunk(AudioChunk(bytes(len(audio)), rate, timestamp_ms=at_ms))
         self._next_pos = pos + n
-        self.on_chunk(
-            AudioChunk(samples.astype("<i2", copy=False).tobytes(), rate, timestamp_ms=pos * 1000 // rate)
-        )
+        self.on_chunk(AudioChunk(audio, rate, timestamp_ms=pos * 1000 // rate))
 
     def _position(self, timestamp: int) -> int:
         """Stream position (samples) of a packet, from its RTP timestamp (wrap-around unwrapped)."""

@@ -21,11 +21,16 @@ SILENT_DB = -120.0  # level reported for digital silence
 
 
 def level_db(chunk: AudioChunk) -> float:
-    """RMS level of a chunk in dBFS (16-bit samples); `SILENT_DB` for silence or no samples."""
-    samples = chunk.array()
+    """RMS level of a chunk in dBFS (16-bit samples); `SILENT_DB` for silence or no samples.
+
+    The sum of squares is taken in integers (exact), so this equals the float64 mean of the squared
+    samples / 32768 bit for bit, several times faster: it runs for every 20 ms of every call.
+    """
+    samples = chunk.array().reshape(-1).astype(np.int64)
     if samples.size == 0:
         return SILENT_DB
-    rms = math.sqrt(float(np.mean(np.square(samples.astype(np.float64) / 32768.0))))
+    mean = int(np.dot(samples, samples)) / 1073741824 / samples.size  # 32768**2
+    rms = math.sqrt(mean)
     return 20 * math.log10(rms) if rms > 1e-6 else SILENT_DB
 
 
@@ -62,8 +67,9 @@ class EnergyDetector:
     def __init__(self, settings: EnergySettings | None = None) -> None:
         self.settings = settings or EnergySettings()
         self.noise_db = self.settings.initial_noise_db
-        self._levels: deque[tuple[float, int]] = deque()  # (dBFS, ms) of the latest chunks
-        self._levels_ms = 0
+        self._levels: deque[float] = deque()  # dBFS of the latest chunks (the noise window)
+        self._durations: deque[int] = deque()  # their durations, ms
+        self._window_ms = 0
 
     def threshold(self) -> float:
         return max(self.settings.threshold_db, self.noise_db + self.settings.noise_margin_db)
@@ -72,11 +78,13 @@ class EnergyDetector:
         db = level_db(chunk)
         if not in_speech:
             ms = chunk_ms(chunk)
-            self._levels.append((db, ms))
-            self._levels_ms += ms
-            while len(self._levels) > 1 and self._levels_ms > self.settings.noise_window_ms:
-                self._levels_ms -= self._levels.popleft()[1]
-            self.noise_db = max(self.settings.noise_floor_db, min(level for level, _ in self._levels))
+            self._levels.append(db)
+            self._durations.append(ms)
+            self._window_ms += ms
+            while self._window_ms > self.settings.noise_window_ms and len(self._levels) > 1:
+                self._levels.popleft()
+                self._window_ms -= self._durations.popleft()
+            self.noise_db = max(self.settings.noise_floor_db, min(self._levels))
         return db >= self.threshold()
 
 

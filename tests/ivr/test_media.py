@@ -15,7 +15,7 @@ import pytest
 from ivr import rtp as M
 from ivr.player import RtpPlayer
 from ivr.recorder import Recorder
-from voice.audio import AudioChunk, ulaw_encode
+from voice.audio import AudioChunk, ulaw_decode, ulaw_encode
 
 
 def tone(ms: int, db: float = -20.0, rate: int = 8000, freq: float = 300.0) -> np.ndarray:
@@ -71,6 +71,15 @@ def test_payload_codecs():
     assert np.abs(M.decode_payload(M.encode_payload(x, "ulaw"), "ulaw").astype(int) - x).max() < 600
     assert np.array_equal(M.decode_payload(M.encode_payload(x, "slin"), "slin"), x)
     assert M.encode_payload(np.array([1], dtype=np.int16), "slin") == b"\x00\x01"  # big-endian on RTP
+
+
+def test_payload_to_internal_pcm_is_bit_exact():
+    rng = np.random.default_rng(0)
+    for n in (160, 320, 1, 0):
+        payload = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        for fmt in ("ulaw", "slin"):
+            assert M.payload_pcm(payload, fmt) == M.decode_payload(payload, fmt).astype("<i2").tobytes()
+    assert M.payload_pcm(bytes(range(256)), "ulaw") == ulaw_decode(bytes(range(256))).astype("<i2").tobytes()
 
 
 def test_jitter_gate():

@@ -241,3 +241,18 @@ def test_energy_detector_noise_level_is_the_quietest_of_the_last_second():
 def test_level_db():
     assert level_db(silent()) == -120.0 and level_db(AudioChunk(b"", RATE)) == -120.0
     assert abs(level_db(AudioChunk.from_array(tone(200, -20), RATE)) - (-20)) < 0.2
+
+
+def test_level_db_equals_the_float_formula_bit_for_bit():
+    import math
+
+    def float_db(x: np.ndarray) -> float:
+        rms = math.sqrt(float(np.mean(np.square(x.astype(np.float64) / 32768.0))))
+        return 20 * math.log10(rms) if rms > 1e-6 else -120.0
+
+    rng = np.random.default_rng(7)
+    for n in (160, 160, 320, 1, 7, 4000) * 200:
+        x = np.clip(rng.normal(0, 10 ** rng.uniform(0, 4.6), n), -32768, 32767).astype(np.int16)
+        assert level_db(AudioChunk.from_array(x, RATE)) == float_db(x)
+    extreme = np.full(160, -32768, np.int16)
+    assert level_db(AudioChunk.from_array(extreme, RATE)) == float_db(extreme)
