@@ -1,9 +1,10 @@
 """What a call does beyond talking: tickets, look-ups, radio, transfer, prompt re-recording.
 
-`CallActions` is mixed into `CallSession` (ivr.app), which provides the services (`s`), the call's
-identifiers, its player and finished recordings, and `post()` to feed results back to the flow.
-Each action runs as its own task; blocking work goes to threads; every outcome, failure included,
-comes back to the flow as an event, so the caller is never left waiting in silence.
+`ActionRunner` is composed into the call session with explicit dependencies: the ARI client, the call
+log store, dossiers, prompts, the radio source, the recognizer (ticket transcripts), the call's player,
+its recordings (the listener) and its channel book (operator legs routed to this call). Each action
+runs as its own task; blocking work goes to threads; every outcome, failure included, comes back to
+the flow as an event through `post`, so the caller is never left waiting in silence.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -23,9 +27,18 @@ from ivr.store import STATUS_SPOKEN, spoken_date
 from ivr.tones import ringback
 from voice.audio import AudioChunk, read_audio, write_wav
 
+if TYPE_CHECKING:
+    from ivr.ari import AriClient
+    from ivr.prompts import Prompts
+    from ivr.services import RadioSource
+    from ivr.store import CallStore, DossierSource
+    from voice.asr.base import AsrResult
+
 logger = logging.getLogger(__name__)
 
 RINGBACK_PLAYBACK = -1  # the player id of the ringing tone (the flow numbers its playbacks from 1)
+
+CallEvent = F.Event | DraftSaved | PromptKept  # what actions report back to the call
 
 
 class NoAnswer(Exception):
@@ -64,64 +77,159 @@ async def first_answer(answers: dict[asyncio.Future, str], timeout_s: float) -> 
                 fut.exception()  # retrieved: no "never retrieved" warning for a leg that failed late
 
 
-class CallActions:
-    """Action coroutines of a call (see the module docstring for what the session provides)."""
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    """Who the call is and what we named for it in Asterisk."""
 
-    async def _create_ticket(self, name: str, reason: str) -> None:
-        chunk = self._finished_recordings.pop(name, None)
-        store = self.s.store
+    channel_id: str  # the caller's channel
+    caller: str  # caller number as Asterisk gave it (raw: masked before logging)
+    bridge_id: str
+    media_id: str  # our externalMedia channel
+    call_id: int | None  # row in the call log (None: not logged)
+
+
+class Player(Protocol):
+    """The call's playback queue (`ivr.player.RtpPlayer`)."""
+
+    def play(self, playback_id: int, source: Callable[[], Coroutine[Any, Any, AudioChunk]]) -> None: ...
+
+    def stop(self, playback_id: int) -> None: ...
+
+
+class Recordings(Protocol):
+    """The call's finished recordings (`ivr.listener.CallListener`)."""
+
+    def take_recording(self, name: str) -> AudioChunk | None: ...
+
+    def recording_stored(self, name: str) -> None: ...
+
+    def keep_spool(self, name: str) -> None: ...
+
+
+class ChannelBook(Protocol):
+    """Routes the ARI events of channels we create (operator legs) to this call."""
+
+    def expect(self, channel_id: str) -> asyncio.Future[Any]:
+        """A future completed by the channel's StasisStart (failed if it is destroyed first)."""
+        ...
+
+    def stop_waiting(self, channel_id: str) -> None:
+        """Nobody waits for this channel's StasisStart any more."""
+
+    def own(self, channel_id: str) -> None:
+        """This channel belongs to the call (never taken for a caller; its end is reported)."""
+
+    def disown(self, channel_id: str) -> None:
+        """The channel is hung up: no longer ours."""
+
+
+class Transcriber(Protocol):
+    """Whole-clip recognition (`voice.asr.Recognizer.transcribe`)."""
+
+    async def transcribe(self, chunk: AudioChunk) -> AsrResult: ...
+
+
+Spawn = Callable[[Coroutine[Any, Any, None], str], "asyncio.Task[None]"]
+
+
+class ActionRunner:
+    """The action coroutines of one call, with everything they use passed in."""
+
+    def __init__(
+        self,
+        call: CallInfo,
+        *,
+        ari: AriClient,
+        store: CallStore,
+        dossiers: DossierSource,
+        prompts: Prompts,
+        radio: RadioSource | None,
+        transcriber: Transcriber | None,
+        player: Player,
+        recordings: Recordings,
+        channels: ChannelBook,
+        post: Callable[[CallEvent], None],
+        spawn_background: Spawn,
+    ) -> None:
+        self.call = call
+        self.ari = ari
+        self.store = store
+        self.dossiers = dossiers
+        self.prompts = prompts
+        self.radio_source = radio
+        self.transcriber = transcriber
+        self.player = player
+        self.recordings = recordings
+        self.channels = channels
+        self.post = post
+        self.spawn_background = spawn_background  # work that outlives the call (ticket transcription)
+        self.operator_id: str | None = None  # the operator leg that answered (bridged with the caller)
+        self.operator_legs: set[str] = set()  # operator channels not yet released (ringing or answered)
+
+    def operator_channels(self) -> list[str]:
+        """Every operator leg still to hang up (ringing or answered)."""
+        return sorted(self.operator_legs | ({self.operator_id} if self.operator_id else set()))
+
+    # --- tickets ----------------------------------------------------------------------------------
+
+    async def create_ticket(self, name: str, reason: str) -> None:
+        chunk = self.recordings.take_recording(name)
+        store, call = self.store, self.call
         try:
             if chunk is None:
                 raise RuntimeError(f"no audio for recording {name}")
-            path = await asyncio.to_thread(store.save_recording, chunk, f"{self.call_id}-{name}")
+            path = await asyncio.to_thread(store.save_recording, chunk, f"{call.call_id}-{name}")
             number = await asyncio.to_thread(
                 store.create_ticket,
-                call_id=self.call_id,
-                caller=self.caller,
+                call_id=call.call_id,
+                caller=call.caller,
                 reason=reason,
                 audio_path=path,
                 duration_ms=int(chunk.duration_s * 1000),
             )
         except Exception as exc:
             logger.error(
-                "call %s: ticket could not be stored (audio kept for recovery): %s", self.channel_id, exc
+                "call %s: ticket could not be stored (audio kept for recovery): %s", call.channel_id, exc
             )
-            self._failed_tickets.add(name)
+            self.recordings.keep_spool(name)
             self.post(F.TicketCreated(None))
             return
-        spool = self._spools.pop(name, None)
-        if spool is not None:
-            spool.close(discard=True)
+        self.recordings.recording_stored(name)
         logger.info(
-            "call %s: ticket %s stored (%s, %.1f s)", self.channel_id, number, reason, chunk.duration_s
+            "call %s: ticket %s stored (%s, %.1f s)", call.channel_id, number, reason, chunk.duration_s
         )
         self.post(F.TicketCreated(number))
         # Transcribe after the caller heard the number; this outlives the call.
-        self.app.spawn(self._transcribe_ticket(number, chunk), f"transcribe-{number}")
+        self.spawn_background(self._transcribe_ticket(number, chunk), f"transcribe-{number}")
 
     async def _transcribe_ticket(self, number: str, chunk: AudioChunk) -> None:
-        rec = self.s.recognizer
-        if rec is None:
+        if self.transcriber is None:
             return
         try:
-            result = await rec.transcribe(chunk)
-            await asyncio.to_thread(self.s.store.set_ticket_transcript, number, result.text or "")
+            result = await self.transcriber.transcribe(chunk)
+            await asyncio.to_thread(self.store.set_ticket_transcript, number, result.text or "")
         except Exception as exc:
             logger.warning("ticket %s: transcription failed (audio kept): %s", number, exc)
 
-    async def _save_draft(self, name: str) -> None:
+    async def set_satisfaction(self, score: int) -> None:
+        if self.call.call_id is not None:
+            await asyncio.to_thread(self.store.set_satisfaction, self.call.call_id, score)
+
+    # --- prompt re-recording ----------------------------------------------------------------------
+
+    async def save_draft(self, name: str) -> None:
         """Prompt re-recording: keep the take as a draft file (silence trimmed) and play it back."""
-        chunk = self._finished_recordings.pop(name, None) if name else None
+        chunk = self.recordings.take_recording(name) if name else None
         path = None
         if chunk is not None:
             chunk = trim_silence(chunk)
             if chunk.duration_s >= 0.3:
-                target = self.s.prompts.render_dir / "drafts" / f"{self.media_id}-{name}.wav"
+                target = self.prompts.render_dir / "drafts" / f"{self.call.media_id}-{name}.wav"
                 path = str(await asyncio.to_thread(write_wav, target, chunk))
-        self.post(DraftSaved(name, path))  # type: ignore[arg-type]
+        self.post(DraftSaved(name, path))
 
-    async def _keep_prompt(self, key: str, draft: str) -> None:
-        prompts = self.s.prompts
+    async def keep_prompt(self, key: str, draft: str) -> None:
+        prompts = self.prompts
         try:
             target = prompts.recordings_dir / f"{key}.wav"
             chunk = await asyncio.to_thread(read_audio, draft)
@@ -133,11 +241,13 @@ class CallActions:
         except Exception as exc:
             logger.error("prompt %s could not be saved: %s", key, exc)
             ok = False
-        self.post(PromptKept(key, ok))  # type: ignore[arg-type]
+        self.post(PromptKept(key, ok))
 
-    async def _lookup_dossier(self, code: str) -> None:
+    # --- look-ups ---------------------------------------------------------------------------------
+
+    async def lookup_dossier(self, code: str) -> None:
         try:
-            info = await asyncio.to_thread(self.s.dossiers.lookup, code)
+            info = await asyncio.to_thread(self.dossiers.lookup, code)
         except Exception as exc:
             logger.error("dossier look-up failed: %s", exc)
             info = None
@@ -146,9 +256,9 @@ class CallActions:
         else:
             self.post(F.DossierResult(code, True, info.title, info.status, spoken_date(info.updated_at)))
 
-    async def _lookup_ticket(self, number: str) -> None:
+    async def lookup_ticket(self, number: str) -> None:
         try:
-            t = await asyncio.to_thread(self.s.store.ticket, number)
+            t = await asyncio.to_thread(self.store.ticket, number)
         except Exception as exc:
             logger.error("ticket look-up failed: %s", exc)
             t = None
@@ -157,38 +267,41 @@ class CallActions:
         else:
             self.post(F.TicketStatusResult(number, True, STATUS_SPOKEN.get(t.status, t.status), t.reply_note))
 
-    async def _radio(self, commune: str) -> None:
+    async def radio(self, commune: str) -> None:
         path = None
-        if self.s.radio is not None:
+        if self.radio_source is not None:
             try:
-                path = await asyncio.to_thread(self.s.radio.latest_segment, commune)
+                path = await asyncio.to_thread(self.radio_source.latest_segment, commune)
             except Exception as exc:
                 logger.warning("radio segment look-up failed: %s", exc)
         self.post(F.RadioResult(commune, path))
 
-    async def _transfer(self, endpoint: str, timeout_s: int) -> None:
+    # --- transfer to an operator ------------------------------------------------------------------
+
+    async def transfer(self, endpoint: str, timeout_s: int) -> None:
         """Ring every endpoint of the Dial string at once; the first to answer joins the caller's bridge.
 
-        Each leg is originated with its own channel id (all in `owned`, so none is taken for a caller).
-        A leg that cannot be originated (phone not registered: ARI 500) is skipped; the others are hung
-        up as soon as one answers. No leg at all, or no answer in time: the caller leaves a message.
+        Each leg is originated with its own channel id (all owned by this call, so none is taken for a
+        caller). A leg that cannot be originated (phone not registered: ARI 500) is skipped; the others
+        are hung up as soon as one answers. No leg at all, or no answer in time: the caller leaves a
+        message.
         """
-        ari = self.s.ari
+        ari, call = self.ari, self.call
         legs = {PREFIX_OPERATOR + uuid.uuid4().hex[:12]: target for target in dial_targets(endpoint)}
-        answers: dict[asyncio.Future, str] = {}
+        answers: dict[asyncio.Future[Any], str] = {}
         for op_id in legs:
             self.operator_legs.add(op_id)
-            self.app.owned[op_id] = self
-            answers[self.app.expect(op_id)] = op_id  # before originating: StasisStart may come first
+            self.channels.own(op_id)
+            answers[self.channels.expect(op_id)] = op_id  # before originating: StasisStart may come first
         try:
             results = await asyncio.gather(
                 *(
                     ari.originate(
                         target,
                         op_id,
-                        app_args=f"operator,{self.channel_id}",
+                        app_args=f"operator,{call.channel_id}",
                         timeout_s=timeout_s,
-                        caller_id=self.caller,
+                        caller_id=call.caller,
                     )
                     for op_id, target in legs.items()
                 ),
@@ -197,7 +310,7 @@ class CallActions:
             failed = []
             for (op_id, target), result in zip(legs.items(), results, strict=True):
                 if isinstance(result, BaseException):
-                    logger.info("call %s: operator %s cannot ring: %s", self.channel_id, target, result)
+                    logger.info("call %s: operator %s cannot ring: %s", call.channel_id, target, result)
                     failed.append(op_id)
             await asyncio.gather(*(self._drop_operator_leg(op_id) for op_id in failed))
             answers = {fut: op_id for fut, op_id in answers.items() if op_id in self.operator_legs}
@@ -208,13 +321,13 @@ class CallActions:
             self._stop_ring_back()
             self.operator_id = winner
             losers = [op_id for op_id in self.operator_legs if op_id != winner]
-            logger.info("call %s: %s answered", self.channel_id, legs[winner])
+            logger.info("call %s: %s answered", call.channel_id, legs[winner])
             await asyncio.gather(*(self._drop_operator_leg(op_id) for op_id in losers))
-            await ari.remove_from_bridge(self.bridge_id, self.media_id)
-            await ari.add_to_bridge(self.bridge_id, winner)
+            await ari.remove_from_bridge(call.bridge_id, call.media_id)
+            await ari.add_to_bridge(call.bridge_id, winner)
         except Exception as exc:
             self._stop_ring_back()
-            logger.info("call %s: transfer to %s not answered: %s", self.channel_id, endpoint, exc)
+            logger.info("call %s: transfer to %s not answered: %s", call.channel_id, endpoint, exc)
             self.operator_id = None
             await asyncio.gather(*(self._drop_operator_leg(op_id) for op_id in list(self.operator_legs)))
             self.post(F.TransferResult(False))
@@ -223,26 +336,24 @@ class CallActions:
 
     async def _drop_operator_leg(self, op_id: str) -> None:
         """Hang up one operator leg (ringing or not created) and forget it."""
-        self.app.waiters.pop(op_id, None)
+        self.channels.stop_waiting(op_id)
         with contextlib.suppress(Exception):
-            await self.s.ari.hangup(op_id)
+            await self.ari.hangup(op_id)
         # Forgotten only once hung up: a call ending meanwhile hangs up whatever is still listed.
         self.operator_legs.discard(op_id)
-        self.app.owned.pop(op_id, None)
+        self.channels.disown(op_id)
 
     def _ring_back(self, seconds: float) -> None:
         """Ringing tone while the operator's phone rings, queued after the "please hold" prompt."""
-        if self._player is not None:
-            tone = ringback(seconds)
+        tone = ringback(seconds)
 
-            async def source() -> AudioChunk:
-                return tone
+        async def source() -> AudioChunk:
+            return tone
 
-            self._player.play(RINGBACK_PLAYBACK, source)
+        self.player.play(RINGBACK_PLAYBACK, source)
 
     def _stop_ring_back(self) -> None:
-        if self._player is not None:
-            self._player.stop(RINGBACK_PLAYBACK)
+        self.player.stop(RINGBACK_PLAYBACK)
 
 
 def trim_silence(chunk: AudioChunk, threshold_db: float = -45.0, pad_ms: int = 100) -> AudioChunk:

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from core.db import engine_for, session_factory
 from ivr import flow as F
-from ivr.app import Hotline, RadioSource, Services, Understanding, build_flow
+from ivr.admission import AsrAdmission
+from ivr.app import Hotline
 from ivr.ari import AriClient, AriConfig
 from ivr.ids import SPOOL_DIR
-from ivr.media import PortPool
 from ivr.prompts import Prompts
+from ivr.rtp import PortPool
+from ivr.services import RadioSource, Services, Understanding, build_flow
 from ivr.store import CallStore, SqlDossierSource, recover_spool, seed_dossiers
 
 if TYPE_CHECKING:
@@ -109,7 +111,7 @@ async def build_services(
         recognizer=recognizer,
         ports=PortPool(media.port_start, media.port_end),
         radio=radio,
-        asr_slots=asyncio.Semaphore(settings.ivr.max_recognitions),
+        asr=AsrAdmission.from_settings(settings),
     )
 
 

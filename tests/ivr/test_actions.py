@@ -1,7 +1,8 @@
-"""Ring-all transfer to operator seats against a fake ARI that records what it was asked.
+"""The call's action runner against fakes that record what they were asked.
 
-The real Asterisk, real phones and real timing are in test_call_e2e.py (two agents, one answering);
-this covers the choices quickly: which legs ring, which one wins, what is hung up and forgotten.
+Ring-all transfer to operator seats: the real Asterisk, real phones and real timing are in
+test_call_e2e.py (two agents, one answering); this covers the choices quickly: which legs ring, which one
+wins, what is hung up and forgotten. Tickets: what is stored, and which spool is kept for recovery.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import pytest
 
 from ivr import flow as F
-from ivr.actions import RINGBACK_PLAYBACK, NoAnswer, first_answer
+from ivr.actions import RINGBACK_PLAYBACK, ActionRunner, CallInfo, NoAnswer, first_answer
 from ivr.app import CallSession, Hotline
 from ivr.ari import AriError
 from ivr.ids import PREFIX_OPERATOR
@@ -75,13 +76,31 @@ class FakeServices:
         self.ari = ari
 
 
+def runner_for(session: CallSession, ari, *, player=None, store=None, recordings=None, call_id=None):
+    """The session's action runner with explicit fakes (only what a test uses is given)."""
+    return ActionRunner(
+        CallInfo(session.channel_id, session.caller, session.bridge_id, session.media_id, call_id),
+        ari=ari,
+        store=store,
+        dossiers=None,
+        prompts=None,
+        radio=None,
+        transcriber=None,
+        player=player or FakePlayer(),
+        recordings=recordings,
+        channels=session,
+        post=session.post,
+        spawn_background=session.app.spawn,
+    )
+
+
 def make_call(**ari_kw) -> tuple[Hotline, CallSession, FakeAri]:
     ref: list = []
     ari = FakeAri(ref, **ari_kw)
     app = Hotline(FakeServices(ari))  # type: ignore[arg-type]
     ref.append(app)
     session = CallSession(app, {"id": "caller-1", "caller": {"number": "0912345678"}}, [])
-    session._player = FakePlayer()  # type: ignore[assignment]
+    session.actions = runner_for(session, ari)
     app.sessions[session.channel_id] = session
     return app, session, ari
 
@@ -106,26 +125,26 @@ SEATS = "PJSIP/operator&PJSIP/operator2"
 
 async def test_all_seats_ring_and_the_first_to_answer_gets_the_caller():
     app, session, ari = make_call()
-    task = asyncio.create_task(session._transfer(SEATS, 10))
+    task = asyncio.create_task(session.actions.transfer(SEATS, 10))
     await until(lambda: len(ari.ringing) == 2)
     legs = dict(ari.ringing)
     originated = [r for r in ari.requests if r[0] == "originate"]
     assert [r[1] for r in originated] == ["PJSIP/operator", "PJSIP/operator2"]
     assert all(r[2].startswith(PREFIX_OPERATOR) and r[3:5] == ("operator,caller-1", 10) for r in originated)
     assert len(set(legs.values())) == 2 and set(legs.values()) <= set(app.owned)  # never taken for callers
-    await until(lambda: ("play", RINGBACK_PLAYBACK) in session._player.log)
+    await until(lambda: ("play", RINGBACK_PLAYBACK) in session.actions.player.log)
     app.on_event({"type": "StasisStart", "channel": {"id": legs["PJSIP/operator2"]}, "args": ["operator"]})
     await asyncio.wait_for(task, 2)
     assert results(session) == [F.TransferResult(True)]
-    assert session.operator_id == legs["PJSIP/operator2"]
+    assert session.actions.operator_id == legs["PJSIP/operator2"]
     # Seat 1 stopped ringing before the caller joined seat 2; the ringing tone stopped too.
     hangup_at = ari.requests.index(("hangup", legs["PJSIP/operator"]))
     assert ari.requests[hangup_at + 1 :] == [
         ("remove", session.bridge_id, session.media_id),
         ("add", session.bridge_id, legs["PJSIP/operator2"]),
     ]
-    assert ("stop", RINGBACK_PLAYBACK) in session._player.log
-    assert session.operator_legs == {legs["PJSIP/operator2"]}
+    assert ("stop", RINGBACK_PLAYBACK) in session.actions.player.log
+    assert session.actions.operator_legs == {legs["PJSIP/operator2"]}
     assert legs["PJSIP/operator"] not in app.owned and legs["PJSIP/operator"] not in app.waiters
     # The operator leaving ends the call, as with one seat (the flow decides; here: the leg is watched).
     assert app.owned[legs["PJSIP/operator2"]] is session
@@ -133,39 +152,46 @@ async def test_all_seats_ring_and_the_first_to_answer_gets_the_caller():
 
 async def test_unregistered_seat_is_skipped_and_an_early_answer_is_not_lost():
     app, session, ari = make_call(unregistered=("PJSIP/operator",), answer_at_once="PJSIP/operator2")
-    await asyncio.wait_for(session._transfer(SEATS, 10), 2)
+    await asyncio.wait_for(session.actions.transfer(SEATS, 10), 2)
     assert results(session) == [F.TransferResult(True)]
-    assert session.operator_id == ari.ringing["PJSIP/operator2"]
+    assert session.actions.operator_id == ari.ringing["PJSIP/operator2"]
     failed = next(r[2] for r in ari.requests if r[0] == "originate" and r[1] == "PJSIP/operator")
-    assert failed not in app.owned and failed not in app.waiters and failed not in session.operator_legs
+    assert (
+        failed not in app.owned and failed not in app.waiters and failed not in session.actions.operator_legs
+    )
 
 
 async def test_no_seat_registered_means_a_message_at_once_without_ringing():
     app, session, ari = make_call(unregistered=("PJSIP/operator", "PJSIP/operator2"))
-    await asyncio.wait_for(session._transfer(SEATS, 10), 2)
+    await asyncio.wait_for(session.actions.transfer(SEATS, 10), 2)
     assert results(session) == [F.TransferResult(False)]
-    assert session._player.log == [("stop", RINGBACK_PLAYBACK)]  # never started
-    assert not app.owned and not app.waiters and not session.operator_legs and session.operator_id is None
+    assert session.actions.player.log == [("stop", RINGBACK_PLAYBACK)]  # never started
+    assert (
+        not app.owned
+        and not app.waiters
+        and not session.actions.operator_legs
+        and session.actions.operator_id is None
+    )
 
 
 async def test_every_ringing_seat_cancelled_means_no_answer():
     # Asterisk ends each leg at the originate timeout (or a phone declines): ChannelDestroyed for all.
     app, session, ari = make_call(unregistered=("PJSIP/operator3",))
-    task = asyncio.create_task(session._transfer(SEATS + "&PJSIP/operator3", 10))
+    task = asyncio.create_task(session.actions.transfer(SEATS + "&PJSIP/operator3", 10))
     await until(lambda: len(ari.ringing) == 2)
     for cid in ari.ringing.values():
         app.on_event({"type": "ChannelDestroyed", "channel": {"id": cid}, "cause_txt": "No answer"})
     await asyncio.wait_for(task, 2)
     assert results(session) == [F.TransferResult(False)]
     assert set(ari.ringing.values()) <= ari.hung_up()
-    assert not app.owned and not app.waiters and not session.operator_legs
+    assert not app.owned and not app.waiters and not session.actions.operator_legs
 
 
 async def test_caller_hanging_up_while_seats_ring_hangs_up_every_leg():
     app, session, ari = make_call()
-    session._spawn(session._transfer(SEATS, 10), "transfer")
+    await session.execute([F.Transfer(SEATS, 10)])
     await until(lambda: len(ari.ringing) == 2)
-    await session._teardown()
+    await session.teardown()
     assert set(ari.ringing.values()) <= ari.hung_up()
     assert not app.owned and not app.waiters and not app.sessions
     await asyncio.sleep(0.01)  # the cancelled transfer posts nothing
@@ -185,3 +211,75 @@ async def test_first_answer_skips_failed_legs_and_times_out():
     late.set_exception(AriError("channel destroyed (Cancel)"))
     with pytest.raises(NoAnswer, match="Cancel"):
         await first_answer({late: "d"}, 1.0)
+
+
+# --- tickets --------------------------------------------------------------------------------------
+
+
+class FakeStore:
+    """Records what the runner stored; `fail` makes saving the audio fail like a full disk."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.log: list[tuple] = []
+
+    def save_recording(self, chunk, name):
+        self.log.append(("save", name, chunk.samples))
+        if self.fail:
+            raise OSError("No space left on device")
+        return f"/recordings/{name}.wav"
+
+    def create_ticket(self, **kw):
+        self.log.append(("ticket", kw))
+        return "4242"
+
+
+class FakeRecordings:
+    def __init__(self, **audio) -> None:
+        self.audio = audio
+        self.log: list[tuple[str, str]] = []
+
+    def take_recording(self, name):
+        self.log.append(("take", name))
+        return self.audio.pop(name, None)
+
+    def recording_stored(self, name):
+        self.log.append(("stored", name))
+
+    def keep_spool(self, name):
+        self.log.append(("keep", name))
+
+
+def ticket_call(store, recordings):
+    app, session, ari = make_call()
+    session.actions = runner_for(session, ari, store=store, recordings=recordings, call_id=7)
+    return session
+
+
+async def test_a_stored_ticket_releases_its_spool_and_reports_its_number():
+    from voice.audio import AudioChunk
+
+    store, recordings = FakeStore(), FakeRecordings(rec1=AudioChunk(bytes(16000), 8000))
+    session = ticket_call(store, recordings)
+    await session.actions.create_ticket("rec1", "feedback")
+    assert results(session) == [F.TicketCreated("4242")]
+    assert store.log[0] == ("save", "7-rec1", 8000)
+    assert store.log[1][1] == {
+        "call_id": 7,
+        "caller": "0912345678",
+        "reason": "feedback",
+        "audio_path": "/recordings/7-rec1.wav",
+        "duration_ms": 1000,
+    }
+    assert recordings.log == [("take", "rec1"), ("stored", "rec1")]
+
+
+async def test_a_ticket_that_cannot_be_stored_keeps_its_spool_for_recovery():
+    from voice.audio import AudioChunk
+
+    store, recordings = FakeStore(fail=True), FakeRecordings(rec1=AudioChunk(bytes(16000), 8000))
+    session = ticket_call(store, recordings)
+    await session.actions.create_ticket("rec1", "message")
+    await session.actions.create_ticket("rec2", "message")  # no audio at all
+    assert results(session) == [F.TicketCreated(None), F.TicketCreated(None)]
+    assert recordings.log == [("take", "rec1"), ("keep", "rec1"), ("take", "rec2"), ("keep", "rec2")]

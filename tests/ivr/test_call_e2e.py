@@ -474,7 +474,7 @@ def test_garbage_rtp_and_key_flood_do_not_break_the_call(hotline, asterisk, clea
     import random
     import socket
 
-    from ivr.media import build_rtp
+    from ivr.rtp import build_rtp
 
     script = CallScript().wait_for_audio(timeout=15).wait(1.5).dtmf("**********").wait(0.5).dtmf("1") \
         .wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=30).hangup()
@@ -482,7 +482,7 @@ def test_garbage_rtp_and_key_flood_do_not_break_the_call(hotline, asterisk, clea
     caller = threading.Thread(target=lambda: box.update(r=place(asterisk, script, tmp_path)))
     caller.start()
     deadline = time.monotonic() + 20
-    while not any(s._port for s in list(hotline.app.sessions.values())):
+    while not any(s.media is not None for s in list(hotline.app.sessions.values())):
         assert time.monotonic() < deadline, "no call session appeared"
         time.sleep(0.05)
     session = next(iter(hotline.app.sessions.values()))
@@ -492,10 +492,10 @@ def test_garbage_rtp_and_key_flood_do_not_break_the_call(hotline, asterisk, clea
             junk = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400)))
             if i % 3 == 0:  # well-formed RTP from a stranger, or with a codec we did not offer
                 junk = build_rtp(b"\x55" * 160, payload_type=8, seq=i, timestamp=i * 160, ssrc=1234)
-            sock.sendto(junk, ("127.0.0.1", session._port))
+            sock.sendto(junk, ("127.0.0.1", session.media.port))
             time.sleep(0.002)
     caller.join(120)
-    stats = session._endpoint.stats
+    stats = session.media.stats
     assert stats.garbage + stats.foreign >= 250
     c = wait_call_closed(hotline)
     assert any(t.dtmf == "1" and t.intent == "coach" for t in c.turns), [(t.dtmf, t.action) for t in c.turns]

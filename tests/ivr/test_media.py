@@ -1,4 +1,7 @@
-"""RTP packets, the jitter gate, the energy end-pointer, and real UDP send/receive on loopback."""
+"""RTP packets, the jitter gate, real UDP send/receive on loopback, the player and the recorder.
+
+The end-pointer (voice activity) is tested with its modules in tests/voice/test_vad.py.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ import struct
 import numpy as np
 import pytest
 
-from ivr import media as M
-from voice.audio import AudioChunk, read_audio, resample, ulaw_encode
-
-from ..conftest import FIXTURES
+from ivr import rtp as M
+from ivr.player import RtpPlayer
+from ivr.recorder import Recorder
+from voice.audio import AudioChunk, ulaw_decode, ulaw_encode
 
 
 def tone(ms: int, db: float = -20.0, rate: int = 8000, freq: float = 300.0) -> np.ndarray:
@@ -24,6 +27,12 @@ def tone(ms: int, db: float = -20.0, rate: int = 8000, freq: float = 300.0) -> n
 def frames(samples: np.ndarray):
     for i in range(0, samples.size - samples.size % 160, 160):
         yield samples[i : i + 160]
+
+
+def chunks(samples: np.ndarray):
+    """20 ms chunks at 8 kHz, as the RTP endpoint delivers them."""
+    for i, f in enumerate(frames(samples)):
+        yield AudioChunk.from_array(f, 8000, timestamp_ms=20 * i)
 
 
 # --- packets --------------------------------------------------------------------------------------
@@ -64,6 +73,15 @@ def test_payload_codecs():
     assert M.encode_payload(np.array([1], dtype=np.int16), "slin") == b"\x00\x01"  # big-endian on RTP
 
 
+def test_payload_to_internal_pcm_is_bit_exact():
+    rng = np.random.default_rng(0)
+    for n in (160, 320, 1, 0):
+        payload = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        for fmt in ("ulaw", "slin"):
+            assert M.payload_pcm(payload, fmt) == M.decode_payload(payload, fmt).astype("<i2").tobytes()
+    assert M.payload_pcm(bytes(range(256)), "ulaw") == ulaw_decode(bytes(range(256))).astype("<i2").tobytes()
+
+
 def test_jitter_gate():
     g = M.JitterGate()
     assert g.push(65534) == 0
@@ -75,73 +93,14 @@ def test_jitter_gate():
     assert g.late == 2 and g.lost == 99
 
 
-# --- end-pointer ----------------------------------------------------------------------------------
-
-
-def run_vad(samples: np.ndarray, **cfg):
-    vad = M.Endpointer(M.VadConfig(**cfg))
-    out = []
-    for i, f in enumerate(frames(samples)):
-        for ev in vad.process(f):
-            out.append((i * 20, ev))
-    return out
-
-
-def test_vad_start_and_end_point():
-    sig = np.concatenate([tone(1000, -70), tone(1000, -20), tone(1500, -70)])
-    evs = run_vad(sig, silence_ms=600)
-    kinds = [(t, e.kind) for t, e in evs if e.kind != "audio"]
-    (t_start, k1), (t_end, k2) = kinds
-    assert (k1, k2) == ("start", "end")
-    assert 1000 <= t_start <= 1000 + 200  # min_speech_ms after onset
-    assert 1000 + 1000 + 560 <= t_end <= 1000 + 1000 + 660  # the configured end-point
-    start = next(e for _, e in evs if e.kind == "start")
-    assert start.audio.size >= 8000 * 0.3  # pre-roll kept
-
-
-def test_vad_end_point_is_configurable():
-    sig = np.concatenate([tone(500, -70), tone(800, -20), tone(1500, -70)])
-    ends = {ms: [t for t, e in run_vad(sig, silence_ms=ms) if e.kind == "end"][0] for ms in (300, 900)}
-    assert 550 <= ends[900] - ends[300] <= 650
-
-
-def test_vad_ignores_clicks_and_adapts_to_noise():
-    rng = np.random.default_rng(0)
-    noise = (rng.normal(0, 10 ** (-30 / 20) * 32767, 8000 * 3)).astype(np.int16)  # loud line noise
-    click = np.zeros(8000, dtype=np.int16)
-    click[4000:4080] = 20000  # 10 ms click
-    assert [e for _, e in run_vad(click) if e.kind == "start"] == []
-    assert [e for _, e in run_vad(noise) if e.kind == "start"] == []  # steady line noise is not speech
-    speech_over_noise = noise.copy()
-    speech_over_noise[8000:16000] += tone(1000, -8)
-    assert [e.kind for _, e in run_vad(speech_over_noise) if e.kind != "audio"][:1] == ["start"]
-
-
-def test_vad_cuts_long_utterances():
-    evs = run_vad(np.concatenate([tone(300, -70), tone(5000, -20)]), max_utterance_ms=2000)
-    ends = [e for _, e in evs if e.kind == "end"]
-    assert ends and ends[0].reason == "max_length"
-
-
-def test_vad_on_real_speech():
-    clip = read_audio(FIXTURES / "speech" / "tuyen_north_male.wav")
-    x = resample(clip, 8000).array()
-    sig = np.concatenate([np.zeros(8000, np.int16), x, np.zeros(8000, np.int16)])
-    evs = [(t, e.kind) for t, e in run_vad(sig) if e.kind != "audio"]
-    assert evs[0][1] == "start" and 800 <= evs[0][0] <= 1400
-    last_end = [t for t, k in evs if k == "end"][-1]
-    speech_end_ms = 1000 + 1000 * x.size / 8000
-    assert speech_end_ms - 400 <= last_end <= speech_end_ms + 800
-
-
 # --- real UDP on loopback -------------------------------------------------------------------------
 
 
 async def test_endpoint_receives_sends_and_counts_garbage():
     pool = M.PortPool(41000, 41099)
     sock, port = pool.bind("127.0.0.1")
-    got: list[np.ndarray] = []
-    ep = M.RtpEndpoint(sock, port, "ulaw", on_frame=got.append)
+    got: list[AudioChunk] = []
+    ep = M.RtpEndpoint(sock, port, "ulaw", on_chunk=got.append)
     await ep.start()
     peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     peer.bind(("127.0.0.1", 0))
@@ -164,7 +123,11 @@ async def test_endpoint_receives_sends_and_counts_garbage():
         assert ep.stats.garbage == 2  # not RTP; PCMA payload type
         assert ep.stats.packets == 3 and ep.stats.late == 1
         assert len(got) == 3  # 10, silence for the missing 11, 12
-        assert np.all(got[1] == 0)
+        assert np.all(got[1].array() == 0)
+        # Stamped at the edge: format, and position in the stream from the RTP timestamps.
+        assert {(c.rate, c.width, c.channels, c.samples) for c in got} == {(8000, 2, 1, 160)}
+        assert [c.timestamp_ms for c in got] == [0, 20, 40]
+        assert np.abs(got[0].array().astype(int) - x).max() < 600
         assert ep.remote == peer.getsockname()
         # Send back: the peer gets a well-formed PCMU packet.
         ep.send_frame(x)
@@ -187,6 +150,34 @@ async def test_endpoint_receives_sends_and_counts_garbage():
     assert pool.in_use == 0
 
 
+def test_endpoint_stamps_chunks_from_rtp_timestamps_across_gaps_wraps_and_new_streams():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    got: list[AudioChunk] = []
+    ep = M.RtpEndpoint(sock, 0, "slin", on_chunk=got.append)
+    x = tone(20)
+    asterisk, stranger = ("127.0.0.1", 5000), ("127.0.0.1", 6000)
+
+    def send(seq, ts, ssrc=9, addr=asterisk):
+        ep.received(
+            M.build_rtp(M.encode_payload(x, "slin"), payload_type=118, seq=seq, timestamp=ts, ssrc=ssrc), addr
+        )
+
+    try:
+        send(1, 2**32 - 320)
+        send(2, 2**32 - 160)
+        send(4, 160)  # the timestamp wrapped; packet 3 was lost
+        assert ep.stats.lost == 1
+        send(5, 320, ssrc=77)  # Asterisk re-invited: a new stream, its own timestamps
+        send(6, 480, ssrc=77)
+        send(7, 640, ssrc=55, addr=stranger)  # a stranger's stream is not followed
+        assert [c.timestamp_ms for c in got] == [0, 20, 40, 60, 80, 100]
+        assert np.all(got[2].array() == 0) and np.array_equal(got[3].array(), x)  # slin is bit-exact
+        assert {c.rate for c in got} == {ep.rate} == {8000} and ep.frame_samples == 160
+        assert ep.stats.foreign == 1
+    finally:
+        sock.close()
+
+
 async def until(cond, limit_s: float = 5.0) -> None:
     """Poll a condition set by callbacks (bounded)."""
     for _ in range(int(limit_s / 0.01)):
@@ -206,7 +197,7 @@ async def test_player_paces_in_real_time_and_stops_on_request():
     ep.set_remote(*peer.getsockname())
     finished: list[tuple[int, bool]] = []
     started: list[int] = []
-    player = M.RtpPlayer(
+    player = RtpPlayer(
         ep,
         lead_ms=0,
         on_started=lambda i, t: started.append(i),
@@ -256,19 +247,18 @@ def test_port_pool_skips_busy_ports():
 
 
 def test_recorder_limits_length():
-    r = M.Recorder("x", max_seconds=1)
-    for f in frames(tone(1500)):
-        r.add(f)
+    r = Recorder("x", max_seconds=1, rate=8000)
+    for c in chunks(tone(1500)):
+        r.add(c)
     assert r.full.is_set() and r.duration_ms == 1000 and r.chunk().samples == 8000
 
 
-
 def test_recorder_tracks_voice_and_trailing_silence():
-    r = M.Recorder("x", max_seconds=30)
-    for f in frames(np.concatenate([tone(1000, -20), np.zeros(8000 * 2, np.int16)])):
-        r.add(f)
+    r = Recorder("x", max_seconds=30, rate=8000)
+    for c in chunks(np.concatenate([tone(1000, -20), np.zeros(8000 * 2, np.int16)])):
+        r.add(c)
     assert r.voiced_ms == 1000 and r.trailing_silence_ms == 2000 and not r.full.is_set()
-    quiet = M.Recorder("y", max_seconds=30)
-    for f in frames(tone(3000, -60)):  # line hiss only
-        quiet.add(f)
+    quiet = Recorder("y", max_seconds=30, rate=8000)
+    for c in chunks(tone(3000, -60)):  # line hiss only
+        quiet.add(c)
     assert quiet.voiced_ms == 0 and quiet.trailing_silence_ms == 3000

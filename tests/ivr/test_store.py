@@ -187,18 +187,19 @@ def test_cli_lists_and_replies(settings, db, monkeypatch):
 
 
 def test_recording_spool_survives_a_crash_and_becomes_a_ticket(db, tmp_path):
-    from ivr.media import Recorder
+    from ivr.recorder import Recorder
+    from voice.audio import AudioChunk
 
     _, _, store = db
     cid = store.start_call("chan-crash", "0912000111")
     spool_dir = store.recordings_dir / ".incoming"
-    rec = Recorder("r", max_seconds=60, spool=spool_dir / f"{cid}-hl-media-x-rec1.raw")
-    tone = (3000 * np.sin(np.arange(160) / 3)).astype(np.int16)
+    rec = Recorder("r", max_seconds=60, rate=8000, spool=spool_dir / f"{cid}-hl-media-x-rec1.raw")
+    tone = AudioChunk.from_array((3000 * np.sin(np.arange(160) / 3)).astype(np.int16), 8000)
     for _ in range(100):  # 2 s of audio, then the process "dies" (no close, no ticket)
         rec.add(tone)
     spooled = (spool_dir / f"{cid}-hl-media-x-rec1.raw").stat().st_size
     assert spooled >= 2 * 8000 * 2 - Recorder.SPOOL_EVERY * 320  # all but the last half second is on disk
-    short = Recorder("s", max_seconds=60, spool=spool_dir / "7-hl-media-y-rec1.raw")
+    short = Recorder("s", max_seconds=60, rate=8000, spool=spool_dir / "7-hl-media-y-rec1.raw")
     short.add(tone)
     short.close(discard=False)  # 20 ms: not worth a ticket
     numbers = S.recover_spool(store, spool_dir)

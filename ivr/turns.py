@@ -1,0 +1,85 @@
+"""A call's turns into the call log, each answer's latency measured to its first audio.
+
+The flow reports a turn when it decides the answer; the latency the caller feels ends when the first
+frame of that answer goes out, so such a turn is held until the player starts it (or the call ends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from typing import Any, Protocol
+
+from core.masking import mask_personal
+from ivr import flow as F
+
+logger = logging.getLogger(__name__)
+
+
+class TurnStore(Protocol):
+    def log_turn(self, call_id: int, seq: int, turn: F.Turn) -> None: ...
+
+
+class TurnLog:
+    """Numbers and writes the turns of one call (in threads), with measured answer latencies."""
+
+    def __init__(
+        self,
+        call: str,
+        call_id: int | None,
+        store: TurnStore,
+        spawn: Callable[[Coroutine[Any, Any, None], str], asyncio.Task[None]],
+    ) -> None:
+        self.call = call  # the caller's channel id, for logs
+        self.call_id = call_id  # None: the call is not logged
+        self._store = store
+        self._spawn = spawn
+        self._seq = 0
+        self._pending: tuple[F.Turn, int] | None = None  # turn waiting for its answer's first audio
+        self.input_ended: float | None = None  # monotonic time of the last end of speech or key
+
+    def log(self, turn: F.Turn, first_play: int | None) -> None:
+        """Write a turn; one with a response time waits for the first audio of `first_play`."""
+        if turn.response_ms is not None and first_play is not None:
+            self.flush(None)
+            self._pending = (turn, first_play)
+        else:
+            self._write(turn)
+
+    def playback_started(self, playback_id: int, at: float) -> None:
+        """The player sent the first frame of a playback at monotonic time `at`."""
+        if self._pending is not None and self._pending[1] == playback_id:
+            self.flush(at)
+
+    def flush(self, first_audio: float | None) -> None:
+        """Write the held turn; its latency is end of speech (or key) -> first audio of the answer."""
+        if self._pending is None:
+            return
+        turn, _ = self._pending
+        self._pending = None
+        if first_audio is not None and self.input_ended is not None:
+            measured = int(round((first_audio - self.input_ended) * 1000))
+            turn = replace(turn, response_ms=max(0, measured))
+        self._write(turn)
+
+    def _write(self, turn: F.Turn) -> None:
+        if self.call_id is None:
+            return
+        self._seq += 1
+        seq, call_id = self._seq, self.call_id
+        logger.info(
+            "call %s turn %d: %s %s -> %s %s (%s ms)",
+            self.call,
+            seq,
+            turn.kind,
+            mask_personal(turn.transcript or turn.dtmf),
+            turn.intent,
+            turn.action or "",
+            turn.response_ms,
+        )
+        self._spawn(self._store_turn(call_id, seq, turn), "turn")
+
+    async def _store_turn(self, call_id: int, seq: int, turn: F.Turn) -> None:
+        await asyncio.to_thread(self._store.log_turn, call_id, seq, turn)
