@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.ivr.conftest import free_port, free_rtp_range
+from tests.ivr.conftest import free_rtp_range
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 HOTLINE = str(Path(sys.executable).with_name("hotline"))

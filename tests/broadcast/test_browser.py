@@ -9,7 +9,8 @@ import pytest
 from broadcast.render import RenderOptions
 from hotline.db import upgrade
 from tests.broadcast.conftest import make_settings, short_bulletin
-from tests.browser import chromium, free_port, serve
+from tests.browser import chromium, serve
+from tests.support import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

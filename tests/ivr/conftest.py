@@ -11,14 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port(kind: int) -> int:
-    """A port the kernel says is free on 127.0.0.1 right now (UDP or TCP)."""
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 _HANDED_OUT: list[tuple[int, int]] = []  # ranges given to Asterisk or the app in this test session

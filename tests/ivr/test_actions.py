@@ -16,6 +16,8 @@ from ivr.actions import RINGBACK_PLAYBACK, ActionRunner, CallInfo, NoAnswer, fir
 from ivr.app import CallSession, Hotline
 from ivr.ari import AriError
 from ivr.ids import PREFIX_OPERATOR
+from tests import support
+from tests.support import FakeServices
 
 UNREGISTERED = AriError('ARI POST /channels: 500 {"message":"Allocation failed"}', 500)
 
@@ -71,11 +73,6 @@ class FakePlayer:
         self.log.append(("close", 0))
 
 
-class FakeServices:
-    def __init__(self, ari) -> None:
-        self.ari = ari
-
-
 def runner_for(session: CallSession, ari, *, player=None, store=None, recordings=None, call_id=None):
     """The session's action runner with explicit fakes (only what a test uses is given)."""
     return ActionRunner(
@@ -106,11 +103,7 @@ def make_call(**ari_kw) -> tuple[Hotline, CallSession, FakeAri]:
 
 
 async def until(pred) -> None:
-    for _ in range(2000):  # about 2 s
-        if pred():
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError("condition never met")
+    await support.until(pred, limit_s=2.0, step_s=0.001)
 
 
 def results(session: CallSession) -> list:

@@ -16,6 +16,7 @@ from ivr import flow as F
 from ivr.app import Hotline
 from ivr.ari import AriClient, AriConfig, parse_event
 from ivr.ids import OUR_PREFIXES, PREFIX_MEDIA
+from tests.support import FakeServices
 
 
 @pytest.mark.parametrize("raw,ok", [('{"type": "StasisStart"}', True), ("[1,2]", False), ("{bad", False),
@@ -91,10 +92,6 @@ class FakeSession:
 
     def channel_gone(self, cid):
         self.gone.append(cid)
-
-
-class FakeServices:
-    ari = None
 
 
 async def test_router_ignores_own_channels_and_routes_call_events(monkeypatch):

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from asterisk.provision import DEFAULT_MIRROR, MARKER, fix_root, host_mirror, is_provisioned, read_marker
+from tests.support import free_port
 
-from .conftest import ROOT, free_port, free_rtp_range
+from .conftest import ROOT, free_rtp_range
 
 # --- pure helpers ---------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import websockets
 from sip.caller import acall
 from sip.measure import answer_latency, audible_seconds, first_audio_after, last_audio_end
 from sip.script import CallerError, CallResult, CallScript
+from tests.support import sine
 from voice.audio import AudioChunk, read_audio
 
 from .conftest import ROOT
@@ -29,8 +30,7 @@ STOCK = "sound:/usr/share/asterisk/sounds/en_US_f_Allison/"
 
 
 def _tone(seconds: float, rate: int = 8000, amp: float = 0.3) -> np.ndarray:
-    t = np.arange(int(seconds * rate)) / rate
-    return (amp * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    return (sine(seconds, rate, amp=amp) * 32767).astype(np.int16)
 
 
 def _quiet(seconds: float, rate: int = 8000) -> np.ndarray:

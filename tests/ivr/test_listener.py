@@ -13,14 +13,9 @@ import pytest
 
 from ivr.admission import AsrAdmission
 from ivr.listener import CallListener, ListenerSettings
+from tests.support import tone
 from voice.asr.base import AsrResult
 from voice.audio import AudioChunk
-
-
-def tone(ms: int, db: float = -20.0, rate: int = 8000) -> np.ndarray:
-    n = rate * ms // 1000
-    amp = 10 ** (db / 20) * np.sqrt(2)
-    return (amp * 32767 * np.sin(2 * np.pi * 300 * np.arange(n) / rate)).astype(np.int16)
 
 
 def quiet(ms: int, rate: int = 8000) -> np.ndarray:

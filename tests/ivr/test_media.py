@@ -15,13 +15,8 @@ import pytest
 from ivr import rtp as M
 from ivr.player import RtpPlayer
 from ivr.recorder import Recorder
+from tests.support import tone, until
 from voice.audio import AudioChunk, ulaw_decode, ulaw_encode
-
-
-def tone(ms: int, db: float = -20.0, rate: int = 8000, freq: float = 300.0) -> np.ndarray:
-    n = rate * ms // 1000
-    amp = 10 ** (db / 20) * np.sqrt(2)
-    return (amp * 32767 * np.sin(2 * np.pi * freq * np.arange(n) / rate)).astype(np.int16)
 
 
 def frames(samples: np.ndarray):
@@ -176,15 +171,6 @@ def test_endpoint_stamps_chunks_from_rtp_timestamps_across_gaps_wraps_and_new_st
         assert ep.stats.foreign == 1
     finally:
         sock.close()
-
-
-async def until(cond, limit_s: float = 5.0) -> None:
-    """Poll a condition set by callbacks (bounded)."""
-    for _ in range(int(limit_s / 0.01)):
-        if cond():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not met in time")
 
 
 async def test_player_paces_in_real_time_and_stops_on_request():

@@ -5,6 +5,7 @@ import pytest
 
 from core.errors import AudioError
 from tests.conftest import FIXTURES
+from tests.support import sine
 from voice.audio import (
     AudioChunk,
     Resampler,
@@ -23,13 +24,8 @@ from voice.audio import (
 )
 
 
-def tone(freq=440.0, seconds=1.0, rate=16000, amp=0.5):
-    t = np.arange(int(seconds * rate)) / rate
-    return amp * np.sin(2 * np.pi * freq * t)
-
-
 def test_chunk_carries_format_and_duration():
-    c = AudioChunk.from_array(tone(rate=8000), 8000)
+    c = AudioChunk.from_array(sine(1.0, 8000), 8000)
     assert (c.rate, c.width, c.channels) == (8000, 2, 1)
     assert c.samples == 8000
     assert c.duration_s == pytest.approx(1.0)
@@ -41,7 +37,7 @@ def test_float_input_is_clipped_not_wrapped():
 
 
 def test_ulaw_round_trip_error_is_small_and_matches_g711_code_points():
-    x = (tone(seconds=0.2, amp=0.8) * 32767).astype(np.int16)
+    x = (sine(0.2, 16000, amp=0.8) * 32767).astype(np.int16)
     y = ulaw_decode(ulaw_encode(x))
     # G.711 is ~8 bits: error relative to the signal well under 3 %.
     assert np.abs(y.astype(int) - x).max() < 0.03 * 32768
@@ -50,7 +46,7 @@ def test_ulaw_round_trip_error_is_small_and_matches_g711_code_points():
 
 
 def test_resample_keeps_duration_and_pitch():
-    c = AudioChunk.from_array(tone(freq=440, rate=24000), 24000)
+    c = AudioChunk.from_array(sine(1.0, 24000), 24000)
     r = resample(c, 8000)
     assert r.rate == 8000 and abs(r.samples - 8000) <= 2
     spectrum = np.abs(np.fft.rfft(r.array().astype(float)))
@@ -58,7 +54,7 @@ def test_resample_keeps_duration_and_pitch():
 
 
 def test_streaming_resampler_equals_one_shot_without_clicks():
-    x = tone(freq=300, seconds=1.0, rate=8000)
+    x = sine(1.0, 8000, freq=300)
     c = AudioChunk.from_array(x, 8000)
     rs = Resampler(8000, 16000)
     parts = [rs.process(AudioChunk(c.audio[i : i + 320], 8000)) for i in range(0, len(c.audio), 320)]
@@ -70,7 +66,7 @@ def test_streaming_resampler_equals_one_shot_without_clicks():
 
 
 def test_stereo_to_mono_and_concat_format_check():
-    st = np.stack([tone(), tone()], axis=1)
+    st = np.stack([sine(1.0, 16000), sine(1.0, 16000)], axis=1)
     c = AudioChunk.from_array(st, 16000)
     assert c.channels == 2 and to_mono(c).channels == 1
     with pytest.raises(AudioError):
@@ -78,7 +74,7 @@ def test_stereo_to_mono_and_concat_format_check():
 
 
 def test_loudness_and_true_peak_of_known_signal():
-    x = tone(freq=1000, seconds=3.0, rate=48000, amp=0.5)
+    x = sine(3.0, 48000, freq=1000)
     # A 1 kHz sine at -6 dBFS peak reads about -9 LUFS (mono, BS.1770) and -6 dBTP.
     assert integrated_loudness(x, 48000) == pytest.approx(-9.0, abs=0.5)
     assert true_peak_dbtp(x, 48000) == pytest.approx(-6.0, abs=0.1)
@@ -86,7 +82,7 @@ def test_loudness_and_true_peak_of_known_signal():
 
 
 def test_wav_and_mp3_round_trip(tmp_path):
-    c = AudioChunk.from_array(tone(seconds=1.0, rate=16000), 16000)
+    c = AudioChunk.from_array(sine(1.0, 16000), 16000)
     w = write_wav(tmp_path / "a.wav", c)
     assert read_audio(w).samples == c.samples
     m = write_mp3(tmp_path / "a.mp3", c, bitrate_kbps=64)
@@ -99,7 +95,7 @@ def test_mulaw_wav_is_decoded_to_pcm(tmp_path):
     import soundfile as sf
 
     path = tmp_path / "ulaw.wav"
-    sf.write(str(path), tone(rate=8000), 8000, subtype="ULAW")
+    sf.write(str(path), sine(1.0, 8000), 8000, subtype="ULAW")
     c = read_audio(path)
     assert c.rate == 8000 and rms_dbfs(c) > -12
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
+from tests.support import sine
 from voice.audio import AudioChunk
 from voice.tts.base import TtsError
 from voice.tts.cache import RenderCache, cache_key
@@ -80,16 +80,13 @@ def test_cache_key_depends_on_every_field():
     assert base not in others and len(others) == 4
 
 
-def _tone(rate=16000, seconds=0.5):
-    t = np.arange(int(rate * seconds)) / rate
-    return AudioChunk.from_array(0.3 * np.sin(2 * np.pi * 440 * t), rate)
 
 
 def test_render_cache_round_trip_and_damage(tmp_path):
     cache = RenderCache(tmp_path / "tts")
     key = cache_key("espeak", "v", "t", 1.0)
     assert cache.get(key, 16000) is None
-    chunk = _tone()
+    chunk = AudioChunk.from_array(sine(0.5, 16000, amp=0.3), 16000)
     cache.put(key, chunk)
     assert cache.get(key, 16000).audio == chunk.audio
     assert cache.get(key, 8000) is None  # wrong rate: treated as damaged and removed

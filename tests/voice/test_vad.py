@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tests.conftest import FIXTURES
+from tests.support import tone
 from voice.audio import AudioChunk, read_audio, resample
 from voice.vad import (
     EnergyDetector,
@@ -22,10 +23,6 @@ from voice.vad import (
 RATE = 8000
 
 
-def tone(ms: int, db: float = -20.0, rate: int = RATE, freq: float = 300.0) -> np.ndarray:
-    n = rate * ms // 1000
-    amp = 10 ** (db / 20) * np.sqrt(2)
-    return (amp * 32767 * np.sin(2 * np.pi * freq * np.arange(n) / rate)).astype(np.int16)
 
 
 def chunks(samples: np.ndarray, rate: int = RATE, ms: int = 20):

@@ -1,0 +1,44 @@
+"""Helpers every test area shares: test signals, free loopback ports, bounded waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+
+import numpy as np
+
+
+def sine(seconds: float, rate: int, *, freq: float = 440.0, amp: float = 0.5) -> np.ndarray:
+    """A float sine wave in [-amp, amp]."""
+    t = np.arange(int(seconds * rate)) / rate
+    return amp * np.sin(2 * np.pi * freq * t)
+
+
+def tone(ms: int, db: float = -20.0, rate: int = 8000, freq: float = 300.0) -> np.ndarray:
+    """16-bit PCM sine of `ms` milliseconds whose RMS level is `db` dBFS."""
+    amp = 10 ** (db / 20) * np.sqrt(2)
+    return (amp * 32767 * np.sin(2 * np.pi * freq * np.arange(rate * ms // 1000) / rate)).astype(np.int16)
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port the kernel says is free on 127.0.0.1 right now (TCP by default, or UDP)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def until(cond: Callable[[], object], limit_s: float = 5.0, step_s: float = 0.01) -> None:
+    """Poll a condition set by callbacks, at most `limit_s` seconds; AssertionError if it never holds."""
+    for _ in range(max(1, int(limit_s / step_s))):
+        if cond():
+            return
+        await asyncio.sleep(step_s)
+    raise AssertionError(f"condition not met within {limit_s} s")
+
+
+class FakeServices:
+    """The services a `Hotline` router reads in unit tests: only the ARI client."""
+
+    def __init__(self, ari: object = None) -> None:
+        self.ari = ari
