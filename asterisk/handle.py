@@ -121,6 +121,10 @@ class AsteriskHandle:
     def alive(self) -> bool:
         return self.pid is not None and pid_is_asterisk(self.pid, self.layout)
 
+    def adopt(self, restarted: AsteriskHandle) -> None:
+        """Take over the instance `restarted` started in place of ours (so `stop()` stops that one)."""
+        self.pid, self._proc = restarted.pid, restarted._proc
+
     def stop(self) -> None:
         """Stop Asterisk cleanly (`core stop now`), killing it if it does not exit in time."""
         if self.layout is None or self.pid is None:

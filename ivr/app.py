@@ -51,7 +51,7 @@ class Hotline:
             if args and args[0] == "operator":
                 return
             if cid not in self.sessions:
-                self._start_session(ch, [str(a) for a in args])
+                self.start_session(ch, [str(a) for a in args])
         elif kind == "StasisEnd":
             if cid in self.sessions:
                 self.sessions[cid].post(F.Hangup())
@@ -76,7 +76,7 @@ class Hotline:
         self.waiters[channel_id] = fut
         return fut
 
-    def _start_session(self, channel: dict[str, Any], args: list[str]) -> None:
+    def start_session(self, channel: dict[str, Any], args: list[str]) -> None:
         session = CallSession(self, channel, args)
         self.sessions[session.channel_id] = session
         task = asyncio.create_task(session.run(), name=f"call-{session.channel_id}")
@@ -119,7 +119,7 @@ class Hotline:
                 and ch.get("state") in ("Up", "Ring", "Ringing")
             ):
                 logger.info("adopting call %s still in Stasis", cid)
-                self._start_session(ch, [])
+                self.start_session(ch, [])
         owned_bridges = {s.bridge_id for s in self.sessions.values()}
         for b in await self.s.ari.bridges():
             bid = b.get("id", "")

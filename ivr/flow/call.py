@@ -148,7 +148,7 @@ class CallFlow(FlowKernel[State]):
     def caller_key(self) -> bool:
         """Any key interrupts the prompt that is playing (the feature-phone way to barge in), except a
         prompt that may not be skipped (the recording notice): then the key is ignored (False)."""
-        item = self._playing_item
+        item = self.playing_item
         if item is not None and item.barge_in:
             self.stop_current()
         elif item is not None:
@@ -292,7 +292,7 @@ class CallFlow(FlowKernel[State]):
     def _on_speech_started(self, ev: SpeechStarted) -> None:
         self.cancel_timer(Timer.NO_INPUT)
         self._speech_end = None
-        item = self._playing_item
+        item = self.playing_item
         if item is not None and item.barge_in:
             self.stop_current()
             self.log(Turn(kind=TurnKind.SYSTEM, action=TurnAction.BARGE_IN))

@@ -212,7 +212,7 @@ class FlowKernel(Generic[S]):
         return self.play_item(file=value)
 
     @property
-    def _playing_item(self) -> Play | None:
+    def playing_item(self) -> Play | None:
         return self._queue[0] if self._queue else None
 
     @property

@@ -97,7 +97,7 @@ class FakeSession:
 async def test_router_ignores_own_channels_and_routes_call_events(monkeypatch):
     app = Hotline(FakeServices())
     started = []
-    monkeypatch.setattr(app, "_start_session", lambda ch, args: started.append((ch["id"], args)))
+    monkeypatch.setattr(app, "start_session", lambda ch, args: started.append((ch["id"], args)))
     media_id = PREFIX_MEDIA + "abc"
     fut = app.expect(media_id)
     app.on_event({"type": "StasisStart", "channel": {"id": media_id}})

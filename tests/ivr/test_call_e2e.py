@@ -451,7 +451,7 @@ def test_asterisk_restart_mid_session(hotline, asterisk, clean, tmp_path):
     assert not hotline.app.s.ari.connected.is_set()
     new = start(asterisk.settings)
     # Keep the session fixture's handle pointing at the running instance (it stops it at the end).
-    asterisk.handle.pid, asterisk.handle._proc = new.pid, new._proc
+    asterisk.handle.adopt(new)
     deadline = time.monotonic() + 20
     while hotline.app.s.ari.connects == connects or not hotline.app.s.ari.connected.is_set():
         assert time.monotonic() < deadline, "the application did not reconnect"

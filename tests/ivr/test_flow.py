@@ -72,7 +72,7 @@ class Sim:
         return out
 
     def playing(self) -> F.Play | None:
-        item = self.flow._playing_item
+        item = self.flow.playing_item
         return item
 
     def finish(self, ok: bool = True, ms: int = 1000):
