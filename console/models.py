@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
@@ -57,3 +58,23 @@ class AuditEntry(Base):
     )  # "ticket:123456", "call:42", "prompt:greeting"
     detail: Mapped[str] = mapped_column(Text, default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+@dataclass(frozen=True)
+class OperatorInfo:
+    """What pages and the CLI need to know about an account (never the hash)."""
+
+    id: int
+    username: str
+    role: str
+    active: bool
+    created_at: datetime
+    last_login: datetime | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @classmethod
+    def of(cls, op: Operator) -> OperatorInfo:
+        return cls(op.id, op.username, op.role, op.active, op.created_at, op.last_login)

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from intents.watcher import CatalogWatcher
 from ivr import flow as F
 from ivr.admission import AsrAdmission
 from ivr.ari import AriClient
@@ -39,7 +40,6 @@ class Understanding:
 
     def load(self) -> None:
         """Load the catalog (blocking); with hot reload, through the intents area's CatalogWatcher."""
-        from intents.watcher import CatalogWatcher
 
         self.watcher = CatalogWatcher(self.settings)
         self.catalog, self.matcher = self.watcher.current()

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from asterisk.handle import handle_for
 from core.db import engine_for, session_factory
 from ivr import flow as F
 from ivr.admission import AsrAdmission
@@ -27,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 
 def _ari_config(settings: IvrConfig) -> AriConfig:
-    from asterisk.handle import handle_for
 
     handle = handle_for(settings)
     return AriConfig(

@@ -7,13 +7,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from console.data.operators import OperatorInfo
 from console.data.times import utcnow
-from console.models import AuditEntry
-from core.db import transaction
+from console.models import AuditEntry, OperatorInfo
+from core.db import affected, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +78,7 @@ def purge(factory: sessionmaker[Session], *, days: int, now: datetime | None = N
     cut = (now or utcnow()) - timedelta(days=days)
     with transaction(factory) as s:
         result = s.execute(delete(AuditEntry).where(AuditEntry.at < cut))
-        return (result.rowcount or 0) if isinstance(result, CursorResult) else 0
+        return affected(result)
 
 
 def about_file(

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from core.errors import ConfigError
 from core.filestamp import TreeStamp, tree_stamp
+from intents.catalog import CatalogError, load_catalog, load_dialect
+from intents.matcher import Matcher
 
 if TYPE_CHECKING:
     from intents.catalog import Catalog
@@ -40,8 +42,6 @@ def check_catalog(
 
     `sources` checks edited copies in place of catalog files (see `intents.catalog.load_catalog`).
     """
-    from intents.catalog import CatalogError, load_catalog, load_dialect
-    from intents.matcher import Matcher
 
     cfg = settings.intents
     try:

@@ -10,15 +10,13 @@ import hmac
 import logging
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.data.sessions import close_all
 from console.data.times import utcnow
-from console.models import ROLES, Operator
+from console.models import ROLES, Operator, OperatorInfo
 from core.db import transaction
 from core.errors import HotlineError
 
@@ -93,26 +91,6 @@ def normalize_username(username: str) -> str:
             code="console.account.bad_username",
         )
     return name
-
-
-@dataclass(frozen=True)
-class OperatorInfo:
-    """What pages and the CLI need to know about an account (never the hash)."""
-
-    id: int
-    username: str
-    role: str
-    active: bool
-    created_at: datetime
-    last_login: datetime | None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @classmethod
-    def of(cls, op: Operator) -> OperatorInfo:
-        return cls(op.id, op.username, op.role, op.active, op.created_at, op.last_login)
 
 
 def add_operator(

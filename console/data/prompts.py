@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.yamlfile import load_yaml
+from ivr.prompts import Prompts, PromptTexts, load_prompt_texts
+
 if TYPE_CHECKING:
     from ivr.settings import IvrConfig
 
@@ -33,8 +36,6 @@ def rendered_path(settings: IvrConfig, key: str) -> Path:
 
 def load_prompts(settings: IvrConfig) -> tuple[dict[str, str], dict[str, str]]:
     """(prompts, templates) from config/prompts.yaml, validated the way the IVR does."""
-    from core.yamlfile import load_yaml
-    from ivr.prompts import load_prompt_texts
 
     path = settings.path(settings.ivr.prompts_file)
     texts = load_prompt_texts(path)
@@ -44,7 +45,6 @@ def load_prompts(settings: IvrConfig) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def prompt_infos(settings: IvrConfig) -> list[PromptInfo]:
-    from ivr.prompts import Prompts, PromptTexts
 
     prompts, _templates = load_prompts(settings)
     stamps = Prompts(settings, None, PromptTexts(prompts))  # only compares source stamps, renders nothing

@@ -6,17 +6,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.data.times import utcnow
-from console.models import ConsoleSession, Operator
-from core.db import transaction
-
-if TYPE_CHECKING:
-    from console.data.operators import OperatorInfo
+from console.models import ConsoleSession, Operator, OperatorInfo
+from core.db import affected, transaction
 
 SESSION_HOURS = 12  # absolute lifetime of a login
 IDLE_MINUTES = 120  # a session unused this long ends
@@ -81,7 +77,6 @@ def resolve_session(factory: sessionmaker[Session], token: str, now: datetime | 
         if (now - sess.last_seen).total_seconds() > TOUCH_SECONDS:
             sess.last_seen = now
             s.commit()
-        from console.data.operators import OperatorInfo  # operators imports this module
 
         return Login(OperatorInfo.of(op), sess.csrf)
 
@@ -94,4 +89,4 @@ def close_session(factory: sessionmaker[Session], token: str) -> None:
 def close_all(s: Session, operator_id: int) -> int:
     """End every session of an account inside the caller's transaction; returns how many."""
     result = s.execute(delete(ConsoleSession).where(ConsoleSession.operator_id == operator_id))
-    return (result.rowcount or 0) if isinstance(result, CursorResult) else 0
+    return affected(result)

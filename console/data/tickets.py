@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.masking import mask_personal
 from ivr.models import Ticket
+from ivr.store import CallStore, StoreError
 
 OPEN_STATUSES = ("new", "in_progress")
 PAGE_SIZE = 50
@@ -97,7 +98,6 @@ def ticket_private(factory: sessionmaker[Session], number: str) -> tuple[str, st
 
 def reply(factory: sessionmaker[Session], recordings: Path, number: str, note: str, status: str) -> bool:
     """Save the reply note and status callers hear back; False when there is no such ticket."""
-    from ivr.store import CallStore, StoreError
 
     try:
         CallStore(factory, recordings).reply_ticket(number, note, status)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.edit.intent_form import FIELDS
+from voice.text import fold_tones, normalize_for_matching
 
 if TYPE_CHECKING:
     from intents.catalog import Catalog
@@ -28,7 +29,6 @@ def _ex_number(key: str) -> int | None:
 
 def _fold(text: str) -> str:
     """How the checker compares examples (intents.catalog): normalized, tones folded away."""
-    from voice.text import fold_tones, normalize_for_matching
 
     return fold_tones(normalize_for_matching(text))
 

@@ -19,6 +19,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from console.edit.intent_form import IntentDraft, IntentEditError
 from console.edit.yamlrt import dump, load, one_line, restore_encoding, style
+from intents.catalog import catalog_files
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,6 @@ def _intents_of(data: Any) -> list[Any]:
 
 def find_intent(directory: Path, intent_id: str) -> IntentSource | None:
     """The first catalog file that defines `intent_id` (the one the catalog keeps), read from disk."""
-    from intents.catalog import catalog_files
 
     for path in catalog_files(directory):
         try:

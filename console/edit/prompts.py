@@ -22,6 +22,8 @@ from ruamel.yaml.scalarstring import ScalarString
 from console.edit.path import Change, EditPath, RestoreRefused
 from console.edit.yamlrt import dump, load, one_line, restore_encoding, style
 from core.errors import ConfigError, HotlineError
+from intents.catalog import speaking_seconds as estimate
+from ivr.prompts import TONE_KEYS, load_prompt_texts
 
 if TYPE_CHECKING:
     from console.data.audit import Actor
@@ -57,13 +59,11 @@ def text_version(text: str) -> str:
 
 def speaking_seconds(settings: IvrConfig, text: str) -> float:
     """How long the hotline takes to say `text` (the intent checker's estimate, same speech rate)."""
-    from intents.catalog import speaking_seconds as estimate
 
     return estimate(text, settings.intents.speech_rate)
 
 
 def editable(key: str) -> bool:
-    from ivr.prompts import TONE_KEYS
 
     return key not in TONE_KEYS
 
@@ -197,7 +197,6 @@ class PromptTextEditor:
         (nothing written) for another name, a file changed since `current` (its digest) was read, or a
         version that does not load the way the hotline loads it.
         """
-        from ivr.prompts import load_prompt_texts
 
         def check(tmp: Path) -> None:
             try:
@@ -223,7 +222,6 @@ class PromptTextEditor:
     @staticmethod
     def _check(path: Path, key: str, text: str) -> None:
         """The candidate file loads the way the hotline loads it, with `text` for `key`."""
-        from ivr.prompts import load_prompt_texts
 
         try:
             loaded = load_prompt_texts(path)

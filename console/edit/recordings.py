@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from console.data.prompts import prompts_dir
 from core.errors import AudioError, HotlineError
+from voice.audio import TELEPHONE_RATE, read_audio, resample, rms_dbfs, to_mono, write_wav
 
 if TYPE_CHECKING:
     from ivr.settings import IvrConfig
@@ -34,7 +35,6 @@ def install_recording(settings: IvrConfig, key: str, upload: Path) -> tuple[Path
     The previous recording is kept under <data_dir>/console/prompt-history/. Returns (path, seconds).
     Raises PromptUploadError with a Vietnamese message for the page.
     """
-    from voice.audio import TELEPHONE_RATE, read_audio, resample, rms_dbfs, to_mono, write_wav
 
     try:
         # One second of slack: files decoded by ffmpeg are cut there, so "too long" is still visible.

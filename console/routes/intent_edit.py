@@ -24,6 +24,7 @@ from console.edit.intent_form import FormInput, IntentDraft, IntentEditError
 from console.edit.intent_problems import problem_vi
 from console.edit.intent_yaml import IntentSource, draft_in
 from console.routes.intents import MAX_TRY_CHARS
+from intents.catalog import speaking_seconds
 
 if TYPE_CHECKING:
     from intents.matcher import Decision
@@ -83,7 +84,6 @@ def _edit_page(
     restore_problems: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    from intents.catalog import speaking_seconds
 
     raw = source.path.read_bytes()
     versions = console.intent_editor.edits.versions(console.sessions, source.path)
