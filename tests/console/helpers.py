@@ -34,6 +34,16 @@ def utc(hours_ago: float = 0.0) -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=hours_ago)
 
 
+def seed_time() -> dt.datetime:
+    """About now, but at least 10 minutes inside today's local (Vietnam) day: the seeded calls, up to 5
+    minutes apart, all fall on the day the dashboard counts whatever time of day the tests run."""
+    from console.data.times import local_day_bounds, today_local
+
+    start, end = local_day_bounds(today_local())
+    margin = dt.timedelta(minutes=10)
+    return min(max(utc(0.01), start + margin), end - margin)
+
+
 def seed(settings) -> dict:
     """Two calls (one degraded, rated) and two tickets, one with a real 8 kHz speech recording."""
     from core.db import engine_for, session_factory, transaction
@@ -43,7 +53,7 @@ def seed(settings) -> dict:
     factory = session_factory(engine_for(settings))
     audio = settings.data_dir / settings.ivr.recordings_dir / "2026" / "11" / "20261125T080000-fb.wav"
     write_wav(audio, resample(to_mono(read_audio(SPEECH / "ly_north_female.wav")), 8000))
-    now = utc(0.01)
+    now = seed_time()
     with transaction(factory) as s:
         c1 = Call(
             channel_id="ch-1",
