@@ -17,7 +17,7 @@ from console.data import audit
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
 from hotline.settings import Settings
-from ivr.app import RadioSource, Services
+from ivr.services import RadioSource, Services
 from ivr.startup import build_services, run_hotline
 from ivr.store import purge
 from web.app import create_app

@@ -13,10 +13,8 @@ from typing import Any
 from ivr import flow as F
 from ivr.ari import AriError, channel_of
 from ivr.ids import OUR_PREFIXES, PREFIX_BRIDGE, PREFIX_MEDIA, PREFIX_OPERATOR
-from ivr.services import RadioSource, Services, Understanding, build_flow
+from ivr.services import Services
 from ivr.session import CallSession
-
-__all__ = ["CallSession", "Hotline", "RadioSource", "Services", "Understanding", "build_flow"]
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,10 @@ import pytest
 
 from ivr import flow as F
 from ivr.actions import RINGBACK_PLAYBACK, ActionRunner, CallInfo, NoAnswer, first_answer
-from ivr.app import CallSession, Hotline
+from ivr.app import Hotline
 from ivr.ari import AriError
 from ivr.ids import PREFIX_OPERATOR
+from ivr.session import CallSession
 from tests import support
 from tests.support import FakeServices
 
