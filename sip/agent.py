@@ -23,12 +23,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from asterisk.handle import ari_ready, handle_for
 from asterisk.secrets import operator_user
 from core.errors import HotlineError
 from sip.measure import audible_seconds
 from sip.pjsua import (
     account_config,
+    local_asterisk,
     prepare_audio,
     pump,
     start_endpoint,
@@ -83,21 +83,13 @@ def agent_target(settings: IvrConfig, seat: int = 1) -> CallTarget:
             f"there is no operator seat {seat}: ivr.asterisk.operator_seats is {seats} "
             f"(seats 1..{seats}: {', '.join(operator_user(n) for n in range(1, seats + 1))})"
         )
-    handle = handle_for(settings)
-    if handle.mode == "external" or handle.secrets is None:
-        raise CallerError(
-            "ivr.asterisk.mode is external: the operator agent needs the SIP password of a local instance"
-        )
-    if handle.pid is None:
-        ok, _ = ari_ready(handle, timeout=1.0)
-        if not ok:
-            raise CallerError("Asterisk is not running (start it with `hotline asterisk up`)")
+    handle, secrets = local_asterisk(settings, "the operator agent")
     return CallTarget(
         host=handle.sip_host,
         port=handle.sip_port,
         extension="",
         user=operator_user(seat),
-        password=handle.secrets.seat_password(seat),
+        password=secrets.seat_password(seat),
         register=True,
     )
 

@@ -20,10 +20,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from asterisk.handle import ari_ready, handle_for
 from core.errors import HotlineError
 from sip.measure import answer_latency
-from sip.pjsua import HEARD_LEVEL, account_config, prepare_audio, pump, start_endpoint, wait_registered
+from sip.pjsua import (
+    HEARD_LEVEL,
+    account_config,
+    local_asterisk,
+    prepare_audio,
+    pump,
+    start_endpoint,
+    wait_registered,
+)
 from sip.script import CALL_RATE, CallerError, CallResult, CallScript, CallTarget
 from voice.audio import read_audio
 
@@ -354,15 +361,7 @@ def run_call_for_settings(
 ) -> CallResult:
     """`hotline call`: call the configured Asterisk as the `caller` endpoint, in this process."""
 
-    handle = handle_for(settings)
-    if handle.mode == "external":
-        raise CallerError(
-            "ivr.asterisk.mode is external: the caller needs the SIP password of a local instance"
-        )
-    if handle.pid is None:
-        ok, _ = ari_ready(handle, timeout=1.0)
-        if not ok:
-            raise CallerError("Asterisk is not running (start it with `hotline asterisk up`)")
+    handle, _secrets = local_asterisk(settings, "the caller")
     return run_call(CallTarget.from_handle(handle, to=to), script, record=record, timeout=timeout)
 
 

@@ -6,6 +6,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from asterisk.handle import AsteriskHandle, ari_ready, handle_for
+from asterisk.secrets import AsteriskSecrets
+from asterisk.settings import AsteriskConfig
 from sip.measure import last_audio_end
 from sip.script import CALL_RATE, CallerError, CallTarget
 from voice.audio import read_audio, resample, to_mono, write_wav
@@ -99,3 +102,20 @@ def pump(ep: Any, done: Any, seconds: float) -> bool:
         if time.monotonic() >= end:
             return bool(done())
         ep.libHandleEvents(10)
+
+
+def local_asterisk(settings: AsteriskConfig, who: str) -> tuple[AsteriskHandle, AsteriskSecrets]:
+    """The Asterisk of these settings, running here, and its SIP passwords, for a SIP agent of ours
+    (`who`: for the messages).
+
+    Our agents register with passwords from the local instance's secrets: an external Asterisk has none
+    for them, and one that is not running cannot answer.
+    """
+    handle = handle_for(settings)
+    if handle.mode == "external" or handle.secrets is None:
+        raise CallerError(f"ivr.asterisk.mode is external: {who} needs the SIP password of a local instance")
+    if handle.pid is None:
+        ok, _ = ari_ready(handle, timeout=1.0)
+        if not ok:
+            raise CallerError("Asterisk is not running (start it with `hotline asterisk up`)")
+    return handle, handle.secrets
