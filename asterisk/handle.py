@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from asterisk.instance import pid_is_asterisk, read_pid, run_cli, stop_instance
 from asterisk.provision import AsteriskError
 from asterisk.render import Layout
-from asterisk.secrets import AsteriskSecrets, load_or_create, operator_users
+from asterisk.secrets import AsteriskSecrets, ensure_gateway_passwords, load_or_create, operator_users
 
 if TYPE_CHECKING:
     from asterisk.settings import AsteriskConfig
@@ -184,7 +184,10 @@ def layout_for(settings: AsteriskConfig) -> Layout:
 
 
 def _secrets(settings: AsteriskConfig) -> AsteriskSecrets:
-    return load_or_create(state_dir(settings) / "secrets.json", settings.ivr.asterisk.operator_seats)
+    path = state_dir(settings) / "secrets.json"
+    cfg = settings.ivr.asterisk
+    ensure_gateway_passwords(path, tuple(t.name for t in cfg.trunks if t.kind == "gateway"))
+    return load_or_create(path, cfg.operator_seats)
 
 
 def handle_for(settings: AsteriskConfig) -> AsteriskHandle:

@@ -25,6 +25,7 @@ from asterisk.instance import (
 )
 from asterisk.provision import AsteriskError, modules_dir, provision
 from asterisk.render import Layout, render_config, render_prompts
+from asterisk.trunk_config import trunk_values
 from core.yamlfile import load_yaml
 from voice.tts import Synthesizer
 
@@ -76,6 +77,7 @@ def start(settings: AsteriskConfig) -> AsteriskHandle:
         "operator_ring_seconds": cfg.operator_ring_seconds,
         "message_max_seconds": cfg.message_max_seconds,
         "modules_dir": modules_dir(layout.root),
+        **trunk_values(cfg, handle.secrets),
     }
     render_config(settings.path("config/asterisk"), layout, values)
     _render_fallback_prompts(settings, layout)

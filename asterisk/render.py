@@ -40,6 +40,9 @@ FALLBACK_PROMPTS = {
     "Cuộc gọi sẽ được chuyển tới cán bộ trực.",
     "operator_unavailable": "Hiện chưa có cán bộ nào nghe máy. Mời anh chị để lại lời nhắn sau tiếng bíp, "
     "nói xong thì bấm phím thăng.",
+    # A trunk at its limit of simultaneous calls (played as early media, before any answer).
+    "lines_busy": "Xin lỗi anh chị, tất cả các đường dây của tổng đài đang bận. "
+    "Mời anh chị gọi lại sau ít phút. Xin cảm ơn.",
 }
 
 

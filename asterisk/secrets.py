@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class AsteriskSecrets:
     caller_password: str  # SIP endpoint `caller` (test caller, softphones)
     prompt_pin: str  # digits for the prompt re-recording extension
     operator_passwords: tuple[str, ...]  # seat n (1-based) at index n - 1; its user is operator_user(n)
+    trunk_passwords: dict[str, str] = field(default_factory=dict)  # trunk name -> digest password
 
     @property
     def operator_password(self) -> str:
@@ -127,4 +128,41 @@ def load_or_create(path: Path, operator_seats: int = 1) -> AsteriskSecrets:
         caller_password=data["caller_password"],
         prompt_pin=data["prompt_pin"],
         operator_passwords=tuple(data[_password_key(u)] for u in operator_users(operator_seats)),
+        trunk_passwords={
+            key[len(TRUNK_PREFIX) : -len("_password")]: value
+            for key, value in data.items()
+            if key.startswith(TRUNK_PREFIX) and key.endswith("_password") and isinstance(value, str)
+        },
     )
+
+
+# --- trunks ---------------------------------------------------------------------------------------
+
+TRUNK_PREFIX = "trunk_"
+
+
+def trunk_key(name: str) -> str:
+    return f"{TRUNK_PREFIX}{name}_password"
+
+
+def set_trunk_password(path: Path, name: str, password: str | None = None) -> str:
+    """Store a trunk's password (the carrier's, or a new long one for a gateway when None); returns it.
+
+    The carrier gives the password of a register/ip trunk: it is typed once into this file, never into
+    the YAML. A gateway's password is ours to choose: generated, then typed into the gateway's web page.
+    """
+    if password is not None and (not password or any(c.isspace() for c in password)):
+        raise ConfigError("a trunk password must not be empty or contain spaces")
+    value = password if password is not None else secrets.token_urlsafe(24)
+    with _locked(path):
+        data = _read(path) if path.exists() else {}
+        data[trunk_key(name)] = value
+        _write(path, data)
+    return value
+
+
+def ensure_gateway_passwords(path: Path, names: tuple[str, ...]) -> None:
+    """A gateway registering to us needs a password before pjsip.conf can name it: generate missing ones."""
+    missing = [n for n in names if trunk_key(n) not in (_read(path) if path.exists() else {})]
+    for name in missing:
+        set_trunk_password(path, name)

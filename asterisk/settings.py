@@ -7,6 +7,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from asterisk.trunks import DialOutSettings, NatSettings, TrunkSettings, check_trunks
 from voice.settings import VoiceConfig
 
 
@@ -23,6 +24,10 @@ class AsteriskSettings(BaseModel):
     binary: Path = Path("/usr/sbin/asterisk")  # inside the root (chroot) or on the host (host mode)
     bind_address: str = "127.0.0.1"  # SIP, RTP and HTTP/ARI bind address
     sip_port: int = Field(5060, ge=1, le=65535)  # PJSIP UDP transport
+    sip_tcp_port: int = Field(0, ge=0, le=65535)  # PJSIP TCP transport; 0: none (trunks over TCP need one)
+    sip_tls_port: int = Field(0, ge=0, le=65535)  # PJSIP TLS transport; 0: none
+    sip_tls_cert_file: Path | None = None  # TLS transport: certificate (PEM), as Asterisk sees the path
+    sip_tls_key_file: Path | None = None  # TLS transport: private key (PEM)
     rtp_port_start: int = Field(10000, ge=1024, le=65535)  # RTP range (even start)
     rtp_port_end: int = Field(10999, ge=1024, le=65535)
     http_port: int = Field(8088, ge=1, le=65535)  # HTTP server carrying ARI
@@ -34,6 +39,9 @@ class AsteriskSettings(BaseModel):
     operator_seats: int = Field(1, ge=1, le=50)  # operator SIP endpoints: operator, operator2, operator3, ...
     operator_ring_seconds: int = Field(20, ge=1, le=300)  # fallback: how long the operators' phones ring
     message_max_seconds: int = Field(120, ge=5, le=3600)  # fallback: longest message a caller may leave
+    trunks: tuple[TrunkSettings, ...] = ()  # carrier trunks and GSM/FXO gateways (asterisk/trunks.py)
+    nat: NatSettings = NatSettings()  # a server behind a router
+    dial_out: DialOutSettings = DialOutSettings()  # the only outside numbers ever dialled
     start_timeout: float = Field(60.0, gt=0)  # seconds to wait for ARI to answer after start
     stop_timeout: float = Field(10.0, gt=0)  # seconds to wait for a clean stop before killing
 
@@ -41,7 +49,20 @@ class AsteriskSettings(BaseModel):
     def _check_ranges(self) -> AsteriskSettings:
         if self.rtp_port_end <= self.rtp_port_start:
             raise ValueError("rtp_port_end must be greater than rtp_port_start")
+        for trunk in self.trunks:
+            if trunk.transport == "tcp" and not self.sip_tcp_port:
+                raise ValueError(f"ivr.asterisk.sip_tcp_port: trunk {trunk.name} uses TCP; set a port")
+            if trunk.transport == "tls" and not self.sip_tls_port:
+                raise ValueError(f"ivr.asterisk.sip_tls_port: trunk {trunk.name} uses TLS; set a port")
+        if self.sip_tls_port and not (self.sip_tls_cert_file and self.sip_tls_key_file):
+            raise ValueError("ivr.asterisk.sip_tls_cert_file: the TLS port needs a certificate and key file")
+        check_trunks(self.trunks, self.dial_out)
         return self
+
+    @property
+    def dial_out_endpoint(self) -> str:
+        """The PJSIP endpoint calls out go through ("" when no trunk carries calls out)."""
+        return next((t.endpoint for t in self.trunks if t.name == self.dial_out.trunk), "")
 
 
 class _AsteriskOwner(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,9 @@ def load_yaml(path: Path, *, shown_as: Path | None = None) -> YamlDoc:
     return parse_yaml_text(text, name)
 
 
+_NAMED_KEY = re.compile(r"([a-z_]+(?:\.[a-z_0-9]+)+): ")
+
+
 def _dotted(loc: Iterable[str | int]) -> str:
     out = ""
     for part in loc:
@@ -136,6 +140,12 @@ def describe_validation_error(
     messages = []
     for err in exc.errors(include_url=False):
         loc = prefix + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = err["msg"]
+        # A check across keys names the key it is about ("ivr.flow.operator_endpoint: ..."): point there.
+        named = _NAMED_KEY.match(msg.removeprefix("Value error, "))
+        if named and tuple(named.group(1).split("."))[: len(loc)] == loc:
+            loc = tuple(named.group(1).split("."))
+            msg = msg.removeprefix("Value error, ")[named.end() :]
         where = None
         if sources:
             for src_loc, label in sources.items():
@@ -143,13 +153,12 @@ def describe_validation_error(
                     where = label
                     break
         where = where or doc.where(loc)
-        msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see the comments in the file for valid keys)"
         elif err["type"] == "missing":
             msg = "required key is missing"
         got = ""
-        if err["type"] not in ("missing", "extra_forbidden") and "input" in err:
+        if err["type"] not in ("missing", "extra_forbidden") and not isinstance(err.get("input", {}), dict):
             shown = repr(err["input"])
             got = f" (got {shown[:80]})"
         messages.append(f"{where}: {_dotted(loc)}: {msg}{got}")

@@ -99,6 +99,11 @@ class AriClient:
     async def answer(self, channel_id: str) -> None:
         await self.request("POST", f"/channels/{_seg(channel_id)}/answer")
 
+    async def variable(self, channel_id: str, name: str) -> str:
+        """A channel variable or dialplan function, e.g. CHANNEL(audionativeformat); "" when unset."""
+        resp = await self.request("GET", f"/channels/{_seg(channel_id)}/variable", params={"variable": name})
+        return str((resp or {}).get("value") or "")
+
     async def hangup(self, channel_id: str) -> None:
         await self.request("DELETE", f"/channels/{_seg(channel_id)}", ok_missing=True)
 

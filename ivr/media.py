@@ -35,13 +35,14 @@ class CallMedia:
         cls,
         ports: PortPool,
         settings: MediaSettings,
+        fmt: str,
         *,
         on_play_started: Callable[[int, float], None],
         on_play_finished: Callable[[int, bool], None],
     ) -> CallMedia:
         """Bind a port of the pool, start receiving on it and start the player (nothing leaks on failure)."""
         sock, port = ports.bind(settings.bind_host)
-        endpoint = RtpEndpoint(sock, port, settings.format)
+        endpoint = RtpEndpoint(sock, port, fmt)
         try:
             await endpoint.start()
         except BaseException:

@@ -1,6 +1,6 @@
 """The telephony edge: RTP packets, payload codecs, the jitter gate, the port pool and one call's endpoint.
 
-Caller audio arrives as RTP (G.711 mu-law or big-endian slin, 8 kHz, 20 ms packets) on a UDP port of
+Caller audio arrives as RTP (G.711 mu-law or A-law, or big-endian slin, 8 kHz, 20 ms packets) on a UDP port of
 ours. The endpoint decodes each packet to an `AudioChunk` stamped with its format and its position in
 the stream (from the RTP timestamp); nothing past this module assumes a sample rate.
 """
@@ -17,12 +17,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice.audio import SAMPLE_WIDTH, TELEPHONE_RATE, AudioChunk, ulaw_decode, ulaw_encode
+from voice.audio import (
+    SAMPLE_WIDTH,
+    TELEPHONE_RATE,
+    AudioChunk,
+    alaw_decode,
+    alaw_encode,
+    ulaw_decode,
+    ulaw_encode,
+)
 
 logger = logging.getLogger(__name__)
 
 FRAME_MS = 20  # packet time we send, and expect
 PT_PCMU = 0
+PT_PCMA = 8
 PT_SLIN = 118  # dynamic payload type Asterisk uses for slin on externalMedia
 MAX_GAP_FILL = 5  # lost packets (100 ms) replaced by silence; longer gaps are skipped
 
@@ -43,6 +52,7 @@ class Codec:
 
 CODECS = {
     "ulaw": Codec("ulaw", PT_PCMU, TELEPHONE_RATE, 1),
+    "alaw": Codec("alaw", PT_PCMA, TELEPHONE_RATE, 1),
     "slin": Codec("slin", PT_SLIN, TELEPHONE_RATE, 2),
 }
 
@@ -111,26 +121,35 @@ def decode_payload(payload: bytes, fmt: str) -> np.ndarray:
     """RTP payload -> int16 samples (slin on RTP is big-endian)."""
     if fmt == "ulaw":
         return ulaw_decode(payload)
+    if fmt == "alaw":
+        return alaw_decode(payload)
     return np.frombuffer(payload[: len(payload) - len(payload) % 2], dtype=">i2").astype(np.int16)
 
 
 def encode_payload(samples: np.ndarray, fmt: str) -> bytes:
     if fmt == "ulaw":
         return ulaw_encode(samples)
+    if fmt == "alaw":
+        return alaw_encode(samples)
     return np.asarray(samples, dtype=">i2").tobytes()
 
 
-# Mu-law byte -> the low and high byte of its little-endian int16 sample (G.711, bit-exact with ulaw_decode).
-_ULAW_PCM = ulaw_decode(bytes(range(256))).astype("<i2").tobytes()
-_ULAW_LO, _ULAW_HI = _ULAW_PCM[0::2], _ULAW_PCM[1::2]
+# G.711 byte -> the low and high byte of its little-endian int16 sample (bit-exact with the decoders).
+def _byte_tables(decode: Callable[[bytes], np.ndarray]) -> tuple[bytes, bytes]:
+    pcm = decode(bytes(range(256))).astype("<i2").tobytes()
+    return pcm[0::2], pcm[1::2]
+
+
+_G711_TABLES = {"ulaw": _byte_tables(ulaw_decode), "alaw": _byte_tables(alaw_decode)}
 
 
 def payload_pcm(payload: bytes, fmt: str) -> bytes:
     """RTP payload -> the internal format (int16 little-endian) as bytes, in a few C-level steps."""
-    pcm = bytearray(2 * len(payload) if fmt == "ulaw" else len(payload) & ~1)
-    if fmt == "ulaw":
-        pcm[0::2] = payload.translate(_ULAW_LO)
-        pcm[1::2] = payload.translate(_ULAW_HI)
+    tables = _G711_TABLES.get(fmt)
+    pcm = bytearray(2 * len(payload) if tables else len(payload) & ~1)
+    if tables:
+        pcm[0::2] = payload.translate(tables[0])
+        pcm[1::2] = payload.translate(tables[1])
     else:  # slin on RTP is big-endian: swap each pair
         pcm[0::2] = payload[1 : len(pcm) : 2]
         pcm[1::2] = payload[0 : len(pcm) : 2]
@@ -276,7 +295,7 @@ class RtpEndpoint:
         if pkt is None or not pkt.payload or len(pkt.payload) > 8 * expected_bytes:
             self.stats.garbage += 1
             return
-        if codec.name == "ulaw" and pkt.payload_type != PT_PCMU:
+        if codec.payload_width == 1 and pkt.payload_type != codec.payload_type:  # G.711: PT is fixed
             self.stats.garbage += 1
             return
         if codec.payload_width == 2 and len(pkt.payload) % 2:

@@ -170,6 +170,19 @@ class CallSession:
             flow.degraded = True
         return flow
 
+    async def _media_format(self) -> str:
+        """The RTP format to the application: the caller's own G.711 law when `auto`, so the bridge
+        passes audio through without transcoding (A-law from the public network, mu-law from phones)."""
+        configured = self.s.settings.ivr.media.format
+        if configured != "auto":
+            return configured
+        try:
+            native = await self.s.ari.variable(self.channel_id, "CHANNEL(audionativeformat)")
+        except Exception as exc:  # the call goes on in mu-law: Asterisk transcodes
+            logger.warning("call %s: codec unknown (%s): using ulaw", self.channel_id, exc)
+            return "ulaw"
+        return "alaw" if "alaw" in native and "ulaw" not in native else "ulaw"
+
     async def _setup(self) -> None:
         s = self.s
         ari, media_settings = s.ari, s.settings.ivr.media
@@ -177,10 +190,11 @@ class CallSession:
             s.store.start_call, self.channel_id, self.caller, self.sip_call_id
         )
         self.turns = TurnLog(self.channel_id, self.call_id, s.store, self._spawn)
-        await ari.answer(self.channel_id)
+        _, fmt = await asyncio.gather(ari.answer(self.channel_id), self._media_format())
         self.media = media = await CallMedia.open(
             s.ports,
             media_settings,
+            fmt,
             on_play_started=self.turns.playback_started,
             on_play_finished=lambda pid, ok: self.post(F.PlaybackFinished(pid, ok)),
         )
@@ -211,7 +225,7 @@ class CallSession:
         self.app.owned[self.media_id] = self
         started = self.app.expect(self.media_id)
         host = media_settings.advertised_host or media_settings.bind_host
-        resp = await ari.external_media(self.media_id, f"{host}:{media.port}", media_settings.format)
+        resp = await ari.external_media(self.media_id, f"{host}:{media.port}", fmt)
         variables = (resp or {}).get("channelvars") or {}
         rhost, rport = variables.get("UNICASTRTP_LOCAL_ADDRESS"), variables.get("UNICASTRTP_LOCAL_PORT")
         if rhost and rport:

@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from asterisk.dial import dial_targets
+from asterisk.dial import check_dialable, dial_targets, expand_targets
 from asterisk.settings import AsteriskConfig, AsteriskSettings
 from intents.settings import IntentsConfig
 
@@ -35,7 +35,10 @@ class FlowSettings(BaseModel):
     @field_validator("operator_endpoint")
     @classmethod
     def _check_operator_endpoint(cls, value: str) -> str:
-        return "&".join(dial_targets(value))
+        # Outside numbers are written out with the dial-out trunk below; here they only hold their place.
+        parts = value.split("&") if value.strip() else []
+        dial_targets("&".join("PJSIP/number" if p.strip().lstrip("+").isdigit() else p for p in parts))
+        return "&".join(p.strip() for p in parts)
 
 
 class MediaSettings(BaseModel):
@@ -47,7 +50,8 @@ class MediaSettings(BaseModel):
     advertised_host: str = ""  # address Asterisk sends RTP to (externalMedia external_host); empty: bind_host
     port_start: int = Field(40000, ge=1024, le=65535)  # our RTP port range (one port per call)
     port_end: int = Field(40999, ge=1024, le=65535)
-    format: Literal["ulaw", "slin"] = "ulaw"  # RTP payload both ways (8 kHz); slin16 replies are dropped
+    # RTP payload both ways (8 kHz). auto: the caller's own G.711 law (no transcoding in the bridge)
+    format: Literal["auto", "ulaw", "alaw", "slin"] = "auto"
     endpoint_silence_ms: int = Field(600, ge=100, le=5000)  # silence ending an utterance (dominates latency)
     min_speech_ms: int = Field(160, ge=20, le=2000)  # voiced audio needed to count as speech (not a click)
     speech_threshold_db: float = Field(-38.0, ge=-90, le=0)  # frame energy (dBFS) counted as voice
@@ -78,18 +82,25 @@ class IvrSettings(BaseModel):
     max_recognitions: int = Field(8, ge=1, le=256)  # calls recognizing at once; more: pool saturated, keypad
 
     @model_validator(mode="after")
-    def _check_operator_seats(self) -> IvrSettings:
-        """A transfer to a seat our pjsip.conf does not have would always end in a message."""
-        if self.asterisk.mode == "external":
-            return self  # the remote Asterisk defines its own endpoints
-        seats = self.asterisk.operator_seats
-        for target in dial_targets(self.flow.operator_endpoint):
+    def _check_operator_targets(self) -> IvrSettings:
+        """Every target rings a phone of ours or an allowlisted number; a seat must exist in pjsip.conf."""
+        cfg = self.asterisk
+        spec = expand_targets(self.flow.operator_endpoint, cfg.dial_out_endpoint)
+        trunks = tuple(t.endpoint for t in cfg.trunks)
+        for target in dial_targets(spec):
+            try:
+                check_dialable(target, cfg.dial_out.allowlist, trunks)
+            except ValueError as exc:
+                raise ValueError(f"ivr.flow.operator_endpoint: {exc}") from None
             m = re.fullmatch(r"PJSIP/operator(\d*)", target)
-            if m and m.group(1) and not 2 <= int(m.group(1)) <= seats:
+            seats = cfg.operator_seats
+            if cfg.mode != "external" and m and m.group(1) and not 2 <= int(m.group(1)) <= seats:
                 raise ValueError(
                     f"ivr.flow.operator_endpoint rings {target}, but ivr.asterisk.operator_seats is {seats} "
                     f"(seats: PJSIP/operator{''.join(f', PJSIP/operator{n}' for n in range(2, seats + 1))})"
                 )
+        if spec != self.flow.operator_endpoint:
+            object.__setattr__(self, "flow", self.flow.model_copy(update={"operator_endpoint": spec}))
         return self
 
 

@@ -335,3 +335,20 @@ def describe(event: dict[str, Any]) -> str:
     if kind == "stopped":
         return f"operator agent stopped after {event['calls']} call(s)"
     return json.dumps(event, ensure_ascii=False)
+
+
+def _main() -> None:
+    """Child-process entry for an agent registered anywhere (e.g. a mobile on a carrier): a JSON job
+    {"target": CallTarget fields, "options": AgentOptions fields} on stdin, JSON events on stdout."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    job = json.loads(sys.stdin.read())
+    with result_stream() as out:
+
+        def emit(event: dict[str, Any]) -> None:
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+
+        run_agent(CallTarget(**job["target"]), AgentOptions(**job.get("options", {})), emit)
+
+
+if __name__ == "__main__":
+    _main()

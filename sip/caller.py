@@ -16,9 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from core.errors import HotlineError
 from sip.measure import answer_latency
@@ -358,11 +358,13 @@ def run_call_for_settings(
     to: str | None = None,
     record: Path | str | None = None,
     timeout: float = 120.0,
+    codec: Literal["ulaw", "alaw"] = "ulaw",
 ) -> CallResult:
     """`hotline call`: call the configured Asterisk as the `caller` endpoint, in this process."""
 
     handle, _secrets = local_asterisk(settings, "the caller")
-    return run_call(CallTarget.from_handle(handle, to=to), script, record=record, timeout=timeout)
+    target = replace(CallTarget.from_handle(handle, to=to), codec=codec)
+    return run_call(target, script, record=record, timeout=timeout)
 
 
 def _main() -> None:

@@ -31,8 +31,8 @@ def prepare_audio(path: Path, workdir: Path, index: int) -> tuple[Path, int, flo
 
 
 def start_endpoint(ep: Any, target: CallTarget, log_file: Path, user_agent: str) -> None:
-    """Initialise and start a created pjsua2 endpoint: no threads, no VAD, null sound device, PCMU only,
-    SIP and media bound to loopback when Asterisk is on loopback."""
+    """Initialise and start a created pjsua2 endpoint: no threads, no VAD, null sound device, one G.711
+    law only (target.codec), SIP and media bound to loopback when Asterisk is on loopback."""
     import pjsua2 as pj
 
     cfg = pj.EpConfig()
@@ -57,11 +57,14 @@ def start_endpoint(ep: Any, target: CallTarget, log_file: Path, user_agent: str)
     ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
     ep.libStart()
     ep.audDevManager().setNullDev()
-    for codec in ep.codecEnum2():  # offer PCMU only, like a G.711 phone line
-        ep.codecSetPriority(codec.codecId, 255 if codec.codecId.startswith("PCMU/") else 0)
+    wanted = "PCMA/" if target.codec == "alaw" else "PCMU/"
+    for codec in ep.codecEnum2():  # offer one law only, like a G.711 phone line
+        ep.codecSetPriority(codec.codecId, 255 if codec.codecId.startswith(wanted) else 0)
 
 
 def bound_address(target: CallTarget) -> str:
+    if target.source:
+        return target.source
     return "127.0.0.1" if target.host.startswith("127.") else ""
 
 
@@ -77,7 +80,8 @@ def account_config(target: CallTarget) -> Any:
     else:
         acfg.regConfig.registerOnAdd = False
     if target.password:
-        acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", target.user, 0, target.password))
+        user = target.auth_user or target.user
+        acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, target.password))
     acfg.natConfig.iceEnabled = False
     acfg.natConfig.sipStunUse = pj.PJSUA_STUN_USE_DISABLED
     acfg.natConfig.mediaStunUse = pj.PJSUA_STUN_USE_DISABLED

@@ -104,6 +104,9 @@ class CallTarget:
     user: str = "caller"
     password: str = ""
     register: bool = False
+    codec: Literal["ulaw", "alaw"] = "ulaw"  # the one G.711 law offered, like a phone line
+    source: str = ""  # local address to call from; empty: loopback when the target is on loopback
+    auth_user: str = ""  # digest user when it is not `user` (a gateway sends its callers' numbers)
     ari_url: str = ""  # base URL without /ari
     ari_user: str = ""
     ari_password: str = ""

@@ -98,6 +98,38 @@ def ulaw_encode(samples: np.ndarray) -> bytes:
 _SEG_UEND = np.array([0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF])
 
 
+# --- G.711 A-law (Vietnam's public telephone network) ----------------------------------------------
+
+
+def _build_alaw_decode_table() -> np.ndarray:
+    a = np.arange(256, dtype=np.int32) ^ 0x55
+    segment = (a >> 4) & 0x07
+    t = (a & 0x0F) << 4
+    t = np.where(segment == 0, t + 8, (t + 0x108) << np.maximum(segment - 1, 0))
+    return np.where(a & 0x80, t, -t).astype(np.int16)  # A-law: sign bit set means positive
+
+
+_ALAW_DECODE = _build_alaw_decode_table()
+_SEG_AEND = np.array([0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF])
+
+
+def alaw_decode(data: bytes) -> np.ndarray:
+    """G.711 A-law bytes -> int16 samples."""
+    return _ALAW_DECODE[np.frombuffer(data, dtype=np.uint8)]
+
+
+def alaw_encode(samples: np.ndarray) -> bytes:
+    """int16 samples -> G.711 A-law bytes (the Sun/CCITT reference coder, 13-bit magnitude)."""
+    x = np.asarray(samples, dtype=np.int32) >> 3
+    mask = np.where(x >= 0, 0xD5, 0x55)
+    magnitude = np.where(x >= 0, x, -x - 1)
+    segment = np.searchsorted(_SEG_AEND, magnitude)  # first segment whose end >= magnitude
+    shift = np.where(segment < 2, 1, segment)
+    aval = (segment << 4) | ((magnitude >> shift) & 0x0F)
+    aval = np.where(segment >= 8, 0x7F, aval)  # out of range: the largest code
+    return ((aval ^ mask) & 0xFF).astype(np.uint8).tobytes()
+
+
 # --- conversion -----------------------------------------------------------------------------------
 
 

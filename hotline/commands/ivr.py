@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from hotline.commands import settings_of
+
+
+class Codec(StrEnum):
+    """What `hotline call --codec` offers."""
+
+    ulaw = "ulaw"
+    alaw = "alaw"
 
 
 def register(app: typer.Typer) -> None:
@@ -65,8 +73,41 @@ def _register_asterisk(app: typer.Typer) -> None:
             states = handle.seat_states() if ok else {}
             seats = [f"{user} ({states[user]})" if user in states else user for user in handle.operator_users]
             typer.echo(f"operator seats: {', '.join(seats)}")
+        trunks = settings_of(ctx).ivr.asterisk.trunks
+        if ok and trunks:
+            from asterisk.trunk_status import trunk_status
+
+            typer.echo("trunks:")
+            for status in trunk_status(handle, trunks):
+                typer.echo(f"  {status.line()}")
         if not ok:
             raise typer.Exit(1)
+
+    @asterisk_app.command("trunk-password")
+    def trunk_password(
+        ctx: typer.Context,
+        name: Annotated[str, typer.Argument(help="The trunk's name in ivr.asterisk.trunks.")],
+        generate: Annotated[
+            bool, typer.Option("--generate", help="A gateway: make a new long password and print it.")
+        ] = False,
+    ) -> None:
+        """Store a trunk's password in the secrets file (never in the YAML); asked for, not echoed."""
+        from asterisk.handle import state_dir
+        from asterisk.secrets import set_trunk_password
+        from core.errors import ConfigError
+
+        settings = settings_of(ctx)
+        trunk = next((t for t in settings.ivr.asterisk.trunks if t.name == name), None)
+        if trunk is None:
+            raise ConfigError(f"no trunk named {name} in ivr.asterisk.trunks")
+        path = state_dir(settings) / "secrets.json"
+        if generate:
+            typer.echo(set_trunk_password(path, name))
+            typer.echo("type it into the gateway's SIP account page; then `hotline asterisk down` and `up`")
+            return
+        password = typer.prompt(f"password of trunk {name} ({trunk.auth_user})", hide_input=True)
+        set_trunk_password(path, name, password.strip())
+        typer.echo("stored; restart Asterisk (`hotline asterisk down`, `up`) to use it")
 
     @asterisk_app.command("cli")
     def asterisk_cli(
@@ -112,6 +153,10 @@ def _register_call(app: typer.Typer) -> None:
         timeout: Annotated[
             float, typer.Option("--timeout", help="Hard limit for the whole call, seconds.")
         ] = 120.0,
+        codec: Annotated[
+            Codec,
+            typer.Option("--codec", help="The one G.711 law offered: ulaw, or alaw like the public network."),
+        ] = Codec.ulaw,
         log_wait: Annotated[
             float,
             typer.Option("--log-wait", help="Seconds to wait for the hotline to close the call in its log."),
@@ -126,7 +171,9 @@ def _register_call(app: typer.Typer) -> None:
 
         settings = settings_of(ctx)
         script = CallScript.simple(audio=list(audio or []), dtmf=list(dtmf or []), wait=wait)
-        result = run_call_for_settings(settings, script, to=to, record=record, timeout=timeout)
+        result = run_call_for_settings(
+            settings, script, to=to, record=record, timeout=timeout, codec=codec.value
+        )
         report, why = (None, "")
         if result.connected:
             # What the hotline recognized and decided: per turn transcript (masked), intent, score, keys,

@@ -127,6 +127,11 @@ def test_failed_debootstrap_leaves_no_root_that_looks_finished(tmp_path, fake_de
     assert is_provisioned(root)
 
 
+from asterisk.secrets import AsteriskSecrets  # noqa: E402
+from asterisk.settings import AsteriskSettings  # noqa: E402
+from asterisk.trunk_config import trunk_values  # noqa: E402
+
+
 def _values(**over):
     values = {
         "bind": "127.0.0.1",
@@ -146,6 +151,7 @@ def _values(**over):
         "operator_ring_seconds": 20,
         "message_max_seconds": 120,
         "modules_dir": "/usr/lib/x86_64-linux-gnu/asterisk/modules",
+        **trunk_values(AsteriskSettings(), AsteriskSecrets("a", "c", "1", ("o",))),
     }
     return {**values, **over}
 
@@ -161,7 +167,7 @@ def test_render_config_fills_every_template(tmp_path):
     assert "bindport = 8099" in (etc / "http.conf").read_text()
     pjsip = (etc / "pjsip.conf").read_text()
     assert "bind = 127.0.0.1:5071" in pjsip and "media_address = 127.0.0.1" in pjsip
-    assert "bind_rtp_to_media_address = yes" in pjsip and "allow = ulaw" in pjsip
+    assert "bind_rtp_to_media_address = yes" in pjsip and "allow = ulaw,alaw" in pjsip
     assert "password = s3cret-ari" in (etc / "ari.conf").read_text()
     assert "rtpstart = 20000" in (etc / "rtp.conf").read_text()
     assert "noload => chan_iax2.so" in (etc / "modules.conf").read_text()

@@ -1,0 +1,381 @@
+"""Calls from the public network: a second Asterisk plays an A-law-only carrier in front of the hotline.
+
+A pjsua2 citizen with a national mobile number registers at the carrier and dials the hotline's
+numbers; the hotline's own Asterisk registers to the carrier (digest), also takes an IP-authenticated
+trunk from another address, and a GSM gateway registers to it. An officer's mobile registered at the
+carrier takes a transfer. Everything on loopback, real SIP and RTP, the real recognizer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from asterisk.trunk_status import trunk_status
+from core.db import engine_for, session_factory
+from ivr.models import Call
+from ivr.tones import RINGBACK_HZ
+from sip.caller import call
+from sip.script import CallScript, CallTarget
+from tests.support import free_port
+from voice.audio import read_audio
+
+from ..conftest import FIXTURES, ROOT
+from .carrier import HOTLINE_USER, IP_TRUNK_ADDRESS, REGISTER_ADDRESS, start_carrier
+from .conftest import OWNER_FILE, free_rtp_range
+from .test_call_e2e import RunningHotline, audible_between, tone_between
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
+
+SPEECH = FIXTURES / "speech"
+CATALOG = FIXTURES / "ivr" / "intents"
+CITIZEN = "0912345678"
+OFFICER = "0987654321"
+STRANGER = "0977000111"  # a number nobody put on the allowlist
+REGISTER_DID = "02383599111"  # the hotline's number on the register trunk
+IP_DID = "02383888111"  # ... on the IP trunk (one call at a time)
+GATEWAY_DID = "02383777111"  # ... on the GSM gateway
+
+
+class Network:
+    def __init__(self, carrier, handle, settings, hotline, factory):
+        self.carrier, self.handle, self.settings, self.hotline, self.factory = (
+            carrier,
+            handle,
+            settings,
+            hotline,
+            factory,
+        )
+
+    def calls(self) -> int:
+        with self.factory() as s:
+            return s.scalar(select(func.count()).select_from(Call)) or 0
+
+    def last_call(self, timeout: float = 15.0) -> Call:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.factory() as s:
+                row = s.scalars(select(Call).order_by(Call.id.desc()).limit(1)).first()
+                if row is not None and row.ended_at is not None:
+                    _ = row.turns
+                    return row
+            assert time.monotonic() < deadline, "call never closed in the log"
+            time.sleep(0.1)
+
+    def direct(self, extension: str, **kw) -> CallTarget:
+        """A SIP client talking to the hotline's Asterisk itself (a gateway, or an intruder)."""
+        return CallTarget(host=self.handle.sip_host, port=self.handle.sip_port, extension=extension, **kw)
+
+
+def _wait_registered(handle, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        out = handle.cli("pjsip show registrations")
+        if " Registered" in out:
+            return out
+        assert time.monotonic() < deadline, out
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory):
+    from asterisk.handle import layout_for, state_dir
+    from asterisk.process import start
+    from asterisk.secrets import set_trunk_password
+    from hotline.settings import load_settings
+
+    data = tmp_path_factory.mktemp("trunks")
+    sip_port, http_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
+    base = {
+        **os.environ,
+        "HOTLINE_PATHS__DATA_DIR": str(data / "var"),
+        "HOTLINE_PATHS__CACHE_DIR": str(data / "var" / "cache"),
+    }
+    root = layout_for(load_settings(ROOT / "config" / "hotline.yaml", env=base)).root
+    carrier = start_carrier(
+        root,
+        hotline_port=sip_port,
+        subscribers=(CITIZEN, OFFICER, STRANGER),
+        register_prefix=REGISTER_DID[:-3],
+        ip_prefix=IP_DID[:-3],
+        owner_file=OWNER_FILE,
+        rtp=free_rtp_range(),
+    )
+    hotline = handle = None
+    try:
+        trunks = [
+            {"name": "vnpt", "kind": "register", "host": REGISTER_ADDRESS, "port": carrier.sip_port,
+             "username": HOTLINE_USER, "numbers": [REGISTER_DID]},
+            {"name": "viettel", "kind": "ip", "host": IP_TRUNK_ADDRESS, "port": carrier.sip_port,
+             "numbers": [IP_DID], "max_calls": 1},
+            {"name": "goip-xa", "kind": "gateway", "numbers": [GATEWAY_DID], "codecs": ["alaw"]},
+        ]  # fmt: skip
+        rtp_start, rtp_end = free_rtp_range()
+        app_start, app_end = free_rtp_range(100)
+        env = {
+            **base,
+            "HOTLINE_IVR__ASTERISK__SIP_PORT": str(sip_port),
+            "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(http_port),
+            "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp_start),
+            "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp_end),
+            "HOTLINE_IVR__ASTERISK__TRUNKS": json.dumps(trunks),
+            "HOTLINE_IVR__ASTERISK__DIAL_OUT": json.dumps({"trunk": "vnpt", "allowlist": [OFFICER]}),
+            "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": OFFICER,
+            "HOTLINE_IVR__FLOW__TRANSFER_TIMEOUT_SECONDS": "15",
+            "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",
+            "HOTLINE_IVR__FLOW__RATING": "false",
+            "HOTLINE_IVR__FLOW__NO_INPUT_SECONDS": "6",
+            "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
+            "HOTLINE_IVR__MEDIA__PORT_START": str(app_start),
+            "HOTLINE_IVR__MEDIA__PORT_END": str(app_end),
+            "HOTLINE_IVR__PROMPTS_DIR": str(tmp_path_factory.mktemp("trunk-prompts")),
+        }
+        settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
+        # What `hotline asterisk trunk-password vnpt` stores: the password the carrier gave.
+        set_trunk_password(state_dir(settings) / "secrets.json", "vnpt", carrier.hotline_password)
+        handle = start(settings)
+        if handle.layout is not None:
+            (handle.layout.host_inst / OWNER_FILE).write_text(str(os.getpid()))
+        _wait_registered(handle)
+        hotline = RunningHotline(settings)
+        hotline.start()
+        yield Network(carrier, handle, settings, hotline, session_factory(engine_for(settings)))
+    finally:
+        if hotline is not None:
+            hotline.stop()
+        if handle is not None:
+            handle.stop()
+        carrier.stop()
+
+
+@pytest.fixture
+def clean(network):
+    yield
+    network.hotline.wait_idle()
+
+
+def greeted() -> CallScript:
+    return CallScript().wait_for_audio(timeout=15).wait_for_silence(1.0, timeout=40)
+
+
+def test_hotline_registers_at_the_carrier_and_status_shows_each_trunk(network):
+    status = {s.name: s for s in trunk_status(network.handle, network.settings.ivr.asterisk.trunks)}
+    assert status["vnpt"].registration == "Registered", status
+    assert status["viettel"].registration == "-" and status["goip-xa"].registration == "-"
+    assert all(s.calls == 0 for s in status.values())
+    # The carrier agrees: our contact is bound to the hotline's account there.
+    assert HOTLINE_USER in network.carrier.cli("pjsip show contacts")
+
+
+def _formats_during_call(handle, deadline_s: float = 20.0) -> dict[str, str]:
+    """The native format of each channel on the hotline's Asterisk, sampled while a call is up."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        channels = handle.channels()
+        if len(channels) >= 2:  # the caller's leg and the application's media leg
+            out = {}
+            for ch in channels:
+                resp = handle.ari("GET", f"/channels/{ch['id']}/variable?variable=CHANNEL(audionativeformat)")
+                out[ch["name"]] = resp.get("value", "")
+            return out
+        time.sleep(0.2)
+    return {}
+
+
+def test_citizen_on_an_alaw_carrier_is_recognized_and_logged_in_national_form(network, clean, tmp_path):
+    script = (
+        greeted()
+        .play(SPEECH / "binh_north_male.wav")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.5, timeout=40)
+        .hangup()
+    )
+    target = network.carrier.target(CITIZEN, REGISTER_DID)
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(call, target, script, record=tmp_path / "heard.wav", timeout=120)
+        formats = _formats_during_call(network.handle)
+        result = future.result(timeout=150)
+    assert result.connected, result.summary()
+    # A-law end to end: the trunk leg and the application's media leg both, so nothing is transcoded.
+    assert formats and all("alaw" in f for f in formats.values()), formats
+    assert any(name.startswith("PJSIP/trunk-vnpt-") for name in formats), formats
+    c = network.last_call()
+    speech = [t for t in c.turns if t.kind == "speech"]
+    assert speech and speech[0].intent == "coach", [(t.kind, t.transcript, t.intent) for t in c.turns]
+    assert result.latencies and result.latencies[0] < 3.0, result.summary()
+    # The carrier presented +84912345678; the log keeps the national form, masked for display.
+    assert c.caller == CITIZEN, c.caller
+    assert c.caller_masked != CITIZEN and c.caller_masked.endswith(CITIZEN[-3:]), c.caller_masked
+    assert c.outcome == "answered"
+
+
+def test_ip_trunk_takes_calls_up_to_its_limit_then_says_lines_are_busy(network, clean, tmp_path):
+    first_script = greeted().wait(6).hangup()
+    busy_script = CallScript().wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=20).wait(2).hangup()
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(
+            call, network.carrier.target(CITIZEN, IP_DID), first_script, record=tmp_path / "a.wav", timeout=90
+        )
+        time.sleep(4.0)  # the first call is up and greeted
+        busy = pool.submit(
+            call, network.carrier.target(STRANGER, IP_DID), busy_script, record=tmp_path / "b.wav", timeout=60
+        )
+        first_result, busy_result = first.result(timeout=120), busy.result(timeout=90)
+    assert first_result.connected, first_result.summary()
+    # Over the limit: never answered, but the caller heard the recorded "all lines are busy".
+    assert not busy_result.connected and busy_result.status_code in (486, 503, 480, 603), busy_result
+    heard = audible_between(tmp_path / "b.wav", 0.0, 30.0)
+    assert heard >= 2.0, f"only {heard:.1f} s of the busy message"
+    c = network.last_call()
+    assert c.caller == CITIZEN  # carriers that present 84912345678 are normalized too
+    assert "hotline-busy: trunk viettel" in network.handle.log_file.read_text(errors="replace")
+
+
+def test_gsm_gateway_call_reaches_the_hotline_with_the_mobile_number(network, clean, tmp_path):
+    password = network.handle.secrets.trunk_passwords["goip-xa"]
+    target = network.direct(
+        GATEWAY_DID, user=CITIZEN, auth_user="goip-xa", password=password, codec="alaw"
+    )
+    result = call(target, greeted().hangup(), record=tmp_path / "heard.wav", timeout=60)
+    assert result.connected, result.summary()
+    c = network.last_call()
+    assert c.caller == CITIZEN and c.outcome != "error"
+    # The gateway itself can register as its user, like a GoIP does.
+    reg = call(
+        network.direct(GATEWAY_DID, user="goip-xa", password=password, register=True, codec="alaw"),
+        CallScript().wait_for_audio(timeout=15).hangup(),
+        timeout=60,
+    )
+    assert reg.connected, reg.summary()
+
+
+def test_what_is_not_a_hotline_number_or_a_known_source_is_refused(network, clean, tmp_path):
+    before = network.calls()
+    attempts = {
+        # An INVITE from an address no trunk matches, without credentials.
+        "stranger address": network.direct(REGISTER_DID, user=CITIZEN, source="127.0.0.5"),
+        # A number of the carrier's range that is not one of the hotline's numbers.
+        "unknown number": network.carrier.target(CITIZEN, REGISTER_DID[:-3] + "000"),
+        # A gateway caller trying to reach an outside number through the hotline.
+        "outside via gateway": network.direct(
+            OFFICER,
+            user=CITIZEN,
+            auth_user="goip-xa",
+            password=network.handle.secrets.trunk_passwords["goip-xa"],
+            codec="alaw",
+        ),
+        # The hotline's own test phone trying to dial out.
+        "outside via phone": network.direct(
+            OFFICER, user="caller", password=network.handle.secrets.caller_password
+        ),
+    }
+    for what, target in attempts.items():
+        result = call(target, CallScript().wait(1).hangup(), timeout=40)
+        assert not result.connected, (what, result.summary())
+        assert result.status_code >= 400, (what, result.status_code, result.reason)
+    assert network.calls() == before
+    # Nothing left the hotline towards the carrier (the carrier saw no call from it).
+    assert "from-hotline" not in network.carrier.cli("core show channels concise")
+
+
+class OfficerPhone:
+    """An officer's mobile registered at the carrier (`python -m sip.agent`), events read with time limits."""
+
+    def __init__(self, target: CallTarget, **options) -> None:
+        from dataclasses import asdict
+
+        self.events: queue.Queue = queue.Queue()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sip.agent"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"target": asdict(target), "options": options}))
+        self.proc.stdin.close()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.strip():
+                self.events.put(json.loads(line))
+        self.events.put(None)
+
+    def next(self, kind: str, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                ev = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"officer phone: no {kind!r} within {timeout} s") from None
+            if ev is None:
+                raise AssertionError(f"officer phone exited: {self.proc.stderr.read()[-2000:]}")
+            if ev["event"] == kind:
+                return ev
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def test_transfer_rings_the_officers_mobile_through_the_carrier(network, clean, tmp_path):
+    officer_says = SPEECH / "vinh_south_male.wav"
+    officer = OfficerPhone(
+        network.carrier.target(OFFICER, ""),
+        play=str(officer_says),
+        record=str(tmp_path / "officer.wav"),
+        calls=1,
+        timeout=150,
+        ring_s=5.0,
+    )
+    try:
+        officer.next("registered", timeout=30)
+        script = (
+            CallScript()
+            .wait_for_audio(timeout=15)
+            .wait(0.3)
+            .dtmf("0")
+            .wait_for_audio(timeout=10)  # "please hold"
+            .wait_for_silence(0.8, timeout=30)
+            .wait_for_audio(timeout=20)  # the officer speaks
+            .wait_for_silence(1.0, timeout=30)
+            .wait(1.0)
+            .hangup()
+        )
+        rec = tmp_path / "heard.wav"
+        result = call(network.carrier.target(CITIZEN, REGISTER_DID), script, record=rec, timeout=150)
+        answered = officer.next("answered", timeout=10)
+        op = officer.next("call", timeout=20)
+    finally:
+        officer.close()
+    assert result.connected, result.summary()
+    # The officer sees the citizen's number, so they can call back.
+    assert CITIZEN in answered["remote"], answered
+    assert not op["error"] and op["heard_s"] >= 0, op
+    c = network.last_call()
+    assert c.outcome == "transferred", [t.action for t in c.turns]
+    # The ringing tone while the mobile rang; then the officer's voice.
+    answered_s = op["answered_at"] - result.recording_started_at
+    assert tone_between(rec, answered_s - 4.0, answered_s, RINGBACK_HZ) >= 0.8, result.summary()
+    heard_from = op["recording_started_at"] + op["played_at_s"] - result.recording_started_at
+    spoken = read_audio(officer_says).duration_s
+    assert audible_between(rec, heard_from, heard_from + spoken + 0.5) >= 0.5 * spoken
