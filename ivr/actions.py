@@ -82,7 +82,7 @@ class CallInfo:
     """Who the call is and what we named for it in Asterisk."""
 
     channel_id: str  # the caller's channel
-    caller: str  # caller number as Asterisk gave it (raw: masked before logging)
+    caller: str  # national form (core.callerid), "" when withheld; masked before logging
     bridge_id: str
     media_id: str  # our externalMedia channel
     call_id: int | None  # row in the call log (None: not logged)
