@@ -21,7 +21,7 @@ import numpy as np
 
 from asterisk.dial import dial_targets
 from ivr import flow as F
-from ivr.ids import PREFIX_OPERATOR
+from ivr.ids import PREFIX_OPERATOR, WITHHELD_CALLER_ID
 from ivr.prompt_admin import DraftSaved, PromptKept
 from ivr.store import STATUS_SPOKEN, spoken_date
 from ivr.tones import ringback
@@ -301,7 +301,7 @@ class ActionRunner:
                         op_id,
                         app_args=f"operator,{call.channel_id}",
                         timeout_s=timeout_s,
-                        caller_id=call.caller,
+                        caller_id=call.caller or WITHHELD_CALLER_ID,
                     )
                     for op_id, target in legs.items()
                 ),

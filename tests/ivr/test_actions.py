@@ -185,6 +185,23 @@ async def test_every_ringing_seat_cancelled_means_no_answer():
     assert not app.owned and not app.waiters and not session.actions.operator_legs
 
 
+@pytest.mark.parametrize(
+    "caller, caller_id",
+    [
+        (CARRIER_CALLER, "0912345678"),
+        ({"number": "sip:+842383123456@10.0.0.1;user=phone", "name": ""}, "02383123456"),
+        ({"number": "caller", "name": "Caller"}, "caller"),  # our own test caller, as it is
+        # Withheld: the operator's phone shows the Vietnamese label, never "anonymous" or a default user.
+        ({"number": "anonymous", "name": "Anonymous"}, '"Số ẩn" <>'),
+        ({}, '"Số ẩn" <>'),
+    ],
+)
+async def test_seats_ring_with_the_callers_national_number(caller, caller_id):
+    app, session, ari = make_call(caller, unregistered=("PJSIP/operator", "PJSIP/operator2"))
+    await asyncio.wait_for(session.actions.transfer(SEATS, 10), 2)
+    assert [r[5] for r in ari.requests if r[0] == "originate"] == [caller_id, caller_id]
+
+
 async def test_caller_hanging_up_while_seats_ring_hangs_up_every_leg():
     app, session, ari = make_call()
     await session.execute([F.Transfer(SEATS, 10)])
