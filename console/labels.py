@@ -1,10 +1,14 @@
 """What operators read for the codes the hotline stores: ticket statuses, call outcomes, turn kinds, audit
-actions and account roles (Vietnamese, shown as they are)."""
+actions, account roles and withheld numbers (Vietnamese, shown as they are)."""
 
 from __future__ import annotations
 
+from core.callerid import WITHHELD_LABEL
 from intents.models import ACTIONS
 from ivr.enums import Failure, Outcome, TurnAction, TurnKind
+
+# A caller who withheld the number: stored without one (core.callerid), never shown as an empty cell.
+CALLER_WITHHELD_VI = WITHHELD_LABEL
 
 # Ticket status -> label.
 TICKET_STATUS_VI = {"new": "Mới", "in_progress": "Đang xử lý", "answered": "Đã trả lời", "closed": "Đã đóng"}

@@ -21,7 +21,7 @@ import numpy as np
 
 from asterisk.dial import dial_targets
 from ivr import flow as F
-from ivr.ids import PREFIX_OPERATOR
+from ivr.ids import PREFIX_OPERATOR, WITHHELD_CALLER_ID
 from ivr.prompt_admin import DraftSaved, PromptKept
 from ivr.store import STATUS_SPOKEN, spoken_date
 from ivr.tones import ringback
@@ -82,7 +82,7 @@ class CallInfo:
     """Who the call is and what we named for it in Asterisk."""
 
     channel_id: str  # the caller's channel
-    caller: str  # caller number as Asterisk gave it (raw: masked before logging)
+    caller: str  # national form (core.callerid), "" when withheld; masked before logging
     bridge_id: str
     media_id: str  # our externalMedia channel
     call_id: int | None  # row in the call log (None: not logged)
@@ -301,7 +301,7 @@ class ActionRunner:
                         op_id,
                         app_args=f"operator,{call.channel_id}",
                         timeout_s=timeout_s,
-                        caller_id=call.caller,
+                        caller_id=call.caller or WITHHELD_CALLER_ID,
                     )
                     for op_id, target in legs.items()
                 ),

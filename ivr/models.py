@@ -14,7 +14,7 @@ TICKET_STATUSES = ("new", "in_progress", "answered", "closed")
 
 
 class Call(Base):
-    """One phone call. The raw number is kept for operators; logs and transcripts only show it masked."""
+    """One phone call. The full number is kept for operators; logs and transcripts only show it masked."""
 
     __tablename__ = "calls"
 
@@ -22,7 +22,8 @@ class Call(Base):
     channel_id: Mapped[str] = mapped_column(String(128), unique=True, index=True)
     # The SIP Call-ID of the caller's leg (ARI channel variable SIP_CALL_ID): joins the caller's own records.
     sip_call_id: Mapped[str] = mapped_column(String(255), default="", index=True)
-    caller: Mapped[str] = mapped_column(String(64), default="")  # raw caller id (operators only)
+    # National form (core.callerid), "" when withheld; the full number is for operators only.
+    caller: Mapped[str] = mapped_column(String(64), default="")
     caller_masked: Mapped[str] = mapped_column(String(64), default="")
     caller_hash: Mapped[str] = mapped_column(String(64), default="", index=True)  # sha256: repeat callers
     started_at: Mapped[datetime] = mapped_column(DateTime, index=True)
@@ -66,7 +67,7 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True, index=True)  # read to the caller
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), nullable=True)
-    caller: Mapped[str] = mapped_column(String(64), default="")
+    caller: Mapped[str] = mapped_column(String(64), default="")  # as Call.caller (also "" once purged)
     caller_masked: Mapped[str] = mapped_column(String(64), default="")
     reason: Mapped[str] = mapped_column(String(16), default="feedback")  # feedback | message
     audio_path: Mapped[str | None] = mapped_column(String(512), nullable=True)

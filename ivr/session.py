@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.callerid import national_caller
 from core.masking import mask_personal
 from ivr import flow as F
 from ivr.actions import ActionRunner, CallEvent, CallInfo
@@ -55,7 +56,7 @@ class CallSession:
         self.s = app.s
         self.channel_id: str = channel["id"]
         caller = channel.get("caller") or {}
-        self.caller: str = str(caller.get("number") or "")
+        self.caller: str = national_caller(caller.get("number"), caller.get("name")) or ""  # "": withheld
         # Exported by the dialplan and listed in ari.conf `channelvars`: the caller's own key to this call.
         self.sip_call_id: str = str((channel.get("channelvars") or {}).get("SIP_CALL_ID") or "")
         self.args = args

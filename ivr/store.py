@@ -37,7 +37,7 @@ def utcnow() -> datetime:
 
 
 def mask_caller(caller: str) -> str:
-    """Phone numbers keep their last 3 digits; short extensions are shown as is."""
+    """Phone numbers keep their last 3 digits; short extensions show as they are; withheld ("") stays ""."""
     digits = "".join(ch for ch in caller if ch.isdigit())
     if len(digits) >= 6:
         return "*" * (len(digits) - 3) + digits[-3:]

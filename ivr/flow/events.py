@@ -10,7 +10,7 @@ from ivr.enums import Timer
 
 @dataclass(frozen=True)
 class CallStarted:
-    caller: str = ""  # caller id as Asterisk gave it (raw; masked before logging)
+    caller: str = ""  # national form (core.callerid), "" when withheld; masked before logging
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEECH = ROOT / "tests" / "fixtures" / "speech"
 RAW_NUMBER = "0912345678"
 MASKED = "*******678"
+# How carrier trunks present the seeded callers; the call log keeps them in the national form.
+CARRIER_NUMBER = "+84912345678"  # RAW_NUMBER
+OTHER_CARRIER_NUMBER = "sip:0987654321@10.0.0.1;user=phone"  # 0987654321, masked *******321
 PASSWORD = "mat-khau-rat-dai-1"
 
 
@@ -44,6 +47,21 @@ def seed_time() -> dt.datetime:
     return min(max(utc(0.01), start + margin), end - margin)
 
 
+def stored_caller(presented: str | None, name: str = "") -> dict:
+    """A caller's fields as the application stores them (national form, masked, hashed)."""
+    from core.callerid import national_caller
+    from ivr.store import hash_caller, mask_caller
+
+    caller = national_caller(presented, name) or ""
+    return {"caller": caller, "caller_masked": mask_caller(caller), "caller_hash": hash_caller(caller)}
+
+
+def ticket_caller(presented: str | None) -> dict:
+    fields = stored_caller(presented)
+    del fields["caller_hash"]  # tickets are not counted per caller
+    return fields
+
+
 def seed(settings) -> dict:
     """Two calls (one degraded, rated) and two tickets, one with a real 8 kHz speech recording."""
     from core.db import engine_for, session_factory, transaction
@@ -57,9 +75,7 @@ def seed(settings) -> dict:
     with transaction(factory) as s:
         c1 = Call(
             channel_id="ch-1",
-            caller=RAW_NUMBER,
-            caller_masked=MASKED,
-            caller_hash="h1",
+            **stored_caller(CARRIER_NUMBER),
             started_at=now,
             ended_at=now + dt.timedelta(seconds=40),
             outcome="ticket",
@@ -67,9 +83,7 @@ def seed(settings) -> dict:
         )
         c2 = Call(
             channel_id="ch-2",
-            caller="0987654321",
-            caller_masked="*******321",
-            caller_hash="h2",
+            **stored_caller(OTHER_CARRIER_NUMBER),
             started_at=now - dt.timedelta(minutes=5),
             ended_at=now,
             outcome="answered",
@@ -122,8 +136,7 @@ def seed(settings) -> dict:
                 Ticket(
                     number="482913",
                     call_id=c1.id,
-                    caller=RAW_NUMBER,
-                    caller_masked=MASKED,
+                    **ticket_caller(CARRIER_NUMBER),
                     reason="feedback",
                     audio_path=str(audio),
                     duration_ms=4000,
@@ -135,8 +148,7 @@ def seed(settings) -> dict:
                 Ticket(
                     number="100200",
                     call_id=None,
-                    caller="0987654321",
-                    caller_masked="*******321",
+                    **ticket_caller(OTHER_CARRIER_NUMBER),
                     reason="message",
                     audio_path=None,
                     duration_ms=0,

@@ -92,12 +92,16 @@ def runner_for(session: CallSession, ari, *, player=None, store=None, recordings
     )
 
 
-def make_call(**ari_kw) -> tuple[Hotline, CallSession, FakeAri]:
+# How a carrier trunk presents the caller: the session keeps it in the national form, 0912345678.
+CARRIER_CALLER = {"number": "+84912345678", "name": ""}
+
+
+def make_call(caller: dict | None = None, **ari_kw) -> tuple[Hotline, CallSession, FakeAri]:
     ref: list = []
     ari = FakeAri(ref, **ari_kw)
     app = Hotline(FakeServices(ari))  # type: ignore[arg-type]
     ref.append(app)
-    session = CallSession(app, {"id": "caller-1", "caller": {"number": "0912345678"}}, [])
+    session = CallSession(app, {"id": "caller-1", "caller": CARRIER_CALLER if caller is None else caller}, [])
     session.actions = runner_for(session, ari)
     app.sessions[session.channel_id] = session
     return app, session, ari
@@ -181,6 +185,23 @@ async def test_every_ringing_seat_cancelled_means_no_answer():
     assert not app.owned and not app.waiters and not session.actions.operator_legs
 
 
+@pytest.mark.parametrize(
+    "caller, caller_id",
+    [
+        (CARRIER_CALLER, "0912345678"),
+        ({"number": "sip:+842383123456@10.0.0.1;user=phone", "name": ""}, "02383123456"),
+        ({"number": "caller", "name": "Caller"}, "caller"),  # our own test caller, as it is
+        # Withheld: the operator's phone shows the Vietnamese label, never "anonymous" or a default user.
+        ({"number": "anonymous", "name": "Anonymous"}, '"Số ẩn" <>'),
+        ({}, '"Số ẩn" <>'),
+    ],
+)
+async def test_seats_ring_with_the_callers_national_number(caller, caller_id):
+    app, session, ari = make_call(caller, unregistered=("PJSIP/operator", "PJSIP/operator2"))
+    await asyncio.wait_for(session.actions.transfer(SEATS, 10), 2)
+    assert [r[5] for r in ari.requests if r[0] == "originate"] == [caller_id, caller_id]
+
+
 async def test_caller_hanging_up_while_seats_ring_hangs_up_every_leg():
     app, session, ari = make_call()
     await session.execute([F.Transfer(SEATS, 10)])
@@ -244,8 +265,8 @@ class FakeRecordings:
         self.log.append(("keep", name))
 
 
-def ticket_call(store, recordings):
-    app, session, ari = make_call()
+def ticket_call(store, recordings, caller=None):
+    app, session, ari = make_call(caller)
     session.actions = runner_for(session, ari, store=store, recordings=recordings, call_id=7)
     return session
 
@@ -266,6 +287,16 @@ async def test_a_stored_ticket_releases_its_spool_and_reports_its_number():
         "duration_ms": 1000,
     }
     assert recordings.log == [("take", "rec1"), ("stored", "rec1")]
+
+
+async def test_a_withheld_callers_ticket_is_stored_without_a_number():
+    from voice.audio import AudioChunk
+
+    store, recordings = FakeStore(), FakeRecordings(rec1=AudioChunk(bytes(16000), 8000))
+    session = ticket_call(store, recordings, {"number": "Restricted", "name": ""})
+    await session.actions.create_ticket("rec1", "message")
+    assert results(session) == [F.TicketCreated("4242")]
+    assert store.log[1][1]["caller"] == ""
 
 
 async def test_a_ticket_that_cannot_be_stored_keeps_its_spool_for_recovery():

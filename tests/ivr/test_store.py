@@ -57,6 +57,27 @@ def test_call_and_turns_are_committed_and_masked(db):
         assert call.turns[0].response_ms == 640
 
 
+def test_one_caller_is_one_stored_number_whatever_form_it_came_in_and_withheld_is_empty(db):
+    from core.callerid import national_caller
+
+    _, factory, store = db
+    forms = ["+84912345678", "0084 912 345 678", "912345678", "sip:0912345678@10.0.0.1;user=phone"]
+    ids = [store.start_call(f"chan-{i}", national_caller(f) or "") for i, f in enumerate(forms)]
+    withheld = store.start_call("chan-anon", national_caller("anonymous", "Anonymous") or "")
+    with factory() as s:
+        stored = {
+            (c.caller, c.caller_masked, c.caller_hash)
+            for c in s.scalars(select(Call).where(Call.id.in_(ids)))
+        }
+        anon = s.get(Call, withheld)
+    # One caller: one number, one masked form, one hash (repeat callers are counted as one).
+    assert len(stored) == 1
+    ((caller, masked, digest),) = stored
+    assert caller == "0912345678" and masked == "*******678" and digest == S.hash_caller("0912345678")
+    # Withheld: no number, nothing to mask, and no hash (withheld callers are not one repeat caller).
+    assert (anon.caller, anon.caller_masked, anon.caller_hash) == ("", "", "")
+
+
 def test_orphan_calls_closed_after_crash(db):
     _, factory, store = db
     cid = store.start_call("chan-2", "100")

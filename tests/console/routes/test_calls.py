@@ -71,6 +71,32 @@ def test_call_detail_masks_transcripts_and_shows_the_number_only_on_request(
     assert logged_in.get("/console/calls/9999").status_code == 404
 
 
+def test_calls_from_carriers_are_listed_masked_and_a_withheld_caller_in_vietnamese(
+    console_settings, logged_in, seeded
+):
+    from core.callerid import national_caller
+    from ivr.store import CallStore
+
+    # Stored as the application stores them: a landline through a trunk, a withheld number.
+    store = CallStore(seeded["factory"], console_settings.data_dir / "recordings")
+    landline = store.start_call("ch-3", national_caller("sip:+842383123456@10.0.0.1;user=phone") or "")
+    withheld = store.start_call("ch-4", national_caller("anonymous", "Anonymous") or "")
+    page = logged_in.get("/console/calls").text
+    rows = page.split("<tbody>")[1]
+    assert MASKED in rows and "*******321" in rows and "********456" in rows
+    assert rows.count(">Số ẩn</td>") == 1
+    for shown in (RAW_NUMBER, "0987654321", "2383123456", "84912345678", "anonymous", "Anonymous"):
+        assert shown not in page, shown
+    assert '<td class="masked"></td>' not in rows and '<td class="masked">–</td>' not in rows
+    # The withheld call's page says so, with nothing to reveal; the landline's number can be asked for.
+    anon = logged_in.get(f"/console/calls/{withheld}").text
+    assert ">Số ẩn</span>" in anon and f"/calls/{withheld}/number" not in anon
+    detail = logged_in.get(f"/console/calls/{landline}").text
+    assert "********456" in detail and "2383123456" not in detail
+    r = logged_in.post(f"/console/calls/{landline}/number", data={"csrf": csrf_of(detail)})
+    assert r.status_code == 200 and '<b id="raw-number">02383123456</b>' in r.text
+
+
 def test_every_outcome_and_turn_kind_has_a_vietnamese_label():
     from console.labels import KIND_VI, OUTCOME_VI
     from ivr.enums import Outcome, TurnKind

@@ -23,6 +23,25 @@ def test_ticket_list_shows_masked_numbers_only(logged_in, seeded):
     assert logged_in.get("/console/tickets/999999").status_code == 404
 
 
+def test_a_withheld_callers_ticket_shows_the_vietnamese_label_and_nothing_to_reveal(
+    console_settings, logged_in, seeded
+):
+    from core.callerid import national_caller
+    from ivr.store import CallStore
+
+    store = CallStore(seeded["factory"], console_settings.data_dir / "recordings")
+    caller = national_caller("Restricted") or ""
+    call_id = store.start_call("ch-5", caller)
+    number = store.create_ticket(
+        call_id=call_id, caller=caller, reason="message", audio_path=None, duration_ms=0
+    )
+    rows = logged_in.get("/console/tickets").text.split("<tbody>")[1]
+    assert rows.count(">Số ẩn</td>") == 1 and MASKED in rows
+    assert "Restricted" not in rows and '<td class="masked"></td>' not in rows
+    detail = logged_in.get(f"/console/tickets/{number}").text
+    assert ">Số ẩn</span>" in detail and f"/tickets/{number}/number" not in detail
+
+
 def test_recording_is_served_with_range_and_each_listen_is_audited(console_settings, logged_in, seeded):
     whole = seeded["audio"].read_bytes()
     r = logged_in.get("/console/tickets/482913/audio")
