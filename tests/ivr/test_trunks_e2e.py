@@ -219,6 +219,13 @@ def test_citizen_on_an_alaw_carrier_is_recognized_and_logged_in_national_form(ne
     assert c.outcome == "answered"
 
 
+def test_a_withheld_number_stays_withheld(network, clean, tmp_path):
+    result = call(network.carrier.target(CITIZEN, "*31" + REGISTER_DID), greeted().hangup(), timeout=60)
+    assert result.connected, result.summary()
+    c = network.last_call()
+    assert c.caller == "" and c.caller_masked == "" and c.caller_hash == "", c.caller
+
+
 def test_ip_trunk_takes_calls_up_to_its_limit_then_says_lines_are_busy(network, clean, tmp_path):
     first_script = greeted().wait(6).hangup()
     busy_script = CallScript().wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=20).wait(2).hangup()
