@@ -22,6 +22,7 @@ SUITES: dict[str, dict[str, str]] = {
     "intents": {"": "bench.intents"},
     "broadcast": {"": "bench.broadcast"},
     "ivr": {"": "bench.ivr"},
+    "trunk": {"": "bench.trunk"},
 }
 
 

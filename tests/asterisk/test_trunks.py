@@ -207,3 +207,19 @@ def test_alaw_codec_is_g711_exact():
     ramp = np.arange(-32768, 32768, 7, dtype=np.int16)
     err = np.abs(alaw_decode(alaw_encode(ramp)).astype(int) - ramp)
     assert (err <= np.maximum(16, np.abs(ramp.astype(int)) // 16)).all()  # within half a step
+
+
+def test_registration_states_are_read_from_the_cli_table():
+    from asterisk.trunk_status import registrations
+
+    out = """
+ <Registration/ServerURI..............................>  <Auth....................>  <Status.......>
+==========================================================================================
+
+ trunk-vnpt/sip:127.0.0.2:48876                          trunk-vnpt-auth             Registered        (exp. 112s)
+ trunk-mobi/sip:203.0.113.9:5060                         trunk-mobi-auth             Rejected
+
+Objects found: 2
+"""
+    assert registrations(out) == {"trunk-vnpt": "Registered", "trunk-mobi": "Rejected"}
+    assert registrations("No objects found.") == {}

@@ -7,15 +7,20 @@ register with digest credentials, and routes the hotline's numbers to it.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from tests.ivr.conftest import OWNER_FILE
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +28,12 @@ TEMPLATES = ROOT / "tests" / "fixtures" / "carrier"
 REGISTER_ADDRESS = "127.0.0.2"
 IP_TRUNK_ADDRESS = "127.0.0.3"
 HOTLINE_USER = "hotline-na"  # the hotline's account at the carrier
+CITIZEN = "0912345678"
+OFFICER = "0987654321"
+STRANGER = "0977000111"  # a number nobody put on the allowlist
+REGISTER_DID = "02383599111"  # the hotline's number on the register trunk
+IP_DID = "02383888111"  # ... on the IP trunk (one call at a time)
+GATEWAY_DID = "02383777111"  # ... on the GSM gateway
 
 
 def free_port_on(hosts: tuple[str, ...], kind: int = socket.SOCK_DGRAM) -> int:
@@ -92,7 +103,6 @@ def start_carrier(
     subscribers: tuple[str, ...],
     register_prefix: str,
     ip_prefix: str,
-    owner_file: str,
     rtp: tuple[int, int],
 ) -> Carrier:
     """Render the carrier's config into its own instance directory under `root` and start it."""
@@ -134,7 +144,7 @@ def start_carrier(
         for src in TEMPLATES.glob("*.conf"):
             shutil.copyfile(src, templates / src.name)
         render_config(templates, layout, values)
-    (layout.host_inst / owner_file).write_text(str(os.getpid()))
+    (layout.host_inst / OWNER_FILE).write_text(str(os.getpid()))
     handle = AsteriskHandle(
         mode="chroot" if root != Path("/") else "host",
         ari_url=f"http://{REGISTER_ADDRESS}:{http_port}",
@@ -166,3 +176,88 @@ def start_carrier(
         proc.wait(10)
         raise
     return Carrier(sip_port, hotline_password, accounts, handle, proc, register_prefix, ip_prefix)
+
+
+@dataclass
+class TrunkLab:
+    """The carrier and the hotline's own Asterisk with three trunks to it, both running."""
+
+    carrier: Carrier
+    handle: Any  # asterisk.handle.AsteriskHandle of the hotline
+    settings: Any  # hotline.settings.Settings pointing at it
+
+
+def _wait_registered(handle: Any, timeout: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        out = handle.cli("pjsip show registrations")
+        if " Registered" in out:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the hotline never registered at the carrier:\n{out}")
+        time.sleep(0.3)
+
+
+@contextlib.contextmanager
+def trunk_lab(
+    data_dir: Path, rtp: tuple[tuple[int, int], tuple[int, int]], extra_env: dict[str, str]
+) -> Iterator[TrunkLab]:
+    """Start the carrier (register trunk, IP trunk with one line) and the hotline's Asterisk with a
+    GSM gateway trunk too; calls out go through the register trunk to the allowlisted officer.
+
+    `rtp`: the carrier's and the hotline Asterisk's RTP ranges; `extra_env`: HOTLINE_* settings.
+    """
+    from asterisk.handle import layout_for, state_dir
+    from asterisk.process import start
+    from asterisk.secrets import set_trunk_password
+    from hotline.settings import load_settings
+
+    sip_port, http_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
+    base = {
+        **os.environ,
+        "HOTLINE_PATHS__DATA_DIR": str(data_dir / "var"),
+        "HOTLINE_PATHS__CACHE_DIR": str(data_dir / "var" / "cache"),
+    }
+    root = layout_for(load_settings(ROOT / "config" / "hotline.yaml", env=base)).root
+    carrier = start_carrier(
+        root,
+        hotline_port=sip_port,
+        subscribers=(CITIZEN, OFFICER, STRANGER),
+        register_prefix=REGISTER_DID[:-3],
+        ip_prefix=IP_DID[:-3],
+        rtp=rtp[0],
+    )
+    handle = None
+    try:
+        trunks = [
+            {"name": "vnpt", "kind": "register", "host": REGISTER_ADDRESS, "port": carrier.sip_port,
+             "username": HOTLINE_USER, "numbers": [REGISTER_DID]},
+            {"name": "viettel", "kind": "ip", "host": IP_TRUNK_ADDRESS, "port": carrier.sip_port,
+             "numbers": [IP_DID], "max_calls": 1},
+            {"name": "goip-xa", "kind": "gateway", "numbers": [GATEWAY_DID], "codecs": ["alaw"]},
+        ]  # fmt: skip
+        env = {
+            **base,
+            "HOTLINE_IVR__ASTERISK__SIP_PORT": str(sip_port),
+            "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(http_port),
+            "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp[1][0]),
+            "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp[1][1]),
+            "HOTLINE_IVR__ASTERISK__TRUNKS": json.dumps(trunks),
+            "HOTLINE_IVR__ASTERISK__DIAL_OUT": json.dumps({"trunk": "vnpt", "allowlist": [OFFICER]}),
+            "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": OFFICER,
+            **extra_env,
+        }
+        settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
+        # What `hotline asterisk trunk-password vnpt` stores: the password the carrier gave.
+        set_trunk_password(state_dir(settings) / "secrets.json", "vnpt", carrier.hotline_password)
+        handle = start(settings)
+        if handle.layout is not None:
+            (handle.layout.host_inst / OWNER_FILE).write_text(str(os.getpid()))
+        _wait_registered(handle)
+        yield TrunkLab(carrier, handle, settings)
+    finally:
+        if handle is not None:
+            handle.stop()
+        carrier.stop()

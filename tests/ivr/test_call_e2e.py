@@ -251,7 +251,7 @@ def test_hotline_call_json_reports_what_the_hotline_decided(hotline, asterisk, c
     record = tmp_path / "heard.wav"
     proc = subprocess.run(
         [sys.executable, "-m", "hotline", "call", "--json", "--wait", "4", "--record", str(record),
-         "--audio", str(SPEECH / "binh_north_male.wav")],
+         "--audio", str(SPEECH / "binh_north_male.wav"), "--codec", "alaw"],  # like the public network
         env={**os.environ, **asterisk.env},
         capture_output=True,
         text=True,

@@ -9,9 +9,7 @@ carrier takes a transfer. Everything on loopback, real SIP and RTP, the real rec
 from __future__ import annotations
 
 import json
-import os
 import queue
-import socket
 import subprocess
 import sys
 import threading
@@ -27,35 +25,32 @@ from ivr.models import Call
 from ivr.tones import RINGBACK_HZ
 from sip.caller import call
 from sip.script import CallScript, CallTarget
-from tests.support import free_port
 from voice.audio import read_audio
 
 from ..conftest import FIXTURES, ROOT
-from .carrier import HOTLINE_USER, IP_TRUNK_ADDRESS, REGISTER_ADDRESS, start_carrier
-from .conftest import OWNER_FILE, free_rtp_range
+from .carrier import (
+    CITIZEN,
+    GATEWAY_DID,
+    HOTLINE_USER,
+    IP_DID,
+    OFFICER,
+    REGISTER_DID,
+    STRANGER,
+    trunk_lab,
+)
+from .conftest import free_rtp_range
 from .test_call_e2e import RunningHotline, audible_between, tone_between
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 
 SPEECH = FIXTURES / "speech"
 CATALOG = FIXTURES / "ivr" / "intents"
-CITIZEN = "0912345678"
-OFFICER = "0987654321"
-STRANGER = "0977000111"  # a number nobody put on the allowlist
-REGISTER_DID = "02383599111"  # the hotline's number on the register trunk
-IP_DID = "02383888111"  # ... on the IP trunk (one call at a time)
-GATEWAY_DID = "02383777111"  # ... on the GSM gateway
 
 
 class Network:
-    def __init__(self, carrier, handle, settings, hotline, factory):
-        self.carrier, self.handle, self.settings, self.hotline, self.factory = (
-            carrier,
-            handle,
-            settings,
-            hotline,
-            factory,
-        )
+    def __init__(self, lab, hotline, factory):
+        self.carrier, self.handle, self.settings = lab.carrier, lab.handle, lab.settings
+        self.hotline, self.factory = hotline, factory
 
     def calls(self) -> int:
         with self.factory() as s:
@@ -77,85 +72,27 @@ class Network:
         return CallTarget(host=self.handle.sip_host, port=self.handle.sip_port, extension=extension, **kw)
 
 
-def _wait_registered(handle, timeout: float = 20.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        out = handle.cli("pjsip show registrations")
-        if " Registered" in out:
-            return out
-        assert time.monotonic() < deadline, out
-        time.sleep(0.3)
-
-
 @pytest.fixture(scope="module")
 def network(tmp_path_factory):
-    from asterisk.handle import layout_for, state_dir
-    from asterisk.process import start
-    from asterisk.secrets import set_trunk_password
-    from hotline.settings import load_settings
-
-    data = tmp_path_factory.mktemp("trunks")
-    sip_port, http_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
-    base = {
-        **os.environ,
-        "HOTLINE_PATHS__DATA_DIR": str(data / "var"),
-        "HOTLINE_PATHS__CACHE_DIR": str(data / "var" / "cache"),
+    app_start, app_end = free_rtp_range(100)
+    env = {
+        "HOTLINE_IVR__FLOW__TRANSFER_TIMEOUT_SECONDS": "15",
+        "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",
+        "HOTLINE_IVR__FLOW__RATING": "false",
+        "HOTLINE_IVR__FLOW__NO_INPUT_SECONDS": "6",
+        "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
+        "HOTLINE_IVR__MEDIA__PORT_START": str(app_start),
+        "HOTLINE_IVR__MEDIA__PORT_END": str(app_end),
+        "HOTLINE_IVR__PROMPTS_DIR": str(tmp_path_factory.mktemp("trunk-prompts")),
     }
-    root = layout_for(load_settings(ROOT / "config" / "hotline.yaml", env=base)).root
-    carrier = start_carrier(
-        root,
-        hotline_port=sip_port,
-        subscribers=(CITIZEN, OFFICER, STRANGER),
-        register_prefix=REGISTER_DID[:-3],
-        ip_prefix=IP_DID[:-3],
-        owner_file=OWNER_FILE,
-        rtp=free_rtp_range(),
-    )
-    hotline = handle = None
-    try:
-        trunks = [
-            {"name": "vnpt", "kind": "register", "host": REGISTER_ADDRESS, "port": carrier.sip_port,
-             "username": HOTLINE_USER, "numbers": [REGISTER_DID]},
-            {"name": "viettel", "kind": "ip", "host": IP_TRUNK_ADDRESS, "port": carrier.sip_port,
-             "numbers": [IP_DID], "max_calls": 1},
-            {"name": "goip-xa", "kind": "gateway", "numbers": [GATEWAY_DID], "codecs": ["alaw"]},
-        ]  # fmt: skip
-        rtp_start, rtp_end = free_rtp_range()
-        app_start, app_end = free_rtp_range(100)
-        env = {
-            **base,
-            "HOTLINE_IVR__ASTERISK__SIP_PORT": str(sip_port),
-            "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(http_port),
-            "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp_start),
-            "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp_end),
-            "HOTLINE_IVR__ASTERISK__TRUNKS": json.dumps(trunks),
-            "HOTLINE_IVR__ASTERISK__DIAL_OUT": json.dumps({"trunk": "vnpt", "allowlist": [OFFICER]}),
-            "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": OFFICER,
-            "HOTLINE_IVR__FLOW__TRANSFER_TIMEOUT_SECONDS": "15",
-            "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",
-            "HOTLINE_IVR__FLOW__RATING": "false",
-            "HOTLINE_IVR__FLOW__NO_INPUT_SECONDS": "6",
-            "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
-            "HOTLINE_IVR__MEDIA__PORT_START": str(app_start),
-            "HOTLINE_IVR__MEDIA__PORT_END": str(app_end),
-            "HOTLINE_IVR__PROMPTS_DIR": str(tmp_path_factory.mktemp("trunk-prompts")),
-        }
-        settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
-        # What `hotline asterisk trunk-password vnpt` stores: the password the carrier gave.
-        set_trunk_password(state_dir(settings) / "secrets.json", "vnpt", carrier.hotline_password)
-        handle = start(settings)
-        if handle.layout is not None:
-            (handle.layout.host_inst / OWNER_FILE).write_text(str(os.getpid()))
-        _wait_registered(handle)
-        hotline = RunningHotline(settings)
-        hotline.start()
-        yield Network(carrier, handle, settings, hotline, session_factory(engine_for(settings)))
-    finally:
-        if hotline is not None:
+    data = tmp_path_factory.mktemp("trunks")
+    with trunk_lab(data, (free_rtp_range(), free_rtp_range()), env) as lab:
+        hotline = RunningHotline(lab.settings)
+        try:
+            hotline.start()
+            yield Network(lab, hotline, session_factory(engine_for(lab.settings)))
+        finally:
             hotline.stop()
-        if handle is not None:
-            handle.stop()
-        carrier.stop()
 
 
 @pytest.fixture
