@@ -192,7 +192,7 @@ def handle_for(settings: AsteriskConfig) -> AsteriskHandle:
     cfg = settings.ivr.asterisk
     sec = _secrets(settings) if (cfg.mode != "external" or not cfg.ari_password) else None
     password = cfg.ari_password or (sec.ari_password if sec else "")
-    url = cfg.ari_url or f"http://{_url_host(cfg.bind_address)}:{cfg.http_port}"
+    url = cfg.ari_url or f"http://{_url_host(cfg.http_address)}:{cfg.http_port}"
     layout = layout_for(settings) if cfg.mode != "external" else None
     handle = AsteriskHandle(
         mode=cfg.mode,
