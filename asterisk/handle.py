@@ -145,6 +145,8 @@ class AsteriskHandle:
             lines.append(f"  operator seats: {', '.join(self.operator_users)}")
         if self.log_file:
             lines.append(f"  log:  {self.log_file}")
+        if self.layout is not None:  # what a fail2ban jail reads (config/fail2ban/)
+            lines.append(f"  security log: {self.layout.security_log}")
         return "\n".join(lines)
 
     def how_to_call(self) -> str:

@@ -68,6 +68,11 @@ class Layout:
         return self.host_inst / "log" / "messages.log"
 
     @property
+    def security_log(self) -> Path:
+        """Asterisk's security events (failed authentication, unknown accounts): what fail2ban reads."""
+        return self.host_inst / "log" / "security.log"
+
+    @property
     def messages_dir(self) -> Path:
         return self.host_inst / "spool" / "messages"
 
