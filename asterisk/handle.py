@@ -145,6 +145,8 @@ class AsteriskHandle:
             lines.append(f"  operator seats: {', '.join(self.operator_users)}")
         if self.log_file:
             lines.append(f"  log:  {self.log_file}")
+        if self.layout is not None:  # what a fail2ban jail reads (config/fail2ban/)
+            lines.append(f"  security log: {self.layout.security_log}")
         return "\n".join(lines)
 
     def how_to_call(self) -> str:
@@ -195,7 +197,7 @@ def handle_for(settings: AsteriskConfig) -> AsteriskHandle:
     cfg = settings.ivr.asterisk
     sec = _secrets(settings) if (cfg.mode != "external" or not cfg.ari_password) else None
     password = cfg.ari_password or (sec.ari_password if sec else "")
-    url = cfg.ari_url or f"http://{_url_host(cfg.bind_address)}:{cfg.http_port}"
+    url = cfg.ari_url or f"http://{_url_host(cfg.http_address)}:{cfg.http_port}"
     layout = layout_for(settings) if cfg.mode != "external" else None
     handle = AsteriskHandle(
         mode=cfg.mode,

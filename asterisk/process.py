@@ -24,7 +24,7 @@ from asterisk.instance import (
     stop_instance,
 )
 from asterisk.provision import AsteriskError, modules_dir, provision
-from asterisk.render import Layout, render_config, render_prompts
+from asterisk.render import Layout, install_tls, render_config, render_prompts
 from asterisk.trunk_config import trunk_values
 from core.yamlfile import load_yaml
 from voice.tts import Synthesizer
@@ -50,16 +50,24 @@ def start(settings: AsteriskConfig) -> AsteriskHandle:
         provision(layout.root, suite=cfg.suite, mirror=cfg.mirror, packages=tuple(cfg.packages))
     elif not Path(cfg.binary).exists():
         raise AsteriskError(f"ivr.asterisk.mode is host but {cfg.binary} does not exist (install asterisk)")
-    for port, kind, what in (
-        (cfg.sip_port, socket.SOCK_DGRAM, "sip_port"),
-        (cfg.http_port, socket.SOCK_STREAM, "http_port"),
-    ):
-        if port_in_use(cfg.bind_address, port, kind):
-            raise AsteriskError(f"ivr.asterisk.{what}: {cfg.bind_address}:{port} is already in use")
+    listeners = [
+        (cfg.bind_address, cfg.sip_port, socket.SOCK_DGRAM, "sip_port"),
+        (cfg.http_address, cfg.http_port, socket.SOCK_STREAM, "http_port"),
+    ]
+    http_tls = None
+    if cfg.http_tls_cert_file and cfg.http_tls_key_file:  # ARI over TLS on http_bind_address
+        listeners.append((cfg.http_bind_address, cfg.http_tls_port, socket.SOCK_STREAM, "http_tls_port"))
+        cert, key = settings.path(cfg.http_tls_cert_file), settings.path(cfg.http_tls_key_file)
+        http_tls = install_tls(layout, cert, key, cfg.http_bind_address, cfg.http_tls_port)
+    for host, port, kind, what in listeners:
+        if port_in_use(host, port, kind):
+            raise AsteriskError(f"ivr.asterisk.{what}: {host}:{port} is already in use")
     values = {
         "bind": cfg.bind_address,
         "sip_port": cfg.sip_port,
+        "http_bind": cfg.http_address,
         "http_port": cfg.http_port,
+        "http_tls": http_tls,
         "rtp_start": cfg.rtp_port_start,
         "rtp_end": cfg.rtp_port_end,
         "ari_user": cfg.ari_user,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -70,6 +71,11 @@ class Layout:
         return self.host_inst / "log" / "messages.log"
 
     @property
+    def security_log(self) -> Path:
+        """Asterisk's security events (failed authentication, unknown accounts): what fail2ban reads."""
+        return self.host_inst / "log" / "security.log"
+
+    @property
     def messages_dir(self) -> Path:
         return self.host_inst / "spool" / "messages"
 
@@ -108,6 +114,31 @@ def render_config(template_dir: Path, layout: Layout, values: dict[str, object])
         tmp.replace(target)
         written.append(target)
     return written
+
+
+def install_tls(layout: Layout, cert: Path, key: Path, bind: str, port: int) -> dict[str, str]:
+    """Copy ARI's TLS certificate and key into the instance (a chroot'd Asterisk sees nothing outside it).
+
+    Returns http.conf's TLS values: `bind` (address:port), `cert` and `key` as Asterisk sees them.
+    """
+    tls_dir = layout.host_inst / "etc" / "tls"
+    tls_dir.mkdir(parents=True, exist_ok=True)
+    out = {"bind": f"[{bind}]:{port}" if ":" in bind else f"{bind}:{port}"}
+    for name, source in (("cert", cert), ("key", key)):
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            setting = f"ivr.asterisk.http_tls_{name}_file"
+            raise ConfigError(f"{setting}: cannot read {source}: {exc.strerror}") from None
+        target = tls_dir / f"ari-{name}.pem"
+        tmp = target.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)  # created afresh below: mode 0600 from the first byte
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the key: never world-readable
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        tmp.replace(target)
+        out[name] = f"{layout.inst}/etc/tls/ari-{name}.pem"
+    return out
 
 
 def render_prompts(

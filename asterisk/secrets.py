@@ -20,6 +20,9 @@ from typing import Any
 
 from core.errors import ConfigError
 
+# Random bytes in a generated password (32 URL-safe characters): far beyond what guessing over SIP can
+# reach, even for a carrier-facing Asterisk. Files written with shorter ones keep them (never regenerated).
+PASSWORD_BYTES = 24
 OPERATOR_USER = "operator"  # SIP user of operator seat 1 (the name the README and softphones use)
 
 
@@ -59,12 +62,12 @@ class AsteriskSecrets:
 
 def _generators(seats: int) -> dict[str, Callable[[], str]]:
     out: dict[str, Callable[[], str]] = {
-        "ari_password": lambda: secrets.token_urlsafe(24),
-        "caller_password": lambda: secrets.token_urlsafe(12),
+        "ari_password": lambda: secrets.token_urlsafe(PASSWORD_BYTES),
+        "caller_password": lambda: secrets.token_urlsafe(PASSWORD_BYTES),
         "prompt_pin": lambda: "".join(secrets.choice("0123456789") for _ in range(6)),
     }
     for user in operator_users(seats):
-        out[_password_key(user)] = lambda: secrets.token_urlsafe(12)
+        out[_password_key(user)] = lambda: secrets.token_urlsafe(PASSWORD_BYTES)
     return out
 
 

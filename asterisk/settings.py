@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -22,7 +23,11 @@ class AsteriskSettings(BaseModel):
     mirror: str = ""  # Debian mirror URL; empty: the one the host's apt uses, else deb.debian.org
     packages: tuple[str, ...] = ("asterisk", "asterisk-core-sounds-en-gsm")  # debootstrap --include
     binary: Path = Path("/usr/sbin/asterisk")  # inside the root (chroot) or on the host (host mode)
-    bind_address: str = "127.0.0.1"  # SIP, RTP and HTTP/ARI bind address
+    bind_address: str = "127.0.0.1"  # SIP and RTP bind address (a carrier trunk may need a public one)
+    http_bind_address: str = "127.0.0.1"  # HTTP/ARI: clear text only on loopback, any other address needs TLS
+    http_tls_port: int = Field(8089, ge=1, le=65535)  # ARI over TLS, when the certificate and key are set
+    http_tls_cert_file: Path | None = None  # PEM certificate: ARI over TLS on http_bind_address:http_tls_port
+    http_tls_key_file: Path | None = None  # its PEM private key
     sip_port: int = Field(5060, ge=1, le=65535)  # PJSIP UDP transport
     sip_tcp_port: int = Field(0, ge=0, le=65535)  # PJSIP TCP transport; 0: none (trunks over TCP need one)
     sip_tls_port: int = Field(0, ge=0, le=65535)  # PJSIP TLS transport; 0: none
@@ -31,7 +36,7 @@ class AsteriskSettings(BaseModel):
     rtp_port_start: int = Field(10000, ge=1024, le=65535)  # RTP range (even start)
     rtp_port_end: int = Field(10999, ge=1024, le=65535)
     http_port: int = Field(8088, ge=1, le=65535)  # HTTP server carrying ARI
-    ari_url: str = ""  # empty: http://<bind_address>:<http_port>; external mode: the remote ARI base URL
+    ari_url: str = ""  # empty: http://<http_address>:<http_port>; external mode: the remote ARI base URL
     ari_user: str = "hotline"
     ari_password: str = ""  # empty: generated once into <data_dir>/asterisk/secrets.json
     extension: str = "1080"  # the hotline number: sent to Stasis(app_name)
@@ -59,10 +64,44 @@ class AsteriskSettings(BaseModel):
         check_trunks(self.trunks, self.dial_out)
         return self
 
+    @model_validator(mode="after")
+    def _check_ari_exposure(self) -> AsteriskSettings:
+        if (self.http_tls_cert_file is None) != (self.http_tls_key_file is None):
+            raise ValueError("http_tls_cert_file and http_tls_key_file go together: set both or neither")
+        if not is_loopback(self.http_bind_address) and self.http_tls_cert_file is None:
+            # ARI can originate calls and read every channel: its password must never cross a network
+            # in clear text, even when bind_address opens SIP to a carrier.
+            raise ValueError(
+                f"http_bind_address {self.http_bind_address} is not loopback: ARI would listen there in "
+                "clear text; keep it on 127.0.0.1 or set http_tls_cert_file and http_tls_key_file"
+            )
+        if self.http_tls and self.http_tls_port == self.http_port:
+            raise ValueError("http_tls_port must differ from http_port (clear-text ARI stays on loopback)")
+        return self
+
+    @property
+    def http_address(self) -> str:
+        """Where ARI listens in clear text: http_bind_address if loopback, else loopback (TLS goes there)."""
+        if is_loopback(self.http_bind_address):
+            return self.http_bind_address
+        return "::1" if ":" in self.http_bind_address else "127.0.0.1"
+
+    @property
+    def http_tls(self) -> bool:
+        return self.http_tls_cert_file is not None
+
     @property
     def dial_out_endpoint(self) -> str:
         """The PJSIP endpoint calls out go through ("" when no trunk carries calls out)."""
         return next((t.endpoint for t in self.trunks if t.name == self.dial_out.trunk), "")
+
+
+def is_loopback(address: str) -> bool:
+    """True for a loopback IP address; a host name counts as not loopback (it may resolve anywhere)."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 class _AsteriskOwner(Protocol):

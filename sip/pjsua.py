@@ -74,6 +74,8 @@ def account_config(target: CallTarget) -> Any:
 
     acfg = pj.AccountConfig()
     acfg.idUri = f"sip:{target.user}@{target.host}"
+    if target.display:
+        acfg.idUri = f'"{target.display}" <{acfg.idUri}>'
     if target.register:
         acfg.regConfig.registrarUri = f"sip:{target.host}:{target.port}"
         acfg.regConfig.registerOnAdd = True

@@ -107,6 +107,7 @@ class CallTarget:
     codec: Literal["ulaw", "alaw"] = "ulaw"  # the one G.711 law offered, like a phone line
     source: str = ""  # local address to call from; empty: loopback when the target is on loopback
     auth_user: str = ""  # digest user when it is not `user` (a gateway sends its callers' numbers)
+    display: str = ""  # display name in From (a gateway may put its caller's number there)
     ari_url: str = ""  # base URL without /ari
     ari_user: str = ""
     ari_password: str = ""

@@ -120,7 +120,7 @@ def test_only_allowlisted_numbers_through_a_trunk_can_ever_be_rung():
 
 def _rendered(tmp_path, cfg: AsteriskSettings, passwords: dict[str, str]) -> tuple[str, str]:
     values = {
-        "bind": "127.0.0.1", "sip_port": 5060, "http_port": 8088, "rtp_start": 10000, "rtp_end": 10100,
+        "bind": "127.0.0.1", "sip_port": 5060, "http_bind": "127.0.0.1", "http_tls": None, "http_port": 8088, "rtp_start": 10000, "rtp_end": 10100,
         "ari_user": "hotline", "ari_password": "a", "caller_password": "c", "operators": [],
         "operator_dial": "PJSIP/operator", "prompt_pin": "123456", "app_name": "hotline", "extension": "1080",
         "prompt_extension": "1089", "operator_ring_seconds": 20, "message_max_seconds": 120,
@@ -163,7 +163,7 @@ def test_rendered_config_registers_identifies_and_routes_only_hotline_numbers(tm
     assert "allow = alaw" in viettel and not any(line.startswith("outbound_auth") for line in viettel)
     assert "match = 198.51.100.0/29" in _section(pjsip, "trunk-viettel", "identify")
     goip = _section(pjsip, "goip-xa", "endpoint")
-    assert "identify_by = auth_username,username" in goip and "auth = goip-xa-auth" in goip
+    assert "identify_by = username,ip" in goip and "auth = goip-xa-auth" in goip
     assert "max_contacts = 1" in _section(pjsip, "goip-xa", "aor")
     assert "external_media_address = 203.0.113.77" in pjsip and "local_net = 192.168.1.0/24" in pjsip
     assert "allow_transfer = no" in pjsip  # no REFER to elsewhere, from anyone
@@ -216,7 +216,7 @@ def test_registration_states_are_read_from_the_cli_table():
  <Registration/ServerURI..............................>  <Auth....................>  <Status.......>
 ==========================================================================================
 
- trunk-vnpt/sip:127.0.0.2:48876                          trunk-vnpt-auth             Registered        (exp. 112s)
+ trunk-vnpt/sip:127.0.0.2:48876                          trunk-vnpt-auth             Registered  (exp. 112s)
  trunk-mobi/sip:203.0.113.9:5060                         trunk-mobi-auth             Rejected
 
 Objects found: 2

@@ -33,7 +33,9 @@ OFFICER = "0987654321"
 STRANGER = "0977000111"  # a number nobody put on the allowlist
 REGISTER_DID = "02383599111"  # the hotline's number on the register trunk
 IP_DID = "02383888111"  # ... on the IP trunk (one call at a time)
-GATEWAY_DID = "02383777111"  # ... on the GSM gateway
+GATEWAY_DID = "02383777111"  # ... on the GSM gateway known by its SIP user
+GATEWAY2_DID = "02383777222"  # ... on the GSM gateway known by its address
+GATEWAY2_ADDRESS = "127.0.0.6"
 
 
 def free_port_on(hosts: tuple[str, ...], kind: int = socket.SOCK_DGRAM) -> int:
@@ -120,6 +122,7 @@ def start_carrier(
     values = {
         "bind": REGISTER_ADDRESS,
         "http_bind": REGISTER_ADDRESS,
+        "http_tls": None,
         "bind_ip_trunk": IP_TRUNK_ADDRESS,
         "sip_port": sip_port,
         "http_port": http_port,
@@ -237,6 +240,7 @@ def trunk_lab(
             {"name": "viettel", "kind": "ip", "host": IP_TRUNK_ADDRESS, "port": carrier.sip_port,
              "numbers": [IP_DID], "max_calls": 1},
             {"name": "goip-xa", "kind": "gateway", "numbers": [GATEWAY_DID], "codecs": ["alaw"]},
+            {"name": "goip-xb", "kind": "gateway", "numbers": [GATEWAY2_DID], "match": [GATEWAY2_ADDRESS]},
         ]  # fmt: skip
         env = {
             **base,

@@ -136,7 +136,9 @@ def _values(**over):
     values = {
         "bind": "127.0.0.1",
         "sip_port": 5071,
+        "http_bind": "127.0.0.1",
         "http_port": 8099,
+        "http_tls": None,
         "rtp_start": 20000,
         "rtp_end": 20100,
         "ari_user": "hotline",

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -30,6 +31,8 @@ from voice.audio import read_audio
 from ..conftest import FIXTURES, ROOT
 from .carrier import (
     CITIZEN,
+    GATEWAY2_ADDRESS,
+    GATEWAY2_DID,
     GATEWAY_DID,
     HOTLINE_USER,
     IP_DID,
@@ -185,18 +188,31 @@ def test_ip_trunk_takes_calls_up_to_its_limit_then_says_lines_are_busy(network, 
     assert "hotline-busy: trunk viettel" in network.handle.log_file.read_text(errors="replace")
 
 
-def test_gsm_gateway_call_reaches_the_hotline_with_the_mobile_number(network, clean, tmp_path):
-    password = network.handle.secrets.trunk_passwords["goip-xa"]
-    target = network.direct(
-        GATEWAY_DID, user=CITIZEN, auth_user="goip-xa", password=password, codec="alaw"
+def test_gsm_gateways_reach_the_hotline_with_the_mobile_number(network, clean, tmp_path):
+    secrets = network.handle.secrets.trunk_passwords
+    # A gateway known by its SIP user; the mobile number travels as the display name.
+    by_user = network.direct(
+        GATEWAY_DID, user="goip-xa", display=CITIZEN, password=secrets["goip-xa"], codec="alaw"
     )
-    result = call(target, greeted().hangup(), record=tmp_path / "heard.wav", timeout=60)
+    result = call(by_user, greeted().hangup(), record=tmp_path / "a.wav", timeout=60)
     assert result.connected, result.summary()
-    c = network.last_call()
-    assert c.caller == CITIZEN and c.outcome != "error"
-    # The gateway itself can register as its user, like a GoIP does.
+    assert network.last_call().caller == CITIZEN
+    # A gateway known by its address sends the mobile number as the From user.
+    by_address = network.direct(
+        GATEWAY2_DID, user=CITIZEN, auth_user="goip-xb", password=secrets["goip-xb"],
+        source=GATEWAY2_ADDRESS,
+    )  # fmt: skip
+    result = call(by_address, greeted().hangup(), record=tmp_path / "b.wav", timeout=60)
+    assert result.connected, result.summary()
+    assert network.last_call().caller == CITIZEN
+    # The same credentials from another address are refused: the gateway's address is part of its identity.
+    before = network.calls()
+    result = call(replace(by_address, source=""), CallScript().wait(1).hangup(), timeout=40)
+    assert not result.connected and result.status_code >= 400, result.summary()
+    assert network.calls() == before
+    # A gateway can register as its user, like a GoIP does.
     reg = call(
-        network.direct(GATEWAY_DID, user="goip-xa", password=password, register=True, codec="alaw"),
+        network.direct(GATEWAY_DID, user="goip-xa", password=secrets["goip-xa"], register=True, codec="alaw"),
         CallScript().wait_for_audio(timeout=15).hangup(),
         timeout=60,
     )
@@ -213,8 +229,8 @@ def test_what_is_not_a_hotline_number_or_a_known_source_is_refused(network, clea
         # A gateway caller trying to reach an outside number through the hotline.
         "outside via gateway": network.direct(
             OFFICER,
-            user=CITIZEN,
-            auth_user="goip-xa",
+            user="goip-xa",
+            display=CITIZEN,
             password=network.handle.secrets.trunk_passwords["goip-xa"],
             codec="alaw",
         ),
