@@ -120,7 +120,8 @@ def test_only_allowlisted_numbers_through_a_trunk_can_ever_be_rung():
 
 def _rendered(tmp_path, cfg: AsteriskSettings, passwords: dict[str, str]) -> tuple[str, str]:
     values = {
-        "bind": "127.0.0.1", "sip_port": 5060, "http_bind": "127.0.0.1", "http_tls": None, "http_port": 8088, "rtp_start": 10000, "rtp_end": 10100,
+        "bind": "127.0.0.1", "sip_port": 5060, "http_port": 8088, "http_bind": "127.0.0.1", "http_tls": None,
+        "rtp_start": 10000, "rtp_end": 10100,
         "ari_user": "hotline", "ari_password": "a", "caller_password": "c", "operators": [],
         "operator_dial": "PJSIP/operator", "prompt_pin": "123456", "app_name": "hotline", "extension": "1080",
         "prompt_extension": "1089", "operator_ring_seconds": 20, "message_max_seconds": 120,

@@ -193,7 +193,7 @@ def test_fail2ban_jail_loads_with_the_filter(tmp_path):
 def test_pjsip_global_settings_and_the_security_log_are_live(asterisk):
     settings = asterisk.cli("pjsip show settings")
     for name, value in (("user_agent", "hotline"), ("default_realm", "hotline"),
-                        ("endpoint_identifier_order", "username,ip,anonymous"),
+                        ("endpoint_identifier_order", "ip,username,anonymous"),
                         ("unidentified_request_count", "3"), ("unidentified_request_period", "60"),
                         ("unidentified_request_prune_interval", "30")):
         assert re.search(rf"^\s*{name}\s*: {re.escape(value)}\s*$", settings, re.M), name
