@@ -4,8 +4,8 @@ The simulated A-law carrier of the tests (a second Asterisk, tests/ivr/carrier.p
 hotline. Calls go one at a time, alternating: a citizen registered at the carrier dials the hotline's
 number (A-law, through the register trunk) and the hotline's own test phone dials the hotline extension
 (mu-law, no trunk). Each waits for the greeting, says the same real question and hangs up after the
-answer. Measured by the caller on what it heard: time from the INVITE to the answer, to the first
-greeting audio, and from the end of its speech to the first answer audio.
+answer. Measured by the caller on what it heard (its recording): time from the INVITE to the answer
+and to the first sound of the greeting, and from the end of its speech to the first answer audio.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from bench.ivr import CATALOG, CLIP, _App, _pct
+from sip.measure import first_audio_after
 
 CALLS = 6  # per path
 
@@ -25,13 +26,11 @@ def _round(value: float | None) -> float | None:
 
 def _summary(results: list) -> dict:
     setup = [r.answered_at - r.started_at for r in results if r.connected and r.answered_at]
-    # The first step waits for the greeting; the next one starts the moment it was heard (its time is
-    # counted from the start of the recording, i.e. when media began).
-    greet = [
-        r.recording_started_at + r.events[1]["t"] - r.started_at
-        for r in results
-        if len(r.events) > 1 and r.events[0].get("heard")
-    ]
+    greet = []
+    for r in results:  # the first sound in what the caller recorded, counted from the INVITE
+        first = first_audio_after(r.recording) if r.recording and Path(r.recording).exists() else None
+        if first is not None:
+            greet.append(r.recording_started_at + first - r.started_at)
     heard = [r.latencies[0] for r in results if r.latencies and r.latencies[0] is not None]
     return {
         "calls": len(results),
