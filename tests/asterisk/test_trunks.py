@@ -224,3 +224,41 @@ Objects found: 2
 """
     assert registrations(out) == {"trunk-vnpt": "Registered", "trunk-mobi": "Rejected"}
     assert registrations("No objects found.") == {}
+
+
+def test_tcp_and_tls_transports_are_rendered_for_trunks_that_use_them(tmp_path):
+    tcp = {**VNPT, "transport": "tcp"}
+    cfg = load_settings(
+        CONFIG,
+        env={"HOTLINE_IVR__ASTERISK__TRUNKS": json.dumps([tcp]), "HOTLINE_IVR__ASTERISK__SIP_TCP_PORT": "5062"},
+    ).ivr.asterisk
+    pjsip, _ = _rendered(tmp_path, cfg, {"vnpt": "pw"})
+    assert "[transport-tcp](transport-nat)" in pjsip and "bind = 127.0.0.1:5062" in pjsip
+    assert "transport = transport-tcp" in _section(pjsip, "trunk-vnpt", "endpoint")
+    assert "contact = sip:203.0.113.10:5060;transport=tcp" in _section(pjsip, "trunk-vnpt", "aor")
+    assert "[transport-tls]" not in pjsip
+    with pytest.raises(ConfigError, match="sip_tcp_port: trunk vnpt uses TCP"):
+        load_settings(CONFIG, env={"HOTLINE_IVR__ASTERISK__TRUNKS": json.dumps([tcp])})
+    with pytest.raises(ConfigError, match="sip_tls_cert_file"):
+        load_settings(CONFIG, env={"HOTLINE_IVR__ASTERISK__SIP_TLS_PORT": "5061"})
+
+
+def test_trunk_password_command_stores_the_carriers_password_without_echo(tmp_path):
+    from typer.testing import CliRunner
+
+    from hotline.cli import app
+
+    env = {
+        "HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"),
+        "HOTLINE_IVR__ASTERISK__TRUNKS": json.dumps([VNPT, GOIP]),
+    }
+    runner = CliRunner()
+    r = runner.invoke(app, ["asterisk", "trunk-password", "vnpt"], input="carrier-secret\n", env=env)
+    assert r.exit_code == 0, r.output
+    assert "carrier-secret" not in r.output
+    r = runner.invoke(app, ["asterisk", "trunk-password", "goip-xa", "--generate"], env=env)
+    assert r.exit_code == 0, r.output
+    stored = load_or_create(tmp_path / "var" / "asterisk" / "secrets.json").trunk_passwords
+    assert stored["vnpt"] == "carrier-secret" and stored["goip-xa"] in r.output
+    r = runner.invoke(app, ["asterisk", "trunk-password", "mobifone"], input="x\n", env=env)
+    assert r.exit_code != 0 and "no trunk named mobifone" in str(r.exception)
