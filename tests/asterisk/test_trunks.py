@@ -228,10 +228,8 @@ Objects found: 2
 
 def test_tcp_and_tls_transports_are_rendered_for_trunks_that_use_them(tmp_path):
     tcp = {**VNPT, "transport": "tcp"}
-    cfg = load_settings(
-        CONFIG,
-        env={"HOTLINE_IVR__ASTERISK__TRUNKS": json.dumps([tcp]), "HOTLINE_IVR__ASTERISK__SIP_TCP_PORT": "5062"},
-    ).ivr.asterisk
+    env = {"HOTLINE_IVR__ASTERISK__TRUNKS": json.dumps([tcp]), "HOTLINE_IVR__ASTERISK__SIP_TCP_PORT": "5062"}
+    cfg = load_settings(CONFIG, env=env).ivr.asterisk
     pjsip, _ = _rendered(tmp_path, cfg, {"vnpt": "pw"})
     assert "[transport-tcp](transport-nat)" in pjsip and "bind = 127.0.0.1:5062" in pjsip
     assert "transport = transport-tcp" in _section(pjsip, "trunk-vnpt", "endpoint")
