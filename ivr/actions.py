@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
@@ -123,6 +124,16 @@ class ChannelBook(Protocol):
         """The channel is hung up: no longer ours."""
 
 
+class DutyRota(Protocol):
+    """Who the operators on duty are at a moment (`ivr.duty.Rota`)."""
+
+    def ringing(self, at: dt.datetime) -> str: ...
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class Transcriber(Protocol):
     """Whole-clip recognition (`voice.asr.Recognizer.transcribe`)."""
 
@@ -150,6 +161,8 @@ class ActionRunner:
         channels: ChannelBook,
         post: Callable[[CallEvent], None],
         spawn_background: Spawn,
+        rota: DutyRota | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.call = call
         self.ari = ari
@@ -163,6 +176,8 @@ class ActionRunner:
         self.channels = channels
         self.post = post
         self.spawn_background = spawn_background  # work that outlives the call (ticket transcription)
+        self.rota = rota  # None: the operators are the transfer's endpoint at all hours
+        self.clock = clock  # read when a transfer rings: the rota answers for that moment
         self.operator_id: str | None = None  # the operator leg that answered (bridged with the caller)
         self.operator_legs: set[str] = set()  # operator channels not yet released (ringing or answered)
 
@@ -278,15 +293,19 @@ class ActionRunner:
 
     # --- transfer to an operator ------------------------------------------------------------------
 
-    async def transfer(self, endpoint: str, timeout_s: int) -> None:
+    async def transfer(self, endpoint: str, timeout_s: int, duty: bool = False) -> None:
         """Ring every endpoint of the Dial string at once; the first to answer joins the caller's bridge.
 
+        `duty`: the operators on duty, whom the rota names at this moment (`endpoint` outside its shifts).
         Each leg is originated with its own channel id (all owned by this call, so none is taken for a
         caller). A leg that cannot be originated (phone not registered: ARI 500) is skipped; the others
         are hung up as soon as one answers. No leg at all, or no answer in time: the caller leaves a
         message.
         """
         ari, call = self.ari, self.call
+        if duty and self.rota is not None:
+            endpoint = self.rota.ringing(self.clock())
+            logger.info("call %s: on duty now: %s", call.channel_id, endpoint or "nobody")
         legs = {PREFIX_OPERATOR + uuid.uuid4().hex[:12]: target for target in dial_targets(endpoint)}
         answers: dict[asyncio.Future[Any], str] = {}
         for op_id in legs:

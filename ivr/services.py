@@ -13,6 +13,7 @@ from intents.watcher import CatalogWatcher
 from ivr import flow as F
 from ivr.admission import AsrAdmission
 from ivr.ari import AriClient
+from ivr.duty import HolidayCalendar, Rota
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
 from ivr.store import CallStore, DossierSource
@@ -62,11 +63,22 @@ def flow_config(settings: IvrConfig) -> F.FlowConfig:
         feedback_max_seconds=f.feedback_max_seconds,
         feedback_min_ms=int(f.feedback_min_seconds * 1000),
         operator_endpoint=f.operator_endpoint,
+        duty_rota=bool(settings.ivr.duty.rota),
         transfer_timeout_s=f.transfer_timeout_seconds,
         rating=f.rating,
         max_call_ms=int(f.max_call_minutes * 60_000),
         barge_in=f.barge_in,
     )
+
+
+def duty_rota(settings: IvrConfig) -> Rota | None:
+    """The rota of `ivr.duty` (Vietnam's public holidays computed offline), None when it has no shift."""
+    duty = settings.ivr.duty
+    if not duty.rota:
+        return None
+    shifts = [entry.shift() for entry in duty.rota]
+    calendar = HolidayCalendar(duty.extra_holidays)
+    return Rota(shifts, settings.ivr.flow.operator_endpoint, duty.timezone, calendar)
 
 
 def menu_prompts(catalog: Any) -> dict[str, str]:
@@ -111,4 +123,5 @@ class Services:
     recognizer: Any | None  # voice.asr.Recognizer; None: speech recognition unavailable (keypad only)
     ports: PortPool
     radio: RadioSource | None = None
+    rota: Rota | None = None  # who the operators on duty are, by hour and day (None: operator_endpoint)
     asr: AsrAdmission = field(default_factory=AsrAdmission)  # the one ASR admission control of all calls

@@ -221,6 +221,7 @@ class CallSession:
             channels=self,
             post=self.post,
             spawn_background=self.app.spawn,
+            rota=s.rota,
         )
         await ari.create_bridge(self.bridge_id, name=f"hotline {self.channel_id}")
         self.app.owned[self.media_id] = self
@@ -358,7 +359,7 @@ class CallSession:
         elif isinstance(c, F.PlayRadio):
             self._spawn(actions.radio(c.commune), "radio")
         elif isinstance(c, F.Transfer):
-            self._spawn(actions.transfer(c.endpoint, c.timeout_s), "transfer")
+            self._spawn(actions.transfer(c.endpoint, c.timeout_s, c.duty), "transfer")
         elif isinstance(c, F.SetSatisfaction):
             await actions.set_satisfaction(c.score)
         elif isinstance(c, SaveDraft):

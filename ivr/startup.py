@@ -18,7 +18,7 @@ from ivr.ari import AriClient, AriConfig
 from ivr.ids import SPOOL_DIR
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
-from ivr.services import RadioSource, Services, Understanding, build_flow
+from ivr.services import RadioSource, Services, Understanding, build_flow, duty_rota
 from ivr.store import CallStore, SqlDossierSource, recover_spool, seed_dossiers
 
 if TYPE_CHECKING:
@@ -111,6 +111,7 @@ async def build_services(
         recognizer=recognizer,
         ports=PortPool(media.port_start, media.port_end),
         radio=radio,
+        rota=duty_rota(settings),
         asr=AsrAdmission.from_settings(settings),
     )
 

@@ -180,7 +180,7 @@ class CallFlow(FlowKernel[State]):
             self._attempts.reset()
             self._escalations += 1
             # Once to an operator; a caller still stuck after that (say, one who never speaks) is let go.
-            if self.config.operator_endpoint and self._escalations == 1:
+            if self.config.has_operators and self._escalations == 1:
                 self.messages.operator()
             else:
                 self.outcome = Outcome.NO_INPUT if reason == "no_input" else Outcome.NOT_UNDERSTOOD

@@ -41,6 +41,7 @@ class StopRecording:
 class Transfer:
     endpoint: str  # Dial syntax: one endpoint, or several joined with & (all ring, the first answer wins)
     timeout_s: int
+    duty: bool = False  # the operators on duty: whoever the duty rota names when it rings, else `endpoint`
 
 
 @dataclass(frozen=True)

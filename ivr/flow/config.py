@@ -18,11 +18,17 @@ class FlowConfig:
     max_code_digits: int = 20
     feedback_max_seconds: int = 120
     feedback_min_ms: int = 800  # shorter recordings count as empty
-    operator_endpoint: str = ""  # empty: no operator; callers leave a message instead
+    operator_endpoint: str = ""  # empty (and no duty rota): no operator; callers leave a message instead
+    duty_rota: bool = False  # a duty rota names who rings when it rings (operator_endpoint: outside it)
     transfer_timeout_s: int = 25
     rating: bool = True  # optional 1-5 satisfaction rating before goodbye
     max_call_ms: int = 30 * 60 * 1000
     barge_in: bool = True
+
+    @property
+    def has_operators(self) -> bool:
+        """Someone may take a transfer (at some hours, with a rota): offer it."""
+        return bool(self.operator_endpoint) or self.duty_rota
 
 
 @dataclass(frozen=True)

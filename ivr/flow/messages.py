@@ -37,7 +37,7 @@ class Messages:
         """Ring the operators, or take a message when there are none."""
         f = self.flow
         f.set_listening(False)
-        if f.config.operator_endpoint:
+        if f.config.has_operators:
             f.state = State.WAITING
             f.say([("key", "transfer")], Continuation.TRANSFER, remember=False)
         else:
@@ -58,7 +58,7 @@ class Messages:
         """Continuation TRANSFER: "please hold" was said."""
         f = self.flow
         f.state = State.WAITING
-        f.emit(Transfer(f.config.operator_endpoint, f.config.transfer_timeout_s))
+        f.emit(Transfer(f.config.operator_endpoint, f.config.transfer_timeout_s, duty=True))
         f.set_timer(Timer.TRANSFER, (f.config.transfer_timeout_s + TRANSFER_GRACE_S) * 1000)
 
     def start(self) -> None:

@@ -202,6 +202,34 @@ async def test_seats_ring_with_the_callers_national_number(caller, caller_id):
     assert [r[5] for r in ari.requests if r[0] == "originate"] == [caller_id, caller_id]
 
 
+async def test_the_operators_on_duty_are_who_the_rota_names_when_the_transfer_rings():
+    import datetime as dt
+
+    from ivr.duty import Hours, Rota, Shift
+
+    weekdays = frozenset({"mon", "tue", "wed", "thu", "fri"})
+    office = Shift(weekdays, Hours.parse("07:30-17:00"), SEATS)
+    night = Shift(weekdays, Hours.parse("17:00-07:30"), "PJSIP/operator3")
+    tet = frozenset({dt.date(2027, 2, 8)})
+    rota = Rota([office, night], "", "Asia/Ho_Chi_Minh", tet.__contains__)
+    vn = dt.timezone(dt.timedelta(hours=7))
+    for moment, rung in [
+        (dt.datetime(2027, 3, 1, 9, 0, tzinfo=vn), ["PJSIP/operator", "PJSIP/operator2"]),  # Monday morning
+        (dt.datetime(2027, 3, 2, 6, 0, tzinfo=vn), ["PJSIP/operator3"]),  # Monday's night shift
+        (dt.datetime(2027, 2, 8, 9, 0, tzinfo=vn), []),  # a Monday of Tết: nobody (no default), a message
+    ]:
+        app, session, ari = make_call(unregistered=("PJSIP/operator", "PJSIP/operator2", "PJSIP/operator3"))
+        session.actions.rota, session.actions.clock = rota, lambda moment=moment: moment
+        await asyncio.wait_for(session.actions.transfer("PJSIP/unused", 10, duty=True), 2)
+        assert [r[1] for r in ari.requests if r[0] == "originate"] == rung, moment
+        assert results(session) == [F.TransferResult(False)]
+    # A transfer that is not to the operators (a commune's team) rings its own endpoint at any hour.
+    app, session, ari = make_call(unregistered=("PJSIP/team",))
+    session.actions.rota, session.actions.clock = rota, lambda: dt.datetime(2027, 3, 1, 9, 0, tzinfo=vn)
+    await asyncio.wait_for(session.actions.transfer("PJSIP/team", 10), 2)
+    assert [r[1] for r in ari.requests if r[0] == "originate"] == ["PJSIP/team"]
+
+
 async def test_caller_hanging_up_while_seats_ring_hangs_up_every_leg():
     app, session, ari = make_call()
     await session.execute([F.Transfer(SEATS, 10)])

@@ -269,7 +269,7 @@ def test_third_failure_goes_to_operator_when_configured():
     out = s.advance(7000)
     assert keys(out) == ["transfer"]
     out = s.finish_all()
-    assert of(out, F.Transfer) == [F.Transfer("PJSIP/operator", 25)]
+    assert of(out, F.Transfer) == [F.Transfer("PJSIP/operator", 25, duty=True)]
 
 
 def test_no_input_reprompts():
@@ -758,7 +758,7 @@ def test_ring_all_transfer_is_one_command_with_the_whole_dial_string():
     s.start()
     s.send(F.Dtmf("0"))
     out = s.finish_all()
-    assert of(out, F.Transfer) == [F.Transfer("PJSIP/operator&PJSIP/operator2", 25)]
+    assert of(out, F.Transfer) == [F.Transfer("PJSIP/operator&PJSIP/operator2", 25, duty=True)]
 
 
 # --- the table, the vocabulary and the typed inputs ----------------------------------------------
