@@ -186,18 +186,17 @@ class Rota:
         """The Dial string to ring at `at`."""
         return self.on_duty(at).ring
 
-    def day_plan(self, day: dt.date) -> list[tuple[str, str, str]]:
-        """(from, to, ring) through one local day, every change included, the default's hours too."""
+    def day_plan(self, day: dt.date) -> list[tuple[str, str, OnDuty]]:
+        """(from, to, who) through one local day, every change included, the default's hours too."""
         marks = {0, DAY_MINUTES}
         for shift in self.shifts:
             marks.update((shift.hours.start, shift.hours.end % DAY_MINUTES))
         cuts = sorted(marks)
-        plan: list[tuple[str, str, str]] = []
+        plan: list[tuple[str, str, OnDuty]] = []
         for lo, hi in zip(cuts, cuts[1:], strict=False):
-            when = dt.datetime.combine(day, dt.time(lo // 60, lo % 60), tzinfo=self.tz)
-            ring = self.ringing(when)
-            if plan and plan[-1][2] == ring:
-                plan[-1] = (plan[-1][0], _hhmm(hi), ring)
+            who = self.on_duty(dt.datetime.combine(day, dt.time(lo // 60, lo % 60), tzinfo=self.tz))
+            if plan and plan[-1][2] == who:
+                plan[-1] = (plan[-1][0], _hhmm(hi), who)
             else:
-                plan.append((_hhmm(lo), _hhmm(hi), ring))
+                plan.append((_hhmm(lo), _hhmm(hi), who))
         return plan

@@ -143,13 +143,16 @@ def test_shifts_that_could_ring_at_once_are_found_whatever_day_is_a_holiday():
 
 
 def test_a_days_plan_lists_every_change(rota):
-    assert rota.day_plan(dt.date(2027, 3, 1)) == [
+    plan = rota.day_plan(dt.date(2027, 3, 1))
+    assert [(a, b, who.ring) for a, b, who in plan] == [
         ("00:00", "07:30", DEFAULT),
         ("07:30", "17:00", OFFICE),
         ("17:00", "22:00", DEFAULT),
         ("22:00", "24:00", NIGHT),
     ]
-    assert rota.day_plan(dt.date(2027, 3, 6))[0] == ("00:00", "07:00", NIGHT)  # Friday's night shift
+    assert plan[0][2].shift is None and plan[1][2].shift is rota.shifts[0]
+    saturday = rota.day_plan(dt.date(2027, 3, 6))
+    assert saturday[0][:2] == ("00:00", "07:00") and saturday[0][2].started == dt.date(2027, 3, 5)
 
 
 # --- the config -----------------------------------------------------------------------------------
