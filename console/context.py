@@ -16,7 +16,14 @@ from console.data.catalog import CatalogView
 from console.data.times import VN_TZ
 from console.edit.intents import IntentEditor
 from console.edit.prompts import PromptTextEditor
-from console.labels import CALLER_WITHHELD_VI, KIND_VI, OUTCOME_VI, TICKET_STATUS_VI, action_label
+from console.labels import (
+    CALLER_WITHHELD_VI,
+    KIND_VI,
+    OUTCOME_VI,
+    TICKET_REASON_VI,
+    TICKET_STATUS_VI,
+    action_label,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -68,6 +75,7 @@ class Console:
         self.env.globals.update(
             prefix=PREFIX,
             status_vi=TICKET_STATUS_VI,
+            reason_vi=TICKET_REASON_VI,
             outcome_vi=OUTCOME_VI,
             kind_vi=KIND_VI,
             withheld_vi=CALLER_WITHHELD_VI,

@@ -6,12 +6,21 @@ from __future__ import annotations
 from core.callerid import WITHHELD_LABEL
 from intents.models import ACTIONS
 from ivr.enums import Failure, Outcome, TurnAction, TurnKind
+from ivr.models import TICKET_REASONS
 
 # A caller who withheld the number: stored without one (core.callerid), never shown as an empty cell.
 CALLER_WITHHELD_VI = WITHHELD_LABEL
 
 # Ticket status -> label.
 TICKET_STATUS_VI = {"new": "Mới", "in_progress": "Đang xử lý", "answered": "Đã trả lời", "closed": "Đã đóng"}
+
+# Why a ticket exists -> label (every ivr.models.TICKET_REASONS value has one).
+TICKET_REASON_VI = {
+    "feedback": "Phản ánh",
+    "message": "Lời nhắn",
+    "callback": "Cần gọi lại",
+    "recovered": "Khôi phục sau sự cố",
+}
 
 # Call outcome -> label (every ivr.enums.Outcome has one; a test keeps it so).
 OUTCOME_VI: dict[str, str] = {
@@ -30,6 +39,7 @@ OUTCOME_VI: dict[str, str] = {
     Outcome.INTERRUPTED: "Bị gián đoạn",
     Outcome.FAILED: "Lỗi",
     Outcome.PROMPT_ADMIN: "Ghi âm lời nhắc",
+    Outcome.CALLBACK: "Hẹn gọi lại",
 }
 
 # Turn kind -> label.
@@ -54,6 +64,7 @@ TURN_ACTION_VI: dict[str, str] = {
     TurnAction.RECORDING_EMPTY: "Ghi âm trống",
     TurnAction.TICKET_CREATED: "Đã tạo phiếu",
     TurnAction.TICKET_FAILED: "Không tạo được phiếu",
+    TurnAction.CALLBACK_WITHHELD: "Số ẩn, không gọi lại được",
 }
 INTENT_ACTION_VI: dict[str, str] = {
     "transfer": "Chuyển cán bộ",
@@ -76,6 +87,7 @@ FAILURE_VI: dict[str, str] = {
     Failure.MEDIA: "Lỗi đường âm thanh",
 }
 assert set(INTENT_ACTION_VI) == set(ACTIONS), "every intent action needs a label"
+assert set(TICKET_REASON_VI) == set(TICKET_REASONS), "every ticket reason needs a label"
 
 
 def action_label(action: str | None) -> str:

@@ -187,35 +187,50 @@ class ActionRunner:
 
     # --- tickets ----------------------------------------------------------------------------------
 
-    async def create_ticket(self, name: str, reason: str) -> None:
-        chunk = self.recordings.take_recording(name)
+    async def create_ticket(self, name: str, reason: str, min_ms: int = 0) -> None:
+        """Store a ticket: with the recording `name`, or without audio when `name` is "" (a call-back).
+
+        `min_ms`: a recording with less voice than this is no message (the caller hung up at the beep):
+        a call-back ticket without audio instead, and nothing at all for a withheld number.
+        """
+        chunk = self.recordings.take_recording(name) if name else None
         store, call = self.store, self.call
+        if name and min_ms and (chunk is None or trim_silence(chunk).duration_s * 1000 < min_ms):
+            self.recordings.recording_stored(name)  # nothing worth keeping, nor recovering after a crash
+            name, chunk, reason = "", None, "callback"
+            if not call.caller:
+                logger.info("call %s: no message, withheld number: nobody to call back", call.channel_id)
+                return
         try:
-            if chunk is None:
-                raise RuntimeError(f"no audio for recording {name}")
-            path = await asyncio.to_thread(store.save_recording, chunk, f"{call.call_id}-{name}")
+            path = None
+            if name:
+                if chunk is None:
+                    raise RuntimeError(f"no audio for recording {name}")
+                path = await asyncio.to_thread(store.save_recording, chunk, f"{call.call_id}-{name}")
             number = await asyncio.to_thread(
                 store.create_ticket,
                 call_id=call.call_id,
                 caller=call.caller,
                 reason=reason,
                 audio_path=path,
-                duration_ms=int(chunk.duration_s * 1000),
+                duration_ms=int(chunk.duration_s * 1000) if chunk is not None else 0,
             )
         except Exception as exc:
             logger.error(
                 "call %s: ticket could not be stored (audio kept for recovery): %s", call.channel_id, exc
             )
-            self.recordings.keep_spool(name)
+            if name:
+                self.recordings.keep_spool(name)
             self.post(F.TicketCreated(None))
             return
-        self.recordings.recording_stored(name)
-        logger.info(
-            "call %s: ticket %s stored (%s, %.1f s)", call.channel_id, number, reason, chunk.duration_s
-        )
+        if name:
+            self.recordings.recording_stored(name)
+        seconds = chunk.duration_s if chunk is not None else 0.0
+        logger.info("call %s: ticket %s stored (%s, %.1f s)", call.channel_id, number, reason, seconds)
         self.post(F.TicketCreated(number))
-        # Transcribe after the caller heard the number; this outlives the call.
-        self.spawn_background(self._transcribe_ticket(number, chunk), f"transcribe-{number}")
+        if chunk is not None:
+            # Transcribe after the caller heard the number; this outlives the call.
+            self.spawn_background(self._transcribe_ticket(number, chunk), f"transcribe-{number}")
 
     async def _transcribe_ticket(self, number: str, chunk: AudioChunk) -> None:
         if self.transcriber is None:

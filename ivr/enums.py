@@ -57,6 +57,7 @@ class Outcome(StrEnum):
     INTERRUPTED = "interrupted"  # left open by a crash, closed at the next start-up
     FAILED = "failed"  # the call could not be set up
     PROMPT_ADMIN = "prompt_admin"  # a prompt re-recording call (operators)
+    CALLBACK = "callback"  # nobody answered, no message was left: a call-back ticket with the number
 
 
 class TurnKind(StrEnum):
@@ -113,6 +114,7 @@ class TurnAction(StrEnum):
     RECORDING_EMPTY = "recording_empty"  # a complaint recording with nothing in it
     TICKET_CREATED = "ticket_created"
     TICKET_FAILED = "ticket_failed"
+    CALLBACK_WITHHELD = "callback_withheld"  # no answer, no message, and a withheld number: no call-back
 
 
 class Failure(StrEnum):

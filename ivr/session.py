@@ -351,7 +351,7 @@ class CallSession:
         elif isinstance(c, F.StopPlayback):
             actions.player.stop(c.playback_id)
         elif isinstance(c, F.CreateTicket):
-            self._spawn(actions.create_ticket(c.recording, c.reason), "ticket")
+            self._spawn(actions.create_ticket(c.recording, c.reason, c.min_ms), "ticket")
         elif isinstance(c, F.LookupDossier):
             self._spawn(actions.lookup_dossier(c.code), "dossier")
         elif isinstance(c, F.LookupTicket):

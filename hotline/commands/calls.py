@@ -160,8 +160,10 @@ def register_calls(app: typer.Typer) -> None:
         if not rows:
             typer.echo("no tickets")
         for t in rows:
-            text = (t["transcript"] or "(no transcript yet)")[:60]
-            typer.echo(f"{t['number']}  {t['created_at']}  {t['status']:<11} {t['caller']:>14}  {text}")
+            empty = "(no message: call back)" if t["reason"] == "callback" else "(no transcript yet)"
+            text = (t["transcript"] or empty)[:60]
+            head = f"{t['number']}  {t['created_at']}  {t['status']:<11} {t['reason']:<9}"
+            typer.echo(f"{head} {t['caller']:>14}  {text}")
 
     @tickets_app.command("show")
     def tickets_show(

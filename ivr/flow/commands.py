@@ -51,8 +51,11 @@ class LookupDossier:
 
 @dataclass(frozen=True)
 class CreateTicket:
-    recording: str  # name given in StartRecording
-    reason: str = "feedback"  # feedback | message (operator did not answer)
+    recording: str  # name given in StartRecording; "": a ticket without audio (a call-back)
+    reason: str = "feedback"  # feedback | message (nobody answered) | callback (nor was a message left)
+    # A recording with less voice than this (ms) is no message: a call-back ticket without audio instead
+    # (none for a withheld number). For a message cut short by the caller hanging up at the beep.
+    min_ms: int = 0
 
 
 @dataclass(frozen=True)

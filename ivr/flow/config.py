@@ -80,4 +80,6 @@ PROMPT_KEYS = (
     "system_error",
     "call_too_long",
     "please_wait",
+    "callback_saved",
+    "callback_withheld",
 )

@@ -2,7 +2,9 @@
 
 States WAITING (transfer ringing, ticket being stored) and RECORDING. A transfer nobody answers turns
 into a recorded message; a caller who hangs up while recording keeps the message (a complaint is
-never lost).
+never lost). A caller who wanted a person and leaves no message (an empty recording, or hanging up
+while the message is offered) still leaves a call-back ticket with the number, unless the number is
+withheld: nobody could call it back, so that is only logged.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from voice.text import spell_digits
 if TYPE_CHECKING:
     from ivr.flow.call import CallFlow
 
-Reason = Literal["feedback", "message"]  # a complaint, or a message left when no operator answered
+# A complaint; a message left when nobody answered; no message either: call the number back.
+Reason = Literal["feedback", "message", "callback"]
 RECORDER_GRACE_MS = 10_000  # past the maximum length: the recorder should have reported by then
 RECORDER_STOP_MS = 5000  # after asking the recorder to stop: it should have reported by then
 TICKET_PATIENCE_MS = 1500  # storing a ticket is fast: "please wait" only when it takes longer
@@ -32,6 +35,7 @@ class Messages:
         self.recording: str | None = None  # name of the recording in progress
         self.reason: Reason = "feedback"
         self.count = 0  # recordings made in this call (names them)
+        self.offered = False  # a message is being offered to a caller who wanted a person (before the beep)
 
     def operator(self) -> None:
         """Ring the operators, or take a message when there are none."""
@@ -47,6 +51,7 @@ class Messages:
         """Say the introduction and the beep; recording starts when the beep ended."""
         f = self.flow
         self.reason = reason
+        self.offered = reason == "message"
         f.state = State.WAITING
         f.set_listening(False)
         beep = f.play_item(key="beep", barge_in=False)
@@ -64,6 +69,7 @@ class Messages:
     def start(self) -> None:
         """Continuation RECORD: the beep ended."""
         f = self.flow
+        self.offered = False
         self.count += 1
         self.recording = f"rec{self.count}"
         f.state = State.RECORDING
@@ -116,6 +122,9 @@ class Messages:
         self.recording = None
         if not ev.ok or ev.duration_ms < f.config.feedback_min_ms:
             f.log(Turn(kind=TurnKind.SYSTEM, action=TurnAction.RECORDING_EMPTY))
+            if self.reason == "message":
+                self.callback()
+                return
             f.say([("key", "feedback_empty")], Continuation.CLOSING)
             return
         f.state = State.WAITING
@@ -131,10 +140,33 @@ class Messages:
             f.say([("key", "feedback_failed")], Continuation.CLOSING)
             return
         f.turns += 1
-        f.outcome = Outcome.TICKET
+        callback = self.reason == "callback"
+        f.outcome = Outcome.CALLBACK if callback else Outcome.TICKET
         f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TICKET_CREATED, dtmf=ev.number))
         number = f.texts.ticket_number.format(digits=spell_digits(ev.number))
-        f.say([("key", "feedback_saved"), ("text", number)], Continuation.CLOSING)
+        saved = "callback_saved" if callback else "feedback_saved"
+        f.say([("key", saved), ("text", number)], Continuation.CLOSING)
+
+    def callback(self, *, gone: bool = False) -> None:
+        """Nobody answered and no message was left: a ticket with the number, so that staff call back.
+
+        `gone`: the caller hung up (nothing more is said). A withheld number cannot be called back: no
+        ticket, only the turn in the call log.
+        """
+        f = self.flow
+        self.offered = False
+        if not f.caller:
+            f.log(Turn(kind=TurnKind.SYSTEM, action=TurnAction.CALLBACK_WITHHELD))
+            if not gone:
+                f.say([("key", "feedback_empty"), ("key", "callback_withheld")], Continuation.CLOSING)
+            return
+        self.reason = "callback"
+        f.emit(CreateTicket("", "callback"))
+        if gone:
+            f.outcome = Outcome.CALLBACK
+            return
+        f.state = State.WAITING
+        f.set_timer(Timer.LOOKUP, TICKET_PATIENCE_MS)
 
     # --- the call ends --------------------------------------------------------------------------
 
@@ -144,8 +176,14 @@ class Messages:
             self.flow.emit(StopRecording(self.recording))
 
     def keep(self) -> None:
-        """The caller hung up while recording: keep what was said as a ticket."""
-        if self.recording and self.flow.state is State.RECORDING:
-            self.flow.emit(StopRecording(self.recording), CreateTicket(self.recording, self.reason))
-            self.flow.outcome = Outcome.TICKET
+        """The caller hung up: keep what was said as a ticket; one who hung up on the offer to leave a
+        message still wanted a person: a call-back."""
+        f = self.flow
+        if self.recording and f.state is State.RECORDING:
+            # A message cut at the beep holds nothing: the runner makes it a call-back instead.
+            min_ms = f.config.feedback_min_ms if self.reason == "message" else 0
+            f.emit(StopRecording(self.recording), CreateTicket(self.recording, self.reason, min_ms=min_ms))
+            f.outcome = Outcome.TICKET
             self.recording = None
+        elif self.offered:
+            self.callback(gone=True)

@@ -336,3 +336,40 @@ async def test_a_ticket_that_cannot_be_stored_keeps_its_spool_for_recovery():
     await session.actions.create_ticket("rec2", "message")  # no audio at all
     assert results(session) == [F.TicketCreated(None), F.TicketCreated(None)]
     assert recordings.log == [("take", "rec1"), ("keep", "rec1"), ("take", "rec2"), ("keep", "rec2")]
+
+
+async def test_a_call_back_ticket_has_the_number_and_no_audio():
+    store, recordings = FakeStore(), FakeRecordings()
+    session = ticket_call(store, recordings)
+    await session.actions.create_ticket("", "callback")
+    assert results(session) == [F.TicketCreated("4242")]
+    assert store.log == [
+        ("ticket", {"call_id": 7, "caller": "0912345678", "reason": "callback", "audio_path": None,
+                    "duration_ms": 0}),
+    ]  # fmt: skip
+    assert recordings.log == []
+
+
+async def test_a_message_cut_at_the_beep_becomes_a_call_back_and_its_spool_goes():
+    from tests.support import sine
+    from voice.audio import AudioChunk
+
+    silence = AudioChunk(bytes(48000), 8000)  # 3 s of nothing: the caller hung up without a word
+    store, recordings = FakeStore(), FakeRecordings(rec1=silence)
+    session = ticket_call(store, recordings)
+    await session.actions.create_ticket("rec1", "message", min_ms=800)
+    assert results(session) == [F.TicketCreated("4242")]
+    assert [entry[0] for entry in store.log] == ["ticket"]  # no audio saved
+    assert store.log[0][1]["reason"] == "callback" and store.log[0][1]["caller"] == "0912345678"
+    assert recordings.log == [("take", "rec1"), ("stored", "rec1")]
+    # Something said: the message itself.
+    store, recordings = FakeStore(), FakeRecordings(rec1=AudioChunk.from_array(sine(2.0, 8000), 8000))
+    session = ticket_call(store, recordings)
+    await session.actions.create_ticket("rec1", "message", min_ms=800)
+    assert store.log[1][1]["reason"] == "message" and store.log[1][1]["duration_ms"] == 2000
+    # Nothing said by a withheld number: no ticket at all, the flow is gone anyway.
+    store, recordings = FakeStore(), FakeRecordings(rec1=silence)
+    session = ticket_call(store, recordings, {"number": "anonymous", "name": ""})
+    await session.actions.create_ticket("rec1", "message", min_ms=800)
+    assert store.log == [] and results(session) == []
+    assert recordings.log == [("take", "rec1"), ("stored", "rec1")]

@@ -482,6 +482,95 @@ def test_transfer_without_answer_takes_a_message():
     assert of(s.log, F.CreateTicket)[-1].reason == "message"
 
 
+def _unanswered(s: Sim) -> list:
+    """Ask for an operator, nobody answers: what the caller hears next (the offer to leave a message)."""
+    s.start()
+    s.key("0")
+    s.finish_all()
+    return s.send(F.TransferResult(answered=False))
+
+
+def test_no_answer_and_an_empty_message_leave_a_call_back_ticket_with_the_number():
+    s = Sim(operator_endpoint="PJSIP/op")
+    _unanswered(s)
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.RecordingFinished(rec.name, 300))  # shorter than feedback_min_ms: no message
+    assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback")] and s.flow.state is F.State.WAITING
+    out = s.send(F.TicketCreated("480213"))
+    assert keys(out) == ["callback_saved"] and "bốn, tám, không, hai, một, ba" in texts(out)[0]
+    assert s.flow.outcome is F.Outcome.CALLBACK
+    assert [t.action for t in turns(s)][-2:] == ["recording_empty", "ticket_created"]
+    s.finish_all()
+    assert s.flow.state is F.State.MAIN  # more help offered
+
+
+def test_hanging_up_on_the_offer_to_leave_a_message_leaves_a_call_back_ticket():
+    # While "nobody is free, leave a message" plays, and during the beep.
+    for plays_done in (0, 1):
+        s = Sim(operator_endpoint="PJSIP/op")
+        assert keys(_unanswered(s)) == ["operator_unavailable", "beep"]
+        for _ in range(plays_done):
+            s.finish()
+        out = s.send(F.Hangup())
+        assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback")]
+        assert s.flow.outcome is F.Outcome.CALLBACK and s.flow.state is F.State.ENDED
+
+
+def test_hanging_up_during_the_message_hands_the_empty_check_to_the_runner():
+    s = Sim(operator_endpoint="PJSIP/op", feedback_min_ms=800)
+    _unanswered(s)
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.Hangup())
+    # Whether anything was said is known only once the recorder stops: a message, or a call-back.
+    assert of(out, F.CreateTicket) == [F.CreateTicket(rec.name, "message", min_ms=800)]
+    # A complaint is kept whatever its length.
+    t = Sim()
+    t.start()
+    t.key("3")
+    t.finish_all()
+    rec = of(t.log, F.StartRecording)[-1]
+    assert of(t.send(F.Hangup()), F.CreateTicket) == [F.CreateTicket(rec.name, "feedback")]
+
+
+def test_a_withheld_caller_who_leaves_no_message_gets_no_ticket():
+    s = Sim(operator_endpoint="PJSIP/op")
+    s.send(F.CallStarted(""))
+    s.finish_all()
+    s.key("0")
+    s.finish_all()
+    s.send(F.TransferResult(answered=False))
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.RecordingFinished(rec.name, 0))
+    assert not of(out, F.CreateTicket) and keys(out) == ["feedback_empty", "callback_withheld"]
+    assert turns(s)[-1].action == "callback_withheld"
+    s.finish_all()
+    assert s.flow.state is F.State.MAIN
+    # Hanging up on the offer: nothing to store either, only the call log says why.
+    t = Sim(operator_endpoint="PJSIP/op")
+    t.send(F.CallStarted(""))
+    t.finish_all()
+    t.key("0")
+    t.finish_all()
+    t.send(F.TransferResult(answered=False))
+    out = t.send(F.Hangup())
+    assert not of(out, F.CreateTicket) and turns(t)[-1].action == "callback_withheld"
+
+
+def test_an_empty_complaint_is_not_a_call_back():
+    s = Sim()
+    s.start()
+    s.key("3")
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.RecordingFinished(rec.name, 0))
+    assert keys(out) == ["feedback_empty"] and not of(out, F.CreateTicket)
+    out = s.send(F.Hangup())
+    assert not of(out, F.CreateTicket)
+
+
 def test_transfer_timeout_guard():
     s = Sim(operator_endpoint="PJSIP/op", transfer_timeout_s=5)
     s.start()
@@ -741,7 +830,9 @@ def test_silent_caller_is_escalated_once_then_let_go():
     s.send(F.TransferResult(answered=False))
     s.finish_all()
     rec = of(s.log, F.StartRecording)[-1]
-    s.send(F.RecordingFinished(rec.name, 0))  # nothing said: empty
+    out = s.send(F.RecordingFinished(rec.name, 0))  # nothing said: empty, a call-back ticket
+    assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback")]
+    s.send(F.TicketCreated("123456"))
     s.finish_all()
     for _ in range(2):
         s.advance(7000)
@@ -820,6 +911,7 @@ def test_enum_values_are_the_stored_strings():
     assert [o.value for o in F.Outcome] == [
         "in_progress", "answered", "goodbye", "abandoned", "no_input", "not_understood", "transferred",
         "ticket", "ticket_status", "dossier", "radio", "too_long", "interrupted", "failed", "prompt_admin",
+        "callback",
     ]  # fmt: skip
     assert [k.value for k in F.TurnKind] == ["speech", "dtmf", "timeout", "action", "system"]
     assert [t.value for t in F.Timer] == [
