@@ -65,6 +65,7 @@ TURN_ACTION_VI: dict[str, str] = {
     TurnAction.TICKET_CREATED: "Đã tạo phiếu",
     TurnAction.TICKET_FAILED: "Không tạo được phiếu",
     TurnAction.CALLBACK_WITHHELD: "Số ẩn, không gọi lại được",
+    TurnAction.TEAM_MISSING: "Xã chưa có tổ công nghệ số",
 }
 INTENT_ACTION_VI: dict[str, str] = {
     "transfer": "Chuyển cán bộ",
@@ -72,10 +73,16 @@ INTENT_ACTION_VI: dict[str, str] = {
     "lookup_dossier": "Tra cứu hồ sơ",
     "ticket_status": "Tra cứu phiếu",
     "radio": "Nghe bản tin",
+    "commune_team": "Gặp tổ công nghệ số",
     "hangup": "Kết thúc cuộc gọi",
     "replay": "Nghe lại",
 }
-CODE_VI: dict[str, str] = {"dossier": "Nhập mã hồ sơ", "ticket": "Nhập số phiếu", "radio": "Nhập mã xã"}
+CODE_VI: dict[str, str] = {
+    "dossier": "Nhập mã hồ sơ",
+    "ticket": "Nhập số phiếu",
+    "radio": "Nhập mã xã",
+    "team": "Chọn xã (tổ công nghệ số)",
+}
 FOUND_VI = {"found": "tìm thấy", "not_found": "không tìm thấy"}
 FAILURE_VI: dict[str, str] = {
     Failure.NO_INPUT: "Không nghe thấy",

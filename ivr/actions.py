@@ -187,11 +187,14 @@ class ActionRunner:
 
     # --- tickets ----------------------------------------------------------------------------------
 
-    async def create_ticket(self, name: str, reason: str, min_ms: int = 0) -> None:
+    async def create_ticket(
+        self, name: str, reason: str, min_ms: int = 0, commune: str | None = None
+    ) -> None:
         """Store a ticket: with the recording `name`, or without audio when `name` is "" (a call-back).
 
         `min_ms`: a recording with less voice than this is no message (the caller hung up at the beep):
-        a call-back ticket without audio instead, and nothing at all for a withheld number.
+        a call-back ticket without audio instead, and nothing at all for a withheld number. `commune`:
+        the code of the commune whose team the ticket is for.
         """
         chunk = self.recordings.take_recording(name) if name else None
         store, call = self.store, self.call
@@ -214,6 +217,7 @@ class ActionRunner:
                 reason=reason,
                 audio_path=path,
                 duration_ms=int(chunk.duration_s * 1000) if chunk is not None else 0,
+                commune=commune,
             )
         except Exception as exc:
             logger.error(

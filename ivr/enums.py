@@ -100,7 +100,7 @@ class Continuation(StrEnum):
 class TurnAction(StrEnum):
     """What a logged turn did (`call_turns.action`), besides three families with values of their own:
     the catalog's intent actions (`intents.models.ACTIONS`), code entry (the code's purpose, `dossier`,
-    `ticket` or `radio`, then `<purpose>_found` / `<purpose>_not_found`) and failures
+    `ticket`, `radio` or `team`, then `<purpose>_found` / `<purpose>_not_found`) and failures
     (`fail:<Failure>`)."""
 
     CLARIFY = "clarify"  # two intents too close: "did you mean A or B?"
@@ -115,6 +115,7 @@ class TurnAction(StrEnum):
     TICKET_CREATED = "ticket_created"
     TICKET_FAILED = "ticket_failed"
     CALLBACK_WITHHELD = "callback_withheld"  # no answer, no message, and a withheld number: no call-back
+    TEAM_MISSING = "team_missing"  # the caller's commune has no digital technology team on the hotline
 
 
 class Failure(StrEnum):

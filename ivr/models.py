@@ -73,6 +73,9 @@ class Ticket(Base):
     caller: Mapped[str] = mapped_column(String(64), default="")  # as Call.caller (also "" once purged)
     caller_masked: Mapped[str] = mapped_column(String(64), default="")
     reason: Mapped[str] = mapped_column(String(16), default="feedback")  # TICKET_REASONS
+    # Code of the commune whose digital technology team the caller tried to reach (a message or call-back
+    # for that team); None: for the hotline's own operators.
+    commune: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     audio_path: Mapped[str | None] = mapped_column(String(512), nullable=True)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     transcript: Mapped[str] = mapped_column(Text, default="")  # masked

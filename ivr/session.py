@@ -166,7 +166,7 @@ class CallSession:
         if self.args[:1] == ["prompt-admin"]:
             return PromptAdminFlow()
         catalog, matcher = self.s.understanding.current()
-        flow = build_flow(self.s.settings, catalog, matcher, self.s.prompts)
+        flow = build_flow(self.s.settings, catalog, matcher, self.s.prompts, self.s.communes)
         if self.s.recognizer is None or matcher is None:
             flow.degraded = True
         return flow
@@ -351,7 +351,7 @@ class CallSession:
         elif isinstance(c, F.StopPlayback):
             actions.player.stop(c.playback_id)
         elif isinstance(c, F.CreateTicket):
-            self._spawn(actions.create_ticket(c.recording, c.reason, c.min_ms), "ticket")
+            self._spawn(actions.create_ticket(c.recording, c.reason, c.min_ms, c.commune), "ticket")
         elif isinstance(c, F.LookupDossier):
             self._spawn(actions.lookup_dossier(c.code), "dossier")
         elif isinstance(c, F.LookupTicket):

@@ -180,6 +180,20 @@ class DutySettings(BaseModel):
         return self
 
 
+class CommuneTeamSettings(BaseModel):
+    """One entry of `ivr.commune_teams:`: a commune's community digital technology team."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    commune: int = Field(ge=1)  # the commune's code, as for radio by phone (hotline broadcast communes)
+    ring: tuple[str, ...] = Field(min_length=1)  # the team's phones: allowlisted numbers (or seats)
+
+    @field_validator("ring", mode="before")
+    @classmethod
+    def _check_ring(cls, value: Any) -> Any:
+        return _quoted_numbers(value)
+
+
 class IvrSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -194,6 +208,7 @@ class IvrSettings(BaseModel):
     asr_timeout_seconds: float = Field(8.0, gt=0, le=120)  # no final transcript by then: keypad fallback
     max_recognitions: int = Field(8, ge=1, le=256)  # calls recognizing at once; more: pool saturated, keypad
     duty: DutySettings = DutySettings()  # who rings at which hours (else flow.operator_endpoint)
+    commune_teams: tuple[CommuneTeamSettings, ...] = ()  # tổ công nghệ số cộng đồng: commune -> phones
 
     @model_validator(mode="after")
     def _check_operator_targets(self) -> IvrSettings:
@@ -211,6 +226,14 @@ class IvrSettings(BaseModel):
         )
         if rota != self.duty.rota:
             object.__setattr__(self, "duty", self.duty.model_copy(update={"rota": rota}))
+        teams: list[CommuneTeamSettings] = []
+        for n, team in enumerate(self.commune_teams):
+            if any(t.commune == team.commune for t in teams):
+                raise ValueError(f"ivr.commune_teams.{n}.commune: {team.commune} is listed twice")
+            ring = _targets(f"ivr.commune_teams.{n}.ring", team.ring, cfg)
+            teams.append(team.model_copy(update={"ring": ring}))
+        if tuple(teams) != self.commune_teams:
+            object.__setattr__(self, "commune_teams", tuple(teams))
         return self
 
 

@@ -28,6 +28,7 @@ def _ticket_dict(t) -> dict:
         "number": t.number,
         "status": t.status,
         "reason": t.reason,
+        "commune": t.commune,
         "caller": t.caller_masked,
         "created_at": _fmt(t.created_at),
         "updated_at": _fmt(t.updated_at),

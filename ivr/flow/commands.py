@@ -56,6 +56,7 @@ class CreateTicket:
     # A recording with less voice than this (ms) is no message: a call-back ticket without audio instead
     # (none for a withheld number). For a message cut short by the caller hanging up at the beep.
     min_ms: int = 0
+    commune: str | None = None  # the code of the commune whose digital team did not answer
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class FlowConfig:
     rating: bool = True  # optional 1-5 satisfaction rating before goodbye
     max_call_ms: int = 30 * 60 * 1000
     barge_in: bool = True
+    teams: Mapping[str, str] = field(default_factory=dict)  # commune code -> its digital team's Dial string
 
     @property
     def has_operators(self) -> bool:
@@ -45,6 +46,10 @@ class Texts:
     ticket_status: str = "Phiếu số {digits}: {status}."
     ticket_reply: str = "Trả lời của cán bộ: {note}"
     ticket_not_found: str = "Không tìm thấy phiếu số {digits}."
+    team_connect: str = (
+        "Tôi đang nối máy tới tổ công nghệ số cộng đồng {commune}. Xin anh chị chờ trong giây lát."
+    )
+    team_none: str = "{commune} chưa có tổ công nghệ số cộng đồng nhận cuộc gọi qua tổng đài."
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, str]) -> Texts:
@@ -82,4 +87,8 @@ PROMPT_KEYS = (
     "please_wait",
     "callback_saved",
     "callback_withheld",
+    "team_ask",
+    "team_not_found",
+    "team_unavailable",
+    "team_offer_operator",
 )

@@ -1,10 +1,12 @@
-"""Reaching a person: transfer to the operators, or a recorded complaint or message that becomes a ticket.
+"""Reaching a person: transfer to the operators (or a commune's digital technology team), or a recorded
+complaint or message that becomes a ticket.
 
 States WAITING (transfer ringing, ticket being stored) and RECORDING. A transfer nobody answers turns
 into a recorded message; a caller who hangs up while recording keeps the message (a complaint is
 never lost). A caller who wanted a person and leaves no message (an empty recording, or hanging up
 while the message is offered) still leaves a call-back ticket with the number, unless the number is
-withheld: nobody could call it back, so that is only logged.
+withheld: nobody could call it back, so that is only logged. A commune team's message or call-back
+carries the commune, so that it reaches that team.
 """
 
 from __future__ import annotations
@@ -36,16 +38,31 @@ class Messages:
         self.reason: Reason = "feedback"
         self.count = 0  # recordings made in this call (names them)
         self.offered = False  # a message is being offered to a caller who wanted a person (before the beep)
+        self.team_call: tuple[str, str] | None = None  # (commune code, Dial string) of the team being called
+
+    @property
+    def commune(self) -> str | None:
+        """The commune a message or call-back is for: the team's that was called, if any."""
+        return self.team_call[0] if self.team_call and self.reason != "feedback" else None
 
     def operator(self) -> None:
         """Ring the operators, or take a message when there are none."""
         f = self.flow
+        self.team_call = None
         f.set_listening(False)
         if f.config.has_operators:
             f.state = State.WAITING
             f.say([("key", "transfer")], Continuation.TRANSFER, remember=False)
         else:
             self.begin("operator_unavailable", "message")
+
+    def team(self, commune: str, ring: str, intro: str) -> None:
+        """Ring a commune's digital technology team after saying `intro`; the operators' way otherwise."""
+        f = self.flow
+        self.team_call = (commune, ring)
+        f.state = State.WAITING
+        f.set_listening(False)
+        f.say([("text", intro)], Continuation.TRANSFER, remember=False)
 
     def begin(self, intro_key: str, reason: Reason) -> None:
         """Say the introduction and the beep; recording starts when the beep ended."""
@@ -63,7 +80,10 @@ class Messages:
         """Continuation TRANSFER: "please hold" was said."""
         f = self.flow
         f.state = State.WAITING
-        f.emit(Transfer(f.config.operator_endpoint, f.config.transfer_timeout_s, duty=True))
+        if self.team_call is not None:
+            f.emit(Transfer(self.team_call[1], f.config.transfer_timeout_s))
+        else:
+            f.emit(Transfer(f.config.operator_endpoint, f.config.transfer_timeout_s, duty=True))
         f.set_timer(Timer.TRANSFER, (f.config.transfer_timeout_s + TRANSFER_GRACE_S) * 1000)
 
     def start(self) -> None:
@@ -90,7 +110,7 @@ class Messages:
             f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TRANSFERRED))
             return
         f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TRANSFER_NO_ANSWER))
-        self.begin("operator_unavailable", "message")
+        self.begin("team_unavailable" if self.team_call else "operator_unavailable", "message")
 
     def on_transfer_timeout(self, ev: Event) -> None:
         """(WAITING, transfer timer): the transfer never reported; as if nobody answered."""
@@ -128,7 +148,7 @@ class Messages:
             f.say([("key", "feedback_empty")], Continuation.CLOSING)
             return
         f.state = State.WAITING
-        f.emit(CreateTicket(ev.name, self.reason))
+        f.emit(CreateTicket(ev.name, self.reason, commune=self.commune))
         f.set_timer(Timer.LOOKUP, TICKET_PATIENCE_MS)
 
     def on_ticket(self, ev: TicketCreated) -> None:
@@ -161,7 +181,7 @@ class Messages:
                 f.say([("key", "feedback_empty"), ("key", "callback_withheld")], Continuation.CLOSING)
             return
         self.reason = "callback"
-        f.emit(CreateTicket("", "callback"))
+        f.emit(CreateTicket("", "callback", commune=self.commune))
         if gone:
             f.outcome = Outcome.CALLBACK
             return
@@ -182,7 +202,8 @@ class Messages:
         if self.recording and f.state is State.RECORDING:
             # A message cut at the beep holds nothing: the runner makes it a call-back instead.
             min_ms = f.config.feedback_min_ms if self.reason == "message" else 0
-            f.emit(StopRecording(self.recording), CreateTicket(self.recording, self.reason, min_ms=min_ms))
+            ticket = CreateTicket(self.recording, self.reason, min_ms=min_ms, commune=self.commune)
+            f.emit(StopRecording(self.recording), ticket)
             f.outcome = Outcome.TICKET
             self.recording = None
         elif self.offered:

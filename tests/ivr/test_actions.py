@@ -313,6 +313,7 @@ async def test_a_stored_ticket_releases_its_spool_and_reports_its_number():
         "reason": "feedback",
         "audio_path": "/recordings/7-rec1.wav",
         "duration_ms": 1000,
+        "commune": None,
     }
     assert recordings.log == [("take", "rec1"), ("stored", "rec1")]
 
@@ -345,9 +346,17 @@ async def test_a_call_back_ticket_has_the_number_and_no_audio():
     assert results(session) == [F.TicketCreated("4242")]
     assert store.log == [
         ("ticket", {"call_id": 7, "caller": "0912345678", "reason": "callback", "audio_path": None,
-                    "duration_ms": 0}),
+                    "duration_ms": 0, "commune": None}),
     ]  # fmt: skip
     assert recordings.log == []
+
+
+async def test_a_ticket_for_a_communes_team_carries_the_commune():
+    store, recordings = FakeStore(), FakeRecordings()
+    session = ticket_call(store, recordings)
+    await session.execute([F.CreateTicket("", "callback", commune="17329")])
+    await until(lambda: store.log)
+    assert store.log[0][1]["commune"] == "17329" and store.log[0][1]["reason"] == "callback"
 
 
 async def test_a_message_cut_at_the_beep_becomes_a_call_back_and_its_spool_goes():
