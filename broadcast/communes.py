@@ -100,6 +100,16 @@ class CommuneIndex:
         more = f"; did you mean: {', '.join(hint)}?" if hint else ""
         raise UnknownCommune(f"no commune or ward {name!r} in {self.province}{more}")
 
+    def find_in(self, text: str) -> Commune | None:
+        """The one commune a sentence names ("cho tôi gặp tổ công nghệ số xã anh sơn"), tone-insensitive
+        (recognizers misplace tones); None when it names none, or two different ones."""
+        words = f" {fold(text)} "
+        hits = {f" {_bare(fold(c.name))} ": c for c in self.communes}
+        hits = {key: c for key, c in hits.items() if key in words}
+        # "Anh Sơn Đông" also contains "Anh Sơn": the longer name is the one meant.
+        named = [c for key, c in hits.items() if not any(key in other and key != other for other in hits)]
+        return named[0] if len(named) == 1 else None
+
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Closest commune names, tone-insensitive (rapidfuzz)."""
         from rapidfuzz import fuzz, process

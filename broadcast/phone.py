@@ -1,10 +1,11 @@
-"""Radio on demand by phone: the hotline's `radio` action asks this for a commune's latest segment."""
+"""The hotline's phone side of the communes: radio on demand (a commune's latest segment), and which
+commune a caller means (by the keypad code radio uses, or by name) for its digital technology team."""
 
 from __future__ import annotations
 
 import logging
 
-from broadcast.communes import UnknownCommune
+from broadcast.communes import CommuneIndex, UnknownCommune, load_communes
 from broadcast.service import BroadcastService
 from core.db import engine_for, session_factory
 
@@ -33,3 +34,20 @@ class PhoneRadio:
 
 def radio_source(settings) -> PhoneRadio:  # settings: hotline.settings.Settings
     return PhoneRadio(BroadcastService(settings, session_factory(engine_for(settings))))
+
+
+class PhoneCommunes:
+    """Which commune a caller means: a code keyed or said (as for radio), or a name in what was said."""
+
+    def __init__(self, index: CommuneIndex) -> None:
+        self.index = index
+
+    def __call__(self, text: str) -> tuple[str, str] | None:
+        """(code, name) of the commune, e.g. ("17329", "Xã Anh Sơn"); None when none is recognized."""
+        text = text.strip()
+        found = self.index.by_code(int(text)) if text.isdigit() else self.index.find_in(text)
+        return (str(found.code), found.name) if found is not None else None
+
+
+def commune_finder(settings) -> PhoneCommunes:  # settings: hotline.settings.Settings
+    return PhoneCommunes(load_communes(settings.broadcast.province))

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from ivr.settings import IvrConfig
+    from console.context import ConsoleConfig
 
 
-def install(app: FastAPI, settings: IvrConfig) -> None:
+def install(app: FastAPI, settings: ConsoleConfig) -> None:
     """Mount the console's routes on the app (called by web.app.create_app)."""
     from fastapi import Request
     from fastapi.responses import Response

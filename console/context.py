@@ -5,27 +5,41 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from broadcast.communes import load_communes
+from broadcast.settings import BroadcastConfig
 from console.auth import CookieSigner, LoginLimiter, load_secret
 from console.data.catalog import CatalogView
 from console.data.times import VN_TZ
 from console.edit.intents import IntentEditor
 from console.edit.prompts import PromptTextEditor
-from console.labels import CALLER_WITHHELD_VI, KIND_VI, OUTCOME_VI, TICKET_STATUS_VI, action_label
+from console.labels import (
+    CALLER_WITHHELD_VI,
+    KIND_VI,
+    OUTCOME_VI,
+    TICKET_REASON_VI,
+    TICKET_STATUS_VI,
+    action_label,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from console.data.sessions import Login
-    from ivr.settings import IvrConfig
+
+from ivr.settings import IvrConfig
 
 PREFIX = "/console"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+class ConsoleConfig(IvrConfig, BroadcastConfig, Protocol):
+    """What the console reads: the hotline's settings, and the province whose communes tickets name."""
 
 
 class LoginRequired(Exception):
@@ -49,7 +63,7 @@ def number_vi(value: float | None, digits: int = 2) -> str:
 class Console:
     """Everything the console's routes share; routes get it through `console.deps`."""
 
-    def __init__(self, settings: IvrConfig, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, settings: ConsoleConfig, sessions: sessionmaker[Session]) -> None:
         self.settings = settings
         self.sessions = sessions
         self.signer = CookieSigner(load_secret(settings))
@@ -68,10 +82,12 @@ class Console:
         self.env.globals.update(
             prefix=PREFIX,
             status_vi=TICKET_STATUS_VI,
+            reason_vi=TICKET_REASON_VI,
             outcome_vi=OUTCOME_VI,
             kind_vi=KIND_VI,
             withheld_vi=CALLER_WITHHELD_VI,
             topic=self.topic,
+            commune=self.commune,
         )
 
     def topic(self, intent_id: str | None) -> str:
@@ -82,6 +98,16 @@ class Console:
         if catalog is None or intent_id not in catalog:
             return "Chủ đề đã xóa"
         return catalog.get(intent_id).title
+
+    def commune(self, code: str | None) -> str:
+        """A ticket's commune as operators know it, "Xã Anh Sơn (17329)"; the code alone if unknown."""
+        if not code:
+            return ""
+        try:
+            found = load_communes(self.settings.broadcast.province).by_code(int(code))
+        except Exception:  # the list is for reading; a ticket still shows its code
+            found = None
+        return f"{found.name} ({code})" if found is not None else code
 
     def render(self, name: str, login: Login | None, status_code: int = 200, **values: Any) -> HTMLResponse:
         html = self.env.get_template(name).render(login=login, **values)

@@ -6,12 +6,21 @@ from __future__ import annotations
 from core.callerid import WITHHELD_LABEL
 from intents.models import ACTIONS
 from ivr.enums import Failure, Outcome, TurnAction, TurnKind
+from ivr.models import TICKET_REASONS
 
 # A caller who withheld the number: stored without one (core.callerid), never shown as an empty cell.
 CALLER_WITHHELD_VI = WITHHELD_LABEL
 
 # Ticket status -> label.
 TICKET_STATUS_VI = {"new": "Mới", "in_progress": "Đang xử lý", "answered": "Đã trả lời", "closed": "Đã đóng"}
+
+# Why a ticket exists -> label (every ivr.models.TICKET_REASONS value has one).
+TICKET_REASON_VI = {
+    "feedback": "Phản ánh",
+    "message": "Lời nhắn",
+    "callback": "Cần gọi lại",
+    "recovered": "Khôi phục sau sự cố",
+}
 
 # Call outcome -> label (every ivr.enums.Outcome has one; a test keeps it so).
 OUTCOME_VI: dict[str, str] = {
@@ -30,6 +39,7 @@ OUTCOME_VI: dict[str, str] = {
     Outcome.INTERRUPTED: "Bị gián đoạn",
     Outcome.FAILED: "Lỗi",
     Outcome.PROMPT_ADMIN: "Ghi âm lời nhắc",
+    Outcome.CALLBACK: "Hẹn gọi lại",
 }
 
 # Turn kind -> label.
@@ -54,6 +64,8 @@ TURN_ACTION_VI: dict[str, str] = {
     TurnAction.RECORDING_EMPTY: "Ghi âm trống",
     TurnAction.TICKET_CREATED: "Đã tạo phiếu",
     TurnAction.TICKET_FAILED: "Không tạo được phiếu",
+    TurnAction.CALLBACK_WITHHELD: "Số ẩn, không gọi lại được",
+    TurnAction.TEAM_MISSING: "Xã chưa có tổ công nghệ số",
 }
 INTENT_ACTION_VI: dict[str, str] = {
     "transfer": "Chuyển cán bộ",
@@ -61,10 +73,16 @@ INTENT_ACTION_VI: dict[str, str] = {
     "lookup_dossier": "Tra cứu hồ sơ",
     "ticket_status": "Tra cứu phiếu",
     "radio": "Nghe bản tin",
+    "commune_team": "Gặp tổ công nghệ số",
     "hangup": "Kết thúc cuộc gọi",
     "replay": "Nghe lại",
 }
-CODE_VI: dict[str, str] = {"dossier": "Nhập mã hồ sơ", "ticket": "Nhập số phiếu", "radio": "Nhập mã xã"}
+CODE_VI: dict[str, str] = {
+    "dossier": "Nhập mã hồ sơ",
+    "ticket": "Nhập số phiếu",
+    "radio": "Nhập mã xã",
+    "team": "Chọn xã (tổ công nghệ số)",
+}
 FOUND_VI = {"found": "tìm thấy", "not_found": "không tìm thấy"}
 FAILURE_VI: dict[str, str] = {
     Failure.NO_INPUT: "Không nghe thấy",
@@ -76,6 +94,7 @@ FAILURE_VI: dict[str, str] = {
     Failure.MEDIA: "Lỗi đường âm thanh",
 }
 assert set(INTENT_ACTION_VI) == set(ACTIONS), "every intent action needs a label"
+assert set(TICKET_REASON_VI) == set(TICKET_REASONS), "every ticket reason needs a label"
 
 
 def action_label(action: str | None) -> str:

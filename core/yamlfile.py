@@ -143,8 +143,10 @@ def describe_validation_error(
         msg = err["msg"]
         # A check across keys names the key it is about ("ivr.flow.operator_endpoint: ..."): point there.
         named = _NAMED_KEY.match(msg.removeprefix("Value error, "))
-        if named and tuple(named.group(1).split("."))[: len(loc)] == loc:
-            loc = tuple(named.group(1).split("."))
+        # A number in it is a list item: "ivr.duty.rota.2.ring" is ivr.duty.rota[2].ring.
+        named_loc = tuple(int(p) if p.isdigit() else p for p in named.group(1).split(".")) if named else ()
+        if named and named_loc[: len(loc)] == loc:
+            loc = named_loc
             msg = msg.removeprefix("Value error, ")[named.end() :]
         where = None
         if sources:

@@ -17,6 +17,7 @@ from console.data import audit
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
 from hotline.settings import Settings
+from ivr.flow import CommuneFinder
 from ivr.services import RadioSource, Services
 from ivr.startup import build_services, run_hotline
 from ivr.store import purge
@@ -79,6 +80,15 @@ async def _retention(settings: Settings, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), RETENTION_INTERVAL_S)
 
 
+def commune_finder(settings: Settings) -> CommuneFinder | None:
+    """Which commune a caller means, from the radio side's list; without it only team codes are known."""
+    try:
+        return broadcast_phone.commune_finder(settings)
+    except Exception as exc:
+        logger.warning("commune names unavailable (the teams' codes still work): %s", exc)
+        return None
+
+
 def radio_source(settings: Settings) -> RadioSource | None:
     """Commune radio by phone, from the radio side's catalog; the hotline runs without it on failure."""
     try:
@@ -89,9 +99,10 @@ def radio_source(settings: Settings) -> RadioSource | None:
 
 
 async def build_hotline_services(settings: Settings, **parts: Any) -> Services:
-    """The hotline's shared services on a current schema, with radio by phone wired in."""
+    """The hotline's shared services on a current schema, with radio by phone and the communes wired in."""
     await asyncio.to_thread(upgrade, settings.database_url)
     parts.setdefault("radio", radio_source(settings))
+    parts.setdefault("communes", commune_finder(settings))
     return await build_services(settings, **parts)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import ValidationError, model_validator
 
 from broadcast.settings import BroadcastSettings
 from core.config import (
@@ -47,6 +47,23 @@ class Settings(Section):
     intents: IntentSettings = IntentSettings()
     ivr: IvrSettings = IvrSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
+
+    @model_validator(mode="after")
+    def _check_commune_teams(self) -> Settings:
+        """Each commune team's code is a unit of the province, the codes radio by phone uses."""
+        if not self.ivr.commune_teams:
+            return self
+        # Loaded only when teams are configured: the dataset takes a tenth of a second.
+        from broadcast.communes import load_communes
+
+        index = load_communes(self.broadcast.province)
+        for n, team in enumerate(self.ivr.commune_teams):
+            if index.by_code(team.commune) is None:
+                raise ValueError(
+                    f"ivr.commune_teams.{n}.commune: {team.commune} is not the code of a commune or ward of "
+                    f"{index.province} (`hotline broadcast communes NAME` shows a commune's code)"
+                )
+        return self
 
     def path(self, p: Path | str) -> Path:
         """Absolute path for a config path (relative ones are relative to the project root)."""

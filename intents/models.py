@@ -13,6 +13,7 @@ Action = Literal[
     "lookup_dossier",  # ask for a dossier code and read its progress
     "ticket_status",  # ask for a complaint ticket number and read its status
     "radio",  # play the latest commune radio bulletins
+    "commune_team",  # connect to the caller's commune's community digital technology team
     "hangup",  # say goodbye and end the call
     "replay",  # say the last prompt again
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
@@ -123,6 +124,16 @@ class ChannelBook(Protocol):
         """The channel is hung up: no longer ours."""
 
 
+class DutyRota(Protocol):
+    """Who the operators on duty are at a moment (`ivr.duty.Rota`)."""
+
+    def ringing(self, at: dt.datetime) -> str: ...
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class Transcriber(Protocol):
     """Whole-clip recognition (`voice.asr.Recognizer.transcribe`)."""
 
@@ -150,6 +161,8 @@ class ActionRunner:
         channels: ChannelBook,
         post: Callable[[CallEvent], None],
         spawn_background: Spawn,
+        rota: DutyRota | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.call = call
         self.ari = ari
@@ -163,6 +176,8 @@ class ActionRunner:
         self.channels = channels
         self.post = post
         self.spawn_background = spawn_background  # work that outlives the call (ticket transcription)
+        self.rota = rota  # None: the operators are the transfer's endpoint at all hours
+        self.clock = clock  # read when a transfer rings: the rota answers for that moment
         self.operator_id: str | None = None  # the operator leg that answered (bridged with the caller)
         self.operator_legs: set[str] = set()  # operator channels not yet released (ringing or answered)
 
@@ -172,35 +187,54 @@ class ActionRunner:
 
     # --- tickets ----------------------------------------------------------------------------------
 
-    async def create_ticket(self, name: str, reason: str) -> None:
-        chunk = self.recordings.take_recording(name)
+    async def create_ticket(
+        self, name: str, reason: str, min_ms: int = 0, commune: str | None = None
+    ) -> None:
+        """Store a ticket: with the recording `name`, or without audio when `name` is "" (a call-back).
+
+        `min_ms`: a recording with less voice than this is no message (the caller hung up at the beep):
+        a call-back ticket without audio instead, and nothing at all for a withheld number. `commune`:
+        the code of the commune whose team the ticket is for.
+        """
+        chunk = self.recordings.take_recording(name) if name else None
         store, call = self.store, self.call
+        if name and min_ms and (chunk is None or trim_silence(chunk).duration_s * 1000 < min_ms):
+            self.recordings.recording_stored(name)  # nothing worth keeping, nor recovering after a crash
+            name, chunk, reason = "", None, "callback"
+            if not call.caller:
+                logger.info("call %s: no message, withheld number: nobody to call back", call.channel_id)
+                return
         try:
-            if chunk is None:
-                raise RuntimeError(f"no audio for recording {name}")
-            path = await asyncio.to_thread(store.save_recording, chunk, f"{call.call_id}-{name}")
+            path = None
+            if name:
+                if chunk is None:
+                    raise RuntimeError(f"no audio for recording {name}")
+                path = await asyncio.to_thread(store.save_recording, chunk, f"{call.call_id}-{name}")
             number = await asyncio.to_thread(
                 store.create_ticket,
                 call_id=call.call_id,
                 caller=call.caller,
                 reason=reason,
                 audio_path=path,
-                duration_ms=int(chunk.duration_s * 1000),
+                duration_ms=int(chunk.duration_s * 1000) if chunk is not None else 0,
+                commune=commune,
             )
         except Exception as exc:
             logger.error(
                 "call %s: ticket could not be stored (audio kept for recovery): %s", call.channel_id, exc
             )
-            self.recordings.keep_spool(name)
+            if name:
+                self.recordings.keep_spool(name)
             self.post(F.TicketCreated(None))
             return
-        self.recordings.recording_stored(name)
-        logger.info(
-            "call %s: ticket %s stored (%s, %.1f s)", call.channel_id, number, reason, chunk.duration_s
-        )
+        if name:
+            self.recordings.recording_stored(name)
+        seconds = chunk.duration_s if chunk is not None else 0.0
+        logger.info("call %s: ticket %s stored (%s, %.1f s)", call.channel_id, number, reason, seconds)
         self.post(F.TicketCreated(number))
-        # Transcribe after the caller heard the number; this outlives the call.
-        self.spawn_background(self._transcribe_ticket(number, chunk), f"transcribe-{number}")
+        if chunk is not None:
+            # Transcribe after the caller heard the number; this outlives the call.
+            self.spawn_background(self._transcribe_ticket(number, chunk), f"transcribe-{number}")
 
     async def _transcribe_ticket(self, number: str, chunk: AudioChunk) -> None:
         if self.transcriber is None:
@@ -278,15 +312,19 @@ class ActionRunner:
 
     # --- transfer to an operator ------------------------------------------------------------------
 
-    async def transfer(self, endpoint: str, timeout_s: int) -> None:
+    async def transfer(self, endpoint: str, timeout_s: int, duty: bool = False) -> None:
         """Ring every endpoint of the Dial string at once; the first to answer joins the caller's bridge.
 
+        `duty`: the operators on duty, whom the rota names at this moment (`endpoint` outside its shifts).
         Each leg is originated with its own channel id (all owned by this call, so none is taken for a
         caller). A leg that cannot be originated (phone not registered: ARI 500) is skipped; the others
         are hung up as soon as one answers. No leg at all, or no answer in time: the caller leaves a
         message.
         """
         ari, call = self.ari, self.call
+        if duty and self.rota is not None:
+            endpoint = self.rota.ringing(self.clock())
+            logger.info("call %s: on duty now: %s", call.channel_id, endpoint or "nobody")
         legs = {PREFIX_OPERATOR + uuid.uuid4().hex[:12]: target for target in dial_targets(endpoint)}
         answers: dict[asyncio.Future[Any], str] = {}
         for op_id in legs:

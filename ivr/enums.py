@@ -57,6 +57,7 @@ class Outcome(StrEnum):
     INTERRUPTED = "interrupted"  # left open by a crash, closed at the next start-up
     FAILED = "failed"  # the call could not be set up
     PROMPT_ADMIN = "prompt_admin"  # a prompt re-recording call (operators)
+    CALLBACK = "callback"  # nobody answered, no message was left: a call-back ticket with the number
 
 
 class TurnKind(StrEnum):
@@ -99,7 +100,7 @@ class Continuation(StrEnum):
 class TurnAction(StrEnum):
     """What a logged turn did (`call_turns.action`), besides three families with values of their own:
     the catalog's intent actions (`intents.models.ACTIONS`), code entry (the code's purpose, `dossier`,
-    `ticket` or `radio`, then `<purpose>_found` / `<purpose>_not_found`) and failures
+    `ticket`, `radio` or `team`, then `<purpose>_found` / `<purpose>_not_found`) and failures
     (`fail:<Failure>`)."""
 
     CLARIFY = "clarify"  # two intents too close: "did you mean A or B?"
@@ -113,6 +114,8 @@ class TurnAction(StrEnum):
     RECORDING_EMPTY = "recording_empty"  # a complaint recording with nothing in it
     TICKET_CREATED = "ticket_created"
     TICKET_FAILED = "ticket_failed"
+    CALLBACK_WITHHELD = "callback_withheld"  # no answer, no message, and a withheld number: no call-back
+    TEAM_MISSING = "team_missing"  # the caller's commune has no digital technology team on the hotline
 
 
 class Failure(StrEnum):

@@ -11,6 +11,9 @@ from core.db import Base
 from ivr.enums import Outcome
 
 TICKET_STATUSES = ("new", "in_progress", "answered", "closed")
+# Why a ticket exists: a complaint; a message left when nobody answered; no message either, so staff call
+# the number back (no audio); a recording recovered after a crash. Stored values: add, never rename.
+TICKET_REASONS = ("feedback", "message", "callback", "recovered")
 
 
 class Call(Base):
@@ -60,7 +63,7 @@ class Turn(Base):
 
 
 class Ticket(Base):
-    """A recorded complaint or message, followed up by operators."""
+    """A recorded complaint or message, or a call-back request, followed up by operators."""
 
     __tablename__ = "tickets"
 
@@ -69,7 +72,10 @@ class Ticket(Base):
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), nullable=True)
     caller: Mapped[str] = mapped_column(String(64), default="")  # as Call.caller (also "" once purged)
     caller_masked: Mapped[str] = mapped_column(String(64), default="")
-    reason: Mapped[str] = mapped_column(String(16), default="feedback")  # feedback | message
+    reason: Mapped[str] = mapped_column(String(16), default="feedback")  # TICKET_REASONS
+    # Code of the commune whose digital technology team the caller tried to reach (a message or call-back
+    # for that team); None: for the hotline's own operators.
+    commune: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     audio_path: Mapped[str | None] = mapped_column(String(512), nullable=True)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     transcript: Mapped[str] = mapped_column(Text, default="")  # masked

@@ -80,7 +80,9 @@ def load_prompt_texts(path: Path) -> PromptTexts:
             )
             continue
         try:
-            template.format(a="a", b="b", digit="1", title="t", digits="1", status="s", updated="u", note="n")
+            template.format(
+                a="a", b="b", digit="1", title="t", digits="1", status="s", updated="u", note="n", commune="c"
+            )
         except (KeyError, IndexError, ValueError) as exc:
             problems.append(f"{doc.where(('templates', key))}: templates.{key}: bad placeholder {exc}")
     if problems:

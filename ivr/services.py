@@ -13,6 +13,7 @@ from intents.watcher import CatalogWatcher
 from ivr import flow as F
 from ivr.admission import AsrAdmission
 from ivr.ari import AriClient
+from ivr.duty import HolidayCalendar, Rota
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
 from ivr.store import CallStore, DossierSource
@@ -62,11 +63,34 @@ def flow_config(settings: IvrConfig) -> F.FlowConfig:
         feedback_max_seconds=f.feedback_max_seconds,
         feedback_min_ms=int(f.feedback_min_seconds * 1000),
         operator_endpoint=f.operator_endpoint,
+        duty_rota=bool(settings.ivr.duty.rota),
         transfer_timeout_s=f.transfer_timeout_seconds,
         rating=f.rating,
         max_call_ms=int(f.max_call_minutes * 60_000),
         barge_in=f.barge_in,
+        teams={str(t.commune): "&".join(t.ring) for t in settings.ivr.commune_teams},
     )
+
+
+def duty_rota(settings: IvrConfig) -> Rota | None:
+    """The rota of `ivr.duty` (Vietnam's public holidays computed offline), None when it has no shift."""
+    duty = settings.ivr.duty
+    if not duty.rota:
+        return None
+    shifts = [entry.shift() for entry in duty.rota]
+    calendar = HolidayCalendar(duty.extra_holidays)
+    return Rota(shifts, settings.ivr.flow.operator_endpoint, duty.timezone, calendar)
+
+
+def team_sentences(settings: IvrConfig, prompts: Prompts, communes: F.CommuneFinder | None) -> list[str]:
+    """What callers hear when their commune's team is rung (rendered ahead: no caller waits for TTS)."""
+    find = communes or F.configured_codes(flow_config(settings).teams)
+    out = []
+    for team in settings.ivr.commune_teams:
+        code, name = find(str(team.commune)) or (str(team.commune), "")
+        words = F.commune_words(F.TeamLookup(code, code, name))
+        out += [prompts.texts.templates.team_connect.format(commune=words)]
+    return out
 
 
 def menu_prompts(catalog: Any) -> dict[str, str]:
@@ -85,7 +109,13 @@ def menu_prompts(catalog: Any) -> dict[str, str]:
     return out
 
 
-def build_flow(settings: IvrConfig, catalog: Any, matcher: Any, prompts: Prompts) -> F.CallFlow:
+def build_flow(
+    settings: IvrConfig,
+    catalog: Any,
+    matcher: Any,
+    prompts: Prompts,
+    communes: F.CommuneFinder | None = None,
+) -> F.CallFlow:
     def match(text: str) -> Any:
         return matcher.match(text)
 
@@ -95,6 +125,7 @@ def build_flow(settings: IvrConfig, catalog: Any, matcher: Any, prompts: Prompts
         flow_config(settings),
         prompts.texts.templates,
         menu_prompts=menu_prompts(catalog),
+        communes=communes,
     )
 
 
@@ -111,4 +142,6 @@ class Services:
     recognizer: Any | None  # voice.asr.Recognizer; None: speech recognition unavailable (keypad only)
     ports: PortPool
     radio: RadioSource | None = None
+    communes: F.CommuneFinder | None = None  # which commune a caller means (None: the teams' codes only)
+    rota: Rota | None = None  # who the operators on duty are, by hour and day (None: operator_endpoint)
     asr: AsrAdmission = field(default_factory=AsrAdmission)  # the one ASR admission control of all calls

@@ -166,7 +166,7 @@ class CallSession:
         if self.args[:1] == ["prompt-admin"]:
             return PromptAdminFlow()
         catalog, matcher = self.s.understanding.current()
-        flow = build_flow(self.s.settings, catalog, matcher, self.s.prompts)
+        flow = build_flow(self.s.settings, catalog, matcher, self.s.prompts, self.s.communes)
         if self.s.recognizer is None or matcher is None:
             flow.degraded = True
         return flow
@@ -221,6 +221,7 @@ class CallSession:
             channels=self,
             post=self.post,
             spawn_background=self.app.spawn,
+            rota=s.rota,
         )
         await ari.create_bridge(self.bridge_id, name=f"hotline {self.channel_id}")
         self.app.owned[self.media_id] = self
@@ -350,7 +351,7 @@ class CallSession:
         elif isinstance(c, F.StopPlayback):
             actions.player.stop(c.playback_id)
         elif isinstance(c, F.CreateTicket):
-            self._spawn(actions.create_ticket(c.recording, c.reason), "ticket")
+            self._spawn(actions.create_ticket(c.recording, c.reason, c.min_ms, c.commune), "ticket")
         elif isinstance(c, F.LookupDossier):
             self._spawn(actions.lookup_dossier(c.code), "dossier")
         elif isinstance(c, F.LookupTicket):
@@ -358,7 +359,7 @@ class CallSession:
         elif isinstance(c, F.PlayRadio):
             self._spawn(actions.radio(c.commune), "radio")
         elif isinstance(c, F.Transfer):
-            self._spawn(actions.transfer(c.endpoint, c.timeout_s), "transfer")
+            self._spawn(actions.transfer(c.endpoint, c.timeout_s, c.duty), "transfer")
         elif isinstance(c, F.SetSatisfaction):
             await actions.set_satisfaction(c.score)
         elif isinstance(c, SaveDraft):

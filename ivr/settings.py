@@ -2,15 +2,61 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from asterisk.dial import check_dialable, dial_targets, expand_targets
 from asterisk.settings import AsteriskConfig, AsteriskSettings
 from intents.settings import IntentsConfig
+from ivr.duty import Hours, Shift, overlap
+
+DayName = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"]
+
+
+def dial_spec(key: str, spec: str, cfg: AsteriskSettings) -> str:
+    """`spec` with bare numbers written as calls through the dial-out trunk, once every target is known
+    to ring a phone of ours, a seat that exists or an allowlisted number. ValueError names `key` (the
+    loader points at its line)."""
+    try:
+        expanded = expand_targets(spec, cfg.dial_out_endpoint)
+        targets = dial_targets(expanded)
+    except ValueError as exc:
+        raise ValueError(f"{key}: {exc}") from None
+    trunks = tuple(t.endpoint for t in cfg.trunks)
+    for target in targets:
+        try:
+            check_dialable(target, cfg.dial_out.allowlist, trunks)
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+        m = re.fullmatch(r"PJSIP/operator(\d*)", target)
+        seats = cfg.operator_seats
+        if cfg.mode != "external" and m and m.group(1) and not 2 <= int(m.group(1)) <= seats:
+            raise ValueError(
+                f"{key}: rings {target}, but ivr.asterisk.operator_seats is {seats} "
+                f"(seats: PJSIP/operator{''.join(f', PJSIP/operator{n}' for n in range(2, seats + 1))})"
+            )
+    return expanded
+
+
+def _targets(key: str, ring: tuple[str, ...], cfg: AsteriskSettings) -> tuple[str, ...]:
+    """A `ring:` list checked and written out as dialable targets (numbers through the dial-out trunk)."""
+    return dial_targets(dial_spec(key, "&".join(ring), cfg))
+
+
+def _quoted_numbers(value: Any) -> Any:
+    """YAML reads an unquoted 0987654321 as the number 987654321: ask for quotes rather than guess."""
+    for item in value if isinstance(value, list | tuple) else ():
+        if isinstance(item, int) and not isinstance(item, bool):
+            raise ValueError(
+                f'{item}: write phone numbers in quotes, e.g. "0{item}" (unquoted, YAML reads them as a '
+                "number and drops the leading 0)"
+            )
+    return value
 
 
 class FlowSettings(BaseModel):
@@ -67,6 +113,87 @@ class MediaSettings(BaseModel):
         return self
 
 
+class DutyShiftSettings(BaseModel):
+    """One entry of `ivr.duty.rota:`: on these days, at these hours, these phones ring."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    days: tuple[DayName, ...]  # the shift starts on these days; holiday: public holidays
+    hours: str  # "07:30-17:00"; "22:00-07:00" runs into the next morning; "00:00-24:00" all day
+    ring: tuple[str, ...] = Field(min_length=1)  # seats (PJSIP/operator2), allowlisted numbers; all ring
+
+    @field_validator("days")
+    @classmethod
+    def _check_days(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("list at least one day: mon, tue, wed, thu, fri, sat, sun or holiday")
+        twice = sorted({d for d in value if value.count(d) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed twice")
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _check_hours(cls, value: str) -> str:
+        return str(Hours.parse(value))
+
+    @field_validator("ring", mode="before")
+    @classmethod
+    def _check_ring(cls, value: Any) -> Any:
+        return _quoted_numbers(value)
+
+    def shift(self) -> Shift:
+        """The rota's shift (once the settings are loaded, `ring` holds dialable targets)."""
+        return Shift(frozenset(self.days), Hours.parse(self.hours), "&".join(self.ring))
+
+
+class DutySettings(BaseModel):
+    """`ivr.duty:` the duty rota: who rings at which hours and days; outside it, `flow.operator_endpoint`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timezone: str = "Asia/Ho_Chi_Minh"  # the rota's hours are local time here
+    rota: tuple[DutyShiftSettings, ...] = ()  # empty: operator_endpoint rings at all hours
+    extra_holidays: tuple[dt.date, ...] = ()  # days off besides the national holidays (province decisions)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone (e.g. Asia/Ho_Chi_Minh)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _check_overlaps(self) -> DutySettings:
+        # Refused rather than "first entry wins": a rota where two shifts meet would hide one of them.
+        shifts = [entry.shift() for entry in self.rota]
+        for j, later in enumerate(shifts):
+            for i, earlier in enumerate(shifts[:j]):
+                when = overlap(earlier, later)
+                if when:
+                    raise ValueError(
+                        f"ivr.duty.rota.{j}: overlaps rota[{i}] {when}; make one shift end when the "
+                        "other starts"
+                    )
+        return self
+
+
+class CommuneTeamSettings(BaseModel):
+    """One entry of `ivr.commune_teams:`: a commune's community digital technology team."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    commune: int = Field(ge=1)  # the commune's code, as for radio by phone (hotline broadcast communes)
+    ring: tuple[str, ...] = Field(min_length=1)  # the team's phones: allowlisted numbers (or seats)
+
+    @field_validator("ring", mode="before")
+    @classmethod
+    def _check_ring(cls, value: Any) -> Any:
+        return _quoted_numbers(value)
+
+
 class IvrSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -80,27 +207,33 @@ class IvrSettings(BaseModel):
     reconnect_max_seconds: float = Field(3.0, gt=0, le=60)  # cap of the ARI reconnect backoff
     asr_timeout_seconds: float = Field(8.0, gt=0, le=120)  # no final transcript by then: keypad fallback
     max_recognitions: int = Field(8, ge=1, le=256)  # calls recognizing at once; more: pool saturated, keypad
+    duty: DutySettings = DutySettings()  # who rings at which hours (else flow.operator_endpoint)
+    commune_teams: tuple[CommuneTeamSettings, ...] = ()  # tổ công nghệ số cộng đồng: commune -> phones
 
     @model_validator(mode="after")
     def _check_operator_targets(self) -> IvrSettings:
-        """Every target rings a phone of ours or an allowlisted number; a seat must exist in pjsip.conf."""
+        """Every target rings a phone of ours or an allowlisted number; a seat must exist in pjsip.conf.
+
+        Bare numbers are written out through the dial-out trunk here, so what calls read is dialable as is.
+        """
         cfg = self.asterisk
-        spec = expand_targets(self.flow.operator_endpoint, cfg.dial_out_endpoint)
-        trunks = tuple(t.endpoint for t in cfg.trunks)
-        for target in dial_targets(spec):
-            try:
-                check_dialable(target, cfg.dial_out.allowlist, trunks)
-            except ValueError as exc:
-                raise ValueError(f"ivr.flow.operator_endpoint: {exc}") from None
-            m = re.fullmatch(r"PJSIP/operator(\d*)", target)
-            seats = cfg.operator_seats
-            if cfg.mode != "external" and m and m.group(1) and not 2 <= int(m.group(1)) <= seats:
-                raise ValueError(
-                    f"ivr.flow.operator_endpoint rings {target}, but ivr.asterisk.operator_seats is {seats} "
-                    f"(seats: PJSIP/operator{''.join(f', PJSIP/operator{n}' for n in range(2, seats + 1))})"
-                )
+        spec = dial_spec("ivr.flow.operator_endpoint", self.flow.operator_endpoint, cfg)
         if spec != self.flow.operator_endpoint:
             object.__setattr__(self, "flow", self.flow.model_copy(update={"operator_endpoint": spec}))
+        rota = tuple(
+            entry.model_copy(update={"ring": _targets(f"ivr.duty.rota.{n}.ring", entry.ring, cfg)})
+            for n, entry in enumerate(self.duty.rota)
+        )
+        if rota != self.duty.rota:
+            object.__setattr__(self, "duty", self.duty.model_copy(update={"rota": rota}))
+        teams: list[CommuneTeamSettings] = []
+        for n, team in enumerate(self.commune_teams):
+            if any(t.commune == team.commune for t in teams):
+                raise ValueError(f"ivr.commune_teams.{n}.commune: {team.commune} is listed twice")
+            ring = _targets(f"ivr.commune_teams.{n}.ring", team.ring, cfg)
+            teams.append(team.model_copy(update={"ring": ring}))
+        if tuple(teams) != self.commune_teams:
+            object.__setattr__(self, "commune_teams", tuple(teams))
         return self
 
 

@@ -18,7 +18,7 @@ from ivr.ari import AriClient, AriConfig
 from ivr.ids import SPOOL_DIR
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
-from ivr.services import RadioSource, Services, Understanding, build_flow
+from ivr.services import RadioSource, Services, Understanding, build_flow, duty_rota, team_sentences
 from ivr.store import CallStore, SqlDossierSource, recover_spool, seed_dossiers
 
 if TYPE_CHECKING:
@@ -46,11 +46,13 @@ async def build_services(
     synth: Any = "auto",
     ari: AriClient | None = None,
     radio: RadioSource | None = None,
+    communes: F.CommuneFinder | None = None,
 ) -> Services:
     """Everything calls share, on a database whose schema is current.
 
     Failures of optional parts are logged and the hotline runs degraded. `radio` plays commune radio by
-    phone; the service that assembles the product passes the radio side's source.
+    phone and `communes` tells which commune a caller means (for its digital technology team); the
+    service that assembles the product passes the radio side's source and commune list.
     """
     factory = session_factory(engine_for(settings))
     store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir)
@@ -111,6 +113,8 @@ async def build_services(
         recognizer=recognizer,
         ports=PortPool(media.port_start, media.port_end),
         radio=radio,
+        communes=communes,
+        rota=duty_rota(settings),
         asr=AsrAdmission.from_settings(settings),
     )
 
@@ -145,6 +149,7 @@ async def run_hotline(
     if catalog is not None:
         # Answers are fixed text too: render them in the background so no caller waits for TTS.
         answers = [t for i in F.menu_from_catalog(catalog) for t in (i.answer, i.follow_up) if t]
+        answers += team_sentences(settings, services.prompts, services.communes)
         app.spawn(services.prompts.prerender_texts(answers), "prerender-answers")
     if on_ready is not None:
         on_ready(app)

@@ -180,6 +180,7 @@ class CallStore:
         audio_path: Path | None,
         duration_ms: int,
         transcript: str = "",
+        commune: str | None = None,
     ) -> str:
         for _ in range(20):
             number = str(secrets.randbelow(9 * 10 ** (TICKET_DIGITS - 1)) + 10 ** (TICKET_DIGITS - 1))
@@ -193,6 +194,7 @@ class CallStore:
                             caller=caller,
                             caller_masked=mask_caller(caller),
                             reason=reason,
+                            commune=commune,
                             audio_path=str(audio_path) if audio_path else None,
                             duration_ms=duration_ms,
                             transcript=mask_personal(transcript),

@@ -42,6 +42,7 @@ class TicketRow:
     transcript: str  # masked
     reply_note: str
     call_id: int | None
+    commune: str | None  # code of the commune whose digital technology team the ticket is for
 
 
 def _ticket_row(t: Ticket) -> TicketRow:
@@ -58,6 +59,7 @@ def _ticket_row(t: Ticket) -> TicketRow:
         mask_personal(t.transcript or ""),
         t.reply_note or "",
         t.call_id,
+        t.commune,
     )
 
 

@@ -208,6 +208,25 @@ def register(app: typer.Typer) -> None:
                 f"#{s.id:<4} {s.bulletin_date}  {s.priority:<9} {s.duration_s:6.1f} s  {s.title}  [{scope}]"
             )
 
+    @bc.command("communes")
+    def communes(
+        ctx: typer.Context,
+        query: Annotated[str, typer.Argument(help="Part of a name, e.g. 'Anh Sơn'; empty: all.")] = "",
+        as_json: JsonOption = False,
+    ) -> None:
+        """Communes and wards of the province with their codes (keyed by callers for radio by phone, and
+        the codes of ivr.commune_teams)."""
+        from broadcast.communes import load_communes
+
+        units = load_communes(settings_of(ctx).broadcast.province).search(query)
+        if as_json:
+            echo_json([{"code": c.code, "name": c.name} for c in units])
+            return
+        if not units:
+            typer.echo("no commune or ward matches")
+        for c in units:
+            typer.echo(f"{c.code}  {c.name}")
+
     @bc.command("prune")
     def prune(ctx: typer.Context) -> None:
         """Delete expired segments (files and catalog rows) and leftovers of interrupted renders."""

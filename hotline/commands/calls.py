@@ -28,6 +28,7 @@ def _ticket_dict(t) -> dict:
         "number": t.number,
         "status": t.status,
         "reason": t.reason,
+        "commune": t.commune,
         "caller": t.caller_masked,
         "created_at": _fmt(t.created_at),
         "updated_at": _fmt(t.updated_at),
@@ -160,8 +161,10 @@ def register_calls(app: typer.Typer) -> None:
         if not rows:
             typer.echo("no tickets")
         for t in rows:
-            text = (t["transcript"] or "(no transcript yet)")[:60]
-            typer.echo(f"{t['number']}  {t['created_at']}  {t['status']:<11} {t['caller']:>14}  {text}")
+            empty = "(no message: call back)" if t["reason"] == "callback" else "(no transcript yet)"
+            text = (t["transcript"] or empty)[:60]
+            head = f"{t['number']}  {t['created_at']}  {t['status']:<11} {t['reason']:<9}"
+            typer.echo(f"{head} {t['caller']:>14}  {text}")
 
     @tickets_app.command("show")
     def tickets_show(

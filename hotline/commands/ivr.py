@@ -23,6 +23,14 @@ def register(app: typer.Typer) -> None:
     _register_call(app)
     _register_operator_agent(app)
     _register_calls(app)
+    _register_duty(app)
+
+
+def _register_duty(app: typer.Typer) -> None:
+    """`hotline duty` (the duty rota; see hotline/commands/duty.py)."""
+    from hotline.commands.duty import register_duty
+
+    register_duty(app)
 
 
 def _register_calls(app: typer.Typer) -> None:

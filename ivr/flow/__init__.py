@@ -11,7 +11,8 @@ including the slow ones, is tested without sleeping.
   (greeting, failed attempts, answers, rating, goodbye);
 - `asking`: the main question (speech through the matcher, clarifying, the keypad menu);
 - `codes`: entering a code (dossier, ticket, commune), one sub-dialogue driven by a table;
-- `messages`: transfer to operators, recorded complaints and messages;
+- `messages`: transfer to operators (or a commune's team), recorded complaints and messages;
+- `teams`: a commune's community digital technology team (the commune said or keyed);
 - `menu`, `config`: menu items and the keypad tree from the intent catalog; knobs and templates.
 
 States, outcomes, turn kinds, timers and continuations are the StrEnums of `ivr.enums`.
@@ -22,7 +23,7 @@ from __future__ import annotations
 from intents.models import ACTIONS
 from ivr.enums import AdminState, Continuation, Outcome, State, Timer, TurnKind
 from ivr.flow.call import CallFlow
-from ivr.flow.codes import CODES, CodeSpec
+from ivr.flow.codes import CODES, CodeSpec, TeamLookup
 from ivr.flow.commands import (
     CancelTimer,
     Command,
@@ -68,6 +69,7 @@ from ivr.flow.events import (
     TransferResult,
 )
 from ivr.flow.menu import DecisionLike, Keypad, Matcher, MenuItem, keypad_path, menu_from_catalog
+from ivr.flow.teams import CommuneFinder, commune_words, configured_codes
 from voice.text import digits_from_speech, spell_digits
 
 __all__ = [
@@ -83,6 +85,7 @@ __all__ = [
     "CancelTimer",
     "CodeSpec",
     "Command",
+    "CommuneFinder",
     "Continuation",
     "CreateTicket",
     "DecisionLike",
@@ -119,6 +122,7 @@ __all__ = [
     "StopPlayback",
     "StopRecording",
     "Texts",
+    "TeamLookup",
     "TicketCreated",
     "TicketStatusResult",
     "Timer",
@@ -127,6 +131,8 @@ __all__ = [
     "TransferResult",
     "Turn",
     "TurnKind",
+    "commune_words",
+    "configured_codes",
     "digits_from_speech",
     "keypad_path",
     "menu_from_catalog",

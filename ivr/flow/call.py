@@ -3,8 +3,8 @@
 Read `CallFlow.GLOBAL`, `CallFlow.TABLE` and `CallFlow.AFTER` at the end of the class for the whole
 diagram. The call's frame is here (greeting, failed attempts, answers, rating, goodbye, hang-up,
 engine failure, call limit); its sub-dialogues are `ivr.flow.asking` (the main question: speech,
-clarifying, keypad menu), `ivr.flow.codes` (entering a code) and `ivr.flow.messages` (operators and
-recorded messages).
+clarifying, keypad menu), `ivr.flow.codes` (entering a code), `ivr.flow.messages` (operators and
+recorded messages) and `ivr.flow.teams` (a commune's digital technology team).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from ivr.flow.events import (
 from ivr.flow.kernel import Attempts, FlowKernel, Handler, Item, Table
 from ivr.flow.menu import Keypad, Matcher, MenuItem
 from ivr.flow.messages import Messages
+from ivr.flow.teams import CommuneFinder, Teams, configured_codes
 
 FailReason = Literal["no_input", "not_understood", "invalid_key"]  # also the key of the prompt said
 KEYS = "0123456789*#"  # A-D and anything longer than one key are ignored
@@ -86,6 +87,7 @@ class CallFlow(FlowKernel[State]):
     config: FlowConfig = field(default_factory=FlowConfig)
     texts: Texts = field(default_factory=Texts)
     menu_prompts: Mapping[str, str] = field(default_factory=dict)  # keypad prefix ("" = top) -> spoken menu
+    communes: CommuneFinder | None = None  # which commune a text means; None: the configured codes only
 
     state: State = State.INTRO
     outcome: Outcome = Outcome.ABANDONED
@@ -93,6 +95,7 @@ class CallFlow(FlowKernel[State]):
     degraded: bool = False  # speech recognition unusable: keypad only
     turns: int = 0  # answered turns (for the rating)
     caller: str = ""
+    heard: str = ""  # what the caller said to choose the intent being run ("" when keyed)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -100,6 +103,8 @@ class CallFlow(FlowKernel[State]):
         self.asking = Asking(self)
         self.codes = CodeEntry(self)
         self.messages = Messages(self)
+        self.teams: Teams = Teams(self)
+        self.find_commune: CommuneFinder = self.communes or configured_codes(self.config.teams)
         self._attempts = Attempts(self.config.max_attempts)  # failed attempts since the last success
         self._escalations = 0  # times the failed-attempt ladder reached its top
         self._speech_end: int | None = None  # flow time the caller stopped speaking (or keyed)
@@ -180,7 +185,7 @@ class CallFlow(FlowKernel[State]):
             self._attempts.reset()
             self._escalations += 1
             # Once to an operator; a caller still stuck after that (say, one who never speaks) is let go.
-            if self.config.operator_endpoint and self._escalations == 1:
+            if self.config.has_operators and self._escalations == 1:
                 self.messages.operator()
             else:
                 self.outcome = Outcome.NO_INPUT if reason == "no_input" else Outcome.NOT_UNDERSTOOD
@@ -201,6 +206,7 @@ class CallFlow(FlowKernel[State]):
         latency = None if self._speech_end is None else max(0, self._now - self._speech_end)
         self.log(replace(turn, intent=item.id, action=action, response_ms=latency))
         self._speech_end = None
+        self.heard = turn.transcript if turn.kind is TurnKind.SPEECH else ""
         if action is None:
             self.turns += 1
             self.outcome = Outcome.ANSWERED
@@ -317,6 +323,7 @@ class CallFlow(FlowKernel[State]):
     # What each action of an intent does (`intents.models.ACTIONS`; other values are ignored).
     INTENT_ACTIONS: ClassVar[Mapping[str, Callable[[CallFlow], None]]] = {
         **{action: _begin_code(spec) for action, spec in CODES.items()},
+        "commune_team": lambda f: f.teams.begin(),  # the commune may be in the request itself
         "transfer": lambda f: f.messages.operator(),
         "record_feedback": lambda f: f.messages.begin("feedback_intro", "feedback"),
         "replay": replay,

@@ -1,8 +1,10 @@
-"""Entering a code: one sub-dialogue for dossier codes, ticket numbers and commune codes (radio).
+"""Entering a code: one sub-dialogue for dossier codes, ticket numbers and commune codes (radio, teams).
 
 The caller keys the code (# or a pause ends it, * starts again) or, where allowed, says it digit by
-digit; the flow looks it up and reads the result. An empty or unheard entry is asked again once;
-so is a code that was not found, where the table says so. `CODES` holds what differs per code.
+digit (or, for a commune's team, says its name); the flow looks it up and reads the result. An empty
+or unheard entry is asked again once; so is a code that was not found, where the table says so.
+`CODES` holds what differs per code: most are looked up by the adapter; a commune's team is found by
+the flow itself (configuration) and, once found, rung rather than read.
 """
 
 from __future__ import annotations
@@ -58,17 +60,35 @@ def _radio(ev: RadioResult, texts: Texts) -> Reading:
 
 
 @dataclass(frozen=True)
+class TeamLookup:
+    """The commune a caller meant, found by the flow (`ivr.flow.teams`), and its team's phones."""
+
+    query: str  # what was keyed or said
+    commune: str | None  # its code; None: no commune recognized
+    name: str = ""  # "Xã Anh Sơn" ("" when only codes are known)
+    ring: str = ""  # its team's Dial string; "": no team configured
+
+
+def _team(ev: TeamLookup, texts: Texts) -> Reading:
+    # Found: the team is rung (or its absence said) by `then`, nothing is read here.
+    return Reading(ev.commune is not None, [] if ev.commune is not None else [("key", "team_not_found")])
+
+
+@dataclass(frozen=True)
 class CodeSpec:
     """One kind of code: how it is asked for, looked up and read back."""
 
-    purpose: str  # the logged turn's action: dossier | ticket | radio
+    purpose: str  # the logged turn's action: dossier | ticket | radio | team
     prompt_key: str  # the question, asked again on a retry
     speech: bool  # the code may be said as well as keyed
-    lookup: Callable[[str], Command]
-    result: type[Event]  # the event that answers the lookup
+    lookup: Callable[[str], Command] | None  # the adapter's look-up (None: `local` answers)
+    result: type[Any]  # the event (or local answer) that answers the lookup
     read: Callable[[Any, Texts], Reading]  # (result event, templates) -> what to say
     outcome: Outcome  # of the call, once a result was read
     retry_missing: bool  # a code that was not found is asked again (else: say so, offer more help)
+    names: bool = False  # speech without digits is taken as a name (communes)
+    local: Callable[[CallFlow, str], Any] | None = None  # the flow answers itself, at once
+    then: Callable[[CallFlow, Any], None] | None = None  # a found code goes on here instead of being read
 
 
 # Keyed by the intent action that starts the entry.
@@ -80,6 +100,10 @@ CODES: Mapping[str, CodeSpec] = {
         "ticket", "ticket_ask", False, LookupTicket, TicketStatusResult, _ticket, Outcome.TICKET_STATUS, True
     ),
     "radio": CodeSpec("radio", "radio_ask", True, PlayRadio, RadioResult, _radio, Outcome.RADIO, False),
+    "commune_team": CodeSpec(
+        "team", "team_ask", True, None, TeamLookup, _team, Outcome.TRANSFERRED, True, names=True,
+        local=lambda f, query: f.teams.find(query), then=lambda f, found: f.teams.connect(found),
+    ),  # fmt: skip
 }
 
 
@@ -136,6 +160,9 @@ class CodeEntry:
             self.digits = digits[: f.config.max_code_digits]
             self.finish()
             return
+        if self.spec.names and turn.transcript:
+            self.finish(said=turn.transcript)
+            return
         f.cancel_timer(Timer.DIGIT)
         if self.attempts.miss():
             self._give_up("not_understood")
@@ -151,20 +178,26 @@ class CodeEntry:
         if self.spec is not None and not self.digits:
             self._ask_again("system_error")
 
-    def finish(self) -> None:
-        """The entry ended: look the code up, or ask again (once) when nothing was entered."""
+    def finish(self, said: str = "") -> None:
+        """The entry ended: look the code (or the name `said`) up, or ask again (once) when nothing was
+        entered."""
         spec = self.spec
         assert spec is not None
         f = self.flow
         f.cancel_timer(Timer.DIGIT)
-        code = self.digits
+        code = self.digits or said
         if not code:
             if self.attempts.miss():
                 self._give_up("no_input")
             else:
                 self._ask_again("no_input")
             return
-        f.log(Turn(kind=TurnKind.DTMF, dtmf=code, action=spec.purpose))
+        if self.digits:
+            f.log(Turn(kind=TurnKind.DTMF, dtmf=code, action=spec.purpose))
+        if spec.local is not None:
+            self.on_result(spec.local(f, code))
+            return
+        assert spec.lookup is not None
         f.state = State.WAITING
         f.set_listening(False)
         f.emit(spec.lookup(code))
@@ -180,6 +213,10 @@ class CodeEntry:
         reading = spec.read(ev, f.texts)
         found = "found" if reading.found else "not_found"
         f.log(Turn(kind=TurnKind.ACTION, action=f"{spec.purpose}_{found}"))
+        if reading.found and spec.then is not None:
+            self.spec = None
+            spec.then(f, ev)
+            return
         if reading.found:
             self.spec = None
             f.turns += 1

@@ -41,6 +41,7 @@ class StopRecording:
 class Transfer:
     endpoint: str  # Dial syntax: one endpoint, or several joined with & (all ring, the first answer wins)
     timeout_s: int
+    duty: bool = False  # the operators on duty: whoever the duty rota names when it rings, else `endpoint`
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,12 @@ class LookupDossier:
 
 @dataclass(frozen=True)
 class CreateTicket:
-    recording: str  # name given in StartRecording
-    reason: str = "feedback"  # feedback | message (operator did not answer)
+    recording: str  # name given in StartRecording; "": a ticket without audio (a call-back)
+    reason: str = "feedback"  # feedback | message (nobody answered) | callback (nor was a message left)
+    # A recording with less voice than this (ms) is no message: a call-back ticket without audio instead
+    # (none for a withheld number). For a message cut short by the caller hanging up at the beep.
+    min_ms: int = 0
+    commune: str | None = None  # the code of the commune whose digital team did not answer
 
 
 @dataclass(frozen=True)

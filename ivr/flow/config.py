@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,18 @@ class FlowConfig:
     max_code_digits: int = 20
     feedback_max_seconds: int = 120
     feedback_min_ms: int = 800  # shorter recordings count as empty
-    operator_endpoint: str = ""  # empty: no operator; callers leave a message instead
+    operator_endpoint: str = ""  # empty (and no duty rota): no operator; callers leave a message instead
+    duty_rota: bool = False  # a duty rota names who rings when it rings (operator_endpoint: outside it)
     transfer_timeout_s: int = 25
     rating: bool = True  # optional 1-5 satisfaction rating before goodbye
     max_call_ms: int = 30 * 60 * 1000
     barge_in: bool = True
+    teams: Mapping[str, str] = field(default_factory=dict)  # commune code -> its digital team's Dial string
+
+    @property
+    def has_operators(self) -> bool:
+        """Someone may take a transfer (at some hours, with a rota): offer it."""
+        return bool(self.operator_endpoint) or self.duty_rota
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,10 @@ class Texts:
     ticket_status: str = "Phiếu số {digits}: {status}."
     ticket_reply: str = "Trả lời của cán bộ: {note}"
     ticket_not_found: str = "Không tìm thấy phiếu số {digits}."
+    team_connect: str = (
+        "Tôi đang nối máy tới tổ công nghệ số cộng đồng {commune}. Xin anh chị chờ trong giây lát."
+    )
+    team_none: str = "{commune} chưa có tổ công nghệ số cộng đồng nhận cuộc gọi qua tổng đài."
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, str]) -> Texts:
@@ -74,4 +85,10 @@ PROMPT_KEYS = (
     "system_error",
     "call_too_long",
     "please_wait",
+    "callback_saved",
+    "callback_withheld",
+    "team_ask",
+    "team_not_found",
+    "team_unavailable",
+    "team_offer_operator",
 )

@@ -1,8 +1,12 @@
-"""Reaching a person: transfer to the operators, or a recorded complaint or message that becomes a ticket.
+"""Reaching a person: transfer to the operators (or a commune's digital technology team), or a recorded
+complaint or message that becomes a ticket.
 
 States WAITING (transfer ringing, ticket being stored) and RECORDING. A transfer nobody answers turns
 into a recorded message; a caller who hangs up while recording keeps the message (a complaint is
-never lost).
+never lost). A caller who wanted a person and leaves no message (an empty recording, or hanging up
+while the message is offered) still leaves a call-back ticket with the number, unless the number is
+withheld: nobody could call it back, so that is only logged. A commune team's message or call-back
+carries the commune, so that it reaches that team.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from voice.text import spell_digits
 if TYPE_CHECKING:
     from ivr.flow.call import CallFlow
 
-Reason = Literal["feedback", "message"]  # a complaint, or a message left when no operator answered
+# A complaint; a message left when nobody answered; no message either: call the number back.
+Reason = Literal["feedback", "message", "callback"]
 RECORDER_GRACE_MS = 10_000  # past the maximum length: the recorder should have reported by then
 RECORDER_STOP_MS = 5000  # after asking the recorder to stop: it should have reported by then
 TICKET_PATIENCE_MS = 1500  # storing a ticket is fast: "please wait" only when it takes longer
@@ -32,21 +37,38 @@ class Messages:
         self.recording: str | None = None  # name of the recording in progress
         self.reason: Reason = "feedback"
         self.count = 0  # recordings made in this call (names them)
+        self.offered = False  # a message is being offered to a caller who wanted a person (before the beep)
+        self.team_call: tuple[str, str] | None = None  # (commune code, Dial string) of the team being called
+
+    @property
+    def commune(self) -> str | None:
+        """The commune a message or call-back is for: the team's that was called, if any."""
+        return self.team_call[0] if self.team_call and self.reason != "feedback" else None
 
     def operator(self) -> None:
         """Ring the operators, or take a message when there are none."""
         f = self.flow
+        self.team_call = None
         f.set_listening(False)
-        if f.config.operator_endpoint:
+        if f.config.has_operators:
             f.state = State.WAITING
             f.say([("key", "transfer")], Continuation.TRANSFER, remember=False)
         else:
             self.begin("operator_unavailable", "message")
 
+    def team(self, commune: str, ring: str, intro: str) -> None:
+        """Ring a commune's digital technology team after saying `intro`; the operators' way otherwise."""
+        f = self.flow
+        self.team_call = (commune, ring)
+        f.state = State.WAITING
+        f.set_listening(False)
+        f.say([("text", intro)], Continuation.TRANSFER, remember=False)
+
     def begin(self, intro_key: str, reason: Reason) -> None:
         """Say the introduction and the beep; recording starts when the beep ended."""
         f = self.flow
         self.reason = reason
+        self.offered = reason == "message"
         f.state = State.WAITING
         f.set_listening(False)
         beep = f.play_item(key="beep", barge_in=False)
@@ -58,12 +80,16 @@ class Messages:
         """Continuation TRANSFER: "please hold" was said."""
         f = self.flow
         f.state = State.WAITING
-        f.emit(Transfer(f.config.operator_endpoint, f.config.transfer_timeout_s))
+        if self.team_call is not None:
+            f.emit(Transfer(self.team_call[1], f.config.transfer_timeout_s))
+        else:
+            f.emit(Transfer(f.config.operator_endpoint, f.config.transfer_timeout_s, duty=True))
         f.set_timer(Timer.TRANSFER, (f.config.transfer_timeout_s + TRANSFER_GRACE_S) * 1000)
 
     def start(self) -> None:
         """Continuation RECORD: the beep ended."""
         f = self.flow
+        self.offered = False
         self.count += 1
         self.recording = f"rec{self.count}"
         f.state = State.RECORDING
@@ -84,7 +110,7 @@ class Messages:
             f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TRANSFERRED))
             return
         f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TRANSFER_NO_ANSWER))
-        self.begin("operator_unavailable", "message")
+        self.begin("team_unavailable" if self.team_call else "operator_unavailable", "message")
 
     def on_transfer_timeout(self, ev: Event) -> None:
         """(WAITING, transfer timer): the transfer never reported; as if nobody answered."""
@@ -116,10 +142,13 @@ class Messages:
         self.recording = None
         if not ev.ok or ev.duration_ms < f.config.feedback_min_ms:
             f.log(Turn(kind=TurnKind.SYSTEM, action=TurnAction.RECORDING_EMPTY))
+            if self.reason == "message":
+                self.callback()
+                return
             f.say([("key", "feedback_empty")], Continuation.CLOSING)
             return
         f.state = State.WAITING
-        f.emit(CreateTicket(ev.name, self.reason))
+        f.emit(CreateTicket(ev.name, self.reason, commune=self.commune))
         f.set_timer(Timer.LOOKUP, TICKET_PATIENCE_MS)
 
     def on_ticket(self, ev: TicketCreated) -> None:
@@ -131,10 +160,33 @@ class Messages:
             f.say([("key", "feedback_failed")], Continuation.CLOSING)
             return
         f.turns += 1
-        f.outcome = Outcome.TICKET
+        callback = self.reason == "callback"
+        f.outcome = Outcome.CALLBACK if callback else Outcome.TICKET
         f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TICKET_CREATED, dtmf=ev.number))
         number = f.texts.ticket_number.format(digits=spell_digits(ev.number))
-        f.say([("key", "feedback_saved"), ("text", number)], Continuation.CLOSING)
+        saved = "callback_saved" if callback else "feedback_saved"
+        f.say([("key", saved), ("text", number)], Continuation.CLOSING)
+
+    def callback(self, *, gone: bool = False) -> None:
+        """Nobody answered and no message was left: a ticket with the number, so that staff call back.
+
+        `gone`: the caller hung up (nothing more is said). A withheld number cannot be called back: no
+        ticket, only the turn in the call log.
+        """
+        f = self.flow
+        self.offered = False
+        if not f.caller:
+            f.log(Turn(kind=TurnKind.SYSTEM, action=TurnAction.CALLBACK_WITHHELD))
+            if not gone:
+                f.say([("key", "feedback_empty"), ("key", "callback_withheld")], Continuation.CLOSING)
+            return
+        self.reason = "callback"
+        f.emit(CreateTicket("", "callback", commune=self.commune))
+        if gone:
+            f.outcome = Outcome.CALLBACK
+            return
+        f.state = State.WAITING
+        f.set_timer(Timer.LOOKUP, TICKET_PATIENCE_MS)
 
     # --- the call ends --------------------------------------------------------------------------
 
@@ -144,8 +196,15 @@ class Messages:
             self.flow.emit(StopRecording(self.recording))
 
     def keep(self) -> None:
-        """The caller hung up while recording: keep what was said as a ticket."""
-        if self.recording and self.flow.state is State.RECORDING:
-            self.flow.emit(StopRecording(self.recording), CreateTicket(self.recording, self.reason))
-            self.flow.outcome = Outcome.TICKET
+        """The caller hung up: keep what was said as a ticket; one who hung up on the offer to leave a
+        message still wanted a person: a call-back."""
+        f = self.flow
+        if self.recording and f.state is State.RECORDING:
+            # A message cut at the beep holds nothing: the runner makes it a call-back instead.
+            min_ms = f.config.feedback_min_ms if self.reason == "message" else 0
+            ticket = CreateTicket(self.recording, self.reason, min_ms=min_ms, commune=self.commune)
+            f.emit(StopRecording(self.recording), ticket)
+            f.outcome = Outcome.TICKET
             self.recording = None
+        elif self.offered:
+            self.callback(gone=True)

@@ -90,3 +90,11 @@ def test_bad_input_is_one_clear_line(tmp_path, content, expected):
     assert proc.stderr.startswith("error: ") and expected in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_communes_and_their_codes(tmp_path):
+    out = run(tmp_path, "broadcast", "communes", "anh son").stdout
+    assert out.splitlines() == ["17329  Xã Anh Sơn", "17365  Xã Anh Sơn Đông"]
+    every = json.loads(run(tmp_path, "broadcast", "communes", "--json").stdout)
+    assert len(every) == 130 and {"code": 16732, "name": "Phường Cửa Lò"} in every
+    assert run(tmp_path, "broadcast", "communes", "không có").stdout == "no commune or ward matches\n"

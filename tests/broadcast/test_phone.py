@@ -30,3 +30,20 @@ def test_latest_segment_by_code_and_name(tmp_path):
     assert radio.latest_segment(str(other.code)) not in (None, path)  # only the bulletin for all communes
     assert radio.latest_segment("99999") is None
     assert radio.latest_segment("không có xã này") is None
+
+
+def test_the_commune_a_caller_means_by_code_or_by_name_in_a_sentence(tmp_path):
+    from broadcast.phone import commune_finder
+
+    find = commune_finder(make_settings(tmp_path))
+    assert find("17329") == ("17329", "Xã Anh Sơn") and find(" 17329 ") == ("17329", "Xã Anh Sơn")
+    assert find("99999") is None
+    assert find("cho tôi gặp tổ công nghệ số xã anh sơn") == ("17329", "Xã Anh Sơn")
+    # The longer name is the one meant; tones misplaced by the recognizer do not matter.
+    assert find("nối máy tổ công nghệ số xã anh sơn đông")[1] == "Xã Anh Sơn Đông"
+    assert find("to cong nghe so phuong cua lo") == ("16732", "Phường Cửa Lò")
+    # "An Châu" is not found inside "Tân Châu" (whole words only).
+    assert find("tổ công nghệ số xã tân châu")[1] == "Xã Tân Châu"
+    # No name, or two different communes: the caller is asked.
+    assert find("cho tôi gặp tổ công nghệ số cộng đồng") is None
+    assert find("xã anh sơn hay xã đô lương") is None

@@ -16,7 +16,7 @@ NEW = """intents:
   - id: garbage
     title: phí rác
     answer: Phí rác nộp cho trưởng thôn.
-    digit: "6.3"
+    digit: "6.4"
     examples:
       - phí thu gom rác bao nhiêu
       - nộp tiền rác ở đâu
@@ -56,7 +56,7 @@ async def test_valid_edit_is_picked_up_by_the_polling_task(watched):
         await _wait_for(lambda: watched.reloads == 1)
     assert watched.match("tiền rác tháng này nộp cho ai").intent == "garbage"
     catalog, matcher = watched.current()
-    assert catalog is matcher.catalog and catalog.get("garbage").digit == "6.3"
+    assert catalog is matcher.catalog and catalog.get("garbage").digit == "6.4"
 
 
 async def test_invalid_edit_keeps_the_previous_catalog(watched, caplog):
@@ -91,7 +91,7 @@ async def test_deleted_file_reloads_without_its_intents(watched):
     text = (watched.directory / "contact.yaml").read_text(encoding="utf-8")
     start = text.index("  - id: radio")
     (watched.directory / "contact.yaml").write_text(text[:start], encoding="utf-8")
-    (watched.directory / "garbage.yaml").write_text(NEW.replace('"6.3"', '"9"'), encoding="utf-8")
+    (watched.directory / "garbage.yaml").write_text(NEW.replace('"6.4"', '"9"'), encoding="utf-8")
     assert await watched.check() is True
     assert "radio" not in watched.catalog and watched.catalog.resolve_keys("9").id == "garbage"
     (watched.directory / "garbage.yaml").unlink()

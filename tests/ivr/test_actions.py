@@ -202,6 +202,34 @@ async def test_seats_ring_with_the_callers_national_number(caller, caller_id):
     assert [r[5] for r in ari.requests if r[0] == "originate"] == [caller_id, caller_id]
 
 
+async def test_the_operators_on_duty_are_who_the_rota_names_when_the_transfer_rings():
+    import datetime as dt
+
+    from ivr.duty import Hours, Rota, Shift
+
+    weekdays = frozenset({"mon", "tue", "wed", "thu", "fri"})
+    office = Shift(weekdays, Hours.parse("07:30-17:00"), SEATS)
+    night = Shift(weekdays, Hours.parse("17:00-07:30"), "PJSIP/operator3")
+    tet = frozenset({dt.date(2027, 2, 8)})
+    rota = Rota([office, night], "", "Asia/Ho_Chi_Minh", tet.__contains__)
+    vn = dt.timezone(dt.timedelta(hours=7))
+    for moment, rung in [
+        (dt.datetime(2027, 3, 1, 9, 0, tzinfo=vn), ["PJSIP/operator", "PJSIP/operator2"]),  # Monday morning
+        (dt.datetime(2027, 3, 2, 6, 0, tzinfo=vn), ["PJSIP/operator3"]),  # Monday's night shift
+        (dt.datetime(2027, 2, 8, 9, 0, tzinfo=vn), []),  # a Monday of Tết: nobody (no default), a message
+    ]:
+        app, session, ari = make_call(unregistered=("PJSIP/operator", "PJSIP/operator2", "PJSIP/operator3"))
+        session.actions.rota, session.actions.clock = rota, lambda moment=moment: moment
+        await asyncio.wait_for(session.actions.transfer("PJSIP/unused", 10, duty=True), 2)
+        assert [r[1] for r in ari.requests if r[0] == "originate"] == rung, moment
+        assert results(session) == [F.TransferResult(False)]
+    # A transfer that is not to the operators (a commune's team) rings its own endpoint at any hour.
+    app, session, ari = make_call(unregistered=("PJSIP/team",))
+    session.actions.rota, session.actions.clock = rota, lambda: dt.datetime(2027, 3, 1, 9, 0, tzinfo=vn)
+    await asyncio.wait_for(session.actions.transfer("PJSIP/team", 10), 2)
+    assert [r[1] for r in ari.requests if r[0] == "originate"] == ["PJSIP/team"]
+
+
 async def test_caller_hanging_up_while_seats_ring_hangs_up_every_leg():
     app, session, ari = make_call()
     await session.execute([F.Transfer(SEATS, 10)])
@@ -285,6 +313,7 @@ async def test_a_stored_ticket_releases_its_spool_and_reports_its_number():
         "reason": "feedback",
         "audio_path": "/recordings/7-rec1.wav",
         "duration_ms": 1000,
+        "commune": None,
     }
     assert recordings.log == [("take", "rec1"), ("stored", "rec1")]
 
@@ -308,3 +337,48 @@ async def test_a_ticket_that_cannot_be_stored_keeps_its_spool_for_recovery():
     await session.actions.create_ticket("rec2", "message")  # no audio at all
     assert results(session) == [F.TicketCreated(None), F.TicketCreated(None)]
     assert recordings.log == [("take", "rec1"), ("keep", "rec1"), ("take", "rec2"), ("keep", "rec2")]
+
+
+async def test_a_call_back_ticket_has_the_number_and_no_audio():
+    store, recordings = FakeStore(), FakeRecordings()
+    session = ticket_call(store, recordings)
+    await session.actions.create_ticket("", "callback")
+    assert results(session) == [F.TicketCreated("4242")]
+    assert store.log == [
+        ("ticket", {"call_id": 7, "caller": "0912345678", "reason": "callback", "audio_path": None,
+                    "duration_ms": 0, "commune": None}),
+    ]  # fmt: skip
+    assert recordings.log == []
+
+
+async def test_a_ticket_for_a_communes_team_carries_the_commune():
+    store, recordings = FakeStore(), FakeRecordings()
+    session = ticket_call(store, recordings)
+    await session.execute([F.CreateTicket("", "callback", commune="17329")])
+    await until(lambda: store.log)
+    assert store.log[0][1]["commune"] == "17329" and store.log[0][1]["reason"] == "callback"
+
+
+async def test_a_message_cut_at_the_beep_becomes_a_call_back_and_its_spool_goes():
+    from tests.support import sine
+    from voice.audio import AudioChunk
+
+    silence = AudioChunk(bytes(48000), 8000)  # 3 s of nothing: the caller hung up without a word
+    store, recordings = FakeStore(), FakeRecordings(rec1=silence)
+    session = ticket_call(store, recordings)
+    await session.actions.create_ticket("rec1", "message", min_ms=800)
+    assert results(session) == [F.TicketCreated("4242")]
+    assert [entry[0] for entry in store.log] == ["ticket"]  # no audio saved
+    assert store.log[0][1]["reason"] == "callback" and store.log[0][1]["caller"] == "0912345678"
+    assert recordings.log == [("take", "rec1"), ("stored", "rec1")]
+    # Something said: the message itself.
+    store, recordings = FakeStore(), FakeRecordings(rec1=AudioChunk.from_array(sine(2.0, 8000), 8000))
+    session = ticket_call(store, recordings)
+    await session.actions.create_ticket("rec1", "message", min_ms=800)
+    assert store.log[1][1]["reason"] == "message" and store.log[1][1]["duration_ms"] == 2000
+    # Nothing said by a withheld number: no ticket at all, the flow is gone anyway.
+    store, recordings = FakeStore(), FakeRecordings(rec1=silence)
+    session = ticket_call(store, recordings, {"number": "anonymous", "name": ""})
+    await session.actions.create_ticket("rec1", "message", min_ms=800)
+    assert store.log == [] and results(session) == []
+    assert recordings.log == [("take", "rec1"), ("stored", "rec1")]

@@ -680,6 +680,45 @@ def test_operator_phone_rings_unanswered_then_caller_leaves_a_message(hotline, a
     assert t.reason == "message" and Path(t.audio_path).is_file()
 
 
+def test_operator_phone_rings_unanswered_then_caller_hangs_up_and_a_call_back_ticket_is_left(
+    hotline, asterisk, clean, tmp_path
+):
+    # As above, but the caller hangs up while "nobody is free, leave a message" plays: no message, and
+    # still a ticket with the caller's number so that staff call back.
+    agent = AgentProcess(asterisk, "--calls", "1", "--timeout", "120", "--ring", "60")
+    try:
+        agent.next("registered", timeout=30)
+        script = (
+            CallScript()
+            .wait_for_audio(timeout=15)
+            .wait(0.3)
+            .dtmf("0")
+            .wait_for_audio(timeout=10)  # "please hold, transferring you"
+            .wait_for_silence(0.8, timeout=30)  # the prompt and the first ring are over
+            .wait(9.5)  # the timeout passes: the offer to leave a message starts
+            .wait(1.0)
+            .hangup()
+        )
+        result, rec = place(asterisk, script, tmp_path, timeout=120)
+        op = agent.next("call", timeout=20)
+    finally:
+        agent.close()
+    assert result.hangup_by == "caller", result.summary()
+    assert op["error"] and not op["answered_at"], op
+    c = wait_call_closed(hotline)
+    actions = [t.action for t in c.turns]
+    assert "transfer_no_answer" in actions and c.outcome == "callback", (actions, c.outcome, result.summary())
+    # The caller hung up while the offer was being spoken, not while it was still ringing.
+    end_s = read_audio(rec).duration_s
+    assert audible_between(rec, end_s - 1.0, end_s) >= 0.3, result.summary()
+    assert tone_between(rec, end_s - 1.0, end_s, RINGBACK_HZ) < 0.2, result.summary()
+    with hotline.factory() as s:
+        t = s.scalars(select(Ticket).where(Ticket.call_id == c.id)).one()
+    # Our SIP test caller's number is its user name; a carrier's caller is in the national form.
+    assert t.reason == "callback" and t.caller == "caller" and t.caller_masked == "caller", t.caller
+    assert t.audio_path is None and t.duration_ms == 0 and t.status == "new"
+
+
 def test_operator_hanging_up_ends_the_call(hotline, asterisk, clean, tmp_path):
     agent = AgentProcess(asterisk, "--calls", "1", "--timeout", "120", "--hangup-after", "2")
     try:

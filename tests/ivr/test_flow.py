@@ -22,6 +22,7 @@ MENU = [
     F.MenuItem("dossier_status", "tra cứu hồ sơ", digit="4", action="lookup_dossier"),
     F.MenuItem("ticket", "tra cứu phiếu", digit="5", action="ticket_status"),
     F.MenuItem("radio", "đài phát thanh", digit="6", action="radio"),
+    F.MenuItem("team", "tổ công nghệ số", digit="7", action="commune_team"),
     F.MenuItem("operator", "gặp cán bộ", action="transfer"),
     F.MenuItem("goodbye", "kết thúc", action="hangup"),
     F.MenuItem("repeat", "nghe lại", action="replay"),
@@ -45,6 +46,9 @@ PHRASES = {
     "gặp người": D("operator"),
     "tạm biệt": D("goodbye"),
     "nói lại": D("repeat"),
+    "gặp tổ công nghệ số xã anh sơn": D("team"),
+    "gặp tổ công nghệ số": D("team"),
+    "gặp tổ công nghệ số xã đô lương": D("team"),
 }
 
 
@@ -52,11 +56,26 @@ def fake_match(text: str) -> D:
     return PHRASES.get(text, D(None, 0.1))
 
 
+# A commune list as the radio side knows it: a code, or a name in a sentence (the real one is tested in
+# tests/broadcast/test_phone.py).
+COMMUNES = {"17329": "Xã Anh Sơn", "17662": "Xã Đô Lương"}
+
+
+def fake_communes(text: str) -> tuple[str, str] | None:
+    if text in COMMUNES:
+        return text, COMMUNES[text]
+    return next(((code, name) for code, name in COMMUNES.items() if name.lower()[3:] in text), None)
+
+
+TEAMS = {"17329": "PJSIP/0912000111@trunk-vnpt&PJSIP/0912000222@trunk-vnpt"}
+
+
 class Sim:
     """Feeds events with a fake clock; remembers every command; plays prompts 'instantly' on request."""
 
-    def __init__(self, **cfg):
-        self.flow = F.CallFlow(MENU, fake_match, F.FlowConfig(**cfg))
+    def __init__(self, communes=fake_communes, **cfg):
+        cfg.setdefault("teams", TEAMS)
+        self.flow = F.CallFlow(MENU, fake_match, F.FlowConfig(**cfg), communes=communes)
         self.now = 0
         self.log: list = []
         self.timers: dict[str, int] = {}
@@ -269,7 +288,7 @@ def test_third_failure_goes_to_operator_when_configured():
     out = s.advance(7000)
     assert keys(out) == ["transfer"]
     out = s.finish_all()
-    assert of(out, F.Transfer) == [F.Transfer("PJSIP/operator", 25)]
+    assert of(out, F.Transfer) == [F.Transfer("PJSIP/operator", 25, duty=True)]
 
 
 def test_no_input_reprompts():
@@ -482,6 +501,95 @@ def test_transfer_without_answer_takes_a_message():
     assert of(s.log, F.CreateTicket)[-1].reason == "message"
 
 
+def _unanswered(s: Sim) -> list:
+    """Ask for an operator, nobody answers: what the caller hears next (the offer to leave a message)."""
+    s.start()
+    s.key("0")
+    s.finish_all()
+    return s.send(F.TransferResult(answered=False))
+
+
+def test_no_answer_and_an_empty_message_leave_a_call_back_ticket_with_the_number():
+    s = Sim(operator_endpoint="PJSIP/op")
+    _unanswered(s)
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.RecordingFinished(rec.name, 300))  # shorter than feedback_min_ms: no message
+    assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback")] and s.flow.state is F.State.WAITING
+    out = s.send(F.TicketCreated("480213"))
+    assert keys(out) == ["callback_saved"] and "bốn, tám, không, hai, một, ba" in texts(out)[0]
+    assert s.flow.outcome is F.Outcome.CALLBACK
+    assert [t.action for t in turns(s)][-2:] == ["recording_empty", "ticket_created"]
+    s.finish_all()
+    assert s.flow.state is F.State.MAIN  # more help offered
+
+
+def test_hanging_up_on_the_offer_to_leave_a_message_leaves_a_call_back_ticket():
+    # While "nobody is free, leave a message" plays, and during the beep.
+    for plays_done in (0, 1):
+        s = Sim(operator_endpoint="PJSIP/op")
+        assert keys(_unanswered(s)) == ["operator_unavailable", "beep"]
+        for _ in range(plays_done):
+            s.finish()
+        out = s.send(F.Hangup())
+        assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback")]
+        assert s.flow.outcome is F.Outcome.CALLBACK and s.flow.state is F.State.ENDED
+
+
+def test_hanging_up_during_the_message_hands_the_empty_check_to_the_runner():
+    s = Sim(operator_endpoint="PJSIP/op", feedback_min_ms=800)
+    _unanswered(s)
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.Hangup())
+    # Whether anything was said is known only once the recorder stops: a message, or a call-back.
+    assert of(out, F.CreateTicket) == [F.CreateTicket(rec.name, "message", min_ms=800)]
+    # A complaint is kept whatever its length.
+    t = Sim()
+    t.start()
+    t.key("3")
+    t.finish_all()
+    rec = of(t.log, F.StartRecording)[-1]
+    assert of(t.send(F.Hangup()), F.CreateTicket) == [F.CreateTicket(rec.name, "feedback")]
+
+
+def test_a_withheld_caller_who_leaves_no_message_gets_no_ticket():
+    s = Sim(operator_endpoint="PJSIP/op")
+    s.send(F.CallStarted(""))
+    s.finish_all()
+    s.key("0")
+    s.finish_all()
+    s.send(F.TransferResult(answered=False))
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.RecordingFinished(rec.name, 0))
+    assert not of(out, F.CreateTicket) and keys(out) == ["feedback_empty", "callback_withheld"]
+    assert turns(s)[-1].action == "callback_withheld"
+    s.finish_all()
+    assert s.flow.state is F.State.MAIN
+    # Hanging up on the offer: nothing to store either, only the call log says why.
+    t = Sim(operator_endpoint="PJSIP/op")
+    t.send(F.CallStarted(""))
+    t.finish_all()
+    t.key("0")
+    t.finish_all()
+    t.send(F.TransferResult(answered=False))
+    out = t.send(F.Hangup())
+    assert not of(out, F.CreateTicket) and turns(t)[-1].action == "callback_withheld"
+
+
+def test_an_empty_complaint_is_not_a_call_back():
+    s = Sim()
+    s.start()
+    s.key("3")
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.RecordingFinished(rec.name, 0))
+    assert keys(out) == ["feedback_empty"] and not of(out, F.CreateTicket)
+    out = s.send(F.Hangup())
+    assert not of(out, F.CreateTicket)
+
+
 def test_transfer_timeout_guard():
     s = Sim(operator_endpoint="PJSIP/op", transfer_timeout_s=5)
     s.start()
@@ -588,6 +696,144 @@ def test_radio_hook_plays_file_or_says_unavailable():
         s.key(d)
     out = s.send(F.RadioResult("99", None))
     assert keys(out) == ["radio_unavailable"]
+
+
+def test_a_commune_named_in_the_request_rings_its_team_at_once():
+    s = Sim(operator_endpoint="PJSIP/op", transfer_timeout_s=20)
+    s.start()
+    out = s.say("gặp tổ công nghệ số xã anh sơn")
+    assert texts(out) == [F.Texts().team_connect.format(commune="xã Anh Sơn")]
+    assert F.Listen(False) in out and s.flow.state is F.State.WAITING
+    out = s.finish()
+    assert of(out, F.Transfer) == [F.Transfer(TEAMS["17329"], 20)]  # not the operators on duty
+    out = s.send(F.TransferResult(answered=True))
+    assert s.flow.state is F.State.BRIDGED and s.flow.outcome is F.Outcome.TRANSFERRED
+    assert [t.action for t in turns(s)] == ["commune_team", "team_found", "transferred"]
+
+
+def test_a_team_nobody_answers_takes_a_message_or_a_call_back_for_its_commune():
+    s = Sim()
+    s.start()
+    s.say("gặp tổ công nghệ số xã anh sơn")
+    s.finish_all()
+    out = s.send(F.TransferResult(answered=False))
+    assert keys(out) == ["team_unavailable", "beep"]
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.RecordingFinished(rec.name, 4000))
+    assert of(out, F.CreateTicket) == [F.CreateTicket(rec.name, "message", commune="17329")]
+    s.send(F.TicketCreated("111222"))
+    s.finish_all()
+    # Again, and this time the caller says nothing: a call-back ticket, still for the commune.
+    s.say("gặp tổ công nghệ số xã anh sơn")
+    s.finish_all()
+    s.send(F.TransferResult(answered=False))
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.RecordingFinished(rec.name, 0))
+    assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback", commune="17329")]
+    # Hanging up on the offer: the same.
+    t = Sim()
+    t.start()
+    t.say("gặp tổ công nghệ số xã anh sơn")
+    t.finish_all()
+    t.send(F.TransferResult(answered=False))
+    out = t.send(F.Hangup())
+    assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback", commune="17329")]
+
+
+def test_a_complaint_after_a_team_call_is_the_hotlines_own():
+    s = Sim(operator_endpoint="PJSIP/op")
+    s.start()
+    s.say("gặp tổ công nghệ số xã anh sơn")
+    s.finish_all()
+    s.send(F.TransferResult(answered=False))
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    s.send(F.RecordingFinished(rec.name, 0))
+    s.send(F.TicketCreated("111222"))
+    s.finish_all()
+    s.say("tôi muốn phản ánh")
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.RecordingFinished(rec.name, 5000))
+    assert of(out, F.CreateTicket) == [F.CreateTicket(rec.name, "feedback")]
+    # And the operators ring as usual, with a message for nobody in particular.
+    s.send(F.TicketCreated("333444"))
+    s.finish_all()
+    s.key("0")
+    s.finish_all()
+    out = s.send(F.TransferResult(answered=False))
+    assert keys(out) == ["operator_unavailable", "beep"]
+
+
+def test_the_commune_is_asked_for_by_code_or_name_when_the_request_names_none():
+    s = Sim()
+    s.start()
+    out = s.say("gặp tổ công nghệ số")
+    assert keys(out) == ["team_ask"] and s.flow.state is F.State.COLLECT and s.flow.listening
+    s.finish_all()
+    for d in "17329":
+        s.key(d)
+    out = s.key("#")
+    assert texts(out) == [F.Texts().team_connect.format(commune="xã Anh Sơn")]
+    assert not of(out, F.LookupDossier) and not of(out, F.PlayRadio)  # the flow found it itself
+    s.finish_all()
+    assert of(s.log, F.Transfer)[-1] == F.Transfer(TEAMS["17329"], 25)
+    s.send(F.TransferResult(answered=True))
+    assert [t.action for t in turns(s)][-3:] == ["team", "team_found", "transferred"]
+    # By name: said when asked.
+    t = Sim()
+    t.start()
+    t.key("7")
+    t.finish_all()
+    out = t.say("xã anh sơn")
+    assert texts(out) == [F.Texts().team_connect.format(commune="xã Anh Sơn")]
+
+
+def test_an_unknown_commune_is_asked_again_then_more_help_is_offered():
+    s = Sim()
+    s.start()
+    s.key("7")
+    s.finish_all()
+    out = s.say("tôi cũng không biết nữa")
+    assert keys(out) == ["team_not_found", "team_ask"] and s.flow.state is F.State.COLLECT
+    s.finish_all()
+    for d in "99#":
+        out = s.key(d)
+    assert keys(out) == ["team_not_found"] and not of(out, F.Transfer)
+    s.finish_all()
+    assert s.flow.state is F.State.MAIN
+    assert [t.action for t in turns(s)].count("team_not_found") == 2
+
+
+def test_a_commune_without_a_team_is_told_so_and_offered_the_operators():
+    s = Sim(operator_endpoint="PJSIP/op")
+    s.start()
+    out = s.say("gặp tổ công nghệ số xã đô lương")
+    assert texts(out) == [F.Texts().team_none.format(commune="xã Đô Lương")]
+    assert keys(out) == ["team_offer_operator"] and not of(out, F.Transfer)
+    assert turns(s)[-1].action == "team_missing" and s.flow.outcome is F.Outcome.ANSWERED
+    s.finish_all()
+    assert s.flow.state is F.State.MAIN
+    out = s.key("0")  # taken up: the operators
+    s.finish_all()
+    assert of(s.log, F.Transfer)[-1].duty
+    # No operators at all: nothing is offered.
+    t = Sim()
+    t.start()
+    out = t.say("gặp tổ công nghệ số xã đô lương")
+    assert keys(out) == []
+
+
+def test_without_a_commune_list_the_teams_codes_still_work():
+    s = Sim(communes=None)
+    s.start()
+    s.say("gặp tổ công nghệ số xã anh sơn")  # no names known: asked for the code
+    s.finish_all()
+    for d in "17329#":
+        out = s.key(d)
+    assert texts(out) == [F.Texts().team_connect.format(commune="xã, phường mã số một, bảy, ba, hai, chín")]
 
 
 def test_goodbye_with_rating():
@@ -741,7 +987,9 @@ def test_silent_caller_is_escalated_once_then_let_go():
     s.send(F.TransferResult(answered=False))
     s.finish_all()
     rec = of(s.log, F.StartRecording)[-1]
-    s.send(F.RecordingFinished(rec.name, 0))  # nothing said: empty
+    out = s.send(F.RecordingFinished(rec.name, 0))  # nothing said: empty, a call-back ticket
+    assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback")]
+    s.send(F.TicketCreated("123456"))
     s.finish_all()
     for _ in range(2):
         s.advance(7000)
@@ -758,7 +1006,7 @@ def test_ring_all_transfer_is_one_command_with_the_whole_dial_string():
     s.start()
     s.send(F.Dtmf("0"))
     out = s.finish_all()
-    assert of(out, F.Transfer) == [F.Transfer("PJSIP/operator&PJSIP/operator2", 25)]
+    assert of(out, F.Transfer) == [F.Transfer("PJSIP/operator&PJSIP/operator2", 25, duty=True)]
 
 
 # --- the table, the vocabulary and the typed inputs ----------------------------------------------
@@ -820,6 +1068,7 @@ def test_enum_values_are_the_stored_strings():
     assert [o.value for o in F.Outcome] == [
         "in_progress", "answered", "goodbye", "abandoned", "no_input", "not_understood", "transferred",
         "ticket", "ticket_status", "dossier", "radio", "too_long", "interrupted", "failed", "prompt_admin",
+        "callback",
     ]  # fmt: skip
     assert [k.value for k in F.TurnKind] == ["speech", "dtmf", "timeout", "action", "system"]
     assert [t.value for t in F.Timer] == [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import numpy as np
@@ -30,6 +31,41 @@ def test_migration_creates_ivr_branch(db):
     names = set(inspect(factory.kw["bind"]).get_table_names())
     assert {"calls", "call_turns", "tickets", "dossiers"} <= names
     assert settings.database_url.startswith("sqlite:///") and (settings.data_dir / "hotline.db").is_file()
+
+
+def test_ivr_migrations_match_the_models_and_the_ticket_commune_downgrades(tmp_path):
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from core.db import make_engine
+    from hotline.db import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    tables = {"calls", "call_turns", "tickets", "dossiers"}
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Ticket.metadata)
+        assert "commune" in {c["name"] for c in inspect(conn).get_columns("tickets")}
+    assert [d for d in diff if any(re.search(rf"\b{t}\b", repr(d)) for t in tables)] == []
+    command.downgrade(alembic_config(url), "ivr@-1")
+    with engine.connect() as conn:
+        assert "commune" not in {c["name"] for c in inspect(conn).get_columns("tickets")}
+        assert "sip_call_id" in {c["name"] for c in inspect(conn).get_columns("calls")}
+    engine.dispose()
+
+
+def test_a_ticket_for_a_communes_team_keeps_the_commune(db):
+    _, factory, store = db
+    cid = store.start_call("chan-team", "0912345678")
+    number = store.create_ticket(
+        call_id=cid, caller="0912345678", reason="callback", audio_path=None, duration_ms=0, commune="17329"
+    )
+    plain = store.create_ticket(
+        call_id=cid, caller="0912345678", reason="message", audio_path=None, duration_ms=0
+    )
+    assert store.ticket(number).commune == "17329" and store.ticket(plain).commune is None
 
 
 def test_call_and_turns_are_committed_and_masked(db):

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from asterisk.trunk_status import trunk_status
 from core.db import engine_for, session_factory
-from ivr.models import Call
+from ivr.models import Call, Ticket
 from ivr.tones import RINGBACK_HZ
 from sip.caller import call
 from sip.script import CallScript, CallTarget
@@ -45,6 +45,8 @@ from .conftest import free_rtp_range
 from .test_call_e2e import RunningHotline, audible_between, tone_between
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
+
+ANH_SON = "17329"  # the commune whose digital technology team is the officer's mobile here
 
 SPEECH = FIXTURES / "speech"
 CATALOG = FIXTURES / "ivr" / "intents"
@@ -87,6 +89,16 @@ def network(tmp_path_factory):
         "HOTLINE_IVR__MEDIA__PORT_START": str(app_start),
         "HOTLINE_IVR__MEDIA__PORT_END": str(app_end),
         "HOTLINE_IVR__PROMPTS_DIR": str(tmp_path_factory.mktemp("trunk-prompts")),
+    }
+    env |= {
+        # Nobody registers as the operator seat: transfers reach the officer only through the duty
+        # rota, which names the officer at every hour of every day (so the test holds at any time).
+        "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator",
+        "HOTLINE_IVR__DUTY": json.dumps({"rota": [
+            {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"], "hours": "00:00-24:00",
+             "ring": [OFFICER]},
+        ]}),  # fmt: skip
+        "HOTLINE_IVR__COMMUNE_TEAMS": json.dumps([{"commune": int(ANH_SON), "ring": [OFFICER]}]),
     }
     data = tmp_path_factory.mktemp("trunks")
     with trunk_lab(data, (free_rtp_range(), free_rtp_range()), env) as lab:
@@ -340,3 +352,45 @@ def test_transfer_rings_the_officers_mobile_through_the_carrier(network, clean, 
     heard_from = op["recording_started_at"] + op["played_at_s"] - result.recording_started_at
     spoken = read_audio(officer_says).duration_s
     assert audible_between(rec, heard_from, heard_from + spoken + 0.5) >= 0.5 * spoken
+
+
+def test_a_communes_team_rings_through_the_carrier_and_no_answer_leaves_a_call_back_for_it(
+    network, clean, tmp_path
+):
+    # The team's phone (the officer's mobile) rings and nobody picks up; the citizen hangs up while the
+    # offer to leave a message is spoken: a call-back ticket for the commune, with the citizen's number.
+    officer = OfficerPhone(network.carrier.target(OFFICER, ""), calls=1, timeout=150, ring_s=90.0)
+    try:
+        officer.next("registered", timeout=30)
+        script = (
+            CallScript()
+            .wait_for_audio(timeout=15)
+            .wait(0.3)
+            .dtmf("7")  # the commune's digital technology team
+            .wait_for_audio(timeout=10)  # "which commune?"
+            .wait_for_silence(0.8, timeout=30)
+            .dtmf(ANH_SON + "#")
+            .wait_for_audio(timeout=15)  # "putting you through to xã Anh Sơn's team"
+            .wait_for_silence(0.8, timeout=30)
+            .wait(14.5)  # 15 s of ringing: the offer to leave a message starts
+            .wait(2.5)
+            .hangup()
+        )
+        rec = tmp_path / "heard.wav"
+        result = call(network.carrier.target(CITIZEN, REGISTER_DID), script, record=rec, timeout=150)
+        rang = officer.next("call", timeout=30)
+    finally:
+        officer.close()
+    assert result.connected and result.hangup_by == "caller", result.summary()
+    assert not rang.get("answered_at"), rang  # the team's mobile rang through the carrier, unanswered
+    c = network.last_call()
+    actions = [t.action for t in c.turns]
+    assert ["team", "team_found", "transfer_no_answer"] == [
+        a for a in actions if a in ("team", "team_found", "transfer_no_answer")
+    ], actions
+    assert c.outcome == "callback", actions
+    end_s = read_audio(rec).duration_s
+    assert tone_between(rec, end_s - 1.5, end_s, RINGBACK_HZ) < 0.2, result.summary()
+    with network.factory() as s:
+        t = s.scalars(select(Ticket).where(Ticket.call_id == c.id)).one()
+    assert (t.reason, t.commune, t.caller, t.audio_path) == ("callback", ANH_SON, CITIZEN, None)
