@@ -227,14 +227,31 @@ class CallSession:
         started = self.app.expect(self.media_id)
         host = media_settings.advertised_host or media_settings.bind_host
         resp = await ari.external_media(self.media_id, f"{host}:{media.port}", fmt)
-        variables = (resp or {}).get("channelvars") or {}
-        rhost, rport = variables.get("UNICASTRTP_LOCAL_ADDRESS"), variables.get("UNICASTRTP_LOCAL_PORT")
-        if rhost and rport:
-            media.endpoint.set_remote(str(rhost), int(rport))
+        await self._expect_rtp_from(resp)
         # The media channel must be in Stasis before it can join the bridge (else 422).
         await asyncio.wait_for(started, timeout=5)
         await ari.add_to_bridge(self.bridge_id, self.channel_id)
         await ari.add_to_bridge(self.bridge_id, self.media_id)
+
+    async def _expect_rtp_from(self, resp: dict[str, Any] | None) -> None:
+        """Tell the endpoint where Asterisk's RTP comes from: only that source may take the port."""
+        assert self.media is not None
+        variables = (resp or {}).get("channelvars") or {}
+        rhost, rport = variables.get("UNICASTRTP_LOCAL_ADDRESS"), variables.get("UNICASTRTP_LOCAL_PORT")
+        if not (rhost and rport):  # not in the response (older Asterisk): ask for the variables
+            try:
+                rhost = await self.s.ari.variable(self.media_id, "UNICASTRTP_LOCAL_ADDRESS")
+                rport = await self.s.ari.variable(self.media_id, "UNICASTRTP_LOCAL_PORT")
+            except AriError as exc:
+                logger.debug("call %s: RTP address of the media channel unknown: %s", self.channel_id, exc)
+        if rhost and str(rport).isdigit():
+            self.media.endpoint.set_remote(str(rhost), int(str(rport)))
+        else:
+            logger.warning(
+                "call %s: Asterisk did not announce its RTP address: the first RTP stream is accepted",
+                self.channel_id,
+            )
+            self.media.endpoint.accept_first_source()
 
     async def teardown(self) -> None:
         """Release everything the call holds, in order, whatever ended it (each step guarded)."""
