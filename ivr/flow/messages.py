@@ -138,13 +138,8 @@ class Messages:
 
     # --- the call ends --------------------------------------------------------------------------
 
-    def stop(self) -> None:
-        """The call is ending while recording: stop the recorder (what was said is not stored)."""
-        if self.recording and self.flow.state is State.RECORDING:
-            self.flow.emit(StopRecording(self.recording))
-
     def keep(self) -> None:
-        """The caller hung up while recording: keep what was said as a ticket."""
+        """The call ends while recording (hang-up, call limit): keep what was said as a ticket."""
         if self.recording and self.flow.state is State.RECORDING:
             self.flow.emit(StopRecording(self.recording), CreateTicket(self.recording, self.reason))
             self.flow.outcome = Outcome.TICKET

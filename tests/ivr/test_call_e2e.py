@@ -203,6 +203,25 @@ def tone_between(path: Path, start_s: float, end_s: float, hz: float) -> float:
     return float(np.sum((share > 0.8) & loud) * 0.02)
 
 
+@pytest.fixture
+def call_limit(monkeypatch):
+    """`call_limit(seconds)`: the calls of this test reach the flow's maximum duration that soon."""
+    import dataclasses
+
+    import ivr.session as session_module
+
+    limit = {"ms": 30 * 60_000}
+    real_build = session_module.build_flow
+
+    def build_flow(*args, **kwargs):
+        flow = real_build(*args, **kwargs)
+        flow.config = dataclasses.replace(flow.config, max_call_ms=limit["ms"])
+        return flow
+
+    monkeypatch.setattr(session_module, "build_flow", build_flow)
+    return lambda seconds: limit.update(ms=int(seconds * 1000))
+
+
 def place(asterisk, script: CallScript, tmp_path, timeout=120.0):
     rec = tmp_path / "heard.wav"
     result = call(asterisk.target(), script, record=rec, timeout=timeout)
@@ -367,6 +386,58 @@ def test_feedback_recording_becomes_a_ticket(hotline, asterisk, clean, tmp_path)
     assert audio.rate == 8000 and spoken - 0.5 <= audio.duration_s <= spoken + 3.0
     assert "logic" in t.transcript or "tương tự" in t.transcript, t.transcript
     assert c.outcome == "ticket"
+
+
+def test_call_limit_while_recording_keeps_the_complaint(hotline, asterisk, clean, call_limit, tmp_path):
+    from ivr.ids import SPOOL_DIR
+
+    call_limit(18)  # reached while the caller is still speaking after the beep
+    script = (
+        CallScript()
+        .wait_for_audio(timeout=15)
+        .wait(0.3)
+        .dtmf("4")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.0, timeout=30)  # the introduction and the beep are over: recording
+        .play(SPEECH / "doan_south_female.wav")
+        .play(SPEECH / "tuyen_north_male.wav")
+        .play(SPEECH / "doan_south_female.wav")
+        .wait(15)
+        .hangup()
+    )
+    result, _ = place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    # The hotline said the call was too long and hung up; what was said before is a ticket with its audio.
+    assert result.hangup_by == "remote" and result.duration_s < 30, result.summary()
+    with hotline.factory() as s:
+        t = s.scalars(select(Ticket).where(Ticket.call_id == c.id)).one_or_none()
+    assert t is not None, [(x.kind, x.action) for x in c.turns]
+    assert t.reason == "feedback" and c.outcome == "ticket"
+    assert 4.0 <= read_audio(t.audio_path).duration_s <= 13.0
+    assert not list((hotline.app.s.store.recordings_dir / SPOOL_DIR).glob("*.raw"))
+
+
+def test_call_limit_does_not_cut_a_call_bridged_to_an_operator(
+    hotline, asterisk, clean, call_limit, tmp_path
+):
+    call_limit(15)  # passes about 8 s after the operator answered
+    agent = AgentProcess(
+        asterisk,
+        *("--calls", "1", "--timeout", "120", "--ring", "2"),
+        *("--play", str(SPEECH / "vinh_south_male.wav")),
+    )
+    try:
+        agent.next("registered", timeout=30)
+        script = CallScript().wait_for_audio(timeout=15).wait(0.3).dtmf("0").wait(32).hangup()
+        result, _ = place(asterisk, script, tmp_path, timeout=120)
+        op = agent.next("call", timeout=20)
+    finally:
+        agent.close()
+    # The caller and the operator talked until the caller hung up, well past the limit.
+    assert result.hangup_by == "caller" and result.duration_s >= 30, result.summary()
+    assert not op["error"] and op["hangup_by"] == "remote" and op["duration_s"] > 20, op
+    c = wait_call_closed(hotline)
+    assert c.outcome == "transferred"
 
 
 def test_dossier_lookup_by_keypad(hotline, asterisk, clean, tmp_path):
