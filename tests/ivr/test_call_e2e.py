@@ -571,7 +571,9 @@ def test_garbage_rtp_and_key_flood_do_not_break_the_call(hotline, asterisk, clea
     assert stats.garbage + stats.foreign >= 250
     c = wait_call_closed(hotline)
     assert any(t.dtmf == "1" and t.intent == "coach" for t in c.turns), [(t.dtmf, t.action) for t in c.turns]
-    assert sum(t.action == "replay" for t in c.turns) >= 5
+    # The run of `*` is one row of the call log, holding its keys (some may merge on the line).
+    replays = [t for t in c.turns if t.action == "replay"]
+    assert len(replays) == 1 and set(replays[0].dtmf) == {"*"} and len(replays[0].dtmf) >= 5, replays
 
 
 def test_prompt_rerecorded_by_phone_with_pin(hotline, asterisk, clean, tmp_path):
