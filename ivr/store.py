@@ -166,10 +166,10 @@ class CallStore:
     # --- tickets --------------------------------------------------------------------------------
 
     def save_recording(self, chunk: AudioChunk, name: str) -> Path:
-        """Write complaint audio atomically under recordings/YYYY/MM/."""
+        """Write complaint audio atomically under recordings/YYYY/MM/, on disk before its spool goes."""
         now = utcnow()
         path = self.recordings_dir / f"{now:%Y}" / f"{now:%m}" / f"{now:%Y%m%dT%H%M%S}-{name}.wav"
-        return write_wav(path, chunk)
+        return write_wav(path, chunk, durable=True)
 
     def create_ticket(
         self,
