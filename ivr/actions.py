@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -92,6 +92,8 @@ class Player(Protocol):
     """The call's playback queue (`ivr.player.RtpPlayer`)."""
 
     def play(self, playback_id: int, source: Callable[[], Coroutine[Any, Any, AudioChunk]]) -> None: ...
+
+    def play_stream(self, playback_id: int, stream: Callable[[], AsyncIterator[AudioChunk]]) -> None: ...
 
     def stop(self, playback_id: int) -> None: ...
 

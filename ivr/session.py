@@ -362,7 +362,10 @@ class CallSession:
     async def _action_do(self, c: Any) -> None:
         actions = self.actions
         assert actions is not None
-        if isinstance(c, F.Play):
+        if isinstance(c, F.Play) and c.file is not None:
+            path, prompts = c.file, self.s.prompts
+            actions.player.play_stream(c.playback_id, lambda: prompts.file_stream(path))
+        elif isinstance(c, F.Play):
             actions.player.play(c.playback_id, self._source(c))
         elif isinstance(c, F.StopPlayback):
             actions.player.stop(c.playback_id)
@@ -388,9 +391,6 @@ class CallSession:
         if c.key is not None:
             key = c.key
             return lambda: prompts.audio(key)
-        if c.file is not None:
-            path = c.file
-            return lambda: prompts.file_audio(path)
         text = c.text or ""
         return lambda: prompts.text_audio(text)
 

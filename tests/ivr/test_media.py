@@ -329,3 +329,55 @@ def test_recorder_tracks_voice_and_trailing_silence():
     for c in chunks(tone(3000, -60)):  # line hiss only
         quiet.add(c)
     assert quiet.voiced_ms == 0 and quiet.trailing_silence_ms == 3000
+
+
+async def test_a_20_minute_radio_segment_plays_as_a_stream_in_little_memory(settings, tmp_path):
+    """Radio by phone through the call's real player and RTP port: the first audio goes out at once
+    and the call holds a few blocks of the segment, not the whole decoded file (about 100 MiB)."""
+    import tracemalloc
+
+    import soundfile as sf
+
+    from ivr import flow as F
+    from ivr.prompts import Prompts
+    from tests.ivr.test_actions import make_call, runner_for
+
+    segment = tmp_path / "segment.wav"  # 20 minutes at the radio's 44.1 kHz
+    with sf.SoundFile(str(segment), "w", samplerate=44100, channels=1, subtype="PCM_16") as out:
+        minute = (8000 * np.sin(2 * np.pi * 440 * np.arange(44100 * 60) / 44100)).astype(np.int16)
+        for _ in range(20):
+            out.write(minute)
+    del minute
+    app, session, ari = make_call()
+    app.s.prompts = Prompts(settings, None)
+    pool = M.PortPool(41300, 41399)
+    sock, port = pool.bind("127.0.0.1")
+    ep = M.RtpEndpoint(sock, port, "ulaw")
+    await ep.start()
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    ep.set_remote(*peer.getsockname())
+    finished: list[tuple[int, bool]] = []
+    player = RtpPlayer(ep, lead_ms=0, on_finished=lambda i, ok: finished.append((i, ok)))
+    player.start()
+    session.actions = runner_for(session, ari, player=player)
+    loop = asyncio.get_running_loop()
+    tracemalloc.start()
+    try:
+        t0 = loop.time()
+        await session._action_do(F.Play(1, file=str(segment)))
+        await until(lambda: ep.stats.sent >= 1, limit_s=30)
+        first_audio_s = loop.time() - t0
+        await until(lambda: ep.stats.sent >= 100, limit_s=10)  # 2 s of the segment played
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        player.stop(1)
+    await until(lambda: finished == [(1, True)], limit_s=5)
+    await player.close()
+    ep.close()
+    peer.close()
+    pool.release(port)
+    segment.unlink()
+    assert peak < 8 * 2**20, f"{peak / 2**20:.0f} MiB held to play the segment"
+    assert first_audio_s < 1.0
