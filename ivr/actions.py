@@ -213,10 +213,6 @@ class ActionRunner:
         except Exception as exc:
             logger.warning("ticket %s: transcription failed (audio kept): %s", number, exc)
 
-    async def set_satisfaction(self, score: int) -> None:
-        if self.call.call_id is not None:
-            await asyncio.to_thread(self.store.set_satisfaction, self.call.call_id, score)
-
     # --- prompt re-recording ----------------------------------------------------------------------
 
     async def save_draft(self, name: str) -> None:

@@ -13,6 +13,7 @@ from intents.watcher import CatalogWatcher
 from ivr import flow as F
 from ivr.admission import AsrAdmission
 from ivr.ari import AriClient
+from ivr.calllog import CallLog
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
 from ivr.store import CallStore, DossierSource
@@ -110,5 +111,6 @@ class Services:
     understanding: Understanding
     recognizer: Any | None  # voice.asr.Recognizer; None: speech recognition unavailable (keypad only)
     ports: PortPool
+    calllog: CallLog  # the call log's rows, written off the calls' path
     radio: RadioSource | None = None
     asr: AsrAdmission = field(default_factory=AsrAdmission)  # the one ASR admission control of all calls

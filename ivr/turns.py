@@ -2,18 +2,18 @@
 
 The flow reports a turn when it decides the answer; the latency the caller feels ends when the first
 frame of that answer goes out, so such a turn is held until the player starts it (or the call ends).
+Rows go to the call log (`ivr.calllog`), which writes them off the call's path.
 A key flood cannot fill the call log: a run of `*` (repeat) is one row holding its keys, and a call
 writes at most `TURN_BURST` rows at once, then one per `TURN_REFILL_S` seconds.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Protocol
 
 from core.masking import mask_personal
 from ivr import flow as F
@@ -30,26 +30,18 @@ def _is_replay(turn: F.Turn) -> bool:
     return turn.kind == TurnKind.DTMF and turn.action == TurnAction.REPLAY
 
 
-class TurnStore(Protocol):
-    def log_turn(self, call_id: int, seq: int, turn: F.Turn) -> None: ...
+class TurnSink(Protocol):
+    """Where a call's turn rows go (`ivr.calllog.CallLog`): handed over at once, written later."""
+
+    def turn(self, channel: str, seq: int, turn: F.Turn) -> None: ...
 
 
 class TurnLog:
-    """Numbers and writes the turns of one call (in threads), with measured answer latencies."""
+    """Numbers the turns of one call and hands them to the call log, with measured answer latencies."""
 
-    def __init__(
-        self,
-        call: str,
-        call_id: int | None,
-        store: TurnStore,
-        spawn: Callable[[Coroutine[Any, Any, None], str], asyncio.Task[None]],
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.call = call  # the caller's channel id, for logs
-        self.call_id = call_id  # None: the call is not logged
-        self._store = store
-        self._spawn = spawn
+    def __init__(self, call: str, sink: TurnSink, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.call = call  # the caller's channel id: the call log's key, and for logs
+        self._sink = sink
         self._clock = clock
         self._seq = 0
         self._pending: tuple[F.Turn, int] | None = None  # turn waiting for its answer's first audio
@@ -116,13 +108,11 @@ class TurnLog:
         return True
 
     def _write(self, turn: F.Turn) -> None:
-        if self.call_id is None:
-            return
         if not self._spend():
             self.dropped += 1
             return
         self._seq += 1
-        seq, call_id = self._seq, self.call_id
+        seq = self._seq
         logger.info(
             "call %s turn %d: %s %s -> %s %s (%s ms)",
             self.call,
@@ -133,7 +123,4 @@ class TurnLog:
             turn.action or "",
             turn.response_ms,
         )
-        self._spawn(self._store_turn(call_id, seq, turn), "turn")
-
-    async def _store_turn(self, call_id: int, seq: int, turn: F.Turn) -> None:
-        await asyncio.to_thread(self._store.log_turn, call_id, seq, turn)
+        self._sink.turn(self.call, seq, turn)

@@ -20,6 +20,7 @@ from core.db import engine_for, session_factory
 from ivr.models import Call, Ticket
 from ivr.tones import RINGBACK_HZ
 from sip.caller import call
+from sip.measure import first_audio_after
 from sip.script import CallScript
 from voice.audio import read_audio
 
@@ -483,6 +484,65 @@ def test_transfer_without_operator_takes_a_message(hotline, asterisk, clean, tmp
     with hotline.factory() as s:
         t = s.scalars(select(Ticket).where(Ticket.call_id == c.id)).one()
     assert t.reason == "message" and Path(t.audio_path).is_file()
+
+
+def test_a_locked_database_does_not_cost_the_caller_anything(hotline, asterisk, clean, tmp_path):
+    """Another writer holds the database: the call is answered as usual, its log waits in the journal
+    and reaches the database once the lock is gone."""
+    import sqlite3
+
+    calllog = hotline.app.s.calllog
+    calllog.retry_s = 1.0
+    lock = sqlite3.connect(hotline.settings.database_url.removeprefix("sqlite:///"), isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    try:
+        script = (
+            CallScript()
+            .wait_for_audio(timeout=15)
+            .wait(0.3)
+            .dtmf("1")
+            .wait_for_audio(timeout=10)
+            .wait_for_silence(1.0, timeout=30)
+            .hangup()
+        )
+        result, rec = place(asterisk, script, tmp_path)
+        assert first_audio_after(rec) < 2.0 and audible_between(rec, 0, result.duration_s) > 3.0
+        deadline = time.monotonic() + 20
+        while calllog.journaled < 3:  # the call's rows went to the journal, not to the caller's wait
+            assert time.monotonic() < deadline, calllog.journaled
+            time.sleep(0.1)
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+        calllog.retry_s = 10.0
+    deadline = time.monotonic() + 30
+    while True:
+        with hotline.factory() as s:
+            c = s.scalars(select(Call).where(Call.sip_call_id == result.sip_call_id)).one_or_none()
+            turns = list(c.turns) if c is not None else []
+        if c is not None and c.ended_at is not None:
+            break
+        assert time.monotonic() < deadline, "the journal never reached the database"
+        time.sleep(0.2)
+    assert any(t.dtmf == "1" and t.intent == "coach" for t in turns), [(t.dtmf, t.intent) for t in turns]
+
+
+def test_a_call_the_application_cannot_set_up_goes_to_the_dialplan_fallback(
+    hotline, asterisk, clean, tmp_path
+):
+    from ivr.rtp import PortPool
+
+    ports = hotline.app.s.ports
+    hotline.app.s.ports = PortPool(ports.start, ports.start - 1)  # no RTP port left for this call
+    try:
+        script = CallScript().wait_for_audio(timeout=10).wait(8).hangup()
+        result, rec = place(asterisk, script, tmp_path)
+    finally:
+        hotline.app.s.ports = ports
+    # The dialplan's apology at once (then the operators, then a message), not a hang-up.
+    assert result.hangup_by == "caller", result.summary()
+    assert first_audio_after(rec) < 3.0 and audible_between(rec, 0, result.duration_s) > 3.0
+    assert f"could not set up the call channel={result.channel_id}" in asterisk.log_text()
 
 
 def test_caller_hangs_up_mid_prompt(hotline, asterisk, clean, tmp_path):
