@@ -148,7 +148,11 @@ class CallLog:
                 if self._spooling:
                     await self._try_replay()
                 return
-            await self._write(entry)
+            try:
+                await self._write(entry)
+            except Exception:  # a bug here must not stop the call log for every later call
+                logger.exception("call log: %s row of channel %s lost", entry.op, entry.channel)
+                self.dropped += 1
 
     async def close(self) -> None:
         """Write what is queued (or journal it), then stop the writer."""
