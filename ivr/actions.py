@@ -14,7 +14,7 @@ import contextlib
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -93,6 +93,8 @@ class Player(Protocol):
     """The call's playback queue (`ivr.player.RtpPlayer`)."""
 
     def play(self, playback_id: int, source: Callable[[], Coroutine[Any, Any, AudioChunk]]) -> None: ...
+
+    def play_stream(self, playback_id: int, stream: Callable[[], AsyncIterator[AudioChunk]]) -> None: ...
 
     def stop(self, playback_id: int) -> None: ...
 
@@ -244,10 +246,6 @@ class ActionRunner:
             await asyncio.to_thread(self.store.set_ticket_transcript, number, result.text or "")
         except Exception as exc:
             logger.warning("ticket %s: transcription failed (audio kept): %s", number, exc)
-
-    async def set_satisfaction(self, score: int) -> None:
-        if self.call.call_id is not None:
-            await asyncio.to_thread(self.store.set_satisfaction, self.call.call_id, score)
 
     # --- prompt re-recording ----------------------------------------------------------------------
 

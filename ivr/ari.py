@@ -162,6 +162,11 @@ class AriClient:
             params["callerId"] = caller_id
         return await self.request("POST", "/channels", params=params)
 
+    async def continue_in_dialplan(self, channel_id: str, context: str, extension: str, label: str) -> None:
+        """Leave Stasis: the channel goes on in the dialplan at `context,extension,label`."""
+        params = {"context": context, "extension": extension, "label": label}
+        await self.request("POST", f"/channels/{_seg(channel_id)}/continue", params=params)
+
     async def ring(self, channel_id: str) -> None:
         await self.request("POST", f"/channels/{_seg(channel_id)}/ring", ok_missing=True)
 

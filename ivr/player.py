@@ -1,7 +1,9 @@
 """Playback over RTP: queued answers sent to the caller in real time, stoppable within one frame.
 
 The answer goes back over the call's RTP endpoint, paced in real time, so playback stops at once when
-the caller barges in and nothing has to be copied to the Asterisk host.
+the caller barges in and nothing has to be copied to the Asterisk host. A clip is prepared whole (an
+answer, synthesized while earlier items play); a long file (a radio segment) is played as a stream of
+chunks decoded as it goes.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +25,15 @@ from voice.audio import AudioChunk
 logger = logging.getLogger(__name__)
 
 Source = Callable[[], Coroutine[Any, Any, AudioChunk]]  # prepares the audio (e.g. synthesis)
+StreamSource = Callable[[], AsyncIterator[AudioChunk]]  # audio decoded as it plays (a long file)
 
 
 @dataclass
 class _Item:
     playback_id: int
-    source: Source
+    source: Source | None = None
     task: asyncio.Task | None = None  # audio preparation (synthesis) started early
+    stream: StreamSource | None = None  # opened when its turn comes
 
 
 class RtpPlayer:
@@ -64,6 +68,11 @@ class RtpPlayer:
         self._queue.append(item)
         self._wake.set()
 
+    def play_stream(self, playback_id: int, stream: StreamSource) -> None:
+        """Queue audio that is decoded while it plays (memory stays a few chunks, whatever its length)."""
+        self._queue.append(_Item(playback_id, stream=stream))
+        self._wake.set()
+
     def stop(self, playback_id: int) -> None:
         if self._current is not None and self._current.playback_id == playback_id:
             self._stop_current = True
@@ -88,9 +97,12 @@ class RtpPlayer:
             self._current, self._stop_current = item, False
             ok = True
             try:
-                assert item.task is not None
-                chunk = await item.task
-                ok = await self._send(item, chunk)
+                if item.stream is not None:
+                    ok = await self._send_stream(item, item.stream())
+                else:
+                    assert item.task is not None
+                    chunk = await item.task
+                    ok = await self._send(item, chunk)
             except asyncio.CancelledError:
                 if self._closed:
                     raise
@@ -103,32 +115,47 @@ class RtpPlayer:
             if self.on_finished is not None and not self._closed:
                 self.on_finished(item.playback_id, ok)
 
-    async def _send(self, item: _Item, chunk: AudioChunk) -> bool:
-        rate, size = self.endpoint.rate, self.endpoint.frame_samples
+    def _samples(self, chunk: AudioChunk) -> np.ndarray:
+        rate = self.endpoint.rate
         if chunk.rate != rate or chunk.channels != 1:
             raise ValueError(f"playback needs {rate} Hz mono audio, got {chunk.rate} Hz/{chunk.channels} ch")
-        samples = chunk.array()
+        return chunk.array()
+
+    async def _send(self, item: _Item, chunk: AudioChunk) -> bool:
+        samples = self._samples(chunk)
+        size = self.endpoint.frame_samples
         n = max(1, math.ceil(samples.size / size))
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        if self.on_started is not None:
-            self.on_started(item.playback_id, time.monotonic())
+        pacer = _Pacer(self, item)
         for i in range(n):
             if self._stop_current or self._closed:
                 return True  # stopped on request: not a failure
-            frame = samples[i * size : (i + 1) * size]
-            if frame.size < size:
-                frame = np.concatenate([frame, np.zeros(size - frame.size, dtype=np.int16)])
-            self.endpoint.send_frame(frame, marker=i == 0)
-            # Absolute schedule (no drift); a little ahead of real time to absorb scheduling jitter.
-            delay = t0 + (i + 1) * FRAME_MS / 1000 - self.lead_s - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        # Let the audio sent ahead actually be heard before reporting the end.
-        rest = t0 + n * FRAME_MS / 1000 - loop.time()
-        if rest > 0:
-            await asyncio.sleep(rest)
+            await pacer.send(samples[i * size : (i + 1) * size])
+        await pacer.finish()
         return True
+
+    async def _send_stream(self, item: _Item, chunks: AsyncIterator[AudioChunk]) -> bool:
+        size = self.endpoint.frame_samples
+        pacer = _Pacer(self, item)
+        carry = np.zeros(0, dtype=np.int16)  # samples short of a whole frame, sent with the next chunk
+        try:
+            async for chunk in chunks:
+                samples = self._samples(chunk)
+                if carry.size:
+                    samples = np.concatenate([carry, samples])
+                whole = samples.size - samples.size % size
+                for i in range(0, whole, size):
+                    if self._stop_current or self._closed:
+                        return True
+                    await pacer.send(samples[i : i + size])
+                carry = samples[whole:]
+            if carry.size or not pacer.frames:
+                await pacer.send(carry)
+            await pacer.finish()
+            return True
+        finally:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()  # the decoder stops now, not when the generator is collected
 
     async def close(self) -> None:
         self._closed = True
@@ -144,3 +171,37 @@ class RtpPlayer:
                 pass
             except Exception as exc:
                 logger.debug("player ended with %s", exc)
+
+
+class _Pacer:
+    """Sends one playback's frames on an absolute real-time schedule (no drift), a little ahead."""
+
+    def __init__(self, player: RtpPlayer, item: _Item) -> None:
+        self.player = player
+        self.item = item
+        self.loop = asyncio.get_running_loop()
+        self.t0 = 0.0
+        self.frames = 0
+
+    async def send(self, frame: np.ndarray) -> None:
+        player = self.player
+        endpoint = player.endpoint
+        if self.frames == 0:
+            self.t0 = self.loop.time()
+            if player.on_started is not None:
+                player.on_started(self.item.playback_id, time.monotonic())
+        size = endpoint.frame_samples
+        if frame.size < size:
+            frame = np.concatenate([frame, np.zeros(size - frame.size, dtype=np.int16)])
+        endpoint.send_frame(frame, marker=self.frames == 0)
+        self.frames += 1
+        # A little ahead of real time to absorb scheduling jitter.
+        delay = self.t0 + self.frames * FRAME_MS / 1000 - player.lead_s - self.loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def finish(self) -> None:
+        """Let the audio sent ahead actually be heard before the end is reported."""
+        rest = self.t0 + self.frames * FRAME_MS / 1000 - self.loop.time()
+        if self.frames and rest > 0:
+            await asyncio.sleep(rest)

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import logging
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from core.filestamp import file_stamp
 from core.yamlfile import describe_validation_error, load_yaml
 from ivr.flow import PROMPT_KEYS, Texts
 from voice.audio import TELEPHONE_RATE, AudioChunk, read_audio, resample, to_mono, write_wav
+from voice.audio_stream import AudioFileStream
 from voice.tts.cache import voice_signature
 
 if TYPE_CHECKING:
@@ -288,7 +290,21 @@ class Prompts:
         while len(self._dynamic) > self._memory_items:
             self._dynamic.popitem(last=False)
 
-    async def file_audio(self, path: str) -> AudioChunk:
-        """Any audio file (radio segments), converted to 8 kHz."""
-        chunk = await asyncio.to_thread(read_audio, Path(path))
-        return resample(to_mono(chunk), TELEPHONE_RATE)
+    async def file_stream(self, path: str) -> AsyncIterator[AudioChunk]:
+        """Any audio file (radio segments, prompt drafts) at 8 kHz, block by block as it plays.
+
+        The next block is decoded (in a thread) while the current one plays, so a 20-minute segment
+        costs a few blocks of memory per call instead of the whole decoded file.
+        """
+        stream = await asyncio.to_thread(AudioFileStream, path, TELEPHONE_RATE)
+        ahead: asyncio.Future[AudioChunk | None] | None = None
+        try:
+            ahead = asyncio.ensure_future(asyncio.to_thread(stream.read))
+            while (chunk := await ahead) is not None:
+                ahead = asyncio.ensure_future(asyncio.to_thread(stream.read))
+                yield chunk
+        finally:
+            # A read may still run in its thread: `close` stops the decoder and waits for it.
+            await asyncio.shield(asyncio.to_thread(stream.close))
+            if ahead is not None and not ahead.done():
+                ahead.cancel()

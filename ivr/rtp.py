@@ -8,6 +8,7 @@ the stream (from the RTP timestamp); nothing past this module assumes a sample r
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import random
 import socket
@@ -226,6 +227,26 @@ class MediaStats:
     foreign: int = 0  # packets from an unexpected address
 
 
+def same_address(addr: tuple[str | int, ...], announced: tuple[str, int]) -> bool:
+    """Whether a datagram's source is the announced host and port (IPv4-mapped IPv6 equals its IPv4;
+    an announced wildcard host matches any host on that port)."""
+    host, port = announced
+    if int(addr[1]) != port:
+        return False
+    try:
+        want = ipaddress.ip_address(host)
+        got = ipaddress.ip_address(str(addr[0]).split("%", 1)[0])
+    except ValueError:
+        return str(addr[0]) == host
+    if want.is_unspecified:
+        return True
+    if isinstance(got, ipaddress.IPv6Address) and got.ipv4_mapped is not None:
+        got = got.ipv4_mapped
+    if isinstance(want, ipaddress.IPv6Address) and want.ipv4_mapped is not None:
+        want = want.ipv4_mapped
+    return got == want
+
+
 class _Protocol(asyncio.DatagramProtocol):
     def __init__(self, owner: RtpEndpoint) -> None:
         self.owner = owner
@@ -252,6 +273,10 @@ class RtpEndpoint:
         self.on_chunk = on_chunk
         self.stats = MediaStats()
         self.remote: tuple[str | int, ...] | None = None  # where Asterisk's RTP comes from (we answer there)
+        # The only source whose first packet may lock the port (what Asterisk announced); None: nothing is
+        # accepted yet, unless `accept_first_source` opened the port to whoever sends first.
+        self._source: tuple[str, int] | None = None
+        self._any_source = False
         self._gate = JitterGate()
         self._ssrc_in: int | None = None
         self._pt_in: int | None = None
@@ -279,9 +304,16 @@ class RtpEndpoint:
         self._transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), sock=self.sock)
 
     def set_remote(self, host: str, port: int) -> None:
-        """Where to send before the first packet arrives (Asterisk's UNICASTRTP_LOCAL_* variables)."""
+        """Asterisk's announced RTP address (UNICASTRTP_LOCAL_*): the only source accepted, and where we
+        send until its first packet arrives. Any other sender is a stranger, even one that is faster
+        (when media is not on loopback, anyone who can reach the port could otherwise take the call)."""
+        self._source = (host, port)
         if self.remote is None:
             self.remote = (host, port)
+
+    def accept_first_source(self) -> None:
+        """Asterisk announced nothing: the first stream to arrive locks the port (the old behaviour)."""
+        self._any_source = True
 
     @property
     def payload_type(self) -> int:
@@ -302,8 +334,10 @@ class RtpEndpoint:
             self.stats.garbage += 1
             return
         if self._ssrc_in is None:
-            # The first RTP stream locks the port (Asterisk's announced address is not trusted for this:
-            # behind NAT or with a wildcard bind, its packets come from another address).
+            # The first RTP stream from Asterisk's announced address locks the port.
+            if not self._any_source and (self._source is None or not same_address(addr, self._source)):
+                self.stats.foreign += 1
+                return
             self._ssrc_in, self._pt_in = pkt.ssrc, pkt.payload_type
             self.remote = addr[:2]
             self.first_packet.set()

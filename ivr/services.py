@@ -13,6 +13,7 @@ from intents.watcher import CatalogWatcher
 from ivr import flow as F
 from ivr.admission import AsrAdmission
 from ivr.ari import AriClient
+from ivr.calllog import CallLog
 from ivr.duty import HolidayCalendar, Rota
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
@@ -141,6 +142,7 @@ class Services:
     understanding: Understanding
     recognizer: Any | None  # voice.asr.Recognizer; None: speech recognition unavailable (keypad only)
     ports: PortPool
+    calllog: CallLog  # the call log's rows, written off the calls' path
     radio: RadioSource | None = None
     communes: F.CommuneFinder | None = None  # which commune a caller means (None: the teams' codes only)
     rota: Rota | None = None  # who the operators on duty are, by hour and day (None: operator_endpoint)

@@ -8,6 +8,7 @@ below), what a call does beyond talking is the `ActionRunner`'s, the call log's 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import time
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STEP_TIMEOUT_S = 5  # each ARI step of the teardown
+FALLBACK_CONTEXT = "hotline-in"  # config/asterisk/extensions.conf: where callers come in
+FALLBACK_LABEL = "fallback"  # ... and the priority label the application sends a call it cannot serve
 TICKETS_TIMEOUT_S = 15  # tickets being stored when the call ends may take this long
 
 
@@ -60,6 +63,10 @@ class CallSession:
         # Exported by the dialplan and listed in ari.conf `channelvars`: the caller's own key to this call.
         self.sip_call_id: str = str((channel.get("channelvars") or {}).get("SIP_CALL_ID") or "")
         self.args = args
+        # Where the channel is in the dialplan: a call that cannot be set up continues there, at the
+        # `fallback` label (the dialplan's apology, operators, then a message), instead of being hung up.
+        dialplan = channel.get("dialplan") or {}
+        self.dialplan_at = (str(dialplan.get("context") or ""), str(dialplan.get("exten") or ""))
         token = uuid.uuid4().hex[:12]
         self.bridge_id = PREFIX_BRIDGE + token
         self.media_id = PREFIX_MEDIA + token
@@ -143,6 +150,9 @@ class CallSession:
 
     async def run(self) -> None:
         logger.info("call %s from %s", self.channel_id, mask_caller(self.caller))
+        # Handed to the call log, never awaited: a locked database or a full disk does not hold the answer.
+        self.s.calllog.start(self.channel_id, self.caller, self.sip_call_id, on_id=self._call_logged)
+        self.turns = TurnLog(self.channel_id, self.s.calllog)
         try:
             await self._setup()
             self.started = True
@@ -161,6 +171,12 @@ class CallSession:
             logger.exception("call %s failed", self.channel_id)
         finally:
             await asyncio.shield(self.teardown())
+
+    def _call_logged(self, call_id: int) -> None:
+        """The call's row is in the database (tickets link to it)."""
+        self.call_id = call_id
+        if self.actions is not None:
+            self.actions.call = dataclasses.replace(self.actions.call, call_id=call_id)
 
     def _new_flow(self) -> CallLogic:
         if self.args[:1] == ["prompt-admin"]:
@@ -187,16 +203,14 @@ class CallSession:
     async def _setup(self) -> None:
         s = self.s
         ari, media_settings = s.ari, s.settings.ivr.media
-        self.call_id = await asyncio.to_thread(
-            s.store.start_call, self.channel_id, self.caller, self.sip_call_id
-        )
-        self.turns = TurnLog(self.channel_id, self.call_id, s.store, self._spawn)
+        turns = self.turns
+        assert turns is not None
         _, fmt = await asyncio.gather(ari.answer(self.channel_id), self._media_format())
         self.media = media = await CallMedia.open(
             s.ports,
             media_settings,
             fmt,
-            on_play_started=self.turns.playback_started,
+            on_play_started=turns.playback_started,
             on_play_finished=lambda pid, ok: self.post(F.PlaybackFinished(pid, ok)),
         )
         self.listener = CallListener(
@@ -228,14 +242,47 @@ class CallSession:
         started = self.app.expect(self.media_id)
         host = media_settings.advertised_host or media_settings.bind_host
         resp = await ari.external_media(self.media_id, f"{host}:{media.port}", fmt)
-        variables = (resp or {}).get("channelvars") or {}
-        rhost, rport = variables.get("UNICASTRTP_LOCAL_ADDRESS"), variables.get("UNICASTRTP_LOCAL_PORT")
-        if rhost and rport:
-            media.endpoint.set_remote(str(rhost), int(rport))
+        await self._expect_rtp_from(resp)
         # The media channel must be in Stasis before it can join the bridge (else 422).
         await asyncio.wait_for(started, timeout=5)
         await ari.add_to_bridge(self.bridge_id, self.channel_id)
         await ari.add_to_bridge(self.bridge_id, self.media_id)
+
+    async def _expect_rtp_from(self, resp: dict[str, Any] | None) -> None:
+        """Tell the endpoint where Asterisk's RTP comes from: only that source may take the port."""
+        assert self.media is not None
+        variables = (resp or {}).get("channelvars") or {}
+        rhost, rport = variables.get("UNICASTRTP_LOCAL_ADDRESS"), variables.get("UNICASTRTP_LOCAL_PORT")
+        if not (rhost and rport):  # not in the response (older Asterisk): ask for the variables
+            try:
+                rhost = await self.s.ari.variable(self.media_id, "UNICASTRTP_LOCAL_ADDRESS")
+                rport = await self.s.ari.variable(self.media_id, "UNICASTRTP_LOCAL_PORT")
+            except AriError as exc:
+                logger.debug("call %s: RTP address of the media channel unknown: %s", self.channel_id, exc)
+        if rhost and str(rport).isdigit():
+            self.media.endpoint.set_remote(str(rhost), int(str(rport)))
+        else:
+            logger.warning(
+                "call %s: Asterisk did not announce its RTP address: the first RTP stream is accepted",
+                self.channel_id,
+            )
+            self.media.endpoint.accept_first_source()
+
+    async def _to_dialplan_fallback(self) -> None:
+        """The call could not be set up: the caller goes on in the dialplan at its `fallback` label
+        (an apology, every operator seat, then a message), never to dead air or a hang-up."""
+        ari = self.s.ari
+        context, exten = self.dialplan_at
+        context = context or FALLBACK_CONTEXT
+        exten = exten or self.s.settings.ivr.asterisk.extension
+        try:
+            await ari.continue_in_dialplan(self.channel_id, context, exten, FALLBACK_LABEL)
+            logger.warning("call %s: set-up failed: handed to the dialplan's fallback", self.channel_id)
+        except Exception as exc:
+            logger.error(
+                "call %s: set-up failed and the dialplan fallback refused it: %s", self.channel_id, exc
+            )
+            await ari.hangup(self.channel_id)
 
     async def teardown(self) -> None:
         """Release everything the call holds, in order, whatever ended it (each step guarded)."""
@@ -269,7 +316,9 @@ class CallSession:
             ("bridge", lambda: ari.destroy_bridge(self.bridge_id)),
         ]
         steps += [("operator channel", functools.partial(ari.hangup, op_id)) for op_id in operator_legs]
-        if not self._caller_gone:
+        if not self._caller_gone and not self.started and self.args[:1] != ["prompt-admin"]:
+            steps.append(("caller channel", self._to_dialplan_fallback))
+        elif not self._caller_gone:
             steps.append(("caller channel", lambda: ari.hangup(self.channel_id)))
         for what, step in steps:
             try:
@@ -285,14 +334,9 @@ class CallSession:
         if self.actions is not None:
             self.actions.operator_legs.clear()
         self.app.sessions.pop(self.channel_id, None)
-        # 6. Close the call log.
-        if self.call_id is not None:
-            outcome = getattr(self.flow, "outcome", F.Outcome.PROMPT_ADMIN) if self.flow else F.Outcome.FAILED
-            degraded = bool(getattr(self.flow, "degraded", False))
-            try:
-                await asyncio.to_thread(self.s.store.end_call, self.call_id, outcome, degraded)
-            except Exception as exc:
-                logger.error("call %s: could not close the call log: %s", self.channel_id, exc)
+        # 6. Close the call log (written by the call log's own task).
+        outcome = getattr(self.flow, "outcome", F.Outcome.PROMPT_ADMIN) if self.flow else F.Outcome.FAILED
+        self.s.calllog.end(self.channel_id, outcome, bool(getattr(self.flow, "degraded", False)))
         self.app.finished_sessions += 1
         logger.info("call %s ended (%s)", self.channel_id, getattr(self.flow, "outcome", "setup failed"))
 
@@ -346,7 +390,10 @@ class CallSession:
     async def _action_do(self, c: Any) -> None:
         actions = self.actions
         assert actions is not None
-        if isinstance(c, F.Play):
+        if isinstance(c, F.Play) and c.file is not None:
+            path, prompts = c.file, self.s.prompts
+            actions.player.play_stream(c.playback_id, lambda: prompts.file_stream(path))
+        elif isinstance(c, F.Play):
             actions.player.play(c.playback_id, self._source(c))
         elif isinstance(c, F.StopPlayback):
             actions.player.stop(c.playback_id)
@@ -361,7 +408,7 @@ class CallSession:
         elif isinstance(c, F.Transfer):
             self._spawn(actions.transfer(c.endpoint, c.timeout_s, c.duty), "transfer")
         elif isinstance(c, F.SetSatisfaction):
-            await actions.set_satisfaction(c.score)
+            self.s.calllog.satisfaction(self.channel_id, c.score)
         elif isinstance(c, SaveDraft):
             self._spawn(actions.save_draft(c.recording), "draft")
         elif isinstance(c, KeepPrompt):
@@ -372,9 +419,6 @@ class CallSession:
         if c.key is not None:
             key = c.key
             return lambda: prompts.audio(key)
-        if c.file is not None:
-            path = c.file
-            return lambda: prompts.file_audio(path)
         text = c.text or ""
         return lambda: prompts.text_audio(text)
 

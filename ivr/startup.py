@@ -15,6 +15,7 @@ from ivr import flow as F
 from ivr.admission import AsrAdmission
 from ivr.app import Hotline
 from ivr.ari import AriClient, AriConfig
+from ivr.calllog import CallLog
 from ivr.ids import SPOOL_DIR
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from ivr.settings import IvrConfig
 
 logger = logging.getLogger(__name__)
+
+CALL_LOG_JOURNAL = "spool/call-log.jsonl"  # under the data directory: call log rows the database refused
 
 
 def _ari_config(settings: IvrConfig) -> AriConfig:
@@ -56,15 +59,8 @@ async def build_services(
     """
     factory = session_factory(engine_for(settings))
     store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir)
-    closed = await asyncio.to_thread(store.close_orphans)
-    if closed:
-        logger.warning("%d calls were left open by an earlier crash: marked interrupted", closed)
-    await asyncio.to_thread(seed_dossiers, factory)
-    recovered = await asyncio.to_thread(recover_spool, store, store.recordings_dir / SPOOL_DIR)
-    if recovered:
-        logger.warning(
-            "%d interrupted recordings recovered as tickets: %s", len(recovered), ", ".join(recovered)
-        )
+    calllog = CallLog(store, settings.data_dir / CALL_LOG_JOURNAL)
+    await _recover(store, calllog)
     if synth == "auto":
         try:
             from voice.tts import Synthesizer
@@ -112,11 +108,33 @@ async def build_services(
         understanding=understanding,
         recognizer=recognizer,
         ports=PortPool(media.port_start, media.port_end),
+        calllog=calllog,
         radio=radio,
         communes=communes,
         rota=duty_rota(settings),
         asr=AsrAdmission.from_settings(settings),
     )
+
+
+async def _recover(store: CallStore, calllog: CallLog) -> None:
+    """What an earlier run left: the call log's journal, calls left open, interrupted recordings. Each
+    step may fail (a locked database, a full disk): it is logged and calls are answered all the same."""
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("call log journal", calllog.recover),
+        ("calls left open", store.close_orphans),
+        ("demo dossiers", lambda: seed_dossiers(store.factory)),
+        ("interrupted recordings", lambda: recover_spool(store, store.recordings_dir / SPOOL_DIR)),
+    ]
+    for what, step in steps:
+        try:
+            done = await asyncio.to_thread(step)
+        except Exception as exc:
+            logger.error("start-up: %s not handled (%s); the hotline answers anyway", what, exc)
+            continue
+        if what == "calls left open" and done:
+            logger.warning("%d calls were left open by an earlier crash: marked interrupted", done)
+        elif what == "interrupted recordings" and done:
+            logger.warning("%d interrupted recordings recovered as tickets: %s", len(done), ", ".join(done))
 
 
 async def _warm_up(recognizer: Any) -> None:
@@ -154,9 +172,11 @@ async def run_hotline(
     if on_ready is not None:
         on_ready(app)
     logger.info("hotline application %r starting (ARI %s)", settings.ivr.app_name, services.ari.cfg.url)
+    services.calllog.start_writer()
     try:
         await app.run(stop_event)
     finally:
+        await services.calllog.close()  # after the calls ended: their last rows are written or journaled
         if watcher is not None:
             await watcher.stop()
         await services.ari.close()

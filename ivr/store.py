@@ -107,7 +107,9 @@ class CallStore:
         self.factory = factory
         self.recordings_dir = recordings_dir
 
-    def start_call(self, channel_id: str, caller: str, sip_call_id: str = "") -> int:
+    def start_call(
+        self, channel_id: str, caller: str, sip_call_id: str = "", *, at: datetime | None = None
+    ) -> int:
         with transaction(self.factory) as s:
             call = Call(
                 channel_id=channel_id,
@@ -115,20 +117,29 @@ class CallStore:
                 caller=caller,
                 caller_masked=mask_caller(caller),
                 caller_hash=hash_caller(caller),
-                started_at=utcnow(),
+                started_at=at or utcnow(),
                 outcome=Outcome.IN_PROGRESS,
             )
             s.add(call)
             s.flush()
             return call.id
 
-    def log_turn(self, call_id: int, seq: int, turn: FlowTurn) -> None:
+    def call_id_of(self, channel_id: str) -> int | None:
+        """The call row of a channel, if written (replaying the call log's journal)."""
+        with self.factory() as s:
+            return s.scalar(select(Call.id).where(Call.channel_id == channel_id))
+
+    def has_turn(self, call_id: int, seq: int) -> bool:
+        with self.factory() as s:
+            return s.scalar(select(Turn.id).where(Turn.call_id == call_id, Turn.seq == seq)) is not None
+
+    def log_turn(self, call_id: int, seq: int, turn: FlowTurn, *, at: datetime | None = None) -> None:
         with transaction(self.factory) as s:
             s.add(
                 Turn(
                     call_id=call_id,
                     seq=seq,
-                    at=utcnow(),
+                    at=at or utcnow(),
                     kind=turn.kind,
                     transcript=mask_personal(turn.transcript),
                     confidence=turn.confidence,
@@ -145,12 +156,14 @@ class CallStore:
         with transaction(self.factory) as s:
             s.execute(update(Call).where(Call.id == call_id).values(satisfaction=score))
 
-    def end_call(self, call_id: int, outcome: Outcome, degraded: bool = False) -> None:
+    def end_call(
+        self, call_id: int, outcome: Outcome, degraded: bool = False, *, at: datetime | None = None
+    ) -> None:
         with transaction(self.factory) as s:
             s.execute(
                 update(Call)
                 .where(Call.id == call_id, Call.ended_at.is_(None))
-                .values(ended_at=utcnow(), outcome=outcome, degraded=degraded)
+                .values(ended_at=at or utcnow(), outcome=outcome, degraded=degraded)
             )
 
     def close_orphans(self) -> int:
@@ -166,10 +179,10 @@ class CallStore:
     # --- tickets --------------------------------------------------------------------------------
 
     def save_recording(self, chunk: AudioChunk, name: str) -> Path:
-        """Write complaint audio atomically under recordings/YYYY/MM/."""
+        """Write complaint audio atomically under recordings/YYYY/MM/, on disk before its spool goes."""
         now = utcnow()
         path = self.recordings_dir / f"{now:%Y}" / f"{now:%m}" / f"{now:%Y%m%dT%H%M%S}-{name}.wav"
-        return write_wav(path, chunk)
+        return write_wav(path, chunk, durable=True)
 
     def create_ticket(
         self,

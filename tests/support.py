@@ -37,8 +37,28 @@ async def until(cond: Callable[[], object], limit_s: float = 5.0, step_s: float 
     raise AssertionError(f"condition not met within {limit_s} s")
 
 
+class FakeCallLog:
+    """Records the rows calls hand to the call log (`ivr.calllog.CallLog`), in order."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+
+    def start(self, channel, caller, sip_call_id="", on_id=None) -> None:
+        self.rows.append(("start", channel, caller))
+
+    def turn(self, channel, seq, turn) -> None:
+        self.rows.append(("turn", channel, seq, turn))
+
+    def satisfaction(self, channel, score) -> None:
+        self.rows.append(("satisfaction", channel, score))
+
+    def end(self, channel, outcome, degraded) -> None:
+        self.rows.append(("end", channel, str(outcome)))
+
+
 class FakeServices:
-    """The services a `Hotline` router reads in unit tests: only the ARI client."""
+    """The services a `Hotline` router reads in unit tests: the ARI client, and a call log that records."""
 
     def __init__(self, ari: object = None) -> None:
         self.ari = ari
+        self.calllog = FakeCallLog()

@@ -8,6 +8,7 @@ Internally audio is signed 16-bit little-endian PCM ("slin"), mono unless stated
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -256,18 +257,34 @@ def _read_with_ffmpeg(path: Path, max_seconds: float | None) -> AudioChunk:
     return AudioChunk(proc.stdout, 48000)
 
 
-def write_wav(path: Path | str, chunk: AudioChunk, *, subtype: str = "PCM_16") -> Path:
-    """Write a WAV atomically (temp file + rename): a crash never leaves a half-written file."""
+def write_wav(path: Path | str, chunk: AudioChunk, *, subtype: str = "PCM_16", durable: bool = False) -> Path:
+    """Write a WAV atomically (temp file + rename): a crash never leaves a half-written file.
+
+    `durable`: the file and its directory entry are on disk (fsync) when this returns, so the only other
+    copy (a recording's spool) may be deleted: a power cut after that still finds the audio.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
     try:
         sf.write(str(tmp), chunk.array(), chunk.rate, subtype=subtype, format="WAV")
+        if durable:
+            _fsync(tmp)
         tmp.replace(path)
+        if durable:
+            _fsync(path.parent)  # the rename itself
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def wav_bytes(chunk: AudioChunk) -> bytes:

@@ -290,9 +290,16 @@ class CallFlow(FlowKernel[State]):
             self.codes.on_engine_failure()
 
     def _on_call_limit(self, ev: Event) -> None:
+        if self.state is State.BRIDGED:
+            return  # the caller talks to a person now: only they end the call
+        transfer_due = self.timer_due(Timer.TRANSFER)
+        if transfer_due is not None:
+            # Operators are ringing: decide once the transfer did (answered: the limit no longer applies).
+            self.set_timer(Timer.MAX_CALL, max(0, transfer_due - self._now) + 1000)
+            return
         self.outcome = Outcome.TOO_LONG
         self.stop_current()
-        self.messages.stop()
+        self.messages.keep()  # what the caller was recording is stored as a ticket, not dropped
         self._say_goodbye(self.play_item(key="call_too_long", barge_in=False))
 
     def _on_speech_started(self, ev: SpeechStarted) -> None:

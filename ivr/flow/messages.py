@@ -190,14 +190,9 @@ class Messages:
 
     # --- the call ends --------------------------------------------------------------------------
 
-    def stop(self) -> None:
-        """The call is ending while recording: stop the recorder (what was said is not stored)."""
-        if self.recording and self.flow.state is State.RECORDING:
-            self.flow.emit(StopRecording(self.recording))
-
     def keep(self) -> None:
-        """The caller hung up: keep what was said as a ticket; one who hung up on the offer to leave a
-        message still wanted a person: a call-back."""
+        """The call ends (hang-up, call limit): keep what was said as a ticket; one who hung up on the
+        offer to leave a message still wanted a person: a call-back."""
         f = self.flow
         if self.recording and f.state is State.RECORDING:
             # A message cut at the beep holds nothing: the runner makes it a call-back instead.

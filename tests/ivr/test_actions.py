@@ -382,3 +382,56 @@ async def test_a_message_cut_at_the_beep_becomes_a_call_back_and_its_spool_goes(
     await session.actions.create_ticket("rec1", "message", min_ms=800)
     assert store.log == [] and results(session) == []
     assert recordings.log == [("take", "rec1"), ("stored", "rec1")]
+
+
+async def test_a_tickets_audio_is_on_disk_before_its_spool_is_deleted(settings, monkeypatch):
+    """Real store (SQLite file, recordings directory) and a real listener's spool: the WAV and the
+    directory entry of its rename are fsynced before the spool, the only other copy, is deleted."""
+    import os
+    from pathlib import Path
+
+    import numpy as np
+
+    from core.db import engine_for, session_factory
+    from hotline.db import upgrade
+    from ivr.admission import AsrAdmission
+    from ivr.listener import CallListener
+    from ivr.store import CallStore
+    from tests.ivr.test_listener import Hooks
+    from voice.audio import AudioChunk
+
+    upgrade(settings.database_url)
+    store = CallStore(session_factory(engine_for(settings)), settings.data_dir / "recordings")
+    listener = CallListener(Hooks(), call="caller-1", rate=8000, admission=AsrAdmission(), recognizer=None)
+    spool = store.recordings_dir / ".incoming" / "7-rec1.raw"
+    listener.start_recording("rec1", 60, spool)
+    voice = (3000 * np.sin(np.arange(8000) / 5)).astype(np.int16)
+    for i in range(50):  # 1 s of voice, in 20 ms chunks
+        listener.on_chunk(AudioChunk.from_array(voice[i * 160 : (i + 1) * 160], 8000))
+    listener.stop_recording("rec1")
+    assert spool.is_file()
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_unlink = os.fsync, Path.unlink
+
+    def fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def unlink(self, missing_ok=False):
+        events.append(("unlink", str(self)))
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    app, session, ari = make_call()
+    call_id = store.start_call(session.channel_id, session.caller)
+    session.actions = runner_for(session, ari, store=store, recordings=listener, call_id=call_id)
+    await session.actions.create_ticket("rec1", "feedback")
+    [created] = results(session)
+    assert created.number is not None and not spool.exists()
+    wav = Path(store.ticket(created.number).audio_path)
+    deleted = events.index(("unlink", str(spool)))
+    synced = [path for kind, path in events[:deleted] if kind == "fsync"]
+    assert str(wav.parent / f".{wav.name}.part") in synced  # the data, before the rename
+    assert str(wav.parent) in synced  # the rename

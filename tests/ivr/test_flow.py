@@ -203,6 +203,56 @@ def test_max_call_duration_ends_politely():
     assert of(s.log, F.HangUp)[-1].outcome == "too_long"
 
 
+def test_call_limit_while_recording_keeps_the_complaint_as_a_ticket():
+    s = Sim(max_call_ms=60_000, feedback_max_seconds=120)
+    s.start()
+    s.key("3")
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[0]
+    out = s.advance(60_000)
+    assert of(out, F.StopRecording) == [F.StopRecording(rec.name)]
+    assert of(out, F.CreateTicket) == [F.CreateTicket(rec.name, "feedback")]
+    assert keys(out) == ["call_too_long", "goodbye"]
+    s.send(F.RecordingFinished(rec.name, 40_000))  # the recorder reports after the fact: no second ticket
+    s.finish_all()
+    assert len(of(s.log, F.CreateTicket)) == 1
+    assert s.flow.outcome == "ticket" and of(s.log, F.HangUp)[-1].outcome == "ticket"
+
+
+def test_call_limit_does_not_cut_a_call_bridged_to_an_operator():
+    s = Sim(max_call_ms=60_000, operator_endpoint="PJSIP/op")
+    s.start()
+    s.key("0")
+    s.finish_all()
+    s.send(F.TransferResult(answered=True))
+    out = s.advance(120_000)
+    assert plays(out) == [] and not of(out, F.HangUp)
+    assert s.flow.state is F.State.BRIDGED
+    s.send(F.Hangup())
+    assert s.flow.outcome == "transferred"
+
+
+def test_call_limit_while_operators_ring_waits_for_the_transfer():
+    s = Sim(max_call_ms=60_000, operator_endpoint="PJSIP/op", transfer_timeout_s=25)
+    s.start()
+    s.advance(50_000)
+    s.key("0")
+    s.finish_all()
+    out = s.advance(12_000)  # the limit passes while the phones ring
+    assert plays(out) == [] and not of(out, F.HangUp)
+    s.send(F.TransferResult(answered=True))
+    out = s.advance(60_000)
+    assert plays(out) == [] and s.flow.state is F.State.BRIDGED
+    # Not answered: the caller is told, and the call ends politely.
+    s = Sim(max_call_ms=60_000, operator_endpoint="PJSIP/op", transfer_timeout_s=25)
+    s.start()
+    s.advance(50_000)
+    s.key("0")
+    s.finish_all()
+    out = s.advance(40_000)  # the transfer guard fires, then the postponed limit
+    assert "operator_unavailable" in keys(s.log) and "call_too_long" in keys(out)
+
+
 # --- speech -> intent -> answer -------------------------------------------------------------------
 
 

@@ -101,6 +101,7 @@ async def test_endpoint_receives_sends_and_counts_garbage():
     peer.bind(("127.0.0.1", 0))
     peer.setblocking(False)
     x = tone(20)
+    ep.set_remote(*peer.getsockname())  # what Asterisk announced for its externalMedia channel
     try:
         peer.sendto(b"garbage!" * 3, ("127.0.0.1", port))
         peer.sendto(
@@ -151,6 +152,7 @@ def test_endpoint_stamps_chunks_from_rtp_timestamps_across_gaps_wraps_and_new_st
     ep = M.RtpEndpoint(sock, 0, "slin", on_chunk=got.append)
     x = tone(20)
     asterisk, stranger = ("127.0.0.1", 5000), ("127.0.0.1", 6000)
+    ep.set_remote(*asterisk)
 
     def send(seq, ts, ssrc=9, addr=asterisk):
         ep.received(
@@ -171,6 +173,85 @@ def test_endpoint_stamps_chunks_from_rtp_timestamps_across_gaps_wraps_and_new_st
         assert ep.stats.foreign == 1
     finally:
         sock.close()
+
+
+async def test_only_the_address_asterisk_announced_can_take_the_rtp_port():
+    """Media off loopback: a stranger who sends first (another port, or another host on Asterisk's port)
+    neither injects audio nor diverts the answers; Asterisk's own stream is taken when it comes."""
+    pool = M.PortPool(41200, 41299)
+    sock, port = pool.bind("127.0.0.1")
+    got: list[AudioChunk] = []
+    ep = M.RtpEndpoint(sock, port, "ulaw", on_chunk=got.append)
+    await ep.start()
+    asterisk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    asterisk.bind(("127.0.0.1", 0))
+    other_port = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    other_port.bind(("127.0.0.1", 0))
+    other_host = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    other_host.bind(("127.0.0.2", asterisk.getsockname()[1]))  # Asterisk's port, from another address
+    for s in (asterisk, other_port, other_host):
+        s.setblocking(False)
+    x = tone(20)
+
+    def rtp(seq: int, ssrc: int) -> bytes:
+        return M.build_rtp(ulaw_encode(x), payload_type=0, seq=seq, timestamp=seq * 160, ssrc=ssrc)
+
+    try:
+        # Before Asterisk announced its address nobody is accepted (the media channel is not bridged yet).
+        other_port.sendto(rtp(1, 666), ("127.0.0.1", port))
+        await until(lambda: ep.stats.foreign >= 1, limit_s=2)
+        assert got == [] and ep.remote is None
+        ep.set_remote(*asterisk.getsockname())
+        for seq in range(2, 7):
+            other_port.sendto(rtp(seq, 666), ("127.0.0.1", port))
+            other_host.sendto(rtp(seq, 667), ("127.0.0.1", port))
+        await until(lambda: ep.stats.foreign >= 11, limit_s=2)
+        assert got == [] and ep.remote == asterisk.getsockname()
+        for seq in (100, 101, 102):
+            asterisk.sendto(rtp(seq, 5), ("127.0.0.1", port))
+        await until(lambda: len(got) >= 3, limit_s=2)
+        other_port.sendto(rtp(7, 666), ("127.0.0.1", port))  # still a stranger once the stream runs
+        await until(lambda: ep.stats.foreign >= 12, limit_s=2)
+        assert len(got) == 3 and ep.stats.packets == 3
+        # Our answers go to Asterisk only.
+        ep.send_frame(x)
+        await until(lambda: _readable(asterisk), limit_s=2)
+        assert M.parse_rtp(asterisk.recv(2048)).payload_type == 0
+        assert not _readable(other_port) and not _readable(other_host)
+    finally:
+        ep.close()
+        pool.release(port)
+        for s in (asterisk, other_port, other_host):
+            s.close()
+
+
+def test_the_announced_address_is_compared_as_an_address():
+    assert M.same_address(("127.0.0.1", 4000), ("127.0.0.1", 4000))
+    assert M.same_address(("::ffff:127.0.0.1", 4000, 0, 0), ("127.0.0.1", 4000))
+    assert M.same_address(("10.0.0.7", 4000), ("0.0.0.0", 4000))  # a wildcard announces the port only
+    assert not M.same_address(("127.0.0.1", 4001), ("127.0.0.1", 4000))
+    assert not M.same_address(("127.0.0.2", 4000), ("127.0.0.1", 4000))
+
+
+def test_without_an_announced_address_the_first_stream_may_be_accepted_on_request():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    got: list[AudioChunk] = []
+    ep = M.RtpEndpoint(sock, 0, "ulaw", on_chunk=got.append)
+    packet = M.build_rtp(ulaw_encode(tone(20)), payload_type=0, seq=1, timestamp=0, ssrc=3)
+    try:
+        ep.received(packet, ("127.0.0.1", 5000))
+        assert got == [] and ep.stats.foreign == 1
+        ep.accept_first_source()
+        ep.received(packet, ("127.0.0.1", 5000))
+        assert len(got) == 1 and ep.remote == ("127.0.0.1", 5000)
+    finally:
+        sock.close()
+
+
+def _readable(sock: socket.socket) -> bool:
+    import select
+
+    return bool(select.select([sock], [], [], 0)[0])
 
 
 async def test_player_paces_in_real_time_and_stops_on_request():
@@ -248,3 +329,55 @@ def test_recorder_tracks_voice_and_trailing_silence():
     for c in chunks(tone(3000, -60)):  # line hiss only
         quiet.add(c)
     assert quiet.voiced_ms == 0 and quiet.trailing_silence_ms == 3000
+
+
+async def test_a_20_minute_radio_segment_plays_as_a_stream_in_little_memory(settings, tmp_path):
+    """Radio by phone through the call's real player and RTP port: the first audio goes out at once
+    and the call holds a few blocks of the segment, not the whole decoded file (about 100 MiB)."""
+    import tracemalloc
+
+    import soundfile as sf
+
+    from ivr import flow as F
+    from ivr.prompts import Prompts
+    from tests.ivr.test_actions import make_call, runner_for
+
+    segment = tmp_path / "segment.wav"  # 20 minutes at the radio's 44.1 kHz
+    with sf.SoundFile(str(segment), "w", samplerate=44100, channels=1, subtype="PCM_16") as out:
+        minute = (8000 * np.sin(2 * np.pi * 440 * np.arange(44100 * 60) / 44100)).astype(np.int16)
+        for _ in range(20):
+            out.write(minute)
+    del minute
+    app, session, ari = make_call()
+    app.s.prompts = Prompts(settings, None)
+    pool = M.PortPool(41300, 41399)
+    sock, port = pool.bind("127.0.0.1")
+    ep = M.RtpEndpoint(sock, port, "ulaw")
+    await ep.start()
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    ep.set_remote(*peer.getsockname())
+    finished: list[tuple[int, bool]] = []
+    player = RtpPlayer(ep, lead_ms=0, on_finished=lambda i, ok: finished.append((i, ok)))
+    player.start()
+    session.actions = runner_for(session, ari, player=player)
+    loop = asyncio.get_running_loop()
+    tracemalloc.start()
+    try:
+        t0 = loop.time()
+        await session._action_do(F.Play(1, file=str(segment)))
+        await until(lambda: ep.stats.sent >= 1, limit_s=30)
+        first_audio_s = loop.time() - t0
+        await until(lambda: ep.stats.sent >= 100, limit_s=10)  # 2 s of the segment played
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        player.stop(1)
+    await until(lambda: finished == [(1, True)], limit_s=5)
+    await player.close()
+    ep.close()
+    peer.close()
+    pool.release(port)
+    segment.unlink()
+    assert peak < 8 * 2**20, f"{peak / 2**20:.0f} MiB held to play the segment"
+    assert first_audio_s < 1.0

@@ -1,0 +1,98 @@
+"""A call's lifecycle when set-up fails: the caller goes on in the dialplan's fallback, never hung up.
+
+The real thing (Asterisk playing the apology and ringing the operators) is in test_call_e2e.py; this
+checks quickly what the session asks of ARI, with an ARI fake that records the requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ivr.app import Hotline
+from ivr.ari import AriError
+from ivr.rtp import PortPool
+from ivr.session import CallSession
+from tests.support import FakeCallLog
+
+
+class RecordingAri:
+    """Answers set-up requests like Asterisk; `refuse_continue` makes `continue` fail like a 404."""
+
+    def __init__(self, refuse_continue: bool = False) -> None:
+        self.requests: list[tuple] = []
+        self.refuse_continue = refuse_continue
+
+    async def answer(self, channel_id):
+        self.requests.append(("answer", channel_id))
+
+    async def variable(self, channel_id, name):
+        return "(ulaw)"
+
+    async def hangup(self, channel_id):
+        self.requests.append(("hangup", channel_id))
+
+    async def destroy_bridge(self, bridge_id):
+        self.requests.append(("destroy_bridge", bridge_id))
+
+    async def continue_in_dialplan(self, channel_id, context, extension, label):
+        self.requests.append(("continue", channel_id, context, extension, label))
+        if self.refuse_continue:
+            raise AriError("ARI POST /channels/x/continue: 404 Channel not found", 404)
+
+
+class Services:
+    """What a call reads while it sets up; the RTP port range is empty, as when every port is taken."""
+
+    def __init__(self, settings, ari) -> None:
+        self.settings = settings
+        self.ari = ari
+        self.ports = PortPool(40000, 39999)
+        self.calllog = FakeCallLog()
+
+        class Store:  # the call row as the application wrote it before answering (earlier releases)
+            def start_call(self, *args, **kwargs):
+                return 1
+
+            def end_call(self, *args, **kwargs):
+                pass
+
+        self.store = Store()
+
+
+CALLER = {
+    "id": "1712345678.42",
+    "caller": {"number": "0912345678", "name": ""},
+    "dialplan": {"context": "from-carrier", "exten": "02383999999", "priority": 3},
+}
+
+
+async def run_call(settings, ari, args=()) -> Hotline:
+    app = Hotline(Services(settings, ari))  # type: ignore[arg-type]
+    session = CallSession(app, CALLER, list(args))
+    app.sessions[session.channel_id] = session
+    await asyncio.wait_for(session.run(), 10)
+    return app
+
+
+def caller_requests(ari: RecordingAri) -> list[str]:
+    return [r[0] for r in ari.requests if r[0] in ("continue", "hangup") and r[1] == CALLER["id"]]
+
+
+async def test_a_call_that_cannot_be_set_up_continues_in_the_dialplan_fallback(settings):
+    ari = RecordingAri()
+    app = await run_call(settings, ari)
+    assert ("continue", "1712345678.42", "from-carrier", "02383999999", "fallback") in ari.requests
+    assert ("hangup", "1712345678.42") not in ari.requests
+    assert app.sessions == {} and app.s.ports.in_use == 0
+    assert [r[0] for r in app.s.calllog.rows] == ["start", "end"] and app.s.calllog.rows[-1][2] == "failed"
+
+
+async def test_when_the_dialplan_refuses_the_caller_is_hung_up_and_the_prompt_line_never_falls_back(
+    settings,
+):
+    ari = RecordingAri(refuse_continue=True)
+    await run_call(settings, ari)
+    assert caller_requests(ari) == ["continue", "hangup"]
+    ari = RecordingAri()
+    await run_call(settings, ari, ["prompt-admin"])  # an operator re-recording prompts: just hang up
+    assert caller_requests(ari) == ["hangup"]
