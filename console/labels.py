@@ -65,7 +65,7 @@ INTENT_ACTION_VI: dict[str, str] = {
     "replay": "Nghe lại",
 }
 CODE_VI: dict[str, str] = {"dossier": "Nhập mã hồ sơ", "ticket": "Nhập số phiếu", "radio": "Nhập mã xã"}
-FOUND_VI = {"found": "tìm thấy", "not_found": "không tìm thấy"}
+FOUND_VI = {"found": "tìm thấy", "not_found": "không tìm thấy", "locked": "tạm khóa vì nhập sai nhiều lần"}
 FAILURE_VI: dict[str, str] = {
     Failure.NO_INPUT: "Không nghe thấy",
     Failure.NOT_UNDERSTOOD: "Không hiểu yêu cầu",

@@ -23,7 +23,7 @@ from asterisk.dial import dial_targets
 from ivr import flow as F
 from ivr.ids import PREFIX_OPERATOR, WITHHELD_CALLER_ID
 from ivr.prompt_admin import DraftSaved, PromptKept
-from ivr.store import STATUS_SPOKEN, spoken_date
+from ivr.store import spoken_date
 from ivr.tones import ringback
 from voice.audio import AudioChunk, read_audio, write_wav
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ivr.prompts import Prompts
     from ivr.services import RadioSource
     from ivr.store import CallStore, DossierSource
+    from ivr.ticket_status import TicketStatusByPhone
     from voice.asr.base import AsrResult
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ class ActionRunner:
         channels: ChannelBook,
         post: Callable[[CallEvent], None],
         spawn_background: Spawn,
+        tickets: TicketStatusByPhone | None = None,
     ) -> None:
         self.call = call
         self.ari = ari
@@ -163,6 +165,7 @@ class ActionRunner:
         self.channels = channels
         self.post = post
         self.spawn_background = spawn_background  # work that outlives the call (ticket transcription)
+        self.tickets = tickets  # ticket status by phone, with its limits
         self.operator_id: str | None = None  # the operator leg that answered (bridged with the caller)
         self.operator_legs: set[str] = set()  # operator channels not yet released (ringing or answered)
 
@@ -257,15 +260,18 @@ class ActionRunner:
             self.post(F.DossierResult(code, True, info.title, info.status, spoken_date(info.updated_at)))
 
     async def lookup_ticket(self, number: str) -> None:
+        """The status, and the reply only for the ticket's own number (`ivr.ticket_status`)."""
         try:
-            t = await asyncio.to_thread(self.store.ticket, number)
+            if self.tickets is None:
+                raise RuntimeError("ticket status by phone is not set up")
+            result = await asyncio.to_thread(self.tickets.lookup, number, self.call.caller)
         except Exception as exc:
             logger.error("ticket look-up failed: %s", exc)
-            t = None
-        if t is None:
-            self.post(F.TicketStatusResult(number, False))
-        else:
-            self.post(F.TicketStatusResult(number, True, STATUS_SPOKEN.get(t.status, t.status), t.reply_note))
+            result = F.TicketStatusResult(number, False)
+        if result.locked:
+            logger.warning("call %s: ticket look-ups locked for this caller (too many wrong numbers)",
+                           self.call.channel_id)
+        self.post(result)
 
     async def radio(self, commune: str) -> None:
         path = None

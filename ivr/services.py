@@ -19,6 +19,7 @@ from ivr.store import CallStore, DossierSource
 
 if TYPE_CHECKING:
     from ivr.settings import IvrConfig
+    from ivr.ticket_status import TicketStatusByPhone
 
 logger = logging.getLogger(__name__)
 
@@ -111,4 +112,7 @@ class Services:
     recognizer: Any | None  # voice.asr.Recognizer; None: speech recognition unavailable (keypad only)
     ports: PortPool
     radio: RadioSource | None = None
+    # Ticket numbers keyed by phone are limited across calls; without it, ticket status by phone refuses
+    # to work rather than work without limits.
+    tickets: TicketStatusByPhone | None = None
     asr: AsrAdmission = field(default_factory=AsrAdmission)  # the one ASR admission control of all calls

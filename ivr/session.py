@@ -221,6 +221,7 @@ class CallSession:
             channels=self,
             post=self.post,
             spawn_background=self.app.spawn,
+            tickets=s.tickets,
         )
         await ari.create_bridge(self.bridge_id, name=f"hotline {self.channel_id}")
         self.app.owned[self.media_id] = self

@@ -15,11 +15,13 @@ from ivr import flow as F
 from ivr.admission import AsrAdmission
 from ivr.app import Hotline
 from ivr.ari import AriClient, AriConfig
+from ivr.attempts import AttemptLog
 from ivr.ids import SPOOL_DIR
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
 from ivr.services import RadioSource, Services, Understanding, build_flow
 from ivr.store import CallStore, SqlDossierSource, recover_spool, seed_dossiers
+from ivr.ticket_status import TicketStatusByPhone, ticket_limit
 
 if TYPE_CHECKING:
     from ivr.settings import IvrConfig
@@ -100,6 +102,8 @@ async def build_services(
         len(menus),
         len(bad),
     )
+    attempts = AttemptLog(factory)
+    limits = settings.ivr.attempts
     media = settings.ivr.media
     return Services(
         settings=settings,
@@ -111,6 +115,7 @@ async def build_services(
         recognizer=recognizer,
         ports=PortPool(media.port_start, media.port_end),
         radio=radio,
+        tickets=TicketStatusByPhone(store, attempts, ticket_limit(limits)),
         asr=AsrAdmission.from_settings(settings),
     )
 

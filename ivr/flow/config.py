@@ -39,6 +39,13 @@ class Texts:
     ticket_status: str = "Phiếu số {digits}: {status}."
     ticket_reply: str = "Trả lời của cán bộ: {note}"
     ticket_not_found: str = "Không tìm thấy phiếu số {digits}."
+    ticket_reply_elsewhere: str = (
+        "Phiếu đã có trả lời của cán bộ. Để nghe nội dung, xin gọi từ số điện thoại đã gửi phản ánh, "
+        "hoặc bấm phím không để gặp cán bộ."
+    )
+    ticket_locked: str = (
+        "Anh chị đã nhập sai số phiếu nhiều lần. Xin thử lại sau, hoặc bấm phím không để gặp cán bộ."
+    )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, str]) -> Texts:

@@ -93,7 +93,9 @@ class TicketStatusResult:
     number: str
     found: bool
     status: str = ""  # spoken status, e.g. "đang xử lý"
-    reply_note: str = ""
+    reply_note: str = ""  # only for the number that opened the ticket (ivr.ticket_status)
+    reply_withheld: bool = False  # there is a reply, but this caller is not the ticket's own number
+    locked: bool = False  # too many wrong numbers from this caller: nothing was looked up
 
 
 @dataclass(frozen=True)

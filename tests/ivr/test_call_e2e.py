@@ -503,6 +503,34 @@ def test_garbage_rtp_and_key_flood_do_not_break_the_call(hotline, asterisk, clea
     assert sum(t.action == "replay" for t in c.turns) >= 5
 
 
+def keyed(script: CallScript, digits: str) -> CallScript:
+    """Keys one by one: the same key twice in a row stays two keys on the line."""
+    for d in digits:
+        script.dtmf(d).wait(0.25)
+    return script
+
+
+class Spoken:
+    """The dynamic sentences the hotline synthesized during a test (spying on the real prompts)."""
+
+    def __init__(self, hotline) -> None:
+        self.prompts = hotline.app.s.prompts
+        self.texts: list[str] = []
+
+    def __enter__(self) -> list[str]:
+        real = self.prompts.text_audio
+
+        async def text_audio(text):
+            self.texts.append(text)
+            return await real(text)
+
+        self.prompts.text_audio = text_audio
+        return self.texts
+
+    def __exit__(self, *exc) -> None:
+        del self.prompts.text_audio
+
+
 def test_prompt_rerecorded_by_phone_with_pin(hotline, asterisk, clean, tmp_path):
     from ivr.prompt_admin import prompt_number
 
@@ -532,6 +560,29 @@ def test_prompt_rerecorded_by_phone_with_pin(hotline, asterisk, clean, tmp_path)
     new = read_audio(hotline.app.s.prompts.path(key))
     assert new.rate == 8000 and spoken - 0.8 <= new.duration_s <= spoken + 1.0
     assert (hotline.app.s.prompts.path(key).with_suffix(".src")).read_text().startswith("file:")
+
+
+def test_a_tickets_reply_is_read_only_to_the_number_that_opened_it(hotline, asterisk, clean, tmp_path):
+    from ivr.store import CallStore
+
+    store = CallStore(hotline.factory, hotline.settings.data_dir / "recordings")
+    blank = {"call_id": None, "reason": "feedback", "audio_path": None, "duration_ms": 0}
+    theirs = store.create_ticket(caller="0912345678", **blank)
+    store.reply_ticket(theirs, "Hộ gia đình bà Lan đã được hỗ trợ.")
+    mine = store.create_ticket(caller="caller", **blank)  # the test caller's own (SIP user `caller`)
+    store.reply_ticket(mine, "Cột điện đã được dựng lại.")
+    script = CallScript().wait_for_audio(timeout=15).wait(0.3)
+    for number in (theirs, mine):
+        script.dtmf("6").wait_for_audio(timeout=10).wait_for_silence(0.8, timeout=30)
+        keyed(script, number).dtmf("#").wait_for_audio(timeout=10).wait_for_silence(1.5, timeout=60)
+    with Spoken(hotline) as said:
+        place(asterisk, script.hangup(), tmp_path, timeout=180)
+    c = wait_call_closed(hotline)
+    read = [t.action for t in c.turns if t.action in ("ticket_found", "ticket_not_found", "ticket_locked")]
+    assert read == ["ticket_found"] * 2, [(t.kind, t.dtmf, t.action) for t in c.turns]
+    assert not any("bà Lan" in text for text in said), said  # someone else's reply: never read
+    assert any("Phiếu đã có trả lời của cán bộ. Để nghe nội dung" in text for text in said), said
+    assert "Trả lời của cán bộ: Cột điện đã được dựng lại." in said, said
 
 
 class AgentProcess:

@@ -571,6 +571,35 @@ def test_ticket_status_reads_status_and_reply():
     ]
 
 
+def test_ticket_status_from_another_number_says_where_the_reply_can_be_heard():
+    s = Sim()
+    s.start()
+    s.key("5")
+    s.finish_all()
+    s.key("7")
+    s.key("#")
+    out = s.send(F.TicketStatusResult("7", True, "đã có trả lời", reply_withheld=True))
+    assert texts(out) == [
+        F.Texts().ticket_status.format(digits="bảy", status="đã có trả lời"),
+        F.Texts().ticket_reply_elsewhere,
+    ]
+    assert not any("Trả lời của cán bộ" in t for t in texts(out))
+
+
+def test_ticket_status_locked_is_said_once_and_not_asked_again():
+    s = Sim()
+    s.start()
+    s.key("5")
+    s.finish_all()
+    s.key("7")
+    s.key("#")
+    out = s.send(F.TicketStatusResult("7", False, locked=True))
+    assert texts(out) == [F.Texts().ticket_locked] and keys(out) == []  # no "key the number again"
+    assert [t.action for t in turns(s) if t.kind == "action"][-1] == "ticket_locked"
+    s.finish_all()
+    assert s.flow.state is F.State.MAIN
+
+
 def test_radio_hook_plays_file_or_says_unavailable():
     s = Sim()
     s.start()
