@@ -18,6 +18,8 @@ from ivr.rtp import PortPool
 from ivr.store import CallStore, DossierSource
 
 if TYPE_CHECKING:
+    from ivr.prompt_history import PromptHistory
+    from ivr.prompt_pin import PromptPin
     from ivr.settings import IvrConfig
     from ivr.ticket_status import TicketStatusByPhone
 
@@ -112,7 +114,9 @@ class Services:
     recognizer: Any | None  # voice.asr.Recognizer; None: speech recognition unavailable (keypad only)
     ports: PortPool
     radio: RadioSource | None = None
-    # Ticket numbers keyed by phone are limited across calls; without it, ticket status by phone refuses
-    # to work rather than work without limits.
+    # Guesses by phone are limited across calls; without these, ticket status and prompt re-recording by
+    # phone refuse to work rather than work without limits, history or audit.
     tickets: TicketStatusByPhone | None = None
+    prompt_pin: PromptPin | None = None
+    prompt_history: PromptHistory | None = None
     asr: AsrAdmission = field(default_factory=AsrAdmission)  # the one ASR admission control of all calls

@@ -17,6 +17,8 @@ from ivr.app import Hotline
 from ivr.ari import AriClient, AriConfig
 from ivr.attempts import AttemptLog
 from ivr.ids import SPOOL_DIR
+from ivr.prompt_history import PromptHistory
+from ivr.prompt_pin import PromptPin, pin_limit
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
 from ivr.services import RadioSource, Services, Understanding, build_flow
@@ -24,6 +26,7 @@ from ivr.store import CallStore, SqlDossierSource, recover_spool, seed_dossiers
 from ivr.ticket_status import TicketStatusByPhone, ticket_limit
 
 if TYPE_CHECKING:
+    from ivr.audit import AuditSink
     from ivr.settings import IvrConfig
 
 logger = logging.getLogger(__name__)
@@ -41,6 +44,16 @@ def _ari_config(settings: IvrConfig) -> AriConfig:
     )
 
 
+def _prompt_pin(settings: IvrConfig) -> str:
+    """The prompt re-recording PIN from var/asterisk/secrets.json ("" when there is none: refused)."""
+    try:
+        secrets = handle_for(settings).secrets
+    except Exception as exc:
+        logger.error("prompt re-recording by phone unavailable: no PIN (%s)", exc)
+        return ""
+    return secrets.prompt_pin if secrets is not None else ""
+
+
 async def build_services(
     settings: IvrConfig,
     *,
@@ -48,11 +61,13 @@ async def build_services(
     synth: Any = "auto",
     ari: AriClient | None = None,
     radio: RadioSource | None = None,
+    audit: AuditSink | None = None,
 ) -> Services:
     """Everything calls share, on a database whose schema is current.
 
     Failures of optional parts are logged and the hotline runs degraded. `radio` plays commune radio by
-    phone; the service that assembles the product passes the radio side's source.
+    phone and `audit` writes to the console's audit log (prompts re-recorded by phone are refused
+    without it); the service that assembles the product passes both.
     """
     factory = session_factory(engine_for(settings))
     store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir)
@@ -116,6 +131,8 @@ async def build_services(
         ports=PortPool(media.port_start, media.port_end),
         radio=radio,
         tickets=TicketStatusByPhone(store, attempts, ticket_limit(limits)),
+        prompt_pin=PromptPin(_prompt_pin(settings), attempts, pin_limit(limits), audit),
+        prompt_history=PromptHistory.from_settings(settings, audit),
         asr=AsrAdmission.from_settings(settings),
     )
 

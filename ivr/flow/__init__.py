@@ -20,11 +20,12 @@ States, outcomes, turn kinds, timers and continuations are the StrEnums of `ivr.
 from __future__ import annotations
 
 from intents.models import ACTIONS
-from ivr.enums import AdminState, Continuation, Outcome, State, Timer, TurnKind
+from ivr.enums import AdminState, Continuation, Outcome, PinVerdict, State, Timer, TurnKind
 from ivr.flow.call import CallFlow
 from ivr.flow.codes import CODES, CodeSpec
 from ivr.flow.commands import (
     CancelTimer,
+    CheckPin,
     Command,
     CreateTicket,
     HangUp,
@@ -56,6 +57,7 @@ from ivr.flow.events import (
     EngineFailure,
     Event,
     Hangup,
+    PinChecked,
     PlaybackFinished,
     PromptKept,
     RadioResult,
@@ -81,6 +83,7 @@ __all__ = [
     "CallFlow",
     "CallStarted",
     "CancelTimer",
+    "CheckPin",
     "CodeSpec",
     "Command",
     "Continuation",
@@ -103,6 +106,8 @@ __all__ = [
     "Matcher",
     "MenuItem",
     "Outcome",
+    "PinChecked",
+    "PinVerdict",
     "Play",
     "PlayRadio",
     "PlaybackFinished",

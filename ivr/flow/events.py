@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import get_args
 
-from ivr.enums import Timer
+from ivr.enums import PinVerdict, Timer
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,13 @@ class DraftSaved:
 
 
 @dataclass(frozen=True)
+class PinChecked:
+    """Prompt re-recording: what the PIN check found (answer to CheckPin)."""
+
+    verdict: PinVerdict
+
+
+@dataclass(frozen=True)
 class PromptKept:
     """Prompt re-recording: the draft was installed, or not (answer to KeepPrompt)."""
 
@@ -138,6 +145,7 @@ Event = (
     | TicketStatusResult
     | RadioResult
     | DraftSaved
+    | PinChecked
     | PromptKept
 )
 EVENT_TYPES: tuple[type[Event], ...] = get_args(Event)

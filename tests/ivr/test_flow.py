@@ -831,7 +831,7 @@ def test_every_timer_and_continuation_of_a_call_has_its_handler():
     assert set(F.CallFlow.AFTER) == set(F.Continuation)
     # Every event the adapter can post to a call is handled somewhere (the prompt queue takes
     # PlaybackFinished, timers are keyed by name, partial transcripts are not used yet).
-    unused = {F.PlaybackFinished, F.TimerFired, F.AsrPartial, F.DraftSaved, F.PromptKept}
+    unused = {F.PlaybackFinished, F.TimerFired, F.AsrPartial, F.DraftSaved, F.PinChecked, F.PromptKept}
     assert set(F.EVENT_TYPES) - unused <= handled
 
 
