@@ -16,7 +16,7 @@ from hotline.db import upgrade
 from hotline.service import ConsoleAudit
 from ivr.audit import RECORD_PROMPT_BY_PHONE, RESTORE_PROMPT_RECORDING
 from ivr.prompt_history import PromptHistory, PromptHistoryError
-from voice.audio import AudioChunk, read_audio
+from voice.audio import AudioChunk, read_audio, write_wav
 
 KEY = "greeting"
 
@@ -103,3 +103,28 @@ def test_a_change_that_cannot_be_audited_is_undone(prompts_settings):
     with pytest.raises(PromptHistoryError):
         unaudited.install(KEY, tone(880), by="operator")
     assert pitch(good.recordings_dir / f"{KEY}.wav") == pytest.approx(440, abs=5)
+
+
+def test_hotline_prompts_history_and_restore(prompts_settings):
+    from typer.testing import CliRunner
+
+    from hotline.cli import app
+
+    history = PromptHistory.from_settings(prompts_settings, ConsoleAudit(prompts_settings))
+    write_wav(history.recordings_dir / f"{KEY}.wav", tone(440))  # an earlier recording (upload, file)
+    history.install(KEY, tone(880), by="operator")
+    runner = CliRunner()
+    r = runner.invoke(app, ["prompts", "history", KEY])
+    assert r.exit_code == 0, r.output
+    [kept] = history.versions(KEY)
+    assert kept.name in r.output
+    r = runner.invoke(app, ["prompts", "restore", KEY, kept.name])
+    assert r.exit_code == 0, r.output
+    assert pitch(history.recordings_dir / f"{KEY}.wav") == pytest.approx(440, abs=5)
+    r = runner.invoke(app, ["prompts", "restore", KEY, "--synthesized"])
+    assert r.exit_code == 0 and "synthesized" in r.output
+    assert not (history.recordings_dir / f"{KEY}.wav").exists() and len(history.versions(KEY)) == 3
+    assert [r.detail.split(";")[0] for r in audit_rows(prompts_settings, RESTORE_PROMPT_RECORDING)] == [
+        f"restored {kept.name}",
+        "back to the synthesized voice",
+    ]
