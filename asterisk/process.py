@@ -78,7 +78,6 @@ def start(settings: AsteriskConfig) -> AsteriskHandle:
             for user, password in zip(handle.operator_users, handle.secrets.operator_passwords, strict=True)
         ],
         "operator_dial": "&".join(f"PJSIP/{user}" for user in handle.operator_users),  # fallback: ring all
-        "prompt_pin": handle.secrets.prompt_pin,
         "app_name": settings.ivr.app_name,
         "extension": cfg.extension,
         "prompt_extension": cfg.prompt_extension,

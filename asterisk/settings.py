@@ -40,7 +40,7 @@ class AsteriskSettings(BaseModel):
     ari_user: str = "hotline"
     ari_password: str = ""  # empty: generated once into <data_dir>/asterisk/secrets.json
     extension: str = "1080"  # the hotline number: sent to Stasis(app_name)
-    prompt_extension: str = "1089"  # PIN-protected prompt re-recording: Stasis(app_name, prompt-admin)
+    prompt_extension: str = "1089"  # prompt re-recording, operator seats only: Stasis(app_name, prompt-admin)
     operator_seats: int = Field(1, ge=1, le=50)  # operator SIP endpoints: operator, operator2, operator3, ...
     operator_ring_seconds: int = Field(20, ge=1, le=300)  # fallback: how long the operators' phones ring
     message_max_seconds: int = Field(120, ge=5, le=3600)  # fallback: longest message a caller may leave

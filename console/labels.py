@@ -83,7 +83,7 @@ CODE_VI: dict[str, str] = {
     "radio": "Nhập mã xã",
     "team": "Chọn xã (tổ công nghệ số)",
 }
-FOUND_VI = {"found": "tìm thấy", "not_found": "không tìm thấy"}
+FOUND_VI = {"found": "tìm thấy", "not_found": "không tìm thấy", "locked": "tạm khóa vì nhập sai nhiều lần"}
 FAILURE_VI: dict[str, str] = {
     Failure.NO_INPUT: "Không nghe thấy",
     Failure.NOT_UNDERSTOOD: "Không hiểu yêu cầu",
@@ -122,6 +122,9 @@ ACTIONS_VI = {
     "show_number": "Xem số điện thoại",
     "reply_ticket": "Trả lời phiếu",
     "upload_prompt": "Thay lời nhắc",
+    "record_prompt_phone": "Ghi âm lại lời nhắc qua điện thoại",
+    "restore_prompt_audio": "Khôi phục bản ghi lời nhắc",
+    "prompt_pin_locked": "Khóa ghi âm lời nhắc (sai mã PIN)",
     "edit_prompt": "Sửa lời nhắc",
     "edit_intent": "Sửa chủ đề",
     "restore_intent": "Khôi phục bản cũ (chủ đề)",

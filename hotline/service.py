@@ -98,11 +98,23 @@ def radio_source(settings: Settings) -> RadioSource | None:
         return None
 
 
+class ConsoleAudit:
+    """What the call side audits (prompts re-recorded by phone, PIN lock-outs), in the console's audit
+    log; `who` is the operator seat (the phone, not an account)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.factory = session_factory(engine_for(settings))
+
+    def record(self, who: str, action: str, target: str, detail: str) -> None:
+        audit.record(self.factory, None, action, target, detail, username=who)
+
+
 async def build_hotline_services(settings: Settings, **parts: Any) -> Services:
-    """The hotline's shared services on a current schema, with radio by phone and the communes wired in."""
+    """The hotline's shared services on a current schema: radio by phone, communes, the audit log wired in."""
     await asyncio.to_thread(upgrade, settings.database_url)
     parts.setdefault("radio", radio_source(settings))
     parts.setdefault("communes", commune_finder(settings))
+    parts.setdefault("audit", ConsoleAudit(settings))
     return await build_services(settings, **parts)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -22,17 +23,21 @@ import numpy as np
 
 from asterisk.dial import dial_targets
 from ivr import flow as F
+from ivr.enums import PinVerdict
 from ivr.ids import PREFIX_OPERATOR, WITHHELD_CALLER_ID
-from ivr.prompt_admin import DraftSaved, PromptKept
-from ivr.store import STATUS_SPOKEN, spoken_date
+from ivr.prompt_admin import DraftSaved, PinChecked, PromptKept
+from ivr.store import spoken_date
 from ivr.tones import ringback
 from voice.audio import AudioChunk, read_audio, write_wav
 
 if TYPE_CHECKING:
     from ivr.ari import AriClient
+    from ivr.prompt_history import PromptHistory
+    from ivr.prompt_pin import PromptPin
     from ivr.prompts import Prompts
     from ivr.services import RadioSource
     from ivr.store import CallStore, DossierSource
+    from ivr.ticket_status import TicketStatusByPhone
     from voice.asr.base import AsrResult
 
 logger = logging.getLogger(__name__)
@@ -87,6 +92,7 @@ class CallInfo:
     bridge_id: str
     media_id: str  # our externalMedia channel
     call_id: int | None  # row in the call log (None: not logged)
+    seat: str = ""  # the operator seat calling (prompt re-recording), "" for everyone else
 
 
 class Player(Protocol):
@@ -165,6 +171,9 @@ class ActionRunner:
         spawn_background: Spawn,
         rota: DutyRota | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        tickets: TicketStatusByPhone | None = None,
+        prompt_pin: PromptPin | None = None,
+        prompt_history: PromptHistory | None = None,
     ) -> None:
         self.call = call
         self.ari = ari
@@ -180,6 +189,9 @@ class ActionRunner:
         self.spawn_background = spawn_background  # work that outlives the call (ticket transcription)
         self.rota = rota  # None: the operators are the transfer's endpoint at all hours
         self.clock = clock  # read when a transfer rings: the rota answers for that moment
+        self.tickets = tickets  # ticket status by phone, with its limits
+        self.prompt_pin = prompt_pin  # prompt re-recording: the PIN, with its limits
+        self.prompt_history = prompt_history  # prompt re-recording: history and audit of each change
         self.operator_id: str | None = None  # the operator leg that answered (bridged with the caller)
         self.operator_legs: set[str] = set()  # operator channels not yet released (ringing or answered)
 
@@ -260,12 +272,25 @@ class ActionRunner:
                 path = str(await asyncio.to_thread(write_wav, target, chunk))
         self.post(DraftSaved(name, path))
 
-    async def keep_prompt(self, key: str, draft: str) -> None:
-        prompts = self.prompts
+    async def check_pin(self, pin: str) -> None:
+        """Prompt re-recording: the PIN keyed on this seat, counted across calls (`ivr.prompt_pin`)."""
         try:
-            target = prompts.recordings_dir / f"{key}.wav"
+            if self.prompt_pin is None:
+                raise RuntimeError("the prompt PIN is not set up")
+            verdict = await asyncio.to_thread(self.prompt_pin.check, self.call.seat, pin)
+        except Exception as exc:
+            logger.error("call %s: the prompt PIN could not be checked: %s", self.call.channel_id, exc)
+            verdict = PinVerdict.UNAVAILABLE
+        self.post(PinChecked(verdict))
+
+    async def keep_prompt(self, key: str, draft: str) -> None:
+        """Install the draft: the previous recording kept, the change audited (`ivr.prompt_history`)."""
+        prompts, history = self.prompts, self.prompt_history
+        try:
+            if history is None:
+                raise RuntimeError("the prompt history is not set up")
             chunk = await asyncio.to_thread(read_audio, draft)
-            await asyncio.to_thread(write_wav, target, chunk)
+            await asyncio.to_thread(functools.partial(history.install, key, chunk, by=self.call.seat))
             prompts.forget(key)
             await prompts.audio(key)  # re-render now, so the next caller hears it
             ok = True
@@ -289,15 +314,18 @@ class ActionRunner:
             self.post(F.DossierResult(code, True, info.title, info.status, spoken_date(info.updated_at)))
 
     async def lookup_ticket(self, number: str) -> None:
+        """The status, and the reply only for the ticket's own number (`ivr.ticket_status`)."""
         try:
-            t = await asyncio.to_thread(self.store.ticket, number)
+            if self.tickets is None:
+                raise RuntimeError("ticket status by phone is not set up")
+            result = await asyncio.to_thread(self.tickets.lookup, number, self.call.caller)
         except Exception as exc:
             logger.error("ticket look-up failed: %s", exc)
-            t = None
-        if t is None:
-            self.post(F.TicketStatusResult(number, False))
-        else:
-            self.post(F.TicketStatusResult(number, True, STATUS_SPOKEN.get(t.status, t.status), t.reply_note))
+            result = F.TicketStatusResult(number, False)
+        if result.locked:
+            logger.warning("call %s: ticket look-ups locked for this caller (too many wrong numbers)",
+                           self.call.channel_id)
+        self.post(result)
 
     async def radio(self, commune: str) -> None:
         path = None

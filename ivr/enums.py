@@ -29,6 +29,8 @@ class State(StrEnum):
 class AdminState(StrEnum):
     """Where a prompt re-recording call stands (`ivr.prompt_admin.PromptAdminFlow.state`)."""
 
+    PIN = "pin"  # keying the PIN (the call starts here)
+    CHECKING = "checking"  # the PIN is being checked (and counted, ivr.attempts)
     CHOOSE = "choose"  # keying a prompt number
     MENU = "menu"  # heard the prompt: 1 records, 2 chooses another
     PRE_RECORD = "pre_record"  # instructions and beep playing; recording starts when they end
@@ -36,7 +38,17 @@ class AdminState(StrEnum):
     SAVING = "saving"  # the take is being written as a draft
     REVIEW = "review"  # draft played back: 1 keeps, 2 records again, 3 discards
     KEEPING = "keeping"  # the draft is being installed as the prompt
+    ENDING = "ending"  # a refusal plays (PIN locked, not a seat...), then the call hangs up
     ENDED = "ended"
+
+
+class PinVerdict(StrEnum):
+    """What checking the prompt re-recording PIN found (`ivr.prompt_pin.PromptPin.check`)."""
+
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"  # too many wrong PINs from this seat or from all seats: not even compared
+    UNAVAILABLE = "unavailable"  # no PIN is set up (an external Asterisk without our secrets)
 
 
 class Outcome(StrEnum):

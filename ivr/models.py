@@ -1,10 +1,10 @@
-"""Call log, tickets and dossiers (tables of the `ivr` migration branch)."""
+"""Call log, tickets, dossiers and guesses by phone (tables of the `ivr` migration branch)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
@@ -95,3 +95,20 @@ class Dossier(Base):
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(200))  # spoken as is: "đã có kết quả, mời nhận tại..."
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PhoneAttempt(Base):
+    """One guess by phone (a ticket number, the prompt PIN), kept for the time window it counts in.
+
+    Rows outlive the call, so limits hold across calls; `who` is a hash, never the number itself.
+    """
+
+    __tablename__ = "phone_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # an ivr.attempts.AttemptKind
+    who: Mapped[str] = mapped_column(String(64))  # sha256 of the caller number or seat; "" when withheld
+    at: Mapped[datetime] = mapped_column(DateTime)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)  # reserved: a failure until it succeeds
+
+    __table_args__ = (Index("ix_phone_attempts_kind_who_at", "kind", "who", "at"),)

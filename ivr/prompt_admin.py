@@ -1,8 +1,11 @@
-"""Re-recording prompts by phone: the PIN-protected extension (dialplan `Stasis(app, prompt-admin)`).
+"""Re-recording prompts by phone: the extension only operator seats reach (dialplan `Stasis(app,
+prompt-admin)` in the operators' context), and only with the PIN.
 
-A pure state machine on the same kernel as `CallFlow`: the operator keys a prompt number (two digits,
-then #), hears the current prompt, presses 1 to record a new one (# ends), hears it back, then 1 keeps
-it (it becomes `audio_assets/prompts/<key>.wav`), 2 records again, 3 discards.
+A pure state machine on the same kernel as `CallFlow`. The application checks the PIN (so that wrong
+PINs are counted across calls and lock the extension out: `ivr.prompt_pin`); then the operator keys a
+prompt number (two digits, then #), hears the current prompt, presses 1 to record a new one (# ends),
+hears it back, then 1 keeps it (it becomes `audio_assets/prompts/<key>.wav`, the previous recording kept
+in the history and the change audited: `ivr.prompt_history`), 2 records again, 3 discards.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ivr.enums import AdminState, Continuation, Outcome, Timer
-from ivr.flow.commands import KeepPrompt, SaveDraft, StartRecording, StopRecording
+from ivr.enums import AdminState, Continuation, Outcome, PinVerdict, Timer
+from ivr.flow.commands import CheckPin, KeepPrompt, SaveDraft, StartRecording, StopRecording
 from ivr.flow.config import PROMPT_KEYS
 from ivr.flow.events import (
     EVENT_TYPES,
@@ -21,6 +24,7 @@ from ivr.flow.events import (
     Event,
     EventKey,
     Hangup,
+    PinChecked,
     PlaybackFinished,
     PromptKept,
     RecordingFinished,
@@ -29,9 +33,23 @@ from ivr.flow.events import (
 from ivr.flow.kernel import FlowKernel, Handler, Item, Table
 from voice.text import spell_digits
 
-__all__ = ["DraftSaved", "KeepPrompt", "PromptAdminFlow", "PromptKept", "SaveDraft", "prompt_number"]
+__all__ = [
+    "CheckPin",
+    "DraftSaved",
+    "KeepPrompt",
+    "PinChecked",
+    "PromptAdminFlow",
+    "PromptKept",
+    "SaveDraft",
+    "prompt_number",
+]
 
 # Spoken to operators, not to citizens: kept here rather than in the citizen prompt file.
+PIN_ASK = "Ghi âm lại lời nhắc. Nhập mã PIN, rồi bấm phím thăng."
+PIN_WRONG = "Mã PIN không đúng."
+PIN_LOCKED = "Chức năng ghi âm lời nhắc đang tạm khóa vì nhập sai mã PIN nhiều lần. Xin thử lại sau."
+NOT_ALLOWED = "Máy này không được ghi âm lời nhắc."
+UNAVAILABLE = "Chức năng ghi âm lời nhắc chưa được bật."
 ASK = "Ghi âm lại lời nhắc. Bấm số thứ tự lời nhắc, gồm hai chữ số, rồi bấm phím thăng."
 INVALID = "Số thứ tự không hợp lệ."
 CHOICE = "Bấm một để ghi âm lại lời nhắc này, bấm hai để chọn lời nhắc khác."
@@ -43,10 +61,14 @@ FAILED = "Không lưu được bản ghi."
 BYE = "Kết thúc. Xin chào."
 MAX_RECORD_SECONDS = 30
 IDLE_MS = 30_000  # no key for this long: hang up
+PIN_TRIES = 3  # wrong PINs in one call before it ends (the limits across calls are ivr.attempts')
+MAX_PIN_DIGITS = 16
 
 
 # The events this flow reacts to by state (the prompt queue takes PlaybackFinished, timers are by name).
-_OWN_EVENTS = (Dtmf, PlaybackFinished, RecordingFinished, DraftSaved, PromptKept, TimerFired, Hangup)
+_OWN_EVENTS = (
+    Dtmf, PlaybackFinished, RecordingFinished, DraftSaved, PinChecked, PromptKept, TimerFired, Hangup
+)
 
 
 def prompt_number(key: str) -> str:
@@ -56,9 +78,10 @@ def prompt_number(key: str) -> str:
 
 @dataclass
 class PromptAdminFlow(FlowKernel[AdminState]):
-    """Choose a prompt, record, review, keep."""
+    """PIN, then choose a prompt, record, review, keep."""
 
-    state: AdminState = AdminState.CHOOSE
+    allowed: bool = True  # the call comes from an operator seat (else it is refused at once)
+    state: AdminState = AdminState.PIN
     key: str | None = None
     digits: str = ""
     draft: str | None = None
@@ -69,6 +92,8 @@ class PromptAdminFlow(FlowKernel[AdminState]):
     def __post_init__(self) -> None:
         super().__post_init__()
         self._takes = 0
+        self._pin = ""
+        self._pin_misses = 0
 
     # --- kernel hooks ---------------------------------------------------------------------------
 
@@ -106,15 +131,56 @@ class PromptAdminFlow(FlowKernel[AdminState]):
         self.say([("text", BYE)], None, remember=False)
         self.end()
 
+    def _say_and_end(self, items: list[Item]) -> None:
+        """Say `items` to the end, then hang up (a refusal is heard, not cut off)."""
+        self.say(items, Continuation.HANGUP, remember=False)
+        self.state = AdminState.ENDING
+
     # --- handlers -------------------------------------------------------------------------------
 
     def _restart(self, ev: Event) -> None:
-        """The call started (or anything unexpected happened while idle): ask for a prompt number."""
-        if self.key is None and self.nothing_playing:
+        """The call started (or anything unexpected happened while idle): ask for the PIN, or for a
+        prompt number once the PIN was right."""
+        if not self.allowed:
+            if self.state == AdminState.PIN:
+                self._say_and_end([("text", NOT_ALLOWED)])
+            return
+        if not self.nothing_playing:
+            return
+        if self.state == AdminState.PIN:
+            self._say_then([("text", PIN_ASK)], AdminState.PIN)
+        elif self.state == AdminState.CHOOSE and self.key is None:
             self._say_then([("text", ASK)], AdminState.CHOOSE)
 
     def _on_hangup(self, ev: Hangup) -> None:
         self._gone()
+
+    def _on_pin_key(self, ev: Dtmf) -> None:
+        d = ev.digit
+        if d == "#" and self._pin:
+            pin, self._pin = self._pin, ""
+            self.stop_current()
+            self.state = AdminState.CHECKING
+            self.emit(CheckPin(pin))
+        elif d in "#*":
+            self._pin = ""
+            self._say_then([("text", PIN_ASK)], AdminState.PIN)
+        elif d.isdigit() and len(self._pin) < MAX_PIN_DIGITS:
+            self._pin += d
+
+    def _on_pin_checked(self, ev: PinChecked) -> None:
+        if ev.verdict == PinVerdict.OK:
+            self._say_then([("text", ASK)], AdminState.CHOOSE)
+        elif ev.verdict == PinVerdict.WRONG:
+            self._pin_misses += 1
+            if self._pin_misses >= PIN_TRIES:
+                self._say_and_end([("text", PIN_WRONG), ("text", BYE)])
+            else:
+                self._say_then([("text", PIN_WRONG), ("text", PIN_ASK)], AdminState.PIN)
+        elif ev.verdict == PinVerdict.LOCKED:
+            self._say_and_end([("text", PIN_LOCKED)])
+        else:
+            self._say_and_end([("text", UNAVAILABLE)])
 
     def _on_choose_key(self, ev: Dtmf) -> None:
         d = ev.digit
@@ -179,6 +245,8 @@ class PromptAdminFlow(FlowKernel[AdminState]):
     }
 
     TABLE: ClassVar[Table] = {
+        (AdminState.PIN, Dtmf): _on_pin_key,
+        (AdminState.CHECKING, PinChecked): _on_pin_checked,
         (AdminState.CHOOSE, Dtmf): _on_choose_key,
         (AdminState.MENU, Dtmf): _on_menu_key,
         (AdminState.RECORDING, Dtmf): _on_recording_key,
@@ -190,4 +258,5 @@ class PromptAdminFlow(FlowKernel[AdminState]):
 
     AFTER: ClassVar[Mapping[Continuation, Callable[[Any], None]]] = {
         Continuation.RECORD: _start_take,  # after the instructions and the beep
+        Continuation.HANGUP: FlowKernel.end,  # after a refusal (PIN locked, not a seat...)
     }

@@ -20,7 +20,10 @@ from ivr.rtp import PortPool
 from ivr.store import CallStore, DossierSource
 
 if TYPE_CHECKING:
+    from ivr.prompt_history import PromptHistory
+    from ivr.prompt_pin import PromptPin
     from ivr.settings import IvrConfig
+    from ivr.ticket_status import TicketStatusByPhone
 
 logger = logging.getLogger(__name__)
 
@@ -146,4 +149,9 @@ class Services:
     radio: RadioSource | None = None
     communes: F.CommuneFinder | None = None  # which commune a caller means (None: the teams' codes only)
     rota: Rota | None = None  # who the operators on duty are, by hour and day (None: operator_endpoint)
+    # Guesses by phone are limited across calls; without these, ticket status and prompt re-recording by
+    # phone refuse to work rather than work without limits, history or audit.
+    tickets: TicketStatusByPhone | None = None
+    prompt_pin: PromptPin | None = None
+    prompt_history: PromptHistory | None = None
     asr: AsrAdmission = field(default_factory=AsrAdmission)  # the one ASR admission control of all calls

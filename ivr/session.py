@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
+from asterisk.secrets import operator_users
 from core.callerid import national_caller
 from core.masking import mask_personal
 from ivr import flow as F
@@ -24,7 +25,8 @@ from ivr.ari import AriError
 from ivr.ids import PREFIX_BRIDGE, PREFIX_MEDIA, SPOOL_DIR
 from ivr.listener import CallListener, ListenerSettings
 from ivr.media import CallMedia
-from ivr.prompt_admin import KeepPrompt, PromptAdminFlow, SaveDraft
+from ivr.prompt_admin import CheckPin, KeepPrompt, PromptAdminFlow, SaveDraft
+from ivr.prompt_pin import seat_of
 from ivr.services import build_flow
 from ivr.store import mask_caller
 from ivr.turns import TurnLog
@@ -62,6 +64,9 @@ class CallSession:
         self.caller: str = national_caller(caller.get("number"), caller.get("name")) or ""  # "": withheld
         # Exported by the dialplan and listed in ari.conf `channelvars`: the caller's own key to this call.
         self.sip_call_id: str = str((channel.get("channelvars") or {}).get("SIP_CALL_ID") or "")
+        # Asterisk names the channel after the endpoint that authenticated (the caller cannot choose it).
+        self.channel_name = str(channel.get("name") or "")
+        self.seat = ""  # the operator seat calling, if it is one (set up in _setup): may re-record prompts
         self.args = args
         # Where the channel is in the dialplan: a call that cannot be set up continues there, at the
         # `fallback` label (the dialplan's apology, operators, then a message), instead of being hung up.
@@ -180,7 +185,9 @@ class CallSession:
 
     def _new_flow(self) -> CallLogic:
         if self.args[:1] == ["prompt-admin"]:
-            return PromptAdminFlow()
+            if not self.seat:
+                logger.warning("call %s: prompt re-recording refused: not an operator seat", self.channel_id)
+            return PromptAdminFlow(allowed=bool(self.seat))
         catalog, matcher = self.s.understanding.current()
         flow = build_flow(self.s.settings, catalog, matcher, self.s.prompts, self.s.communes)
         if self.s.recognizer is None or matcher is None:
@@ -205,6 +212,7 @@ class CallSession:
         ari, media_settings = s.ari, s.settings.ivr.media
         turns = self.turns
         assert turns is not None
+        self.seat = seat_of(self.channel_name, operator_users(s.settings.ivr.asterisk.operator_seats))
         _, fmt = await asyncio.gather(ari.answer(self.channel_id), self._media_format())
         self.media = media = await CallMedia.open(
             s.ports,
@@ -223,7 +231,7 @@ class CallSession:
         )
         media.deliver_to(self.listener.on_chunk)
         self.actions = ActionRunner(
-            CallInfo(self.channel_id, self.caller, self.bridge_id, self.media_id, self.call_id),
+            CallInfo(self.channel_id, self.caller, self.bridge_id, self.media_id, self.call_id, self.seat),
             ari=ari,
             store=s.store,
             dossiers=s.dossiers,
@@ -236,6 +244,9 @@ class CallSession:
             post=self.post,
             spawn_background=self.app.spawn,
             rota=s.rota,
+            tickets=s.tickets,
+            prompt_pin=s.prompt_pin,
+            prompt_history=s.prompt_history,
         )
         await ari.create_bridge(self.bridge_id, name=f"hotline {self.channel_id}")
         self.app.owned[self.media_id] = self
@@ -409,6 +420,8 @@ class CallSession:
             self._spawn(actions.transfer(c.endpoint, c.timeout_s, c.duty), "transfer")
         elif isinstance(c, F.SetSatisfaction):
             self.s.calllog.satisfaction(self.channel_id, c.score)
+        elif isinstance(c, CheckPin):
+            self._spawn(actions.check_pin(c.pin), "check-pin")
         elif isinstance(c, SaveDraft):
             self._spawn(actions.save_draft(c.recording), "draft")
         elif isinstance(c, KeepPrompt):

@@ -194,6 +194,17 @@ class CommuneTeamSettings(BaseModel):
         return _quoted_numbers(value)
 
 
+class AttemptSettings(BaseModel):
+    """`ivr.attempts:` guesses by phone, counted in the database across calls (ivr.attempts)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window_minutes: int = Field(60, ge=1, le=7 * 24 * 60)  # failures older than this no longer count
+    ticket_failures: int = Field(5, ge=1, le=100)  # ticket numbers not found or not the caller's, per number
+    pin_failures: int = Field(5, ge=1, le=100)  # wrong prompt PINs per operator seat
+    pin_failures_total: int = Field(10, ge=1, le=1000)  # wrong prompt PINs from all seats together
+
+
 class IvrSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -201,6 +212,7 @@ class IvrSettings(BaseModel):
     asterisk: AsteriskSettings = AsteriskSettings()
     flow: FlowSettings = FlowSettings()
     media: MediaSettings = MediaSettings()
+    attempts: AttemptSettings = AttemptSettings()
     prompts_file: Path = Path("config/prompts.yaml")  # prompt key -> Vietnamese text (operators edit it)
     prompts_dir: Path = Path("audio_assets/prompts")  # human recordings <key>.wav win over TTS
     recordings_dir: Path = Path("recordings")  # complaint audio, relative to paths.data_dir

@@ -15,14 +15,19 @@ from ivr import flow as F
 from ivr.admission import AsrAdmission
 from ivr.app import Hotline
 from ivr.ari import AriClient, AriConfig
+from ivr.attempts import AttemptLog
 from ivr.calllog import CallLog
 from ivr.ids import SPOOL_DIR
+from ivr.prompt_history import PromptHistory
+from ivr.prompt_pin import PromptPin, pin_limit
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
 from ivr.services import RadioSource, Services, Understanding, build_flow, duty_rota, team_sentences
 from ivr.store import CallStore, SqlDossierSource, recover_spool, seed_dossiers
+from ivr.ticket_status import TicketStatusByPhone, ticket_limit
 
 if TYPE_CHECKING:
+    from ivr.audit import AuditSink
     from ivr.settings import IvrConfig
 
 logger = logging.getLogger(__name__)
@@ -42,6 +47,16 @@ def _ari_config(settings: IvrConfig) -> AriConfig:
     )
 
 
+def _prompt_pin(settings: IvrConfig) -> str:
+    """The prompt re-recording PIN from var/asterisk/secrets.json ("" when there is none: refused)."""
+    try:
+        secrets = handle_for(settings).secrets
+    except Exception as exc:
+        logger.error("prompt re-recording by phone unavailable: no PIN (%s)", exc)
+        return ""
+    return secrets.prompt_pin if secrets is not None else ""
+
+
 async def build_services(
     settings: IvrConfig,
     *,
@@ -50,12 +65,14 @@ async def build_services(
     ari: AriClient | None = None,
     radio: RadioSource | None = None,
     communes: F.CommuneFinder | None = None,
+    audit: AuditSink | None = None,
 ) -> Services:
     """Everything calls share, on a database whose schema is current.
 
     Failures of optional parts are logged and the hotline runs degraded. `radio` plays commune radio by
-    phone and `communes` tells which commune a caller means (for its digital technology team); the
-    service that assembles the product passes the radio side's source and commune list.
+    phone, `communes` tells which commune a caller means (for its digital technology team) and `audit`
+    writes to the console's audit log (prompts re-recorded by phone are refused without it); the
+    service that assembles the product passes all three.
     """
     factory = session_factory(engine_for(settings))
     store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir)
@@ -98,6 +115,8 @@ async def build_services(
         len(menus),
         len(bad),
     )
+    attempts = AttemptLog(factory)
+    limits = settings.ivr.attempts
     media = settings.ivr.media
     return Services(
         settings=settings,
@@ -112,6 +131,9 @@ async def build_services(
         radio=radio,
         communes=communes,
         rota=duty_rota(settings),
+        tickets=TicketStatusByPhone(store, attempts, ticket_limit(limits)),
+        prompt_pin=PromptPin(_prompt_pin(settings), attempts, pin_limit(limits), audit),
+        prompt_history=PromptHistory.from_settings(settings, audit),
         asr=AsrAdmission.from_settings(settings),
     )
 

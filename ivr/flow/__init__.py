@@ -21,11 +21,12 @@ States, outcomes, turn kinds, timers and continuations are the StrEnums of `ivr.
 from __future__ import annotations
 
 from intents.models import ACTIONS
-from ivr.enums import AdminState, Continuation, Outcome, State, Timer, TurnKind
+from ivr.enums import AdminState, Continuation, Outcome, PinVerdict, State, Timer, TurnKind
 from ivr.flow.call import CallFlow
 from ivr.flow.codes import CODES, CodeSpec, TeamLookup
 from ivr.flow.commands import (
     CancelTimer,
+    CheckPin,
     Command,
     CreateTicket,
     HangUp,
@@ -57,6 +58,7 @@ from ivr.flow.events import (
     EngineFailure,
     Event,
     Hangup,
+    PinChecked,
     PlaybackFinished,
     PromptKept,
     RadioResult,
@@ -83,6 +85,7 @@ __all__ = [
     "CallFlow",
     "CallStarted",
     "CancelTimer",
+    "CheckPin",
     "CodeSpec",
     "Command",
     "CommuneFinder",
@@ -106,6 +109,8 @@ __all__ = [
     "Matcher",
     "MenuItem",
     "Outcome",
+    "PinChecked",
+    "PinVerdict",
     "Play",
     "PlayRadio",
     "PlaybackFinished",

@@ -33,6 +33,7 @@ class Reading:
 
     found: bool
     items: list[Item]
+    locked: bool = False  # too many wrong codes across calls: said once, never asked again
 
 
 def _dossier(ev: DossierResult, texts: Texts) -> Reading:
@@ -45,11 +46,15 @@ def _dossier(ev: DossierResult, texts: Texts) -> Reading:
 
 def _ticket(ev: TicketStatusResult, texts: Texts) -> Reading:
     digits = spell_digits(ev.number)
+    if ev.locked:
+        return Reading(False, [("text", texts.ticket_locked)], locked=True)
     if not ev.found:
         return Reading(False, [("text", texts.ticket_not_found.format(digits=digits))])
     items: list[Item] = [("text", texts.ticket_status.format(digits=digits, status=ev.status))]
     if ev.reply_note:
         items.append(("text", texts.ticket_reply.format(note=ev.reply_note)))
+    elif ev.reply_withheld:
+        items.append(("text", texts.ticket_reply_elsewhere))
     return Reading(True, items)
 
 
@@ -211,7 +216,7 @@ class CodeEntry:
         f = self.flow
         f.cancel_timer(Timer.LOOKUP)
         reading = spec.read(ev, f.texts)
-        found = "found" if reading.found else "not_found"
+        found = "locked" if reading.locked else "found" if reading.found else "not_found"
         f.log(Turn(kind=TurnKind.ACTION, action=f"{spec.purpose}_{found}"))
         if reading.found and spec.then is not None:
             self.spec = None
@@ -224,7 +229,7 @@ class CodeEntry:
             f.say(reading.items, Continuation.CLOSING)
             return
         self.digits = ""
-        if spec.retry_missing and not self.attempts.miss():
+        if spec.retry_missing and not reading.locked and not self.attempts.miss():
             f.state = State.COLLECT
             f.set_listening(spec.speech)
             f.say([*reading.items, ("key", spec.prompt_key)], Continuation.COLLECT_WAIT)

@@ -111,6 +111,13 @@ class HangUp:
 
 
 @dataclass(frozen=True)
+class CheckPin:
+    """Prompt re-recording: check the PIN keyed (counted across calls) and answer with PinChecked."""
+
+    pin: str
+
+
+@dataclass(frozen=True)
 class SaveDraft:
     """Prompt re-recording: write the take to a draft file and answer with DraftSaved."""
 
@@ -141,6 +148,7 @@ Command = (
     | SetSatisfaction
     | LogTurn
     | HangUp
+    | CheckPin
     | SaveDraft
     | KeepPrompt
 )

@@ -50,6 +50,13 @@ class Texts:
         "Tôi đang nối máy tới tổ công nghệ số cộng đồng {commune}. Xin anh chị chờ trong giây lát."
     )
     team_none: str = "{commune} chưa có tổ công nghệ số cộng đồng nhận cuộc gọi qua tổng đài."
+    ticket_reply_elsewhere: str = (
+        "Phiếu đã có trả lời của cán bộ. Để nghe nội dung, xin gọi từ số điện thoại đã gửi phản ánh, "
+        "hoặc bấm phím không để gặp cán bộ."
+    )
+    ticket_locked: str = (
+        "Anh chị đã nhập sai số phiếu nhiều lần. Xin thử lại sau, hoặc bấm phím không để gặp cán bộ."
+    )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, str]) -> Texts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import get_args
 
-from ivr.enums import Timer
+from ivr.enums import PinVerdict, Timer
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,9 @@ class TicketStatusResult:
     number: str
     found: bool
     status: str = ""  # spoken status, e.g. "đang xử lý"
-    reply_note: str = ""
+    reply_note: str = ""  # only for the number that opened the ticket (ivr.ticket_status)
+    reply_withheld: bool = False  # there is a reply, but this caller is not the ticket's own number
+    locked: bool = False  # too many wrong numbers from this caller: nothing was looked up
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,13 @@ class DraftSaved:
 
     recording: str
     path: str | None  # None: nothing usable was recorded
+
+
+@dataclass(frozen=True)
+class PinChecked:
+    """Prompt re-recording: what the PIN check found (answer to CheckPin)."""
+
+    verdict: PinVerdict
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,7 @@ Event = (
     | TicketStatusResult
     | RadioResult
     | DraftSaved
+    | PinChecked
     | PromptKept
 )
 EVENT_TYPES: tuple[type[Event], ...] = get_args(Event)

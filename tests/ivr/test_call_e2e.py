@@ -136,6 +136,7 @@ def hotline(asterisk, tmp_path_factory):
         "HOTLINE_IVR__MEDIA__PORT_START": str(start),
         "HOTLINE_IVR__MEDIA__PORT_END": str(end),
         "HOTLINE_IVR__PROMPTS_DIR": str(tmp_path_factory.mktemp("prompt-recordings")),
+        "HOTLINE_IVR__ATTEMPTS__PIN_FAILURES": "2",  # the lock-out is reached in two calls
     }
     settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
     running = RunningHotline(settings)
@@ -636,35 +637,156 @@ def test_garbage_rtp_and_key_flood_do_not_break_the_call(hotline, asterisk, clea
     assert len(replays) == 1 and set(replays[0].dtmf) == {"*"} and len(replays[0].dtmf) >= 5, replays
 
 
+def seat_target(asterisk, seat: int, to: str):
+    """Calling from operator seat `seat` (operator, operator2...) as its phone would."""
+    from dataclasses import replace
+
+    from asterisk.secrets import operator_user
+
+    base = asterisk.target(to=to)
+    return replace(base, user=operator_user(seat), password=asterisk.handle.secrets.seat_password(seat))
+
+
+def keyed(script: CallScript, digits: str) -> CallScript:
+    """Keys one by one: the same key twice in a row stays two keys on the line."""
+    for d in digits:
+        script.dtmf(d).wait(0.25)
+    return script
+
+
+class Spoken:
+    """The dynamic sentences the hotline synthesized during a test (spying on the real prompts)."""
+
+    def __init__(self, hotline) -> None:
+        self.prompts = hotline.app.s.prompts
+        self.texts: list[str] = []
+
+    def __enter__(self) -> list[str]:
+        real = self.prompts.text_audio
+
+        async def text_audio(text):
+            self.texts.append(text)
+            return await real(text)
+
+        self.prompts.text_audio = text_audio
+        return self.texts
+
+    def __exit__(self, *exc) -> None:
+        del self.prompts.text_audio
+
+
 def test_prompt_rerecorded_by_phone_with_pin(hotline, asterisk, clean, tmp_path):
-    from ivr.prompt_admin import prompt_number
+    from ivr import prompt_admin as A
+    from ivr.audit import RECORD_PROMPT_BY_PHONE
+    from ivr.prompts import beep
+    from voice.audio import write_wav
 
     pin = asterisk.handle.secrets.prompt_pin
     clip = SPEECH / "ngoc_north_female.wav"
     key = "rating_thanks"  # its number has two different digits (a repeated key may be merged on the line)
-    assert len(set(prompt_number(key))) == 2
+    assert len(set(A.prompt_number(key))) == 2
+    kept = hotline.app.s.prompts.recordings_dir / f"{key}.wav"
+    write_wav(kept, beep(seconds=2.0))  # the recording in place before: kept in the history, restorable
+    script = CallScript().wait_for_audio(timeout=15).wait_for_silence(0.8, timeout=20)  # "key the PIN"
+    keyed(script, pin).dtmf("#")
     script = (
-        CallScript().wait_for_audio(timeout=15).wait_for_silence(0.8, timeout=20).dtmf(pin + "#")
-        # Asterisk thanks for the PIN, then our application speaks: key the number once it does.
-        .wait_for_audio(timeout=15).wait_for_silence(0.5, timeout=10).wait_for_audio(timeout=10).wait(0.5)
-        .dtmf(prompt_number(key) + "#").wait_for_audio(timeout=10)
+        script.wait_for_audio(timeout=15).wait_for_silence(0.8, timeout=20)  # "key a prompt number"
+        .dtmf(A.prompt_number(key) + "#").wait_for_audio(timeout=10)
         .wait_for_silence(1.2, timeout=40).dtmf("1")
         .wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=30)
         .play(clip).dtmf("#").wait_for_audio(timeout=10).wait_for_silence(1.2, timeout=40).dtmf("1")
         .wait_for_audio(timeout=10).wait_for_silence(1.2, timeout=30).hangup()
     )
     rec = tmp_path / "heard.wav"
-    result = call(asterisk.target(to=asterisk.handle.prompt_extension), script, record=rec, timeout=180)
+    with Spoken(hotline) as said:
+        target = seat_target(asterisk, 1, asterisk.handle.prompt_extension)
+        result = call(target, script, record=rec, timeout=180)
     assert result.connected, result.summary()
-    kept = hotline.app.s.prompts.recordings_dir / f"{key}.wav"
+    assert said[:2] == [A.PIN_ASK, A.ASK], said  # the application asked for the PIN, then for a number
+    history = hotline.app.s.prompt_history
     deadline = time.monotonic() + 10
-    while not kept.is_file():
-        assert time.monotonic() < deadline, "the new prompt was not kept"
+    while not history.versions(key):
+        assert time.monotonic() < deadline, f"the new prompt was not kept: {said}"
         time.sleep(0.1)
     spoken = read_audio(clip).duration_s
     new = read_audio(hotline.app.s.prompts.path(key))
     assert new.rate == 8000 and spoken - 0.8 <= new.duration_s <= spoken + 1.0
     assert (hotline.app.s.prompts.path(key).with_suffix(".src")).read_text().startswith("file:")
+    # The recording it replaced is kept (restorable: hotline prompts restore), and the change audited.
+    [previous] = history.versions(key)
+    assert read_audio(previous.path).duration_s == pytest.approx(2.0, abs=0.05)
+    from console.models import AuditEntry
+
+    with hotline.factory() as s:
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.action == RECORD_PROMPT_BY_PHONE)).all()
+    assert [(e.username, e.target) for e in entries] == [("operator", f"prompt:{key}")]
+    assert previous.name in entries[0].detail
+
+
+def test_callers_never_reach_the_prompt_extension(hotline, asterisk, clean, tmp_path):
+    """The `caller` endpoint (softphones, the test caller) has the callers' context: no extension 1089."""
+    pin = asterisk.handle.secrets.prompt_pin
+    script = keyed(CallScript().wait(1.0), pin).dtmf("#").wait(3)
+    def calls() -> int:
+        with hotline.factory() as s:
+            return len(s.scalars(select(Call.id)).all())
+
+    before = calls()
+    result = call(asterisk.target(to=asterisk.handle.prompt_extension), script, timeout=60)
+    assert not result.connected, result.summary()
+    assert calls() == before  # never reached the application
+
+
+def test_wrong_pins_lock_the_prompt_extension_across_calls(hotline, asterisk, clean, tmp_path):
+    """`pin_failures` is 2 here: two calls with a wrong PIN each, then the right PIN is not even checked."""
+    from ivr import prompt_admin as A
+    from ivr.audit import PROMPT_PIN_LOCKED
+
+    pin = asterisk.handle.secrets.prompt_pin
+    wrong = "".join(str((int(d) + 1) % 10) for d in pin)
+    target = seat_target(asterisk, 2, asterisk.handle.prompt_extension)
+    for _ in range(hotline.settings.ivr.attempts.pin_failures):
+        script = CallScript().wait_for_audio(timeout=15).wait_for_silence(0.8, timeout=20)
+        keyed(script, wrong).dtmf("#").wait_for_audio(timeout=10).wait(1.0).hangup()  # "wrong PIN": hang up
+        with Spoken(hotline) as said:
+            result = call(target, script, timeout=60)
+        assert result.connected and result.hangup_by == "caller", result.summary()
+        assert A.PIN_WRONG in said, said
+        hotline.wait_idle()
+    script = CallScript().wait_for_audio(timeout=15).wait_for_silence(0.8, timeout=20)
+    keyed(script, pin).dtmf("#").wait(30)  # unlocked, the extension would wait 30 s for a prompt number
+    with Spoken(hotline) as said:
+        result = call(target, script, timeout=90)
+    assert result.connected and result.hangup_by == "remote", result.summary()
+    assert A.PIN_LOCKED in said and A.ASK not in said, said
+    from console.models import AuditEntry
+
+    with hotline.factory() as s:
+        [entry] = s.scalars(select(AuditEntry).where(AuditEntry.action == PROMPT_PIN_LOCKED)).all()
+    assert entry.username == "operator2"
+
+
+def test_a_tickets_reply_is_read_only_to_the_number_that_opened_it(hotline, asterisk, clean, tmp_path):
+    from ivr.store import CallStore
+
+    store = CallStore(hotline.factory, hotline.settings.data_dir / "recordings")
+    blank = {"call_id": None, "reason": "feedback", "audio_path": None, "duration_ms": 0}
+    theirs = store.create_ticket(caller="0912345678", **blank)
+    store.reply_ticket(theirs, "Hộ gia đình bà Lan đã được hỗ trợ.")
+    mine = store.create_ticket(caller="caller", **blank)  # the test caller's own (SIP user `caller`)
+    store.reply_ticket(mine, "Cột điện đã được dựng lại.")
+    script = CallScript().wait_for_audio(timeout=15).wait(0.3)
+    for number in (theirs, mine):
+        script.dtmf("6").wait_for_audio(timeout=10).wait_for_silence(0.8, timeout=30)
+        keyed(script, number).dtmf("#").wait_for_audio(timeout=10).wait_for_silence(1.5, timeout=60)
+    with Spoken(hotline) as said:
+        place(asterisk, script.hangup(), tmp_path, timeout=180)
+    c = wait_call_closed(hotline)
+    read = [t.action for t in c.turns if t.action in ("ticket_found", "ticket_not_found", "ticket_locked")]
+    assert read == ["ticket_found"] * 2, [(t.kind, t.dtmf, t.action) for t in c.turns]
+    assert not any("bà Lan" in text for text in said), said  # someone else's reply: never read
+    assert any("Phiếu đã có trả lời của cán bộ. Để nghe nội dung" in text for text in said), said
+    assert "Trả lời của cán bộ: Cột điện đã được dựng lại." in said, said
 
 
 class AgentProcess:

@@ -272,18 +272,25 @@ def test_without_app_the_caller_hears_the_apology_and_may_leave_a_message(asteri
 
 
 @pytest.mark.asterisk
-async def test_prompt_extension_needs_the_pin_then_reaches_the_app(asterisk, tmp_path):
+async def test_prompt_extension_reaches_the_app_from_an_operator_seat_only(asterisk, tmp_path):
+    """Seats have the operators' context, where the prompt extension is; the application asks for the PIN
+    (so it can count wrong ones across calls): the dialplan goes straight to Stasis."""
+    from dataclasses import replace
+
+    prompt_line = asterisk.target(to=asterisk.handle.prompt_extension)
+    refused = await acall(prompt_line, CallScript().wait(2), timeout=30)
+    assert not refused.connected  # the callers' context has no such extension
     app = MiniApp(asterisk)
-    pin = asterisk.handle.secrets.prompt_pin
-    script = CallScript().wait(1.0).dtmf(pin).wait(20)
+    script = CallScript().wait(20)
     task = asyncio.create_task(app.run())
     await asyncio.wait_for(app.ready.wait(), 10)
     await asyncio.sleep(0.2)
-    target = asterisk.target(to=asterisk.handle.prompt_extension)
-    result = await acall(target, script, record=tmp_path / "heard.wav", timeout=60)
+    seat = replace(prompt_line, user="operator2", password=asterisk.handle.secrets.seat_password(2))
+    result = await acall(seat, script, record=tmp_path / "heard.wav", timeout=60)
     await asyncio.wait_for(task, 10)
     assert result.connected, result.error
     assert app.start_args == [["prompt-admin"]]
+    assert app.started[0]["name"].startswith("PJSIP/operator2-")  # what the application checks the seat by
     assert result.hangup_by == "remote"
     asterisk.wait_clean()
 

@@ -729,6 +729,35 @@ def test_ticket_status_reads_status_and_reply():
     ]
 
 
+def test_ticket_status_from_another_number_says_where_the_reply_can_be_heard():
+    s = Sim()
+    s.start()
+    s.key("5")
+    s.finish_all()
+    s.key("7")
+    s.key("#")
+    out = s.send(F.TicketStatusResult("7", True, "đã có trả lời", reply_withheld=True))
+    assert texts(out) == [
+        F.Texts().ticket_status.format(digits="bảy", status="đã có trả lời"),
+        F.Texts().ticket_reply_elsewhere,
+    ]
+    assert not any("Trả lời của cán bộ" in t for t in texts(out))
+
+
+def test_ticket_status_locked_is_said_once_and_not_asked_again():
+    s = Sim()
+    s.start()
+    s.key("5")
+    s.finish_all()
+    s.key("7")
+    s.key("#")
+    out = s.send(F.TicketStatusResult("7", False, locked=True))
+    assert texts(out) == [F.Texts().ticket_locked] and keys(out) == []  # no "key the number again"
+    assert [t.action for t in turns(s) if t.kind == "action"][-1] == "ticket_locked"
+    s.finish_all()
+    assert s.flow.state is F.State.MAIN
+
+
 def test_radio_hook_plays_file_or_says_unavailable():
     s = Sim()
     s.start()
@@ -1100,7 +1129,7 @@ def test_every_timer_and_continuation_of_a_call_has_its_handler():
     assert set(F.CallFlow.AFTER) == set(F.Continuation)
     # Every event the adapter can post to a call is handled somewhere (the prompt queue takes
     # PlaybackFinished, timers are keyed by name, partial transcripts are not used yet).
-    unused = {F.PlaybackFinished, F.TimerFired, F.AsrPartial, F.DraftSaved, F.PromptKept}
+    unused = {F.PlaybackFinished, F.TimerFired, F.AsrPartial, F.DraftSaved, F.PinChecked, F.PromptKept}
     assert set(F.EVENT_TYPES) - unused <= handled
 
 
