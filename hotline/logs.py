@@ -21,8 +21,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:  # as the masking filter left it (core.masking.MaskingFilter)
+            entry["exc"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -33,14 +33,23 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
-    config = uvicorn.Config(
+def web_config(settings: Settings, host: str | None = None, port: int | None = None) -> uvicorn.Config:
+    """uvicorn for the web app, logging through our handlers (hotline.logs).
+
+    log_config=None: uvicorn's own handlers would print its error tracebacks and access lines past the
+    masking filter; its loggers propagate to ours instead.
+    """
+    return uvicorn.Config(
         create_app(settings),
-        host=settings.web.host,
-        port=settings.web.port,
+        host=host or settings.web.host,
+        port=port or settings.web.port,
         log_level=settings.logging.level.lower(),
+        log_config=None,
     )
-    server = _Server(config)
+
+
+async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
+    server = _Server(web_config(settings))
     task = asyncio.create_task(server.serve())
     await stop.wait()
     server.should_exit = True

@@ -39,11 +39,9 @@ def register(app: typer.Typer) -> None:
         """Start the web app (radio pages, API, console)."""
         import uvicorn
 
-        from web.app import create_app
+        from hotline.service import web_config
 
-        settings = settings_of(ctx)
-        uvicorn.run(create_app(settings), host=host or settings.web.host, port=port or settings.web.port,
-                    log_level=settings.logging.level.lower())
+        uvicorn.Server(web_config(settings_of(ctx), host, port)).run()
 
     @app.command("run")
     def run(ctx: typer.Context) -> None:
