@@ -17,9 +17,11 @@ from console.data import audit
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
 from hotline.settings import Settings
+from ivr.prompts import TEXTS_DIR, prompt_render_dir
+from ivr.retention import purge
 from ivr.services import RadioSource, Services
 from ivr.startup import build_services, run_hotline
-from ivr.store import purge
+from voice.tts.cache import purge_unused
 from web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -68,8 +70,13 @@ def purge_expired(settings: Settings) -> dict[str, int]:
             factory,
             recording_days=settings.privacy.recording_retention_days,
             transcript_days=settings.privacy.transcript_retention_days,
+            recordings_dir=settings.data_dir / settings.ivr.recordings_dir,
         )
         counts["audit_entries"] = audit.purge(factory, days=settings.privacy.audit_retention_days)
+        days = settings.privacy.render_cache_days
+        counts["render_cache"] = purge_unused(settings.cache_dir / "tts", days) + purge_unused(
+            prompt_render_dir(settings) / TEXTS_DIR, days
+        )
         return counts
     finally:
         engine.dispose()
