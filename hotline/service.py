@@ -17,6 +17,7 @@ from console.data import audit
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
 from hotline.settings import Settings
+from ivr.fallback_messages import messages_dir
 from ivr.prompts import TEXTS_DIR, prompt_render_dir
 from ivr.retention import purge
 from ivr.services import RadioSource, Services
@@ -71,6 +72,7 @@ def purge_expired(settings: Settings) -> dict[str, int]:
             recording_days=settings.privacy.recording_retention_days,
             transcript_days=settings.privacy.transcript_retention_days,
             recordings_dir=settings.data_dir / settings.ivr.recordings_dir,
+            messages_dir=messages_dir(settings),
         )
         counts["audit_entries"] = audit.purge(factory, days=settings.privacy.audit_retention_days)
         days = settings.privacy.render_cache_days

@@ -15,6 +15,7 @@ from ivr import flow as F
 from ivr.admission import AsrAdmission
 from ivr.app import Hotline
 from ivr.ari import AriClient, AriConfig
+from ivr.fallback_messages import messages_dir, watch_messages
 from ivr.ids import SPOOL_DIR
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
@@ -146,6 +147,9 @@ async def run_hotline(
         # Answers are fixed text too: render them in the background so no caller waits for TTS.
         answers = [t for i in F.menu_from_catalog(catalog) for t in (i.answer, i.follow_up) if t]
         app.spawn(services.prompts.prerender_texts(answers), "prerender-answers")
+    spool = messages_dir(settings)
+    if spool is not None:  # messages callers left while the application was down become tickets
+        app.spawn(watch_messages(services.store, spool, services.recognizer), "fallback-messages")
     if on_ready is not None:
         on_ready(app)
     logger.info("hotline application %r starting (ARI %s)", settings.ivr.app_name, services.ari.cfg.url)
