@@ -40,6 +40,7 @@ def setup_logging(settings: Settings | None = None, *, verbose: bool = False) ->
         path = settings.path(settings.logging.json_file)
         path.parent.mkdir(parents=True, exist_ok=True)
         fh = logging.FileHandler(path, encoding="utf-8")
+        path.chmod(0o600)  # log lines name calls and tickets: the hotline user's alone, like the data
         fh.setFormatter(JsonFormatter())
         handlers.append(fh)
     for handler in handlers:

@@ -16,6 +16,7 @@ from broadcast import phone as broadcast_phone
 from console.data import audit
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
+from hotline.private_data import secure_data
 from hotline.settings import Settings
 from ivr.fallback_messages import messages_dir
 from ivr.prompts import TEXTS_DIR, prompt_render_dir
@@ -120,6 +121,7 @@ async def _hotline(settings: Settings, stop: asyncio.Event, ready: asyncio.Event
 
 async def _run(settings: Settings) -> None:
     await asyncio.to_thread(upgrade, settings.database_url)
+    await asyncio.to_thread(secure_data, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
