@@ -25,6 +25,7 @@ from asterisk.instance import (
 )
 from asterisk.provision import AsteriskError, modules_dir, provision
 from asterisk.render import Layout, install_tls, render_config, render_prompts
+from asterisk.run_user import hand_over_instance, run_user
 from asterisk.trunk_config import trunk_values
 from core.yamlfile import load_yaml
 from voice.tts import Synthesizer
@@ -96,11 +97,13 @@ def start(settings: AsteriskConfig) -> AsteriskHandle:
         link.symlink_to(layout.host_inst)
     # A stale control socket from a killed instance would make `-rx` talk to nothing.
     (layout.host_inst / "run" / "asterisk.ctl").unlink(missing_ok=True)
-    cmd = (
-        asterisk_command(layout, str(cfg.binary), "-f", "-n", "-U", "root", "-G", "root")
-        if os.geteuid() == 0
-        else asterisk_command(layout, str(cfg.binary), "-f", "-n")
-    )
+    user = run_user(layout, cfg.mode)
+    if user is not None:
+        hand_over_instance(layout, user)
+        as_user = user.asterisk_args()
+    else:  # root in host mode stays root: Debian's default user would not reach the data directory
+        as_user = ("-U", "root", "-G", "root") if os.geteuid() == 0 else ()
+    cmd = asterisk_command(layout, str(cfg.binary), "-f", "-n", *as_user)
     with open(sdir / "console.log", "ab") as console:
         proc = subprocess.Popen(
             cmd,

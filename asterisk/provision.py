@@ -182,6 +182,7 @@ def provision(
         if partial.exists():
             shutil.rmtree(partial)
         partial.mkdir(parents=True)
+        partial.chmod(0o755)  # the root's "/": Asterisk's own user must pass through it
         cmd = [
             "debootstrap",
             "--variant=minbase",
@@ -195,7 +196,11 @@ def provision(
         log_path = log_file or root.with_name(root.name + ".debootstrap.log")
         with open(log_path, "wb") as log:
             try:
-                proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+                # A system's usual umask: the hotline's private one (hotline.cli) would make the
+                # root's directories unreadable to Asterisk's own user.
+                proc = subprocess.run(
+                    cmd, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False, umask=0o022
+                )
             except subprocess.TimeoutExpired:
                 raise AsteriskError(
                     f"debootstrap took longer than {timeout:.0f} s; log: {log_path}"
@@ -241,9 +246,11 @@ def fix_root(root: Path) -> None:
         if resolv.is_symlink() or resolv.exists():
             resolv.unlink()
         resolv.write_text(want)
+        resolv.chmod(0o644)  # read by Asterisk's own user
     hosts = root / "etc" / "hosts"
     if not hosts.exists() or "localhost" not in hosts.read_text():
         hosts.write_text("127.0.0.1 localhost\n::1 localhost ip6-localhost\n")
+        hosts.chmod(0o644)
 
 
 def modules_dir(root: Path) -> str:

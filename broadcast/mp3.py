@@ -12,7 +12,7 @@ import numpy as np
 
 from broadcast.mastering import integrated_loudness, pcm16, true_peak
 from core.errors import AudioError
-from voice.audio import AudioChunk, write_mp3
+from voice.audio import AudioChunk, ffmpeg_input, write_mp3
 
 DECODE_TIMEOUT_S = 300.0  # longest decode of the MP3 just written, in seconds
 
@@ -22,7 +22,8 @@ def decode_mp3(path: Path, rate: int, channels: int, expected: int) -> np.ndarra
 
     `expected` (samples per channel) sizes the buffer; it grows if the decoder gives more.
     """
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-ar", str(rate), "-ac", str(channels)]
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", *ffmpeg_input(path.resolve(), "mp3")]
+    cmd += ["-ar", str(rate), "-ac", str(channels)]
     buf = bytearray((expected + rate) * channels * 4)  # + 1 s: the encoder pads a little
     size = 0
     with subprocess.Popen(

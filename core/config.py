@@ -42,6 +42,7 @@ class PrivacySettings(Section):
     recording_retention_days: int = Field(90, ge=1)
     transcript_retention_days: int = Field(365, ge=1)
     audit_retention_days: int = Field(730, ge=1)  # console audit log (who saw which number, recording)
+    render_cache_days: int = Field(30, ge=1)  # synthesized sentences unused this long are deleted
     mask_in_logs: bool = True  # phone, ID and dossier numbers masked in logs and transcripts
 
 

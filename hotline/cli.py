@@ -11,6 +11,7 @@ import typer
 
 from core.errors import HotlineError
 from hotline.commands import register_commands
+from hotline.private_data import use_private_umask
 
 app = typer.Typer(
     name="hotline",
@@ -36,6 +37,7 @@ register_commands(app)
 
 
 def main(argv: list[str] | None = None) -> None:
+    use_private_umask()  # recordings, the database and logs: the hotline user's alone
     try:
         app(args=argv, prog_name="hotline")
     except HotlineError as exc:

@@ -21,8 +21,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:  # as the masking filter left it (core.masking.MaskingFilter)
+            entry["exc"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -38,6 +40,7 @@ def setup_logging(settings: Settings | None = None, *, verbose: bool = False) ->
         path = settings.path(settings.logging.json_file)
         path.parent.mkdir(parents=True, exist_ok=True)
         fh = logging.FileHandler(path, encoding="utf-8")
+        path.chmod(0o600)  # log lines name calls and tickets: the hotline user's alone, like the data
         fh.setFormatter(JsonFormatter())
         handlers.append(fh)
     for handler in handlers:

@@ -16,11 +16,15 @@ from broadcast import phone as broadcast_phone
 from console.data import audit
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
+from hotline.private_data import secure_data
 from hotline.settings import Settings
+from ivr.fallback_messages import messages_dir
 from ivr.flow import CommuneFinder
+from ivr.prompts import TEXTS_DIR, prompt_render_dir
+from ivr.retention import purge
 from ivr.services import RadioSource, Services
 from ivr.startup import build_services, run_hotline
-from ivr.store import purge
+from voice.tts.cache import purge_unused
 from web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -34,14 +38,23 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
-    config = uvicorn.Config(
+def web_config(settings: Settings, host: str | None = None, port: int | None = None) -> uvicorn.Config:
+    """uvicorn for the web app, logging through our handlers (hotline.logs).
+
+    log_config=None: uvicorn's own handlers would print its error tracebacks and access lines past the
+    masking filter; its loggers propagate to ours instead.
+    """
+    return uvicorn.Config(
         create_app(settings),
-        host=settings.web.host,
-        port=settings.web.port,
+        host=host or settings.web.host,
+        port=port or settings.web.port,
         log_level=settings.logging.level.lower(),
+        log_config=None,
     )
-    server = _Server(config)
+
+
+async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
+    server = _Server(web_config(settings))
     task = asyncio.create_task(server.serve())
     await stop.wait()
     server.should_exit = True
@@ -60,8 +73,14 @@ def purge_expired(settings: Settings) -> dict[str, int]:
             factory,
             recording_days=settings.privacy.recording_retention_days,
             transcript_days=settings.privacy.transcript_retention_days,
+            recordings_dir=settings.data_dir / settings.ivr.recordings_dir,
+            messages_dir=messages_dir(settings),
         )
         counts["audit_entries"] = audit.purge(factory, days=settings.privacy.audit_retention_days)
+        days = settings.privacy.render_cache_days
+        counts["render_cache"] = purge_unused(settings.cache_dir / "tts", days) + purge_unused(
+            prompt_render_dir(settings) / TEXTS_DIR, days
+        )
         return counts
     finally:
         engine.dispose()
@@ -125,6 +144,7 @@ async def _hotline(settings: Settings, stop: asyncio.Event, ready: asyncio.Event
 
 async def _run(settings: Settings) -> None:
     await asyncio.to_thread(upgrade, settings.database_url)
+    await asyncio.to_thread(secure_data, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

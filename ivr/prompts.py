@@ -4,7 +4,9 @@ A human recording `audio_assets/prompts/<key>.wav` wins over synthesis. Everythi
 rendered at start-up into `<cache_dir>/ivr/prompts/<key>.wav` (8 kHz, 16-bit; Asterisk plays it
 as `sound:<path without .wav>`), so a call never waits for TTS for a fixed prompt and still has
 audio when the synthesizer fails. Dynamic sentences (answers, ticket numbers) are synthesized on
-demand and kept in a small in-memory cache on top of the synthesizer's render cache.
+demand and kept in a small in-memory cache on top of the synthesizer's render cache; as they may
+carry personal data (a ticket number, a reply), their files are removed once unused for
+`privacy.render_cache_days` (the retention purge).
 
 The running hotline notices an edited prompts file (the console writes it, an operator may edit it by
 hand): each play compares the file's size, mtime and inode with those last read and reloads the texts
@@ -26,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from core.errors import ConfigError
+from core.errors import AudioError, ConfigError
 from core.filestamp import file_stamp
 from core.yamlfile import describe_validation_error, load_yaml
 from ivr.flow import PROMPT_KEYS, Texts
 from voice.audio import TELEPHONE_RATE, AudioChunk, read_audio, resample, to_mono, write_wav
 from voice.audio_stream import AudioFileStream
-from voice.tts.cache import voice_signature
+from voice.tts.cache import mark_used, voice_signature
 
 if TYPE_CHECKING:
     from ivr.settings import IvrConfig
@@ -101,6 +103,14 @@ def beep(rate: int = TELEPHONE_RATE, seconds: float = 0.35, freq: float = 1000.0
     return AudioChunk.from_array(0.3 * np.sin(2 * np.pi * freq * t) * env, rate)
 
 
+TEXTS_DIR = "texts"  # under the render dir: dynamic sentences (answers, ticket numbers, replies read out)
+
+
+def prompt_render_dir(settings: IvrConfig) -> Path:
+    """Where prompts are rendered for calls; `<it>/texts` holds the dynamic sentences."""
+    return settings.cache_dir / "ivr" / "prompts"
+
+
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
 
@@ -122,7 +132,7 @@ class Prompts:
         self._texts_sig = file_stamp(self.texts_file)  # the file as it was when the texts were read
         self.texts = texts or load_prompt_texts(self.texts_file)
         self.recordings_dir = settings.path(settings.ivr.prompts_dir)
-        self.render_dir = settings.cache_dir / "ivr" / "prompts"
+        self.render_dir = prompt_render_dir(settings)
         self._fixed: dict[str, AudioChunk] = {}
         self._stamps: dict[str, str] = {}  # source of each rendered fixed prompt
         self._dynamic: OrderedDict[str, AudioChunk] = OrderedDict()
@@ -140,7 +150,7 @@ class Prompts:
         return "sound:" + str(self.path(key).with_suffix(""))
 
     def text_path(self, text: str) -> Path:
-        return self.render_dir / "texts" / f"{_digest(self._voice_id(), text)}.wav"
+        return self.render_dir / TEXTS_DIR / f"{_digest(self._voice_id(), text)}.wav"
 
     # --- rendering ------------------------------------------------------------------------------
 
@@ -276,13 +286,23 @@ class Prompts:
             if hit is not None:
                 return hit
             path = self.text_path(text)
-            if path.is_file():
-                chunk = await asyncio.to_thread(read_audio, path)
-            else:
+            chunk = await asyncio.to_thread(self._read_text_render, path)
+            if chunk is None:
                 chunk = await self._synthesize(text)
                 await asyncio.to_thread(write_wav, path, chunk)
             self._remember(text, chunk)
         self._locks.pop(text, None)
+        return chunk
+
+    @staticmethod
+    def _read_text_render(path: Path) -> AudioChunk | None:
+        """A text rendered before, its use recorded (the retention purge removes unused ones); None
+        when absent or removed by that purge meanwhile."""
+        try:
+            chunk = read_audio(path)
+        except AudioError:
+            return None
+        mark_used(path)
         return chunk
 
     def _remember(self, text: str, chunk: AudioChunk) -> None:

@@ -17,6 +17,7 @@ from ivr.app import Hotline
 from ivr.ari import AriClient, AriConfig
 from ivr.attempts import AttemptLog
 from ivr.calllog import CallLog
+from ivr.fallback_messages import messages_dir, watch_messages
 from ivr.ids import SPOOL_DIR
 from ivr.prompt_history import PromptHistory
 from ivr.prompt_pin import PromptPin, pin_limit
@@ -191,6 +192,9 @@ async def run_hotline(
         answers = [t for i in F.menu_from_catalog(catalog) for t in (i.answer, i.follow_up) if t]
         answers += team_sentences(settings, services.prompts, services.communes)
         app.spawn(services.prompts.prerender_texts(answers), "prerender-answers")
+    spool = messages_dir(settings)
+    if spool is not None:  # messages callers left while the application was down become tickets
+        app.spawn(watch_messages(services.store, spool, services.recognizer), "fallback-messages")
     if on_ready is not None:
         on_ready(app)
     logger.info("hotline application %r starting (ARI %s)", settings.ivr.app_name, services.ari.cfg.url)

@@ -11,11 +11,11 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -194,6 +194,29 @@ class CallStore:
         duration_ms: int,
         transcript: str = "",
         commune: str | None = None,
+    ) -> str:
+        """Insert a ticket (a fresh random number); returns its number.
+
+        `audio_path` becomes the ticket's: when the row cannot be stored the file is removed, since a
+        recording no ticket points at is found by nobody and purged by nothing. Callers keep their
+        spool (call recordings, fallback messages) and store it again later.
+        """
+        try:
+            return self._insert_ticket(call_id, caller, reason, audio_path, duration_ms, transcript, commune)
+        except BaseException:
+            if audio_path is not None:
+                Path(audio_path).unlink(missing_ok=True)
+            raise
+
+    def _insert_ticket(
+        self,
+        call_id: int | None,
+        caller: str,
+        reason: str,
+        audio_path: Path | None,
+        duration_ms: int,
+        transcript: str,
+        commune: str | None,
     ) -> str:
         for _ in range(20):
             number = str(secrets.randbelow(9 * 10 ** (TICKET_DIGITS - 1)) + 10 ** (TICKET_DIGITS - 1))
@@ -376,37 +399,3 @@ STATUS_SPOKEN = {
 
 def spoken_date(d: datetime) -> str:
     return f"ngày {d.day} tháng {d.month} năm {d.year}"
-
-
-def purge(
-    factory: sessionmaker[Session], *, recording_days: int, transcript_days: int, now: datetime | None = None
-) -> dict[str, int]:
-    """Delete recordings and transcripts older than their retention periods (privacy settings)."""
-    now = now or utcnow()
-    rec_cut = now - timedelta(days=recording_days)
-    txt_cut = now - timedelta(days=transcript_days)
-    files = 0
-    with transaction(factory) as s:
-        old_audio = s.scalars(
-            select(Ticket).where(Ticket.created_at < rec_cut, Ticket.audio_path.is_not(None))
-        ).all()
-        for t in old_audio:
-            try:
-                Path(t.audio_path).unlink(missing_ok=True)  # type: ignore[arg-type]
-                files += 1
-            except OSError as exc:
-                logger.warning("cannot delete recording of ticket %s: %s", t.number, exc)
-                continue
-            t.audio_path = None
-        blanked = affected(
-            s.execute(
-                update(Ticket)
-                .where(Ticket.created_at < txt_cut, Ticket.transcript != "")
-                .values(transcript="", caller="")
-            )
-        )
-        old_calls = select(Call.id).where(Call.started_at < txt_cut)
-        turns = affected(s.execute(delete(Turn).where(Turn.call_id.in_(old_calls))))
-        s.execute(update(Ticket).where(Ticket.call_id.in_(old_calls)).values(call_id=None))
-        calls = affected(s.execute(delete(Call).where(Call.started_at < txt_cut)))
-    return {"recordings": files, "ticket_transcripts": blanked, "turns": turns, "calls": calls}

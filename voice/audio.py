@@ -240,8 +240,20 @@ def read_audio(path: Path | str, *, max_seconds: float | None = 3600.0) -> Audio
     return AudioChunk.from_array(data, rate)
 
 
+# The only containers ffmpeg may take a file for: what the console accepts (WAV, MP3, OGG, FLAC) and
+# what phones record (M4A in "mov", ADTS AAC). Left to probe with every demuxer, ffmpeg takes an upload
+# for a concat script or a playlist and reads other files into the "recording".
+AUDIO_DEMUXERS = "wav,mp3,ogg,flac,mov,aac"
+
+
+def ffmpeg_input(path: Path, formats: str = AUDIO_DEMUXERS) -> list[str]:
+    """ffmpeg arguments that read `path` as a local file of one of `formats`, and nothing else."""
+    # "file:" so that a name is never taken for a protocol ("concat:a|b", "http:...").
+    return ["-format_whitelist", formats, "-protocol_whitelist", "file", "-i", f"file:{path}"]
+
+
 def _read_with_ffmpeg(path: Path, max_seconds: float | None) -> AudioChunk:
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path)]
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", *ffmpeg_input(path.resolve())]
     if max_seconds:
         cmd += ["-t", str(max_seconds)]
     cmd += ["-f", "s16le", "-acodec", "pcm_s16le", "-ac", "1", "-ar", "48000", "-"]

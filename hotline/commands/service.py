@@ -19,9 +19,11 @@ def register(app: typer.Typer) -> None:
     def db_upgrade(ctx: typer.Context) -> None:
         """Create or migrate the database schema to the newest revision."""
         from hotline.db import upgrade
+        from hotline.private_data import secure_data
 
         settings = settings_of(ctx)
         upgrade(settings.database_url)
+        secure_data(settings)
         typer.echo(f"database up to date: {_safe_url(settings.database_url)}")
 
     @config_app.command("check")
@@ -39,11 +41,12 @@ def register(app: typer.Typer) -> None:
         """Start the web app (radio pages, API, console)."""
         import uvicorn
 
-        from web.app import create_app
+        from hotline.private_data import secure_data
+        from hotline.service import web_config
 
         settings = settings_of(ctx)
-        uvicorn.run(create_app(settings), host=host or settings.web.host, port=port or settings.web.port,
-                    log_level=settings.logging.level.lower())
+        secure_data(settings)
+        uvicorn.Server(web_config(settings, host, port)).run()
 
     @app.command("run")
     def run(ctx: typer.Context) -> None:

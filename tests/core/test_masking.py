@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 import pytest
 
@@ -73,3 +74,37 @@ def test_the_logging_filter_masks_a_normalised_caller(caplog):
         logger.info("call %s from %s", "hl-2", national_caller("+842383123456"))
     assert caplog.messages == ["call hl-1 from *******678", "call hl-2 from ********456"]
     assert "0912345678" not in caplog.text and "2383123456" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "transcript, expected",
+    [
+        ("không chín một hai ba bốn năm sáu bảy tám", "*******678"),
+        # Grouped with pauses, regional forms (mốt, lăm, bẩy), a request around it.
+        ("số em là không chín mốt hai, ba bốn lăm, sáu bẩy tám nhé", "số em là *******678 nhé"),
+        ("Không Chín Một Hai Ba Bốn Năm Sáu Bảy Tám", "*******678"),
+        # A recognizer without diacritics; the drawn-out Nghệ An zero; "linh" and "tư".
+        ("khong chin mot hai ba bon nam sau bay tam", "*******678"),
+        ("khôông chín tư linh hai ba bốn năm sáu nhăm", "*******565"),
+        # Numerals and words mixed; a 12-digit CCCD number read out.
+        ("0912 ba bốn năm sáu bảy tám", "*******678"),
+        ("căn cước không bốn không không chín lăm không không một hai ba bốn", "căn cước *********234"),
+        # Decomposed accents (NFD) are the same words.
+        (unicodedata.normalize("NFD", "không chín một hai ba bốn năm sáu bảy tám"), "*******678"),
+    ],
+)
+def test_numbers_spoken_as_words_are_masked(transcript, expected):
+    assert mask_personal(transcript) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "một hai ba bốn năm sáu bảy tám",  # 8 digits: a dossier code, not a personal number
+        "năm 2025 tôi ba mươi tuổi, nhà có hai con",
+        "tôi muốn hỏi về căn cước, ba mẹ tôi ở xã Nam Đàn",
+        "RTP ports 10000, 10999 and 12000",  # numerals alone: the written-number rule decides
+    ],
+)
+def test_ordinary_speech_and_short_codes_are_not_masked(text):
+    assert mask_personal(text) == text

@@ -549,3 +549,67 @@ def test_restart_keeps_ports_and_credentials(asterisk):
     resp = httpx.get(asterisk.rest_url + "/asterisk/info", auth=asterisk.auth)
     assert resp.status_code == 200
     assert took < 15.0
+
+
+def _status_ids(pid: int) -> tuple[int, int]:
+    """(real uid, real gid) of a process, from /proc."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    fields = {key: value.split() for key, _, value in (line.partition(":") for line in lines)}
+    return int(fields["Uid"][0]), int(fields["Gid"][0])
+
+
+def _chroot_user(asterisk) -> tuple[int, int]:
+    """(uid, gid) of Debian's asterisk user in the root debootstrap built."""
+    if asterisk.settings.ivr.asterisk.mode != "chroot" or os.geteuid() != 0:
+        pytest.skip("Asterisk switches to its own user only when root starts it in its chroot")
+    passwd = (asterisk.handle.layout.root / "etc" / "passwd").read_text().splitlines()
+    (entry,) = [line.split(":") for line in passwd if line.startswith("asterisk:")]
+    return int(entry[2]), int(entry[3])
+
+
+@pytest.mark.asterisk
+def test_asterisk_runs_as_its_own_user_and_its_instance_is_private(asterisk):
+    uid, gid = _chroot_user(asterisk)
+    assert uid != 0
+    assert _status_ids(asterisk.handle.pid) == (uid, gid)
+    inst = asterisk.handle.layout.host_inst
+    for path in (inst, inst / "etc", inst / "etc" / "pjsip.conf", inst / "spool" / "messages", inst / "log"):
+        st = path.stat()
+        assert (st.st_uid, st.st_mode & 0o077) == (uid, 0), path
+    # It still answers everything it did as root.
+    assert "caller" in asterisk.cli("pjsip show endpoints")
+    assert httpx.get(asterisk.rest_url + "/asterisk/info", auth=asterisk.auth).status_code == 200
+
+
+@pytest.mark.asterisk
+@pytest.mark.slow
+def test_a_new_instance_started_under_the_private_umask_works(asterisk, tmp_path):
+    """`hotline` runs with umask 077: what it creates for Asterisk must still let Asterisk's user in."""
+    from asterisk.process import start
+    from hotline.settings import load_settings
+
+    uid, gid = _chroot_user(asterisk)
+    rtp_start, rtp_end = free_rtp_range(20)
+    env = {
+        **os.environ,
+        "HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"),
+        "HOTLINE_IVR__ASTERISK__SIP_PORT": str(free_port(socket.SOCK_DGRAM)),
+        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM)),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp_start),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp_end),
+    }
+    settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
+    old = os.umask(0o077)
+    handle = None
+    try:
+        handle = start(settings)
+        assert _status_ids(handle.pid) == (uid, gid)
+        assert "Stasis(" in handle.cli("dialplan show hotline-in")
+        # Its log is written as that user (umask 077 left its directories to it alone).
+        assert handle.log_file.stat().st_uid == uid
+        assert handle.info()["system"]["version"]
+    finally:
+        os.umask(old)
+        if handle is not None:
+            handle.stop()
+            shutil.rmtree(handle.layout.host_inst, ignore_errors=True)

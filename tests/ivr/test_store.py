@@ -16,6 +16,7 @@ from ivr import store as S
 from ivr.enums import Outcome, TurnKind
 from ivr.flow import Turn
 from ivr.models import Call, Ticket
+from ivr.retention import purge
 from voice.audio import AudioChunk, read_audio
 
 
@@ -198,7 +199,7 @@ def test_purge_respects_retention(db):
     with factory() as s, s.begin():
         s.get(Call, old_call).started_at = now - timedelta(days=400)
         s.scalar(select(Ticket).where(Ticket.number == number)).created_at = now - timedelta(days=400)
-    counts = S.purge(factory, recording_days=90, transcript_days=365)
+    counts = purge(factory, recording_days=90, transcript_days=365)
     assert counts == {"recordings": 1, "ticket_transcripts": 1, "turns": 1, "calls": 1}
     assert not path.exists()
     t = store.ticket(number)

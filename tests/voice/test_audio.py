@@ -111,3 +111,24 @@ def test_bad_files_give_audio_error(tmp_path, content):
 def test_real_fixture_reads():
     c = read_audio(FIXTURES / "speech" / "binh_north_male.wav")
     assert c.rate == 24000 and 2.0 < c.duration_s < 3.5
+
+
+def test_an_upload_that_is_an_ffmpeg_script_does_not_read_other_files(tmp_path):
+    """An 'audio file' that is an ffconcat script would pull a neighbouring recording into a prompt."""
+    write_wav(tmp_path / "complaint.wav", AudioChunk.from_array(sine(2.0, 8000), 8000))
+    upload = tmp_path / "tmpab12cd.upload"
+    upload.write_text("ffconcat version 1.0\nfile 'complaint.wav'\n")
+    with pytest.raises(AudioError, match="not a readable audio file"):
+        read_audio(upload)
+
+
+@pytest.mark.parametrize("suffix, codec", [(".m4a", "aac"), (".mp3", "libmp3lame"), (".ogg", "libvorbis")])
+def test_audio_a_phone_or_an_editor_saves_still_reads(tmp_path, suffix, codec):
+    import subprocess
+
+    path = tmp_path / f"prompt{suffix}"
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=1.5", "-c:a", codec]
+    subprocess.run([*cmd, str(path)], check=True, timeout=60)
+    renamed = path.rename(tmp_path / "upload.bin")  # uploads are spooled under a name of ours
+    c = read_audio(renamed)
+    assert c.duration_s == pytest.approx(1.5, abs=0.1) and rms_dbfs(c) > -30  # lavfi sine: -21 dBFS

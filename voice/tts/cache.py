@@ -1,11 +1,17 @@
-"""Render cache: each (engine, voice, text, rate) is synthesized once and kept as a WAV file."""
+"""Render cache: each (engine, voice, text, rate) is synthesized once and kept as a WAV file.
+
+Dynamic sentences are cached too (a ticket number read back, an operator's reply), so a file's
+modification time records its last use, and `purge_unused` removes what was not used for a while.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import os
 import struct
+import time
 from pathlib import Path
 
 import soundfile as sf
@@ -81,6 +87,7 @@ class RenderCache:
             logger.warning("render cache: discarding damaged %s: %s", path.name, exc)
             path.unlink(missing_ok=True)
             return None
+        mark_used(path)
         return AudioChunk.from_array(samples, file_rate)
 
     def put(self, key: str, chunk: AudioChunk) -> None:
@@ -88,3 +95,32 @@ class RenderCache:
             write_wav(self.path_for(key), chunk)
         except OSError as exc:  # a full or read-only disk must not fail the call: synthesis still worked
             logger.warning("render cache: cannot write %s: %s", self.path_for(key), exc)
+
+
+USE_RESOLUTION_S = 3600.0  # a file's use is recorded at most once an hour: a hit costs no write
+
+
+def mark_used(path: Path, now: float | None = None) -> None:
+    """Record a use of a cached file in its modification time (`purge_unused` goes by it)."""
+    now = time.time() if now is None else now
+    try:
+        if now - path.stat().st_mtime > USE_RESOLUTION_S:
+            os.utime(path, (now, now))
+    except OSError:  # removed meanwhile, or a read-only cache: the audio was read all the same
+        pass
+
+
+def purge_unused(directory: Path, days: float, now: float | None = None) -> int:
+    """Remove cached renders (and temp files a crash left) not used for `days`; returns how many."""
+    if not directory.is_dir():
+        return 0
+    cut = (time.time() if now is None else now) - days * 86400
+    removed = 0
+    for path in directory.rglob("*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cut:
+                path.unlink()
+                removed += 1
+        except OSError as exc:
+            logger.warning("render cache: cannot remove %s: %s", path.name, exc)
+    return removed
