@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import console
 from broadcast import web as broadcast_web
 from broadcast.settings import BroadcastConfig
+from console.deps import current_login
 from core import __version__
 from core.db import engine_for, session_factory
 from ivr.settings import IvrConfig
@@ -125,6 +126,11 @@ def create_app(settings: WebConfig) -> FastAPI:
             conn.exec_driver_sql("SELECT 1")
         return {"status": "ok", "version": __version__}
 
-    broadcast_web.install(app, settings)
     console.install(app, settings)
+
+    def operator_session(request: Request) -> bool:
+        """A logged-in console operator may publish radio bulletins like a holder of the API token."""
+        return current_login(request, app.state.console) is not None
+
+    broadcast_web.install(app, settings, operator_session=operator_session)
     return app
