@@ -21,6 +21,7 @@ from core.db import engine_for, session_factory
 from ivr.settings import IvrConfig
 from web.bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimit, upload_cap
 from web.errors import error_response, own_detail
+from web.guard import WriteGuard
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,9 @@ def create_app(settings: WebConfig) -> FastAPI:
         ("POST", f"{broadcast_web.API}/bulletins"): upload_cap(settings.broadcast.max_upload_bytes),
         ("POST", f"{CONSOLE}/prompts/{{key}}/upload"): upload_cap(PROMPT_UPLOAD_BYTES),
     }
-    # The cap answers before any route reads a body.
+    # Added innermost first: the guard and the cap answer before any route reads a body.
     app.add_middleware(BodyLimit, default=DEFAULT_MAX_BODY_BYTES, caps=upload_caps)
+    app.add_middleware(WriteGuard, web=settings.web)
     app.state.settings = settings
     engine = engine_for(settings)
     app.state.engine = engine
