@@ -1,4 +1,4 @@
-"""App factory: settings injection, /healthz, Vietnamese error pages, area routers."""
+"""App factory: settings injection, /healthz, Vietnamese error pages, security middleware, area routers."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from ivr.settings import IvrConfig
 from web.bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimit, upload_cap
 from web.errors import error_response, own_detail
 from web.guard import WriteGuard
+from web.headers import SecurityHeaders, add_security_headers
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +57,11 @@ def create_app(settings: WebConfig) -> FastAPI:
         ("POST", f"{broadcast_web.API}/bulletins"): upload_cap(settings.broadcast.max_upload_bytes),
         ("POST", f"{CONSOLE}/prompts/{{key}}/upload"): upload_cap(PROMPT_UPLOAD_BYTES),
     }
-    # Added innermost first: the guard and the cap answer before any route reads a body.
+    # Added innermost first: the headers go on every answer, and the guard and the cap answer before
+    # any route reads a body.
     app.add_middleware(BodyLimit, default=DEFAULT_MAX_BODY_BYTES, caps=upload_caps)
     app.add_middleware(WriteGuard, web=settings.web)
+    app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
     app.state.settings = settings
     engine = engine_for(settings)
     app.state.engine = engine
@@ -79,7 +82,9 @@ def create_app(settings: WebConfig) -> FastAPI:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, "Đã có lỗi xảy ra. Vui lòng thử lại sau.")
+        response = error_response(request, 500, "Đã có lỗi xảy ra. Vui lòng thử lại sau.")
+        add_security_headers(response.headers)  # this handler answers outside the middleware
+        return response
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     def home() -> HTMLResponse:
