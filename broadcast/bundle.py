@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import threading
 import uuid
 import zipfile
 from pathlib import Path
@@ -11,6 +14,8 @@ from broadcast.bulletin import PRIORITY_LABELS_VI
 from broadcast.communes import Commune
 from broadcast.feed import duration_hms
 from broadcast.models import Segment
+
+logger = logging.getLogger(__name__)
 
 PLAYLIST = "danh-sach-phat.m3u"
 SCHEDULE = "lich-phat-song.txt"
@@ -86,3 +91,56 @@ def build_bundle(
         if old != path:
             old.unlink(missing_ok=True)
     return path
+
+
+class BundleCache:
+    """Bundles built once per catalog change and served from disk, within a byte budget.
+
+    Any visitor may ask for the bundle of any of the province's communes, and each is a copy of that
+    commune's segments: bundles are built one at a time, a change of the catalog drops them all (they
+    are rebuilt on the next request), and past `budget_bytes` the least recently served go first.
+    """
+
+    def __init__(self, directory: Path, segments_dir: Path, province: str, budget_bytes: int) -> None:
+        self.directory = directory
+        self.segments_dir = segments_dir
+        self.province = province
+        self.budget_bytes = budget_bytes
+        self._lock = threading.Lock()
+
+    def get(self, commune: Commune, segments: list[Segment]) -> Path:
+        """The zip of exactly these segments for `commune`: the cached one, or built now."""
+        with self._lock:
+            path = bundle_path(self.directory, commune, segments)
+            if path.is_file():
+                os.utime(path)  # mtime = last served: what the budget evicts by
+                return path
+            built = build_bundle(self.directory, self.segments_dir, commune, self.province, segments)
+            logger.info("built the offline bundle %s (%d segments)", built.name, len(segments))
+            self._evict(keep=built)
+            return built
+
+    def clear(self) -> None:
+        """Drop every bundle: called after the catalog changed (publish, delete, prune)."""
+        with self._lock:
+            for path in self._bundles():
+                path.unlink(missing_ok=True)
+
+    def _bundles(self) -> list[Path]:
+        return list(self.directory.glob("*.zip")) if self.directory.is_dir() else []
+
+    def _evict(self, keep: Path) -> None:
+        entries = []
+        for path in self._bundles():
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            entries.append((st.st_mtime, st.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        for _, size, path in sorted(entries):  # least recently served first
+            if total <= self.budget_bytes:
+                break
+            if path != keep:
+                path.unlink(missing_ok=True)
+                total -= size

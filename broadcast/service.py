@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast.bulletin import Bulletin, parse_bulletin
+from broadcast.bundle import BundleCache
 from broadcast.communes import Commune, CommuneIndex, fold, load_communes
 from broadcast.models import RenderJob, Segment
 from broadcast.render import RenderOptions, RenderResult, render_bulletin, segment_key, target_communes
@@ -57,6 +58,9 @@ class BroadcastService:
         self.storage = settings.path(cfg.storage_dir) if cfg.storage_dir else settings.data_dir / "broadcast"
         self.segments_dir = self.storage / "segments"
         self.bundles_dir = self.storage / "bundles"
+        self.bundles = BundleCache(
+            self.bundles_dir, self.segments_dir, cfg.province, cfg.bundle_cache_mb * 1_000_000
+        )
         self._publish_lock = threading.Lock()
 
     @property
@@ -131,6 +135,7 @@ class BroadcastService:
             seg.expires_at = _naive_utc(bulletin.meta.expires_at())
             s.flush()
             s.expunge(seg)
+        self.bundles.clear()
         for name in old_files:  # only after the commit: the old version stayed available until now
             if name and name not in (result.mp3.name, result.sidecar.name):
                 (self.segments_dir / name).unlink(missing_ok=True)
@@ -176,6 +181,13 @@ class BroadcastService:
             ]
         return out
 
+    def bundle(self, commune: Commune) -> Path:
+        """The offline bundle of the commune's current segments (built at most once per catalog change)."""
+        try:
+            return self.bundles.get(commune, self.list_segments(commune))
+        except FileNotFoundError:  # a publish replaced a segment's file between the query and the build
+            return self.bundles.get(commune, self.list_segments(commune))
+
     def latest(self, commune: Commune | None = None, now: dt.datetime | None = None) -> Segment | None:
         """The newest current segment for a commune (what the hotline's radio menu plays), or None."""
         segments = self.list_segments(commune, now=now)
@@ -215,6 +227,7 @@ class BroadcastService:
             s.delete(seg)
             s.flush()
             s.expunge(seg)
+        self.bundles.clear()  # a deleted segment must not stay downloadable inside a bundle
         self._remove_files(seg)
         logger.info("deleted segment %s (%s)", seg.id, seg.key)
         return seg
@@ -240,8 +253,7 @@ class BroadcastService:
             for leftover in self.segments_dir.glob(".render-*"):
                 if time.time() - leftover.stat().st_mtime > STALE_STAGING_S:
                     shutil.rmtree(leftover, ignore_errors=True)
-        for old in self.bundles_dir.glob("*.zip") if self.bundles_dir.is_dir() else []:
-            old.unlink(missing_ok=True)  # rebuilt on demand from the current segments
+        self.bundles.clear()  # rebuilt on demand from the current segments
         return expired
 
     # --- render jobs (API) ------------------------------------------------------------------------

@@ -44,7 +44,8 @@ class BroadcastSettings(BaseModel):
     # publishing
     feed_items: int = Field(default=50, ge=1, le=1000)  # newest segments listed per RSS feed
     max_upload_bytes: int = Field(default=262144, ge=1024)  # largest API upload (bytes)
-    api_token: str = ""  # bearer token for upload/render/delete; empty: only from the local machine
+    api_token: str = ""  # bearer token for upload/delete; empty: writes only with a console session
+    bundle_cache_mb: int = Field(default=1024, ge=1)  # disk kept for offline bundles (MB); LRU beyond
     jobs_kept: int = Field(default=200, ge=10)  # finished render jobs remembered for status queries
 
     @model_validator(mode="after")

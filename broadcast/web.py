@@ -5,29 +5,49 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
-import ipaddress
+import hmac
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import UploadFile
 
 from broadcast.bulletin import PRIORITY_LABELS_VI
-from broadcast.bundle import build_bundle
 from broadcast.communes import Commune
 from broadcast.feed import build_feed
 from broadcast.models import RenderJob, Segment
 from broadcast.render import RenderOptions, target_communes
-from broadcast.service import BroadcastService, NotFound
+from broadcast.service import BroadcastService, NotFound, utcnow
 from core.errors import HotlineError
+from core.publicurl import ANY_ADDRESS, public_base_url
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "/truyen-thanh"  # pages, feeds and files for radio operators
 API = "/api/broadcast"
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
+WRITER_NEEDED = "Cần mã truy cập (Authorization: Bearer ...) hoặc đăng nhập trang quản trị."
+NO_SUCH_FILE = "Không tìm thấy tệp âm thanh này (có thể đã được thay thế hoặc hết hạn)."
+# The upload reads its own body (after the writer check): this documents it for the OpenAPI schema.
+UPLOAD_BODY = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+            "text/markdown": {"schema": {"type": "string"}},
+        }
+    }
+}
 
 
 def _size(n: int) -> str:
@@ -106,8 +126,35 @@ def job_json(job: RenderJob, base: str) -> dict:
     }
 
 
-def install(app: FastAPI, settings) -> None:  # settings: hotline.settings.Settings
-    """Mount the radio pages and API on the app; renders run in a bounded pool, never on the event loop."""
+async def read_bulletin(request: Request, limit: int) -> tuple[bytes, str]:
+    """(bytes, file name) of an uploaded bulletin: multipart `file`, or the whole body; 413 past `limit`."""
+    too_big = HTTPException(413, f"Bản tin quá lớn (tối đa {limit:,} byte).".replace(",", "."))
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        async with request.form(max_files=1, max_fields=4) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise HTTPException(422, "Thiếu tệp bản tin (trường “file”).")
+            raw = await upload.read(limit + 1)
+            name = Path(upload.filename or "bulletin.md").name
+    else:
+        raw, name = b"", "bulletin.md"
+        async for block in request.stream():
+            raw += block
+            if len(raw) > limit:
+                break
+    if len(raw) > limit:
+        raise too_big
+    return raw, name
+
+
+def install(
+    app: FastAPI, settings, operator_session: Callable[[Request], bool] | None = None
+) -> None:  # settings: hotline.settings.Settings
+    """Mount the radio pages and API on the app; renders run in a bounded pool, never on the event loop.
+
+    Writes (and anything not yet published) need the API token, or a logged-in console operator as told
+    by `operator_session` (the web app passes it; this layer does not know the console).
+    """
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     cfg = settings.broadcast
@@ -141,8 +188,10 @@ def install(app: FastAPI, settings) -> None:  # settings: hotline.settings.Setti
     pages = APIRouter(include_in_schema=False)
     api = APIRouter(prefix=API, tags=["broadcast"])
 
-    def base_url(request: Request) -> str:
-        return (settings.web.public_url or str(request.base_url)).rstrip("/")
+    # Links for feeds and API clients come from the settings, never from the request's Host header.
+    base = public_base_url(settings.web)
+    if not settings.web.public_url and settings.web.host in ANY_ADDRESS:
+        logger.warning("web.public_url is empty: feeds link to %s; set it to the address stations use", base)
 
     def commune_or_404(slug: str) -> Commune:
         commune = svc.communes.by_slug(slug)
@@ -154,19 +203,25 @@ def install(app: FastAPI, settings) -> None:  # settings: hotline.settings.Setti
         html = env.get_template(name).render(**common, **values)
         return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
+    def is_writer(request: Request) -> bool:
+        """The API token, or a console session; a wrong token is refused outright (401)."""
+        given = request.headers.get("authorization")
+        if given is not None:
+            if cfg.api_token and hmac.compare_digest(given.encode(), f"Bearer {cfg.api_token}".encode()):
+                return True
+            raise HTTPException(401, "Mã truy cập không đúng.", headers={"WWW-Authenticate": "Bearer"})
+        return operator_session is not None and operator_session(request)
+
     def require_writer(request: Request) -> None:
-        """Writes need the bearer token, or (no token configured) a client on this machine."""
-        if cfg.api_token:
-            if request.headers.get("authorization", "") != f"Bearer {cfg.api_token}":
-                raise HTTPException(401, "Cần mã truy cập (Authorization: Bearer ...).")
-            return
-        host = request.client.host if request.client else ""
-        try:
-            local = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            local = host in ("testclient", "localhost")
-        if not local:
-            raise HTTPException(403, "Chỉ được gửi bản tin từ máy chủ (chưa cấu hình broadcast.api_token).")
+        """Dependency of every write; runs before any body is read (the routes read their own bodies)."""
+        if not is_writer(request):
+            raise HTTPException(401, WRITER_NEEDED, headers={"WWW-Authenticate": "Bearer"})
+
+    writer = [Depends(require_writer)]
+
+    def visible(seg: Segment, request: Request) -> bool:
+        """Published and not expired, or asked for by a writer (who may check an embargoed segment)."""
+        return BroadcastService.is_current(seg, utcnow()) or is_writer(request)
 
     # --- pages ------------------------------------------------------------------------------------
 
@@ -189,9 +244,8 @@ def install(app: FastAPI, settings) -> None:  # settings: hotline.settings.Setti
         return render("commune.html", commune=commune, segments=svc.list_segments(commune, q), q=q)
 
     @pages.get(f"{PREFIX}/{{slug}}/rss.xml")
-    def feed(slug: str, request: Request) -> Response:
+    def feed(slug: str) -> Response:
         commune = commune_or_404(slug)
-        base = base_url(request)
         segments = svc.list_segments(commune)[: cfg.feed_items]
         body = build_feed(
             commune,
@@ -209,10 +263,8 @@ def install(app: FastAPI, settings) -> None:  # settings: hotline.settings.Setti
 
     @pages.api_route(f"{PREFIX}/{{slug}}/goi-ngoai-tuyen.zip", methods=["GET", "HEAD"])
     def bundle(slug: str) -> Response:
-
         commune = commune_or_404(slug)
-        segments = svc.list_segments(commune)
-        path = build_bundle(svc.bundles_dir, svc.segments_dir, commune, cfg.province, segments)
+        path = svc.bundle(commune)
         return FileResponse(path, media_type="application/zip", filename=f"truyen-thanh-{slug}.zip")
 
     @pages.api_route(f"{PREFIX}/tep/{{segment_id}}/{{filename}}", methods=["GET", "HEAD"])
@@ -220,9 +272,10 @@ def install(app: FastAPI, settings) -> None:  # settings: hotline.settings.Setti
         try:
             seg = svc.get(segment_id)
         except NotFound:
-            raise HTTPException(
-                404, "Không tìm thấy tệp âm thanh này (có thể đã được thay thế hoặc hết hạn)."
-            ) from None
+            raise HTTPException(404, NO_SUCH_FILE) from None
+        current = BroadcastService.is_current(seg, utcnow())
+        if not current and not is_writer(request):  # embargoed or expired: as if it did not exist
+            raise HTTPException(404, NO_SUCH_FILE)
         if seg.file != filename:
             return RedirectResponse(f"{PREFIX}/tep/{seg.id}/{seg.file}", status_code=301)
         path = svc.path_of(seg)
@@ -232,7 +285,8 @@ def install(app: FastAPI, settings) -> None:  # settings: hotline.settings.Setti
         headers = {
             "ETag": etag,
             "Last-Modified": _http_date(seg.created_at),
-            "Cache-Control": "public, max-age=3600",
+            # A writer's preview of an embargoed segment must not land in a shared cache.
+            "Cache-Control": "public, max-age=3600" if current else "private, no-store",
         }
         if not_modified(request, etag, seg.created_at):
             return Response(status_code=304, headers=headers)
@@ -268,8 +322,10 @@ def install(app: FastAPI, settings) -> None:  # settings: hotline.settings.Setti
                 unit = svc.communes.resolve(commune)
             except HotlineError as exc:
                 raise HTTPException(404, str(exc)) from None
+        if all and not is_writer(request):
+            raise HTTPException(401, WRITER_NEEDED, headers={"WWW-Authenticate": "Bearer"})
         segs = svc.list_segments(unit, q, include_hidden=all)
-        return {"segments": [segment_json(svc, s, base_url(request)) for s in segs]}
+        return {"segments": [segment_json(svc, s, base) for s in segs]}
 
     @api.get("/segments/{segment_id}")
     def api_segment(segment_id: int, request: Request) -> dict:
@@ -277,42 +333,30 @@ def install(app: FastAPI, settings) -> None:  # settings: hotline.settings.Setti
             seg = svc.get(segment_id)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from None
-        out = segment_json(svc, seg, base_url(request))
+        if not visible(seg, request):
+            raise HTTPException(404, f"no segment {segment_id}")
+        out = segment_json(svc, seg, base)
         sidecar = svc.sidecar_of(seg)
         out["script"] = sidecar.get("script")
         out["warnings"] = sidecar.get("warnings", [])
         return out
 
-    @api.delete("/segments/{segment_id}")
-    def api_delete(segment_id: int, request: Request) -> dict:
-        require_writer(request)
+    @api.delete("/segments/{segment_id}", dependencies=writer)
+    def api_delete(segment_id: int) -> dict:
         try:
             seg = svc.delete(segment_id)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from None
         return {"deleted": seg.id, "key": seg.key}
 
-    @api.post("/bulletins", status_code=202)
+    @api.post("/bulletins", status_code=202, dependencies=writer, openapi_extra=UPLOAD_BODY)
     async def api_upload(
         request: Request,
-        file: UploadFile | None = None,
-        commune: str | None = None,
-        engine: str | None = None,
+        commune: str | None = Query(None, max_length=100),
+        engine: str | None = Query(None, max_length=32),
     ) -> JSONResponse:
         """Upload a bulletin (multipart `file`, or the Markdown as the request body) and queue its render."""
-        require_writer(request)
-        if file is not None:
-            raw = await file.read(cfg.max_upload_bytes + 1)
-            name = Path(file.filename or "bulletin.md").name
-        else:
-            raw = b""
-            async for block in request.stream():
-                raw += block
-                if len(raw) > cfg.max_upload_bytes:
-                    break
-            name = "bulletin.md"
-        if len(raw) > cfg.max_upload_bytes:
-            raise HTTPException(413, f"Bản tin quá lớn (tối đa {cfg.max_upload_bytes:,} byte).")
+        raw, name = await read_bulletin(request, cfg.max_upload_bytes)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -328,23 +372,23 @@ def install(app: FastAPI, settings) -> None:  # settings: hotline.settings.Setti
         loop = asyncio.get_running_loop()
         job_id = await loop.run_in_executor(None, svc.create_job, name, commune)
         pool.submit(svc.run_job, job_id, bulletin, options)
-        base = base_url(request)
         return JSONResponse(
             {"job": job_id, "status": "queued", "status_url": f"{base}{API}/jobs/{job_id}"},
             status_code=202,
             headers={"Location": f"{API}/jobs/{job_id}"},
         )
 
-    @api.get("/jobs/{job_id}")
-    def api_job(job_id: str, request: Request) -> dict:
+    @api.get("/jobs/{job_id}", dependencies=writer)
+    def api_job(job_id: str = PathParam(max_length=32)) -> dict:
         try:
-            return job_json(svc.job(job_id), base_url(request))
+            return job_json(svc.job(job_id), base)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from None
 
-    @api.get("/jobs")
-    def api_jobs(request: Request) -> dict:
-        return {"jobs": [job_json(j, base_url(request)) for j in svc.jobs()]}
+    @api.get("/jobs", dependencies=writer)
+    def api_jobs() -> dict:
+        """Jobs name the uploaded files and their communes: for writers only."""
+        return {"jobs": [job_json(j, base) for j in svc.jobs()]}
 
     app.include_router(pages)
     app.include_router(api)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.publicurl import check_public_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,6 +38,8 @@ class WebSettings(Section):
     port: int = Field(8080, ge=1, le=65535)
     public_url: str = ""  # base URL used in feeds and links; empty: http://host:port
     session_secret: str = ""  # empty: generated once into <data_dir>/session.key
+
+    _public_url = field_validator("public_url")(check_public_url)
 
 
 class PrivacySettings(Section):

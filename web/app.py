@@ -1,50 +1,30 @@
-"""App factory: settings injection, /healthz, Vietnamese error pages, area routers."""
+"""App factory: settings injection, /healthz, Vietnamese error pages, security middleware, area routers."""
 
 from __future__ import annotations
 
-import html
 import logging
-from http import HTTPStatus
 from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
 from broadcast import web as broadcast_web
 from broadcast.settings import BroadcastConfig
+from console.context import PREFIX as CONSOLE
+from console.deps import current_login
+from console.edit.recordings import MAX_UPLOAD_BYTES as PROMPT_UPLOAD_BYTES
 from core import __version__
 from core.db import engine_for, session_factory
 from ivr.settings import IvrConfig
+from web.bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimit, upload_cap
+from web.errors import error_response, own_detail
+from web.guard import WriteGuard
+from web.headers import SecurityHeaders, add_security_headers
 
 logger = logging.getLogger(__name__)
-
-VI_STATUS = {
-    400: "Yêu cầu không hợp lệ",
-    401: "Cần đăng nhập",
-    403: "Không có quyền truy cập",
-    404: "Không tìm thấy trang",
-    405: "Phương thức không được hỗ trợ",
-    409: "Xung đột dữ liệu",
-    413: "Tệp quá lớn",
-    416: "Khoảng dữ liệu không hợp lệ",
-    422: "Dữ liệu gửi lên không hợp lệ",
-    429: "Quá nhiều yêu cầu, vui lòng thử lại sau",
-    500: "Lỗi hệ thống",
-    503: "Dịch vụ tạm thời không sẵn sàng",
-}
-
-ERROR_PAGE = """<!doctype html>
-<html lang="vi"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{code} – {title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}}
-h1{{font-size:1.4rem}}a{{color:#0645ad}}</style></head>
-<body><h1>{title}</h1><p>{detail}</p><p><a href="/">Về trang chủ</a></p></body></html>
-"""
-
 
 HOME_PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
@@ -61,21 +41,6 @@ nghe và tải các chuyên mục chuyển đổi số cho từng xã, phường
 """
 
 
-def _wants_html(request: Request) -> bool:
-    if request.url.path.startswith("/api/"):
-        return False
-    return "text/html" in request.headers.get("accept", "")
-
-
-def error_response(request: Request, status: int, detail: str | None = None) -> Response:
-    title = VI_STATUS.get(status) or HTTPStatus(status).phrase
-    text = detail or title
-    if _wants_html(request):
-        body = ERROR_PAGE.format(code=status, title=html.escape(title), detail=html.escape(text))
-        return HTMLResponse(body, status_code=status)
-    return JSONResponse({"error": {"code": status, "message": text}}, status_code=status)
-
-
 class WebConfig(IvrConfig, BroadcastConfig, Protocol):
     """The web app serves the console (the hotline's data) and the radio pages."""
 
@@ -88,6 +53,15 @@ def create_app(settings: WebConfig) -> FastAPI:
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
+    upload_caps = {
+        ("POST", f"{broadcast_web.API}/bulletins"): upload_cap(settings.broadcast.max_upload_bytes),
+        ("POST", f"{CONSOLE}/prompts/{{key}}/upload"): upload_cap(PROMPT_UPLOAD_BYTES),
+    }
+    # Added innermost first: the headers go on every answer, and the guard and the cap answer before
+    # any route reads a body.
+    app.add_middleware(BodyLimit, default=DEFAULT_MAX_BODY_BYTES, caps=upload_caps)
+    app.add_middleware(WriteGuard, web=settings.web)
+    app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
     app.state.settings = settings
     engine = engine_for(settings)
     app.state.engine = engine
@@ -95,12 +69,7 @@ def create_app(settings: WebConfig) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        detail = (
-            exc.detail
-            if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase
-            else None
-        )
-        response = error_response(request, exc.status_code, detail)
+        response = error_response(request, exc.status_code, own_detail(exc.status_code, exc.detail))
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
         return response
@@ -113,7 +82,9 @@ def create_app(settings: WebConfig) -> FastAPI:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, "Đã có lỗi xảy ra. Vui lòng thử lại sau.")
+        response = error_response(request, 500, "Đã có lỗi xảy ra. Vui lòng thử lại sau.")
+        add_security_headers(response.headers)  # this handler answers outside the middleware
+        return response
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     def home() -> HTMLResponse:
@@ -125,6 +96,11 @@ def create_app(settings: WebConfig) -> FastAPI:
             conn.exec_driver_sql("SELECT 1")
         return {"status": "ok", "version": __version__}
 
-    broadcast_web.install(app, settings)
     console.install(app, settings)
+
+    def operator_session(request: Request) -> bool:
+        """A logged-in console operator may publish radio bulletins like a holder of the API token."""
+        return current_login(request, app.state.console) is not None
+
+    broadcast_web.install(app, settings, operator_session=operator_session)
     return app

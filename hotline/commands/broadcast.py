@@ -191,9 +191,9 @@ def register(app: typer.Typer) -> None:
         segs = svc.list_segments(unit, query, include_hidden=all_)
         if as_json:
             from broadcast.web import segment_json
+            from core.publicurl import public_base_url
 
-            base = (settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}").rstrip("/")
-            echo_json([segment_json(svc, s, base) for s in segs])
+            echo_json([segment_json(svc, s, public_base_url(settings.web)) for s in segs])
             return
         if not segs:
             typer.echo("no segments")
@@ -245,12 +245,10 @@ def register(app: typer.Typer) -> None:
         """Offline bundle for a commune: current segments, an M3U playlist and a plain-text schedule."""
         import shutil
 
-        from broadcast.bundle import build_bundle
-
         settings, svc = _service(ctx)
         unit = svc.communes.resolve(commune)
         segs = svc.list_segments(unit)
-        path = build_bundle(svc.bundles_dir, svc.segments_dir, unit, settings.broadcast.province, segs)
+        path = svc.bundles.get(unit, segs)
         dest = out / f"truyen-thanh-{unit.slug}.zip" if out.is_dir() or str(out).endswith("/") else out
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.part")

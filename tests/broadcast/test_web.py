@@ -16,12 +16,15 @@ from tests.broadcast.conftest import make_settings, short_bulletin
 
 pytestmark = pytest.mark.slow
 
+TOKEN = "mot-ma-truy-cap-dai-du-32-ky-tu-x"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}  # writes need the token (or a console session)
+
 
 @pytest.fixture(scope="module")
 def app_and_segments(tmp_path_factory):
     from web.app import create_app
 
-    settings = make_settings(tmp_path_factory.mktemp("web"))
+    settings = make_settings(tmp_path_factory.mktemp("web"), HOTLINE_BROADCAST__API_TOKEN=TOKEN)
     upgrade(settings.database_url)
     app = create_app(settings)
     svc = app.state.broadcast
@@ -142,44 +145,54 @@ def test_api_list_get_and_communes(app_and_segments):
 
 def test_api_upload_render_job_and_delete(app_and_segments):
     client, svc, *_ = app_and_segments
+    old_bundle = client.get("/truyen-thanh/xa-anh-son/goi-ngoai-tuyen.zip")
+    assert old_bundle.status_code == 200 and len(list(svc.bundles_dir.glob("xa-anh-son-*.zip"))) == 1
     text = short_bulletin(title="Tin tải lên", date="2026-11-25")
     r = client.post(
         "/api/broadcast/bulletins",
         files={"file": ("tai-len.md", text.encode(), "text/markdown")},
         params={"commune": "anh son"},
+        headers=AUTH,
     )
     assert r.status_code == 202, r.text
     job_url = r.headers["location"]
     deadline = time.monotonic() + 180
     job = {}
     while time.monotonic() < deadline:
-        job = client.get(job_url).json()
+        job = client.get(job_url, headers=AUTH).json()
         if job["status"] in ("done", "failed"):
             break
         time.sleep(0.5)
     assert job["status"] == "done", job
     assert job["progress"] == 1.0 and job["total"] > 0
+    assert list(svc.bundles_dir.glob("*.zip")) == []  # the publish dropped the bundles it outdated
     seg = client.get(f"/api/broadcast/segments/{job['segment_id']}").json()
     assert seg["title"] == "Tin tải lên" and seg["commune_code"] == svc.communes.resolve("Anh Sơn").code
     assert "Tin tải lên" in client.get("/truyen-thanh/xa-anh-son").text
-    assert client.delete(f"/api/broadcast/segments/{seg['id']}").status_code == 200
+    assert client.delete(f"/api/broadcast/segments/{seg['id']}").status_code == 401
+    assert client.delete(f"/api/broadcast/segments/{seg['id']}", headers=AUTH).status_code == 200
     assert client.get(f"/api/broadcast/segments/{seg['id']}").status_code == 404
     assert "Tin tải lên" not in client.get("/truyen-thanh/xa-anh-son").text
 
 
 def test_api_rejects_bad_bulletins_with_reasons(app_and_segments):
     client = app_and_segments[0]
-    r = client.post("/api/broadcast/bulletins", content="# Không có front matter\n".encode())
+    r = client.post("/api/broadcast/bulletins", headers=AUTH, content="# Không có front matter\n".encode())
     assert r.status_code == 422 and "no front matter" in r.json()["error"]["message"]
-    r = client.post("/api/broadcast/bulletins", content=short_bulletin(communes="[Đô Lươnh]").encode())
+    r = client.post(
+        "/api/broadcast/bulletins", headers=AUTH, content=short_bulletin(communes="[Đô Lươnh]").encode()
+    )
     assert r.status_code == 422 and "did you mean: Xã Đô Lương" in r.json()["error"]["message"]
     r = client.post(
-        "/api/broadcast/bulletins", content=short_bulletin().encode(), params={"commune": "Không Có"}
+        "/api/broadcast/bulletins",
+        content=short_bulletin().encode(),
+        params={"commune": "Không Có"},
+        headers=AUTH,
     )
     assert r.status_code == 422
     big = b"x" * 300_000
-    assert client.post("/api/broadcast/bulletins", content=big).status_code == 413
-    assert client.post("/api/broadcast/bulletins", content=b"\xff\xfe").status_code == 422
+    assert client.post("/api/broadcast/bulletins", headers=AUTH, content=big).status_code == 413
+    assert client.post("/api/broadcast/bulletins", headers=AUTH, content=b"\xff\xfe").status_code == 422
 
 
 def test_api_token(tmp_path):
@@ -198,10 +211,10 @@ def test_api_token(tmp_path):
 def test_jobs_interrupted_by_a_restart_are_reported_failed(tmp_path):
     from web.app import create_app
 
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, HOTLINE_BROADCAST__API_TOKEN=TOKEN)
     upgrade(settings.database_url)
     first = create_app(settings)
     job_id = first.state.broadcast.create_job("x.md", None)  # queued, then the process "dies"
     with TestClient(create_app(settings)) as client:
-        job = client.get(f"/api/broadcast/jobs/{job_id}").json()
+        job = client.get(f"/api/broadcast/jobs/{job_id}", headers=AUTH).json()
     assert job["status"] == "failed" and "interrupted" in job["message"]

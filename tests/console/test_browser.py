@@ -48,7 +48,8 @@ def test_operator_logs_in_listens_and_answers_a_ticket(console_settings, server,
         box = audio.bounding_box()
         assert box is not None and box["width"] > 200
         audio.click(position={"x": 20, "y": box["height"] / 2})
-        page.wait_for_function("document.querySelector('audio').readyState >= 1", timeout=20000)
+        # A predicate as a function: the page's policy forbids evaluating strings.
+        page.wait_for_function("a => a.readyState >= 1", arg=audio.element_handle(), timeout=20000)
         duration = audio.evaluate("a => a.duration")
         assert abs(duration - sf.info(str(data["audio"])).duration) < 0.2
         assert [e.target for e in audit_rows(console_settings, "listen_recording")][:1] == ["ticket:482913"]

@@ -52,6 +52,7 @@ def _write(tmp_path, text):
         ("web:\n\tport: 1\n", [":2:", "tab"]),
         ("- a\n- b\n", [":1:", "mapping"]),
         ("logging:\n  level: LOUD\n", [":2:", "logging.level", "'LOUD'"]),
+        ("web:\n  port: 80\n  public_url: tongdai.example\n", [":3:", "web.public_url", "https://"]),
     ],
 )
 def test_bad_config_names_file_line_and_key(tmp_path, text, expected):
