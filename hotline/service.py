@@ -17,6 +17,7 @@ from console.data import audit
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
 from hotline.settings import Settings
+from hotline.web_server import web_server_config
 from ivr.services import RadioSource, Services
 from ivr.startup import build_services, run_hotline
 from ivr.store import purge
@@ -34,13 +35,7 @@ class _Server(uvicorn.Server):
 
 
 async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.web.host,
-        port=settings.web.port,
-        log_level=settings.logging.level.lower(),
-    )
-    server = _Server(config)
+    server = _Server(web_server_config(create_app(settings), settings))
     task = asyncio.create_task(server.serve())
     await stop.wait()
     server.should_exit = True

@@ -39,11 +39,14 @@ def register(app: typer.Typer) -> None:
         """Start the web app (radio pages, API, console)."""
         import uvicorn
 
+        from hotline.web_server import web_server_config
         from web.app import create_app
 
         settings = settings_of(ctx)
-        uvicorn.run(create_app(settings), host=host or settings.web.host, port=port or settings.web.port,
-                    log_level=settings.logging.level.lower())
+        server = uvicorn.Server(web_server_config(create_app(settings), settings, host=host, port=port))
+        server.run()
+        if not server.started:  # e.g. the port is taken: uvicorn has logged why
+            raise typer.Exit(3)
 
     @app.command("run")
     def run(ctx: typer.Context) -> None:
