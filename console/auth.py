@@ -1,6 +1,6 @@
-"""Login plumbing without the database: the signed cookie, the session key, CSRF tokens, rate limiting.
+"""Login plumbing without the database: the signed cookie, the session key, CSRF tokens.
 
-The session rows themselves are in console.data.sessions.
+The session rows are in console.data.sessions, the login limiter in console.data.login_attempts.
 """
 
 from __future__ import annotations
@@ -11,10 +11,6 @@ import hmac
 import logging
 import os
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,40 +70,3 @@ def same_token(expected: str, given: str | None) -> bool:
     return (
         bool(expected) and isinstance(given, str) and hmac.compare_digest(expected.encode(), given.encode())
     )
-
-
-class LoginLimiter:
-    """At most `limit` failed logins per (user name, address) and 4x that per address, within `window` s."""
-
-    def __init__(
-        self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return q
-
-    def blocked(self, username: str, ip: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            return (
-                len(self._recent((username.strip().lower(), ip), now)) >= self.limit
-                or len(self._recent(("", ip), now)) >= 4 * self.limit
-            )
-
-    def failed(self, username: str, ip: str) -> None:
-        now = self.clock()
-        with self._lock:
-            if len(self._failures) > 10_000:  # a flood of random names must not grow memory without bound
-                self._failures = {k: q for k, q in self._failures.items() if q and now - q[-1] <= self.window}
-            self._recent((username.strip().lower(), ip), now).append(now)
-            self._recent(("", ip), now).append(now)
-
-    def succeeded(self, username: str, ip: str) -> None:
-        with self._lock:
-            self._failures.pop((username.strip().lower(), ip), None)

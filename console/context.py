@@ -13,8 +13,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from broadcast.communes import load_communes
 from broadcast.settings import BroadcastConfig
-from console.auth import CookieSigner, LoginLimiter, load_secret
+from console.auth import CookieSigner, load_secret
 from console.data.catalog import CatalogView
+from console.data.login_attempts import LoginLimiter
 from console.data.times import VN_TZ
 from console.edit.intents import IntentEditor
 from console.edit.prompts import PromptTextEditor
@@ -67,7 +68,7 @@ class Console:
         self.settings = settings
         self.sessions = sessions
         self.signer = CookieSigner(load_secret(settings))
-        self.limiter = LoginLimiter()
+        self.limiter = LoginLimiter(sessions)
         self.catalog = CatalogView(settings)
         self.intent_editor = IntentEditor(settings, on_change=self.catalog.invalidate)
         self.prompt_editor = PromptTextEditor(settings)

@@ -1,4 +1,4 @@
-"""Operators' console: accounts, login sessions and the audit log (tables of the `console` branch)."""
+"""Operators' console: accounts, login sessions, login attempts and the audit log (the `console` branch)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,18 @@ class ConsoleSession(Base):
     last_seen: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LoginAttempt(Base):
+    """A login attempt, written before the password is checked and kept for the limiter's window: every web
+    process counts the same attempts, and parallel guesses are counted before any of them is answered."""
+
+    __tablename__ = "console_login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    username: Mapped[str] = mapped_column(String(64))  # as typed, lower-case; may name no account
+    ip: Mapped[str] = mapped_column(String(64), index=True)
 
 
 class AuditEntry(Base):

@@ -7,6 +7,7 @@ section; areas below it never import it. They state what they read as a `Protoco
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -38,6 +39,25 @@ class WebSettings(Section):
     port: int = Field(8080, ge=1, le=65535)
     public_url: str = ""  # base URL used in feeds and links; empty: http://host:port
     session_secret: str = ""  # empty: generated once into <data_dir>/session.key
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty: none, the
+    # address of the connection is the client's (the login limiter and the audit log key on it).
+    trusted_proxies: tuple[str, ...] = ()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # A host name or a typo would otherwise be compared as text: it would silently trust nobody.
+        out = []
+        for item in value:
+            text = item.strip()
+            try:
+                parsed = (
+                    ipaddress.ip_network(text, strict=False) if "/" in text else ipaddress.ip_address(text)
+                )
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {item!r}") from None
+            out.append(str(parsed))
+        return tuple(out)
 
     _public_url = field_validator("public_url")(check_public_url)
 

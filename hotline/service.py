@@ -18,6 +18,7 @@ from core.db import engine_for, session_factory
 from hotline.db import upgrade
 from hotline.private_data import secure_data
 from hotline.settings import Settings
+from hotline.web_server import web_server_config
 from ivr.fallback_messages import messages_dir
 from ivr.flow import CommuneFinder
 from ivr.prompts import TEXTS_DIR, prompt_render_dir
@@ -38,23 +39,8 @@ class _Server(uvicorn.Server):
         yield
 
 
-def web_config(settings: Settings, host: str | None = None, port: int | None = None) -> uvicorn.Config:
-    """uvicorn for the web app, logging through our handlers (hotline.logs).
-
-    log_config=None: uvicorn's own handlers would print its error tracebacks and access lines past the
-    masking filter; its loggers propagate to ours instead.
-    """
-    return uvicorn.Config(
-        create_app(settings),
-        host=host or settings.web.host,
-        port=port or settings.web.port,
-        log_level=settings.logging.level.lower(),
-        log_config=None,
-    )
-
-
 async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
-    server = _Server(web_config(settings))
+    server = _Server(web_server_config(create_app(settings), settings))
     task = asyncio.create_task(server.serve())
     await stop.wait()
     server.should_exit = True

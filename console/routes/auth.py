@@ -70,7 +70,9 @@ async def login(
             status_code=403,
         )
     ip = client_ip(request)
-    if console.limiter.blocked(username, ip):
+    # Counted before the slow password check, so parallel guesses cannot all slip under the limit.
+    reservation = await run_in_threadpool(console.limiter.reserve, username, ip)
+    if reservation is None:
         logger.warning("console login blocked after repeated failures (from %s)", ip)
         return _login_page(
             console,
@@ -79,10 +81,9 @@ async def login(
             next_url=next,
             status_code=429,
         )
-    # scrypt takes tens of milliseconds: keep it off the event loop.
+    # scrypt takes about half a second: keep it off the event loop.
     operator = await run_in_threadpool(authenticate, console.sessions, username, password)
     if operator is None:
-        console.limiter.failed(username, ip)
         await run_in_threadpool(
             audit.record,
             console.sessions,
@@ -100,7 +101,7 @@ async def login(
             next_url=next,
             status_code=401,
         )
-    console.limiter.succeeded(username, ip)
+    await run_in_threadpool(console.limiter.succeeded, reservation)
     token, _csrf = await run_in_threadpool(open_session, console.sessions, operator, ip)
     await run_in_threadpool(audit.record, console.sessions, operator, "login", "", "", ip)
     response = RedirectResponse(safe_next(next), status_code=303)

@@ -22,12 +22,6 @@ router = APIRouter(include_in_schema=False)
 MAX_NOTE_CHARS = 1000  # the note is read to the caller over the phone: keep it short
 
 
-def _first_byte_request(request: Request) -> bool:
-    """A listen starts without Range or at byte 0; later Range requests of that play are not audited."""
-    rng = request.headers.get("range", "").replace(" ", "").lower()
-    return not rng or rng.startswith("bytes=0-")
-
-
 def _page(
     console: Console,
     login: Login,
@@ -99,12 +93,14 @@ def audio(number: str, request: Request, console: ConsoleDep, db: Db, actor: Api
         logger.warning("ticket %s: recording missing or outside %s", number, recordings)
         raise HTTPException(404, "Tệp ghi âm không còn trên máy chủ.")
     download = "tai-ve" in request.query_params
-    if request.method == "GET" and (download or _first_byte_request(request)):
-        actor.record(
-            "download_recording" if download else "listen_recording",
-            f"ticket:{number}",
-            request.headers.get("range", ""),
-        )
+    # Every request is audited, whatever its Range or method: a player's later Range requests are rows too,
+    # but a request that skips the audit would let `Range: bytes=1-` fetch the whole recording unrecorded.
+    rng = request.headers.get("range", "")[:100]
+    actor.record(
+        "download_recording" if download else "listen_recording",
+        f"ticket:{number}",
+        f"{request.method} {rng}".strip(),
+    )
     return FileResponse(
         path,
         media_type="audio/wav",

@@ -42,11 +42,15 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from hotline.private_data import secure_data
-        from hotline.service import web_config
+        from hotline.web_server import web_server_config
+        from web.app import create_app
 
         settings = settings_of(ctx)
         secure_data(settings)
-        uvicorn.Server(web_config(settings, host, port)).run()
+        server = uvicorn.Server(web_server_config(create_app(settings), settings, host=host, port=port))
+        server.run()
+        if not server.started:  # e.g. the port is taken: uvicorn has logged why
+            raise typer.Exit(3)
 
     @app.command("run")
     def run(ctx: typer.Context) -> None:

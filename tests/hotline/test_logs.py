@@ -80,11 +80,13 @@ def test_the_web_servers_own_log_goes_through_the_masking_handlers(logs, capsys)
     """uvicorn prints the traceback of a failed request; it must reach our masked handlers only."""
     import json
 
-    from hotline.service import web_config
+    from hotline.web_server import web_server_config
+    from web.app import create_app
 
     start, json_file = logs
     settings = start()
-    web_config(settings)  # configures uvicorn's loggers as `hotline run` and `hotline serve` do
+    # Configures uvicorn's loggers as `hotline run` and `hotline serve` do.
+    web_server_config(create_app(settings), settings)
     try:
         raise RuntimeError("lookup of 0912345678 failed")
     except RuntimeError:

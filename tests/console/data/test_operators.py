@@ -15,6 +15,83 @@ def test_password_hashes_are_salted_and_verified():
     assert not verify_password("x", "garbage") and not verify_password("x", "scrypt$1$2$3$!!$!!")
 
 
+def _old_hash(password: str, n: int = 2**14) -> str:
+    """A hash as earlier releases stored it (scrypt N=2^14)."""
+    import base64
+    import hashlib
+
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=8, p=1, dklen=32)
+    return f"scrypt${n}$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def test_new_hashes_use_the_recommended_scrypt_cost():
+    from console.data import operators
+
+    scheme, n, r, p, _salt, _digest = operators.hash_password("mật khẩu dài 123").split("$")
+    assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**17, 8, 1)  # OWASP: N=2^17, r=8, p=1
+    assert operators.needs_rehash(_old_hash("x")) and not operators.needs_rehash(operators.hash_password("x"))
+
+
+def test_an_older_hash_is_replaced_at_the_next_successful_login(console_settings, console_client):
+    from sqlalchemy import select
+
+    from console.data.operators import verify_password
+    from console.models import Operator
+    from core.db import engine_for, session_factory, transaction
+    from tests.console.helpers import PASSWORD, add_operator, login
+
+    factory = session_factory(engine_for(console_settings))
+    add_operator(console_settings, "lan")
+    old = _old_hash(PASSWORD)
+    with transaction(factory) as s:
+        s.scalar(select(Operator).where(Operator.username == "lan")).password_hash = old
+
+    def stored() -> str:
+        with factory() as s:
+            return s.scalar(select(Operator.password_hash).where(Operator.username == "lan"))
+
+    assert login(console_client, "lan", "doan-sai-mat-khau").status_code == 401
+    assert stored() == old  # a wrong password changes nothing
+    assert login(console_client, "lan", PASSWORD).status_code == 303  # the old hash still lets them in
+    assert stored().startswith(f"scrypt${2**17}$8$1$") and verify_password(PASSWORD, stored())
+    console_client.cookies.clear()
+    assert login(console_client, "lan", PASSWORD).status_code == 303
+
+
+def test_hashes_run_two_at_a_time_and_absurd_stored_costs_are_refused(monkeypatch):
+    import hashlib
+    import threading
+    import time
+
+    from console.data import operators
+
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow_scrypt(*args, **kwargs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return b"\0" * kwargs["dklen"]
+
+    monkeypatch.setattr(hashlib, "scrypt", slow_scrypt)
+    threads = [threading.Thread(target=operators.hash_password, args=("x" * 8,)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert most[0] == 2  # operators.HASH_SLOTS
+    # A stored hash asking for 2^24 x 8 (2 GiB) is refused without being computed.
+    huge = _old_hash("x").replace("$16384$", f"${2**24}$")
+    running[0] = most[0] = 0
+    assert not operators.verify_password("x", huge)
+    assert most[0] == 0
+
+
 def test_operators_cli_add_list_passwd_disable(console_settings):
     from console.data.operators import authenticate
     from core.db import engine_for, session_factory

@@ -107,10 +107,27 @@ def test_recording_is_served_with_range_and_each_listen_is_audited(console_setti
     r = logged_in.get("/console/tickets/482913/audio?tai-ve=1")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     listens = audit_rows(console_settings, "listen_recording")
-    # The mid-file Range request belongs to a listen already logged.
-    assert len(listens) == 2 and {e.target for e in listens} == {"ticket:482913"}
+    assert [e.detail for e in listens] == ["GET", "GET bytes=100-1099", "GET bytes=0-"]
+    assert {e.target for e in listens} == {"ticket:482913"}
     assert all(e.username == "lan" and e.ip for e in listens)
     assert len(audit_rows(console_settings, "download_recording")) == 1
+
+
+def test_every_request_for_a_recording_is_audited_whatever_its_range(console_settings, logged_in, seeded):
+    whole = seeded["audio"].read_bytes()
+    # All but the first byte: the whole recording for any player, so it is a listen like any other.
+    r = logged_in.get("/console/tickets/482913/audio", headers={"range": "bytes=1-"})
+    assert r.status_code == 206 and r.content == whole[1:]
+    r = logged_in.get("/console/tickets/482913/audio", headers={"range": "bytes=-1000"})
+    assert r.status_code == 206 and r.content == whole[-1000:]
+    r = logged_in.head("/console/tickets/482913/audio")
+    assert r.status_code == 200 and r.headers["content-length"] == str(len(whole))
+    r = logged_in.get("/console/tickets/482913/audio?tai-ve=1", headers={"range": "bytes=44-"})
+    assert r.status_code == 206 and r.content == whole[44:]
+    listens = audit_rows(console_settings, "listen_recording")
+    assert [e.detail for e in listens] == ["GET bytes=1-", "GET bytes=-1000", "HEAD"]
+    assert all(e.target == "ticket:482913" and e.username == "lan" for e in listens)
+    assert [e.detail for e in audit_rows(console_settings, "download_recording")] == ["GET bytes=44-"]
 
 
 def test_recording_outside_the_recordings_directory_is_never_served(console_settings, logged_in, seeded):
