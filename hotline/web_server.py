@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -17,7 +18,7 @@ def web_server_config(
 ) -> uvicorn.Config:
     """uvicorn settings for the web app; X-Forwarded-For is believed only from `web.trusted_proxies`."""
     trusted = list(settings.web.trusted_proxies)
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         host=host or settings.web.host,
         port=port or settings.web.port,
@@ -30,3 +31,9 @@ def web_server_config(
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted,
     )
+    # A server configured earlier in this process (uvicorn's default logging) may have left its own
+    # handlers on these loggers: they would still print past the masking filter.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    return config

@@ -7,6 +7,7 @@ ticket with the caller the dialplan wrote beside it; the spool is left empty.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,11 @@ def test_a_message_left_while_the_application_is_down_becomes_a_ticket(asterisk,
     upgrade(settings.database_url)
     factory = session_factory(engine_for(settings))
     store = CallStore(factory, settings.data_dir / "recordings")
-    imported = import_messages(store, messages, quiet_s=0.0)
+    # The session's Asterisk keeps messages other tests left: import this one alone, from a spool of its own.
+    spool = tmp_path / "messages"
+    spool.mkdir()
+    new = [Path(shutil.move(p, spool / p.name)) for p in new]
+    imported = import_messages(store, spool, quiet_s=0.0)
 
     assert len(imported) == 1 and imported[0].chunk.duration_s > 2.0
     with factory() as s:

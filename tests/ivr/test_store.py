@@ -50,7 +50,7 @@ def test_ivr_migrations_match_the_models_and_the_ticket_commune_downgrades(tmp_p
         diff = compare_metadata(MigrationContext.configure(conn), Ticket.metadata)
         assert "commune" in {c["name"] for c in inspect(conn).get_columns("tickets")}
     assert [d for d in diff if any(re.search(rf"\b{t}\b", repr(d)) for t in tables)] == []
-    command.downgrade(alembic_config(url), "ivr@-1")
+    command.downgrade(alembic_config(url), "ivr_0002_sip_call_id")
     with engine.connect() as conn:
         assert "commune" not in {c["name"] for c in inspect(conn).get_columns("tickets")}
         assert "sip_call_id" in {c["name"] for c in inspect(conn).get_columns("calls")}
