@@ -790,9 +790,12 @@ def test_a_tickets_reply_is_read_only_to_the_number_that_opened_it(hotline, aste
 
 
 class AgentProcess:
-    """`hotline operator-agent --json` in its own process; its events read line by line, with time limits."""
+    """A SIP agent in its own process (`hotline operator-agent --json`, or `python -m sip.agent` for an
+    agent registered anywhere); its events read line by line, with time limits."""
 
-    def __init__(self, asterisk, *args: str) -> None:
+    def __init__(
+        self, asterisk, *args: str, command: list[str] | None = None, job: str | None = None
+    ) -> None:
         import queue
         import subprocess
         import sys
@@ -800,13 +803,28 @@ class AgentProcess:
         self.events: queue.Queue = queue.Queue()
         self.seen: list[dict | None] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hotline", "operator-agent", "--json", *args],
-            env={**os.environ, **asterisk.env},
+            command or [sys.executable, "-m", "hotline", "operator-agent", "--json", *args],
+            env={**os.environ, **asterisk.env} if asterisk is not None else None,
+            stdin=subprocess.PIPE if job is not None else None,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            cwd=ROOT,
         )
+        if job is not None:
+            self.proc.stdin.write(job)
+            self.proc.stdin.close()
         threading.Thread(target=self._read, daemon=True).start()
+
+    @classmethod
+    def registered_at(cls, target, **options) -> AgentProcess:
+        """An agent (e.g. an officer's mobile) registered at `target`, answering with `options`."""
+        import json
+        import sys
+        from dataclasses import asdict
+
+        job = json.dumps({"target": asdict(target), "options": options})
+        return cls(None, command=[sys.executable, "-m", "sip.agent"], job=job)
 
     def _read(self) -> None:
         import json

@@ -9,10 +9,6 @@ carrier takes a transfer. Everything on loopback, real SIP and RTP, the real rec
 from __future__ import annotations
 
 import json
-import queue
-import subprocess
-import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -28,7 +24,7 @@ from sip.caller import call
 from sip.script import CallScript, CallTarget
 from voice.audio import read_audio
 
-from ..conftest import FIXTURES, ROOT
+from ..conftest import FIXTURES
 from .carrier import (
     CITIZEN,
     GATEWAY2_ADDRESS,
@@ -42,7 +38,7 @@ from .carrier import (
     trunk_lab,
 )
 from .conftest import free_rtp_range
-from .test_call_e2e import RunningHotline, audible_between, tone_between
+from .test_call_e2e import AgentProcess, RunningHotline, audible_between, tone_between
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 
@@ -260,58 +256,9 @@ def test_what_is_not_a_hotline_number_or_a_known_source_is_refused(network, clea
     assert "from-hotline" not in network.carrier.cli("core show channels concise")
 
 
-class OfficerPhone:
-    """An officer's mobile registered at the carrier (`python -m sip.agent`), events read with time limits."""
-
-    def __init__(self, target: CallTarget, **options) -> None:
-        from dataclasses import asdict
-
-        self.events: queue.Queue = queue.Queue()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sip.agent"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"target": asdict(target), "options": options}))
-        self.proc.stdin.close()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.strip():
-                self.events.put(json.loads(line))
-        self.events.put(None)
-
-    def next(self, kind: str, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                ev = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"officer phone: no {kind!r} within {timeout} s") from None
-            if ev is None:
-                raise AssertionError(f"officer phone exited: {self.proc.stderr.read()[-2000:]}")
-            if ev["event"] == kind:
-                return ev
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
 def test_transfer_rings_the_officers_mobile_through_the_carrier(network, clean, tmp_path):
     officer_says = SPEECH / "vinh_south_male.wav"
-    officer = OfficerPhone(
+    officer = AgentProcess.registered_at(
         network.carrier.target(OFFICER, ""),
         play=str(officer_says),
         record=str(tmp_path / "officer.wav"),
@@ -359,7 +306,8 @@ def test_a_communes_team_rings_through_the_carrier_and_no_answer_leaves_a_call_b
 ):
     # The team's phone (the officer's mobile) rings and nobody picks up; the citizen hangs up while the
     # offer to leave a message is spoken: a call-back ticket for the commune, with the citizen's number.
-    officer = OfficerPhone(network.carrier.target(OFFICER, ""), calls=1, timeout=150, ring_s=90.0)
+    mobile = network.carrier.target(OFFICER, "")
+    officer = AgentProcess.registered_at(mobile, calls=1, timeout=150, ring_s=90.0)
     try:
         officer.next("registered", timeout=30)
         script = (
