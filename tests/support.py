@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
+from datetime import datetime
 
 import numpy as np
 
@@ -35,6 +36,16 @@ async def until(cond: Callable[[], object], limit_s: float = 5.0, step_s: float 
             return
         await asyncio.sleep(step_s)
     raise AssertionError(f"condition not met within {limit_s} s")
+
+
+class Clock:
+    """A clock a test sets by hand (`clock.now = ...`), starting at a fixed time: nothing depends on today."""
+
+    def __init__(self, start: datetime = datetime(2030, 1, 6, 8, 0)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 class FakeCallLog:

@@ -3,7 +3,7 @@ seats, the lock-out audited in the console's audit log; only operator seats may 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,17 +16,10 @@ from ivr.attempts import AttemptLog
 from ivr.audit import PROMPT_PIN_LOCKED
 from ivr.enums import PinVerdict
 from ivr.prompt_pin import PromptPin, pin_limit, seat_of
+from tests.support import Clock
 
 PIN = "482913"
-T0 = datetime(2030, 1, 6, 8, 0)  # a fixed time: nothing depends on today's date
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+T0 = Clock().now  # a fixed time: nothing depends on today's date
 
 
 @pytest.fixture

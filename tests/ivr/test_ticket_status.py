@@ -4,7 +4,7 @@ and wrong numbers are limited per caller across calls (each "call" below opens t
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -13,18 +13,11 @@ from hotline.db import upgrade
 from ivr.attempts import AttemptKind, AttemptLog, Limit
 from ivr.store import CallStore
 from ivr.ticket_status import TicketStatusByPhone, ticket_limit
+from tests.support import Clock
 
 OWNER, STRANGER = "0912345678", "0987654321"
 REPLY = "Đường thôn 3 đã được sửa xong."
-T0 = datetime(2030, 1, 6, 8, 0)  # a fixed time: nothing depends on today's date
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+T0 = Clock().now  # a fixed time: nothing depends on today's date
 
 
 @pytest.fixture
