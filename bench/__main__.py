@@ -23,6 +23,12 @@ SUITES: dict[str, dict[str, str]] = {
     "broadcast": {"": "bench.broadcast"},
     "ivr": {"": "bench.ivr"},
     "trunk": {"": "bench.trunk"},
+    # Reliability campaigns (issue: security and reliability): each proves what a bad day loses (nothing).
+    "fuzz": {"": "bench.fuzz"},
+    "soak": {"": "bench.soak"},
+    "crash": {"": "bench.crash"},
+    "faults": {"": "bench.faults"},
+    "bad_input": {"": "bench.bad_input"},
 }
 
 
