@@ -1,4 +1,5 @@
-"""`hotline run`: start Asterisk, the hotline ARI application and the web app; stop them together."""
+"""`hotline run`: start Asterisk, then a worker with the hotline ARI application and the web app, kept
+alive by a supervisor (hotline/supervisor.py); stop them together."""
 
 from __future__ import annotations
 
@@ -12,12 +13,20 @@ from typing import Any
 import uvicorn
 
 from asterisk.process import ensure_running
+from asterisk.process import stop as stop_asterisk
 from broadcast import phone as broadcast_phone
 from console.data import audit
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
 from hotline.private_data import secure_data
 from hotline.settings import Settings
+from hotline.supervisor import (
+    Supervisor,
+    die_with_supervisor,
+    hand_over_orphans,
+    tell_supervisor_ready,
+    worker_command,
+)
 from hotline.web_server import web_server_config
 from ivr.fallback_messages import messages_dir
 from ivr.flow import CommuneFinder
@@ -128,54 +137,63 @@ async def _hotline(settings: Settings, stop: asyncio.Event, ready: asyncio.Event
     await run_hotline(settings, stop, services=services, on_ready=lambda _app: ready.set())
 
 
-async def _run(settings: Settings) -> None:
-    await asyncio.to_thread(upgrade, settings.database_url)
-    await asyncio.to_thread(secure_data, settings)
+async def _worker(settings: Settings, web: bool) -> None:
+    """The worker: the ARI application, the web app (unless it runs as its own service), retention."""
+    die_with_supervisor()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    asterisk = await asyncio.to_thread(ensure_running, settings)  # normally the supervisor's, running
+    web_url = settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}"
+    ready = asyncio.Event()
+    hotline = asyncio.create_task(_hotline(settings, stop, ready))
+    tasks = [hotline, asyncio.create_task(_retention(settings, stop))]
+    if web:
+        tasks.append(asyncio.create_task(_serve_web(settings, stop)))
+    ready_wait = asyncio.create_task(ready.wait())
+    await asyncio.wait({hotline, ready_wait}, return_when=asyncio.FIRST_COMPLETED)
+    if hotline.done():
+        stop.set()
+        ready_wait.cancel()
+        await asyncio.gather(*tasks[1:])
+        hotline.result()  # raises what stopped the application
+        return
+    tell_supervisor_ready()
+    lines = ["", "The hotline is running.", asterisk.describe()]
+    if web:
+        lines.append(f"Web app:    {web_url}/  (radio pages)  {web_url}/console/  (operators)")
+    print("\n".join([*lines, asterisk.how_to_call(), "Stop with Ctrl+C.", ""]), flush=True)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+            raise result
 
+
+async def _supervise(settings: Settings, web: bool, verbose: bool) -> int:
+    """The supervisor: schema, data permissions and Asterisk once; then the worker, restarted if it dies."""
+    await asyncio.to_thread(upgrade, settings.database_url)
+    await asyncio.to_thread(secure_data, settings)
     print("Starting Asterisk (the first start builds its root filesystem, about a minute)...", flush=True)
     asterisk = await asyncio.to_thread(ensure_running, settings)
+    supervisor = Supervisor(settings, worker_command(settings, web=web, verbose=verbose))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, supervisor.stop.set)
     try:
-        web_url = settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}"
-        ready = asyncio.Event()
-        hotline = asyncio.create_task(_hotline(settings, stop, ready))
-        web = asyncio.create_task(_serve_web(settings, stop))
-        retention = asyncio.create_task(_retention(settings, stop))
-        ready_wait = asyncio.create_task(ready.wait())
-        await asyncio.wait({hotline, ready_wait}, return_when=asyncio.FIRST_COMPLETED)
-        if hotline.done():
-            stop.set()
-            ready_wait.cancel()
-            await asyncio.gather(web, retention)
-            hotline.result()  # raises what stopped the application
-            return
-        print(
-            "\n".join(
-                [
-                    "",
-                    "The hotline is running.",
-                    asterisk.describe(),
-                    f"Web app:    {web_url}/  (radio pages)  {web_url}/console/  (operators)",
-                    asterisk.how_to_call(),
-                    "Stop with Ctrl+C.",
-                    "",
-                ]
-            ),
-            flush=True,
-        )
-        results = await asyncio.gather(hotline, web, retention, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-                raise result
+        await hand_over_orphans(settings)  # callers an earlier run left in Stasis (its supervisor was killed)
+        return await supervisor.run()
     finally:
-        stop.set()
         if asterisk.owned:
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(asterisk.stop)
+                await asyncio.to_thread(stop_asterisk, settings)  # whichever instance runs for our data
 
 
-def run_all(settings: Settings) -> None:
-    asyncio.run(_run(settings))
+def run_all(settings: Settings, *, web: bool = True, verbose: bool = False) -> int:
+    """`hotline run`: the supervisor; returns its exit status."""
+    return asyncio.run(_supervise(settings, web, verbose))
+
+
+def run_worker(settings: Settings, *, web: bool = True) -> None:
+    """`hotline run --worker`: what the supervisor starts (and restarts)."""
+    asyncio.run(_worker(settings, web))

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from ivr import flow as F
 from ivr.ari import AriError, channel_of
-from ivr.ids import OUR_PREFIXES, PREFIX_BRIDGE, PREFIX_MEDIA, PREFIX_OPERATOR
+from ivr.ids import OUR_PREFIXES
+from ivr.orphans import KeptPair, hand_over
 from ivr.services import Services
 from ivr.session import CallSession
 
 logger = logging.getLogger(__name__)
+
+HANDOVER_TIMEOUT_S = 5.0
 
 
 class Hotline:
@@ -27,6 +31,7 @@ class Hotline:
         self.sessions: dict[str, CallSession] = {}  # caller channel id -> session
         self.owned: dict[str, CallSession] = {}  # our media/operator channel id -> session
         self.waiters: dict[str, asyncio.Future] = {}  # channel id -> its StasisStart
+        self.kept: dict[str, KeptPair] = {}  # caller and operator talking since before a restart
         self.background: set[asyncio.Task] = set()
         self.finished_sessions = 0
 
@@ -50,6 +55,8 @@ class Hotline:
                 return
             if cid not in self.sessions:
                 self.start_session(ch, [str(a) for a in args])
+        elif kind in ("StasisEnd", "ChannelDestroyed") and cid in self.kept:
+            self._end_kept(cid)
         elif kind == "StasisEnd":
             if cid in self.sessions:
                 self.sessions[cid].post(F.Hangup())
@@ -90,40 +97,49 @@ class Hotline:
     # --- (re)connection -------------------------------------------------------------------------
 
     async def resync(self) -> None:
-        """After (re)connecting: adopt callers still in our Stasis app, end sessions whose channel is gone,
-        and remove media channels and bridges nobody owns."""
+        """After (re)connecting: end sessions whose channel is gone, and hand on what nobody serves
+        (callers a crashed or earlier run left in Stasis go to the dialplan fallback, our media and
+        operator legs are hung up, our bridges removed; a caller talking to an operator goes on)."""
+        connected_at = datetime.now(UTC)  # a caller created later is a new call: its StasisStart follows
         channels = await self.s.ari.channels()
         present = {c.get("id") for c in channels}
         for cid, session in list(self.sessions.items()):
             if cid not in present and session.started:
                 logger.info("call %s vanished while disconnected", cid)
                 session.post(F.Hangup())
-        for ch in channels:
-            cid = ch.get("id", "")
-            if cid.startswith((PREFIX_MEDIA, PREFIX_OPERATOR)) and cid not in self.owned:
-                logger.info("removing orphan channel %s", cid)
-                await self.s.ari.hangup(cid)
-                continue
-            dialplan = ch.get("dialplan") or {}
-            in_our_app = (
-                dialplan.get("app_name") == "Stasis"
-                and str(dialplan.get("app_data", "")).split(",")[0] == self.s.settings.ivr.app_name
-            )
-            if (
-                in_our_app
-                and not cid.startswith(OUR_PREFIXES)
-                and cid not in self.sessions
-                and cid not in self.owned
-                and ch.get("state") in ("Up", "Ring", "Ringing")
-            ):
-                logger.info("adopting call %s still in Stasis", cid)
-                self.start_session(ch, [])
-        owned_bridges = {s.bridge_id for s in self.sessions.values()}
-        for b in await self.s.ari.bridges():
-            bid = b.get("id", "")
-            if bid.startswith(PREFIX_BRIDGE) and bid not in owned_bridges:
-                logger.info("removing orphan bridge %s", bid)
-                await self.s.ari.destroy_bridge(bid)
+        done = await hand_over(
+            self.s.ari,
+            self.s.settings.ivr.app_name,
+            served=set(self.sessions) | set(self.owned) | set(self.kept),
+            served_bridges={s.bridge_id for s in self.sessions.values()},
+            before=connected_at,
+        )
+        for pair in done.kept:
+            self.kept[pair.caller_id] = pair
+            self.kept[pair.operator_id] = pair
+
+    def _end_kept(self, cid: str) -> None:
+        """One side of a pair left talking after a restart hung up: end the other, remove the bridge."""
+        pair = self.kept.pop(cid)
+        other = pair.operator_id if cid == pair.caller_id else pair.caller_id
+        self.kept.pop(other, None)
+        logger.info("call %s (kept after a restart) ended", pair.caller_id)
+
+        async def end() -> None:
+            for step in (self.s.ari.hangup(other), self.s.ari.destroy_bridge(pair.bridge_id)):
+                try:
+                    await step
+                except AriError as exc:
+                    logger.debug("ending kept call %s: %s", pair.caller_id, exc)
+
+        self.spawn(end(), f"end-kept-{pair.caller_id}")
+
+    async def hand_over_on_stop(self) -> None:
+        """The application stops while Asterisk runs on: callers still in Stasis go to the fallback."""
+        try:
+            await asyncio.wait_for(hand_over(self.s.ari, self.s.settings.ivr.app_name), HANDOVER_TIMEOUT_S)
+        except Exception as exc:  # Asterisk is stopping too, or unreachable: nothing to hand on
+            logger.debug("hand-over at stop: %s", exc)
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -144,3 +160,4 @@ class Hotline:
                 t.cancel()
             if rest:
                 await asyncio.wait(rest, timeout=5)
+            await self.hand_over_on_stop()

@@ -25,6 +25,7 @@ from ivr.ari import AriError
 from ivr.ids import PREFIX_BRIDGE, PREFIX_MEDIA, SPOOL_DIR
 from ivr.listener import CallListener, ListenerSettings
 from ivr.media import CallMedia
+from ivr.orphans import to_fallback
 from ivr.prompt_admin import CheckPin, KeepPrompt, PromptAdminFlow, SaveDraft
 from ivr.prompt_pin import seat_of
 from ivr.services import build_flow
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STEP_TIMEOUT_S = 5  # each ARI step of the teardown
-FALLBACK_CONTEXT = "hotline-in"  # config/asterisk/extensions.conf: where callers come in
-FALLBACK_LABEL = "fallback"  # ... and the priority label the application sends a call it cannot serve
 TICKETS_TIMEOUT_S = 15  # tickets being stored when the call ends may take this long
 
 
@@ -282,18 +281,10 @@ class CallSession:
     async def _to_dialplan_fallback(self) -> None:
         """The call could not be set up: the caller goes on in the dialplan at its `fallback` label
         (an apology, every operator seat, then a message), never to dead air or a hang-up."""
-        ari = self.s.ari
         context, exten = self.dialplan_at
-        context = context or FALLBACK_CONTEXT
         exten = exten or self.s.settings.ivr.asterisk.extension
-        try:
-            await ari.continue_in_dialplan(self.channel_id, context, exten, FALLBACK_LABEL)
+        if await to_fallback(self.s.ari, self.channel_id, context, exten):
             logger.warning("call %s: set-up failed: handed to the dialplan's fallback", self.channel_id)
-        except Exception as exc:
-            logger.error(
-                "call %s: set-up failed and the dialplan fallback refused it: %s", self.channel_id, exc
-            )
-            await ari.hangup(self.channel_id)
 
     async def teardown(self) -> None:
         """Release everything the call holds, in order, whatever ended it (each step guarded)."""

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 CALL_LOG_JOURNAL = "spool/call-log.jsonl"  # under the data directory: call log rows the database refused
 
 
-def _ari_config(settings: IvrConfig) -> AriConfig:
+def ari_config(settings: IvrConfig) -> AriConfig:
 
     handle = handle_for(settings)
     return AriConfig(
@@ -121,7 +121,7 @@ async def build_services(
     media = settings.ivr.media
     return Services(
         settings=settings,
-        ari=ari or AriClient(_ari_config(settings)),
+        ari=ari or AriClient(ari_config(settings)),
         prompts=prompts,
         store=store,
         dossiers=SqlDossierSource(factory),

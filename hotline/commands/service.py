@@ -53,11 +53,25 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(3)
 
     @app.command("run")
-    def run(ctx: typer.Context) -> None:
-        """The main job: start everything configured (Asterisk, the hotline, the web app)."""
-        from hotline.service import run_all
+    def run(
+        ctx: typer.Context,
+        web: Annotated[
+            bool, typer.Option("--web/--no-web", help="Also serve the web app.")
+        ] = True,
+        worker: Annotated[bool, typer.Option("--worker", hidden=True)] = False,
+    ) -> None:
+        """The main job: start everything configured (Asterisk, the hotline, the web app) and keep the
+        hotline running: if its worker dies, callers go to the dialplan fallback and it is restarted."""
+        from hotline.service import run_all, run_worker
 
-        run_all(settings_of(ctx))
+        settings = settings_of(ctx)
+        if worker:
+            run_worker(settings, web=web)
+            return
+        root = ctx.find_root().obj or {}
+        code = run_all(settings, web=web, verbose=bool(root.get("verbose")))
+        if code:
+            raise typer.Exit(code)
 
 
 def _safe_url(url: str) -> str:

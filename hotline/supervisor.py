@@ -1,0 +1,211 @@
+"""`hotline run` keeps the hotline alive: a small supervisor process and one worker process.
+
+The worker (`hotline run --worker`) runs the ARI application, the web app and the retention purge. If it
+dies (a crash, the kernel's OOM killer, kill -9), Asterisk keeps its callers in Stasis with nobody
+attached: silence. The supervisor imports no models and holds no calls, so it survives what kills a
+worker; the moment the worker is gone it hands each caller to the dialplan fallback (an apology, the
+operator seats, then a message: ivr/orphans.py), then starts a new worker. Under systemd
+(`hotline service units`) the supervisor tells systemd when the hotline is ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotline.settings import Settings
+from ivr.ari import AriClient
+from ivr.orphans import hand_over
+from ivr.startup import ari_config
+
+logger = logging.getLogger(__name__)
+
+READY_FD_ENV = "SUPERVISED_READY_FD"  # the worker writes one byte there once it answers calls
+SUPERVISOR_ENV = "SUPERVISOR_PID"  # the worker stops if this process goes away
+STOP_TIMEOUT_S = 45.0  # a worker ends its calls (tickets stored) within this, or is killed
+EXIT_CONFIG = 2  # the CLI's exit status for a HotlineError (a bad config): restarting cannot help
+STOPPED_ON_REQUEST = (0, 130)  # the worker stopped on SIGTERM/SIGINT (Ctrl+C reaches both processes)
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """How soon a dead worker is replaced: quickly at first, slower if it keeps dying."""
+
+    delays_s: tuple[float, ...] = (0.2, 1.0, 2.0, 5.0, 10.0, 30.0)
+    stable_after_s: float = 60.0  # a worker that ran this long starts the back-off again from the first
+    max_unready: int = 5  # workers in a row that died before answering calls: give up (systemd decides)
+
+    def delay(self, failures: int) -> float:
+        return self.delays_s[min(max(failures - 1, 0), len(self.delays_s) - 1)]
+
+
+def worker_pid_file(settings: Settings) -> Path:
+    return settings.data_dir / "run" / "worker.pid"
+
+
+def notify_systemd(message: str) -> None:
+    """sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET (absent outside systemd)."""
+    address = os.environ.get("NOTIFY_SOCKET", "")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.connect(address)
+            sock.sendall(message.encode())
+    except OSError as exc:
+        logger.debug("systemd notification failed: %s", exc)
+
+
+async def hand_over_orphans(settings: Settings) -> None:
+    """Callers a dead worker left in Stasis go to the dialplan fallback (best effort, bounded)."""
+    ari = AriClient(ari_config(settings))
+    try:
+        await asyncio.wait_for(hand_over(ari, settings.ivr.app_name), timeout=10)
+    except Exception as exc:  # Asterisk down too: its callers are gone with it
+        logger.warning("calls left by the worker not handed on: %s", exc)
+    finally:
+        await ari.close()
+
+
+class Supervisor:
+    """Starts the worker, restarts it when it dies, stops it on SIGTERM/SIGINT."""
+
+    def __init__(self, settings: Settings, command: Sequence[str], policy: RestartPolicy | None = None):
+        self.settings = settings
+        self.command = list(command)
+        self.policy = policy or RestartPolicy()
+        self.stop = asyncio.Event()
+        self.restarts = 0
+
+    async def run(self) -> int:
+        """Until stopped: the worker's exit status when it stopped on request, else why we gave up."""
+        failures = unready = 0
+        announced = False
+        while not self.stop.is_set():
+            started = time.monotonic()
+            proc, ready = await self._spawn()
+            stopper = asyncio.create_task(self.stop.wait())
+            exited = asyncio.create_task(proc.wait())
+            waiting: set[asyncio.Future] = {stopper, exited, ready}
+            while exited in waiting and stopper in waiting:
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                waiting -= done
+                if ready in done and ready.result() and not announced:
+                    notify_systemd("READY=1\nSTATUS=answering calls")
+                    announced = True
+            was_ready = ready.done() and ready.result()
+            ready.cancel()
+            if exited in waiting:  # asked to stop
+                exited.cancel()
+                return await self._stop_worker(proc)
+            stopper.cancel()
+            code = exited.result()
+            if self.stop.is_set() or code in STOPPED_ON_REQUEST:  # e.g. Ctrl+C reached both processes
+                worker_pid_file(self.settings).unlink(missing_ok=True)
+                return 0
+            failures, unready = self._count(started, was_ready, failures, unready)
+            await self._died(code)
+            if not was_ready and code == EXIT_CONFIG:
+                logger.error("the hotline worker cannot start (see above): not restarting it")
+                return EXIT_CONFIG
+            if unready >= self.policy.max_unready:
+                logger.error("the hotline worker died %d times before answering calls: giving up", unready)
+                return 1
+            delay = self.policy.delay(failures)
+            notify_systemd(f"STATUS=worker died (exit {code}); restarting in {delay:.1f} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), delay)
+            self.restarts += 1
+        return 0
+
+    def _count(self, started: float, was_ready: bool, failures: int, unready: int) -> tuple[int, int]:
+        if time.monotonic() - started >= self.policy.stable_after_s:
+            failures = 0
+        return failures + 1, (0 if was_ready else unready + 1)
+
+    async def _spawn(self) -> tuple[asyncio.subprocess.Process, asyncio.Future[bool]]:
+        read_fd, write_fd = os.pipe()
+        env = {**os.environ, READY_FD_ENV: str(write_fd), SUPERVISOR_ENV: str(os.getpid())}
+        try:
+            proc = await asyncio.create_subprocess_exec(*self.command, env=env, pass_fds=(write_fd,))
+        finally:
+            os.close(write_fd)
+        pid_file = worker_pid_file(self.settings)
+        pid_file.parent.mkdir(parents=True, exist_ok=True)
+        pid_file.write_text(f"{proc.pid}\n")
+        logger.info("hotline worker started (pid %d)", proc.pid)
+        return proc, asyncio.ensure_future(_wait_ready(read_fd))
+
+    async def _died(self, code: int) -> None:
+        how = f"signal {-code}" if code < 0 else f"exit status {code}"
+        logger.error("the hotline worker died (%s): handing its callers to the dialplan fallback", how)
+        await hand_over_orphans(self.settings)
+
+    async def _stop_worker(self, proc: asyncio.subprocess.Process) -> int:
+        notify_systemd("STOPPING=1")
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            code = await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            logger.error("the hotline worker did not stop in %.0f s: killed", STOP_TIMEOUT_S)
+            proc.kill()
+            code = await proc.wait()
+            await hand_over_orphans(self.settings)
+        worker_pid_file(self.settings).unlink(missing_ok=True)
+        return 0 if code in (0, -signal.SIGTERM) else code
+
+
+async def _wait_ready(read_fd: int) -> bool:
+    """True once the worker wrote to its readiness pipe; False when it closed it unready (died)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    pipe = os.fdopen(read_fd, "rb", buffering=0)
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    try:
+        return bool(await reader.read(1))
+    finally:
+        transport.close()
+
+
+def worker_command(settings: Settings, *, web: bool, verbose: bool) -> list[str]:
+    """The worker's command line: this Python, the same config file (the environment is inherited)."""
+    command = [sys.executable, "-m", "hotline", "--config", str(settings.config_file)]
+    if verbose:
+        command.append("--verbose")
+    return [*command, "run", "--worker", "--web" if web else "--no-web"]
+
+
+def tell_supervisor_ready() -> None:
+    """In the worker: calls are answered now (closes the readiness pipe)."""
+    fd = os.environ.pop(READY_FD_ENV, "")
+    if fd.isdigit():
+        with contextlib.suppress(OSError):
+            os.write(int(fd), b"1")
+            os.close(int(fd))
+
+
+def die_with_supervisor() -> None:
+    """In the worker: stop (SIGTERM) if the supervisor is killed, so no second worker ever runs beside
+    the next supervisor's. Linux prctl(PR_SET_PDEATHSIG); elsewhere the worker just outlives it."""
+    expected = os.environ.get(SUPERVISOR_ENV, "")
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError) as exc:
+        logger.debug("parent-death signal unavailable: %s", exc)
+    if expected and str(os.getppid()) != expected:  # the supervisor died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
