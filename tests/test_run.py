@@ -1,4 +1,5 @@
-"""`hotline run`, the main job, as a newcomer starts it: everything comes up, a call works, Ctrl+C stops."""
+"""`hotline run`, the main job, as a newcomer starts it: everything comes up, a call works, a worker that
+dies mid-call costs the caller at most a moment of silence and is replaced, Ctrl+C stops."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from tests.ivr.conftest import free_rtp_range
 from tests.support import free_port
+from voice.audio import read_audio
 
 ROOT = Path(__file__).resolve().parents[1]
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
@@ -25,19 +28,48 @@ pytestmark = [pytest.mark.slow, pytest.mark.asterisk]
 
 
 def _read_until(proc: subprocess.Popen, marker: str, timeout: float) -> str:
-    """Collect the process output until `marker` appears (bounded in time)."""
+    """Collect the process output until `marker` appears (bounded in time). Reads the pipe itself: a
+    buffered readline() would keep lines select() no longer sees."""
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
-    seen = ""
+    fd = proc.stdout.fileno()
+    seen = b""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and marker not in seen:
-        if proc.poll() is not None:
-            seen += proc.stdout.read() or ""
-            break
+    while time.monotonic() < deadline and marker.encode() not in seen:
         if sel.select(timeout=0.5):
-            line = proc.stdout.readline()
-            seen += line
-    return seen
+            chunk = os.read(fd, 65536)
+            if not chunk:  # the process closed its output: it ended
+                break
+            seen += chunk
+    sel.close()
+    return seen.decode(errors="replace")
+
+
+def _wait_for_answered_call(env: dict[str, str], limit_s: float = 30.0) -> float:
+    """monotonic() when a caller's channel is up in Asterisk (polled through ARI, bounded)."""
+    from asterisk.handle import handle_for
+    from hotline.settings import load_settings
+
+    handle = handle_for(load_settings(ROOT / "config" / "hotline.yaml", env=env))
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        channels = handle.ari("GET", "/channels")
+        if any(c.get("state") == "Up" and not c["id"].startswith("hl-") for c in channels):
+            return time.monotonic()
+        time.sleep(0.05)
+    raise AssertionError("no call was answered")
+
+
+def _silence_after(wav: Path, moment_s: float) -> float:
+    """The first stretch of silence the caller heard from `moment_s` into the recording, in seconds."""
+    audio = read_audio(wav)
+    frame = audio.rate // 50  # 20 ms
+    samples = audio.array()[int(moment_s * audio.rate) :].astype(np.float64)
+    frames = len(samples) // frame
+    loud = [float(np.sqrt(np.mean(samples[i * frame : (i + 1) * frame] ** 2))) > 300 for i in range(frames)]
+    quiet_from = loud.index(False) if False in loud else frames  # what still played at that moment
+    sound_again = loud.index(True, quiet_from) if True in loud[quiet_from:] else frames
+    return (sound_again - quiet_from) * 0.02
 
 
 def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
@@ -84,6 +116,40 @@ def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
         assert call.returncode == 0, call.stderr[-2000:]
         assert (tmp_path / "heard.wav").stat().st_size > 8000  # the greeting was heard
 
+        # The worker dies (kill -9) while the greeting of a second call plays: the supervisor hands the
+        # caller to the dialplan fallback (apology, operators, message) and starts a new worker.
+        heard = tmp_path / "crash.wav"
+        crashed = subprocess.Popen(
+            [HOTLINE, "call", "--wait", "9", "--record", str(heard), "--log-wait", "0"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        answered = _wait_for_answered_call(env)
+        time.sleep(1.0)  # into the greeting
+        worker = int((tmp_path / "var" / "run" / "worker.pid").read_text())
+        os.kill(worker, signal.SIGKILL)
+        killed_after = time.monotonic() - answered
+        assert crashed.wait(timeout=60) == 0
+        silence = _silence_after(heard, killed_after)
+        assert silence < 3.0, f"the caller heard {silence:.1f} s of silence after the worker died"
+        out += _read_until(proc, "Stop with Ctrl+C.", timeout=240)  # the new worker is ready
+        assert "the hotline worker died (signal 9)" in out, out[-3000:]
+        assert out.count("The hotline is running.") == 2, out[-3000:]
+
+        again = tmp_path / "again.wav"
+        call = subprocess.run(
+            [HOTLINE, "call", "--wait", "4", "--record", str(again)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert call.returncode == 0, call.stderr[-2000:]
+        assert again.stat().st_size > 8000  # the next call is greeted
+
         listed = subprocess.run(
             [HOTLINE, "calls", "list", "--json"],
             cwd=ROOT,
@@ -93,7 +159,9 @@ def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
             timeout=60,
         )
         assert listed.returncode == 0, listed.stderr[-2000:]
-        assert len(json.loads(listed.stdout)) == 1
+        calls = json.loads(listed.stdout)
+        assert len(calls) == 3
+        assert all(c.get("ended_at") for c in calls), calls  # the crashed call's row is closed too
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
