@@ -18,7 +18,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,10 +81,17 @@ async def hand_over_orphans(settings: Settings) -> None:
 class Supervisor:
     """Starts the worker, restarts it when it dies, stops it on SIGTERM/SIGINT."""
 
-    def __init__(self, settings: Settings, command: Sequence[str], policy: RestartPolicy | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        command: Sequence[str],
+        policy: RestartPolicy | None = None,
+        on_death: Callable[[Settings], Awaitable[None]] = hand_over_orphans,
+    ) -> None:
         self.settings = settings
         self.command = list(command)
         self.policy = policy or RestartPolicy()
+        self.on_death = on_death  # what a dead worker's callers need before anything else
         self.stop = asyncio.Event()
         self.restarts = 0
 
@@ -150,7 +157,7 @@ class Supervisor:
     async def _died(self, code: int) -> None:
         how = f"signal {-code}" if code < 0 else f"exit status {code}"
         logger.error("the hotline worker died (%s): handing its callers to the dialplan fallback", how)
-        await hand_over_orphans(self.settings)
+        await self.on_death(self.settings)
 
     async def _stop_worker(self, proc: asyncio.subprocess.Process) -> int:
         notify_systemd("STOPPING=1")
@@ -162,7 +169,7 @@ class Supervisor:
             logger.error("the hotline worker did not stop in %.0f s: killed", STOP_TIMEOUT_S)
             proc.kill()
             code = await proc.wait()
-            await hand_over_orphans(self.settings)
+            await self.on_death(self.settings)
         worker_pid_file(self.settings).unlink(missing_ok=True)
         return 0 if code in (0, -signal.SIGTERM) else code
 

@@ -543,7 +543,7 @@ def test_a_call_the_application_cannot_set_up_goes_to_the_dialplan_fallback(
     # The dialplan's apology at once (then the operators, then a message), not a hang-up.
     assert result.hangup_by == "caller", result.summary()
     assert first_audio_after(rec) < 3.0 and audible_between(rec, 0, result.duration_s) > 3.0
-    assert f"could not set up the call channel={result.channel_id}" in asterisk.log_text()
+    assert f"did not serve the call channel={result.channel_id}" in asterisk.log_text()
 
 
 def test_caller_hangs_up_mid_prompt(hotline, asterisk, clean, tmp_path):
