@@ -8,9 +8,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages: espeak-ng (default Vietnamese voice), ffmpeg (MP3 via pydub), sox (audio checks),
 # debootstrap (the Asterisk root), chromium (browser tests), python3-venv (virtualenv on Debian's Python),
 # debian-archive-keyring (debootstrap checks Debian unstable's signatures with it, also on Ubuntu hosts),
-# fail2ban (bans sources of repeated SIP failures with config/fail2ban/; the tests check its filter).
+# fail2ban (bans sources of repeated SIP failures with config/fail2ban/; the tests check its filter),
+# systemd (systemd-analyze checks the units `hotline service-units` renders).
 APT_PACKAGES := espeak-ng ffmpeg sox debootstrap chromium python3-venv ca-certificates debian-archive-keyring \
-	fail2ban
+	fail2ban systemd
 STAMP := $(VENV)/.installed
 
 .PHONY: help setup apt venv db test run bench lint clean

@@ -1,7 +1,9 @@
-"""Service commands: `hotline serve`, `hotline run`, `hotline db upgrade`, `hotline config check`."""
+"""Service commands: `hotline serve`, `hotline run`, `hotline service-units`, `hotline db upgrade`,
+`hotline config check`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -51,6 +53,27 @@ def register(app: typer.Typer) -> None:
         server.run()
         if not server.started:  # e.g. the port is taken: uvicorn has logged why
             raise typer.Exit(3)
+
+    @app.command("service-units")
+    def service_units(
+        ctx: typer.Context,
+        out: Annotated[Path | None, typer.Option("--out", help="Write the units here (else print).")] = None,
+        user: Annotated[str, typer.Option("--user", help="User the hotline and web app run as.")] = "hotline",
+    ) -> None:
+        """systemd units for this installation: Asterisk, the supervised hotline, the web app."""
+        from hotline.units import render_units
+
+        try:
+            units = render_units(settings_of(ctx), user)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        for name, text in units.items():
+            if out is None:
+                typer.echo(f"# --- {name}\n{text}")
+            else:
+                (out / name).write_text(text)
+                typer.echo(f"wrote {out / name}")
 
     @app.command("run")
     def run(

@@ -1,0 +1,53 @@
+"""systemd units for a production host: Asterisk, the call application (supervised), the web app.
+
+`hotline service-units --out /etc/systemd/system --user hotline` renders them for this installation
+(its `hotline` command, config file, data and cache directories); `systemctl daemon-reload` and
+`systemctl enable --now hotline-asterisk hotline hotline-web` start them.
+"""
+
+from __future__ import annotations
+
+import grp
+import pwd
+import sys
+from pathlib import Path
+
+import jinja2
+
+from hotline.settings import Settings
+
+TEMPLATES = Path(__file__).with_name("systemd")
+ASTERISK_UNIT = "hotline-asterisk.service"
+
+
+def render_units(settings: Settings, user: str, group: str | None = None) -> dict[str, str]:
+    """File name -> text of each unit (no Asterisk unit when Asterisk runs elsewhere)."""
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        raise ValueError(f"no such user: {user} (create it first, e.g. useradd --system {user})") from None
+    group = group or grp.getgrgid(entry.pw_gid).gr_name
+    paths = [settings.root, settings.data_dir, settings.cache_dir]
+    under_home = any(str(p.resolve()).startswith(("/home/", "/root/")) for p in paths)
+    external = settings.ivr.asterisk.mode == "external"
+    values = {
+        "hotline": str(Path(sys.executable).with_name("hotline")),
+        "config": str(settings.config_file),
+        "root": str(settings.root),
+        "data_dir": str(settings.data_dir.resolve()),
+        "cache_dir": str(settings.cache_dir.resolve()),
+        "user": user,
+        "group": group,
+        "mode": settings.ivr.asterisk.mode,
+        # The checkout or data under a home directory stays reachable, read-only but for the data.
+        "protect_home": "read-only" if under_home else "yes",
+        "asterisk_unit": "" if external else ASTERISK_UNIT,
+    }
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    names = ["hotline.service", "hotline-web.service"] + ([] if external else [ASTERISK_UNIT])
+    return {name: env.get_template(f"{name}.j2").render(**values) for name in names}
