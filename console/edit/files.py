@@ -7,17 +7,26 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 STAMP_FORMAT = "%Y%m%dT%H%M%S%f"  # UTC time in a kept version's name (edit/history.py reads it back)
+STALE_CANDIDATE_S = 300  # a temporary candidate this old belongs to no save in progress
 
 
 @contextmanager
 def candidate(directory: Path, name: str, text: str) -> Iterator[Path]:
-    """`text` in a temporary file of `directory` (`.<name>.*.tmp`: a name loaders and watchers ignore)."""
+    """`text` in a temporary file of `directory` (`.<name>.*.tmp`: a name loaders and watchers ignore).
+
+    Candidates a killed process left behind (older than a save ever takes) are removed first."""
     directory.mkdir(parents=True, exist_ok=True)
+    stale = time.time() - STALE_CANDIDATE_S
+    for left in directory.glob(f".{name}.*.tmp"):
+        with suppress(OSError):
+            if left.stat().st_mtime < stale:
+                left.unlink()
     fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
