@@ -3,6 +3,7 @@ tests/test_run.py (a worker killed mid-call)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from ivr.ari import AriError
@@ -88,3 +89,24 @@ async def test_a_caller_the_dialplan_refuses_is_hung_up_not_left_in_silence():
     ari = FakeAri([caller("c1")], [], refuse=("c1",))
     done = await hand_over(ari, "hotline")  # type: ignore[arg-type]
     assert ari.done == [("hangup", "c1")] and done.hung_up == ["c1"]
+
+
+async def test_after_a_restart_the_application_ends_a_kept_pair_when_one_side_hangs_up():
+    from types import SimpleNamespace
+
+    from ivr.app import Hotline
+    from tests.support import FakeServices
+
+    ari = FakeAri(
+        [caller("c1"), leg("hl-op-a"), caller("c2")],
+        [{"id": "hl-bridge-a", "channels": ["c1", "hl-op-a"]}],
+    )
+    services = FakeServices(ari)
+    services.settings = SimpleNamespace(ivr=SimpleNamespace(app_name="hotline"))  # type: ignore[attr-defined]
+    app = Hotline(services)  # type: ignore[arg-type]
+    await app.resync()  # right after connecting: c2 was left by the dead worker, c1 talks to an operator
+    assert ari.done == [("continue", "c2", "hotline-in", "1080", "fallback")]
+    app.on_event({"type": "StasisEnd", "channel": {"id": "hl-op-a"}})  # the operator hangs up
+    await asyncio.gather(*app.background)
+    assert ari.done[1:] == [("hangup", "c1"), ("destroy", "hl-bridge-a")] and not app.kept
+    assert not app.sessions  # nobody started a new flow for the kept caller
