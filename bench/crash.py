@@ -46,20 +46,6 @@ def _free_range(size: int = 40) -> tuple[int, int]:
     return start, start + size
 
 
-def _silence_after(wav: Path, moment_s: float) -> float:
-    """The first stretch of silence the caller heard from `moment_s` into its recording, in seconds."""
-    from voice.audio import read_audio
-
-    audio = read_audio(wav)
-    frame = audio.rate // 50
-    samples = audio.array()[int(moment_s * audio.rate) :].astype(np.float64)
-    frames = len(samples) // frame
-    loud = [float(np.sqrt(np.mean(samples[i * frame : (i + 1) * frame] ** 2))) > 300 for i in range(frames)]
-    quiet_from = loud.index(False) if False in loud else frames
-    sound_again = loud.index(True, quiet_from) if True in loud[quiet_from:] else frames
-    return round((sound_again - quiet_from) * 0.02, 2)
-
-
 class HotlineRun:
     """`hotline run` in the background, its output in a file."""
 
@@ -176,13 +162,15 @@ def _call(run: HotlineRun, script, record: Path, result: dict) -> threading.Thre
 
 def _round(run: HotlineRun, kind: str, n: int, work: Path) -> dict[str, object]:
     from sip.script import CallScript
+    from tests.support import silence_after
 
     if kind == "greeting":
         script = CallScript().wait_for_audio(timeout=20).wait(10)
-    else:  # key 4: leave a complaint; speak after the beep, then stay on the line
+    else:  # keys 8 then 1: leave a complaint; speak after the beep, then stay on the line
         script = (
-            CallScript().wait_for_audio(timeout=20).wait(0.3).dtmf("4").wait_for_audio(timeout=10)
-            .wait_for_silence(1.0, timeout=30).play(CLIP).wait(10)
+            CallScript().wait_for_audio(timeout=20).wait(0.3).dtmf("8").wait_for_audio(timeout=10)
+            .wait(0.3).dtmf("1").wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=30)
+            .play(CLIP).wait(10)
         )
     before = _db_counts(run)
     heard = work / f"{kind}-{n}.wav"
@@ -203,7 +191,7 @@ def _round(run: HotlineRun, kind: str, n: int, work: Path) -> dict[str, object]:
     after = _db_counts(run)
     return {
         "kind": kind,
-        "silence_s": _silence_after(heard, killed - answered) if heard.exists() else None,
+        "silence_s": silence_after(heard, killed - answered) if heard.exists() else None,
         "worker_back_s": round(back, 1),
         "caller_connected": bool(call and call.connected),
         "ticket_kept": after["tickets"] - before["tickets"] == 1 if kind == "recording" else None,

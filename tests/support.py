@@ -22,6 +22,24 @@ def tone(ms: int, db: float = -20.0, rate: int = 8000, freq: float = 300.0) -> n
     return (amp * 32767 * np.sin(2 * np.pi * freq * np.arange(rate * ms // 1000) / rate)).astype(np.int16)
 
 
+def silence_after(wav, moment_s: float, *, settle_s: float = 0.3) -> float:
+    """Seconds of silence a caller heard after `moment_s` into its recording (e.g. an application killed
+    then): from the moment, or from the end of what was still playing then, to the next sound. What was
+    already in flight may play for `settle_s` after the moment."""
+    from voice.audio import read_audio
+
+    audio = read_audio(wav)
+    frame = audio.rate // 50  # 20 ms
+    samples = audio.array().astype(np.float64)
+    starts = range(0, len(samples) - frame, frame)
+    loud = [float(np.sqrt(np.mean(samples[i : i + frame] ** 2))) > 300 for i in starts]
+    pivot = int((moment_s + settle_s) * 50)
+    before = [i for i in range(min(pivot, len(loud))) if loud[i]]
+    start = max(moment_s, (before[-1] + 1) * 0.02 if before else 0.0)
+    after = next((i for i in range(pivot, len(loud)) if loud[i]), len(loud))
+    return round(max(0.0, after * 0.02 - start), 2)
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     """A port the kernel says is free on 127.0.0.1 right now (TCP by default, or UDP)."""
     with socket.socket(socket.AF_INET, kind) as s:

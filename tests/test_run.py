@@ -14,12 +14,10 @@ import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
 
 from tests.ivr.conftest import free_rtp_range
-from tests.support import free_port
-from voice.audio import read_audio
+from tests.support import free_port, silence_after
 
 ROOT = Path(__file__).resolve().parents[1]
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
@@ -58,18 +56,6 @@ def _wait_for_answered_call(env: dict[str, str], limit_s: float = 30.0) -> float
             return time.monotonic()
         time.sleep(0.05)
     raise AssertionError("no call was answered")
-
-
-def _silence_after(wav: Path, moment_s: float) -> float:
-    """The first stretch of silence the caller heard from `moment_s` into the recording, in seconds."""
-    audio = read_audio(wav)
-    frame = audio.rate // 50  # 20 ms
-    samples = audio.array()[int(moment_s * audio.rate) :].astype(np.float64)
-    frames = len(samples) // frame
-    loud = [float(np.sqrt(np.mean(samples[i * frame : (i + 1) * frame] ** 2))) > 300 for i in range(frames)]
-    quiet_from = loud.index(False) if False in loud else frames  # what still played at that moment
-    sound_again = loud.index(True, quiet_from) if True in loud[quiet_from:] else frames
-    return (sound_again - quiet_from) * 0.02
 
 
 def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
@@ -132,7 +118,7 @@ def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
         os.kill(worker, signal.SIGKILL)
         killed_after = time.monotonic() - answered
         assert crashed.wait(timeout=60) == 0
-        silence = _silence_after(heard, killed_after)
+        silence = silence_after(heard, killed_after)
         assert silence < 3.0, f"the caller heard {silence:.1f} s of silence after the worker died"
         out += _read_until(proc, "Stop with Ctrl+C.", timeout=240)  # the new worker is ready
         assert "the hotline worker died (signal 9)" in out, out[-3000:]
