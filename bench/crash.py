@@ -109,11 +109,11 @@ class HotlineRun:
             return -9
 
 
-def _wait_answered(run: HotlineRun, limit_s: float = 30.0) -> float:
+def _wait_answered(run: HotlineRun, limit_s: float = 30.0) -> None:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if any(c.get("state") == "Up" and not c["id"].startswith("hl-") for c in run.ari("GET", "/channels")):
-            return time.monotonic()
+            return
         time.sleep(0.05)
     raise RuntimeError("no call was answered")
 
@@ -177,21 +177,22 @@ def _round(run: HotlineRun, kind: str, n: int, work: Path) -> dict[str, object]:
     result: dict = {}
     ready_before = run.ready_count()
     thread = _call(run, script, heard, result)
-    answered = _wait_answered(run)
+    _wait_answered(run)
     if kind == "greeting":
         time.sleep(1.0)
     else:
         _wait_recording(run)
         time.sleep(1.5)  # into the caller's message
     os.kill(run.worker_pid(), signal.SIGKILL)
-    killed = time.monotonic()
+    killed = time.time()
     back = run.wait_ready(ready_before + 1, 180)
     thread.join(120)
     call = result.get("call")
     after = _db_counts(run)
     return {
         "kind": kind,
-        "silence_s": silence_after(heard, killed - answered) if heard.exists() else None,
+        "silence_s": silence_after(heard, killed - call.recording_started_at) if call and heard.exists()
+        else None,
         "worker_back_s": round(back, 1),
         "caller_connected": bool(call and call.connected),
         "ticket_kept": after["tickets"] - before["tickets"] == 1 if kind == "recording" else None,

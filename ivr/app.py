@@ -100,7 +100,9 @@ class Hotline:
         """After (re)connecting: end sessions whose channel is gone, and hand on what nobody serves
         (callers a crashed or earlier run left in Stasis go to the dialplan fallback, our media and
         operator legs are hung up, our bridges removed; a caller talking to an operator goes on)."""
-        connected_at = datetime.now(UTC)  # a caller created later is a new call: its StasisStart follows
+        # A caller created after we began connecting is a new call whose StasisStart is on its way (the
+        # clocks of Asterisk and this host agree: NTP, or the same machine).
+        connected_at = getattr(self.s.ari, "connecting_since", None) or datetime.now(UTC)
         channels = await self.s.ari.channels()
         present = {c.get("id") for c in channels}
         for cid, session in list(self.sessions.items()):
@@ -126,11 +128,11 @@ class Hotline:
         logger.info("call %s (kept after a restart) ended", pair.caller_id)
 
         async def end() -> None:
-            for step in (self.s.ari.hangup(other), self.s.ari.destroy_bridge(pair.bridge_id)):
-                try:
-                    await step
-                except AriError as exc:
-                    logger.debug("ending kept call %s: %s", pair.caller_id, exc)
+            try:
+                await self.s.ari.hangup(other)
+                await self.s.ari.destroy_bridge(pair.bridge_id)
+            except AriError as exc:
+                logger.debug("ending kept call %s: %s", pair.caller_id, exc)
 
         self.spawn(end(), f"end-kept-{pair.caller_id}")
 

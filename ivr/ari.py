@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -67,6 +68,7 @@ class AriClient:
         self.connected = asyncio.Event()
         self.malformed = 0  # events that could not be parsed (logged and ignored)
         self.connects = 0
+        self.connecting_since: datetime | None = None  # when the current connection was begun
 
     # --- REST -----------------------------------------------------------------------------------
 
@@ -186,6 +188,7 @@ class AriClient:
         headers = {"Authorization": f"Basic {token}"}
         while not stop.is_set():
             try:
+                self.connecting_since = datetime.now(UTC)
                 async with websockets.connect(
                     self._ws_url(),
                     additional_headers=headers,

@@ -43,8 +43,8 @@ def _read_until(proc: subprocess.Popen, marker: str, timeout: float) -> str:
     return seen.decode(errors="replace")
 
 
-def _wait_for_answered_call(env: dict[str, str], limit_s: float = 30.0) -> float:
-    """monotonic() when a caller's channel is up in Asterisk (polled through ARI, bounded)."""
+def _wait_for_answered_call(env: dict[str, str], limit_s: float = 30.0) -> None:
+    """Until a caller's channel is up in Asterisk (polled through ARI, bounded)."""
     from asterisk.handle import handle_for
     from hotline.settings import load_settings
 
@@ -53,7 +53,7 @@ def _wait_for_answered_call(env: dict[str, str], limit_s: float = 30.0) -> float
     while time.monotonic() < deadline:
         channels = handle.ari("GET", "/channels")
         if any(c.get("state") == "Up" and not c["id"].startswith("hl-") for c in channels):
-            return time.monotonic()
+            return
         time.sleep(0.05)
     raise AssertionError("no call was answered")
 
@@ -106,19 +106,21 @@ def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
         # caller to the dialplan fallback (apology, operators, message) and starts a new worker.
         heard = tmp_path / "crash.wav"
         crashed = subprocess.Popen(
-            [HOTLINE, "call", "--wait", "9", "--record", str(heard), "--log-wait", "0"],
+            [HOTLINE, "call", "--wait", "9", "--record", str(heard), "--log-wait", "0", "--json"],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            text=True,
         )
-        answered = _wait_for_answered_call(env)
+        _wait_for_answered_call(env)
         time.sleep(1.0)  # into the greeting
         worker = int((tmp_path / "var" / "run" / "worker.pid").read_text())
         os.kill(worker, signal.SIGKILL)
-        killed_after = time.monotonic() - answered
-        assert crashed.wait(timeout=60) == 0
-        silence = silence_after(heard, killed_after)
+        killed = time.time()
+        heard_call = json.loads(crashed.communicate(timeout=60)[0])
+        assert heard_call["connected"]
+        silence = silence_after(heard, killed - heard_call["recording_started_at"])
         assert silence < 3.0, f"the caller heard {silence:.1f} s of silence after the worker died"
         out += _read_until(proc, "Stop with Ctrl+C.", timeout=240)  # the new worker is ready
         assert "the hotline worker died (signal 9)" in out, out[-3000:]
