@@ -14,7 +14,7 @@ from bench.fuzz import Client, campaign, clients, make_settings, seed, serve
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = 4  # per operation, generation mode and client
+EXAMPLES = 8  # per operation, generation mode and client
 TIME_CAP_S = 40.0
 TOO_BIG_ID = 2**64  # past SQLite's signed 64-bit INTEGER
 
