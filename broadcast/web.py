@@ -10,12 +10,15 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadcast.bulletin import PRIORITY_LABELS_VI
 from broadcast.communes import Commune
@@ -23,6 +26,7 @@ from broadcast.feed import build_feed
 from broadcast.models import RenderJob, Segment
 from broadcast.render import RenderOptions, target_communes
 from broadcast.service import BroadcastService, NotFound, utcnow
+from core.db import MAX_ROW_ID
 from core.errors import HotlineError
 from core.publicurl import ANY_ADDRESS, public_base_url
 
@@ -32,6 +36,7 @@ PREFIX = "/truyen-thanh"  # pages, feeds and files for radio operators
 API = "/api/broadcast"
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 WRITER_NEEDED = "Cần mã truy cập (Authorization: Bearer ...) hoặc đăng nhập trang quản trị."
+BAD_FORM = "Biểu mẫu tải lên không hợp lệ: chỉ gửi một tệp bản tin trong trường “file”."
 NO_SUCH_FILE = "Không tìm thấy tệp âm thanh này (có thể đã được thay thế hoặc hết hạn)."
 # The upload reads its own body (after the writer check): this documents it for the OpenAPI schema.
 UPLOAD_BODY = {
@@ -48,6 +53,114 @@ UPLOAD_BODY = {
         }
     }
 }
+
+
+class ErrorDetail(BaseModel):
+    code: int
+    message: str  # Vietnamese, for the person reading the client's screen
+
+
+class ErrorBody(BaseModel):
+    """Every refusal of the API (web.errors.error_response): `{"error": {"code", "message"}}`."""
+
+    error: ErrorDetail
+
+
+class CommuneOut(BaseModel):
+    code: int
+    name: str
+    kind: str  # "xã", "phường" or "đặc khu"
+    slug: str
+
+
+class CommunesOut(BaseModel):
+    province: str
+    dataset: str
+    communes: list[CommuneOut]
+
+
+class SegmentOut(BaseModel):
+    id: int
+    key: str
+    title: str
+    date: str  # ISO date of the bulletin
+    agency: str
+    priority: str  # normal | priority | emergency
+    commune_code: int | None
+    communes: Literal["all"] | list[int]
+    duration_s: float
+    loudness_lufs: float
+    true_peak_dbtp: float
+    engine: str
+    voice: str
+    size_bytes: int
+    sha256: str
+    created_at: str  # ISO, UTC
+    publish_at: str | None
+    expires_at: str | None
+    url: str
+
+
+class SegmentDetailOut(SegmentOut):
+    script: str | None
+    warnings: list[str]
+
+
+class SegmentsOut(BaseModel):
+    segments: list[SegmentOut]
+
+
+class DeletedOut(BaseModel):
+    deleted: int
+    key: str
+
+
+class JobOut(BaseModel):
+    id: str
+    status: str  # queued | running | done | failed
+    stage: str
+    done: int
+    total: int
+    progress: float  # 0..1
+    message: str
+    source: str
+    commune: str | None
+    segment_id: int | None
+    segment_url: str | None
+    created_at: str  # ISO, UTC
+
+
+class JobsOut(BaseModel):
+    jobs: list[JobOut]
+
+
+class QueuedOut(BaseModel):
+    job: str
+    status: str
+    status_url: str
+
+
+def _refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these refusals, all with the error body."""
+    return {code: {"model": ErrorBody, "description": VI_REFUSALS[code]} for code in codes}
+
+
+VI_REFUSALS = {
+    400: "Biểu mẫu tải lên không hợp lệ",
+    401: "Cần mã truy cập hoặc đăng nhập; mã truy cập sai",
+    403: "Yêu cầu ghi gửi từ trang của nơi khác",
+    404: "Không tìm thấy",
+    413: "Dữ liệu gửi lên quá lớn",
+    422: "Dữ liệu gửi lên không hợp lệ",
+}
+# Any operation: invalid parameters (422), a body over the cap (413, checked before any route).
+COMMON_REFUSALS = (413, 422)
+# Writes: also a missing or wrong token (401) and a browser write from another site (403).
+WRITE_REFUSALS = (401, 403)
+
+
+# A segment id in a URL: one SQLite can hold, else 422 (not a driver error).
+SegmentId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
 
 
 def _size(n: int) -> str:
@@ -130,12 +243,20 @@ async def read_bulletin(request: Request, limit: int) -> tuple[bytes, str]:
     """(bytes, file name) of an uploaded bulletin: multipart `file`, or the whole body; 413 past `limit`."""
     too_big = HTTPException(413, f"Bản tin quá lớn (tối đa {limit:,} byte).".replace(",", "."))
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        async with request.form(max_files=1, max_fields=4) as form:
+        try:
+            form = await request.form(max_files=1, max_fields=4)
+        except StarletteHTTPException as exc:  # the parser's reason is English (too many parts, no boundary)
+            if exc.status_code != 400:
+                raise
+            raise HTTPException(400, BAD_FORM) from None
+        try:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise HTTPException(422, "Thiếu tệp bản tin (trường “file”).")
             raw = await upload.read(limit + 1)
             name = Path(upload.filename or "bulletin.md").name
+        finally:
+            await form.close()
     else:
         raw, name = b"", "bulletin.md"
         async for block in request.stream():
@@ -186,7 +307,7 @@ def install(
         "size": _size,
     }
     pages = APIRouter(include_in_schema=False)
-    api = APIRouter(prefix=API, tags=["broadcast"])
+    api = APIRouter(prefix=API, tags=["broadcast"], responses=_refusals(*COMMON_REFUSALS))
 
     # Links for feeds and API clients come from the settings, never from the request's Host header.
     base = public_base_url(settings.web)
@@ -268,7 +389,7 @@ def install(
         return FileResponse(path, media_type="application/zip", filename=f"truyen-thanh-{slug}.zip")
 
     @pages.api_route(f"{PREFIX}/tep/{{segment_id}}/{{filename}}", methods=["GET", "HEAD"])
-    def download(segment_id: int, filename: str, request: Request) -> Response:
+    def download(segment_id: SegmentId, filename: str, request: Request) -> Response:
         try:
             seg = svc.get(segment_id)
         except NotFound:
@@ -301,7 +422,7 @@ def install(
 
     # --- API --------------------------------------------------------------------------------------
 
-    @api.get("/communes")
+    @api.get("/communes", response_model=CommunesOut)
     def api_communes(q: str = Query("", max_length=100)) -> dict:
         index = svc.communes
         return {
@@ -312,7 +433,7 @@ def install(
             ],
         }
 
-    @api.get("/segments")
+    @api.get("/segments", response_model=SegmentsOut, responses=_refusals(401, 404))
     def api_segments(
         request: Request, commune: str | None = None, q: str = Query("", max_length=100), all: bool = False
     ) -> dict:
@@ -327,8 +448,8 @@ def install(
         segs = svc.list_segments(unit, q, include_hidden=all)
         return {"segments": [segment_json(svc, s, base) for s in segs]}
 
-    @api.get("/segments/{segment_id}")
-    def api_segment(segment_id: int, request: Request) -> dict:
+    @api.get("/segments/{segment_id}", response_model=SegmentDetailOut, responses=_refusals(401, 404))
+    def api_segment(segment_id: SegmentId, request: Request) -> dict:
         try:
             seg = svc.get(segment_id)
         except NotFound as exc:
@@ -341,15 +462,27 @@ def install(
         out["warnings"] = sidecar.get("warnings", [])
         return out
 
-    @api.delete("/segments/{segment_id}", dependencies=writer)
-    def api_delete(segment_id: int) -> dict:
+    @api.delete(
+        "/segments/{segment_id}",
+        dependencies=writer,
+        response_model=DeletedOut,
+        responses=_refusals(*WRITE_REFUSALS, 404),
+    )
+    def api_delete(segment_id: SegmentId) -> dict:
         try:
             seg = svc.delete(segment_id)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from None
         return {"deleted": seg.id, "key": seg.key}
 
-    @api.post("/bulletins", status_code=202, dependencies=writer, openapi_extra=UPLOAD_BODY)
+    @api.post(
+        "/bulletins",
+        status_code=202,
+        dependencies=writer,
+        openapi_extra=UPLOAD_BODY,
+        response_model=QueuedOut,
+        responses=_refusals(400, *WRITE_REFUSALS),
+    )
     async def api_upload(
         request: Request,
         commune: str | None = Query(None, max_length=100),
@@ -378,14 +511,14 @@ def install(
             headers={"Location": f"{API}/jobs/{job_id}"},
         )
 
-    @api.get("/jobs/{job_id}", dependencies=writer)
+    @api.get("/jobs/{job_id}", dependencies=writer, response_model=JobOut, responses=_refusals(401, 404))
     def api_job(job_id: str = PathParam(max_length=32)) -> dict:
         try:
             return job_json(svc.job(job_id), base)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from None
 
-    @api.get("/jobs", dependencies=writer)
+    @api.get("/jobs", dependencies=writer, response_model=JobsOut, responses=_refusals(401))
     def api_jobs() -> dict:
         """Jobs name the uploaded files and their communes: for writers only."""
         return {"jobs": [job_json(j, base) for j in svc.jobs()]}

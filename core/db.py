@@ -27,6 +27,11 @@ class DatabaseConfig(Protocol):
     def database(self) -> DatabaseSettings: ...
 
 
+# The largest row id SQLite stores (a signed 64-bit INTEGER). Ids taken from URLs are bounded by it: a
+# larger one makes the driver raise OverflowError (a server error) instead of finding nothing.
+MAX_ROW_ID = 2**63 - 1
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     # WAL + synchronous=NORMAL: a crash of the application loses no committed row,
     # and the call loop and the web console can read while another writes.

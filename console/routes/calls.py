@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 
 from console.context import PREFIX, Console
@@ -14,8 +14,11 @@ from console.data import calls
 from console.data.dashboard import dashboard as dashboard_figures
 from console.data.sessions import Login
 from console.deps import ApiLogin, ConsoleDep, CsrfLogin, Db, PageActor, PageLogin, reveal_number
+from core.db import MAX_ROW_ID
 
 router = APIRouter(include_in_schema=False)
+# A call id in a URL: one SQLite can hold, else 422 (not a driver error).
+CallId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def _date(value: str, name: str) -> dt.date | None:
@@ -75,12 +78,12 @@ def _call_page(console: Console, login: Login, call_id: int, raw_number: str | N
 
 
 @router.get(PREFIX + "/calls/{call_id}")
-def call(call_id: int, console: ConsoleDep, login: PageLogin) -> Response:
+def call(call_id: CallId, console: ConsoleDep, login: PageLogin) -> Response:
     return _call_page(console, login, call_id)
 
 
 @router.post(PREFIX + "/calls/{call_id}/number")
-def show_number(call_id: int, console: ConsoleDep, db: Db, login: CsrfLogin, actor: PageActor) -> Response:
+def show_number(call_id: CallId, console: ConsoleDep, db: Db, login: CsrfLogin, actor: PageActor) -> Response:
     raw = reveal_number(
         actor,
         f"call:{call_id}",

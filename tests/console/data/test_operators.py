@@ -16,7 +16,7 @@ def test_password_hashes_are_salted_and_verified():
 
 
 def _old_hash(password: str, n: int = 2**14) -> str:
-    """A hash as earlier releases stored it (scrypt N=2^14)."""
+    """A hash made with a weaker cost than today's (earlier releases stored scrypt N=2^14)."""
     import base64
     import hashlib
 
@@ -25,21 +25,21 @@ def _old_hash(password: str, n: int = 2**14) -> str:
     return f"scrypt${n}$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
-def test_new_hashes_use_the_recommended_scrypt_cost():
-    from console.data import operators
-
-    scheme, n, r, p, _salt, _digest = operators.hash_password("mật khẩu dài 123").split("$")
-    assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**17, 8, 1)  # OWASP: N=2^17, r=8, p=1
-    assert operators.needs_rehash(_old_hash("x")) and not operators.needs_rehash(operators.hash_password("x"))
-
-
-def test_an_older_hash_is_replaced_at_the_next_successful_login(console_settings, console_client):
+def test_the_product_hashes_at_the_recommended_cost_and_a_login_upgrades_a_weaker_hash(
+    production_scrypt_cost, console_settings, console_client
+):
+    """The one test at the product's own cost (the rest of the suite hashes at N=2^14, tests/conftest.py)."""
     from sqlalchemy import select
 
-    from console.data.operators import verify_password
+    from console.data import operators
     from console.models import Operator
     from core.db import engine_for, session_factory, transaction
     from tests.console.helpers import PASSWORD, add_operator, login
+
+    assert production_scrypt_cost == 2**17  # the module's value, not the suite's
+    scheme, n, r, p, _salt, _digest = operators.hash_password("mật khẩu dài 123").split("$")
+    assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**17, 8, 1)  # OWASP: N=2^17, r=8, p=1
+    assert operators.needs_rehash(_old_hash("x")) and not operators.needs_rehash(operators.hash_password("x"))
 
     factory = session_factory(engine_for(console_settings))
     add_operator(console_settings, "lan")
@@ -54,7 +54,7 @@ def test_an_older_hash_is_replaced_at_the_next_successful_login(console_settings
     assert login(console_client, "lan", "doan-sai-mat-khau").status_code == 401
     assert stored() == old  # a wrong password changes nothing
     assert login(console_client, "lan", PASSWORD).status_code == 303  # the old hash still lets them in
-    assert stored().startswith(f"scrypt${2**17}$8$1$") and verify_password(PASSWORD, stored())
+    assert stored().startswith(f"scrypt${2**17}$8$1$") and operators.verify_password(PASSWORD, stored())
     console_client.cookies.clear()
     assert login(console_client, "lan", PASSWORD).status_code == 303
 
