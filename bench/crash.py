@@ -166,12 +166,11 @@ def _round(run: HotlineRun, kind: str, n: int, work: Path) -> dict[str, object]:
 
     if kind == "greeting":
         script = CallScript().wait_for_audio(timeout=20).wait(10)
-    else:  # keys 8 then 1: leave a complaint; speak after the beep, then stay on the line
-        script = (
-            CallScript().wait_for_audio(timeout=20).wait(0.3).dtmf("8").wait_for_audio(timeout=10)
-            .wait(0.3).dtmf("1").wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=30)
-            .play(CLIP).wait(10)
-        )
+    else:  # keys 8 then 1 (each after the prompt): leave a complaint; speak after the beep, stay on the line
+        script = CallScript()
+        for digits in ("8", "1"):
+            script.wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=60).dtmf(digits)
+        script.wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=60).play(CLIP).wait(10)
     before = _db_counts(run)
     heard = work / f"{kind}-{n}.wav"
     result: dict = {}
