@@ -40,8 +40,10 @@ STOPPED_ON_REQUEST = (0, 130)  # the worker stopped on SIGTERM/SIGINT (Ctrl+C re
 class RestartPolicy:
     """How soon a dead worker is replaced: quickly at first, slower if it keeps dying."""
 
-    delays_s: tuple[float, ...] = (0.2, 1.0, 2.0, 5.0, 10.0, 30.0)
-    stable_after_s: float = 60.0  # a worker that ran this long starts the back-off again from the first
+    # Callers are never waiting on this: while no worker runs, Asterisk's dialplan serves them (apology,
+    # operators, message). The back-off only keeps a worker that dies at once from spinning.
+    delays_s: tuple[float, ...] = (0.2, 1.0, 2.0, 5.0, 10.0)
+    stable_after_s: float = 30.0  # a worker that ran this long starts the back-off again from the first
     max_unready: int = 5  # workers in a row that died before answering calls: give up (systemd decides)
 
     def delay(self, failures: int) -> float:
