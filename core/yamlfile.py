@@ -109,9 +109,9 @@ def _check_bounds(yaml: YAML, text: str, path: Path) -> None:
                 raise ConfigError(f"{path}:{line}: nested more than {MAX_DEPTH} levels deep")
             open_.append((event.anchor, count, 0))
         elif isinstance(event, CollectionEndEvent):
-            anchor, start, deepest = open_.pop()
-            if anchor is not None:
-                size[str(anchor)], height[str(anchor)] = count - start + 1, deepest + 1
+            named, start, deepest = open_.pop()
+            if named is not None:
+                size[str(named)], height[str(named)] = count - start + 1, deepest + 1
             if open_:
                 a, c, d = open_[-1]
                 open_[-1] = (a, c, max(d, deepest + 1))
