@@ -237,8 +237,9 @@ def _malformed_sip(handle, tcp_port: int) -> dict:
         module = "svwar" if tool.startswith("svwar") else tool
         started = time.monotonic()
         try:
+            bounded = [] if module == "svmap" else ["--maximumtime", "5"]
             run = subprocess.run(
-                [sys.executable, "-m", f"sipvicious.{module}", *args, "--maximumtime", "5"],
+                [sys.executable, "-m", f"sipvicious.{module}", *args, *bounded],
                 capture_output=True,
                 text=True,
                 timeout=60,
@@ -388,8 +389,10 @@ def _dtmf_flood(app, target, tmp: Path, factory, keys: int = 300) -> dict:
     rng = random.Random(5)
     flood = "".join(rng.choice("123456789*#") for _ in range(keys))
     script = CallScript().wait_for_audio(timeout=20).wait(1.0)
-    for i in range(0, keys, 50):  # 50 keys per burst, as fast as the caller's stack sends them
-        script.dtmf(flood[i : i + 50])
+    for i in range(
+        0, keys, 25
+    ):  # 25 keys per burst (the caller's stack queues at most 32), as fast as the caller's stack sends them
+        script.dtmf(flood[i : i + 25])
     script.wait(2.0).dtmf("*").wait_for_audio(timeout=15).wait(2.0).hangup()
     started = time.monotonic()
     r = _place(target, script, tmp / "flood.wav", 300)
@@ -893,10 +896,11 @@ def _yaml_files(app, base: str, catalog_dir: Path, tmp: Path) -> dict:
 
             sampler = threading.Thread(target=_sample_rss, args=(done, peak), daemon=True)
             sampler.start()
+            failed0 = watcher._failed
             t0 = time.monotonic()
             target.write_bytes(raw)
             deadline = time.monotonic() + 120
-            while watcher.last_error is None or "zz_hostile" not in (watcher.last_error or ""):
+            while watcher._failed == failed0:  # until the watcher rejected (or took) this very file
                 if time.monotonic() > deadline or watcher.reloads != reloads:
                     break
                 time.sleep(0.05)
@@ -934,7 +938,7 @@ def _yaml_files(app, base: str, catalog_dir: Path, tmp: Path) -> dict:
     return {"inputs": len(results), "results": results}
 
 
-def _yaml_form_edits(base: str, catalog_dir: Path) -> dict:
+def _yaml_form_edits(app, base: str, catalog_dir: Path) -> dict:
     """Intent edits through the console form with YAML-looking text: stored as text, or refused cleanly."""
     import httpx
 
@@ -957,7 +961,9 @@ def _yaml_form_edits(base: str, catalog_dir: Path) -> dict:
             "/console/login", data={"username": "lan", "password": PASSWORD, "csrf": csrf_of(page.text)}
         )
         listing = client.get("/console/intents").text
-        intent_id = next(iter(re.findall(r"/console/intents/([a-z][a-z0-9_]*)\"", listing)), None)
+        first = app.app.s.understanding.current()[0].intents[0]
+        intent_id, title = first.id, first.title
+        assert f"/console/intents/{intent_id}" in listing
         for name, value in hostile:
             edit = client.get(f"/console/intents/{intent_id}")
             version = re.search(r'name="version" value="([^"]*)"', edit.text)
@@ -965,9 +971,7 @@ def _yaml_form_edits(base: str, catalog_dir: Path) -> dict:
                 "csrf": csrf_of(edit.text),
                 "do": "save",
                 "version": version.group(1) if version else "",
-                "title": re.search(r'name="title"[^>]*value="([^"]*)"', edit.text).group(1)
-                if re.search(r'name="title"[^>]*value="([^"]*)"', edit.text)
-                else "Chủ đề",
+                "title": title,
                 "answer": f"Câu trả lời. {value}",
                 "follow_up": "",
                 "examples": "xin hỏi\nthủ tục",
@@ -1079,7 +1083,7 @@ def run() -> dict:
         with serve(create_app(settings)) as base:
             step("g_uploads", lambda: _uploads(base, settings, token))
             step("h_hostile_yaml_files", lambda: _yaml_files(app, base, catalog_dir, tmp))
-            step("h_hostile_yaml_form_edits", lambda: _yaml_form_edits(base, catalog_dir))
+            step("h_hostile_yaml_form_edits", lambda: _yaml_form_edits(app, base, catalog_dir))
         step("final_real_call", lambda: _greeted_call(target, tmp, "final", factory))
         out["asterisk_survived"] = Path(f"/proc/{pid0}").exists() and handle.pid == pid0
         out["application_sessions_left"] = len(app.app.sessions)
