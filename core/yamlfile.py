@@ -13,10 +13,18 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
 
 from core.errors import ConfigError
 
 Loc = tuple[str | int, ...]
+
+# Bounds on what one operator-edited file may make us build. Our largest configuration file is about
+# 20 kB, nested 6 levels deep, and none uses anchors; a hostile file (a "billion laughs" alias bomb of
+# ten lines, brackets nested thousands deep, megabytes of intents) is refused before it is expanded.
+MAX_YAML_BYTES = 256 * 1024  # ten times our largest file
+MAX_DEPTH = 64  # nested mappings and lists, aliases expanded
+MAX_ALIAS_VALUES = 10_000  # values that aliases add when expanded (each alias: its anchor's whole subtree)
 
 
 @dataclass
@@ -69,13 +77,65 @@ def _plain(node: Any, loc: Loc, lines: dict[Loc, int]) -> Any:
     return node
 
 
+def _check_bounds(yaml: YAML, text: str, path: Path) -> None:
+    """Refuse, from the parser's events (linear, no recursion), what would blow up when built:
+    nesting deeper than MAX_DEPTH and aliases expanding to more than MAX_ALIAS_VALUES values."""
+    size: dict[str, int] = {}  # anchor -> values in its subtree
+    height: dict[str, int] = {}  # anchor -> levels of nesting in its subtree
+    open_: list[tuple[str | None, int, int]] = []  # per open collection: anchor, count at start, deepest
+    count = added = 0
+    for event in yaml.parse(io.StringIO(text)):
+        line = event.start_mark.line + 1 if event.start_mark is not None else 0
+        if isinstance(event, AliasEvent):
+            anchor = str(event.anchor)
+            n, h = size.get(anchor, 1), height.get(anchor, 0)
+            count += n
+            added += n
+            if added > MAX_ALIAS_VALUES:
+                raise ConfigError(
+                    f"{path}:{line}: aliases (*{anchor}) expand to more than {MAX_ALIAS_VALUES} values; "
+                    "write the values out instead of repeating an anchor"
+                )
+            if len(open_) + h > MAX_DEPTH:
+                raise ConfigError(
+                    f"{path}:{line}: nested more than {MAX_DEPTH} levels deep (through *{anchor})"
+                )
+            if open_:
+                a, c, deepest = open_[-1]
+                open_[-1] = (a, c, max(deepest, h))
+        elif isinstance(event, CollectionStartEvent):
+            count += 1
+            if len(open_) >= MAX_DEPTH:
+                raise ConfigError(f"{path}:{line}: nested more than {MAX_DEPTH} levels deep")
+            open_.append((event.anchor, count, 0))
+        elif isinstance(event, CollectionEndEvent):
+            named, start, deepest = open_.pop()
+            if named is not None:
+                size[str(named)], height[str(named)] = count - start + 1, deepest + 1
+            if open_:
+                a, c, d = open_[-1]
+                open_[-1] = (a, c, max(d, deepest + 1))
+        elif isinstance(event, NodeEvent):  # a scalar
+            count += 1
+            if event.anchor is not None:
+                size[str(event.anchor)], height[str(event.anchor)] = 1, 0
+
+
 def parse_yaml_text(text: str, path: Path) -> YamlDoc:
-    """Parse YAML text (BOM tolerated, duplicate keys rejected) into plain data with line numbers."""
+    """Parse YAML text (BOM tolerated, duplicate keys rejected) into plain data with line numbers.
+
+    Bounded: more than MAX_YAML_BYTES of text, nesting deeper than MAX_DEPTH or an alias bomb is a
+    ConfigError naming the file (and the line), never a blown-up process.
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{path}: {len(text)} characters, more than {MAX_YAML_BYTES} (a configuration "
+                          "file is a few kilobytes); nothing was read")
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
+        _check_bounds(yaml, text, path)
         node = yaml.load(io.StringIO(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -100,6 +160,9 @@ def load_yaml(path: Path, *, shown_as: Path | None = None) -> YamlDoc:
     """
     name = shown_as or path
     try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise ConfigError(f"{name}: {path.stat().st_size} bytes, more than {MAX_YAML_BYTES} (a "
+                              "configuration file is a few kilobytes); nothing was read")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{name}: file not found") from None

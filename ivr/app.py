@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ivr import flow as F
-from ivr.ari import AriError, channel_of
+from ivr.ari import AriError, channel_id_of, channel_of
 from ivr.ids import OUR_PREFIXES
 from ivr.orphans import KeptPair, hand_over
 from ivr.services import Services
@@ -21,6 +21,7 @@ from ivr.session import CallSession
 logger = logging.getLogger(__name__)
 
 HANDOVER_TIMEOUT_S = 5.0
+DTMF_KEYS = "0123456789*#ABCD"  # what ChannelDtmfReceived can carry, one key per event
 
 
 class Hotline:
@@ -40,8 +41,8 @@ class Hotline:
     def on_event(self, ev: dict[str, Any]) -> None:
         kind = ev.get("type")
         ch = channel_of(ev)
-        cid = ch.get("id")
-        if not isinstance(cid, str):
+        cid = channel_id_of(ev)
+        if cid is None:
             return
         if kind == "StasisStart":
             waiter = self.waiters.pop(cid, None)
@@ -50,7 +51,8 @@ class Hotline:
                 return
             if cid.startswith(OUR_PREFIXES) or cid in self.owned:
                 return  # our own externalMedia/operator channel: never a caller
-            args = ev.get("args") or []
+            args = ev.get("args")
+            args = [a for a in args if isinstance(a, (str, int))] if isinstance(args, list) else []
             if args and args[0] == "operator":
                 return
             if cid not in self.sessions:
@@ -65,7 +67,7 @@ class Hotline:
         elif kind == "ChannelDtmfReceived":
             session = self.sessions.get(cid)
             digit = ev.get("digit")
-            if session is not None and isinstance(digit, str):
+            if session is not None and isinstance(digit, str) and len(digit) == 1 and digit in DTMF_KEYS:
                 session.post(F.Dtmf(digit))
         elif kind == "ChannelDestroyed":
             waiter = self.waiters.pop(cid, None)

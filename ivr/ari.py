@@ -264,3 +264,22 @@ def parse_event(message: str | bytes) -> dict[str, Any] | None:
 def channel_of(event: dict[str, Any]) -> dict[str, Any]:
     ch = event.get("channel")
     return ch if isinstance(ch, dict) else {}
+
+
+MAX_CHANNEL_ID = 150  # Asterisk's AST_MAX_UNIQUEID: no channel of Asterisk has a longer id
+
+
+def channel_id_of(event: dict[str, Any]) -> str | None:
+    """The event's channel id when it can be one (a non-empty string no longer than Asterisk's), else None."""
+    cid = channel_of(event).get("id")
+    return cid if isinstance(cid, str) and 0 < len(cid) <= MAX_CHANNEL_ID else None
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """A JSON object field of an event, or {} when the event carries something else there."""
+    return value if isinstance(value, dict) else {}
+
+
+def text(value: Any) -> str:
+    """A string field of an event ("" when absent or not a string: a number is not taken as text)."""
+    return value if isinstance(value, str) else ""

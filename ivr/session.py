@@ -21,7 +21,7 @@ from core.callerid import national_caller
 from core.masking import mask_personal
 from ivr import flow as F
 from ivr.actions import ActionRunner, CallEvent, CallInfo
-from ivr.ari import AriError
+from ivr.ari import AriError, mapping, text
 from ivr.ids import PREFIX_BRIDGE, PREFIX_MEDIA, SPOOL_DIR
 from ivr.listener import CallListener, ListenerSettings
 from ivr.media import CallMedia
@@ -59,18 +59,20 @@ class CallSession:
         self.app = app
         self.s = app.s
         self.channel_id: str = channel["id"]
-        caller = channel.get("caller") or {}
-        self.caller: str = national_caller(caller.get("number"), caller.get("name")) or ""  # "": withheld
+        # Fields of the event are taken only with the type ARI gives them: anything else reads as absent.
+        caller = mapping(channel.get("caller"))
+        number, name = text(caller.get("number")), text(caller.get("name"))
+        self.caller: str = national_caller(number, name) or ""  # "": withheld
         # Exported by the dialplan and listed in ari.conf `channelvars`: the caller's own key to this call.
-        self.sip_call_id: str = str((channel.get("channelvars") or {}).get("SIP_CALL_ID") or "")
+        self.sip_call_id: str = text(mapping(channel.get("channelvars")).get("SIP_CALL_ID"))
         # Asterisk names the channel after the endpoint that authenticated (the caller cannot choose it).
-        self.channel_name = str(channel.get("name") or "")
+        self.channel_name = text(channel.get("name"))
         self.seat = ""  # the operator seat calling, if it is one (set up in _setup): may re-record prompts
         self.args = args
         # Where the channel is in the dialplan: a call that cannot be set up continues there, at the
         # `fallback` label (the dialplan's apology, operators, then a message), instead of being hung up.
-        dialplan = channel.get("dialplan") or {}
-        self.dialplan_at = (str(dialplan.get("context") or ""), str(dialplan.get("exten") or ""))
+        dialplan = mapping(channel.get("dialplan"))
+        self.dialplan_at = (text(dialplan.get("context")), text(dialplan.get("exten")))
         token = uuid.uuid4().hex[:12]
         self.bridge_id = PREFIX_BRIDGE + token
         self.media_id = PREFIX_MEDIA + token

@@ -126,3 +126,40 @@ async def test_operator_channel_destroyed_before_answer_fails_the_waiter():
     app.on_event({"type": "ChannelDestroyed", "channel": {"id": "hl-op-1"}, "cause_txt": "No route"})
     with pytest.raises(Exception, match="destroyed"):
         await fut
+
+
+# Events whose fields have types ARI never sends (a fuzzer's, a broken proxy's): each used to raise in the
+# router or in a call's set-up, which leaves a real caller in Stasis with nobody answering.
+HOSTILE_EVENTS = [
+    {"type": "StasisStart", "channel": {"id": "c1"}, "args": 5},
+    {"type": "StasisStart", "channel": {"id": "c2"}, "args": {"a": 1}},
+    {"type": "StasisStart", "channel": {"id": "c3", "caller": "0912345678"}},
+    {"type": "StasisStart", "channel": {"id": "c4", "caller": {"number": 912345678, "name": ["x"]}}},
+    {"type": "StasisStart", "channel": {"id": "c5", "channelvars": [1], "dialplan": "hotline-in"}},
+    {"type": "StasisStart", "channel": {"id": ""}},
+    {"type": "StasisStart", "channel": {"id": "1" * 100_000}},
+    {"type": "StasisStart", "channel": {"id": 7}},
+    {"type": "ChannelDtmfReceived", "channel": {"id": "c1"}, "digit": "5" * 1000},
+    {"type": "ChannelDtmfReceived", "channel": {"id": "c1"}, "digit": 5},
+    {"type": "StasisEnd", "channel": ["c1"]},
+    {"type": "NoSuchEvent", "channel": {"id": "c1"}},
+]
+
+
+async def test_hostile_event_fields_never_raise_and_a_caller_of_the_wrong_type_is_withheld(monkeypatch):
+    from ivr.session import CallSession
+
+    app = Hotline(FakeServices())
+    made: list[CallSession] = []
+    monkeypatch.setattr(app, "start_session", lambda ch, args: made.append(CallSession(app, ch, args)))
+    for ev in HOSTILE_EVENTS:
+        app.on_event(ev)  # none raises
+    assert [s.channel_id for s in made] == ["c1", "c2", "c3", "c4", "c5"]  # no empty or oversized id
+    assert [s.args for s in made[:2]] == [[], []]
+    assert all(s.caller == "" and s.sip_call_id == "" for s in made)  # withheld, not a crash
+    assert made[4].dialplan_at == ("", "")
+    session = FakeSession()
+    app.sessions["c1"] = session
+    for ev in HOSTILE_EVENTS[8:]:
+        app.on_event(ev)
+    assert session.events == []  # neither 1,000 keys in one event nor a number posing as a key
