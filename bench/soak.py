@@ -164,6 +164,27 @@ def _listdir(path: Path) -> list[str]:
         return []
 
 
+def child_processes(skip: tuple[int | None, ...] = ()) -> list[str]:
+    """Processes this one started and still has (running or unreaped), by name: decoders, engines.
+
+    Asterisk (`skip`) and the operator seat of the campaign are expected; anything else after the calls
+    ended was left behind by a call.
+    """
+    me, found = os.getpid(), []
+    for entry in _listdir(Path("/proc")):
+        if not entry.isdigit() or int(entry) in skip:
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == me and b"operator-agent" not in cmdline:
+            found.append(f"{name} ({fields[0]})")
+    return sorted(found)
+
+
 def rss_mb(pid: int | str = "self") -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -198,6 +219,7 @@ def inventory(app: Any, handle: Any) -> dict[str, Any]:
         "rtp_ports_in_use": ports.in_use,
         "rtp_sockets_open": sum(1 for inode in media_sockets if inode in ours),
         "spooled_recordings": len(_listdir(spool)),
+        "child_processes": len(child_processes((ast_pid,))),
         "open_fds": len(_listdir(Path("/proc/self/fd"))),
         "threads": threading.active_count(),
         "rss_mb": round(rss_mb(), 1),
@@ -238,6 +260,8 @@ LEAK_KEYS = (
 def leaks(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Why `after` holds more than an idle hotline should; empty when nothing leaked."""
     reasons = [f"{key}: {after[key]} left" for key in LEAK_KEYS if after[key]]
+    if after["child_processes"] > before["child_processes"]:
+        reasons.append(f"child processes: {before['child_processes']} -> {after['child_processes']}")
     if after["open_fds"] - before["open_fds"] > FD_SLACK:
         reasons.append(f"open files of the application: {before['open_fds']} -> {after['open_fds']}")
     a0, a1 = before["asterisk_fds"], after["asterisk_fds"]

@@ -9,6 +9,7 @@ reached recording.
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,7 +42,8 @@ def test_calls_hung_up_at_random_moments_leave_nothing_behind(hotline, asterisk)
 
 
 def test_the_leak_checks_see_a_port_socket_and_file_held():
-    """The checks themselves: an RTP port taken from the pool, its socket, an open file are all reported."""
+    """The checks themselves: a port taken from the pool, its socket, a spooled recording, a child process
+    and open files are all reported."""
 
     class App:  # an idle application's view: what `inventory` reads
         sessions: dict = {}
@@ -69,13 +71,16 @@ def test_the_leak_checks_see_a_port_socket_and_file_held():
         assert leaks(before, before) == []
         sock, port = app.s.ports.bind("127.0.0.1")
         files = [open(os.devnull) for _ in range(10)]  # noqa: SIM115 - held on purpose
+        decoder = subprocess.Popen(["sleep", "30"])  # a process a call started and never ended
         (Path(tmp) / ".incoming").mkdir()
         (Path(tmp) / ".incoming" / "1-hl-media-x-rec1.raw").write_bytes(b"\0" * 320)
         try:
             found = leaks(before, inventory(app, Handle()))
         finally:
             sock.close()
+            decoder.kill()
+            decoder.wait(5)
             for f in files:
                 f.close()
     assert found[:3] == ["rtp_ports_in_use: 1 left", "rtp_sockets_open: 1 left", "spooled_recordings: 1 left"]
-    assert found[3].startswith("open files of the application:"), found
+    assert found[3].startswith("child processes:") and found[4].startswith("open files of the application:")
