@@ -3,15 +3,16 @@
 Starts its own Asterisk and the hotline application in-process (as `bench.ivr` does), publishes a commune
 radio segment, registers an operator seat that rings and never answers, then places `CALLS` calls with
 the real pjsua2 caller, `CONCURRENCY` at once. Each call follows a scenario drawn from a seeded random
-generator and the caller hangs up at a random moment of it: during the greeting, while a spoken question
-is being recognized, while a complaint is being recorded (chosen by key or by speech), while the operator
-transfer rings, during radio playback, or the call runs to its normal end (the caller says goodbye by key
-and the hotline hangs up).
+generator and the caller hangs up at a random moment of it: while the hotline answers and sets up the
+call's media, during the greeting, while a spoken question is being recognized, while a complaint is
+being recorded (chosen by key or by speech), while the operator transfer rings, during radio playback,
+or the call runs to its normal end (the caller says goodbye by key and the hotline hangs up).
 
 Afterwards (and after a short settle time) nothing may be left: channels, bridges and external media
 channels in Asterisk (ARI), RTP ports and UDP sockets of the application (its port pool, /proc/self/fd
-and /proc/net/udp), recordings in the spool, open files of the application and of Asterisk beyond a
-small slack, call rows left open in the database; every call that reached recording left a ticket.
+and /proc/net/udp), admitted recognitions, background tasks and child processes (decoders), recordings
+in the spool, open files of the application and of Asterisk beyond a small slack, call rows left open in
+the database; every call that reached recording left a ticket, with its audio file.
 The application's memory is sampled every `RSS_EVERY` calls and must stay within `RSS_BOUND_MB` of its
 level after the first `RSS_WARMUP_CALLS` calls. `ok` is false, with the reasons, when any check fails.
 
@@ -55,7 +56,9 @@ ASTERISK_FD_SLACK = 10  # the same for Asterisk (its own caches, logger files)
 COMMUNE = "17329"  # Xã Anh Sơn (Nghệ An): radio by phone is asked for by this code
 TRANSFER_TIMEOUT_S = 15  # the operator seat rings this long (longer than any hang-up delay drawn)
 
-MOMENTS = ("greeting", "recognition", "recording_key", "recording_speech", "transfer", "radio", "normal")
+MOMENTS = (
+    "setup", "greeting", "recognition", "recording_key", "recording_speech", "transfer", "radio", "normal",
+)  # fmt: skip
 
 BULLETIN = """---
 title: Bản tin thử nghiệm
@@ -82,6 +85,8 @@ class Plan:
         from sip.script import CallScript
 
         d = self.delay_s
+        if self.moment == "setup":  # hang up while the hotline answers and sets up the call's media
+            return CallScript().wait(d).hangup()
         s = CallScript().wait_for_audio(timeout=15)
         if self.moment == "greeting":
             return s.wait(d).hangup()
@@ -107,6 +112,7 @@ class Plan:
 
 
 DELAYS: dict[str, tuple[float, float]] = {  # seconds after the moment began, drawn uniformly
+    "setup": (0.0, 0.4),
     "greeting": (0.0, 3.5),
     "recognition": (0.0, 1.5),
     "recording_key": (0.2, 4.0),
@@ -216,6 +222,8 @@ def inventory(app: Any, handle: Any) -> dict[str, Any]:
         "sessions": len(app.sessions),
         "owned_channels": len(app.owned),
         "waiters": len(app.waiters),
+        "recognitions_admitted": app.s.asr.active if getattr(app.s, "asr", None) is not None else 0,
+        "background_tasks": sum(1 for t in getattr(app, "background", ()) if not t.done()),
         "rtp_ports_in_use": ports.in_use,
         "rtp_sockets_open": sum(1 for inode in media_sockets if inode in ours),
         "spooled_recordings": len(_listdir(spool)),
@@ -253,13 +261,16 @@ def settle(app: Any, handle: Any, timeout: float = SETTLE_S) -> float:
 
 LEAK_KEYS = (
     "channels", "bridges", "external_media_channels", "operator_channels", "our_bridges", "sessions",
-    "owned_channels", "waiters", "rtp_ports_in_use", "rtp_sockets_open", "spooled_recordings",
+    "owned_channels", "waiters", "recognitions_admitted", "rtp_ports_in_use", "rtp_sockets_open",
+    "spooled_recordings",
 )  # fmt: skip
 
 
 def leaks(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Why `after` holds more than an idle hotline should; empty when nothing leaked."""
     reasons = [f"{key}: {after[key]} left" for key in LEAK_KEYS if after[key]]
+    if after["background_tasks"] > before["background_tasks"]:
+        reasons.append(f"background tasks: {before['background_tasks']} -> {after['background_tasks']}")
     if after["child_processes"] > before["child_processes"]:
         reasons.append(f"child processes: {before['child_processes']} -> {after['child_processes']}")
     if after["open_fds"] - before["open_fds"] > FD_SLACK:
@@ -315,7 +326,7 @@ def outcomes(factory: Any, results: list[dict[str, Any]]) -> dict[str, dict[str,
 
 
 def lost_or_open(factory: Any, recorded: set[str], channel_ids: list[str]) -> list[str]:
-    """Call-log problems: calls left open, calls missing, recorded calls without a ticket."""
+    """Call-log problems: calls left open, calls missing, recorded calls without a ticket or its audio."""
     from sqlalchemy import select
 
     from ivr.enums import TurnAction
@@ -338,6 +349,8 @@ def lost_or_open(factory: Any, recorded: set[str], channel_ids: list[str]) -> li
             empty = any(t.action == TurnAction.RECORDING_EMPTY for t in row.turns)
             if ticket is None and not empty:
                 problems.append(f"call {cid} reached recording and left no ticket ({row.outcome})")
+            elif ticket is not None and ticket.audio_path and not Path(ticket.audio_path).is_file():
+                problems.append(f"ticket {ticket.number} of call {cid}: its audio file is missing")
     return problems
 
 
@@ -398,6 +411,8 @@ class Campaign:
             "calls_planned": len(plans),
             "calls_run": len(ran),
             "calls_connected": sum(1 for r in ran if r["connected"]),
+            # The caller learns the channel id through ARI; a call without it escapes the call-log checks.
+            "calls_without_channel_id": sum(1 for r in ran if r["connected"] and not r["channel_id"]),
             "concurrency": self.concurrency,
             "moments": dict(Counter(r["moment"] for r in ran)),
             "hangup_by": dict(Counter(r["hangup_by"] or "none" for r in ran)),
@@ -473,7 +488,9 @@ def operator_seat(env: dict[str, str], seconds: float) -> subprocess.Popen:
     return proc
 
 
-def run(calls: int = CALLS, concurrency: int = CONCURRENCY, seed: int = SEED) -> dict:
+def run(
+    calls: int = CALLS, concurrency: int = CONCURRENCY, seed: int = SEED, moments: tuple[str, ...] = MOMENTS
+) -> dict:
     from asterisk.process import start
     from bench.ivr import _App, hotline_env
     from core.db import engine_for, session_factory
@@ -505,7 +522,7 @@ def run(calls: int = CALLS, concurrency: int = CONCURRENCY, seed: int = SEED) ->
             session_factory(engine_for(settings)),
             concurrency=concurrency,
         )
-        out.update(campaign.run(plan(calls, seed)))
+        out.update(campaign.run(plan(calls, seed, moments)))
         out["errors"] = [r["error"] for r in campaign.results if r.get("error")][:5]
     finally:
         if seat is not None:
