@@ -279,8 +279,13 @@ class RunningHotline:
         assert self.app.s.ports.in_use == 0, "RTP port leaked"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def hotline(asterisk, tmp_path_factory):
+    """The hotline application on the session's Asterisk, for one test module.
+
+    Not for the whole session: other modules connect their own ARI application under the same name
+    (test_caller.py) or need no application at all (test_fallback_messages_e2e.py).
+    """
     from hotline.settings import load_settings
 
     start, end = free_rtp_range(100)
