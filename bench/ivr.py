@@ -48,6 +48,26 @@ def _pct(values: list[float], q: float) -> float | None:
     return values[k]
 
 
+def hotline_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """Environment for a throwaway hotline under `tmp`: its own Asterisk on free loopback ports."""
+    rtp = 20000 + 2 * (os.getpid() % 5000)
+    return {
+        **os.environ,
+        "HOTLINE_PATHS__DATA_DIR": str(tmp / "var"),
+        "HOTLINE_PATHS__CACHE_DIR": str(tmp / "var" / "cache"),
+        "HOTLINE_IVR__ASTERISK__SIP_PORT": str(_free(socket.SOCK_DGRAM)),
+        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(_free(socket.SOCK_STREAM)),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp + 399),
+        "HOTLINE_IVR__MEDIA__PORT_START": str(rtp + 400),
+        "HOTLINE_IVR__MEDIA__PORT_END": str(rtp + 599),
+        "HOTLINE_IVR__MAX_RECOGNITIONS": "32",
+        "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",
+        "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
+        **extra,
+    }
+
+
 class _App:
     def __init__(self, settings) -> None:
         self.settings = settings
@@ -98,21 +118,7 @@ def run(levels: tuple[int, ...] = LEVELS, stagger_s: float = STAGGER_S) -> dict:
     from sip.script import CallScript, CallTarget
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ivr-"))
-    rtp = 20000 + 2 * (os.getpid() % 5000)
-    env = {
-        **os.environ,
-        "HOTLINE_PATHS__DATA_DIR": str(tmp / "var"),
-        "HOTLINE_PATHS__CACHE_DIR": str(tmp / "var" / "cache"),
-        "HOTLINE_IVR__ASTERISK__SIP_PORT": str(_free(socket.SOCK_DGRAM)),
-        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(_free(socket.SOCK_STREAM)),
-        "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp),
-        "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp + 399),
-        "HOTLINE_IVR__MEDIA__PORT_START": str(rtp + 400),
-        "HOTLINE_IVR__MEDIA__PORT_END": str(rtp + 599),
-        "HOTLINE_IVR__MAX_RECOGNITIONS": "32",
-        "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",
-        "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
-    }
+    env = hotline_env(tmp)
     settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
     handle = start(settings)
     app = _App(settings)

@@ -89,6 +89,7 @@ class CallSession:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._caller_gone = False
         self._operator_left = False  # the call ends because the operator hung up: the caller is still on
+        self._ending = False  # the teardown runs: our own channels going away is expected
 
     # --- plumbing -------------------------------------------------------------------------------
 
@@ -108,7 +109,7 @@ class CallSession:
                 # with the session's other tasks before it ran).
                 self._operator_left = True
                 self.post(F.Hangup())
-        elif cid == self.media_id and not self._caller_gone:
+        elif cid == self.media_id and not self._caller_gone and not self._ending:
             logger.warning("media channel of call %s went away", self.channel_id)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -290,6 +291,7 @@ class CallSession:
 
     async def teardown(self) -> None:
         """Release everything the call holds, in order, whatever ended it (each step guarded)."""
+        self._ending = True
         # 1. No more input: timers, listening, recognition.
         for handle in self._timers.values():
             handle.cancel()

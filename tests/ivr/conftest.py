@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import shutil
 import socket
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from core.db import engine_for, session_factory
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "tests" / "fixtures" / "ivr" / "intents"
 
 
 _HANDED_OUT: list[tuple[int, int]] = []  # ranges given to Asterisk or the app in this test session
@@ -188,3 +192,121 @@ def asterisk(tmp_path_factory):
         handle.stop()
         if handle.layout is not None and handle.layout.root != Path("/"):
             shutil.rmtree(handle.layout.host_inst, ignore_errors=True)
+
+
+class FlakyRecognizer:
+    """The real recognizer, with a switch that makes it raise like a crashed engine."""
+
+    def __init__(self, real):
+        self.real = real
+        self.fail = False
+
+    def open_stream(self, rate, **kw):
+        if self.fail:
+            raise RuntimeError("injected ASR engine failure")
+        return self.real.open_stream(rate, **kw)
+
+    async def transcribe(self, chunk, **kw):
+        if self.fail:
+            raise RuntimeError("injected ASR engine failure")
+        return await self.real.transcribe(chunk, **kw)
+
+    async def warm_up(self):
+        await self.real.warm_up()
+
+    def close(self):
+        self.real.close()
+
+
+class RunningHotline:
+    """`run_hotline` in its own thread and event loop, as `hotline run` would run it."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.app = None
+        self.flaky: FlakyRecognizer | None = None
+        self.error: BaseException | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="hotline-app", daemon=True)
+
+    def start(self):
+        self._thread.start()
+        if not self._ready.wait(180):
+            raise RuntimeError("hotline application did not start")
+        if self.error:
+            raise self.error
+        deadline = time.monotonic() + 20
+        while not self.app.s.ari.connected.is_set():
+            assert time.monotonic() < deadline, "application never connected to ARI"
+            time.sleep(0.05)
+
+    def _main(self):
+        from hotline.service import build_hotline_services
+        from ivr.startup import run_hotline
+
+        async def main():
+            self.loop = asyncio.get_running_loop()
+            self.stop_event = asyncio.Event()
+            try:
+                services = await build_hotline_services(self.settings)
+                if services.recognizer is not None:
+                    self.flaky = services.recognizer = FlakyRecognizer(services.recognizer)
+
+                def ready(app):
+                    self.app = app
+                    self._ready.set()
+
+                await run_hotline(self.settings, self.stop_event, services=services, on_ready=ready)
+            except BaseException as exc:  # surfaced to the test thread
+                self.error = exc
+                self._ready.set()
+                raise
+
+        asyncio.run(main())
+
+    def stop(self):
+        if getattr(self, "loop", None) is not None:
+            self.loop.call_soon_threadsafe(self.stop_event.set)
+        self._thread.join(30)
+
+    def wait_idle(self, timeout: float = 15.0):
+        deadline = time.monotonic() + timeout
+        while self.app.sessions or self.app.owned:
+            assert time.monotonic() < deadline, (
+                f"sessions left: {list(self.app.sessions)} {list(self.app.owned)}"
+            )
+            time.sleep(0.05)
+        assert self.app.s.ports.in_use == 0, "RTP port leaked"
+
+
+@pytest.fixture(scope="module")
+def hotline(asterisk, tmp_path_factory):
+    """The hotline application on the session's Asterisk, for one test module.
+
+    Not for the whole session: other modules connect their own ARI application under the same name
+    (test_caller.py) or need no application at all (test_fallback_messages_e2e.py).
+    """
+    from hotline.settings import load_settings
+
+    start, end = free_rtp_range(100)
+    env = {
+        **os.environ,
+        **asterisk.env,
+        "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
+        "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",  # covered by the flow unit tests; saves 3 s per call
+        "HOTLINE_IVR__FLOW__NO_INPUT_SECONDS": "6",
+        # Both seats ring at once; a seat fails at once unless an agent registers as it.
+        "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator&PJSIP/operator2",
+        "HOTLINE_IVR__FLOW__TRANSFER_TIMEOUT_SECONDS": "10",  # longer than the prompt + one ring
+        "HOTLINE_IVR__FLOW__RATING": "false",
+        "HOTLINE_IVR__MEDIA__PORT_START": str(start),
+        "HOTLINE_IVR__MEDIA__PORT_END": str(end),
+        "HOTLINE_IVR__PROMPTS_DIR": str(tmp_path_factory.mktemp("prompt-recordings")),
+        "HOTLINE_IVR__ATTEMPTS__PIN_FAILURES": "2",  # the lock-out is reached in two calls
+    }
+    settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
+    running = RunningHotline(settings)
+    running.start()
+    running.factory = session_factory(engine_for(settings))
+    yield running
+    running.stop()

@@ -96,3 +96,25 @@ async def test_when_the_dialplan_refuses_the_caller_is_hung_up_and_the_prompt_li
     ari = RecordingAri()
     await run_call(settings, ari, ["prompt-admin"])  # an operator re-recording prompts: just hang up
     assert caller_requests(ari) == ["hangup"]
+
+
+async def test_the_media_channel_going_away_is_a_warning_only_when_the_call_did_not_end_it(settings, caplog):
+    """The hotline ending a call (goodbye, call limit) hangs up its own media channel: no warning then."""
+
+    class EchoingAri(RecordingAri):  # Asterisk reports our hang-up of the media channel back to the call
+        async def hangup(self, channel_id):
+            await super().hangup(channel_id)
+            session.channel_gone(channel_id)
+
+    app = Hotline(Services(settings, EchoingAri()))  # type: ignore[arg-type]
+    session = CallSession(app, CALLER, [])
+    session.started = True  # the call ran; the hotline ends it, the caller is still on the line
+    with caplog.at_level("WARNING", logger="ivr.session"):
+        await asyncio.wait_for(session.teardown(), 10)
+    assert ("hangup", session.media_id) in app.s.ari.requests
+    assert "went away" not in caplog.text
+    # During the call, the media channel vanishing is worth a warning.
+    other = CallSession(app, CALLER, [])
+    with caplog.at_level("WARNING", logger="ivr.session"):
+        other.channel_gone(other.media_id)
+    assert "media channel of call 1712345678.42 went away" in caplog.text

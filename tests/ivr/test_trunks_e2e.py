@@ -37,8 +37,8 @@ from .carrier import (
     STRANGER,
     trunk_lab,
 )
-from .conftest import free_rtp_range
-from .test_call_e2e import AgentProcess, RunningHotline, audible_between, tone_between
+from .conftest import RunningHotline, free_rtp_range
+from .test_call_e2e import AgentProcess, audible_between, tone_between
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 
