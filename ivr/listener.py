@@ -65,7 +65,7 @@ class ListenerSettings:
     segmenter: SegmenterSettings = SegmenterSettings()
     energy: EnergySettings = EnergySettings()
     asr_batch_ms: int = 200  # audio fed to the recognizer per job
-    asr_timeout_s: float = 8.0  # no final transcript by then: recognition failed
+    asr_timeout_s: float = 8.0  # no final transcript (or a batch not taken) by then: recognition failed
     record_silence_ms: float = 5000  # this much silence ends a recording
     min_voiced_ms: int = 300  # a recording with less voice than this is empty
 
@@ -225,7 +225,10 @@ class CallListener:
         return await asyncio.wait_for(stream.finish(), timeout=self.settings.asr_timeout_s), ended
 
     async def _accept(self, stream: AdmittedStream, batch: list[AudioChunk]) -> None:
-        partial = await stream.accept(batch[0] if len(batch) == 1 else concat(batch))
+        # A batch is a fraction of a second of audio: an engine that takes the whole ASR timeout over it
+        # is hung, and the caller would wait for a transcript that never comes.
+        chunk = batch[0] if len(batch) == 1 else concat(batch)
+        partial = await asyncio.wait_for(stream.accept(chunk), timeout=self.settings.asr_timeout_s)
         if partial is not None and partial.text:
             self.hooks.on_partial_transcript(partial)
 
