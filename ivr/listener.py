@@ -260,9 +260,11 @@ class CallListener:
         if spool is not None:
             spool.close(discard=True)
 
-    def keep_spool(self, name: str) -> None:
-        """Storing the recording failed: its spool stays for recovery at the next start."""
+    def keep_spool(self, name: str) -> Path | None:
+        """Storing the recording failed: its spool stays for recovery (the file, if it has one)."""
         self._keep_spools.add(name)
+        rec = self._spools.get(name)
+        return rec.spool if rec is not None else None
 
     # --- end of call ----------------------------------------------------------------------------
 
