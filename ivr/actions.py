@@ -237,6 +237,8 @@ class ActionRunner:
                              call.channel_id, self.retry_s, exc)
                 retry = self._store_later(name, chunk, reason, commune, spool)
                 self.spawn_background(retry, f"ticket-retry-{call.media_id}-{name}")
+                self.post(F.TicketCreated(None, kept=True))
+                return
             self.post(F.TicketCreated(None))
             return
         if name:

@@ -335,7 +335,7 @@ async def test_a_ticket_that_cannot_be_stored_keeps_its_spool_for_recovery():
     session = ticket_call(store, recordings)
     await session.actions.create_ticket("rec1", "message")
     await session.actions.create_ticket("rec2", "message")  # no audio at all
-    assert results(session) == [F.TicketCreated(None), F.TicketCreated(None)]
+    assert results(session) == [F.TicketCreated(None, kept=True), F.TicketCreated(None)]
     assert recordings.log == [("take", "rec1"), ("keep", "rec1"), ("take", "rec2"), ("keep", "rec2")]
 
 
@@ -371,7 +371,7 @@ async def test_a_ticket_the_database_refused_is_stored_once_it_works_again_witho
     session = ticket_call(store, recordings)
     session.actions.retry_s = 0.01
     await session.actions.create_ticket("rec1", "feedback")
-    assert results(session) == [F.TicketCreated(None)]  # the caller is not kept waiting for it
+    assert results(session) == [F.TicketCreated(None, kept=True)]  # the caller does not wait for it
     await support.until(lambda: any(e[0] == "ticket" for e in store.log), limit_s=2.0)
     stored = [e for e in store.log if e[0] == "ticket"]
     assert len(stored) == 1 and stored[0][1]["reason"] == "feedback" and stored[0][1]["duration_ms"] == 1000

@@ -504,6 +504,21 @@ def test_feedback_recording_ticket_and_digit_readback():
     assert s.flow.outcome == "ticket"
 
 
+@pytest.mark.parametrize(("kept", "said"), [(True, "feedback_kept"), (False, "feedback_failed")])
+def test_a_ticket_stored_later_is_not_announced_as_lost(kept, said):
+    """A complaint the database refused for now is kept and stored later: the caller is not told to
+    call again (which they were, while the complaint became a ticket anyway)."""
+    s = Sim(feedback_max_seconds=60)
+    s.start()
+    s.say("tôi muốn phản ánh")
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[0]
+    s.key("#")
+    s.send(F.RecordingFinished(rec.name, 5000))
+    out = s.send(F.TicketCreated(None, kept=kept))
+    assert keys(out) == [said]
+
+
 def test_feedback_too_short_is_not_stored():
     s = Sim()
     s.start()
