@@ -197,8 +197,9 @@ class CallListener:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            logger.warning("call %s: speech recognition failed: %s", self.call, exc)
-            self.hooks.on_recognition_failed("asr", str(exc))
+            detail = str(exc) or f"{type(exc).__name__} (no result within {self.settings.asr_timeout_s:g} s)"
+            logger.warning("call %s: speech recognition failed: %s", self.call, detail)
+            self.hooks.on_recognition_failed("asr", detail)
             return
         finally:
             stream.release()
