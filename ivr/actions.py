@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+TICKET_RETRY_S = 10.0  # a ticket the database or the disk refused is tried again this often ...
+TICKET_RETRY_FOR_S = 6 * 3600.0  # ... for this long; then its audio waits in the spool for the next start
 RINGBACK_PLAYBACK = -1  # the player id of the ringing tone (the flow numbers its playbacks from 1)
 
 CallEvent = F.Event | DraftSaved | PromptKept  # what actions report back to the call
@@ -112,7 +115,7 @@ class Recordings(Protocol):
 
     def recording_stored(self, name: str) -> None: ...
 
-    def keep_spool(self, name: str) -> None: ...
+    def keep_spool(self, name: str) -> Path | None: ...
 
 
 class ChannelBook(Protocol):
@@ -192,6 +195,8 @@ class ActionRunner:
         self.tickets = tickets  # ticket status by phone, with its limits
         self.prompt_pin = prompt_pin  # prompt re-recording: the PIN, with its limits
         self.prompt_history = prompt_history  # prompt re-recording: history and audit of each change
+        self.retry_s = TICKET_RETRY_S
+        self.retry_for_s = TICKET_RETRY_FOR_S
         self.operator_id: str | None = None  # the operator leg that answered (bridged with the caller)
         self.operator_legs: set[str] = set()  # operator channels not yet released (ringing or answered)
 
@@ -211,7 +216,7 @@ class ActionRunner:
         the code of the commune whose team the ticket is for.
         """
         chunk = self.recordings.take_recording(name) if name else None
-        store, call = self.store, self.call
+        call = self.call
         if name and min_ms and (chunk is None or trim_silence(chunk).duration_s * 1000 < min_ms):
             self.recordings.recording_stored(name)  # nothing worth keeping, nor recovering after a crash
             name, chunk, reason = "", None, "callback"
@@ -219,26 +224,21 @@ class ActionRunner:
                 logger.info("call %s: no message, withheld number: nobody to call back", call.channel_id)
                 return
         try:
-            path = None
-            if name:
-                if chunk is None:
-                    raise RuntimeError(f"no audio for recording {name}")
-                path = await asyncio.to_thread(store.save_recording, chunk, f"{call.call_id}-{name}")
-            number = await asyncio.to_thread(
-                store.create_ticket,
-                call_id=call.call_id,
-                caller=call.caller,
-                reason=reason,
-                audio_path=path,
-                duration_ms=int(chunk.duration_s * 1000) if chunk is not None else 0,
-                commune=commune,
-            )
+            if name and chunk is None:
+                raise RuntimeError(f"no audio for recording {name}")
+            number = await self._store_ticket(name, chunk, reason, commune)
         except Exception as exc:
-            logger.error(
-                "call %s: ticket could not be stored (audio kept for recovery): %s", call.channel_id, exc
-            )
-            if name:
-                self.recordings.keep_spool(name)
+            spool = self.recordings.keep_spool(name) if name else None
+            if name and chunk is None:
+                logger.error("call %s: ticket could not be stored (audio kept for recovery): %s",
+                             call.channel_id, exc)
+            else:  # a locked database, a full disk: tried again until it works, without a restart
+                logger.error("call %s: ticket could not be stored, tried again every %g s: %s",
+                             call.channel_id, self.retry_s, exc)
+                retry = self._store_later(name, chunk, reason, commune, spool)
+                self.spawn_background(retry, f"ticket-retry-{call.media_id}-{name}")
+                self.post(F.TicketCreated(None, kept=True))
+                return
             self.post(F.TicketCreated(None))
             return
         if name:
@@ -249,6 +249,49 @@ class ActionRunner:
         if chunk is not None:
             # Transcribe after the caller heard the number; this outlives the call.
             self.spawn_background(self._transcribe_ticket(number, chunk), f"transcribe-{number}")
+
+    async def _store_ticket(
+        self, name: str, chunk: AudioChunk | None, reason: str, commune: str | None
+    ) -> str:
+        """The recording's file (if any), then the ticket's row; its number."""
+        store, call = self.store, self.call  # `call` read now: its call log id may have come meanwhile
+        path = None
+        if name and chunk is not None:
+            path = await asyncio.to_thread(store.save_recording, chunk, f"{call.call_id}-{name}")
+        return await asyncio.to_thread(
+            store.create_ticket,
+            call_id=call.call_id,
+            caller=call.caller,
+            reason=reason,
+            audio_path=path,
+            duration_ms=int(chunk.duration_s * 1000) if chunk is not None else 0,
+            commune=commune,
+        )
+
+    async def _store_later(
+        self, name: str, chunk: AudioChunk | None, reason: str, commune: str | None, spool: Path | None
+    ) -> None:
+        """A ticket refused at the end of its call, tried again in the background (it outlives the call).
+
+        Stored, its spool goes; given up after `retry_for_s`, or the service stopping, the spool stays and
+        the next start makes it a ticket. A call-back ticket has no spool: only this keeps it.
+        """
+        channel = self.call.channel_id
+        for attempt in range(1, max(1, int(self.retry_for_s / self.retry_s)) + 1):
+            await asyncio.sleep(self.retry_s)
+            try:
+                number = await self._store_ticket(name, chunk, reason, commune)
+            except Exception as exc:
+                logger.debug("call %s: ticket still not stored (attempt %d): %s", channel, attempt, exc)
+                continue
+            if spool is not None:
+                await asyncio.to_thread(spool.unlink, missing_ok=True)
+            logger.warning("call %s: ticket %s stored at retry %d (%s)", channel, number, attempt, reason)
+            if chunk is not None:
+                await self._transcribe_ticket(number, chunk)
+            return
+        logger.error("call %s: ticket not stored after %g s: its audio waits in the spool for the next start",
+                     channel, self.retry_for_s)
 
     async def _transcribe_ticket(self, number: str, chunk: AudioChunk) -> None:
         if self.transcriber is None:

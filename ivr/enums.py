@@ -94,6 +94,7 @@ class Timer(StrEnum):
     LOOKUP = "lookup"  # a lookup or ticket creation is slow: say "please wait"
     TRANSFER = "transfer"  # guard: the transfer should have answered or failed by now
     IDLE = "idle"  # prompt re-recording: no key for too long
+    THINKING = "thinking"  # no transcript yet after the caller stopped speaking: say "please wait"
 
 
 class Continuation(StrEnum):

@@ -65,7 +65,7 @@ class ListenerSettings:
     segmenter: SegmenterSettings = SegmenterSettings()
     energy: EnergySettings = EnergySettings()
     asr_batch_ms: int = 200  # audio fed to the recognizer per job
-    asr_timeout_s: float = 8.0  # no final transcript by then: recognition failed
+    asr_timeout_s: float = 8.0  # no final transcript (or a batch not taken) by then: recognition failed
     record_silence_ms: float = 5000  # this much silence ends a recording
     min_voiced_ms: int = 300  # a recording with less voice than this is empty
 
@@ -197,8 +197,9 @@ class CallListener:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            logger.warning("call %s: speech recognition failed: %s", self.call, exc)
-            self.hooks.on_recognition_failed("asr", str(exc))
+            detail = str(exc) or f"{type(exc).__name__} (no result within {self.settings.asr_timeout_s:g} s)"
+            logger.warning("call %s: speech recognition failed: %s", self.call, detail)
+            self.hooks.on_recognition_failed("asr", detail)
             return
         finally:
             stream.release()
@@ -225,7 +226,10 @@ class CallListener:
         return await asyncio.wait_for(stream.finish(), timeout=self.settings.asr_timeout_s), ended
 
     async def _accept(self, stream: AdmittedStream, batch: list[AudioChunk]) -> None:
-        partial = await stream.accept(batch[0] if len(batch) == 1 else concat(batch))
+        # A batch is a fraction of a second of audio: an engine that takes the whole ASR timeout over it
+        # is hung, and the caller would wait for a transcript that never comes.
+        chunk = batch[0] if len(batch) == 1 else concat(batch)
+        partial = await asyncio.wait_for(stream.accept(chunk), timeout=self.settings.asr_timeout_s)
         if partial is not None and partial.text:
             self.hooks.on_partial_transcript(partial)
 
@@ -257,9 +261,11 @@ class CallListener:
         if spool is not None:
             spool.close(discard=True)
 
-    def keep_spool(self, name: str) -> None:
-        """Storing the recording failed: its spool stays for recovery at the next start."""
+    def keep_spool(self, name: str) -> Path | None:
+        """Storing the recording failed: its spool stays for recovery (the file, if it has one)."""
         self._keep_spools.add(name)
+        rec = self._spools.get(name)
+        return rec.spool if rec is not None else None
 
     # --- end of call ----------------------------------------------------------------------------
 

@@ -52,6 +52,7 @@ class CallMedia:
         player = RtpPlayer(
             endpoint,
             lead_ms=settings.playback_lead_ms,
+            ready_s=settings.audio_ready_seconds,
             on_started=on_play_started,
             on_finished=on_play_finished,
         )

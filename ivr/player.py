@@ -44,11 +44,13 @@ class RtpPlayer:
         endpoint: RtpEndpoint,
         *,
         lead_ms: int = 60,
+        ready_s: float = 2.5,
         on_started: Callable[[int, float], None] | None = None,
         on_finished: Callable[[int, bool], None] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.lead_s = lead_ms / 1000
+        self.ready_s = ready_s  # an item's audio not ready this long after its turn came: it fails
         self.on_started = on_started
         self.on_finished = on_finished
         self._queue: deque[_Item] = deque()
@@ -101,7 +103,7 @@ class RtpPlayer:
                     ok = await self._send_stream(item, item.stream())
                 else:
                     assert item.task is not None
-                    chunk = await item.task
+                    chunk = await self._ready(item.task)
                     ok = await self._send(item, chunk)
             except asyncio.CancelledError:
                 if self._closed:
@@ -114,6 +116,14 @@ class RtpPlayer:
                 self._current = None
             if self.on_finished is not None and not self._closed:
                 self.on_finished(item.playback_id, ok)
+
+    async def _ready(self, task: asyncio.Task) -> AudioChunk:
+        """The item's audio, or a failure once the caller has waited `ready_s` for it (a hung
+        synthesizer): the flow then says something else instead of leaving the caller in silence."""
+        try:
+            return await asyncio.wait_for(task, timeout=self.ready_s)  # cancels the task when late
+        except TimeoutError:
+            raise TimeoutError(f"audio not ready within {self.ready_s:g} s") from None
 
     def _samples(self, chunk: AudioChunk) -> np.ndarray:
         rate = self.endpoint.rate

@@ -31,6 +31,7 @@ class Recorder:
         self._parts: list[bytes] = []
         self._samples = 0
         self._unspooled = 0
+        self._spool_failed = False  # a write to the spool failed already (logged once)
         self.voiced_ms = 0  # how much of it is voice (a recording without voice is empty)
         self.trailing_silence_ms = 0
         self.full = asyncio.Event()  # set when the maximum length is reached
@@ -64,8 +65,10 @@ class Recorder:
             try:
                 self._fh.write(b"".join(self._parts[-self._unspooled :]))
                 self._fh.flush()
-            except OSError as exc:
-                logger.warning("recording spool %s: %s", self.spool, exc)
+            except OSError as exc:  # said once per recording (a full disk would say it twice a second)
+                log = logger.debug if self._spool_failed else logger.warning
+                log("recording spool %s: %s (the audio is kept in memory)", self.spool, exc)
+                self._spool_failed = True
         self._unspooled = 0
 
     def close(self, *, discard: bool) -> None:

@@ -105,6 +105,9 @@ class MediaSettings(BaseModel):
     max_utterance_seconds: float = Field(15.0, gt=1, le=120)  # an utterance is cut here
     preroll_ms: int = Field(300, ge=0, le=2000)  # audio kept before speech onset and fed to ASR
     playback_lead_ms: int = Field(60, ge=0, le=500)  # RTP sent this far ahead of real time (jitter cushion)
+    # A prompt's audio (e.g. an answer being synthesized) not ready this long after its turn came: it is
+    # skipped as failed and the flow says something else (a hung TTS engine never means dead air).
+    audio_ready_seconds: float = Field(2.5, gt=0, le=60)
 
     @model_validator(mode="after")
     def _check_ports(self) -> MediaSettings:

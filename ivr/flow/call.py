@@ -42,6 +42,10 @@ from ivr.flow.teams import CommuneFinder, Teams, configured_codes
 
 FailReason = Literal["no_input", "not_understood", "invalid_key"]  # also the key of the prompt said
 KEYS = "0123456789*#"  # A-D and anything longer than one key are ignored
+HEARING = (State.INTRO, State.MAIN, State.CLARIFY, State.COLLECT)  # states that wait for a transcript
+THINKING_PATIENCE_MS = 2000  # end of speech -> "please wait" when no transcript came (usually < 1 s)
+THINKING_REPEAT_MS = 3000  # ... and again while it is still late: never more than ~2 s of dead air
+SPEECH_ANSWERS = (AsrFinal, SpeechStarted, Dtmf, EngineFailure, Hangup)  # end the wait for a transcript
 
 
 def _asking(method: Callable[[Asking, Any], None]) -> Handler:
@@ -312,6 +316,22 @@ class CallFlow(FlowKernel[State]):
 
     def _on_speech_ended(self, ev: SpeechEnded) -> None:
         self._speech_end = self._now
+        if self.state in HEARING:
+            self.set_timer(Timer.THINKING, THINKING_PATIENCE_MS)
+
+    def _on_thinking(self, ev: Event) -> None:
+        """The transcript is late (a busy or hung recognizer): "please wait" rather than dead air, again
+        every few seconds until the transcript or the recognizer's failure (its timeout) comes."""
+        if not self._listening or self.state not in HEARING:
+            return
+        if self.nothing_playing:
+            self.say([("key", "please_wait")], None, remember=False)
+        self.set_timer(Timer.THINKING, THINKING_REPEAT_MS)
+
+    def _dispatch(self, event: Event) -> None:
+        if isinstance(event, SPEECH_ANSWERS):
+            self.cancel_timer(Timer.THINKING)  # the caller is answered, or goes on
+        super()._dispatch(event)
 
     # --- waits ----------------------------------------------------------------------------------
 
@@ -344,6 +364,7 @@ class CallFlow(FlowKernel[State]):
         Timer.MAX_CALL: _on_call_limit,
         SpeechStarted: _on_speech_started,  # speech events arrive only while listening
         SpeechEnded: _on_speech_ended,
+        Timer.THINKING: _on_thinking,
     }
 
     TABLE: ClassVar[Table] = {

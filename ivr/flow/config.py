@@ -98,4 +98,5 @@ PROMPT_KEYS = (
     "team_not_found",
     "team_unavailable",
     "team_offer_operator",
+    "feedback_kept",
 )

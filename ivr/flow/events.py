@@ -86,6 +86,7 @@ class DossierResult:
 @dataclass(frozen=True)
 class TicketCreated:
     number: str | None  # None: storing failed
+    kept: bool = False  # storing failed for now, but the ticket is kept and stored later (no number yet)
 
 
 @dataclass(frozen=True)

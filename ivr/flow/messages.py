@@ -157,7 +157,8 @@ class Messages:
         f.cancel_timer(Timer.LOOKUP)
         if ev.number is None:
             f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TICKET_FAILED))
-            f.say([("key", "feedback_failed")], Continuation.CLOSING)
+            # Kept for later (a locked database, a full disk): the caller need not call again.
+            f.say([("key", "feedback_kept" if ev.kept else "feedback_failed")], Continuation.CLOSING)
             return
         f.turns += 1
         callback = self.reason == "callback"

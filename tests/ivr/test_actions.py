@@ -335,8 +335,57 @@ async def test_a_ticket_that_cannot_be_stored_keeps_its_spool_for_recovery():
     session = ticket_call(store, recordings)
     await session.actions.create_ticket("rec1", "message")
     await session.actions.create_ticket("rec2", "message")  # no audio at all
-    assert results(session) == [F.TicketCreated(None), F.TicketCreated(None)]
+    assert results(session) == [F.TicketCreated(None, kept=True), F.TicketCreated(None)]
     assert recordings.log == [("take", "rec1"), ("keep", "rec1"), ("take", "rec2"), ("keep", "rec2")]
+
+
+class LockedStore(FakeStore):
+    """The database refuses the first `refusals` tickets (another writer holds it), then takes them."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__()
+        self.refusals = refusals
+
+    def create_ticket(self, **kw):
+        if self.refusals:
+            self.refusals -= 1
+            self.log.append(("refused", kw["reason"]))
+            raise OSError("database is locked")
+        return super().create_ticket(**kw)
+
+
+async def test_a_ticket_the_database_refused_is_stored_once_it_works_again_without_a_restart(tmp_path):
+    """Regression: a complaint refused by a locked database (or a full disk) waited in its spool until
+    the next start of the service; it is now tried again in the background, and its spool then goes."""
+    from voice.audio import AudioChunk
+
+    spool = tmp_path / "7-rec1.raw"
+    spool.write_bytes(bytes(16000))
+
+    class Spooled(FakeRecordings):
+        def keep_spool(self, name):
+            super().keep_spool(name)
+            return spool
+
+    store, recordings = LockedStore(refusals=2), Spooled(rec1=AudioChunk(bytes(16000), 8000))
+    session = ticket_call(store, recordings)
+    session.actions.retry_s = 0.01
+    await session.actions.create_ticket("rec1", "feedback")
+    assert results(session) == [F.TicketCreated(None, kept=True)]  # the caller does not wait for it
+    await support.until(lambda: any(e[0] == "ticket" for e in store.log), limit_s=2.0)
+    stored = [e for e in store.log if e[0] == "ticket"]
+    assert len(stored) == 1 and stored[0][1]["reason"] == "feedback" and stored[0][1]["duration_ms"] == 1000
+    assert [e[0] for e in store.log].count("refused") == 2
+    await support.until(lambda: not spool.exists(), limit_s=2.0)  # the audio is in the ticket's file now
+
+
+async def test_a_call_back_ticket_refused_by_the_database_is_not_lost():
+    store, recordings = LockedStore(refusals=1), FakeRecordings()
+    session = ticket_call(store, recordings)
+    session.actions.retry_s = 0.01
+    await session.actions.create_ticket("", "callback")
+    await support.until(lambda: any(e[0] == "ticket" for e in store.log), limit_s=2.0)
+    assert [e for e in store.log if e[0] == "ticket"][0][1]["caller"] == "0912345678"
 
 
 async def test_a_call_back_ticket_has_the_number_and_no_audio():

@@ -458,6 +458,53 @@ def test_asr_failure_falls_back_to_keypad(hotline, asterisk, clean, tmp_path):
     assert result.latencies[0] is not None and result.latencies[0] < 3.0
 
 
+class HungSynth:
+    """The real synthesizer, hung like an engine that never returns (the call must not wait on it)."""
+
+    def __init__(self, real):
+        self.real = real
+
+    async def synthesize(self, text, **kw):
+        await asyncio.sleep(3600)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_a_hung_synthesizer_costs_the_caller_an_answer_not_dead_air(hotline, asterisk, clean, tmp_path):
+    """An answer not in the render cache, and the synthesizer never returns: the keypad menu is said
+    within seconds (before: silence until the caller hung up)."""
+    from ivr import flow as F
+
+    prompts = hotline.app.s.prompts
+    catalog = hotline.app.s.understanding.current()[0]
+    answer = next(i.answer for i in F.menu_from_catalog(catalog) if i.digit == "1")
+    prompts._dynamic.pop(answer, None)
+    prompts.text_path(answer).unlink(missing_ok=True)
+    real, prompts.synth = prompts.synth, HungSynth(prompts.synth)
+    try:
+        script = (
+            CallScript()
+            .wait_for_audio(timeout=15)
+            .wait(0.3)
+            .dtmf("1")
+            .wait(0.5)  # the greeting the key interrupted is over
+            .wait_for_audio(timeout=10)
+            .wait(1.0)
+            .hangup()
+        )
+        result, rec = place(asterisk, script, tmp_path)
+    finally:
+        prompts.synth = real
+    c = wait_call_closed(hotline)
+    assert "fail:tts" in [t.action for t in c.turns] and c.degraded
+    key = next(e for e in result.events if e["kind"] == "dtmf")
+    heard = next(e for e in result.events if e["kind"] == "wait_for_audio" and e["t"] > key["t"])
+    after = next(e for e in result.events if e["step"] == heard["step"] + 1)
+    assert heard["heard"] and after["t"] - key["t"] < 4.0, result.events  # the system error message
+    assert audible_between(rec, after["t"], result.duration_s) > 0.5
+
+
 def test_asterisk_restart_mid_session(hotline, asterisk, clean, tmp_path):
     from asterisk.process import start
 

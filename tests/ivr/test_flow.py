@@ -504,6 +504,21 @@ def test_feedback_recording_ticket_and_digit_readback():
     assert s.flow.outcome == "ticket"
 
 
+@pytest.mark.parametrize(("kept", "said"), [(True, "feedback_kept"), (False, "feedback_failed")])
+def test_a_ticket_stored_later_is_not_announced_as_lost(kept, said):
+    """A complaint the database refused for now is kept and stored later: the caller is not told to
+    call again (which they were, while the complaint became a ticket anyway)."""
+    s = Sim(feedback_max_seconds=60)
+    s.start()
+    s.say("tôi muốn phản ánh")
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[0]
+    s.key("#")
+    s.send(F.RecordingFinished(rec.name, 5000))
+    out = s.send(F.TicketCreated(None, kept=kept))
+    assert keys(out) == [said]
+
+
 def test_feedback_too_short_is_not_stored():
     s = Sim()
     s.start()
@@ -1091,6 +1106,34 @@ def test_ring_all_transfer_is_one_command_with_the_whole_dial_string():
 # --- the table, the vocabulary and the typed inputs ----------------------------------------------
 
 
+def test_a_late_transcript_is_covered_by_please_wait_not_dead_air():
+    """Regression: after the end of speech nothing was said until the transcript or the recognizer's
+    timeout (8 s by default): a slow or hung recognizer left the caller in silence."""
+    s = Sim()
+    s.start()
+    s.send(F.SpeechStarted())
+    s.now += 1000
+    s.send(F.SpeechEnded())
+    assert s.advance(1500) == []  # a usual transcript comes well before "please wait"
+    out = s.advance(600)
+    assert keys(out) == ["please_wait"]
+    out += s.finish()  # said once; the recognizer is still silent: said again a few seconds later
+    assert keys(s.advance(3100)) == ["please_wait"]
+    s.finish()
+    out = s.send(F.EngineFailure("asr", "timeout"))  # the recognizer's own time limit
+    assert "system_error" in keys(out) and "thinking" not in s.timers
+    assert "please_wait" not in keys(s.advance(10_000))
+
+
+def test_a_transcript_in_time_says_no_please_wait():
+    s = Sim()
+    s.start()
+    s.say("làm căn cước", asr_ms=300)
+    assert "thinking" not in s.timers
+    s.finish_all()
+    assert "please_wait" not in keys(s.log)
+
+
 def test_asr_latency_from_the_recognizer_fills_the_turn():
     s = Sim()
     s.start()
@@ -1152,7 +1195,7 @@ def test_enum_values_are_the_stored_strings():
     assert [k.value for k in F.TurnKind] == ["speech", "dtmf", "timeout", "action", "system"]
     assert [t.value for t in F.Timer] == [
         "max_call", "no_input", "digit", "menu_digit", "recording", "recording_stuck", "lookup", "transfer",
-        "idle",
+        "idle", "thinking",
     ]  # fmt: skip
     assert [c.value for c in F.Continuation] == [
         "listen", "menu_wait", "collect_wait", "record", "transfer", "hangup", "rating_wait", "closing",

@@ -53,9 +53,12 @@ class Hooks:
 
 
 class FakeStream:
-    def __init__(self, rate: int, hang: bool = False, finish_s: float = 0.0) -> None:
+    def __init__(
+        self, rate: int, hang: bool = False, finish_s: float = 0.0, hang_accept: bool = False
+    ) -> None:
         self.rate = rate
         self.hang = hang
+        self.hang_accept = hang_accept  # the engine never returns from the first batch on
         self.finish_s = finish_s  # how long the final result takes after the end of speech
         self.accepted: list[AudioChunk] = []
         self.closed = False
@@ -63,6 +66,8 @@ class FakeStream:
     async def accept(self, chunk):
         assert chunk.rate == self.rate
         self.accepted.append(chunk)
+        if self.hang_accept:
+            await asyncio.sleep(60)
         words = " ".join(["xin", "chào", "bạn", "ơi", "nhé"][: len(self.accepted)])
         return AsrResult(words, is_final=False) if len(self.accepted) <= 3 else None  # unchanged: None
 
@@ -77,16 +82,19 @@ class FakeStream:
 
 
 class FakeRecognizer:
-    def __init__(self, *, fail: str = "", hang: bool = False, finish_s: float = 0.0) -> None:
+    def __init__(
+        self, *, fail: str = "", hang: bool = False, finish_s: float = 0.0, hang_accept: bool = False
+    ) -> None:
         self.fail = fail
         self.hang = hang
+        self.hang_accept = hang_accept
         self.finish_s = finish_s
         self.streams: list[FakeStream] = []
 
     def open_stream(self, rate):
         if self.fail:
             raise RuntimeError(self.fail)
-        stream = FakeStream(rate, self.hang, self.finish_s)
+        stream = FakeStream(rate, self.hang, self.finish_s, self.hang_accept)
         self.streams.append(stream)
         return stream
 
@@ -217,6 +225,19 @@ async def test_a_final_transcript_that_never_comes_is_a_failure():
     feed(listener, UTTERANCE)
     await asyncio.sleep(0.2)
     assert hooks.log[-1][:2] == ("failed", "asr") and recognizer.streams[0].closed and admission.active == 0
+
+
+async def test_an_engine_hung_on_the_audio_is_a_failure_not_a_silent_call():
+    """Regression: only the final transcript had a time limit; an engine stuck on a batch of audio left
+    the utterance waiting for ever, and the caller in silence with no timer running."""
+    recognizer = FakeRecognizer(hang_accept=True)
+    admission = AsrAdmission(4)
+    listener, hooks = make_listener(recognizer, admission=admission, asr_timeout_s=0.05)
+    listener.listen(True)
+    feed(listener, UTTERANCE)
+    await asyncio.sleep(0.3)
+    assert ("failed", "asr") in [entry[:2] for entry in hooks.log], hooks.log
+    assert recognizer.streams[0].closed and admission.active == 0 and not listener.recognizing
 
 
 def test_admission_limit_stays_within_the_recognizer_pool(settings):

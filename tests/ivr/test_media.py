@@ -299,6 +299,39 @@ async def test_player_paces_in_real_time_and_stops_on_request():
     pool.release(port)
 
 
+async def test_audio_that_never_comes_fails_the_item_instead_of_silencing_the_call():
+    """Regression: the player waited for ever on an answer whose synthesis hung: dead air to the end."""
+    pool = M.PortPool(41100, 41199)
+    sock, port = pool.bind("127.0.0.1")
+    ep = M.RtpEndpoint(sock, port, "ulaw")
+    await ep.start()
+    finished: list[tuple[int, bool]] = []
+    player = RtpPlayer(ep, lead_ms=0, ready_s=0.2, on_finished=lambda i, ok: finished.append((i, ok)))
+    player.start()
+    cancelled = asyncio.Event()
+
+    async def hung():
+        try:
+            await asyncio.sleep(60)
+        finally:
+            cancelled.set()
+        raise AssertionError("unreachable")
+
+    async def audio():
+        return AudioChunk.from_array(tone(100), 8000)
+
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    player.play(1, hung)
+    player.play(2, audio)
+    await until(lambda: len(finished) >= 2, limit_s=3.0)
+    assert finished == [(1, False), (2, True)] and loop.time() - t0 < 1.0
+    assert cancelled.is_set()  # the late synthesis is given up, not left to run
+    await player.close()
+    ep.close()
+    pool.release(port)
+
+
 def test_port_pool_skips_busy_ports():
     pool = M.PortPool(41200, 41201)
     blocker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
