@@ -6,6 +6,7 @@ test, no channel, bridge, RTP port or call session may be left behind.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
