@@ -110,10 +110,10 @@ class Supervisor:
             while exited in waiting and stopper in waiting:
                 done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 waiting -= done
-                if ready in done and ready.result() and not announced:
+                if ready in done and _said_ready(ready) and not announced:
                     notify_systemd("READY=1\nSTATUS=answering calls")
                     announced = True
-            was_ready = ready.done() and ready.result()
+            was_ready = _said_ready(ready)
             ready.cancel()
             if exited in waiting:  # asked to stop
                 exited.cancel()
@@ -174,6 +174,10 @@ class Supervisor:
             await self.on_death(self.settings)
         worker_pid_file(self.settings).unlink(missing_ok=True)
         return 0 if code in (0, -signal.SIGTERM) else code
+
+
+def _said_ready(ready: asyncio.Future[bool]) -> bool:
+    return ready.done() and not ready.cancelled() and ready.exception() is None and ready.result()
 
 
 async def _wait_ready(read_fd: int) -> bool:
