@@ -43,6 +43,19 @@ def _read_until(proc: subprocess.Popen, marker: str, timeout: float) -> str:
     return seen.decode(errors="replace")
 
 
+def _hotline(env: dict[str, str], *args: str, timeout: float = 120) -> str:
+    """Run a `hotline` command like a person would; its output (it must succeed)."""
+    cmd = [HOTLINE, *args]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def _greeted(env: dict[str, str], heard: Path) -> None:
+    _hotline(env, "call", "--wait", "4", "--record", str(heard))
+    assert heard.stat().st_size > 8000  # the greeting was heard
+
+
 def _wait_for_answered_call(env: dict[str, str], limit_s: float = 30.0) -> None:
     """Until a caller's channel is up in Asterisk (polled through ARI, bounded)."""
     from asterisk.handle import handle_for
@@ -91,16 +104,7 @@ def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
         assert httpx.get(f"{base}/healthz", timeout=10).json()["status"] == "ok"
         assert "Truyền thanh cơ sở" in httpx.get(f"{base}/", timeout=10).text
 
-        call = subprocess.run(
-            [HOTLINE, "call", "--wait", "4", "--record", str(tmp_path / "heard.wav"), "--json"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert call.returncode == 0, call.stderr[-2000:]
-        assert (tmp_path / "heard.wav").stat().st_size > 8000  # the greeting was heard
+        _greeted(env, tmp_path / "heard.wav")
 
         # The worker dies (kill -9) while the greeting of a second call plays: the supervisor hands the
         # caller to the dialplan fallback (apology, operators, message) and starts a new worker.
@@ -126,28 +130,9 @@ def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
         assert "the hotline worker died (signal 9)" in out, out[-3000:]
         assert out.count("The hotline is running.") == 2, out[-3000:]
 
-        again = tmp_path / "again.wav"
-        call = subprocess.run(
-            [HOTLINE, "call", "--wait", "4", "--record", str(again)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert call.returncode == 0, call.stderr[-2000:]
-        assert again.stat().st_size > 8000  # the next call is greeted
+        _greeted(env, tmp_path / "again.wav")  # the next call
 
-        listed = subprocess.run(
-            [HOTLINE, "calls", "list", "--json"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert listed.returncode == 0, listed.stderr[-2000:]
-        calls = json.loads(listed.stdout)
+        calls = json.loads(_hotline(env, "calls", "list", "--json"))
         assert len(calls) == 3
         assert all(c.get("ended_at") for c in calls), calls  # the crashed call's row is closed too
     finally:
