@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,35 +34,14 @@ SEED = 20261203
 SILENCE_TARGET_S = 3.0
 
 
-def _free(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _free_range(size: int = 40) -> tuple[int, int]:
-    start = 20000 + random.randrange(0, 20000, 2)
-    return start, start + size
-
-
 class HotlineRun:
     """`hotline run` in the background, its output in a file."""
 
     def __init__(self, data: Path) -> None:
-        rtp, media = _free_range(), _free_range()
+        from tests.ivr.conftest import loopback_env
+
         self.data = data
-        self.env = {
-            **os.environ,
-            "HOTLINE_PATHS__DATA_DIR": str(data / "var"),
-            "HOTLINE_PATHS__CACHE_DIR": str(data / "var" / "cache"),
-            "HOTLINE_WEB__PORT": str(_free(socket.SOCK_STREAM)),
-            "HOTLINE_IVR__ASTERISK__SIP_PORT": str(_free(socket.SOCK_DGRAM)),
-            "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(_free(socket.SOCK_STREAM)),
-            "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp[0]),
-            "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp[1]),
-            "HOTLINE_IVR__MEDIA__PORT_START": str(media[0]),
-            "HOTLINE_IVR__MEDIA__PORT_END": str(media[1]),
-        }
+        self.env = loopback_env(data)
         from hotline.settings import load_settings
 
         self.settings = load_settings(ROOT / "config" / "hotline.yaml", env=self.env)
@@ -94,11 +72,6 @@ class HotlineRun:
     def worker_pid(self) -> int:
         return int((self.data / "var" / "run" / "worker.pid").read_text())
 
-    def ari(self, method: str, path: str):
-        from asterisk.handle import handle_for
-
-        return handle_for(self.settings).ari(method, path)
-
     def stop(self) -> int:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
@@ -107,15 +80,6 @@ class HotlineRun:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             return -9
-
-
-def _wait_answered(run: HotlineRun, limit_s: float = 30.0) -> None:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if any(c.get("state") == "Up" and not c["id"].startswith("hl-") for c in run.ari("GET", "/channels")):
-            return
-        time.sleep(0.05)
-    raise RuntimeError("no call was answered")
 
 
 def _spool(run: HotlineRun) -> Path:
@@ -161,7 +125,9 @@ def _call(run: HotlineRun, script, record: Path, result: dict) -> threading.Thre
 
 
 def _round(run: HotlineRun, kind: str, n: int, work: Path) -> dict[str, object]:
+    from asterisk.handle import handle_for
     from sip.script import CallScript
+    from tests.ivr.conftest import wait_answered
     from tests.support import silence_after
 
     if kind == "greeting":
@@ -176,7 +142,7 @@ def _round(run: HotlineRun, kind: str, n: int, work: Path) -> dict[str, object]:
     result: dict = {}
     ready_before = run.ready_count()
     thread = _call(run, script, heard, result)
-    _wait_answered(run)
+    wait_answered(handle_for(run.settings))
     if kind == "greeting":
         time.sleep(1.0)
     else:
@@ -271,7 +237,6 @@ def _spread(values: list) -> dict[str, float | None]:
 
 
 def run() -> dict[str, object]:
-    random.seed(SEED)
     rounds: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="hotline-crash-") as tmp:
         work = Path(tmp)

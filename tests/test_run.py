@@ -16,7 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.ivr.conftest import free_rtp_range
+from asterisk.handle import handle_for
+from hotline.settings import load_settings
+from tests.ivr.conftest import loopback_env, wait_answered
 from tests.support import free_port, silence_after
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,37 +58,9 @@ def _greeted(env: dict[str, str], heard: Path) -> None:
     assert heard.stat().st_size > 8000  # the greeting was heard
 
 
-def _wait_for_answered_call(env: dict[str, str], limit_s: float = 30.0) -> None:
-    """Until a caller's channel is up in Asterisk (polled through ARI, bounded)."""
-    from asterisk.handle import handle_for
-    from hotline.settings import load_settings
-
-    handle = handle_for(load_settings(ROOT / "config" / "hotline.yaml", env=env))
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        channels = handle.ari("GET", "/channels")
-        if any(c.get("state") == "Up" and not c["id"].startswith("hl-") for c in channels):
-            return
-        time.sleep(0.05)
-    raise AssertionError("no call was answered")
-
-
 def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
-    rtp = free_rtp_range()
-    media = free_rtp_range()
     web_port = free_port(socket.SOCK_STREAM)
-    env = {
-        **os.environ,
-        "HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"),
-        "HOTLINE_PATHS__CACHE_DIR": str(tmp_path / "var" / "cache"),
-        "HOTLINE_WEB__PORT": str(web_port),
-        "HOTLINE_IVR__ASTERISK__SIP_PORT": str(free_port(socket.SOCK_DGRAM)),
-        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM)),
-        "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp[0]),
-        "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp[1]),
-        "HOTLINE_IVR__MEDIA__PORT_START": str(media[0]),
-        "HOTLINE_IVR__MEDIA__PORT_END": str(media[1]),
-    }
+    env = loopback_env(tmp_path, web_port)
     proc = subprocess.Popen(
         [HOTLINE, "run"],
         cwd=ROOT,
@@ -117,7 +91,7 @@ def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        _wait_for_answered_call(env)
+        wait_answered(handle_for(load_settings(ROOT / "config" / "hotline.yaml", env=env)))
         time.sleep(1.0)  # into the greeting
         worker = int((tmp_path / "var" / "run" / "worker.pid").read_text())
         os.kill(worker, signal.SIGKILL)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.db import engine_for, session_factory
+from ivr.ids import OUR_PREFIXES
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,35 @@ def free_rtp_range(size: int = 200) -> tuple[int, int]:
             _HANDED_OUT.append((start, start + size - 1))
             return start, start + size - 1
     raise RuntimeError("no free RTP port range on 127.0.0.1")
+
+
+def loopback_env(data: Path, web_port: int | None = None) -> dict[str, str]:
+    """The environment of a whole hotline (Asterisk, application, web app) under `data`, on free
+    loopback ports: what `hotline run` and `hotline call` read in a test or a campaign."""
+    rtp, media = free_rtp_range(), free_rtp_range()
+    return {
+        **os.environ,
+        "HOTLINE_PATHS__DATA_DIR": str(data / "var"),
+        "HOTLINE_PATHS__CACHE_DIR": str(data / "var" / "cache"),
+        "HOTLINE_WEB__PORT": str(web_port or free_port(socket.SOCK_STREAM)),
+        "HOTLINE_IVR__ASTERISK__SIP_PORT": str(free_port(socket.SOCK_DGRAM)),
+        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM)),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp[0]),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp[1]),
+        "HOTLINE_IVR__MEDIA__PORT_START": str(media[0]),
+        "HOTLINE_IVR__MEDIA__PORT_END": str(media[1]),
+    }
+
+
+def wait_answered(handle, limit_s: float = 30.0) -> None:
+    """Until a caller's channel is up in Asterisk (polled through ARI every 50 ms, bounded)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        channels = handle.ari("GET", "/channels")
+        if any(c.get("state") == "Up" and not c["id"].startswith(OUR_PREFIXES) for c in channels):
+            return
+        time.sleep(0.05)
+    raise AssertionError("no call was answered")
 
 
 class AsteriskUnderTest:
