@@ -42,12 +42,6 @@ TWO_HOURS_S = 2 * 3600.0
 VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
 
 
-def _free(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _vm(field: str, pid: str = "self") -> int:
     """A /proc status field in kB (VmRSS, VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -1011,25 +1005,18 @@ def run() -> dict:
     from hotline.settings import load_settings
     from tests.browser import serve
     from tests.console.helpers import add_operator
+    from tests.ivr.conftest import loopback_env
+    from tests.support import free_port
     from web.app import create_app
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-bad-input-"))
     catalog_dir = tmp / "intents"
     shutil.copytree(CATALOG, catalog_dir)
-    rtp = 20000 + 2 * (os.getpid() % 5000)
-    tcp_port = _free(socket.SOCK_STREAM)
+    tcp_port = free_port(socket.SOCK_STREAM)
     token = "mot-ma-truy-cap-dai-du-32-ky-tu-x"
     env = {
-        **os.environ,
-        "HOTLINE_PATHS__DATA_DIR": str(tmp / "var"),
-        "HOTLINE_PATHS__CACHE_DIR": str(tmp / "var" / "cache"),
-        "HOTLINE_IVR__ASTERISK__SIP_PORT": str(_free(socket.SOCK_DGRAM)),
+        **loopback_env(tmp),
         "HOTLINE_IVR__ASTERISK__SIP_TCP_PORT": str(tcp_port),
-        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(_free(socket.SOCK_STREAM)),
-        "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp),
-        "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp + 199),
-        "HOTLINE_IVR__MEDIA__PORT_START": str(rtp + 400),
-        "HOTLINE_IVR__MEDIA__PORT_END": str(rtp + 499),
         "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",
         "HOTLINE_IVR__FLOW__MAX_CALL_MINUTES": str(MAX_CALL_MINUTES),
         "HOTLINE_INTENTS__CATALOG_DIR": str(catalog_dir),
@@ -1037,6 +1024,7 @@ def run() -> dict:
         "HOTLINE_BROADCAST__API_TOKEN": token,
     }
     settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
+    rtp = (settings.ivr.asterisk.rtp_port_start, settings.ivr.asterisk.rtp_port_end)
     errors = _Errors()
     logging.getLogger().addHandler(errors)
     handle = start(settings)
@@ -1072,7 +1060,7 @@ def run() -> dict:
             return res
 
         step("a_malformed_sip", sip_then_call)
-        step("b_malformed_rtp", lambda: _malformed_rtp(app, handle, target, tmp, factory, (rtp, rtp + 199)))
+        step("b_malformed_rtp", lambda: _malformed_rtp(app, handle, target, tmp, factory, rtp))
         step("c_dtmf_flood", lambda: _dtmf_flood(app, target, tmp, factory))
         step(
             "d_silent_caller",

@@ -33,9 +33,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -48,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.ivr import CATALOG, ROOT, _App, _free
+from bench.ivr import CATALOG, ROOT, _App
 
 SPEECH = ROOT / "tests" / "fixtures" / "speech"
 QUESTION = SPEECH / "binh_north_male.wav"  # "huấn luyện viên...": intent `coach`, key 1
@@ -550,23 +548,17 @@ def _worst(section: Any) -> float:
 def run(only: tuple[str, ...] = ()) -> dict:
     from asterisk.process import start
     from hotline.settings import load_settings
+    from tests.ivr.conftest import loopback_env
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-faults-"))
     data = tmp / "var"
     data.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_MB}m,mode=0700", "tmpfs", str(data)],
                    check=True)
-    rtp = 20000 + 2 * (os.getpid() % 5000)
     env = {
-        **os.environ,
+        **loopback_env(tmp),
         "HOTLINE_PATHS__DATA_DIR": str(data),
         "HOTLINE_PATHS__CACHE_DIR": str(tmp / "cache"),  # prompt renders: not the data directory
-        "HOTLINE_IVR__ASTERISK__SIP_PORT": str(_free(socket.SOCK_DGRAM)),
-        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(_free(socket.SOCK_STREAM)),
-        "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp),
-        "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp + 199),
-        "HOTLINE_IVR__MEDIA__PORT_START": str(rtp + 200),
-        "HOTLINE_IVR__MEDIA__PORT_END": str(rtp + 299),
         "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",
         "HOTLINE_IVR__FLOW__RATING": "false",
         "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),

@@ -15,17 +15,14 @@ document on purpose (`include_in_schema=False`): they have no schema to fuzz aga
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import re
-import socket
 import tempfile
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +34,6 @@ PASSWORD = "mat-khau-kiem-thu-dai-1"
 MAX_EXAMPLES = 150  # per operation, per generation mode, per client
 TIME_CAP_S = 900.0  # the whole campaign
 REQUEST_TIMEOUT_S = 15.0
-START_TIMEOUT_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -76,31 +72,11 @@ class Report:
         }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def serve(app: Any) -> contextlib.AbstractContextManager[str]:
+    """`app` under uvicorn on 127.0.0.1 in a thread, quiet: the fuzzer sends malformed requests."""
+    from tests.browser import serve as serve_app
 
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """`app` under uvicorn on 127.0.0.1 in a thread; yields its base URL."""
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not server.started:
-        raise RuntimeError("uvicorn did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    return serve_app(app, log_level="critical")
 
 
 def make_settings(data: Path) -> Any:
@@ -241,6 +217,7 @@ def campaign(
     import schemathesis
     from hypothesis import HealthCheck, Phase
     from schemathesis import GenerationMode
+
     schema = schemathesis.openapi.from_url(f"{base}/api/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     checks = _checks()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
 import tempfile
 import threading
@@ -24,12 +23,6 @@ CATALOG = ROOT / "tests" / "fixtures" / "ivr" / "intents"
 EXPECTED = "coach"
 LEVELS = (1, 5, 10, 20)
 STAGGER_S = 4.0  # call starts spread over this many seconds (simultaneous calls, not speaking in unison)
-
-
-def _free(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _proc_cpu_s(pid: int) -> float:
@@ -50,17 +43,10 @@ def _pct(values: list[float], q: float) -> float | None:
 
 def hotline_env(tmp: Path, **extra: str) -> dict[str, str]:
     """Environment for a throwaway hotline under `tmp`: its own Asterisk on free loopback ports."""
-    rtp = 20000 + 2 * (os.getpid() % 5000)
+    from tests.ivr.conftest import loopback_env
+
     return {
-        **os.environ,
-        "HOTLINE_PATHS__DATA_DIR": str(tmp / "var"),
-        "HOTLINE_PATHS__CACHE_DIR": str(tmp / "var" / "cache"),
-        "HOTLINE_IVR__ASTERISK__SIP_PORT": str(_free(socket.SOCK_DGRAM)),
-        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(_free(socket.SOCK_STREAM)),
-        "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp),
-        "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp + 399),
-        "HOTLINE_IVR__MEDIA__PORT_START": str(rtp + 400),
-        "HOTLINE_IVR__MEDIA__PORT_END": str(rtp + 599),
+        **loopback_env(tmp, rtp_ports=400),  # room for the 30-call level
         "HOTLINE_IVR__MAX_RECOGNITIONS": "32",
         "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",
         "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),

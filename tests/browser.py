@@ -29,12 +29,12 @@ START_TIMEOUT_S = 20  # how long uvicorn may take to start listening
 
 
 @contextmanager
-def serve(app, port: int | None = None) -> Iterator[str]:
+def serve(app, port: int | None = None, log_level: str = "warning") -> Iterator[str]:
     """Runs `app` under uvicorn on 127.0.0.1 in a thread and yields its base URL."""
     import uvicorn
 
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT_S

@@ -53,10 +53,12 @@ def free_rtp_range(size: int = 200) -> tuple[int, int]:
     raise RuntimeError("no free RTP port range on 127.0.0.1")
 
 
-def loopback_env(data: Path, web_port: int | None = None) -> dict[str, str]:
+def loopback_env(
+    data: Path, web_port: int | None = None, rtp_ports: int = 200, media_ports: int = 200
+) -> dict[str, str]:
     """The environment of a whole hotline (Asterisk, application, web app) under `data`, on free
     loopback ports: what `hotline run` and `hotline call` read in a test or a campaign."""
-    rtp, media = free_rtp_range(), free_rtp_range()
+    rtp, media = free_rtp_range(rtp_ports), free_rtp_range(media_ports)
     return {
         **os.environ,
         "HOTLINE_PATHS__DATA_DIR": str(data / "var"),
