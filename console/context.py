@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from console.data.sessions import Login
 
+from ivr.review_store import open_review_count
 from ivr.settings import IvrConfig
 
 PREFIX = "/console"
@@ -89,6 +90,7 @@ class Console:
             withheld_vi=CALLER_WITHHELD_VI,
             topic=self.topic,
             commune=self.commune,
+            review_open=self.review_open,
         )
 
     def topic(self, intent_id: str | None) -> str:
@@ -99,6 +101,11 @@ class Console:
         if catalog is None or intent_id not in catalog:
             return "Chủ đề đã xóa"
         return catalog.get(intent_id).title
+
+    def review_open(self) -> int:
+        """Items of the review queue waiting for an operator (the dashboard's tile)."""
+        with self.sessions() as s:
+            return open_review_count(s)
 
     def commune(self, code: str | None) -> str:
         """A ticket's commune as operators know it, "Xã Anh Sơn (17329)"; the code alone if unknown."""

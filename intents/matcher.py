@@ -197,6 +197,15 @@ class Matcher:
             reasons.append(f"within margin {margin:g} of the runner-up: ask which one")
         return Decision(best, best_score, runner, runner_score, clarify, tuple(reasons), best, p.toned)
 
+    def guesses(self, text: str, n: int = 3) -> list[tuple[str, float]]:
+        """The `n` best intents for `text` with their scores, best first (for review and tuning)."""
+        p = self.prepare(text)
+        if p.empty or not self._ids:
+            return []
+        scores, _best, _hits = self._score(p)
+        order = np.argsort(-scores, kind="stable")[:n]
+        return [(self._ids[int(k)], round(float(scores[int(k)]), 3)) for k in order]
+
     # -------------------------------------------------------------------------------------------
     def _score(self, p: Prepared) -> tuple[np.ndarray, list[tuple[int, float, bool]], list[list[str]]]:
         n = len(self._ids)

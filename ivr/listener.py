@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from ivr.settings import IvrSettings
 
 logger = logging.getLogger(__name__)
+
+HEARD_KEPT = 3  # utterances whose audio waits for `take_utterance`
 
 
 class ListenerHooks(Protocol):
@@ -117,6 +120,9 @@ class CallListener:
         self._finished: dict[str, AudioChunk] = {}  # finished, audio not yet taken
         self._spools: dict[str, Recorder] = {}  # finished, spool still on disk
         self._keep_spools: set[str] = set()  # finished, spool must survive for recovery
+        # The last utterances heard, with their final transcripts: the review queue keeps the audio of
+        # those the hotline did not understand (`take_utterance`). A few, in case turns lag behind.
+        self._heard: deque[tuple[str, AudioChunk]] = deque(maxlen=HEARD_KEPT)
         self._closed = False
 
     # --- the hot path ---------------------------------------------------------------------------
@@ -192,8 +198,9 @@ class CallListener:
         except AsrRefused as refused:
             self.hooks.on_recognition_failed(refused.stage, refused.detail)
             return
+        heard: list[AudioChunk] = []
         try:
-            result, ended = await self._stream_utterance(stream, queue)
+            result, ended = await self._stream_utterance(stream, queue, heard)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -203,10 +210,12 @@ class CallListener:
             return
         finally:
             stream.release()
+        if heard:
+            self._heard.append(((result.text or "").strip(), concat(heard)))
         self.hooks.on_final_transcript(result, int((time.monotonic() - ended) * 1000))
 
     async def _stream_utterance(
-        self, stream: AdmittedStream, queue: asyncio.Queue[AudioChunk | None]
+        self, stream: AdmittedStream, queue: asyncio.Queue[AudioChunk | None], heard: list[AudioChunk]
     ) -> tuple[AsrResult, float]:
         """The final result, and when speech ended (monotonic): the recognizer's latency counts from there."""
         batch: list[AudioChunk] = []
@@ -217,6 +226,7 @@ class CallListener:
                 ended = time.monotonic()
                 break
             batch.append(item)
+            heard.append(item)
             batch_ms += chunk_ms(item)
             if batch_ms >= self.settings.asr_batch_ms:
                 await self._accept(stream, batch)
@@ -232,6 +242,15 @@ class CallListener:
         partial = await asyncio.wait_for(stream.accept(chunk), timeout=self.settings.asr_timeout_s)
         if partial is not None and partial.text:
             self.hooks.on_partial_transcript(partial)
+
+    def take_utterance(self, transcript: str) -> AudioChunk | None:
+        """The audio of the utterance heard as `transcript` (once); None when no such utterance waits."""
+        text = transcript.strip()
+        for i, (heard_text, audio) in enumerate(self._heard):
+            if heard_text == text:
+                del self._heard[i]
+                return audio
+        return None
 
     # --- recordings -----------------------------------------------------------------------------
 

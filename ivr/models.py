@@ -112,3 +112,28 @@ class PhoneAttempt(Base):
     ok: Mapped[bool] = mapped_column(Boolean, default=False)  # reserved: a failure until it succeeds
 
     __table_args__ = (Index("ix_phone_attempts_kind_who_at", "kind", "who", "at"),)
+
+
+class ReviewItem(Base):
+    """An utterance the hotline did not understand well enough, waiting for an operator (ivr.review_store).
+
+    `transcript` is masked; `audio_path` and `transcript` are personal data, cleared by retention.
+    """
+
+    __tablename__ = "review_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    turn_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # call_turns.seq of the utterance
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    reason: Mapped[str] = mapped_column(String(16))  # an ivr.review_rules.ReviewReason
+    transcript: Mapped[str] = mapped_column(Text, default="")  # masked
+    audio_path: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    audio_ms: Mapped[int] = mapped_column(Integer, default=0)
+    guesses: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[intent id, score], ...], best first
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # a ReviewStatus
+    intent: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the intent it was taught to
+    resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # operator's username
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import affected, transaction
 from ivr.models import Call, Ticket, Turn
+from ivr.review_store import purge_review
 from ivr.store import utcnow
 
 logger = logging.getLogger(__name__)
@@ -70,8 +71,11 @@ def purge(
         turns = affected(s.execute(delete(Turn).where(Turn.call_id.in_(old_calls))))
         s.execute(update(Ticket).where(Ticket.call_id.in_(old_calls)).values(call_id=None))
         calls = affected(s.execute(delete(Call).where(Call.started_at < txt_cut)))
+        # What the recognizer heard, kept for the review queue: a recording like the others.
+        review_files, review_blanked = purge_review(s, rec_cut, txt_cut)
         kept = {str(p) for p in s.scalars(select(Ticket.audio_path).where(Ticket.audio_path.is_not(None)))}
     counts = {"recordings": files, "ticket_transcripts": blanked, "turns": turns, "calls": calls}
+    counts["review_audio"], counts["review_transcripts"] = review_files, review_blanked
     now_s = now.replace(tzinfo=UTC).timestamp()
     if recordings_dir is not None:
         counts["orphan_recordings"] = _sweep_orphans(recordings_dir, kept, now_s - ORPHAN_GRACE_S)

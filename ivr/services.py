@@ -22,6 +22,7 @@ from ivr.store import CallStore, DossierSource
 if TYPE_CHECKING:
     from ivr.prompt_history import PromptHistory
     from ivr.prompt_pin import PromptPin
+    from ivr.review_queue import ReviewQueue
     from ivr.settings import IvrConfig
     from ivr.ticket_status import TicketStatusByPhone
 
@@ -155,3 +156,4 @@ class Services:
     prompt_pin: PromptPin | None = None
     prompt_history: PromptHistory | None = None
     asr: AsrAdmission = field(default_factory=AsrAdmission)  # the one ASR admission control of all calls
+    review: ReviewQueue | None = None  # what the hotline did not understand, for operators (None: off)

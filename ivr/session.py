@@ -159,7 +159,8 @@ class CallSession:
         logger.info("call %s from %s", self.channel_id, mask_caller(self.caller))
         # Handed to the call log, never awaited: a locked database or a full disk does not hold the answer.
         self.s.calllog.start(self.channel_id, self.caller, self.sip_call_id, on_id=self._call_logged)
-        self.turns = TurnLog(self.channel_id, self.s.calllog)
+        observer = self._turn_written if self.s.review is not None else None
+        self.turns = TurnLog(self.channel_id, self.s.calllog, observer=observer)
         try:
             await self._setup()
             self.started = True
@@ -178,6 +179,16 @@ class CallSession:
             logger.exception("call %s failed", self.channel_id)
         finally:
             await asyncio.shield(self.teardown())
+
+    def _turn_written(self, seq: int, turn: F.Turn) -> None:
+        """Every turn goes on to the review queue; a speech turn with the audio the recognizer heard."""
+        review = self.s.review
+        if review is None:
+            return
+        audio = None
+        if turn.kind == F.TurnKind.SPEECH and self.listener is not None:
+            audio = self.listener.take_utterance(turn.transcript)
+        review.turn(self.channel_id, seq, turn, audio)
 
     def _call_logged(self, call_id: int) -> None:
         """The call's row is in the database (tickets link to it)."""
@@ -310,6 +321,8 @@ class CallSession:
         # 3. The call log's held turn, and the recordings' spools.
         if self.turns is not None:
             self.turns.flush(None)
+        if self.s.review is not None:
+            self.s.review.end(self.channel_id)
         if self.listener is not None:
             self.listener.close()
         # 4. What we created in Asterisk, then the caller's leg unless it is gone.

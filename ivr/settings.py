@@ -208,6 +208,16 @@ class AttemptSettings(BaseModel):
     pin_failures_total: int = Field(10, ge=1, le=1000)  # wrong prompt PINs from all seats together
 
 
+class ReviewSettings(BaseModel):
+    """`ivr.review:` what enters the operators' review queue (ivr.review_queue)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Understood, but the best intent led the runner-up by less than this: an operator should look.
+    low_margin: float = Field(0.10, ge=0.0, le=1.0)
+    audio_dir: Path = Path("review-audio")  # what the recognizer heard, under paths.data_dir
+
+
 class IvrSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -216,6 +226,7 @@ class IvrSettings(BaseModel):
     flow: FlowSettings = FlowSettings()
     media: MediaSettings = MediaSettings()
     attempts: AttemptSettings = AttemptSettings()
+    review: ReviewSettings = ReviewSettings()
     prompts_file: Path = Path("config/prompts.yaml")  # prompt key -> Vietnamese text (operators edit it)
     prompts_dir: Path = Path("audio_assets/prompts")  # human recordings <key>.wav win over TTS
     recordings_dir: Path = Path("recordings")  # complaint audio, relative to paths.data_dir

@@ -22,6 +22,8 @@ from ivr.ids import SPOOL_DIR
 from ivr.prompt_history import PromptHistory
 from ivr.prompt_pin import PromptPin, pin_limit
 from ivr.prompts import Prompts
+from ivr.review_queue import ReviewQueue
+from ivr.review_store import ReviewStore
 from ivr.rtp import PortPool
 from ivr.services import RadioSource, Services, Understanding, build_flow, duty_rota, team_sentences
 from ivr.store import CallStore, SqlDossierSource, recover_spool, seed_dossiers
@@ -117,6 +119,13 @@ async def build_services(
         len(bad),
     )
     attempts = AttemptLog(factory)
+    review = settings.ivr.review
+    review_queue = ReviewQueue(
+        ReviewStore(factory, settings.data_dir / review.audio_dir),
+        call_id=calllog.call_id,
+        matcher=lambda: understanding.current()[1],
+        low_margin=review.low_margin,
+    )
     limits = settings.ivr.attempts
     media = settings.ivr.media
     return Services(
@@ -136,6 +145,7 @@ async def build_services(
         prompt_pin=PromptPin(_prompt_pin(settings), attempts, pin_limit(limits), audit),
         prompt_history=PromptHistory.from_settings(settings, audit),
         asr=AsrAdmission.from_settings(settings),
+        review=review_queue,
     )
 
 
@@ -199,10 +209,14 @@ async def run_hotline(
         on_ready(app)
     logger.info("hotline application %r starting (ARI %s)", settings.ivr.app_name, services.ari.cfg.url)
     services.calllog.start_writer()
+    if services.review is not None:
+        services.review.start_writer()
     try:
         await app.run(stop_event)
     finally:
         await services.calllog.close()  # after the calls ended: their last rows are written or journaled
+        if services.review is not None:
+            await services.review.close()
         if watcher is not None:
             await watcher.stop()
         await services.ari.close()

@@ -399,3 +399,15 @@ STATUS_SPOKEN = {
 
 def spoken_date(d: datetime) -> str:
     return f"ngày {d.day} tháng {d.month} năm {d.year}"
+
+
+def speech_transcripts(factory: sessionmaker[Session], since: datetime, limit: int = 20_000) -> list[str]:
+    """What callers said since `since` (naive UTC), newest first: the words `intents replay` tries again."""
+    with factory() as s:
+        rows = s.scalars(
+            select(Turn.transcript)
+            .where(Turn.kind == "speech", Turn.at >= since, Turn.transcript != "")
+            .order_by(Turn.at.desc())
+            .limit(limit)
+        ).all()
+    return list(rows)

@@ -39,9 +39,17 @@ class TurnSink(Protocol):
 class TurnLog:
     """Numbers the turns of one call and hands them to the call log, with measured answer latencies."""
 
-    def __init__(self, call: str, sink: TurnSink, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        call: str,
+        sink: TurnSink,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        observer: Callable[[int, F.Turn], None] | None = None,
+    ) -> None:
         self.call = call  # the caller's channel id: the call log's key, and for logs
         self._sink = sink
+        self._observer = observer  # told every turn written, with its number (the review queue)
         self._clock = clock
         self._seq = 0
         self._pending: tuple[F.Turn, int] | None = None  # turn waiting for its answer's first audio
@@ -124,3 +132,5 @@ class TurnLog:
             turn.response_ms,
         )
         self._sink.turn(self.call, seq, turn)
+        if self._observer is not None:
+            self._observer(seq, turn)

@@ -59,6 +59,7 @@ def sync_dir(directory: Path) -> None:
 
 def replace(tmp: Path, path: Path) -> None:
     """Rename `tmp` over `path` atomically (readers never see half a file), keeping `path`'s mode."""
-    shutil.copymode(path, tmp)
+    if path.exists():  # a new file (a new intent) keeps the candidate's own mode
+        shutil.copymode(path, tmp)
     os.replace(tmp, path)
     sync_dir(path.parent)

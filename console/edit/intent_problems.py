@@ -81,6 +81,16 @@ def problem_vi(
             f"Câu mẫu “{ex}” trùng (không kể dấu thanh) với một câu mẫu của chủ đề {owner}. "
             "Mỗi câu mẫu chỉ được thuộc một chủ đề; hãy bỏ hoặc viết khác câu này."
         )
+    if mm := re.search(r"key '(?P<k>[^']+)' already used by intent '(?P<other>\w+)'", msg):
+        other = mm.group("other")
+        if catalog is not None and other in catalog:
+            other = catalog.get(other).title
+        return f"Phím {mm.group('k')} đã dùng cho chủ đề “{other}”; hãy chọn phím khác hoặc để trống."
+    if mm := re.search(r"key '(?P<k>[^']+)' is reserved", msg):
+        return (
+            f"Phím {mm.group('k')} dành sẵn cho việc khác trong mọi menu (gặp cán bộ, nghe lại...); "
+            "hãy chọn phím khác."
+        )
     if "no words left" in msg:
         n = _ex_number(key)
         return f"Câu mẫu thứ {n} không còn chữ nào sau khi chuẩn hóa (chỉ có dấu câu hoặc từ đệm)."

@@ -7,6 +7,8 @@ Nothing is written unless the whole resulting catalog passes the checks of `hotl
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 from console.data.catalog import CatalogState, check_catalog
 from console.edit.files import candidate
 from console.edit.intent_form import IntentDraft, IntentEditError
+from console.edit.intent_new import NewIntent
 from console.edit.intent_yaml import IntentSource, find_intent, render_edit
 from console.edit.path import Change, EditPath, RestoreRefused
 
@@ -165,3 +168,53 @@ class IntentEditor:
         if state.problems:
             return TryResult(saved, False, list(state.problems))
         return TryResult(state, True, [])
+
+    def add_example(self, intent_id: str, example: str, actor: Actor | None = None) -> SaveResult:
+        """Teach a phrasing (the review queue's one click): the intent's examples plus `example`, saved
+        like any edit of the intent (whole-catalog check, history, audit, reload)."""
+        source = self._source(intent_id)
+        draft = source.draft
+        if example in draft.examples:
+            return SaveResult(source.path, [])
+        new = IntentDraft(
+            draft.title, draft.answer, draft.follow_up, (*draft.examples, example), draft.keywords
+        )
+        return self.save(intent_id, new, draft.version(), actor)
+
+    def create(self, new: NewIntent, actor: Actor | None = None) -> SaveResult:
+        """Add an intent as its own file, checked with the whole catalog, kept and audited like an edit.
+
+        Raises IntentEditError (nothing written) when the id exists or the catalog with it has problems.
+        """
+        path = self.directory / new.file_name
+
+        def propose() -> Change[list[str]]:
+            if self.find(new.id) is not None or path.exists():
+                raise IntentEditError(
+                    [f"Mã chủ đề “{new.id}” đã có trong danh mục; hãy chọn mã khác."],
+                    code="console.intent_new.exists",
+                )
+            return Change(
+                path, b"", new.yaml(), self._new_file_checker(path), f"intent:{new.id}", "new intent", ["new"]
+            )
+
+        applied = self.edits.apply(propose, actor)
+        if applied.written:
+            logger.info("intent %s created in %s", new.id, path)
+        return SaveResult(path, applied.change.value, applied.history)
+
+    def _new_file_checker(self, path: Path) -> Callable[[Path], None]:
+        """The check of a file the catalog does not have yet: the catalog copied with it, then checked."""
+
+        def check(tmp: Path) -> None:
+            self.drafts_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=self.drafts_dir) as work:
+                copy = Path(work) / "catalog"
+                shutil.copytree(self.directory, copy, ignore=shutil.ignore_patterns(".*"))
+                shutil.copyfile(tmp, copy / path.name)
+                state = check_catalog(self.settings, copy, self.dialect_path)
+            if state.problems:
+                problems = [p.replace(str(copy), str(self.directory)) for p in state.problems]
+                raise IntentEditError([], problems, code="console.intent_edit.check")
+
+        return check

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console.routes import assets, audit, auth, calls, intent_edit, intents, operators, prompts, tickets
+from console.routes import (
+    assets,
+    audit,
+    auth,
+    calls,
+    intent_edit,
+    intent_new,
+    intents,
+    operators,
+    prompts,
+    review,
+    tickets,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     assets.router,
@@ -13,7 +25,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     calls.router,
     tickets.router,
     intents.router,
+    intent_new.router,  # before intent_edit: "new" is not an intent's id
     intent_edit.router,
+    review.router,
     prompts.router,
     audit.router,
     operators.router,

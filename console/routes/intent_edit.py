@@ -7,6 +7,7 @@ Every logged-in operator may edit an intent's title, answer, follow-up question,
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from typing import TYPE_CHECKING, Annotated
@@ -25,11 +26,16 @@ from console.edit.intent_problems import problem_vi
 from console.edit.intent_yaml import IntentSource, draft_in
 from console.routes.intents import MAX_TRY_CHARS
 from intents.catalog import speaking_seconds
+from intents.replay import ReplayReport, replay
+from ivr.store import speech_transcripts, utcnow
 
 if TYPE_CHECKING:
     from intents.matcher import Decision
 
 logger = logging.getLogger(__name__)
+
+PREVIEW_DAYS = 30  # the edit form's preview replays callers' words of this many days ...
+PREVIEW_MAX = 2000  # ... at most this many (newest first): the page answers within a second or two
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,6 +88,7 @@ def _edit_page(
     restored: str = "",
     restore_messages: list[str] | None = None,
     restore_problems: list[str] | None = None,
+    preview: ReplayReport | None = None,
     status_code: int = 200,
 ) -> Response:
 
@@ -123,6 +130,8 @@ def _edit_page(
         restored=restored,
         restore_messages=restore_messages or [],
         restore_problems=restore_problems or [],
+        preview=preview,
+        preview_days=PREVIEW_DAYS,
         limits={
             "title": MAX_TITLE_CHARS,
             "answer": MAX_ANSWER_CHARS,
@@ -310,6 +319,11 @@ def _try(
         messages, problems = _refused(console, IntentEditError([], result.problems), source.intent_id, draft)
     matcher = result.state.matcher
     decision = matcher.match(text) if (matcher is not None and text) else None
+    preview = None
+    if result.draft_used and state.matcher is not None and matcher is not None:
+        # What the edit would change on real callers' words, before it is saved (`hotline intents replay`).
+        since = utcnow() - dt.timedelta(days=PREVIEW_DAYS)
+        preview = replay(speech_transcripts(console.sessions, since, PREVIEW_MAX), state.matcher, matcher)
     return _edit_page(
         console,
         login,
@@ -322,4 +336,5 @@ def _try(
         decision=decision,
         tried=result.state,
         draft_used=result.draft_used,
+        preview=preview,
     )

@@ -1,4 +1,4 @@
-"""`hotline intents check|match|eval|menu`: operators' tools for the intent catalog."""
+"""`hotline intents check|match|eval|menu|replay`: operators' tools for the intent catalog."""
 
 from __future__ import annotations
 
@@ -134,3 +134,30 @@ def register(app: typer.Typer) -> None:
                 print(f"  [{entry.group}] {catalog.menu_prompt(entry.group)}")
                 for sub in catalog.menu_entries(entry.group):
                     print(f"    {entry.group}.{sub.digit}: {sub.intent}")
+
+    @intents_app.command("replay")
+    def replay_cmd(
+        ctx: typer.Context,
+        days: Annotated[int, typer.Option("--days", min=1, max=3650, help="Calls of the last N days.")] = 7,
+        catalog: Annotated[
+            Path | None,
+            typer.Option("--catalog", help="Draft catalog directory to compare with the current one."),
+        ] = None,
+    ) -> None:
+        """Re-run what callers said in recent calls against a draft catalog: what would change."""
+        import datetime as dt
+
+        from core.db import engine_for, session_factory
+        from intents.replay import replay, report_lines
+        from ivr.store import speech_transcripts, utcnow
+
+        settings, current, before = _load(ctx, None)
+        _settings, draft, after = _load(ctx, catalog)
+        engine = engine_for(settings)
+        try:
+            texts = speech_transcripts(session_factory(engine), utcnow() - dt.timedelta(days=days))
+        finally:
+            engine.dispose()
+        titles = {i.id: i.title for i in (*current.intents, *draft.intents)}
+        for line in report_lines(replay(texts, before, after), titles):
+            print(line)

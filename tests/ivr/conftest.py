@@ -312,19 +312,24 @@ class RunningHotline:
 
 
 @pytest.fixture(scope="module")
-def hotline(asterisk, tmp_path_factory):
+def hotline(asterisk, tmp_path_factory, request):
     """The hotline application on the session's Asterisk, for one test module.
 
     Not for the whole session: other modules connect their own ARI application under the same name
-    (test_caller.py) or need no application at all (test_fallback_messages_e2e.py).
+    (test_caller.py) or need no application at all (test_fallback_messages_e2e.py). A module that edits
+    the catalog (`WRITABLE_CATALOG = True`) gets its own copy of it.
     """
     from hotline.settings import load_settings
 
+    catalog = CATALOG
+    if getattr(request.module, "WRITABLE_CATALOG", False):
+        catalog = tmp_path_factory.mktemp("catalog") / "intents"
+        shutil.copytree(CATALOG, catalog)
     start, end = free_rtp_range(100)
     env = {
         **os.environ,
         **asterisk.env,
-        "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
+        "HOTLINE_INTENTS__CATALOG_DIR": str(catalog),
         "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",  # covered by the flow unit tests; saves 3 s per call
         "HOTLINE_IVR__FLOW__NO_INPUT_SECONDS": "6",
         # Both seats ring at once; a seat fails at once unless an agent registers as it.

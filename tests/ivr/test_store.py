@@ -200,7 +200,14 @@ def test_purge_respects_retention(db):
         s.get(Call, old_call).started_at = now - timedelta(days=400)
         s.scalar(select(Ticket).where(Ticket.number == number)).created_at = now - timedelta(days=400)
     counts = purge(factory, recording_days=90, transcript_days=365)
-    assert counts == {"recordings": 1, "ticket_transcripts": 1, "turns": 1, "calls": 1}
+    assert counts == {
+        "recordings": 1,
+        "ticket_transcripts": 1,
+        "turns": 1,
+        "calls": 1,
+        "review_audio": 0,
+        "review_transcripts": 0,
+    }
     assert not path.exists()
     t = store.ticket(number)
     assert t.audio_path is None and t.transcript == "" and t.call_id is None and t.status == "new"
