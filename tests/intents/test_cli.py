@@ -123,3 +123,56 @@ def test_match_with_broken_catalog_is_an_error_not_a_traceback(catalog_copy):
     (catalog_copy / "bad.yaml").write_bytes(b"\xef\xbb\xbfintents: [\n")
     err = assert_clean_failure(run("intents", "match", "xin chào", "--config", str(catalog_copy)))
     assert err.startswith("error: invalid intent catalog") and "bad.yaml:" in err
+
+
+def test_replay_shows_what_a_draft_catalog_changes_on_recent_callers_words(tmp_path):
+    """Real database file, real catalogs: a phrasing added to the draft is newly understood."""
+    import shutil
+    from datetime import timedelta
+
+    from core.db import engine_for, session_factory
+    from hotline.db import upgrade
+    from hotline.settings import load_settings
+    from ivr.models import Call, Turn
+    from ivr.store import utcnow
+
+    env = {"HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var")}
+    settings = load_settings(ROOT / "config" / "hotline.yaml", env={**os.environ, **env})
+    upgrade(settings.database_url)
+    engine = engine_for(settings)
+    now = utcnow()  # relative to now: the command's window is the last --days days
+    new_phrase = "con bò nhà tôi đi lạc sang xã bên"
+    with session_factory(engine)() as s:
+        call = Call(channel_id="c-replay", started_at=now, caller_masked="")
+        s.add(call)
+        s.flush()
+        said = [new_phrase, "tôi muốn phản ánh", new_phrase, "giá lợn hơi hôm nay"]
+        for seq, text in enumerate(said):
+            s.add(Turn(call_id=call.id, seq=seq, at=now - timedelta(hours=1), kind="speech", transcript=text))
+        # Older than the window: not replayed.
+        s.add(Turn(call_id=call.id, seq=9, at=now - timedelta(days=30), kind="speech", transcript="việc cũ"))
+        s.commit()
+    engine.dispose()
+    draft = tmp_path / "draft"
+    shutil.copytree(ROOT / "config" / "intents", draft)
+    contact = draft / "contact.yaml"
+    contact.write_text(
+        contact.read_text(encoding="utf-8").replace(
+            "      - tôi muốn phản ánh\n", f"      - tôi muốn phản ánh\n      - {new_phrase}\n", 1
+        ),
+        encoding="utf-8",
+    )
+
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    full_env.pop("HOTLINE_CONFIG", None)
+    proc = subprocess.run(
+        [*HOTLINE, "intents", "replay", "--days", "7", "--catalog", str(draft)],
+        cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Đã thử lại 3 câu nói khác nhau" in out  # repeats once, the old turn left out
+    assert "Mới hiểu được: 1" in out
+    assert f"“{new_phrase}”: không hiểu → “phản ánh, kiến nghị”" in out
+    assert "Mới sai (trước hiểu, nay không hiểu): 0" in out
+    assert "feedback" not in out  # topics by their Vietnamese titles
