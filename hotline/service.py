@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,7 @@ from hotline.supervisor import (
     worker_command,
 )
 from hotline.web_server import web_server_config
+from ivr.app import Hotline
 from ivr.fallback_messages import messages_dir
 from ivr.flow import CommuneFinder
 from ivr.prompts import TEXTS_DIR, prompt_render_dir
@@ -36,6 +38,8 @@ from ivr.services import RadioSource, Services
 from ivr.startup import build_services, run_hotline
 from voice.tts.cache import purge_unused
 from web.app import create_app
+from web.ops import create_ops_app
+from web.readiness import LocalProbe
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +52,32 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _serve_web(settings: Settings, stop: asyncio.Event) -> None:
-    server = _Server(web_server_config(create_app(settings), settings))
+async def _serve_web(settings: Settings, stop: asyncio.Event, probe: LocalProbe) -> None:
+    server = _Server(web_server_config(create_app(settings, app_probe=probe), settings))
     task = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await task
+
+
+async def _serve_ops(settings: Settings, stop: asyncio.Event, probe: LocalProbe) -> None:
+    """Without the web app, the worker serves /metrics and /readyz itself (`ops.worker_port`): Prometheus
+    scrapes it, and `hotline serve` asks it for the application's state."""
+    ops = settings.ops
+    family = socket.AF_INET6 if ":" in ops.worker_host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # Bound here, not by uvicorn: uvicorn answers a port in use with SystemExit, which would end the
+        # worker (and its calls) for the sake of its metrics.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((ops.worker_host, ops.worker_port))
+    except OSError as exc:
+        sock.close()
+        logger.error("metrics and readiness not served on %s:%d: %s", ops.worker_host, ops.worker_port, exc)
+        await stop.wait()
+        return
+    server = _Server(web_server_config(create_ops_app(settings, probe), settings))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     await stop.wait()
     server.should_exit = True
     await task
@@ -132,9 +159,14 @@ async def build_hotline_services(settings: Settings, **parts: Any) -> Services:
     return await build_services(settings, **parts)
 
 
-async def _hotline(settings: Settings, stop: asyncio.Event, ready: asyncio.Event) -> None:
+async def _hotline(settings: Settings, stop: asyncio.Event, ready: asyncio.Event, probe: LocalProbe) -> None:
     services = await build_hotline_services(settings)
-    await run_hotline(settings, stop, services=services, on_ready=lambda _app: ready.set())
+
+    def on_ready(app: Hotline) -> None:
+        probe.app_of = lambda: app
+        ready.set()
+
+    await run_hotline(settings, stop, services=services, on_ready=on_ready)
 
 
 async def _worker(settings: Settings, web: bool) -> None:
@@ -147,10 +179,11 @@ async def _worker(settings: Settings, web: bool) -> None:
     asterisk = await asyncio.to_thread(ensure_running, settings)  # normally the supervisor's, running
     web_url = settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}"
     ready = asyncio.Event()
-    hotline = asyncio.create_task(_hotline(settings, stop, ready))
+    probe = LocalProbe(lambda: None)  # the application, once it has started
+    hotline = asyncio.create_task(_hotline(settings, stop, ready, probe))
     tasks = [hotline, asyncio.create_task(_retention(settings, stop))]
-    if web:
-        tasks.append(asyncio.create_task(_serve_web(settings, stop)))
+    serve = _serve_web if web else _serve_ops
+    tasks.append(asyncio.create_task(serve(settings, stop, probe)))
     ready_wait = asyncio.create_task(ready.wait())
     await asyncio.wait({hotline, ready_wait}, return_when=asyncio.FIRST_COMPLETED)
     if hotline.done():

@@ -30,6 +30,7 @@ from core.yamlfile import Loc, YamlDoc, describe_validation_error, load_yaml
 from intents.settings import IntentSettings
 from ivr.settings import IvrSettings
 from voice.settings import VoiceSettings
+from web.settings import OpsSettings
 
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "hotline.yaml"
 ENV_PREFIX = "HOTLINE_"
@@ -47,6 +48,7 @@ class Settings(Section):
     intents: IntentSettings = IntentSettings()
     ivr: IvrSettings = IvrSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
+    ops: OpsSettings = OpsSettings()
 
     @model_validator(mode="after")
     def _check_commune_teams(self) -> Settings:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from asterisk.dial import dial_targets
+from core.metrics import ErrorStage, count_error
 from ivr import flow as F
 from ivr.enums import PinVerdict
 from ivr.ids import PREFIX_OPERATOR, WITHHELD_CALLER_ID
@@ -228,6 +229,7 @@ class ActionRunner:
                 raise RuntimeError(f"no audio for recording {name}")
             number = await self._store_ticket(name, chunk, reason, commune)
         except Exception as exc:
+            count_error(ErrorStage.DATABASE)
             spool = self.recordings.keep_spool(name) if name else None
             if name and chunk is None:
                 logger.error("call %s: ticket could not be stored (audio kept for recovery): %s",

@@ -35,6 +35,7 @@ class Hotline:
         self.kept: dict[str, KeptPair] = {}  # caller and operator talking since before a restart
         self.background: set[asyncio.Task] = set()
         self.finished_sessions = 0
+        self.asr_loaded = False  # the recognizer's model is loaded (warm-up done): readiness reads it
 
     # --- events ---------------------------------------------------------------------------------
 

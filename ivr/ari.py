@@ -23,6 +23,8 @@ import httpx
 import websockets
 
 from core.errors import HotlineError
+from core.metrics import ErrorStage, count_error
+from ivr import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +86,12 @@ class AriClient:
         try:
             resp = await self.http.request(method, path, params=params, json=body)
         except httpx.HTTPError as exc:
+            count_error(ErrorStage.ARI)
             raise AriError(f"ARI {method} {path}: {type(exc).__name__}: {exc}") from exc
         if resp.status_code == 404 and ok_missing:
             return None
         if resp.status_code >= 300:
+            count_error(ErrorStage.ARI)
             raise AriError(
                 f"ARI {method} {path}: {resp.status_code} {resp.text.strip()[:200]}", resp.status_code
             )
@@ -198,7 +202,10 @@ class AriClient:
                     max_size=2**22,
                 ) as ws:
                     self.connects += 1
+                    if self.connects > 1:
+                        metrics.ARI_RECONNECTS.inc()
                     self.connected.set()
+                    metrics.ARI_CONNECTED.inc()
                     delay = 0.2
                     logger.info("ARI connected (%s, app %s)", self.cfg.url, self.cfg.app)
                     if on_connect is not None:
@@ -215,6 +222,8 @@ class AriClient:
                 else:
                     logger.info("ARI not reachable (%s): retrying in %.1f s", exc, delay)
             finally:
+                if self.connected.is_set():
+                    metrics.ARI_CONNECTED.dec()
                 self.connected.clear()
             if stop.is_set():
                 break

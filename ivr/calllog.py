@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from core.masking import mask_personal
+from core.metrics import ErrorStage, count_error
 from ivr import flow as F
+from ivr import metrics
 from ivr.enums import Outcome
 from ivr.store import utcnow
 
@@ -109,6 +111,7 @@ class CallLog:
         """A call began; `on_id(call_id)` runs on the loop once its row exists (now, or after a replay)."""
         if on_id is not None:
             self._on_id[channel] = on_id
+        metrics.call_started()
         self._put(Entry("start", channel, utcnow(), {"caller": caller, "sip_call_id": sip_call_id}))
 
     def turn(self, channel: str, seq: int, turn: F.Turn) -> None:
@@ -118,6 +121,7 @@ class CallLog:
         self._put(Entry("satisfaction", channel, utcnow(), {"score": score}))
 
     def end(self, channel: str, outcome: str, degraded: bool) -> None:
+        metrics.call_ended(str(outcome))
         self._put(Entry("end", channel, utcnow(), {"outcome": str(outcome), "degraded": degraded}))
 
     def call_id(self, channel: str) -> int | None:
@@ -175,6 +179,7 @@ class CallLog:
         try:
             call_id = await asyncio.to_thread(self._apply, entry, known, False)
         except Exception as exc:  # the database refused: the caller never notices, the row is kept
+            count_error(ErrorStage.DATABASE)
             logger.error(
                 "call log: database unavailable (%s): rows go to %s until it takes writes again",
                 mask_personal(str(exc).splitlines()[0] if str(exc) else type(exc).__name__),

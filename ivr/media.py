@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from core.metrics import ErrorStage, count_error
 from ivr.player import RtpPlayer
 from ivr.rtp import MediaStats, PortPool, RtpEndpoint
 from voice.audio import AudioChunk
@@ -41,13 +42,19 @@ class CallMedia:
         on_play_finished: Callable[[int, bool], None],
     ) -> CallMedia:
         """Bind a port of the pool, start receiving on it and start the player (nothing leaks on failure)."""
-        sock, port = ports.bind(settings.bind_host)
+        try:
+            sock, port = ports.bind(settings.bind_host)
+        except Exception:
+            count_error(ErrorStage.MEDIA)
+            raise
         endpoint = RtpEndpoint(sock, port, fmt)
         try:
             await endpoint.start()
-        except BaseException:
+        except BaseException as exc:
             endpoint.close()
             ports.release(port)
+            if isinstance(exc, Exception):
+                count_error(ErrorStage.MEDIA)
             raise
         player = RtpPlayer(
             endpoint,

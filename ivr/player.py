@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from core.metrics import ErrorStage, count_error
 from ivr.rtp import FRAME_MS, RtpEndpoint
 from voice.audio import AudioChunk
 
@@ -123,7 +124,11 @@ class RtpPlayer:
         try:
             return await asyncio.wait_for(task, timeout=self.ready_s)  # cancels the task when late
         except TimeoutError:
+            count_error(ErrorStage.TTS)
             raise TimeoutError(f"audio not ready within {self.ready_s:g} s") from None
+        except Exception:  # the synthesizer failed (CancelledError, a BaseException, is not counted)
+            count_error(ErrorStage.TTS)
+            raise
 
     def _samples(self, chunk: AudioChunk) -> np.ndarray:
         rate = self.endpoint.rate

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from asterisk.secrets import operator_users
 from core.callerid import national_caller
 from core.masking import mask_personal
+from core.metrics import ErrorStage, count_error
 from ivr import flow as F
 from ivr.actions import ActionRunner, CallEvent, CallInfo
 from ivr.ari import AriError, mapping, text
@@ -148,6 +149,7 @@ class CallSession:
         self.post(F.AsrFinal(result.text or "", result.confidence, asr_ms))
 
     def on_recognition_failed(self, stage: str, detail: str) -> None:
+        count_error(ErrorStage.ASR_BUSY if stage == "pool" else ErrorStage.ASR)
         self.post(F.EngineFailure(stage, detail))
 
     def on_recording_finished(self, name: str, duration_ms: int) -> None:
@@ -176,6 +178,7 @@ class CallSession:
         except AriError as exc:  # typically the caller hung up during set-up
             logger.warning("call %s: %s", self.channel_id, exc)
         except Exception:
+            count_error(ErrorStage.CALL)
             logger.exception("call %s failed", self.channel_id)
         finally:
             await asyncio.shield(self.teardown())

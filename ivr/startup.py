@@ -170,14 +170,15 @@ async def _recover(store: CallStore, calllog: CallLog) -> None:
             logger.warning("%d interrupted recordings recovered as tickets: %s", len(done), ", ".join(done))
 
 
-async def _warm_up(recognizer: Any) -> None:
-    fn = getattr(recognizer, "warm_up", None)
-    if fn is None:
-        return
+async def _warm_up(app: Hotline) -> None:
+    fn = getattr(app.s.recognizer, "warm_up", None)
     try:
-        await fn()
+        if fn is not None:
+            await fn()
     except Exception as exc:
         logger.warning("speech recognizer warm-up failed: %s", exc)
+        return
+    app.asr_loaded = True
 
 
 async def run_hotline(
@@ -195,7 +196,7 @@ async def run_hotline(
     if watcher is not None:
         watcher.start()  # hot reload of config/intents/ (no-op when intents.hot_reload is off)
     if services.recognizer is not None:
-        app.spawn(_warm_up(services.recognizer), "asr-warm-up")
+        app.spawn(_warm_up(app), "asr-warm-up")
     catalog = services.understanding.current()[0]
     if catalog is not None:
         # Answers are fixed text too: render them in the background so no caller waits for TTS.

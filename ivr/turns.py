@@ -17,6 +17,7 @@ from typing import Protocol
 
 from core.masking import mask_personal
 from ivr import flow as F
+from ivr import metrics
 from ivr.enums import TurnAction, TurnKind
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class TurnLog:
         if first_audio is not None and self.input_ended is not None:
             measured = int(round((first_audio - self.input_ended) * 1000))
             turn = replace(turn, response_ms=max(0, measured))
+            metrics.answered(turn.kind, max(0, measured) / 1000)  # the same figure as the call log's
         self._write(turn)
 
     def _flush_replays(self) -> None:

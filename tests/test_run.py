@@ -58,6 +58,26 @@ def _greeted(env: dict[str, str], heard: Path) -> None:
     assert heard.stat().st_size > 8000  # the greeting was heard
 
 
+def _ready_and_counted(base: str, calls: int, limit_s: float = 30) -> None:
+    """The worker's web app says ready and its /metrics (Prometheus' own parser) counts `calls` ended
+    calls; polled every 0.2 s, bounded (the recognizer may still be loading, the call log closing)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    deadline = time.monotonic() + limit_s
+    while True:
+        ready = httpx.get(f"{base}/readyz", timeout=10)
+        ended = sum(
+            s.value
+            for family in text_string_to_metric_families(httpx.get(f"{base}/metrics", timeout=10).text)
+            for s in family.samples
+            if s.name == "hotline_calls_total"
+        )
+        if ready.status_code == 200 and ended == calls:
+            return
+        assert time.monotonic() < deadline, (ready.status_code, ready.json(), ended)
+        time.sleep(0.2)
+
+
 def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
     web_port = free_port(socket.SOCK_STREAM)
     env = loopback_env(tmp_path, web_port)
@@ -79,6 +99,7 @@ def test_hotline_run_starts_everything_answers_a_call_and_stops(tmp_path):
         assert "Truyền thanh cơ sở" in httpx.get(f"{base}/", timeout=10).text
 
         _greeted(env, tmp_path / "heard.wav")
+        _ready_and_counted(base, calls=1)
 
         # The worker dies (kill -9) while the greeting of a second call plays: the supervisor hands the
         # caller to the dialplan fallback (apology, operators, message) and starts a new worker.

@@ -1,4 +1,5 @@
-"""App factory: settings injection, /healthz, Vietnamese error pages, security middleware, area routers."""
+"""App factory: settings injection, operations endpoints, Vietnamese error pages, security middleware, area
+routers."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ from core import __version__
 from core.db import engine_for, session_factory
 from ivr.settings import IvrConfig
 from web.bodylimit import DEFAULT_MAX_BODY_BYTES, BodyLimit, upload_cap
+from web.docs import DOCS_PATH, install_docs
 from web.errors import error_response, own_detail
 from web.guard import WriteGuard
 from web.headers import SecurityHeaders, add_security_headers
+from web.ops import ops_router
+from web.readiness import AppProbe, WorkerProbe
+from web.settings import OpsConfig
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +46,17 @@ nghe và tải các chuyên mục chuyển đổi số cho từng xã, phường
 """
 
 
-class WebConfig(IvrConfig, BroadcastConfig, Protocol):
-    """The web app serves the console (the hotline's data) and the radio pages."""
+class WebConfig(IvrConfig, BroadcastConfig, OpsConfig, Protocol):
+    """The web app serves the console (the hotline's data), the radio pages and the operations endpoints."""
 
 
-def create_app(settings: WebConfig) -> FastAPI:
+def create_app(settings: WebConfig, *, app_probe: AppProbe | None = None) -> FastAPI:
+    """The web app; `app_probe` reaches the call application when it runs in this process (`hotline
+    run`), else the worker is asked over loopback (`hotline serve`, see web.readiness)."""
     app = FastAPI(
         title="Tổng đài dịch vụ công Nghệ An",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,  # our own page, from local files (web.docs)
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
@@ -61,7 +68,7 @@ def create_app(settings: WebConfig) -> FastAPI:
     # any route reads a body.
     app.add_middleware(BodyLimit, default=DEFAULT_MAX_BODY_BYTES, caps=upload_caps)
     app.add_middleware(WriteGuard, web=settings.web)
-    app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
+    app.add_middleware(SecurityHeaders, docs_path=DOCS_PATH)
     app.state.settings = settings
     engine = engine_for(settings)
     app.state.engine = engine
@@ -90,11 +97,8 @@ def create_app(settings: WebConfig) -> FastAPI:
     def home() -> HTMLResponse:
         return HTMLResponse(HOME_PAGE)
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-        return {"status": "ok", "version": __version__}
+    install_docs(app)
+    app.include_router(ops_router(settings, engine, app_probe or WorkerProbe(settings.ops)))
 
     console.install(app, settings)
 

@@ -108,6 +108,43 @@ def call_limit(monkeypatch):
     return lambda seconds: limit.update(ms=int(seconds * 1000))
 
 
+@pytest.fixture(scope="module")
+def ops_web(hotline):
+    """The web app beside this module's application, as `hotline run` hosts it: its /readyz and /metrics."""
+    from tests.browser import serve
+    from web.app import create_app
+    from web.readiness import LocalProbe
+
+    with serve(create_app(hotline.settings, app_probe=LocalProbe(lambda: hotline.app))) as base:
+        yield base
+
+
+def scrape(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """/metrics parsed by Prometheus' own parser: (sample name, labels) -> value."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def readyz_until(base: str, status: int, limit_s: float) -> dict:
+    """/readyz polled every 0.1 s until it answers `status` (bounded); its body."""
+    import httpx
+
+    deadline = time.monotonic() + limit_s
+    while True:
+        r = httpx.get(f"{base}/readyz", timeout=10)
+        if r.status_code == status:
+            return r.json()
+        assert time.monotonic() < deadline, f"/readyz stayed {r.status_code}: {r.json()}"
+        time.sleep(0.1)
+
+
 def place(asterisk, script: CallScript, tmp_path, timeout=120.0):
     rec = tmp_path / "heard.wav"
     result = call(asterisk.target(), script, record=rec, timeout=timeout)
@@ -123,7 +160,8 @@ def greeted() -> CallScript:
 # --- tests ----------------------------------------------------------------------------------------
 
 
-def test_speech_question_gets_its_answer(hotline, asterisk, clean, tmp_path):
+def test_speech_question_gets_its_answer(hotline, asterisk, clean, ops_web, tmp_path):
+    before = scrape(ops_web)
     script = (
         greeted()
         .play(SPEECH / "binh_north_male.wav")
@@ -145,6 +183,22 @@ def test_speech_question_gets_its_answer(hotline, asterisk, clean, tmp_path):
     assert audible_between(rec, end, end + latency + answer.duration_s) >= 0.6 * answer.duration_s
     assert c.outcome == "answered" and not c.degraded
     assert c.caller == c.caller_masked == "caller"  # our own SIP user: kept as it is, not a phone number
+    # /metrics counted the call by its stored outcome and observed the answer's latency, the same
+    # figure as the call log's.
+    after = scrape(ops_web)
+
+    def delta(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after[key] - before[key]
+
+    assert delta("hotline_calls_total", outcome="answered") == 1
+    assert after[("hotline_calls_active", ())] == before[("hotline_calls_active", ())]
+    measured = [t.response_ms / 1000 for t in c.turns if t.kind == "speech" and t.response_ms is not None]
+    assert delta("hotline_answer_latency_seconds_count", input="speech") == len(measured) >= 1
+    latency_sum = delta("hotline_answer_latency_seconds_sum", input="speech")
+    assert latency_sum == pytest.approx(sum(measured), abs=0.01)
+    assert delta("hotline_answer_latency_seconds_bucket", input="speech", le="3.0") == len(measured)
+    assert after[("hotline_engine_pool_workers", (("pool", "asr"),))] >= 1
 
 
 def test_hotline_call_json_reports_what_the_hotline_decided(hotline, asterisk, clean, tmp_path):
@@ -506,13 +560,20 @@ def test_a_hung_synthesizer_costs_the_caller_an_answer_not_dead_air(hotline, ast
     assert audible_between(rec, after["t"], result.duration_s) > 0.5
 
 
-def test_asterisk_restart_mid_session(hotline, asterisk, clean, tmp_path):
+def test_asterisk_restart_mid_session(hotline, asterisk, clean, ops_web, tmp_path):
     from asterisk.process import start
 
+    ready = readyz_until(ops_web, 200, 30)  # the recognizer may still be loading when run alone
+    assert set(ready["checks"]) == {"database", "ari", "engines", "disk"}
+    up = scrape(ops_web)
     connects = hotline.app.s.ari.connects
     asterisk.handle.stop()
-    time.sleep(1.0)
+    # /readyz turns unready as soon as the application's connection to Asterisk drops.
+    body = readyz_until(ops_web, 503, 10)
+    assert not body["checks"]["ari"]["ok"] and "Asterisk" in body["checks"]["ari"]["message"]
+    assert body["checks"]["database"]["ok"] and body["checks"]["engines"]["ok"]
     assert not hotline.app.s.ari.connected.is_set()
+    assert scrape(ops_web)[("hotline_ari_connected", ())] == up[("hotline_ari_connected", ())] - 1
     new = start(asterisk.settings)
     # Keep the session fixture's handle pointing at the running instance (it stops it at the end).
     asterisk.handle.adopt(new)
@@ -520,6 +581,10 @@ def test_asterisk_restart_mid_session(hotline, asterisk, clean, tmp_path):
     while hotline.app.s.ari.connects == connects or not hotline.app.s.ari.connected.is_set():
         assert time.monotonic() < deadline, "the application did not reconnect"
         time.sleep(0.1)
+    assert readyz_until(ops_web, 200, 10)["ready"]
+    metrics = scrape(ops_web)
+    assert metrics[("hotline_ari_reconnects_total", ())] == up[("hotline_ari_reconnects_total", ())] + 1
+    assert metrics[("hotline_ari_connected", ())] == up[("hotline_ari_connected", ())]
     script = (
         CallScript()
         .wait_for_audio(timeout=15)

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +19,7 @@ from core.errors import AudioError, HotlineError
 from voice.asr.base import AsrEngine, AsrError, AsrResult, AsrStream, AsrUnavailable
 from voice.asr.registry import EngineRegistry, select_engine, shared_registry, stream_rate
 from voice.audio import AudioChunk, Resampler, resample, to_mono
+from voice.pool import CountedPool
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Recognizer:
         self._resolve = resolve_path
         self._registry = registry or shared_registry()
         self.engine_name = select_engine(engine, asr_settings.engine)
-        self._pool = ThreadPoolExecutor(max_workers=asr_settings.workers, thread_name_prefix="asr")
+        self._pool = CountedPool("asr", asr_settings.workers)
         self._max_pending = asr_settings.max_pending
         self._pending = 0
         self._count_lock = threading.Lock()

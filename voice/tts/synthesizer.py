@@ -7,10 +7,11 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import replace
 
 from voice.audio import AudioChunk, Resampler, concat, resample, to_mono
+from voice.pool import CountedPool
 from voice.tts.base import TtsEngine, TtsError
 from voice.tts.cache import RenderCache, cache_key
 from voice.tts.pieces import abbreviations_for, prepare, split_pieces
@@ -30,7 +31,7 @@ class Synthesizer:
         self.settings = settings
         self.registry = registry or EngineRegistry(settings)
         self.cache = RenderCache(settings.cache_dir / "tts") if cfg.cache else None
-        self._pool = ThreadPoolExecutor(max_workers=cfg.workers, thread_name_prefix="tts")
+        self._pool = CountedPool("tts", cfg.workers)
         self._inflight: dict[str, threading.Lock] = {}  # cache key -> lock: concurrent requests render once
         self._inflight_guard = threading.Lock()
         self._closed = False

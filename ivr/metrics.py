@@ -1,0 +1,59 @@
+"""The call application's Prometheus metrics (served by `/metrics`, see `core.metrics`).
+
+Recorded at the seams that already know each fact: the call log's start and end (active calls, outcomes),
+the turn log when an answer's first audio goes out (latency), the ARI client's connection loop.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from core.metrics import PREFIX, REGISTRY
+from ivr.enums import Outcome, TurnKind
+
+CALLS_ACTIVE = Gauge(PREFIX + "calls_active", "Calls in the application now", registry=REGISTRY)
+CALLS = Counter(
+    PREFIX + "calls",
+    "Calls ended, by outcome (the value stored in calls.outcome)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+for _outcome in Outcome:
+    if _outcome != Outcome.IN_PROGRESS:  # never an ending
+        CALLS.labels(_outcome.value)  # present at 0: rates and ratios need the series to exist
+
+# End of the caller's speech (or key) to the first audio of the answer. A key is answered in a few
+# tenths of a second, speech after the 600 ms end-pointer and recognition: the buckets cover 0.2-3 s.
+LATENCY_BUCKETS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 5.0)
+ANSWER_LATENCY = Histogram(
+    PREFIX + "answer_latency_seconds",
+    "End of the caller's speech or key to the first audio of the answer",
+    ["input"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+for _kind in (TurnKind.SPEECH, TurnKind.DTMF):
+    ANSWER_LATENCY.labels(_kind.value)
+
+ARI_CONNECTED = Gauge(
+    PREFIX + "ari_connected",
+    "1 while the application's event connection to Asterisk is up",
+    registry=REGISTRY,
+)
+ARI_RECONNECTS = Counter(
+    PREFIX + "ari_reconnects", "Connections to Asterisk made again after one was lost", registry=REGISTRY
+)
+
+
+def call_started() -> None:
+    CALLS_ACTIVE.inc()
+
+
+def call_ended(outcome: str) -> None:
+    CALLS_ACTIVE.dec()
+    CALLS.labels(outcome).inc()
+
+
+def answered(kind: str, seconds: float) -> None:
+    """An answer's first audio went out `seconds` after the input (`kind`: speech or dtmf) ended."""
+    ANSWER_LATENCY.labels(kind).observe(seconds)
