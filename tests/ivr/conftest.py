@@ -64,6 +64,7 @@ def loopback_env(
         "HOTLINE_PATHS__DATA_DIR": str(data / "var"),
         "HOTLINE_PATHS__CACHE_DIR": str(data / "var" / "cache"),
         "HOTLINE_WEB__PORT": str(web_port or free_port(socket.SOCK_STREAM)),
+        "HOTLINE_OPS__WORKER_PORT": str(free_port(socket.SOCK_STREAM)),  # metrics of a worker without web
         "HOTLINE_IVR__ASTERISK__SIP_PORT": str(free_port(socket.SOCK_DGRAM)),
         "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM)),
         "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp[0]),
