@@ -10,6 +10,7 @@ from console.routes import (
     audit,
     auth,
     calls,
+    dashboard,
     intent_edit,
     intent_new,
     intents,
@@ -22,6 +23,7 @@ from console.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     assets.router,
     auth.router,
+    dashboard.router,
     calls.router,
     tickets.router,
     intents.router,

@@ -1,19 +1,17 @@
-"""Dashboard, call list and call detail (numbers masked unless an operator asks, which is audited)."""
+"""Call list and call detail (numbers masked unless an operator asks, which is audited)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 
 from console.context import PREFIX, Console
 from console.data import calls
-from console.data.dashboard import dashboard as dashboard_figures
 from console.data.sessions import Login
-from console.deps import ApiLogin, ConsoleDep, CsrfLogin, Db, PageActor, PageLogin, reveal_number
+from console.deps import ConsoleDep, CsrfLogin, Db, PageActor, PageLogin, reveal_number
 from core.db import MAX_ROW_ID
 
 router = APIRouter(include_in_schema=False)
@@ -28,18 +26,6 @@ def _date(value: str, name: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise HTTPException(422, f"Ngày không hợp lệ ở ô “{name}”: {value} (dạng NNNN-TT-NN).") from None
-
-
-@router.get(PREFIX + "/")
-def dashboard(console: ConsoleDep, db: Db, login: PageLogin) -> Response:
-    return console.render("dashboard.html", login, d=dashboard_figures(db), page="home")
-
-
-@router.get(PREFIX + "/api/stats")
-def stats(db: Db, login: ApiLogin) -> dict[str, Any]:
-    d = asdict(dashboard_figures(db))
-    d["day"] = d["day"].isoformat()
-    return d
 
 
 @router.get(PREFIX + "/calls")

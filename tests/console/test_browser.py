@@ -134,3 +134,66 @@ def test_admin_adds_an_operator_who_can_then_log_in(console_settings, server, br
         assert "Chỉ quản trị viên" in page.inner_text("body")
     finally:
         context.close()
+
+
+def test_dashboard_draws_its_charts_offline_in_vietnamese(console_settings, server, browser, tmp_path):
+    """Every request that would leave the machine is blocked: the charts still draw, and nothing the page
+    shows (tooltips and tables included) is a stored code, an intent id or a server path."""
+    import re
+    from urllib.parse import urlsplit
+
+    from console.data.catalog import CatalogView
+    from ivr.enums import Outcome, TurnAction
+    from tests.console.month_seed import NEW_OUTCOME, seed_month
+
+    base, _data = server
+    seed_month(console_settings)
+    codes = {*Outcome, *TurnAction, NEW_OUTCOME, "rating_asked", "not_understood"}
+    codes |= set(CatalogView(console_settings).state().catalog.ids)
+    outside: list[str] = []
+
+    def only_loopback(route):
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context = browser.new_context()
+    context.route("**/*", only_loopback)
+    page = context.new_page()
+    try:
+        log_in_on_the_way(page, base, "/console/", "lan", PASSWORD)
+        page.select_option("select[name=period]", "day")
+        page.fill("input[name=from]", "01/11/2026")
+        page.fill("input[name=to]", "30/11/2026")
+        page.click("form.filters button[type=submit]")
+        page.wait_for_load_state("load")
+        assert page.inner_text("#range-first") == "01/11/2026"
+        charts = page.locator("svg.chart")
+        assert charts.count() == 7
+        for i in range(charts.count()):
+            box = charts.nth(i).bounding_box()
+            assert box is not None and box["width"] > 300 and box["height"] > 100
+        assert page.locator("#calls-by-outcome-svg g.bar").count() == 30
+        drawn = page.locator("#calls-by-outcome-svg g.bar rect").first.bounding_box()
+        assert drawn is not None and drawn["height"] > 0
+        assert page.locator("#latency-svg circle.point").count() > 30  # two lines, a point per day
+        page.click("#latency summary")  # the table under a chart opens
+        assert page.locator("#latency table tbody tr").nth(9).inner_text().split("\t")[1:3] == [
+            "50 ms",
+            "100 ms",
+        ]
+
+        shown = page.inner_text("main") + "\n" + "\n".join(page.locator("main").all_text_contents())
+        leaked = sorted({w for w in re.findall(r"[a-z][a-z0-9_]*", shown) if w in codes or "_" in w})
+        assert leaked == [] and "fail:" not in shown, leaked
+        assert not re.search(r"/(work|tmp|var|home|srv)/", shown)
+        assert outside == []
+
+        # A phone: a chart scrolls sideways inside its card, the page itself does not.
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.screenshot(path=str(tmp_path / "dashboard-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    finally:
+        context.close()
