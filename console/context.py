@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 from ivr.review_store import open_review_count
 from ivr.settings import IvrConfig
+from ivr.store import CallStore
+from ivr.ticket_rules import ticket_rules
 
 PREFIX = "/console"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -74,6 +76,9 @@ class Console:
         self.intent_editor = IntentEditor(settings, on_change=self.catalog.invalidate)
         self.prompt_editor = PromptTextEditor(settings)
         self.recordings_dir = (settings.data_dir / settings.ivr.recordings_dir).resolve()
+        # Ticket writes with the categories and deadlines of `ivr.tickets`, as calls make them.
+        rules = ticket_rules(settings.ivr.tickets, settings.ivr.duty.timezone)
+        self.tickets = CallStore(sessions, self.recordings_dir, rules)
         self.secure_cookies = settings.web.public_url.startswith("https://")
         self.env = Environment(
             loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html"])
@@ -116,6 +121,14 @@ class Console:
         except Exception:  # the list is for reading; a ticket still shows its code
             found = None
         return f"{found.name} ({code})" if found is not None else code
+
+    def communes(self) -> list[tuple[str, str]]:
+        """(code, name) of every commune and ward of the province, for choosing a ticket's commune."""
+        try:
+            index = load_communes(self.settings.broadcast.province)
+        except Exception:  # the list is for choosing; tickets keep their codes without it
+            return []
+        return [(str(c.code), c.name) for c in index.communes]
 
     def render(self, name: str, login: Login | None, status_code: int = 200, **values: Any) -> HTMLResponse:
         html = self.env.get_template(name).render(login=login, **values)

@@ -109,7 +109,7 @@ def charts(t: Trends, topic: Callable[[str], str]) -> list[Chart]:
         ),
         line_chart(
             "not-understood",
-            f"Tỉ lệ câu nói tổng đài không hiểu, theo {word}",
+            f"Tỷ lệ câu nói tổng đài không hiểu, theo {word}",
             axis,
             names,
             [Series("Không hiểu", t.not_understood_rate)],
@@ -139,10 +139,10 @@ def charts(t: Trends, topic: Callable[[str], str]) -> list[Chart]:
         ),
         line_chart(
             "rating-response",
-            f"Tỉ lệ người gọi chấm điểm khi được hỏi, theo {word}",
+            f"Tỷ lệ người gọi chấm điểm khi được hỏi, theo {word}",
             axis,
             names,
-            [Series("Tỉ lệ chấm điểm", t.response_rate)],
+            [Series("Tỷ lệ chấm điểm", t.response_rate)],
             fmt=fmt_pct,
             axis_fmt=fmt_pct_axis,
             scale=(1.0, 0.25),
@@ -166,7 +166,7 @@ def charts(t: Trends, topic: Callable[[str], str]) -> list[Chart]:
         out.append(
             line_chart(
                 "on-time",
-                "Tỉ lệ xử lý đúng hạn theo tháng",
+                "Tỷ lệ xử lý đúng hạn theo tháng",
                 month_axis,
                 month_names,
                 [Series("Đúng hạn", t.on_time_rate)],

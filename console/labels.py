@@ -7,12 +7,25 @@ from core.callerid import WITHHELD_LABEL
 from intents.models import ACTIONS
 from ivr.enums import Failure, Outcome, TurnAction, TurnKind
 from ivr.models import TICKET_REASONS
+from ivr.ticket_rules import Standing
 
 # A caller who withheld the number: stored without one (core.callerid), never shown as an empty cell.
 CALLER_WITHHELD_VI = WITHHELD_LABEL
 
 # Ticket status -> label.
 TICKET_STATUS_VI = {"new": "Mới", "in_progress": "Đang xử lý", "answered": "Đã trả lời", "closed": "Đã đóng"}
+
+# Where a ticket stands against its deadline -> label (ivr.ticket_rules.Standing).
+STANDING_VI: dict[str, str] = {
+    Standing.ON_TIME: "Trong hạn",
+    Standing.OVERDUE: "Quá hạn",
+    Standing.HANDLED_ON_TIME: "Xử lý đúng hạn",
+    Standing.HANDLED_LATE: "Xử lý trễ hạn",
+    Standing.NO_DEADLINE: "Không có hạn",
+}
+NO_CATEGORY_VI = "Chưa phân loại"
+NO_AGENCY_VI = "Chưa giao"
+GONE_CHOICE_VI = "Không còn trong cấu hình"  # a stored category or agency the settings no longer list
 
 # Why a ticket exists -> label (every ivr.models.TICKET_REASONS value has one).
 TICKET_REASON_VI = {
@@ -95,6 +108,7 @@ FAILURE_VI: dict[str, str] = {
 }
 assert set(INTENT_ACTION_VI) == set(ACTIONS), "every intent action needs a label"
 assert set(TICKET_REASON_VI) == set(TICKET_REASONS), "every ticket reason needs a label"
+assert set(STANDING_VI) == set(Standing), "every ticket standing needs a label"
 
 
 def action_label(action: str | None) -> str:
@@ -121,6 +135,9 @@ ACTIONS_VI = {
     "download_recording": "Tải ghi âm",
     "show_number": "Xem số điện thoại",
     "reply_ticket": "Trả lời phiếu",
+    "assign_ticket": "Phân loại, giao phiếu",
+    "search_number": "Tìm phiếu theo số điện thoại",
+    "export_report": "Xuất báo cáo tháng",
     "upload_prompt": "Thay lời nhắc",
     "record_prompt_phone": "Ghi âm lại lời nhắc qua điện thoại",
     "restore_prompt_audio": "Khôi phục bản ghi lời nhắc",

@@ -208,13 +208,14 @@ class ActionRunner:
     # --- tickets ----------------------------------------------------------------------------------
 
     async def create_ticket(
-        self, name: str, reason: str, min_ms: int = 0, commune: str | None = None
+        self, name: str, reason: str, min_ms: int = 0, commune: str | None = None, topic: str | None = None
     ) -> None:
         """Store a ticket: with the recording `name`, or without audio when `name` is "" (a call-back).
 
         `min_ms`: a recording with less voice than this is no message (the caller hung up at the beep):
         a call-back ticket without audio instead, and nothing at all for a withheld number. `commune`:
-        the code of the commune whose team the ticket is for.
+        the code of the commune whose team the ticket is for; `topic`: the intent answered last (its
+        category).
         """
         chunk = self.recordings.take_recording(name) if name else None
         call = self.call
@@ -227,7 +228,7 @@ class ActionRunner:
         try:
             if name and chunk is None:
                 raise RuntimeError(f"no audio for recording {name}")
-            number = await self._store_ticket(name, chunk, reason, commune)
+            number = await self._store_ticket(name, chunk, reason, commune, topic)
         except Exception as exc:
             count_error(ErrorStage.DATABASE)
             spool = self.recordings.keep_spool(name) if name else None
@@ -237,7 +238,7 @@ class ActionRunner:
             else:  # a locked database, a full disk: tried again until it works, without a restart
                 logger.error("call %s: ticket could not be stored, tried again every %g s: %s",
                              call.channel_id, self.retry_s, exc)
-                retry = self._store_later(name, chunk, reason, commune, spool)
+                retry = self._store_later(name, chunk, reason, commune, topic, spool)
                 self.spawn_background(retry, f"ticket-retry-{call.media_id}-{name}")
                 self.post(F.TicketCreated(None, kept=True))
                 return
@@ -253,7 +254,7 @@ class ActionRunner:
             self.spawn_background(self._transcribe_ticket(number, chunk), f"transcribe-{number}")
 
     async def _store_ticket(
-        self, name: str, chunk: AudioChunk | None, reason: str, commune: str | None
+        self, name: str, chunk: AudioChunk | None, reason: str, commune: str | None, topic: str | None
     ) -> str:
         """The recording's file (if any), then the ticket's row; its number."""
         store, call = self.store, self.call  # `call` read now: its call log id may have come meanwhile
@@ -268,10 +269,17 @@ class ActionRunner:
             audio_path=path,
             duration_ms=int(chunk.duration_s * 1000) if chunk is not None else 0,
             commune=commune,
+            topic=topic,
         )
 
     async def _store_later(
-        self, name: str, chunk: AudioChunk | None, reason: str, commune: str | None, spool: Path | None
+        self,
+        name: str,
+        chunk: AudioChunk | None,
+        reason: str,
+        commune: str | None,
+        topic: str | None,
+        spool: Path | None,
     ) -> None:
         """A ticket refused at the end of its call, tried again in the background (it outlives the call).
 
@@ -282,7 +290,7 @@ class ActionRunner:
         for attempt in range(1, max(1, int(self.retry_for_s / self.retry_s)) + 1):
             await asyncio.sleep(self.retry_s)
             try:
-                number = await self._store_ticket(name, chunk, reason, commune)
+                number = await self._store_ticket(name, chunk, reason, commune, topic)
             except Exception as exc:
                 logger.debug("call %s: ticket still not stored (attempt %d): %s", channel, attempt, exc)
                 continue

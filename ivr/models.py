@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
@@ -80,10 +80,42 @@ class Ticket(Base):
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     transcript: Mapped[str] = mapped_column(Text, default="")  # masked
     status: Mapped[str] = mapped_column(String(16), default="new")
-    reply_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The workflow (ivr.ticket_rules): ids of `ivr.tickets` categories and agencies ("": not chosen yet),
+    # the operator account (username) who follows it up, the local day it is due, and when it was first
+    # answered or closed (set once: reopening does not make a late ticket on time).
+    category: Mapped[str] = mapped_column(String(32), default="", index=True)
+    agency: Mapped[str] = mapped_column(String(32), default="", index=True)
+    assignee: Mapped[str] = mapped_column(String(64), default="", index=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    replies: Mapped[list[TicketReply]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketReply.id"
+    )
+
+    @property
+    def latest_reply(self) -> str:
+        """What the caller hears by phone: the newest reply with a text ("" when none has one)."""
+        return next((r.text for r in reversed(self.replies) if r.text), "")
+
+
+class TicketReply(Base):
+    """One step of a ticket's handling: who, when, the status it set and the text; the newest text is
+    what the caller hears by phone (ivr.ticket_status)."""
+
+    __tablename__ = "ticket_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    author: Mapped[str] = mapped_column(String(64), default="")  # operator username; "": the command line
+    status: Mapped[str] = mapped_column(String(16))  # the ticket's status after this step
+    text: Mapped[str] = mapped_column(Text, default="")  # "" for a status change alone
+
+    ticket: Mapped[Ticket] = relationship(back_populates="replies")
 
 
 class Dossier(Base):

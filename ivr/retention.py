@@ -16,7 +16,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import affected, transaction
-from ivr.models import Call, Ticket, Turn
+from ivr.models import Call, Ticket, TicketReply, Turn
 from ivr.review_store import purge_review
 from ivr.store import utcnow
 
@@ -62,10 +62,17 @@ def purge(
                 update(Ticket)
                 .where(
                     Ticket.created_at < txt_cut,
-                    or_(Ticket.transcript != "", Ticket.caller != "", Ticket.reply_note != ""),
+                    or_(Ticket.transcript != "", Ticket.caller != ""),
                 )
-                .values(transcript="", caller="", reply_note="")
+                .values(transcript="", caller="")
             )
+        )
+        old_tickets = select(Ticket.id).where(Ticket.created_at < txt_cut)
+        # Replies may quote the caller; who replied, when and the status they set stay for the figures.
+        s.execute(
+            update(TicketReply)
+            .where(TicketReply.ticket_id.in_(old_tickets), TicketReply.text != "")
+            .values(text="")
         )
         old_calls = select(Call.id).where(Call.started_at < txt_cut)
         turns = affected(s.execute(delete(Turn).where(Turn.call_id.in_(old_calls))))

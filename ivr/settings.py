@@ -216,6 +216,75 @@ class ReviewSettings(BaseModel):
     # Understood, but the best intent led the runner-up by less than this: an operator should look.
     low_margin: float = Field(0.10, ge=0.0, le=1.0)
     audio_dir: Path = Path("review-audio")  # what the recognizer heard, under paths.data_dir
+_TICKET_ID = r"^[a-z][a-z0-9_]{0,31}$"
+MAX_SLA_DAYS = 365  # working days; also bounds the day-by-day walk of ivr.ticket_rules
+
+
+class TicketCategorySettings(BaseModel):
+    """One entry of `ivr.tickets.categories:` a kind of ticket, with its deadline."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=_TICKET_ID)  # stored on tickets: never rename one in use
+    title: str = Field(min_length=1, max_length=80)  # what operators and the monthly report show
+    sla_days: int | None = Field(None, ge=1, le=MAX_SLA_DAYS)  # working days; None: tickets.sla_days
+    topics: tuple[str, ...] = ()  # intent ids: a complaint made while on that topic gets this category
+    agency: str = ""  # id of the agency new tickets of this category go to ("": chosen by an operator)
+
+
+class TicketAgencySettings(BaseModel):
+    """One entry of `ivr.tickets.agencies:` an agency tickets are handed to."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=_TICKET_ID)  # stored on tickets: never rename one in use
+    title: str = Field(min_length=1, max_length=120)
+
+
+class TicketSettings(BaseModel):
+    """`ivr.tickets:` categories, responsible agencies and deadlines (working days) of tickets."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sla_days: int = Field(5, ge=1, le=MAX_SLA_DAYS)  # working days, for categories without their own
+    default_category: str = "khac"  # a complaint made on no known topic
+    callback_category: str = "goi_lai"  # a message or call-back for someone who asked for a person
+    categories: tuple[TicketCategorySettings, ...] = (
+        TicketCategorySettings(id="khac", title="Khác"),
+        TicketCategorySettings(id="goi_lai", title="Yêu cầu gọi lại", sla_days=1),
+    )
+    agencies: tuple[TicketAgencySettings, ...] = ()
+    extra_days_off: tuple[dt.date, ...] = ()  # days off besides weekends and national holidays
+    extra_working_days: tuple[dt.date, ...] = ()  # weekend days worked in exchange for a day off
+
+    @model_validator(mode="after")
+    def _check_ids(self) -> TicketSettings:
+        cats = [c.id for c in self.categories]
+        agencies = {a.id for a in self.agencies}
+        for n, c in enumerate(self.categories):
+            if c.id in cats[:n]:
+                raise ValueError(f"ivr.tickets.categories.{n}.id: {c.id} is listed twice")
+            if c.agency and c.agency not in agencies:
+                raise ValueError(
+                    f"ivr.tickets.categories.{n}.agency: {c.agency} is not the id of an entry of "
+                    "ivr.tickets.agencies"
+                )
+            for topic in c.topics:
+                other = next((o.id for o in self.categories[:n] if topic in o.topics), None)
+                if other:
+                    raise ValueError(
+                        f"ivr.tickets.categories.{n}.topics: {topic} is already in category {other}"
+                    )
+        for n, a in enumerate(self.agencies):
+            if a.id in [b.id for b in self.agencies[:n]]:
+                raise ValueError(f"ivr.tickets.agencies.{n}.id: {a.id} is listed twice")
+        for key in ("default_category", "callback_category"):
+            if getattr(self, key) not in cats:
+                raise ValueError(
+                    f"ivr.tickets.{key}: {getattr(self, key)} is not the id of an entry of "
+                    "ivr.tickets.categories"
+                )
+        return self
 
 
 class IvrSettings(BaseModel):
@@ -235,6 +304,7 @@ class IvrSettings(BaseModel):
     max_recognitions: int = Field(8, ge=1, le=256)  # calls recognizing at once; more: pool saturated, keypad
     duty: DutySettings = DutySettings()  # who rings at which hours (else flow.operator_endpoint)
     commune_teams: tuple[CommuneTeamSettings, ...] = ()  # tổ công nghệ số cộng đồng: commune -> phones
+    tickets: TicketSettings = TicketSettings()  # categories, agencies, deadlines in working days
 
     @model_validator(mode="after")
     def _check_operator_targets(self) -> IvrSettings:

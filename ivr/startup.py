@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from asterisk.handle import handle_for
 from core.db import engine_for, session_factory
 from ivr import flow as F
+from ivr import ticket_gauge
 from ivr.admission import AsrAdmission
 from ivr.app import Hotline
 from ivr.ari import AriClient, AriConfig
@@ -27,6 +28,7 @@ from ivr.review_store import ReviewStore
 from ivr.rtp import PortPool
 from ivr.services import RadioSource, Services, Understanding, build_flow, duty_rota, team_sentences
 from ivr.store import CallStore, SqlDossierSource, recover_spool, seed_dossiers
+from ivr.ticket_rules import ticket_rules
 from ivr.ticket_status import TicketStatusByPhone, ticket_limit
 
 if TYPE_CHECKING:
@@ -78,7 +80,9 @@ async def build_services(
     service that assembles the product passes all three.
     """
     factory = session_factory(engine_for(settings))
-    store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir)
+    rules = ticket_rules(settings.ivr.tickets, settings.ivr.duty.timezone)
+    store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir, rules)
+    ticket_gauge.watch(store.count_overdue)
     calllog = CallLog(store, settings.data_dir / CALL_LOG_JOURNAL)
     await _recover(store, calllog)
     if synth == "auto":

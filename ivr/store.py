@@ -15,16 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from core.db import affected, transaction
 from core.errors import HotlineError
 from core.masking import mask_personal
 from ivr.enums import Outcome
 from ivr.flow import Turn as FlowTurn
-from ivr.models import TICKET_STATUSES, Call, Dossier, Ticket, Turn
+from ivr.models import TICKET_STATUSES, Call, Dossier, Ticket, TicketReply, Turn
+from ivr.ticket_rules import HANDLED_STATUSES, TicketRules, default_rules
 from voice.audio import AudioChunk, write_wav
 
 logger = logging.getLogger(__name__)
@@ -103,9 +104,18 @@ def seed_dossiers(factory: sessionmaker[Session]) -> int:
 class CallStore:
     """Writes of the call flow; one short committed transaction each."""
 
-    def __init__(self, factory: sessionmaker[Session], recordings_dir: Path) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], recordings_dir: Path, rules: TicketRules | None = None
+    ) -> None:
         self.factory = factory
         self.recordings_dir = recordings_dir
+        self._rules = rules  # categories and deadlines of new tickets; None: the default settings'
+
+    @property
+    def rules(self) -> TicketRules:
+        if self._rules is None:
+            self._rules = default_rules()  # built on first use: the holiday calendar is not free
+        return self._rules
 
     def start_call(
         self, channel_id: str, caller: str, sip_call_id: str = "", *, at: datetime | None = None
@@ -194,55 +204,59 @@ class CallStore:
         duration_ms: int,
         transcript: str = "",
         commune: str | None = None,
+        topic: str | None = None,
+        at: datetime | None = None,
     ) -> str:
-        """Insert a ticket (a fresh random number); returns its number.
+        """Insert a ticket (a fresh random number) with its category and due date; returns its number.
 
-        `audio_path` becomes the ticket's: when the row cannot be stored the file is removed, since a
-        recording no ticket points at is found by nobody and purged by nothing. Callers keep their
-        spool (call recordings, fallback messages) and store it again later.
+        `topic`: the intent the caller was on (its category's, else one by `reason`). `audio_path`
+        becomes the ticket's: when the row cannot be stored the file is removed, since a recording no
+        ticket points at is found by nobody and purged by nothing. Callers keep their spool (call
+        recordings, fallback messages) and store it again later.
         """
         try:
-            return self._insert_ticket(call_id, caller, reason, audio_path, duration_ms, transcript, commune)
+            rules = self.rules
+            category = rules.category_for(reason, topic)
+            now = at or utcnow()
+            values: dict[str, object] = dict(
+                call_id=call_id,
+                caller=caller,
+                caller_masked=mask_caller(caller),
+                reason=reason,
+                commune=commune,
+                audio_path=str(audio_path) if audio_path else None,
+                duration_ms=duration_ms,
+                transcript=mask_personal(transcript),
+                status="new",
+                created_at=now,
+                updated_at=now,
+                category=category,
+                agency=rules.category_agency.get(category, ""),
+                due_date=rules.due_date(category, now),
+            )
+            return self._insert_ticket(values)
         except BaseException:
             if audio_path is not None:
                 Path(audio_path).unlink(missing_ok=True)
             raise
 
-    def _insert_ticket(
-        self,
-        call_id: int | None,
-        caller: str,
-        reason: str,
-        audio_path: Path | None,
-        duration_ms: int,
-        transcript: str,
-        commune: str | None,
-    ) -> str:
+    def _insert_ticket(self, values: dict[str, object]) -> str:
         for _ in range(20):
             number = str(secrets.randbelow(9 * 10 ** (TICKET_DIGITS - 1)) + 10 ** (TICKET_DIGITS - 1))
             try:
                 with transaction(self.factory) as s:
-                    now = utcnow()
-                    s.add(
-                        Ticket(
-                            number=number,
-                            call_id=call_id,
-                            caller=caller,
-                            caller_masked=mask_caller(caller),
-                            reason=reason,
-                            commune=commune,
-                            audio_path=str(audio_path) if audio_path else None,
-                            duration_ms=duration_ms,
-                            transcript=mask_personal(transcript),
-                            status="new",
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
+                    s.add(Ticket(number=number, **values))
                 return number
             except IntegrityError:
                 continue  # number taken: draw again
         raise StoreError("could not allocate a ticket number")
+
+    def count_overdue(self, now: datetime | None = None) -> int:
+        """Tickets not handled yet whose due date (a local day) has passed at `now` (naive UTC)."""
+        today = self.rules.local_date(now or utcnow())
+        with self.factory() as s:
+            q = select(func.count(Ticket.id)).where(Ticket.handled_at.is_(None), Ticket.due_date < today)
+            return int(s.scalar(q) or 0)
 
     def set_ticket_transcript(self, number: str, transcript: str) -> None:
         with transaction(self.factory) as s:
@@ -253,23 +267,73 @@ class CallStore:
             )
 
     def ticket(self, number: str) -> Ticket | None:
+        """The ticket with its reply history loaded (usable once the session is closed)."""
         with self.factory() as s:
-            return s.scalar(select(Ticket).where(Ticket.number == number.strip()))
+            return s.scalar(
+                select(Ticket).options(selectinload(Ticket.replies)).where(Ticket.number == number.strip())
+            )
 
-    def reply_ticket(self, number: str, note: str, status: str = "answered") -> Ticket:
+    def reply_ticket(
+        self,
+        number: str,
+        note: str,
+        status: str = "answered",
+        *,
+        author: str = "",
+        at: datetime | None = None,
+    ) -> Ticket:
+        """One step of the handling: the status (and a reply the caller hears, if `note`) by `author`.
+
+        Kept in the history; the first step to `answered` or `closed` marks the ticket handled.
+        """
         if status not in TICKET_STATUSES:
             raise StoreError(f"unknown ticket status {status!r} (one of {', '.join(TICKET_STATUSES)})")
         with transaction(self.factory) as s:
-            t = s.scalar(select(Ticket).where(Ticket.number == number.strip()))
+            t = s.scalar(
+                select(Ticket).options(selectinload(Ticket.replies)).where(Ticket.number == number.strip())
+            )
             if t is None:
                 raise StoreError(f"no ticket number {number}")
-            now = utcnow()
-            if note:
-                t.reply_note = note
+            now = at or utcnow()
+            t.replies.append(TicketReply(at=now, author=author, status=status, text=note))
             t.status = status
             t.updated_at = now
+            if status in HANDLED_STATUSES and t.handled_at is None:
+                t.handled_at = now
             if status == "closed":
                 t.closed_at = now
+            s.flush()
+            return t
+
+    def assign_ticket(self, number: str, **fields: str | None) -> Ticket:
+        """Set the workflow fields operators choose (category, agency, assignee, commune); None: unchanged.
+
+        A new category moves the due date with it (counted from the day the ticket was received).
+        """
+        allowed = {"category", "agency", "assignee", "commune"}
+        if not set(fields) <= allowed:
+            raise StoreError(f"not a ticket field operators set: {', '.join(sorted(set(fields) - allowed))}")
+        with transaction(self.factory) as s:
+            t = s.scalar(
+                select(Ticket).options(selectinload(Ticket.replies)).where(Ticket.number == number.strip())
+            )
+            if t is None:
+                raise StoreError(f"no ticket number {number}")
+            changed = False
+            for name, value in fields.items():
+                if value is None:
+                    continue
+                # No commune is NULL, as calls store it.
+                stored = (value or None) if name == "commune" else value
+                if getattr(t, name) == stored:
+                    continue
+                setattr(t, name, stored)
+                changed = True
+                if name == "category" and value and t.due_date is not None:
+                    t.due_date = self.rules.due_date(value, t.created_at)
+            if changed:
+                t.updated_at = utcnow()
+            s.flush()
             return t
 
 

@@ -16,6 +16,7 @@ from console.routes import (
     intents,
     operators,
     prompts,
+    reports,
     review,
     tickets,
 )
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     dashboard.router,
     calls.router,
     tickets.router,
+    reports.router,
     intents.router,
     intent_new.router,  # before intent_edit: "new" is not an intent's id
     intent_edit.router,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -21,14 +22,13 @@ from console.data.periods import (
     format_day,
     parse_day,
 )
+from console.data.ticket_figures import month_trend
 from console.data.times import today_local
-from console.data.trends import MonthFigures, trends
+from console.data.trends import trends
 from console.deps import ApiLogin, ConsoleDep, Db, PageLogin
 
 router = APIRouter(include_in_schema=False)
 
-# Overdue tickets and the on-time handling rate per month (console.data.ticket_figures.month_figures).
-TICKET_MONTH_FIGURES: MonthFigures | None = None
 
 
 def _typed_day(text: str, field: str, errors: list[str]) -> dt.date | None:
@@ -56,7 +56,7 @@ def dashboard(
     cut = Period(period) if period in PERIOD_VI else Period.DAY
     first, last = _typed_day(day_from, "từ ngày", errors), _typed_day(day_to, "đến ngày", errors)
     span = day_range(first, last, cut, today_local(now))
-    t = trends(db, span, month_figures=TICKET_MONTH_FIGURES)
+    t = trends(db, span, month_figures=partial(month_trend, now=now.replace(tzinfo=None)))
     return console.render(
         "dashboard.html",
         login,

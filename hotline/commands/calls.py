@@ -36,8 +36,13 @@ def _ticket_dict(t) -> dict:
         "duration_ms": t.duration_ms,
         "audio_path": t.audio_path,
         "transcript": t.transcript,
-        "reply_note": t.reply_note,
+        "reply_note": t.latest_reply,  # what the caller hears by phone: the newest reply
         "call_id": t.call_id,
+        "category": t.category,
+        "agency": t.agency,
+        "assignee": t.assignee,
+        "due_date": t.due_date.strftime("%Y-%m-%d") if t.due_date else None,
+        "handled_at": _fmt(t.handled_at),
     }
 
 

@@ -100,6 +100,7 @@ class CallFlow(FlowKernel[State]):
     turns: int = 0  # answered turns (for the rating)
     caller: str = ""
     heard: str = ""  # what the caller said to choose the intent being run ("" when keyed)
+    topic: str | None = None  # the last topic answered: a complaint that follows is filed under it
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -212,6 +213,7 @@ class CallFlow(FlowKernel[State]):
         self._speech_end = None
         self.heard = turn.transcript if turn.kind is TurnKind.SPEECH else ""
         if action is None:
+            self.topic = item.id
             self.turns += 1
             self.outcome = Outcome.ANSWERED
             self.state = State.MAIN

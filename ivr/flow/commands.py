@@ -57,6 +57,7 @@ class CreateTicket:
     # (none for a withheld number). For a message cut short by the caller hanging up at the beep.
     min_ms: int = 0
     commune: str | None = None  # the code of the commune whose digital team did not answer
+    topic: str | None = None  # the intent answered last: the ticket's category follows it (ivr.tickets)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ States WAITING (transfer ringing, ticket being stored) and RECORDING. A transfer
 into a recorded message; a caller who hangs up while recording keeps the message (a complaint is
 never lost). A caller who wanted a person and leaves no message (an empty recording, or hanging up
 while the message is offered) still leaves a call-back ticket with the number, unless the number is
-withheld: nobody could call it back, so that is only logged. A commune team's message or call-back
-carries the commune, so that it reaches that team.
+withheld: nobody could call it back, so that is only logged; so does a caller who hangs up while the
+phones still ring. A commune team's message or call-back carries the commune, so that it reaches that
+team. Every ticket carries the topic answered last, which chooses its category.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Messages:
         self.count = 0  # recordings made in this call (names them)
         self.offered = False  # a message is being offered to a caller who wanted a person (before the beep)
         self.team_call: tuple[str, str] | None = None  # (commune code, Dial string) of the team being called
+        self.ringing = False  # the phones ring (a transfer is out, not yet answered or given up)
 
     @property
     def commune(self) -> str | None:
@@ -84,6 +86,7 @@ class Messages:
             f.emit(Transfer(self.team_call[1], f.config.transfer_timeout_s))
         else:
             f.emit(Transfer(f.config.operator_endpoint, f.config.transfer_timeout_s, duty=True))
+        self.ringing = True
         f.set_timer(Timer.TRANSFER, (f.config.transfer_timeout_s + TRANSFER_GRACE_S) * 1000)
 
     def start(self) -> None:
@@ -103,6 +106,7 @@ class Messages:
         """(WAITING, transfer result): bridged with an operator, or a message."""
         f = self.flow
         f.cancel_timer(Timer.TRANSFER)
+        self.ringing = False
         if ev.answered:
             f.outcome = Outcome.TRANSFERRED
             f.state = State.BRIDGED
@@ -148,7 +152,7 @@ class Messages:
             f.say([("key", "feedback_empty")], Continuation.CLOSING)
             return
         f.state = State.WAITING
-        f.emit(CreateTicket(ev.name, self.reason, commune=self.commune))
+        f.emit(CreateTicket(ev.name, self.reason, commune=self.commune, topic=f.topic))
         f.set_timer(Timer.LOOKUP, TICKET_PATIENCE_MS)
 
     def on_ticket(self, ev: TicketCreated) -> None:
@@ -182,7 +186,7 @@ class Messages:
                 f.say([("key", "feedback_empty"), ("key", "callback_withheld")], Continuation.CLOSING)
             return
         self.reason = "callback"
-        f.emit(CreateTicket("", "callback", commune=self.commune))
+        f.emit(CreateTicket("", "callback", commune=self.commune, topic=f.topic))
         if gone:
             f.outcome = Outcome.CALLBACK
             return
@@ -192,15 +196,18 @@ class Messages:
     # --- the call ends --------------------------------------------------------------------------
 
     def keep(self) -> None:
-        """The call ends (hang-up, call limit): keep what was said as a ticket; one who hung up on the
-        offer to leave a message still wanted a person: a call-back."""
+        """The call ends (hang-up, call limit): keep what was said as a ticket; one who hung up while the
+        phones rang, or on the offer to leave a message, still wanted a person: a call-back."""
         f = self.flow
         if self.recording and f.state is State.RECORDING:
             # A message cut at the beep holds nothing: the runner makes it a call-back instead.
             min_ms = f.config.feedback_min_ms if self.reason == "message" else 0
-            ticket = CreateTicket(self.recording, self.reason, min_ms=min_ms, commune=self.commune)
+            ticket = CreateTicket(
+                self.recording, self.reason, min_ms=min_ms, commune=self.commune, topic=f.topic
+            )
             f.emit(StopRecording(self.recording), ticket)
             f.outcome = Outcome.TICKET
             self.recording = None
-        elif self.offered:
+        elif self.offered or self.ringing:
+            self.ringing = False
             self.callback(gone=True)

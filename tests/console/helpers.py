@@ -65,7 +65,7 @@ def ticket_caller(presented: str | None) -> dict:
 def seed(settings) -> dict:
     """Two calls (one degraded, rated) and two tickets, one with a real 8 kHz speech recording."""
     from core.db import engine_for, session_factory, transaction
-    from ivr.models import Call, Ticket, Turn
+    from ivr.models import Call, Ticket, TicketReply, Turn
     from voice.audio import read_audio, resample, to_mono, write_wav
 
     factory = session_factory(engine_for(settings))
@@ -154,10 +154,11 @@ def seed(settings) -> dict:
                     duration_ms=0,
                     transcript="",
                     status="closed",
-                    reply_note="đã xử lý",
                     created_at=now,
                     updated_at=now,
                     closed_at=now,
+                    handled_at=now,
+                    replies=[TicketReply(at=now, author="", status="closed", text="đã xử lý")],
                 ),
             ]
         )

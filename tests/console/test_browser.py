@@ -28,6 +28,61 @@ def browser():
         yield b
 
 
+def test_operator_finds_a_ticket_by_number_assigns_it_replies_and_sees_it_handled_on_time(
+    console_settings, server, browser
+):
+    from ivr.store import CallStore
+    from ivr.ticket_rules import ticket_rules
+
+    base, data = server
+    add_operator(console_settings, "minh", "operator")
+    rules = ticket_rules(console_settings.ivr.tickets, console_settings.ivr.duty.timezone)
+    store = CallStore(data["factory"], console_settings.data_dir / "recordings", rules)
+    # A complaint made right after the land answer, received now: due in 10 working days.
+    number = store.create_ticket(
+        call_id=None, caller="0912345678", reason="feedback", audio_path=None, duration_ms=0, topic="land"
+    )
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        log_in_on_the_way(page, base, "/console/tickets", "lan", PASSWORD)
+        page.fill("#ticket-search input[name=q]", number)
+        page.click("#ticket-search button[type=submit]")
+        page.wait_for_url(f"{base}/console/tickets?*q={number}*")
+        rows = page.locator("#ticket-list tbody tr")
+        assert rows.count() == 1 and f"Phiếu số {number}" in rows.inner_text()
+        assert "Đất đai" in rows.inner_text() and "Trong hạn" in rows.inner_text()
+        page.click(f"text=Phiếu số {number}")
+        page.wait_for_url(f"{base}/console/tickets/{number}")
+        assert page.inner_text("h1").startswith(f"Phiếu số {number}")
+        assert page.inner_text("#ticket-agency") == "Sở Nông nghiệp và Môi trường"
+
+        page.select_option("#assign-form select[name=assignee]", "minh")
+        page.select_option("#assign-form select[name=agency]", "ubnd_xa")
+        page.click("#assign-form button[type=submit]")
+        page.wait_for_url(f"{base}/console/tickets/{number}?saved=1")
+        assert page.inner_text("#ticket-assignee") == "minh"
+        assert page.inner_text("#ticket-agency") == "UBND xã, phường"
+
+        note = "Xã đã đo đạc lại thửa đất, mời ông bà đến nhận kết quả."
+        page.fill("#reply-form textarea[name=note]", note)
+        page.select_option("#reply-form select[name=status]", "answered")
+        page.click("#reply-form button[type=submit]")
+        page.wait_for_url(f"{base}/console/tickets/{number}?saved=1")
+        assert page.inner_text("#ticket-standing") == "Xử lý đúng hạn"
+        history = page.inner_text("#reply-history")
+        assert note in history and "lan" in history and "Đã trả lời" in history
+        # What the caller hears by phone is the reply just written.
+        assert store.ticket(number).latest_reply == note
+        # Only Vietnamese on the page: no stored codes show through.
+        body = page.inner_text("main")
+        for code in ("dat_dai", "ubnd_xa", "so_nnmt", "handled_on_time", "answered", "feedback"):
+            assert code not in body, code
+        assert {e.action for e in audit_rows(console_settings)} >= {"assign_ticket", "reply_ticket"}
+    finally:
+        context.close()
+
+
 def test_operator_logs_in_listens_and_answers_a_ticket(console_settings, server, browser, tmp_path):
     from ivr.models import Ticket
 
@@ -60,10 +115,10 @@ def test_operator_logs_in_listens_and_answers_a_ticket(console_settings, server,
         page.click("form.reply button[type=submit]")
         page.wait_for_url(f"{base}/console/tickets/482913?saved=1")
         assert page.inner_text("#ticket-status") == "Đã trả lời"
-        assert page.input_value("textarea[name=note]") == note
+        assert note in page.inner_text("#reply-history") and page.input_value("textarea[name=note]") == ""
         with data["factory"]() as s:
             t = s.query(Ticket).filter_by(number="482913").one()
-            assert (t.status, t.reply_note) == ("answered", note)
+            assert (t.status, t.latest_reply) == ("answered", note)
 
         page.set_viewport_size({"width": 360, "height": 740})  # a phone
         page.screenshot(path=str(tmp_path / "ticket-phone.png"), full_page=True)

@@ -85,7 +85,7 @@ def test_side_by_side_bars_and_lines_with_gaps():
 
     line = line_chart(
         "l",
-        "Tỉ lệ",
+        "Tỷ lệ",
         ["a", "b", "c", "d"],
         ["A", "B", "C", "D"],
         [Series("Không hiểu", [0.1, None, 0.25, 0.125])],

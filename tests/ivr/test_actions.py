@@ -314,6 +314,7 @@ async def test_a_stored_ticket_releases_its_spool_and_reports_its_number():
         "audio_path": "/recordings/7-rec1.wav",
         "duration_ms": 1000,
         "commune": None,
+        "topic": None,
     }
     assert recordings.log == [("take", "rec1"), ("stored", "rec1")]
 
@@ -395,7 +396,7 @@ async def test_a_call_back_ticket_has_the_number_and_no_audio():
     assert results(session) == [F.TicketCreated("4242")]
     assert store.log == [
         ("ticket", {"call_id": 7, "caller": "0912345678", "reason": "callback", "audio_path": None,
-                    "duration_ms": 0, "commune": None}),
+                    "duration_ms": 0, "commune": None, "topic": None}),
     ]  # fmt: skip
     assert recordings.log == []
 

@@ -988,6 +988,38 @@ def test_operator_phone_rings_unanswered_then_caller_hangs_up_and_a_call_back_ti
     assert t.audio_path is None and t.duration_ms == 0 and t.status == "new"
 
 
+def test_caller_hanging_up_while_the_operators_phone_rings_leaves_a_call_back_ticket(
+    hotline, asterisk, clean, tmp_path
+):
+    # Regression: pressing 0 and giving up while the phones still rang left no trace for staff.
+    agent = AgentProcess(asterisk, "--calls", "1", "--timeout", "60", "--ring", "60")
+    try:
+        agent.next("registered", timeout=30)
+        script = (
+            CallScript()
+            .wait_for_audio(timeout=15)
+            .wait(0.3)
+            .dtmf("0")
+            .wait_for_audio(timeout=10)  # "please hold, transferring you"
+            .wait_for_silence(0.8, timeout=30)  # the prompt is over: the phone rings
+            .wait(1.5)
+            .hangup()
+        )
+        result, _ = place(asterisk, script, tmp_path, timeout=60)
+        op = agent.next("call", timeout=20)
+    finally:
+        agent.close()
+    assert result.hangup_by == "caller", result.summary()
+    assert op["error"] and not op["answered_at"], op  # it rang, and nobody answered
+    c = wait_call_closed(hotline)
+    actions = [t.action for t in c.turns]
+    assert "transfer_no_answer" not in actions and c.outcome == "callback", (actions, c.outcome)
+    with hotline.factory() as s:
+        t = s.scalars(select(Ticket).where(Ticket.call_id == c.id)).one()
+    assert (t.reason, t.caller, t.audio_path, t.status) == ("callback", "caller", None, "new")
+    assert t.category == "goi_lai" and t.due_date is not None
+
+
 def test_operator_hanging_up_ends_the_call(hotline, asterisk, clean, tmp_path):
     agent = AgentProcess(asterisk, "--calls", "1", "--timeout", "120", "--hangup-after", "2")
     try:

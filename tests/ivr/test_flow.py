@@ -601,6 +601,45 @@ def test_hanging_up_on_the_offer_to_leave_a_message_leaves_a_call_back_ticket():
         assert s.flow.outcome is F.Outcome.CALLBACK and s.flow.state is F.State.ENDED
 
 
+def test_hanging_up_while_the_operators_phones_ring_leaves_a_call_back_ticket():
+    # Regression: a caller who pressed 0 and gave up during the ringing left nothing for staff.
+    s = Sim(operator_endpoint="PJSIP/op")
+    s.start()
+    s.key("0")
+    s.finish_all()  # "please hold": the phones ring now
+    assert of(s.log, F.Transfer)
+    out = s.send(F.Hangup())
+    assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback")]
+    assert s.flow.outcome is F.Outcome.CALLBACK and s.flow.state is F.State.ENDED
+    # Answered, then hung up: a conversation took place, nothing to call back.
+    t = Sim(operator_endpoint="PJSIP/op")
+    t.start()
+    t.key("0")
+    t.finish_all()
+    t.send(F.TransferResult(answered=True))
+    assert not of(t.send(F.Hangup()), F.CreateTicket)
+    # A withheld number cannot be called back: only the call log says so.
+    w = Sim(operator_endpoint="PJSIP/op")
+    w.send(F.CallStarted(""))
+    w.finish_all()
+    w.key("0")
+    w.finish_all()
+    out = w.send(F.Hangup())
+    assert not of(out, F.CreateTicket) and turns(w)[-1].action == "callback_withheld"
+
+
+def test_a_complaint_after_an_answer_carries_that_topic_for_its_category():
+    s = Sim()
+    s.start()
+    s.key("1")  # the cccd answer
+    s.finish_all()
+    s.key("3")  # then a complaint
+    s.finish_all()
+    rec = of(s.log, F.StartRecording)[-1]
+    out = s.send(F.RecordingFinished(rec.name, 3000))
+    assert of(out, F.CreateTicket) == [F.CreateTicket(rec.name, "feedback", topic="cccd")]
+
+
 def test_hanging_up_during_the_message_hands_the_empty_check_to_the_runner():
     s = Sim(operator_endpoint="PJSIP/op", feedback_min_ms=800)
     _unanswered(s)

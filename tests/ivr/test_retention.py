@@ -68,7 +68,8 @@ def test_an_old_ticket_without_a_transcript_loses_the_callers_number_and_the_rep
     assert counts["ticket_transcripts"] == 2
     for number in (keyed, spoken):
         t = store.ticket(number)
-        assert (t.caller, t.reply_note, t.transcript) == ("", "", ""), number
+        assert (t.caller, t.latest_reply, t.transcript) == ("", "", ""), number
+        assert [r.status for r in t.replies] and all(r.text == "" for r in t.replies), number
         assert t.caller_masked.endswith(("678", "321")) and t.status in ("closed", "answered")
     assert store.ticket(recent).caller == "0911000222"  # within the period: untouched
     assert purge_expired(settings)["ticket_transcripts"] == 0  # nothing left to blank

@@ -45,7 +45,7 @@ def test_ivr_migrations_match_the_models_and_the_ticket_commune_downgrades(tmp_p
     url = f"sqlite:///{tmp_path / 'h.db'}"
     upgrade(url)
     engine = make_engine(url)
-    tables = {"calls", "call_turns", "tickets", "dossiers"}
+    tables = {"calls", "call_turns", "tickets", "ticket_replies", "dossiers"}
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Ticket.metadata)
         assert "commune" in {c["name"] for c in inspect(conn).get_columns("tickets")}
@@ -152,13 +152,132 @@ def test_ticket_with_audio_reply_and_close(db):
     t = store.reply_ticket(number, "Đã sửa xong.", "answered")
     assert t.status == "answered"
     t = store.ticket(number)
-    assert t.transcript == "đường hỏng, gọi *******321" and t.reply_note == "Đã sửa xong."
+    assert t.transcript == "đường hỏng, gọi *******321" and t.latest_reply == "Đã sửa xong."
     closed = store.reply_ticket(number, "", "closed")
-    assert closed.closed_at is not None and closed.reply_note == "Đã sửa xong."
+    assert closed.closed_at is not None and closed.latest_reply == "Đã sửa xong."
     with pytest.raises(S.StoreError):
         store.reply_ticket(number, "x", "bogus")
     with pytest.raises(S.StoreError):
         store.reply_ticket("000000", "x")
+
+
+def test_a_ticket_gets_its_topics_category_agency_and_a_due_date_in_working_days(db):
+    from datetime import date, datetime
+
+    _, _, store = db
+    received = datetime(2027, 2, 3, 2, 0)  # Wed 3/2/2027 09:00 in Vietnam, the day before Tết
+    land = store.create_ticket(
+        call_id=None, caller="0912345678", reason="feedback", audio_path=None, duration_ms=0,
+        topic="land", at=received,
+    )  # fmt: skip
+    back = store.create_ticket(
+        call_id=None, caller="0912345678", reason="callback", audio_path=None, duration_ms=0, at=received
+    )
+    t = store.ticket(land)
+    # The default settings know no topics: the default category and its 5 working days after Tết.
+    assert (t.category, t.agency, t.due_date) == ("khac", "", date(2027, 2, 17))
+    assert (store.ticket(back).category, store.ticket(back).due_date) == ("goi_lai", date(2027, 2, 11))
+    rules = S.CallStore(store.factory, store.recordings_dir, _shipped_rules())
+    t = rules.ticket(rules.create_ticket(
+        call_id=None, caller="", reason="feedback", audio_path=None, duration_ms=0, topic="land", at=received
+    ))  # fmt: skip
+    assert (t.category, t.agency, t.due_date) == ("dat_dai", "so_nnmt", date(2027, 2, 24))  # 10 days
+    # Another category moves the deadline, still counted from the day received.
+    moved = rules.assign_ticket(t.number, category="lua_dao", assignee="lan", commune="17329")
+    assert (moved.due_date, moved.assignee, moved.commune) == (date(2027, 2, 12), "lan", "17329")
+    assert rules.assign_ticket(t.number, commune="").commune is None
+    with pytest.raises(S.StoreError):
+        rules.assign_ticket(t.number, status="closed")
+
+
+def _shipped_rules():
+    from hotline.settings import load_settings
+    from ivr.ticket_rules import ticket_rules
+    from tests.conftest import ROOT
+
+    settings = load_settings(ROOT / "config" / "hotline.yaml", env={})
+    return ticket_rules(settings.ivr.tickets, settings.ivr.duty.timezone)
+
+
+def test_replies_are_a_history_and_the_first_answer_marks_the_ticket_handled(db):
+    from datetime import datetime
+
+    _, _, store = db
+    number = store.create_ticket(
+        call_id=None, caller="0912345678", reason="feedback", audio_path=None, duration_ms=0
+    )
+    t0 = datetime(2027, 3, 1, 2, 0)
+    store.reply_ticket(number, "", "in_progress", author="lan", at=t0)
+    store.reply_ticket(number, "Đã chuyển điện lực.", "answered", author="lan", at=t0 + timedelta(days=1))
+    store.reply_ticket(number, "", "in_progress", author="minh", at=t0 + timedelta(days=2))  # reopened
+    t = store.reply_ticket(number, "Đã sửa xong.", "closed", author="minh", at=t0 + timedelta(days=3))
+    assert [(r.author, r.status, r.text) for r in t.replies] == [
+        ("lan", "in_progress", ""),
+        ("lan", "answered", "Đã chuyển điện lực."),
+        ("minh", "in_progress", ""),
+        ("minh", "closed", "Đã sửa xong."),
+    ]
+    # The caller hears the newest reply; handled is the first answer, not the final close.
+    assert t.latest_reply == "Đã sửa xong." and t.handled_at == t0 + timedelta(days=1)
+    assert t.closed_at == t0 + timedelta(days=3)
+
+
+def test_overdue_tickets_are_counted_for_monitoring(db):
+    from datetime import datetime
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from core import metrics
+    from ivr import ticket_gauge
+
+    _, _, store = db
+    received = datetime(2027, 3, 1, 2, 0)  # Monday 1/3/2027 09:00 in Vietnam: due Monday 8/3 (5 working days)
+    numbers = [
+        store.create_ticket(
+            call_id=None, caller="0912345678", reason="feedback", audio_path=None, duration_ms=0, at=received
+        )
+        for _ in range(3)
+    ]
+    store.reply_ticket(numbers[0], "Đã xử lý.", "answered", author="lan", at=received + timedelta(days=2))
+    due_day_evening = datetime(2027, 3, 8, 16, 0)  # 23:00 local on the due day: not overdue yet
+    assert store.count_overdue(now=due_day_evening) == 0
+    assert store.count_overdue(now=due_day_evening + timedelta(hours=1)) == 2  # 00:00 local on the 9th
+
+    def scraped() -> list[float]:
+        families = text_string_to_metric_families(metrics.render().decode())
+        return [s.value for f in families if f.name == "hotline_tickets_overdue" for s in f.samples]
+
+    ticket_gauge.watch(lambda: store.count_overdue(now=due_day_evening + timedelta(days=1)))
+    try:
+        assert scraped() == [2.0]
+    finally:
+        ticket_gauge.watch(None)
+    assert scraped() == []  # no call store in this process: no sample, not a false 0
+
+
+def test_the_migration_keeps_each_reply_note_as_the_first_reply(tmp_path):
+    from alembic import command
+    from sqlalchemy import text
+
+    from core.db import make_engine
+    from hotline.db import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    command.downgrade(alembic_config(url), "ivr_0004_phone_attempts")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO tickets (number, caller, caller_masked, reason, duration_ms, transcript, status,"
+            " reply_note, created_at, updated_at) VALUES ('123456', '', '', 'feedback', 0, '', 'answered',"
+            " 'Đã xử lý.', '2026-11-02 01:00:00', '2026-11-03 01:00:00')"
+        ))  # fmt: skip
+    upgrade(url)
+    factory = session_factory(engine)
+    t = S.CallStore(factory, tmp_path).ticket("123456")
+    assert t.latest_reply == "Đã xử lý." and [r.status for r in t.replies] == ["answered"]
+    assert str(t.handled_at) == "2026-11-03 01:00:00" and t.due_date is None
+    engine.dispose()
 
 
 def test_ticket_numbers_unique(db):

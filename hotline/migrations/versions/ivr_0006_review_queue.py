@@ -1,7 +1,7 @@
 """ivr: the review queue (utterances not understood, close matches, calls that fell back).
 
 Revision ID: ivr_0006_review_queue
-Revises: ivr_0004_phone_attempts
+Revises: ivr_0005_ticket_workflow
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "ivr_0006_review_queue"
-down_revision = "ivr_0004_phone_attempts"
+down_revision = "ivr_0005_ticket_workflow"
 branch_labels = None
 depends_on = None
 

@@ -129,7 +129,7 @@ def test_csrf_is_checked_on_every_form(console_settings, logged_in, seeded):
 
     with seeded["factory"]() as s:
         t = s.query(Ticket).filter_by(number="482913").one()
-        assert t.status == "new" and t.reply_note == ""
+        assert t.status == "new" and t.latest_reply == ""
     assert audit_rows(console_settings, "show_number") == []
     assert console_client.get("/console/", follow_redirects=False).status_code == 200
 

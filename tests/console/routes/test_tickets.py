@@ -156,7 +156,7 @@ def test_reply_updates_the_ticket_callers_hear(console_settings, logged_in, seed
     assert r.status_code == 303 and r.headers["location"] == "/console/tickets/482913?saved=1"
     # The IVR reads the ticket through its own store: it must see the reply.
     t = CallStore(seeded["factory"], console_settings.data_dir).ticket("482913")
-    assert t.status == "answered" and t.reply_note == note
+    assert t.status == "answered" and t.latest_reply == note
     shown = logged_in.get(r.headers["location"]).text
     assert "Đã trả lời" in shown and note in shown and "Đã lưu" in shown
     entry = audit_rows(console_settings, "reply_ticket")[-1]
@@ -171,7 +171,7 @@ def test_reply_updates_the_ticket_callers_hear(console_settings, logged_in, seed
     assert r.status_code == 422
     with seeded["factory"]() as s:
         t = s.query(Ticket).filter_by(number="482913").one()
-        assert t.status == "closed" and t.closed_at is not None and t.reply_note == note
+        assert t.status == "closed" and t.closed_at is not None and t.latest_reply == note
     r = logged_in.post(
         "/console/tickets/482913/reply",
         data={"csrf": csrf_of(page.text), "note": "a" * 1001, "status": "answered"},
@@ -206,3 +206,41 @@ def test_show_number_of_a_missing_record_is_404_and_not_audited(console_settings
     r = logged_in.post("/console/tickets/100200/number", data={"csrf": token})
     assert r.status_code == 200 and '<b id="raw-number">(không có số)</b>' in r.text
     assert [e.target for e in audit_rows(console_settings, "show_number")] == ["ticket:100200"]
+
+
+def test_search_by_number_caller_and_text_and_the_filters(console_settings, logged_in, seeded):
+    from ivr.store import CallStore
+    from ivr.ticket_rules import ticket_rules
+
+    rules = ticket_rules(console_settings.ivr.tickets, console_settings.ivr.duty.timezone)
+    store = CallStore(seeded["factory"], console_settings.data_dir / "recordings", rules)
+    land = store.create_ticket(
+        call_id=None, caller="0977111222", reason="feedback", audio_path=None, duration_ms=0,
+        transcript="ruộng bị lấn chiếm", topic="land",
+    )  # fmt: skip
+    store.assign_ticket(land, assignee="lan", commune="17329")
+
+    def numbers(query: str) -> set[str]:
+        page = logged_in.get(f"/console/tickets?status=&{query}")
+        assert page.status_code == 200, page.text
+        body = page.text.split("<tbody>")[1] if "<tbody>" in page.text else ""
+        return {n for n in ("482913", "100200", land) if f"Phiếu số {n}" in body}
+
+    assert numbers("q=482913") == {"482913"}
+    assert numbers("q=Phiếu+số+482913") == {"482913"}
+    assert numbers("q=hỏng+nặng") == {"482913"}
+    assert numbers("q=%2B84+977+111+222") == {land}  # the caller's number in any form
+    # Searching by a caller's number is audited; the number itself is not written to the log.
+    entry = audit_rows(console_settings, "search_number")[-1]
+    assert entry.target == "tickets" and "977111222" not in entry.detail
+    assert numbers("category=dat_dai") == {land}
+    assert numbers("assignee=lan&commune=17329&agency=so_nnmt") == {land}
+    assert numbers("overdue=1") == set()  # none is past its due date (the seeded ones have none)
+    assert numbers("q=khong-co-gi") == set()
+    # Only choices the page offered are taken.
+    page = logged_in.get(f"/console/tickets/{land}")
+    r = logged_in.post(
+        f"/console/tickets/{land}/assign",
+        data={"csrf": csrf_of(page.text), "category": "bogus", "agency": "", "assignee": "", "commune": ""},
+    )
+    assert r.status_code == 422 and store.ticket(land).category == "dat_dai"
