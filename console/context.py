@@ -13,10 +13,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from broadcast.communes import load_communes
 from broadcast.settings import BroadcastConfig
+from console.audit_vi import detail_vi, target_vi
 from console.auth import CookieSigner, load_secret
 from console.data.catalog import CatalogView
 from console.data.login_attempts import LoginLimiter
-from console.data.times import VN_TZ
 from console.edit.intents import IntentEditor
 from console.edit.prompts import PromptTextEditor
 from console.labels import (
@@ -26,7 +26,9 @@ from console.labels import (
     TICKET_REASON_VI,
     TICKET_STATUS_VI,
     action_label,
+    prompt_label,
 )
+from core.clock import format_local
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -53,11 +55,9 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
-def local_time(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    """Database times are naive UTC; operators read Vietnam time."""
-    if value is None:
-        return "–"
-    return value.replace(tzinfo=dt.UTC).astimezone(VN_TZ).strftime(fmt)
+def local_time(value: dt.datetime | None, tz: dt.tzinfo, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """Database times are naive UTC; operators read the configured zone's time."""
+    return format_local(value, tz, fmt)
 
 
 def number_vi(value: float | None, digits: int = 2) -> str:
@@ -83,7 +83,8 @@ class Console:
         self.env = Environment(
             loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html"])
         )
-        self.env.filters["local"] = local_time
+        self.tz = settings.locale.tz
+        self.env.filters["local"] = lambda value, fmt="%d/%m/%Y %H:%M": local_time(value, self.tz, fmt)
         self.env.filters["num"] = number_vi
         self.env.filters["action"] = action_label
         self.env.globals.update(
@@ -96,6 +97,9 @@ class Console:
             topic=self.topic,
             commune=self.commune,
             review_open=self.review_open,
+            audit_target=lambda target: target_vi(target, self.topic),
+            audit_detail=detail_vi,
+            prompt_label=prompt_label,
         )
 
     def topic(self, intent_id: str | None) -> str:

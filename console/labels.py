@@ -3,9 +3,12 @@ actions, account roles and withheld numbers (Vietnamese, shown as they are)."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from core.callerid import WITHHELD_LABEL
 from intents.models import ACTIONS
 from ivr.enums import Failure, Outcome, TurnAction, TurnKind
+from ivr.flow.config import PROMPT_KEYS, Texts
 from ivr.models import TICKET_REASONS
 from ivr.ticket_rules import Standing
 
@@ -38,20 +41,27 @@ TICKET_REASON_VI = {
 # Call outcome -> label (every ivr.enums.Outcome has one; a test keeps it so).
 OUTCOME_VI: dict[str, str] = {
     Outcome.IN_PROGRESS: "Đang diễn ra",
-    Outcome.ANSWERED: "Đã trả lời",
-    Outcome.GOODBYE: "Chào kết thúc",
-    Outcome.ABANDONED: "Người gọi gác máy",
-    Outcome.NO_INPUT: "Không nghe thấy",
-    Outcome.NOT_UNDERSTOOD: "Không hiểu yêu cầu",
-    Outcome.TRANSFERRED: "Chuyển cán bộ",
-    Outcome.TICKET: "Ghi phản ánh",
+    Outcome.ANSWERED_SPEECH: "Đã trả lời (hỏi bằng lời)",
+    Outcome.ANSWERED_KEYPAD: "Đã trả lời (bấm phím)",
+    Outcome.TRANSFERRED: "Đã gặp cán bộ",
+    Outcome.TRANSFER_MISSED: "Cán bộ không nghe máy",
+    Outcome.MESSAGE_LEFT: "Để lại lời nhắn",
+    Outcome.TICKET: "Đã ghi phản ánh",
     Outcome.TICKET_STATUS: "Tra cứu phiếu",
     Outcome.DOSSIER: "Tra cứu hồ sơ",
     Outcome.RADIO: "Nghe bản tin",
+    Outcome.NOT_UNDERSTOOD: "Không hiểu yêu cầu",
+    Outcome.NO_INPUT: "Người gọi không nói gì",
+    Outcome.GOODBYE: "Chào kết thúc",
+    Outcome.HUNG_UP_BEFORE_ANSWER: "Gác máy trước khi được trả lời",
+    Outcome.HUNG_UP_DURING_ANSWER: "Gác máy khi đang nghe trả lời",
     Outcome.TOO_LONG: "Quá thời gian",
-    Outcome.INTERRUPTED: "Bị gián đoạn",
     Outcome.FAILED: "Lỗi",
+    Outcome.INTERRUPTED: "Bị gián đoạn",
     Outcome.PROMPT_ADMIN: "Ghi âm lời nhắc",
+    # Written by earlier versions only (old rows).
+    Outcome.ANSWERED: "Đã trả lời",
+    Outcome.ABANDONED: "Người gọi gác máy",
     Outcome.CALLBACK: "Hẹn gọi lại",
 }
 
@@ -71,6 +81,8 @@ TURN_ACTION_VI: dict[str, str] = {
     TurnAction.TRANSFER: "Chuyển cán bộ",
     TurnAction.INVALID: "Phím không hợp lệ",
     TurnAction.RATING: "Chấm điểm hài lòng",
+    TurnAction.RATING_ASKED: "Hỏi mức hài lòng",
+    TurnAction.SUBMENU: "Mở nhánh thực đơn phím",
     TurnAction.BARGE_IN: "Nói chen lời nhắc",
     TurnAction.TRANSFERRED: "Cán bộ đã nghe máy",
     TurnAction.TRANSFER_NO_ANSWER: "Cán bộ không nghe máy",
@@ -154,3 +166,16 @@ ACTIONS_VI = {
 
 # Account role -> label (the accounts page).
 ROLE_VI = {"admin": "Quản trị viên", "operator": "Cán bộ trực"}
+
+
+# Sentence templates (`ivr.flow.config.Texts`), numbered in their order: operators never see the keys.
+_TEMPLATES = [f.name for f in fields(Texts)]
+
+
+def prompt_label(key: str) -> str:
+    """A prompt as operators know it: the number keyed to re-record it by phone, or a template's number."""
+    if key in PROMPT_KEYS:
+        return f"Lời nhắc số {PROMPT_KEYS.index(key) + 1:02d}"
+    if key in _TEMPLATES:
+        return f"Mẫu câu số {_TEMPLATES.index(key) + 1:02d}"
+    return "Lời nhắc khác"

@@ -10,9 +10,11 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.clock import DEFAULT_TIME_ZONE, zone
 from core.publicurl import check_public_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -75,8 +77,22 @@ class LoggingSettings(Section):
     json_file: Path | None = None  # optional JSON-lines log file
 
 
+class LocaleSettings(Section):
+    time_zone: str = DEFAULT_TIME_ZONE  # the one zone times are shown in: CLI, console, exports, feeds
+
+    @field_validator("time_zone")
+    @classmethod
+    def _check_time_zone(cls, value: str) -> str:
+        zone(value)  # ValueError with the name, reported with the file, line and key
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone(self.time_zone)
+
+
 class ProductConfig(Protocol):
-    """The parts of the settings that are no area's own: paths, database, web, privacy, logging."""
+    """The parts of the settings that are no area's own: paths, database, web, privacy, logging, locale."""
 
     @property
     def root(self) -> Path: ...
@@ -98,6 +114,9 @@ class ProductConfig(Protocol):
 
     @property
     def logging(self) -> LoggingSettings: ...
+
+    @property
+    def locale(self) -> LocaleSettings: ...
 
     def path(self, p: Path | str) -> Path: ...
 

@@ -19,6 +19,7 @@ from broadcast.settings import BroadcastSettings
 from core.config import (
     PROJECT_ROOT,
     DatabaseSettings,
+    LocaleSettings,
     LoggingSettings,
     PathSettings,
     PrivacySettings,
@@ -44,6 +45,7 @@ class Settings(Section):
     web: WebSettings = WebSettings()
     privacy: PrivacySettings = PrivacySettings()
     logging: LoggingSettings = LoggingSettings()
+    locale: LocaleSettings = LocaleSettings()
     voice: VoiceSettings = VoiceSettings()
     intents: IntentSettings = IntentSettings()
     ivr: IvrSettings = IvrSettings()

@@ -52,24 +52,35 @@ class PinVerdict(StrEnum):
 
 
 class Outcome(StrEnum):
-    """How a call ended (`calls.outcome`); the console has a Vietnamese label for each."""
+    """How a call ended (`calls.outcome`); the console has a Vietnamese label for each.
+
+    One call, one outcome: the best service the caller got, else how the call ended
+    (`ivr.flow.outcome.OutcomeTracker` decides, in one place). Old rows keep the values of earlier
+    versions (marked "old rows" below): they are labelled, never written any more.
+    """
 
     IN_PROGRESS = "in_progress"  # written when the call starts
-    ANSWERED = "answered"  # an intent's answer was spoken
-    GOODBYE = "goodbye"  # the caller said goodbye before anything was answered
-    ABANDONED = "abandoned"  # the caller hung up before anything was done
-    NO_INPUT = "no_input"  # let go after the failed-attempt ladder: silence
-    NOT_UNDERSTOOD = "not_understood"  # let go after the failed-attempt ladder: not understood, bad keys
-    TRANSFERRED = "transferred"  # an operator answered
-    TICKET = "ticket"  # a complaint or message was recorded and stored
+    ANSWERED_SPEECH = "answered_speech"  # an intent's answer was spoken to the end, asked by speech
+    ANSWERED_KEYPAD = "answered_keypad"  # ... asked with the keypad
+    TRANSFERRED = "transferred"  # an operator (or a commune's team) answered
+    TRANSFER_MISSED = "transfer_missed"  # nobody answered and no message was left (a call-back ticket)
+    MESSAGE_LEFT = "message_left"  # nobody answered (or no operators): a message was recorded
+    TICKET = "ticket"  # a complaint was recorded and stored
     TICKET_STATUS = "ticket_status"  # a ticket's status was read
     DOSSIER = "dossier"  # a dossier's status was read
     RADIO = "radio"  # a commune radio segment was played
+    NOT_UNDERSTOOD = "not_understood"  # let go after the failed-attempt ladder: not understood, bad keys
+    NO_INPUT = "no_input"  # let go after the failed-attempt ladder: silence
+    GOODBYE = "goodbye"  # the caller said goodbye before anything was answered
+    HUNG_UP_BEFORE_ANSWER = "hung_up_before_answer"  # the caller hung up before any answer
+    HUNG_UP_DURING_ANSWER = "hung_up_during_answer"  # the caller hung up while the answer was being said
     TOO_LONG = "too_long"  # the call reached the maximum duration
+    FAILED = "failed"  # an error: the call could not be set up
     INTERRUPTED = "interrupted"  # left open by a crash, closed at the next start-up
-    FAILED = "failed"  # the call could not be set up
     PROMPT_ADMIN = "prompt_admin"  # a prompt re-recording call (operators)
-    CALLBACK = "callback"  # nobody answered, no message was left: a call-back ticket with the number
+    ANSWERED = "answered"  # old rows: an answer was spoken (speech or keypad)
+    ABANDONED = "abandoned"  # old rows: the caller hung up (served or not)
+    CALLBACK = "callback"  # old rows: nobody answered, no message was left
 
 
 class TurnKind(StrEnum):
@@ -108,6 +119,7 @@ class Continuation(StrEnum):
     HANGUP = "hangup"  # the goodbye ended: hang up
     RATING_WAIT = "rating_wait"  # wait for a 1-5 rating
     CLOSING = "closing"  # an action's result was said: offer more help
+    SERVED = "served"  # a service's result was said to the end: count it, the rating once, more help
 
 
 class TurnAction(StrEnum):
@@ -120,7 +132,9 @@ class TurnAction(StrEnum):
     REPLAY = "replay"  # `*`: say it again
     TRANSFER = "transfer"  # `0`: an operator
     INVALID = "invalid"  # a key with no meaning here
-    RATING = "rating"  # a 1-5 satisfaction key
+    RATING = "rating"  # a 1-5 satisfaction key (or said)
+    RATING_ASKED = "rating_asked"  # the rating question was played (once a call): rated / asked
+    SUBMENU = "submenu"  # a key that opened a keypad submenu (the key pressed at each menu level)
     BARGE_IN = "barge_in"  # the caller spoke over a prompt
     TRANSFERRED = "transferred"  # an operator answered
     TRANSFER_NO_ANSWER = "transfer_no_answer"  # nobody answered

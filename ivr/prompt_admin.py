@@ -67,7 +67,14 @@ MAX_PIN_DIGITS = 16
 
 # The events this flow reacts to by state (the prompt queue takes PlaybackFinished, timers are by name).
 _OWN_EVENTS = (
-    Dtmf, PlaybackFinished, RecordingFinished, DraftSaved, PinChecked, PromptKept, TimerFired, Hangup
+    Dtmf,
+    PlaybackFinished,
+    RecordingFinished,
+    DraftSaved,
+    PinChecked,
+    PromptKept,
+    TimerFired,
+    Hangup,
 )
 
 
@@ -86,8 +93,12 @@ class PromptAdminFlow(FlowKernel[AdminState]):
     digits: str = ""
     draft: str | None = None
     kept: list[str] = field(default_factory=list)
-    outcome: Outcome = Outcome.PROMPT_ADMIN  # for the call log
     degraded: bool = False
+
+    @property
+    def outcome(self) -> Outcome:
+        """For the call log: a prompt re-recording call, however it went."""
+        return Outcome.PROMPT_ADMIN
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -74,7 +74,7 @@ class FlowSettings(BaseModel):
     record_silence_seconds: float = Field(5.0, gt=0, le=60)  # this much silence ends a recording
     operator_endpoint: str = ""  # Dial syntax: PJSIP/operator, or PJSIP/operator&PJSIP/operator2 (ring all)
     transfer_timeout_seconds: int = Field(25, ge=1, le=300)  # ring time before "nobody answered"
-    rating: bool = True  # ask for a 1-5 satisfaction rating at goodbye
+    rating: bool = True  # ask a 1-5 satisfaction rating once a call, after the first service delivered
     barge_in: bool = True  # caller speech interrupts prompts
     max_call_minutes: float = Field(30.0, gt=0, le=600)  # longer calls are ended politely
 

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from core.clock import iso_local, zone
 from core.db import affected, transaction
 from core.errors import HotlineError
 from core.masking import mask_personal
@@ -379,11 +380,14 @@ def call_report(
     channel_id: str | None = None,
     call_id: int | None = None,
     sip_call_id: str | None = None,
+    tz: tzinfo | None = None,
 ) -> dict | None:
-    """One call and its turns as plain data (caller masked), e.g. for `hotline call --json`."""
+    """One call and its turns as plain data (caller masked), e.g. for `hotline call --json`; times in ISO
+    8601 with the offset of `tz` (default: the product's zone, Asia/Ho_Chi_Minh)."""
+    zone_ = tz or zone()
 
     def fmt(dt: datetime | None) -> str | None:
-        return dt.strftime("%Y-%m-%dT%H:%M:%S") if dt else None
+        return iso_local(dt, zone_)
 
     with factory() as s:
         if call_id is not None:

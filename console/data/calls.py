@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.data.tickets import of_call
-from console.data.times import local_day_bounds
+from console.data.times import DEFAULT_TZ, local_day_bounds
 from core.masking import mask_personal
 from ivr.models import Call, Turn
 
@@ -69,12 +69,13 @@ class CallFilter:
     intent: str = ""
     outcome: str = ""
     page: int = 1
+    tz: dt.tzinfo = DEFAULT_TZ  # the days are local days of the configured zone
 
     def apply(self, q: _Query) -> _Query:
         if self.day_from:
-            q = q.where(Call.started_at >= local_day_bounds(self.day_from)[0])
+            q = q.where(Call.started_at >= local_day_bounds(self.day_from, self.tz)[0])
         if self.day_to:
-            q = q.where(Call.started_at < local_day_bounds(self.day_to)[1])
+            q = q.where(Call.started_at < local_day_bounds(self.day_to, self.tz)[1])
         if self.outcome:
             q = q.where(Call.outcome == self.outcome)
         if self.intent:

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.data.times import VN_TZ
+from console.data.times import DEFAULT_TZ
+from ivr.enums import TurnAction
 from ivr.models import Call, Ticket, Turn
 from ivr.ticket_rules import Standing, standing
 
-# TurnAction.RATING_ASKED of the call flow, logged whenever the rating question is played.
-RATING_ASKED = "rating_asked"
+RATING_ASKED = TurnAction.RATING_ASKED  # logged whenever the rating question is played
 
 
 @dataclass
@@ -117,7 +117,7 @@ def parse_month(text: str) -> tuple[int, int]:
     return year, month
 
 
-def month_bounds(year: int, month: int, tz: dt.tzinfo = VN_TZ) -> tuple[dt.datetime, dt.datetime]:
+def month_bounds(year: int, month: int, tz: dt.tzinfo = DEFAULT_TZ) -> tuple[dt.datetime, dt.datetime]:
     """A local calendar month as naive UTC bounds, as stored in the database."""
     if not (1 <= month <= 12 and 2000 <= year <= 2100):
         raise ValueError(f"{month:02d}/{year}: not a month")
@@ -134,7 +134,7 @@ def _local(at: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
 
 
 def month_figures(
-    s: Session, year: int, month: int, *, now: dt.datetime, tz: dt.tzinfo = VN_TZ
+    s: Session, year: int, month: int, *, now: dt.datetime, tz: dt.tzinfo = DEFAULT_TZ
 ) -> MonthFigures:
     """The figures of local month `month`/`year`, judged at `now` (naive UTC), read in session `s`."""
     start, end = month_bounds(year, month, tz)
@@ -197,7 +197,7 @@ def month_figures(
 
 
 def month_trend(
-    s: Session, months: list[dt.date], *, now: dt.datetime, tz: dt.tzinfo = VN_TZ
+    s: Session, months: list[dt.date], *, now: dt.datetime, tz: dt.tzinfo = DEFAULT_TZ
 ) -> tuple[list[int], list[float | None]]:
     """Overdue open tickets and the on-time handling rate of each month given (its first day), judged at
     `now` (naive UTC): the dashboard's ticket series, by the same definitions as the monthly report."""

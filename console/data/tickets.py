@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from console.data.times import VN_TZ
+from console.data.times import DEFAULT_TZ
 from core.callerid import national_caller
 from core.masking import mask_personal
 from ivr.models import Ticket
@@ -64,7 +64,7 @@ class TicketRow:
     replies: tuple[ReplyRow, ...] = ()  # oldest first (only on the ticket's own page)
 
     def standing(self, today: dt.date) -> Standing:
-        return standing(self.due_date, self.handled_at, today, VN_TZ)
+        return standing(self.due_date, self.handled_at, today, DEFAULT_TZ)
 
 
 def _ticket_row(t: Ticket, *, history: bool = False) -> TicketRow:

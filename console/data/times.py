@@ -1,25 +1,25 @@
-"""Times as stored (naive UTC) and as operators read them (Vietnam, UTC+7)."""
+"""Times as stored (naive UTC) and as operators read them: the configured zone (`locale.time_zone`).
+
+Thin wrappers over `core.clock`; `tz` defaults to the product's default zone (Asia/Ho_Chi_Minh) for
+callers that have no settings at hand.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam has no daylight saving time
+from core import clock
+from core.clock import utcnow
+
+__all__ = ["DEFAULT_TZ", "local_day_bounds", "today_local", "utcnow"]
+
+DEFAULT_TZ = clock.zone()
 
 
-def utcnow() -> dt.datetime:
-    """Now as the database stores times: naive UTC."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+def local_day_bounds(day: dt.date, tz: dt.tzinfo = DEFAULT_TZ) -> tuple[dt.datetime, dt.datetime]:
+    """A local calendar day as naive UTC bounds, as stored in the database."""
+    return clock.local_day_bounds(day, tz)
 
 
-def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """A local (UTC+7) calendar day as naive UTC bounds, as stored in the database."""
-    start = dt.datetime.combine(day, dt.time(), VN_TZ).astimezone(dt.UTC).replace(tzinfo=None)
-    return start, start + dt.timedelta(days=1)
-
-
-def today_local(now: dt.datetime | None = None) -> dt.date:
-    now = now or dt.datetime.now(dt.UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=dt.UTC)
-    return now.astimezone(VN_TZ).date()
+def today_local(now: dt.datetime | None = None, tz: dt.tzinfo = DEFAULT_TZ) -> dt.date:
+    return clock.today_local(tz, now)

@@ -25,13 +25,11 @@ from sqlalchemy import ColumnElement, String, case, cast, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.data.periods import DayRange, Period, period_start
-from console.data.times import VN_TZ
-from ivr.enums import Failure, TurnKind, failed
+from console.data.times import DEFAULT_TZ
+from ivr.enums import Failure, TurnAction, TurnKind, failed
 from ivr.models import Call, Ticket, Turn
 
-# The turn logged whenever the rating question is played (TurnAction.RATING_ASKED once the call flow
-# logs it; the value is the shared convention).
-RATING_ASKED = "rating_asked"
+RATING_ASKED = TurnAction.RATING_ASKED  # logged whenever the rating question is played
 NOT_UNDERSTOOD = failed(Failure.NOT_UNDERSTOOD)
 TOP_TOPICS = 12  # topics charted by name; the rest are summed as one bar
 
@@ -41,7 +39,7 @@ MonthFigures = Callable[[Session, list[dt.date]], tuple[list[int], list[float | 
 # Vietnam keeps one offset all year (no daylight saving time), so a fixed shift turns UTC into local days;
 # asked of a real date so that a zoneinfo time zone answers too.
 _OFFSET_MINUTES = int(
-    (dt.datetime(2026, 1, 1, tzinfo=VN_TZ).utcoffset() or dt.timedelta()).total_seconds() // 60
+    (dt.datetime(2026, 1, 1, tzinfo=DEFAULT_TZ).utcoffset() or dt.timedelta()).total_seconds() // 60
 )
 
 

@@ -39,7 +39,9 @@ def call_list(
     outcome: str = Query("", max_length=32),
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
-    flt = calls.CallFilter(_date(day_from, "từ ngày"), _date(day_to, "đến ngày"), intent, outcome, page)
+    flt = calls.CallFilter(
+        _date(day_from, "từ ngày"), _date(day_to, "đến ngày"), intent, outcome, page, tz=console.tz
+    )
     rows, total = calls.list_calls(db, flt)
     intents, outcomes = calls.filter_choices(db)
     return console.render(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import tzinfo
 from typing import Annotated
 
 import typer
 
+from core.clock import format_local, zone
 from hotline.commands import settings_of
+
+DEFAULT_TZ = zone()  # only for callers without settings; the commands pass `locale.time_zone`
 
 
 def _factory(ctx: typer.Context):
@@ -19,20 +23,21 @@ def _factory(ctx: typer.Context):
     return settings, session_factory(engine_for(settings))
 
 
-def _fmt(dt) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M:%S") if dt else "-"
+def _fmt(dt, tz: tzinfo = DEFAULT_TZ) -> str:
+    """A stored (UTC) time in the configured zone (`locale.time_zone`), as the console shows it."""
+    return format_local(dt, tz, "%Y-%m-%d %H:%M:%S", empty="-")
 
 
-def _ticket_dict(t) -> dict:
+def _ticket_dict(t, tz: tzinfo = DEFAULT_TZ) -> dict:
     return {
         "number": t.number,
         "status": t.status,
         "reason": t.reason,
         "commune": t.commune,
         "caller": t.caller_masked,
-        "created_at": _fmt(t.created_at),
-        "updated_at": _fmt(t.updated_at),
-        "closed_at": _fmt(t.closed_at),
+        "created_at": _fmt(t.created_at, tz),
+        "updated_at": _fmt(t.updated_at, tz),
+        "closed_at": _fmt(t.closed_at, tz),
         "duration_ms": t.duration_ms,
         "audio_path": t.audio_path,
         "transcript": t.transcript,
@@ -65,7 +70,8 @@ def register_calls(app: typer.Typer) -> None:
 
         from ivr.models import Call, Turn
 
-        _, factory = _factory(ctx)
+        settings, factory = _factory(ctx)
+        tz = settings.locale.tz
         with factory() as s:
             rows = s.execute(
                 select(Call, func.count(Turn.id))
@@ -78,8 +84,8 @@ def register_calls(app: typer.Typer) -> None:
             {
                 "id": c.id,
                 "caller": c.caller_masked,
-                "started_at": _fmt(c.started_at),
-                "ended_at": _fmt(c.ended_at),
+                "started_at": _fmt(c.started_at, tz),
+                "ended_at": _fmt(c.ended_at, tz),
                 "outcome": c.outcome,
                 "satisfaction": c.satisfaction,
                 "turns": n,
@@ -108,8 +114,8 @@ def register_calls(app: typer.Typer) -> None:
         from core.errors import HotlineError
         from ivr.store import call_report
 
-        _, factory = _factory(ctx)
-        data = call_report(factory, call_id=call_id)
+        settings, factory = _factory(ctx)
+        data = call_report(factory, call_id=call_id, tz=settings.locale.tz)
         if data is None:
             raise HotlineError(f"no call with id {call_id}")
         if as_json:
@@ -154,12 +160,12 @@ def register_calls(app: typer.Typer) -> None:
 
         from ivr.models import Ticket
 
-        _, factory = _factory(ctx)
+        settings, factory = _factory(ctx)
         q = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
         if status:
             q = q.where(Ticket.status == status)
         with factory() as s:
-            rows = [_ticket_dict(t) for t in s.scalars(q)]
+            rows = [_ticket_dict(t, settings.locale.tz) for t in s.scalars(q)]
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
@@ -185,7 +191,7 @@ def register_calls(app: typer.Typer) -> None:
         t = CallStore(factory, settings.data_dir).ticket(number)
         if t is None:
             raise HotlineError(f"no ticket number {number}")
-        d = _ticket_dict(t)
+        d = _ticket_dict(t, settings.locale.tz)
         if as_json:
             typer.echo(json.dumps(d, ensure_ascii=False, indent=2))
             return

@@ -56,20 +56,21 @@ def register(app: typer.Typer) -> None:
 
     @ops.command("list")
     def list_cmd(ctx: typer.Context) -> None:
-        """Accounts with role, state and last login (UTC)."""
+        """Accounts with role, state and last login (local time, `locale.time_zone`)."""
         from console.data.operators import list_operators
+        from core.clock import format_local
+        from hotline.commands import settings_of
 
         rows = list_operators(_factory(ctx))
+        tz = settings_of(ctx).locale.tz
         if not rows:
             print("no operators yet: hotline operators add NAME --role admin")
             return
         print(f"{'username':<24}{'role':<10}{'active':<8}{'created':<18}last login")
         for op in rows:
-            last = op.last_login.strftime("%Y-%m-%d %H:%M") if op.last_login else "-"
-            print(
-                f"{op.username:<24}{op.role:<10}{'yes' if op.active else 'no':<8}"
-                f"{op.created_at.strftime('%Y-%m-%d %H:%M'):<18}{last}"
-            )
+            last = format_local(op.last_login, tz, "%Y-%m-%d %H:%M", empty="-")
+            created = format_local(op.created_at, tz, "%Y-%m-%d %H:%M")
+            print(f"{op.username:<24}{op.role:<10}{'yes' if op.active else 'no':<8}{created:<18}{last}")
 
     @ops.command("passwd")
     def passwd(

@@ -128,7 +128,9 @@ class Asking:
         if item is not None and not more:
             f.answer(item, Turn(kind=TurnKind.DTMF, dtmf=path))
         elif more:
-            # A submenu: wait briefly for the next key, then read the submenu.
+            # A submenu: wait briefly for the next key, then read the submenu. Logged, so that the call's
+            # timeline shows the key pressed at every level.
+            f.log(Turn(kind=TurnKind.DTMF, dtmf=path, action=TurnAction.SUBMENU))
             self.prefix = path
             f.state = State.MENU
             f.set_listening(False)

@@ -38,7 +38,9 @@ from ivr.flow.events import (
 from ivr.flow.kernel import Attempts, FlowKernel, Handler, Item, Table
 from ivr.flow.menu import Keypad, Matcher, MenuItem
 from ivr.flow.messages import Messages
+from ivr.flow.outcome import OutcomeTracker
 from ivr.flow.teams import CommuneFinder, Teams, configured_codes
+from voice.text import digits_from_speech
 
 FailReason = Literal["no_input", "not_understood", "invalid_key"]  # also the key of the prompt said
 KEYS = "0123456789*#"  # A-D and anything longer than one key are ignored
@@ -94,10 +96,9 @@ class CallFlow(FlowKernel[State]):
     communes: CommuneFinder | None = None  # which commune a text means; None: the configured codes only
 
     state: State = State.INTRO
-    outcome: Outcome = Outcome.ABANDONED
     satisfaction: int | None = None
     degraded: bool = False  # speech recognition unusable: keypad only
-    turns: int = 0  # answered turns (for the rating)
+    turns: int = 0  # answered turns ("anything else?" rather than "speak or press" after one)
     caller: str = ""
     heard: str = ""  # what the caller said to choose the intent being run ("" when keyed)
     topic: str | None = None  # the last topic answered: a complaint that follows is filed under it
@@ -113,6 +114,15 @@ class CallFlow(FlowKernel[State]):
         self._attempts = Attempts(self.config.max_attempts)  # failed attempts since the last success
         self._escalations = 0  # times the failed-attempt ladder reached its top
         self._speech_end: int | None = None  # flow time the caller stopped speaking (or keyed)
+        self.tracker = OutcomeTracker()  # what the call got: its outcome is derived there, once
+        self._serving: Outcome | None = None  # the service whose result is being said (`serve`)
+        self._then: list[Item] | None = None  # what follows that result (None: the main question)
+        self.rating_asked = False  # the rating question is asked once a call at most
+
+    @property
+    def outcome(self) -> Outcome:
+        """The call's outcome as things stand (`ivr.flow.outcome`)."""
+        return self.tracker.outcome
 
     @property
     def failures(self) -> int:
@@ -135,6 +145,11 @@ class CallFlow(FlowKernel[State]):
         if isinstance(event, Dtmf) and (len(event.digit) != 1 or event.digit not in KEYS):
             return False
         return super()._accepts(event)
+
+    def stop_current(self) -> None:
+        if self.tracker.pending is not None and not self.nothing_playing:
+            self.tracker.dropped()  # the caller cut the answer short (a key, speech, a new prompt)
+        super().stop_current()
 
     def _playback_failed(self, item: Play) -> bool:
         if not item.text or self.degraded:
@@ -166,15 +181,29 @@ class CallFlow(FlowKernel[State]):
         self._speech_end = self._now
         return True
 
-    def prompt_main(self) -> None:
-        """Back to the main question (or the keypad menu once speech recognition is down)."""
+    def prompt_main(self, before: str | None = None) -> None:
+        """Back to the main question (or the keypad menu once speech recognition is down), after the
+        prompt `before` if any."""
         self.state = State.MAIN
         self.asking.prefix = ""
         self.set_listening(True)
         if self.degraded:
-            self.asking.keypad_menu()
+            self.asking.keypad_menu(first=before)
             return
-        self.say([("key", "anything_else" if self.turns else "speak_or_press")], Continuation.LISTEN)
+        question = "anything_else" if self.turns else "speak_or_press"
+        self.say([("key", before), ("key", question)], Continuation.LISTEN)
+
+    def answered_outcome(self) -> Outcome:
+        """Answered by speech or by keypad: how the intent being run was chosen."""
+        return Outcome.ANSWERED_SPEECH if self.heard else Outcome.ANSWERED_KEYPAD
+
+    def serve(self, service: Outcome, items: list[Item], then: list[Item] | None = None) -> None:
+        """Say a service's result; once said to the end it counts for the outcome, the rating is asked
+        (once a call), then `then` (default: the main question)."""
+        self.stop_current()  # what played before is over: not the service cut short
+        self._serving, self._then = service, then
+        self.tracker.started(service)
+        self.say(items, Continuation.SERVED)
 
     def replay(self) -> None:
         """Say the last thing again (the main question when nothing was said yet)."""
@@ -193,8 +222,8 @@ class CallFlow(FlowKernel[State]):
             if self.config.has_operators and self._escalations == 1:
                 self.messages.operator()
             else:
-                self.outcome = Outcome.NO_INPUT if reason == "no_input" else Outcome.NOT_UNDERSTOOD
-                self._goodbye(rate=False)
+                self.tracker.ended(Outcome.NO_INPUT if reason == "no_input" else Outcome.NOT_UNDERSTOOD)
+                self._say_goodbye()
             return
         if self._attempts.count >= self.config.max_attempts or self.degraded or self.state is State.MENU:
             self.asking.keypad_menu(first=reason)
@@ -215,24 +244,47 @@ class CallFlow(FlowKernel[State]):
         if action is None:
             self.topic = item.id
             self.turns += 1
-            self.outcome = Outcome.ANSWERED
             self.state = State.MAIN
             self.set_listening(True)
             tail: Item = ("text", item.follow_up) if item.follow_up else ("key", "anything_else")
-            self.say([("text", item.answer), tail], Continuation.LISTEN)
+            self.serve(self.answered_outcome(), [("text", item.answer)], then=[tail])
             return
         self.INTENT_ACTIONS[action](self)
 
-    # --- goodbye --------------------------------------------------------------------------------
+    # --- a service said, the rating, goodbye -----------------------------------------------------
 
-    def _goodbye(self, *, rate: bool) -> None:
-        """Goodbye, with the optional 1-5 rating first when something was answered."""
-        self.set_listening(False)
-        if rate and self.config.rating and self.turns > 0 and self.satisfaction is None:
-            self.state = State.RATING
-            self.say([("key", "rating_ask")], Continuation.RATING_WAIT)
+    def _on_served(self) -> None:
+        """Continuation SERVED: the result was said to the end."""
+        self.tracker.delivered(self._serving)
+        then, self._then = self._then, None
+        if self.config.rating and not self.rating_asked:
+            self._ask_rating(then)
+        else:
+            self._go_on(then)
+
+    def _go_on(self, then: list[Item] | None, before: str | None = None) -> None:
+        """After a service (and its rating): `then`, else the main question."""
+        if then is None:
+            self.prompt_main(before)
             return
-        self._say_goodbye()
+        self.state = State.MAIN
+        self.set_listening(True)
+        # Not remembered: `*` says the answer again, not only its follow-up.
+        self.say([("key", before), *then], Continuation.LISTEN, remember=False)
+
+    def _ask_rating(self, then: list[Item] | None) -> None:
+        """The 1-5 question, once a call, right after the first service delivered (callers hang up
+        once served: asked only at goodbye, it was almost never heard); `then` follows, rated or not."""
+        self.rating_asked = True
+        self._then = then
+        self.state = State.RATING
+        self.set_listening(True)  # a caller may say the score, or go on with another question
+        self.log(Turn(kind=TurnKind.SYSTEM, action=TurnAction.RATING_ASKED))
+        self.say([("key", "rating_ask")], Continuation.RATING_WAIT, remember=False)
+
+    def _after_rating(self, before: str | None = None) -> None:
+        then, self._then = self._then, None
+        self._go_on(then, before)
 
     def _say_goodbye(self, *before: Item) -> None:
         """The one goodbye: what `before` says, the goodbye nobody can skip, then hang-up."""
@@ -242,21 +294,43 @@ class CallFlow(FlowKernel[State]):
         self.say([*before, goodbye], Continuation.HANGUP, remember=False)
 
     def _goodbye_intent(self) -> None:
-        if self.outcome is Outcome.ABANDONED:
-            self.outcome = Outcome.GOODBYE
-        self._goodbye(rate=True)
+        self.tracker.ended(Outcome.GOODBYE)  # the outcome only when nothing was delivered
+        self._say_goodbye()
+
+    def _rated(self, score: int, turn: Turn) -> None:
+        self.satisfaction = score
+        self.emit(SetSatisfaction(score))
+        self.log(replace(turn, action=TurnAction.RATING))
+        self._after_rating("rating_thanks")
 
     def _on_rating_key(self, ev: Dtmf) -> None:
+        """(RATING, key): 1-5 rates, * asks again, # skips, any other key skips and counts as the menu's."""
         if ev.digit in "12345":
-            self.satisfaction = int(ev.digit)
-            self.emit(SetSatisfaction(self.satisfaction))
-            self.log(Turn(kind=TurnKind.DTMF, dtmf=ev.digit, action=TurnAction.RATING))
-            self._say_goodbye(("key", "rating_thanks"))
+            self._rated(int(ev.digit), Turn(kind=TurnKind.DTMF, dtmf=ev.digit))
         elif ev.digit == "*":
-            self.replay()
+            self.log(Turn(kind=TurnKind.DTMF, dtmf=ev.digit, action=TurnAction.REPLAY))
+            self.say([("key", "rating_ask")], Continuation.RATING_WAIT, remember=False)
+        elif ev.digit == "#":
+            self._after_rating()
+        else:
+            self._then = None
+            self.state = State.MAIN
+            self.asking.on_menu_key(ev)
+
+    def _on_rating_heard(self, ev: AsrFinal) -> None:
+        """(RATING, transcript): a score said ("năm"), else the caller went on to another question."""
+        digits = digits_from_speech(ev.text)
+        if len(digits) == 1 and digits in "12345":
+            turn = self.speech_turn(ev)
+            self._speech_end = None
+            self._rated(int(digits), replace(turn, dtmf=digits))
+            return
+        self._then = None
+        self.state = State.MAIN
+        self.asking.on_heard(ev)
 
     def _on_rating_silence(self, ev: Event) -> None:
-        self._say_goodbye()
+        self._after_rating()
 
     # --- global handlers ------------------------------------------------------------------------
 
@@ -303,7 +377,7 @@ class CallFlow(FlowKernel[State]):
             # Operators are ringing: decide once the transfer did (answered: the limit no longer applies).
             self.set_timer(Timer.MAX_CALL, max(0, transfer_due - self._now) + 1000)
             return
-        self.outcome = Outcome.TOO_LONG
+        self.tracker.ended(Outcome.TOO_LONG)
         self.stop_current()
         self.messages.keep()  # what the caller was recording is stored as a ticket, not dropped
         self._say_goodbye(self.play_item(key="call_too_long", barge_in=False))
@@ -406,7 +480,8 @@ class CallFlow(FlowKernel[State]):
         # talking to an operator: the call is theirs until someone hangs up
         (State.BRIDGED, Dtmf): _ignore,
         # 1-5 satisfaction (* repeats the question), then goodbye
-        (State.RATING, Dtmf): _on_rating_key,
+        (State.RATING, Dtmf): _key(_on_rating_key),
+        (State.RATING, AsrFinal): _on_rating_heard,
         (State.RATING, Timer.NO_INPUT): _on_rating_silence,
         # goodbye playing: nothing stops it
         (State.ENDING, Dtmf): _ignore,
@@ -421,4 +496,5 @@ class CallFlow(FlowKernel[State]):
         Continuation.TRANSFER: lambda f: f.messages.ring(),
         Continuation.HANGUP: FlowKernel.end,
         Continuation.CLOSING: prompt_main,
+        Continuation.SERVED: _on_served,
     }

@@ -106,8 +106,17 @@ CODES: Mapping[str, CodeSpec] = {
     ),
     "radio": CodeSpec("radio", "radio_ask", True, PlayRadio, RadioResult, _radio, Outcome.RADIO, False),
     "commune_team": CodeSpec(
-        "team", "team_ask", True, None, TeamLookup, _team, Outcome.TRANSFERRED, True, names=True,
-        local=lambda f, query: f.teams.find(query), then=lambda f, found: f.teams.connect(found),
+        "team",
+        "team_ask",
+        True,
+        None,
+        TeamLookup,
+        _team,
+        Outcome.TRANSFERRED,
+        True,
+        names=True,
+        local=lambda f, query: f.teams.find(query),
+        then=lambda f, found: f.teams.connect(found),
     ),  # fmt: skip
 }
 
@@ -225,8 +234,7 @@ class CodeEntry:
         if reading.found:
             self.spec = None
             f.turns += 1
-            f.outcome = spec.outcome
-            f.say(reading.items, Continuation.CLOSING)
+            f.serve(spec.outcome, reading.items)
             return
         self.digits = ""
         if spec.retry_missing and not reading.locked and not self.attempts.miss():

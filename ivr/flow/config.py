@@ -21,7 +21,7 @@ class FlowConfig:
     operator_endpoint: str = ""  # empty (and no duty rota): no operator; callers leave a message instead
     duty_rota: bool = False  # a duty rota names who rings when it rings (operator_endpoint: outside it)
     transfer_timeout_s: int = 25
-    rating: bool = True  # optional 1-5 satisfaction rating before goodbye
+    rating: bool = True  # 1-5 satisfaction rating, once a call, after the first service delivered
     max_call_ms: int = 30 * 60 * 1000
     barge_in: bool = True
     teams: Mapping[str, str] = field(default_factory=dict)  # commune code -> its digital team's Dial string

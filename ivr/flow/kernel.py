@@ -75,7 +75,6 @@ class FlowKernel(Generic[S]):
     """State, prompt queue, timers and command list of one call; subclasses bring the tables."""
 
     state: S
-    outcome: Outcome
     degraded: bool
 
     GLOBAL: ClassVar[Mapping[EventKey, Handler]]  # handlers that apply in every state but ENDED
@@ -112,6 +111,11 @@ class FlowKernel(Generic[S]):
 
     def timer_due(self, name: Timer) -> int | None:
         return self._timers.get(name)
+
+    @property
+    def outcome(self) -> Outcome:
+        """How the call ends if it ends now (for `HangUp` and the call log)."""
+        raise NotImplementedError
 
     def _ended(self) -> S:
         """The final state: every event after it is ignored."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from ivr.enums import Continuation, Outcome, State, Timer, TurnAction, TurnKind
 from ivr.flow.commands import CreateTicket, StartRecording, StopRecording, Transfer, Turn
 from ivr.flow.events import Dtmf, Event, RecordingFinished, TicketCreated, TransferResult
+from ivr.flow.kernel import Item
 from voice.text import spell_digits
 
 if TYPE_CHECKING:
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
 
 # A complaint; a message left when nobody answered; no message either: call the number back.
 Reason = Literal["feedback", "message", "callback"]
+OUTCOMES: dict[Reason, Outcome] = {
+    "feedback": Outcome.TICKET,
+    "message": Outcome.MESSAGE_LEFT,
+    "callback": Outcome.TRANSFER_MISSED,
+}
 RECORDER_GRACE_MS = 10_000  # past the maximum length: the recorder should have reported by then
 RECORDER_STOP_MS = 5000  # after asking the recorder to stop: it should have reported by then
 TICKET_PATIENCE_MS = 1500  # storing a ticket is fast: "please wait" only when it takes longer
@@ -108,7 +114,7 @@ class Messages:
         f.cancel_timer(Timer.TRANSFER)
         self.ringing = False
         if ev.answered:
-            f.outcome = Outcome.TRANSFERRED
+            f.tracker.delivered(Outcome.TRANSFERRED)
             f.state = State.BRIDGED
             f.set_listening(False)
             f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TRANSFERRED))
@@ -166,11 +172,15 @@ class Messages:
             return
         f.turns += 1
         callback = self.reason == "callback"
-        f.outcome = Outcome.CALLBACK if callback else Outcome.TICKET
+        service = OUTCOMES[self.reason]
+        f.tracker.delivered(service)  # the ticket exists, whether or not its number is heard
         f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TICKET_CREATED, dtmf=ev.number))
         number = f.texts.ticket_number.format(digits=spell_digits(ev.number))
-        saved = "callback_saved" if callback else "feedback_saved"
-        f.say([("key", saved), ("text", number)], Continuation.CLOSING)
+        items: list[Item] = [("key", "callback_saved" if callback else "feedback_saved"), ("text", number)]
+        if service is Outcome.TICKET:
+            f.serve(service, items)  # a complaint recorded: a service, rated
+        else:
+            f.say(items, Continuation.CLOSING)  # the person wanted was not reached: not rated
 
     def callback(self, *, gone: bool = False) -> None:
         """Nobody answered and no message was left: a ticket with the number, so that staff call back.
@@ -181,6 +191,7 @@ class Messages:
         f = self.flow
         self.offered = False
         if not f.caller:
+            f.tracker.delivered(Outcome.TRANSFER_MISSED)
             f.log(Turn(kind=TurnKind.SYSTEM, action=TurnAction.CALLBACK_WITHHELD))
             if not gone:
                 f.say([("key", "feedback_empty"), ("key", "callback_withheld")], Continuation.CLOSING)
@@ -188,7 +199,7 @@ class Messages:
         self.reason = "callback"
         f.emit(CreateTicket("", "callback", commune=self.commune, topic=f.topic))
         if gone:
-            f.outcome = Outcome.CALLBACK
+            f.tracker.delivered(Outcome.TRANSFER_MISSED)
             return
         f.state = State.WAITING
         f.set_timer(Timer.LOOKUP, TICKET_PATIENCE_MS)
@@ -206,7 +217,7 @@ class Messages:
                 self.recording, self.reason, min_ms=min_ms, commune=self.commune, topic=f.topic
             )
             f.emit(StopRecording(self.recording), ticket)
-            f.outcome = Outcome.TICKET
+            f.tracker.delivered(OUTCOMES[self.reason])
             self.recording = None
         elif self.offered or self.ringing:
             self.ringing = False

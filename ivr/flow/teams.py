@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from ivr.enums import Continuation, Outcome, TurnAction, TurnKind
+from ivr.enums import Continuation, TurnAction, TurnKind
 from ivr.flow.codes import CODES, TeamLookup
 from ivr.flow.commands import Turn
 from ivr.flow.kernel import Item
@@ -72,7 +72,7 @@ class Teams:
             return
         f.log(Turn(kind=TurnKind.ACTION, action=TurnAction.TEAM_MISSING))
         f.turns += 1
-        f.outcome = Outcome.ANSWERED
+        f.tracker.delivered(f.answered_outcome())  # an answer, if not the one hoped for: no rating
         items: list[Item] = [("text", f.texts.team_none.format(commune=words))]
         if f.config.has_operators:
             items.append(("key", "team_offer_operator"))

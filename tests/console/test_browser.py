@@ -226,7 +226,7 @@ def test_dashboard_draws_its_charts_offline_in_vietnamese(console_settings, serv
         page.wait_for_load_state("load")
         assert page.inner_text("#range-first") == "01/11/2026"
         charts = page.locator("svg.chart")
-        assert charts.count() == 7
+        assert charts.count() == 8  # with the on-time handling rate per month
         for i in range(charts.count()):
             box = charts.nth(i).bounding_box()
             assert box is not None and box["width"] > 300 and box["height"] > 100

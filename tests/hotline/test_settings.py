@@ -53,6 +53,7 @@ def _write(tmp_path, text):
         ("- a\n- b\n", [":1:", "mapping"]),
         ("logging:\n  level: LOUD\n", [":2:", "logging.level", "'LOUD'"]),
         ("web:\n  port: 80\n  public_url: tongdai.example\n", [":3:", "web.public_url", "https://"]),
+        ("locale:\n  time_zone: Asia/Hanoi_City\n", [":2:", "locale.time_zone", "Asia/Ho_Chi_Minh"]),
     ],
 )
 def test_bad_config_names_file_line_and_key(tmp_path, text, expected):

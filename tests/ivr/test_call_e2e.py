@@ -181,7 +181,7 @@ def test_speech_question_gets_its_answer(hotline, asterisk, clean, ops_web, tmp_
     answer = read_audio(hotline.app.s.prompts.text_path("Đây là câu trả lời về huấn luyện viên."))
     end = result.played[0]["speech_end_s"]
     assert audible_between(rec, end, end + latency + answer.duration_s) >= 0.6 * answer.duration_s
-    assert c.outcome == "answered" and not c.degraded
+    assert c.outcome == "answered_speech" and not c.degraded
     assert c.caller == c.caller_masked == "caller"  # our own SIP user: kept as it is, not a phone number
     # /metrics counted the call by its stored outcome and observed the answer's latency, the same
     # figure as the call log's.
@@ -191,7 +191,7 @@ def test_speech_question_gets_its_answer(hotline, asterisk, clean, ops_web, tmp_
         key = (name, tuple(sorted(labels.items())))
         return after[key] - before[key]
 
-    assert delta("hotline_calls_total", outcome="answered") == 1
+    assert delta("hotline_calls_total", outcome="answered_speech") == 1
     assert after[("hotline_calls_active", ())] == before[("hotline_calls_active", ())]
     measured = [t.response_ms / 1000 for t in c.turns if t.kind == "speech" and t.response_ms is not None]
     assert delta("hotline_answer_latency_seconds_count", input="speech") == len(measured) >= 1
@@ -228,7 +228,7 @@ def test_hotline_call_json_reports_what_the_hotline_decided(hotline, asterisk, c
     assert speech and speech[0]["intent"] == "coach", rep["turns"]
     assert "huấn luyện" in speech[0]["transcript"] and speech[0]["score"] > 0
     assert speech[0]["response_ms"] is not None and 0 < speech[0]["response_ms"] < 3000
-    assert rep["outcome"] == "answered" and "hotline_note" not in out
+    assert rep["outcome"] == "answered_speech" and "hotline_note" not in out
     # The application's own measure agrees with what the caller heard (within the end-pointer's slack).
     assert out["played"][0]["latency_s"] is not None
 
@@ -488,7 +488,7 @@ def test_caller_hangs_up_mid_prompt(hotline, asterisk, clean, tmp_path):
     script = CallScript().wait_for_audio(timeout=15).wait(0.7).hangup()
     place(asterisk, script, tmp_path)
     c = wait_call_closed(hotline)
-    assert c.outcome == "abandoned"
+    assert c.outcome == "hung_up_before_answer"
 
 
 def test_asr_failure_falls_back_to_keypad(hotline, asterisk, clean, tmp_path):
@@ -976,7 +976,11 @@ def test_operator_phone_rings_unanswered_then_caller_hangs_up_and_a_call_back_ti
     assert op["error"] and not op["answered_at"], op
     c = wait_call_closed(hotline)
     actions = [t.action for t in c.turns]
-    assert "transfer_no_answer" in actions and c.outcome == "callback", (actions, c.outcome, result.summary())
+    assert "transfer_no_answer" in actions and c.outcome == "transfer_missed", (
+        actions,
+        c.outcome,
+        result.summary(),
+    )
     # The caller hung up while the offer was being spoken, not while it was still ringing.
     end_s = read_audio(rec).duration_s
     assert audible_between(rec, end_s - 1.0, end_s) >= 0.3, result.summary()
@@ -1013,7 +1017,7 @@ def test_caller_hanging_up_while_the_operators_phone_rings_leaves_a_call_back_ti
     assert op["error"] and not op["answered_at"], op  # it rang, and nobody answered
     c = wait_call_closed(hotline)
     actions = [t.action for t in c.turns]
-    assert "transfer_no_answer" not in actions and c.outcome == "callback", (actions, c.outcome)
+    assert "transfer_no_answer" not in actions and c.outcome == "transfer_missed", (actions, c.outcome)
     with hotline.factory() as s:
         t = s.scalars(select(Ticket).where(Ticket.call_id == c.id)).one()
     assert (t.reason, t.caller, t.audio_path, t.status) == ("callback", "caller", None, "new")

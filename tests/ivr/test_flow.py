@@ -75,6 +75,8 @@ class Sim:
 
     def __init__(self, communes=fake_communes, **cfg):
         cfg.setdefault("teams", TEAMS)
+        # The rating question after a service has its own tests (tests/ivr/test_flow_rating.py).
+        cfg.setdefault("rating", False)
         self.flow = F.CallFlow(MENU, fake_match, F.FlowConfig(**cfg), communes=communes)
         self.now = 0
         self.log: list = []
@@ -200,7 +202,15 @@ def test_max_call_duration_ends_politely():
     out = s.advance(60_000)
     assert "call_too_long" in keys(out)
     s.finish_all()
-    assert of(s.log, F.HangUp)[-1].outcome == "too_long"
+    # The caller was answered before the limit: that is the call's outcome, not the limit.
+    assert of(s.log, F.HangUp)[-1].outcome == "answered_speech"
+    t = Sim(max_call_ms=60_000)
+    t.start()
+    t.advance(5000)
+    t.key("2")  # a submenu, then nothing until the limit
+    t.advance(60_000)
+    t.finish_all()
+    assert of(t.log, F.HangUp)[-1].outcome == "too_long"
 
 
 def test_call_limit_while_recording_keeps_the_complaint_as_a_ticket():
@@ -261,10 +271,11 @@ def test_speech_answer_and_latency_logged():
     s.start()
     out = s.say("làm căn cước", asr_ms=80)
     assert texts(out) == ["Làm căn cước ở công an xã."]
-    assert keys(out) == ["anything_else"]
     t = [t for t in turns(s) if t.kind == "speech"][-1]
     assert (t.intent, t.transcript, t.confidence, t.response_ms) == ("cccd", "làm căn cước", 0.9, 80)
-    assert s.flow.outcome == "answered"
+    assert s.flow.outcome == "hung_up_during_answer"  # not yet said to the end
+    assert keys(s.finish()) == ["anything_else"]  # once the answer has been said
+    assert s.flow.outcome == "answered_speech"
     out = s.finish_all()
     assert of(out, F.SetTimer)[0].name == "no_input"
 
@@ -274,7 +285,8 @@ def test_follow_up_replaces_anything_else():
     s.start()
     s.key("2")
     out = s.key("1")
-    assert texts(out) == ["Cài ứng dụng VNeID.", "Anh chị cần gì thêm?"]
+    assert texts(out) == ["Cài ứng dụng VNeID."]
+    assert texts(s.finish()) == ["Anh chị cần gì thêm?"] and s.flow.outcome == "answered_keypad"
 
 
 def test_barge_in_stops_answer_and_listens():
@@ -583,7 +595,7 @@ def test_no_answer_and_an_empty_message_leave_a_call_back_ticket_with_the_number
     assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback")] and s.flow.state is F.State.WAITING
     out = s.send(F.TicketCreated("480213"))
     assert keys(out) == ["callback_saved"] and "bốn, tám, không, hai, một, ba" in texts(out)[0]
-    assert s.flow.outcome is F.Outcome.CALLBACK
+    assert s.flow.outcome is F.Outcome.TRANSFER_MISSED
     assert [t.action for t in turns(s)][-2:] == ["recording_empty", "ticket_created"]
     s.finish_all()
     assert s.flow.state is F.State.MAIN  # more help offered
@@ -598,7 +610,7 @@ def test_hanging_up_on_the_offer_to_leave_a_message_leaves_a_call_back_ticket():
             s.finish()
         out = s.send(F.Hangup())
         assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback")]
-        assert s.flow.outcome is F.Outcome.CALLBACK and s.flow.state is F.State.ENDED
+        assert s.flow.outcome is F.Outcome.TRANSFER_MISSED and s.flow.state is F.State.ENDED
 
 
 def test_hanging_up_while_the_operators_phones_ring_leaves_a_call_back_ticket():
@@ -610,7 +622,7 @@ def test_hanging_up_while_the_operators_phones_ring_leaves_a_call_back_ticket():
     assert of(s.log, F.Transfer)
     out = s.send(F.Hangup())
     assert of(out, F.CreateTicket) == [F.CreateTicket("", "callback")]
-    assert s.flow.outcome is F.Outcome.CALLBACK and s.flow.state is F.State.ENDED
+    assert s.flow.outcome is F.Outcome.TRANSFER_MISSED and s.flow.state is F.State.ENDED
     # Answered, then hung up: a conversation took place, nothing to call back.
     t = Sim(operator_endpoint="PJSIP/op")
     t.start()
@@ -721,6 +733,7 @@ def test_dossier_by_keypad():
     assert of(out, F.LookupDossier) == [F.LookupDossier("1203")]
     out = s.send(F.DossierResult("1203", True, "cấp giấy phép", "đã có kết quả", "hôm nay"))
     assert "một, hai, không, ba" in texts(out)[0] and "đã có kết quả" in texts(out)[0]
+    s.finish_all()
     assert s.flow.outcome == "dossier"
 
 
@@ -946,7 +959,7 @@ def test_a_commune_without_a_team_is_told_so_and_offered_the_operators():
     out = s.say("gặp tổ công nghệ số xã đô lương")
     assert texts(out) == [F.Texts().team_none.format(commune="xã Đô Lương")]
     assert keys(out) == ["team_offer_operator"] and not of(out, F.Transfer)
-    assert turns(s)[-1].action == "team_missing" and s.flow.outcome is F.Outcome.ANSWERED
+    assert turns(s)[-1].action == "team_missing" and s.flow.outcome is F.Outcome.ANSWERED_SPEECH
     s.finish_all()
     assert s.flow.state is F.State.MAIN
     out = s.key("0")  # taken up: the operators
@@ -969,45 +982,29 @@ def test_without_a_commune_list_the_teams_codes_still_work():
     assert texts(out) == [F.Texts().team_connect.format(commune="xã, phường mã số một, bảy, ba, hai, chín")]
 
 
-def test_goodbye_with_rating():
-    s = Sim()
+def test_goodbye_after_an_answer_is_not_rated_again():
+    s = Sim(rating=True)
     s.start()
     s.say("làm căn cước")
+    s.finish()  # the answer; then the rating, once a call (tests/ivr/test_flow_rating.py)
+    s.finish_all()
+    s.key("4")
     s.finish_all()
     out = s.say("tạm biệt")
-    assert keys(out) == ["rating_ask"]
-    s.finish_all()
-    out = s.key("4")
-    assert of(out, F.SetSatisfaction) == [F.SetSatisfaction(4)]
-    assert keys(out) == ["rating_thanks", "goodbye"]
+    assert keys(out) == ["goodbye"]
     out = s.finish_all()
-    assert of(out, F.HangUp) == [F.HangUp("answered")]
+    assert of(out, F.HangUp) == [F.HangUp("answered_speech")]
     assert s.flow.satisfaction == 4
 
 
-def test_rating_skipped_when_disabled_or_nothing_answered():
-    s = Sim(rating=False)
-    s.start()
-    s.say("làm căn cước")
-    s.finish_all()
-    assert keys(s.say("tạm biệt")) == ["goodbye"]
-    s2 = Sim()
-    s2.start()
-    assert keys(s2.say("tạm biệt")) == ["goodbye"]
-
-
-def test_rating_timeout_says_goodbye():
-    s = Sim()
+def test_goodbye_before_any_service_is_not_rated():
+    s = Sim(rating=True)
     s.start()
     s.key("1")
+    s.say("tạm biệt")  # over the answer: it was cut short, nothing was delivered
+    assert keys(s.log)[-1] == "goodbye" and "rating_ask" not in keys(s.log)
     s.finish_all()
-    s.say("tạm biệt")
-    s.finish_all()
-    out = s.advance(7000)
-    assert keys(out) == ["goodbye"]
-    out = s.finish_all()
-    assert of(out, F.HangUp)
-    assert s.flow.satisfaction is None
+    assert of(s.log, F.HangUp) == [F.HangUp("goodbye")] and s.flow.satisfaction is None
 
 
 # --- failures -------------------------------------------------------------------------------------
@@ -1049,7 +1046,7 @@ def test_hangup_cancels_timers_and_ignores_later_events():
     s.start()
     out = s.send(F.Hangup())
     assert F.CancelTimer("no_input") in out and F.CancelTimer("max_call") in out
-    assert s.flow.state is F.State.ENDED and s.flow.outcome == "abandoned"
+    assert s.flow.state is F.State.ENDED and s.flow.outcome == "hung_up_before_answer"
     assert s.send(F.TimerFired("no_input")) == []
     assert s.send(F.AsrFinal("làm căn cước")) == []
 
@@ -1130,7 +1127,8 @@ def test_silent_caller_is_escalated_once_then_let_go():
     out = s.advance(7000)
     assert keys(out) == ["goodbye"]
     s.finish_all()
-    assert of(s.log, F.HangUp) == [F.HangUp("no_input")]
+    # The operators were tried and missed, a call-back ticket left: that says more than the silence.
+    assert of(s.log, F.HangUp) == [F.HangUp("transfer_missed")]
     assert len(of(s.log, F.Transfer)) == 1
 
 
@@ -1226,11 +1224,16 @@ def test_intent_actions_and_codes_match_the_catalog_vocabulary():
 
 def test_enum_values_are_the_stored_strings():
     # Stored in calls.outcome / call_turns.kind and exchanged as timer names: never renamed.
-    assert [o.value for o in F.Outcome] == [
+    old = [
         "in_progress", "answered", "goodbye", "abandoned", "no_input", "not_understood", "transferred",
         "ticket", "ticket_status", "dossier", "radio", "too_long", "interrupted", "failed", "prompt_admin",
         "callback",
     ]  # fmt: skip
+    new = [
+        "answered_speech", "answered_keypad", "transfer_missed", "message_left", "hung_up_before_answer",
+        "hung_up_during_answer",
+    ]  # fmt: skip
+    assert sorted(o.value for o in F.Outcome) == sorted(old + new)
     assert [k.value for k in F.TurnKind] == ["speech", "dtmf", "timeout", "action", "system"]
     assert [t.value for t in F.Timer] == [
         "max_call", "no_input", "digit", "menu_digit", "recording", "recording_stuck", "lookup", "transfer",
@@ -1238,6 +1241,7 @@ def test_enum_values_are_the_stored_strings():
     ]  # fmt: skip
     assert [c.value for c in F.Continuation] == [
         "listen", "menu_wait", "collect_wait", "record", "transfer", "hangup", "rating_wait", "closing",
+        "served",
     ]  # fmt: skip
     assert [s.value for s in F.State] == [
         "intro", "main", "menu", "clarify", "collect", "recording", "waiting", "bridged", "rating", "ending",
@@ -1249,8 +1253,8 @@ def test_outcomes_set_by_the_flow_are_enum_members():
     s = Sim()
     s.start()
     s.say("làm căn cước")
-    assert s.flow.outcome is F.Outcome.ANSWERED
     s.finish_all()
+    assert s.flow.outcome is F.Outcome.ANSWERED_SPEECH
     s.send(F.Hangup())
     assert isinstance(s.flow.outcome, F.Outcome)
     t = Sim()

@@ -164,7 +164,7 @@ def test_citizen_on_an_alaw_carrier_is_recognized_and_logged_in_national_form(ne
     # The carrier presented +84912345678; the log keeps the national form, masked for display.
     assert c.caller == CITIZEN, c.caller
     assert c.caller_masked != CITIZEN and c.caller_masked.endswith(CITIZEN[-3:]), c.caller_masked
-    assert c.outcome == "answered"
+    assert c.outcome == "answered_speech"
 
 
 def test_a_withheld_number_stays_withheld(network, clean, tmp_path):
@@ -336,7 +336,7 @@ def test_a_communes_team_rings_through_the_carrier_and_no_answer_leaves_a_call_b
     assert ["team", "team_found", "transfer_no_answer"] == [
         a for a in actions if a in ("team", "team_found", "transfer_no_answer")
     ], actions
-    assert c.outcome == "callback", actions
+    assert c.outcome == "transfer_missed", actions
     end_s = read_audio(rec).duration_s
     assert tone_between(rec, end_s - 1.5, end_s, RINGBACK_HZ) < 0.2, result.summary()
     with network.factory() as s:
