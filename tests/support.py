@@ -91,3 +91,4 @@ class FakeServices:
     def __init__(self, ari: object = None) -> None:
         self.ari = ari
         self.calllog = FakeCallLog()
+        self.review = None  # no review queue: a session with one is tested against the real store
