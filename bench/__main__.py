@@ -21,7 +21,10 @@ SUITES: dict[str, dict[str, str]] = {
     "voice": {"asr": "bench.voice_asr", "tts": "bench.voice_tts", "text": "bench.voice_text"},
     "intents": {"": "bench.intents"},
     "broadcast": {"": "bench.broadcast"},
-    "ivr": {"": "bench.ivr"},
+    # Issue 11: end of speech to first answer over real SIP calls at 1/5/10/20/30 calls, per end-pointer
+    # variant (the old ivr.json measured levels 1/5/10/20 only); end-of-turn quality offline.
+    "latency": {"": "bench.ivr"},
+    "turn": {"": "bench.turn"},
     "trunk": {"": "bench.trunk"},
     # Reliability campaigns (issue: security and reliability): each proves what a bad day loses (nothing).
     "fuzz": {"": "bench.fuzz"},

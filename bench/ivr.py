@@ -1,9 +1,14 @@
 """Phone hotline under load: N simultaneous real SIP calls, end of speech -> first answer audio.
 
 Starts its own Asterisk (free loopback ports, throwaway data directory) and the hotline application,
-then for N in (1, 5, 10, 20) places N calls at once with the real pjsua2 caller. Each caller waits for the
-greeting, says a real recorded question, and hangs up after the answer. A call is correct when the call log
-shows the expected intent. Latency is measured by the caller on what it heard.
+then for N in (1, 5, 10, 20, 30) places N calls at once with the real pjsua2 caller. Each caller waits for
+the greeting, says a real recorded question, and hangs up after the answer. A call is correct when the call
+log shows the expected intent. Latency is measured by the caller on what it heard.
+
+Each entry of `VARIANTS` (settings overrides, as environment variables) runs every level against the same
+Asterisk in the same run, so the fixed end-pointer and an end-of-turn model are compared under the same
+machine load. CPU is reported per level and per call (the calls-per-core curve); `--profile=N` samples
+the application's threads during level N (`bench.sampler`).
 """
 
 from __future__ import annotations
@@ -21,8 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "tests" / "fixtures" / "speech" / "binh_north_male.wav"
 CATALOG = ROOT / "tests" / "fixtures" / "ivr" / "intents"
 EXPECTED = "coach"
-LEVELS = (1, 5, 10, 20)
+LEVELS = (1, 5, 10, 20, 30)
 STAGGER_S = 4.0  # call starts spread over this many seconds (simultaneous calls, not speaking in unison)
+# name -> settings overrides; the fixed timer is pinned so that it stays the baseline whatever the default.
+VARIANTS: dict[str, dict[str, str]] = {
+    "fixed_600ms": {"HOTLINE_IVR__MEDIA__ENDPOINT_SILENCE_MS": "600"},
+}
 
 
 def _proc_cpu_s(pid: int) -> float:
@@ -59,7 +68,7 @@ class _App:
         self.settings = settings
         self.app = None
         self._ready = threading.Event()
-        self.thread = threading.Thread(target=self._main, daemon=True)
+        self.thread = threading.Thread(target=self._main, name="hotline-loop", daemon=True)
 
     def _main(self) -> None:
         from hotline.service import build_hotline_services
@@ -93,30 +102,77 @@ class _App:
         self.thread.join(60)
 
 
-def run(levels: tuple[int, ...] = LEVELS, stagger_s: float = STAGGER_S) -> dict:
+def run(
+    levels: tuple[int, ...] = LEVELS,
+    stagger_s: float = STAGGER_S,
+    variants: dict[str, dict[str, str]] | None = None,
+    profile_level: int | None = None,
+) -> dict:
+    from asterisk.process import start
+    from hotline.settings import load_settings
+
+    variants = variants if variants is not None else VARIANTS
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ivr-"))
+    env = hotline_env(tmp)  # once: the ports are picked free now and shared by every variant
+    base = load_settings(ROOT / "config" / "hotline.yaml", env=env)
+    handle = start(base)
+    out: dict = {
+        "clip": CLIP.name,
+        "stagger_s": stagger_s,
+        "asr_workers": base.voice.asr.workers,
+        "load_before": _loadavg(),
+        "variants": {},
+    }
+    try:
+        for name, extra in variants.items():
+            settings = load_settings(ROOT / "config" / "hotline.yaml", env={**env, **extra})
+            out["variants"][name] = {
+                "settings": extra,
+                "endpoint_silence_ms": settings.ivr.media.endpoint_silence_ms,
+                "levels": _run_levels(settings, handle, levels, stagger_s, profile_level),
+            }
+    finally:
+        handle.stop()
+    out["load_after"] = _loadavg()
+    return out
+
+
+def _loadavg() -> list[float]:
+    """The machine's 1/5/15-minute load: the figures mean little when other work shares the cores."""
+    try:
+        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+    except OSError:
+        return []
+
+
+def _run_levels(
+    settings, handle, levels: tuple[int, ...], stagger_s: float, profile_level: int | None
+) -> dict[str, dict]:
     from sqlalchemy import select
 
-    from asterisk.process import start
+    from bench.sampler import StackSampler
     from core.db import engine_for, session_factory
-    from hotline.settings import load_settings
     from ivr.models import Call
     from sip.caller import call
     from sip.script import CallScript, CallTarget
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-ivr-"))
-    env = hotline_env(tmp)
-    settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
-    handle = start(settings)
     app = _App(settings)
-    out: dict = {"clip": CLIP.name, "endpoint_silence_ms": settings.ivr.media.endpoint_silence_ms,
-                 "stagger_s": stagger_s, "asr_workers": settings.voice.asr.workers, "levels": {}}
+    out: dict[str, dict] = {}
     try:
         app.start()
         target = CallTarget.from_handle(handle)
         factory = session_factory(engine_for(settings))
-        script = (CallScript().wait_for_audio(timeout=20).wait_for_silence(1.0, timeout=60).play(CLIP)
-                  .wait_for_audio(timeout=15).wait_for_silence(1.0, timeout=60).hangup())
+        script = (
+            CallScript()
+            .wait_for_audio(timeout=20)
+            .wait_for_silence(1.0, timeout=60)
+            .play(CLIP)
+            .wait_for_audio(timeout=15)
+            .wait_for_silence(1.0, timeout=60)
+            .hangup()
+        )
         for n in levels:
+            sampler = StackSampler().start() if n == profile_level else None
             cpu0, ast0, t0 = time.process_time(), _proc_cpu_s(handle.pid or 0), time.monotonic()
             kids0 = os.times()
 
@@ -128,6 +184,8 @@ def run(levels: tuple[int, ...] = LEVELS, stagger_s: float = STAGGER_S) -> dict:
                 results = list(pool.map(one, range(n)))
             wall = time.monotonic() - t0
             cpu_app, cpu_ast = time.process_time() - cpu0, _proc_cpu_s(handle.pid or 0) - ast0
+            if sampler is not None:
+                sampler.stop()
             kids = os.times()
             cpu_callers = kids.children_user - kids0.children_user
             cpu_callers += kids.children_system - kids0.children_system
@@ -147,7 +205,7 @@ def run(levels: tuple[int, ...] = LEVELS, stagger_s: float = STAGGER_S) -> dict:
                         correct += 1
                         if turns[0].response_ms is not None:
                             server.append(turns[0].response_ms / 1000)
-            out["levels"][str(n)] = {
+            out[str(n)] = {
                 "calls": n,
                 "connected": sum(r.connected for r in results),
                 "completed_correctly": correct / n,
@@ -160,11 +218,17 @@ def run(levels: tuple[int, ...] = LEVELS, stagger_s: float = STAGGER_S) -> dict:
                 "cpu_app_cores": round(cpu_app / wall, 2),  # hotline process (ARI, media, ASR, TTS)
                 "cpu_asterisk_cores": round(cpu_ast / wall, 2),
                 "cpu_callers_cores": round(cpu_callers / wall, 2),  # the pjsua2 test callers (same machine)
+                # CPU-seconds one call costs the server side (application + Asterisk): the calls-per-core
+                # curve is this against the level.
+                "cpu_app_s_per_call": round(cpu_app / n, 2),
+                "cpu_server_s_per_call": round((cpu_app + cpu_ast) / n, 2),
+                "load_after": _loadavg(),
                 "errors": [r.error for r in results if r.error][:3],
             }
+            if sampler is not None:
+                out[str(n)]["profile"] = sampler.report()
     finally:
         app.close() if app.app is not None else None
-        handle.stop()
     return out
 
 
@@ -173,8 +237,12 @@ if __name__ == "__main__":
     import sys
 
     args = sys.argv[1:]
-    stagger = STAGGER_S
-    if args and args[0].startswith("--stagger="):
-        stagger = float(args.pop(0).split("=", 1)[1])
+    stagger, profile = STAGGER_S, None
+    while args and args[0].startswith("--"):
+        key, _, value = args.pop(0).partition("=")
+        if key == "--stagger":
+            stagger = float(value)
+        elif key == "--profile":
+            profile = int(value)
     lv = tuple(int(a) for a in args) or LEVELS
-    print(json.dumps(run(lv, stagger), indent=2, ensure_ascii=False))
+    print(json.dumps(run(lv, stagger, profile_level=profile), indent=2, ensure_ascii=False))

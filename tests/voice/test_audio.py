@@ -45,6 +45,19 @@ def test_ulaw_round_trip_error_is_small_and_matches_g711_code_points():
     assert ulaw_encode(np.array([0, 32767, -32768], np.int16)) == bytes([0xFF, 0x80, 0x00])
 
 
+def test_g711_encoder_tables_equal_the_reference_coders_for_every_sample():
+    from voice.audio import _alaw_encode_reference, _ulaw_encode_reference, alaw_encode
+
+    every = np.arange(-32768, 32768, dtype=np.int32).astype(np.int16)
+    assert ulaw_encode(every) == _ulaw_encode_reference(every)
+    assert alaw_encode(every) == _alaw_encode_reference(every)
+    # A strided view and other dtypes take the same codes (wider integers clip, as the reference does).
+    assert ulaw_encode(every[::7]) == _ulaw_encode_reference(every[::7])
+    wide = np.array([40000, -40000, 123], dtype=np.int64)
+    assert ulaw_encode(wide) == _ulaw_encode_reference(wide)
+    assert alaw_encode(wide) == _alaw_encode_reference(wide)
+
+
 def test_resample_keeps_duration_and_pitch():
     c = AudioChunk.from_array(sine(1.0, 24000), 24000)
     r = resample(c, 8000)
