@@ -14,7 +14,7 @@ APT_PACKAGES := espeak-ng ffmpeg sox debootstrap chromium python3-venv ca-certif
 	fail2ban systemd
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup apt venv db test run bench lint clean
+.PHONY: help setup apt venv db models test run bench lint clean
 
 help:
 	@echo "make run    - set up everything and start the hotline (Asterisk, ARI app, web app)"
@@ -23,7 +23,7 @@ help:
 	@echo "make lint   - ruff, mypy and the import contract"
 	@echo "make setup  - only the set-up"
 
-setup: apt venv db
+setup: apt venv db models
 
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -44,6 +44,11 @@ $(STAMP): pyproject.toml
 
 db: venv
 	$(BIN)/hotline db upgrade
+
+# Silero VAD and Smart Turn: two files from the pinned pipecat-ai wheel (pip download --no-deps, sha256
+# checked), not its dependency tree; kept when already installed.
+models: venv
+	$(BIN)/hotline voices turn-models
 
 test: setup
 	$(BIN)/python -m pytest -q -rfEs

@@ -7,6 +7,12 @@ drafts, and reports all of it through `ListenerHooks`. It never touches ARI or t
 
 `on_chunk` is the hot path (every 20 ms per call): it only measures, decides and queues; recognition
 runs in one task per utterance, and the recognizer does its work in its own bounded thread pool.
+
+Turn-taking: after a short pause (`SpeechPause`) an end-of-turn model judges the utterance so far, in
+its own small executor (`voice.turn.TurnJudge`); "complete" ends the utterance at once, "incomplete"
+lets the segmenter's longer silence ceiling end it, and no verdict in time falls back to the fixed
+end-point. While the flow collects a code by voice the ceiling is longer still. While a prompt plays,
+speech must last longer to barge in, and audio our own prompt explains by echo does not count.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -23,12 +30,16 @@ from ivr.admission import AdmittedStream, AsrAdmission, AsrRefused, StreamingRec
 from ivr.recorder import Recorder
 from voice.asr.base import AsrResult
 from voice.audio import AudioChunk, concat
+from voice.echo import EchoReference
+from voice.turn import TurnJudge
 from voice.vad import (
     EnergyDetector,
     EnergySettings,
     Segmenter,
     SegmenterSettings,
     SpeechDetector,
+    SpeechEnd,
+    SpeechPause,
     SpeechStart,
     chunk_ms,
 )
@@ -63,27 +74,47 @@ class ListenerHooks(Protocol):
         """A recording stopped (asked to, full, or long silence); 0 ms when it held no voice."""
 
 
+TURN_AUDIO_MS = 8000  # the end-of-turn model hears at most the utterance's last 8 s
+
+
+@dataclass(frozen=True, slots=True)
+class TurnSettings:
+    complete_probability: float = 0.5  # the model's verdict at or above this ends the turn
+    fallback_silence_ms: int = 600  # no verdict in time: the fixed end-point ends the utterance
+    code_silence_ms: int = 2000  # the ceiling while the flow collects a code by voice
+
+
 @dataclass(frozen=True, slots=True)
 class ListenerSettings:
     segmenter: SegmenterSettings = SegmenterSettings()
     energy: EnergySettings = EnergySettings()
+    turn: TurnSettings = TurnSettings()
     asr_batch_ms: int = 200  # audio fed to the recognizer per job
     asr_timeout_s: float = 8.0  # no final transcript (or a batch not taken) by then: recognition failed
     record_silence_ms: float = 5000  # this much silence ends a recording
     min_voiced_ms: int = 300  # a recording with less voice than this is empty
 
     @classmethod
-    def from_settings(cls, ivr: IvrSettings) -> ListenerSettings:
-        media = ivr.media
+    def from_settings(cls, ivr: IvrSettings, *, turn_model: bool = True) -> ListenerSettings:
+        """`turn_model`: an end-of-turn model is loaded; without it the fixed end-point ends utterances."""
+        media, turn = ivr.media, ivr.media.turn
+        by_model = turn_model and turn.model != "none"
         return cls(
             segmenter=SegmenterSettings(
                 min_speech_ms=media.min_speech_ms,
-                silence_ms=media.endpoint_silence_ms,
+                silence_ms=turn.max_silence_ms if by_model else media.endpoint_silence_ms,
                 max_utterance_ms=int(media.max_utterance_seconds * 1000),
                 preroll_ms=media.preroll_ms,
+                pause_ms=turn.min_silence_ms if by_model or turn.early_intent else 0,
+                barge_in_min_speech_ms=media.barge_in.min_speech_ms,
             ),
             energy=EnergySettings(
                 threshold_db=media.speech_threshold_db, noise_margin_db=media.noise_margin_db
+            ),
+            turn=TurnSettings(
+                complete_probability=turn.complete_probability,
+                fallback_silence_ms=media.endpoint_silence_ms,
+                code_silence_ms=max(turn.code_max_silence_ms, turn.max_silence_ms if by_model else 0),
             ),
             asr_timeout_s=ivr.asr_timeout_seconds,
             record_silence_ms=ivr.flow.record_silence_seconds * 1000,
@@ -103,6 +134,9 @@ class CallListener:
         recognizer: StreamingRecognizer | None,
         settings: ListenerSettings | None = None,
         detector: SpeechDetector | None = None,
+        turn: TurnJudge | None = None,
+        echo: EchoReference | None = None,
+        early_end: Callable[[str], bool] | None = None,
     ) -> None:
         self.hooks = hooks
         self.call = call  # the caller's channel id, for logs
@@ -110,6 +144,15 @@ class CallListener:
         self.settings = settings or ListenerSettings()
         self.detector: SpeechDetector = detector or EnergyDetector(self.settings.energy)
         self.segmenter = Segmenter(self.settings.segmenter)
+        self.turn = turn  # the end-of-turn model (None: pauses end at the silence ceiling)
+        self.echo = echo  # what the player sent lately (None: no barge-in rules)
+        self.early_end = early_end  # a partial transcript confident enough to end the turn at a pause
+        self.collecting_code = False  # the flow collects a code by voice: longer pauses allowed
+        self.last_end = ""  # why the latest utterance ended (SpeechEnd.reason), for logs and tests
+        self._utterance_no = 0  # utterances begun (a late verdict must belong to the current one)
+        self._turn_audio: deque[AudioChunk] = deque()  # the current utterance, for the turn model
+        self._turn_audio_ms = 0
+        self._partial = ""  # the current utterance's latest partial transcript
         self._admission = admission
         self._recognizer = recognizer
         self.listening = False
@@ -135,9 +178,20 @@ class CallListener:
             self._record(chunk)
         if not self.listening:
             return
-        in_speech = self.segmenter.in_speech
-        event = self.segmenter.process(chunk, self.detector.is_speech(chunk, in_speech))
+        segmenter = self.segmenter
+        in_speech = segmenter.in_speech
+        speech: bool | None = self.detector.is_speech(chunk, in_speech)
+        if not in_speech and self.echo is not None:
+            # Barge-in rules while a prompt plays (or its echo may still come back): speech our prompt's
+            # echo explains is neither the caller nor silence (the caller's softer syllables are in it).
+            playing = self.echo.playing()
+            segmenter.barge_in = playing
+            if speech and playing and self.echo.explains(chunk):
+                speech = None
+        event = segmenter.process(chunk, speech)
         if isinstance(event, SpeechStart):
+            if self.collecting_code:
+                segmenter.ceiling_ms = self.settings.turn.code_silence_ms
             self.hooks.on_speech_started()
             self._begin_utterance(concat(list(event.audio)))
             return
@@ -145,12 +199,68 @@ class CallListener:
             return
         if self._utterance is not None:
             self._utterance.put_nowait(chunk)
-        if event is not None:  # SpeechEnd: this chunk was the utterance's last
-            self.hooks.on_speech_ended()
-            if self._utterance is not None:
-                self._utterance.put_nowait(None)
-            self._utterance = None
-            self._utterance_task = None  # runs on to its final transcript
+        if self.turn is not None:
+            self._keep_turn_audio(chunk)
+        if isinstance(event, SpeechPause):
+            self._on_pause(event)
+        elif event is not None:  # SpeechEnd: this chunk was the utterance's last
+            self._end_utterance(event)
+
+    def _end_utterance(self, event: SpeechEnd) -> None:
+        self.last_end = event.reason
+        self.hooks.on_speech_ended()
+        if self._utterance is not None:
+            self._utterance.put_nowait(None)
+        self._utterance = None
+        self._utterance_task = None  # runs on to its final transcript
+        self._turn_audio.clear()
+        self._turn_audio_ms = 0
+
+    # --- end of turn ----------------------------------------------------------------------------
+
+    def _keep_turn_audio(self, chunk: AudioChunk) -> None:
+        self._turn_audio.append(chunk)
+        self._turn_audio_ms += chunk_ms(chunk)
+        while (
+            len(self._turn_audio) > 1 and self._turn_audio_ms - chunk_ms(self._turn_audio[0]) >= TURN_AUDIO_MS
+        ):
+            self._turn_audio_ms -= chunk_ms(self._turn_audio.popleft())
+
+    def _on_pause(self, pause: SpeechPause) -> None:
+        """A short silence: a confident partial transcript ends the turn now, else the model judges it."""
+        if self.early_end is not None and self._partial and self.early_end(self._partial):
+            end = self.segmenter.end_turn(pause.pause)
+            if end is not None:
+                self._end_utterance(end)
+            return
+        if self.turn is None or not self._turn_audio:
+            return
+        audio = concat(list(self._turn_audio))
+        task = asyncio.create_task(
+            self._judge(self._utterance_no, pause.pause, audio), name=f"turn-{self.call}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _judge(self, utterance: int, pause: int, audio: AudioChunk) -> None:
+        assert self.turn is not None
+        p = await self.turn.judge(audio)
+        if self._closed or not self.listening or utterance != self._utterance_no:
+            return  # the utterance ended (ceiling, listening stopped) while the model thought
+        segmenter = self.segmenter
+        if p is None:
+            # No verdict: the fixed end-point, as without a model (now, if this pause already reached it).
+            fallback = self.settings.turn.fallback_silence_ms
+            ceiling = segmenter.ceiling_ms or segmenter.settings.silence_ms
+            segmenter.ceiling_ms = min(ceiling, fallback)
+            if segmenter.silent_ms < fallback:
+                return
+        elif p < self.settings.turn.complete_probability:
+            logger.debug("call %s: turn judged incomplete (%.2f): listening on", self.call, p)
+            return
+        end = segmenter.end_turn(pause)
+        if end is not None:
+            self._end_utterance(end)
 
     def _record(self, chunk: AudioChunk) -> None:
         silence_ms = self.settings.record_silence_ms
@@ -183,6 +293,12 @@ class CallListener:
 
     def _begin_utterance(self, preroll: AudioChunk) -> None:
         self._stop_utterance()
+        self._utterance_no += 1
+        self._partial = ""
+        self._turn_audio.clear()
+        self._turn_audio_ms = 0
+        if self.turn is not None and preroll.samples:
+            self._keep_turn_audio(preroll)
         queue: asyncio.Queue[AudioChunk | None] = asyncio.Queue()
         if preroll.samples:
             queue.put_nowait(preroll)
@@ -241,6 +357,7 @@ class CallListener:
         chunk = batch[0] if len(batch) == 1 else concat(batch)
         partial = await asyncio.wait_for(stream.accept(chunk), timeout=self.settings.asr_timeout_s)
         if partial is not None and partial.text:
+            self._partial = partial.text
             self.hooks.on_partial_transcript(partial)
 
     def take_utterance(self, transcript: str) -> AudioChunk | None:

@@ -60,6 +60,7 @@ class RtpPlayer:
         self._stop_current = False
         self._task: asyncio.Task | None = None
         self._closed = False
+        self.on_frame: Callable[[np.ndarray], None] | None = None  # each frame sent (the echo reference)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"rtp-player-{self.endpoint.port}")
@@ -209,6 +210,8 @@ class _Pacer:
         if frame.size < size:
             frame = np.concatenate([frame, np.zeros(size - frame.size, dtype=np.int16)])
         endpoint.send_frame(frame, marker=self.frames == 0)
+        if player.on_frame is not None:
+            player.on_frame(frame)
         self.frames += 1
         # A little ahead of real time to absorb scheduling jitter.
         delay = self.t0 + self.frames * FRAME_MS / 1000 - player.lead_s - self.loop.time()

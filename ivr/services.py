@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ivr.review_queue import ReviewQueue
     from ivr.settings import IvrConfig
     from ivr.ticket_status import TicketStatusByPhone
+    from ivr.turn_taking import TurnTaking
 
 logger = logging.getLogger(__name__)
 
@@ -157,3 +158,4 @@ class Services:
     prompt_history: PromptHistory | None = None
     asr: AsrAdmission = field(default_factory=AsrAdmission)  # the one ASR admission control of all calls
     review: ReviewQueue | None = None  # what the hotline did not understand, for operators (None: off)
+    turn_taking: TurnTaking | None = None  # speech detector and end-of-turn models (None: energy, timer)

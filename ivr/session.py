@@ -34,6 +34,7 @@ from ivr.store import mask_caller
 from ivr.turns import TurnLog
 from voice.asr.base import AsrResult
 from voice.audio import AudioChunk
+from voice.echo import EchoReference, EchoSettings
 
 if TYPE_CHECKING:
     from ivr.app import Hotline
@@ -237,14 +238,7 @@ class CallSession:
             on_play_started=turns.playback_started,
             on_play_finished=lambda pid, ok: self.post(F.PlaybackFinished(pid, ok)),
         )
-        self.listener = CallListener(
-            self,
-            call=self.channel_id,
-            rate=media.rate,
-            admission=s.asr,
-            recognizer=s.recognizer,
-            settings=ListenerSettings.from_settings(s.settings.ivr),
-        )
+        self.listener = self._new_listener(media)
         media.deliver_to(self.listener.on_chunk)
         self.actions = ActionRunner(
             CallInfo(self.channel_id, self.caller, self.bridge_id, self.media_id, self.call_id, self.seat),
@@ -362,6 +356,45 @@ class CallSession:
         self.app.finished_sessions += 1
         logger.info("call %s ended (%s)", self.channel_id, getattr(self.flow, "outcome", "setup failed"))
 
+    def _new_listener(self, media: CallMedia) -> CallListener:
+        """The call's listener with the shared turn-taking models; the player reports what it sends,
+        so our own prompt coming back from the line does not barge in."""
+        s, cfg = self.s, self.s.settings.ivr.media
+        tt = s.turn_taking
+        barge = cfg.barge_in
+        echo = EchoReference(EchoSettings(window_ms=barge.echo_window_ms, margin_db=barge.echo_margin_db))
+        media.player.on_frame = echo.played
+        judge = tt.judge if tt is not None else None
+        return CallListener(
+            self,
+            call=self.channel_id,
+            rate=media.rate,
+            admission=s.asr,
+            recognizer=s.recognizer,
+            settings=ListenerSettings.from_settings(s.settings.ivr, turn_model=judge is not None),
+            detector=tt.detector() if tt is not None else None,
+            turn=judge,
+            echo=echo,
+            early_end=self._confident_intent if cfg.turn.early_intent else None,
+        )
+
+    def _confident_intent(self, partial: str) -> bool:
+        """The partial transcript already matches one intent clearly (score and lead over the runner-up)."""
+        turn = self.s.settings.ivr.media.turn
+        matcher = self.s.understanding.current()[1]
+        if matcher is None:
+            return False
+        try:
+            d = matcher.match(partial)
+        except Exception:
+            return False
+        return bool(
+            d.intent is not None
+            and not d.clarify
+            and d.score >= turn.early_intent_score
+            and d.score - d.runner_up_score >= turn.early_intent_margin
+        )
+
     # --- flow -----------------------------------------------------------------------------------
 
     async def _feed(self, event: CallEvent) -> None:
@@ -369,6 +402,8 @@ class CallSession:
         if isinstance(event, F.SpeechEnded | F.Dtmf) and self.turns is not None:
             self.turns.input_ended = time.monotonic()
         await self.execute(self.flow.handle(event, self.now_ms()))
+        if self.listener is not None:  # a code said digit by digit may pause longer between groups
+            self.listener.collecting_code = getattr(self.flow, "state", None) is F.State.COLLECT
 
     async def execute(self, cmds: list[Any]) -> None:
         """Carry out the flow's commands in order; a failing command is logged, the others still run."""

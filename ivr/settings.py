@@ -87,6 +87,57 @@ class FlowSettings(BaseModel):
         return "&".join(p.strip() for p in parts)
 
 
+class SileroSection(BaseModel):
+    """`ivr.media.silero:` the neural speech detector's probability thresholds (hysteresis)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start_probability: float = Field(0.5, gt=0, lt=1)  # a 32 ms window this likely speech starts speech
+    continue_probability: float = Field(0.35, gt=0, lt=1)  # inside speech, windows above this still count
+
+    @model_validator(mode="after")
+    def _check_hysteresis(self) -> SileroSection:
+        if self.continue_probability > self.start_probability:
+            raise ValueError("continue_probability must not be above start_probability")
+        return self
+
+
+class TurnSection(BaseModel):
+    """`ivr.media.turn:` end of turn by model, bounded by timers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # none: endpoint_silence_ms ends every utterance (the default: Smart Turn v3.2 judges most pauses inside
+    # Vietnamese telephone sentences "complete", see the README's turn-taking section)
+    model: Literal["smart_turn", "none"] = "none"
+    min_silence_ms: int = Field(200, ge=60, le=2000)  # a pause this long is judged by the model
+    max_silence_ms: int = Field(1200, ge=100, le=5000)  # judged incomplete: this much silence ends it anyway
+    code_max_silence_ms: int = Field(2000, ge=100, le=10000)  # the ceiling while a code is being said
+    complete_probability: float = Field(0.5, gt=0, le=1)  # the model's "complete" at or above this ends it
+    timeout_ms: int = Field(400, ge=20, le=5000)  # no verdict by then: endpoint_silence_ms ends it
+    workers: int = Field(1, ge=1, le=8)  # threads running the model for all calls
+    # A confident, unambiguous intent match on the partial transcript ends the turn at the pause.
+    early_intent: bool = False
+    early_intent_score: float = Field(0.9, gt=0, le=1)  # the match's score at least this ...
+    early_intent_margin: float = Field(0.3, ge=0, le=1)  # ... and this far ahead of the runner-up
+
+    @model_validator(mode="after")
+    def _check_order(self) -> TurnSection:
+        if self.max_silence_ms <= self.min_silence_ms:
+            raise ValueError("max_silence_ms must be greater than min_silence_ms")
+        return self
+
+
+class BargeInSection(BaseModel):
+    """`ivr.media.barge_in:` when the caller's voice interrupts a prompt."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_speech_ms: int = Field(200, ge=20, le=2000)  # speech needed to interrupt a prompt
+    echo_margin_db: float = Field(15.0, ge=0, le=60)  # louder than our prompt's level less this: the caller
+    echo_window_ms: int = Field(500, ge=20, le=3000)  # our audio may come back (echo) this long after
+
+
 class MediaSettings(BaseModel):
     """`ivr.media:` caller audio over externalMedia RTP, voice activity end-pointing."""
 
@@ -98,8 +149,15 @@ class MediaSettings(BaseModel):
     port_end: int = Field(40999, ge=1024, le=65535)
     # RTP payload both ways (8 kHz). auto: the caller's own G.711 law (no transcoding in the bridge)
     format: Literal["auto", "ulaw", "alaw", "slin"] = "auto"
-    endpoint_silence_ms: int = Field(600, ge=100, le=5000)  # silence ending an utterance (dominates latency)
+    # silence ending an utterance without an end-of-turn model, or when it gives no verdict in time
+    endpoint_silence_ms: int = Field(600, ge=100, le=5000)
     min_speech_ms: int = Field(160, ge=20, le=2000)  # voiced audio needed to count as speech (not a click)
+    detector: Literal["silero", "energy"] = "silero"  # speech or not: the neural detector, or frame energy
+    # where `make setup` puts the turn-taking models (Silero VAD, Smart Turn); never downloaded at run time
+    models_dir: Path = Path("~/.cache/nghean-hotline/models")
+    silero: SileroSection = SileroSection()
+    turn: TurnSection = TurnSection()
+    barge_in: BargeInSection = BargeInSection()
     speech_threshold_db: float = Field(-38.0, ge=-90, le=0)  # frame energy (dBFS) counted as voice
     noise_margin_db: float = Field(12.0, ge=0, le=60)  # or this much above the tracked noise floor
     max_utterance_seconds: float = Field(15.0, gt=1, le=120)  # an utterance is cut here

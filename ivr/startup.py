@@ -30,6 +30,7 @@ from ivr.services import RadioSource, Services, Understanding, build_flow, duty_
 from ivr.store import CallStore, SqlDossierSource, recover_spool, seed_dossiers
 from ivr.ticket_rules import ticket_rules
 from ivr.ticket_status import TicketStatusByPhone, ticket_limit
+from ivr.turn_taking import TurnTaking
 
 if TYPE_CHECKING:
     from ivr.audit import AuditSink
@@ -132,6 +133,7 @@ async def build_services(
     )
     limits = settings.ivr.attempts
     media = settings.ivr.media
+    turn_taking = await asyncio.to_thread(TurnTaking.load, settings)
     return Services(
         settings=settings,
         ari=ari or AriClient(ari_config(settings)),
@@ -150,6 +152,7 @@ async def build_services(
         prompt_history=PromptHistory.from_settings(settings, audit),
         asr=AsrAdmission.from_settings(settings),
         review=review_queue,
+        turn_taking=turn_taking,
     )
 
 
@@ -225,7 +228,7 @@ async def run_hotline(
         if watcher is not None:
             await watcher.stop()
         await services.ari.close()
-        for part in (services.recognizer, getattr(services.prompts, "synth", None)):
+        for part in (services.recognizer, getattr(services.prompts, "synth", None), services.turn_taking):
             close = getattr(part, "close", None)
             if close is not None:
                 with contextlib.suppress(Exception):

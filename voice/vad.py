@@ -94,6 +94,10 @@ class SegmenterSettings:
     silence_ms: int = 600  # silence that ends it (the end-point)
     max_utterance_ms: int = 15000  # an utterance is cut here
     preroll_ms: int = 300  # audio kept before the onset and given with the start
+    # A pause this long inside an utterance is reported (`SpeechPause`) so an end-of-turn model can
+    # judge it; `silence_ms` stays the ceiling that ends the utterance anyway. 0: no pauses reported.
+    pause_ms: int = 0
+    barge_in_min_speech_ms: int = 0  # onset while a prompt plays (`Segmenter.barge_in`); 0: min_speech_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +112,16 @@ class SpeechStart:
 class SpeechEnd:
     """The utterance ended with the chunk just processed (that chunk belongs to it)."""
 
-    reason: str  # "silence" | "max_length"
+    reason: str  # "silence" (the ceiling) | "max_length" | "turn" (judged complete, `Segmenter.end_turn`)
     timestamp_ms: int  # stream position of the end of that chunk
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechPause:
+    """The utterance has been silent for `pause_ms`: time to judge whether the turn is complete."""
+
+    pause: int  # the utterance's pause count so far (this pause's number, for `Segmenter.end_turn`)
+    timestamp_ms: int  # stream position of the end of the chunk just processed
 
 
 class Segmenter:
@@ -117,7 +129,10 @@ class Segmenter:
 
     Before an utterance, chunks are kept for the pre-roll; voiced chunks add their duration and unvoiced
     ones take it back, so a click does not start an utterance. Inside one, `silence_ms` of unvoiced audio
-    or `max_utterance_ms` in all end it. A chunk processed while `in_speech` belongs to the utterance.
+    (the ceiling; `ceiling_ms` overrides it for one utterance) or `max_utterance_ms` in all end it, and a
+    pause of `pause_ms` is reported once so an end-of-turn model may end it sooner (`end_turn`). A chunk
+    processed while `in_speech` belongs to the utterance. While `barge_in` is set (a prompt is playing),
+    the onset needs `barge_in_min_speech_ms` of voice.
     """
 
     def __init__(self, settings: SegmenterSettings | None = None) -> None:
@@ -128,6 +143,16 @@ class Segmenter:
         self._voiced_ms = 0
         self._silent_ms = 0
         self._speech_ms = 0
+        self.ceiling_ms: int | None = None  # this utterance's silence ceiling, if not `silence_ms`
+        self.barge_in = False  # a prompt is playing: the onset needs `barge_in_min_speech_ms`
+        self.pauses = 0  # pauses of `pause_ms` reported in this utterance
+        self._paused = False  # the current silence has been reported as a pause
+        self._end_ms = 0  # stream position of the end of the last chunk processed
+
+    @property
+    def silent_ms(self) -> int:
+        """Silence since the utterance's last voiced chunk (0 outside an utterance)."""
+        return self._silent_ms if self.in_speech else 0
 
     def reset(self) -> None:
         """Forget any utterance in progress and the pre-roll (listening stopped or restarted)."""
@@ -135,40 +160,68 @@ class Segmenter:
         self._pre.clear()
         self._pre_ms = 0
         self._voiced_ms = self._silent_ms = self._speech_ms = 0
+        self.ceiling_ms = None
+        self.pauses = 0
+        self._paused = False
+
+    def end_turn(self, pause: int) -> SpeechEnd | None:
+        """End the utterance now, if it is still in pause number `pause` (the caller has not resumed)."""
+        if not self.in_speech or not self._paused or self.pauses != pause:
+            return None
+        return self._end("turn", self._end_ms)
+
+    def _end(self, reason: str, at_ms: int) -> SpeechEnd:
+        self.in_speech = False
+        self._voiced_ms = 0
+        self._silent_ms = 0
+        self._paused = False
+        return SpeechEnd(reason, at_ms)
 
     def _keep_ms(self, ms: int) -> int:
         """How much audio to keep before an onset: the pre-roll, the onset itself, one more chunk."""
         s, step = self.settings, max(1, ms)
         return (max(1, s.preroll_ms // step) + s.min_speech_ms // step + 1) * step
 
-    def process(self, chunk: AudioChunk, speech: bool) -> SpeechStart | SpeechEnd | None:
+    def process(self, chunk: AudioChunk, speech: bool | None) -> SpeechStart | SpeechEnd | SpeechPause | None:
+        """`speech` None: cannot tell (speech our own prompt's echo explains): before an utterance it
+        neither adds to the onset nor takes from it; inside one it counts as speech."""
         ms = chunk_ms(chunk)
         s = self.settings
+        self._end_ms = chunk.timestamp_ms + ms
         if not self.in_speech:
             self._pre.append((chunk, ms))
             self._pre_ms += ms
             keep = self._keep_ms(ms)
             while len(self._pre) > 1 and self._pre_ms > keep:
                 self._pre_ms -= self._pre.popleft()[1]
-            self._voiced_ms = self._voiced_ms + ms if speech else max(0, self._voiced_ms - ms)
-            if self._voiced_ms < s.min_speech_ms:
+            if speech is not None:
+                self._voiced_ms = self._voiced_ms + ms if speech else max(0, self._voiced_ms - ms)
+            onset_ms = max(s.min_speech_ms, s.barge_in_min_speech_ms) if self.barge_in else s.min_speech_ms
+            if self._voiced_ms < onset_ms:
                 return None
             self.in_speech = True
             self._silent_ms = 0
+            self.ceiling_ms = None
+            self.pauses = 0
+            self._paused = False
             self._speech_ms = self._pre_ms
             audio = tuple(c for c, _ in self._pre)
             self._pre.clear()
             self._pre_ms = 0
             return SpeechStart(audio, audio[0].timestamp_ms)
         self._speech_ms += ms
-        self._silent_ms = 0 if speech else self._silent_ms + ms
-        if self._silent_ms >= s.silence_ms:
-            reason = "silence"
-        elif self._speech_ms >= s.max_utterance_ms:
-            reason = "max_length"
+        if speech or speech is None:
+            self._silent_ms = 0
+            self._paused = False
         else:
-            return None
-        self.in_speech = False
-        self._voiced_ms = 0
-        self._silent_ms = 0
-        return SpeechEnd(reason, chunk.timestamp_ms + ms)
+            self._silent_ms += ms
+        ceiling = s.silence_ms if self.ceiling_ms is None else self.ceiling_ms
+        if self._silent_ms >= ceiling:
+            return self._end("silence", self._end_ms)
+        if self._speech_ms >= s.max_utterance_ms:
+            return self._end("max_length", self._end_ms)
+        if s.pause_ms and not self._paused and self._silent_ms >= s.pause_ms:
+            self._paused = True
+            self.pauses += 1
+            return SpeechPause(self.pauses, self._end_ms)
+        return None

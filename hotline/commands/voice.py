@@ -55,6 +55,7 @@ def _register_tts(app: typer.Typer) -> None:
 
     voices = typer.Typer(help="TTS voices and ASR models: list, check, install.", no_args_is_help=True)
     app.add_typer(voices, name="voices")
+    _register_turn_models(voices)
 
     @voices.command("list")
     def voices_list(
@@ -123,6 +124,23 @@ def _register_tts(app: typer.Typer) -> None:
         typer.echo(f"  {done.config_key}: {done.config_value}")
         typer.echo("or in the environment:")
         typer.echo(f"  {done.env_line}")
+
+
+def _register_turn_models(voices: typer.Typer) -> None:
+    @voices.command("turn-models")
+    def turn_models(
+        ctx: typer.Context,
+        wheel: Annotated[
+            Path | None, typer.Option("--wheel", help="A pipecat-ai wheel file (default: pip fetches it).")
+        ] = None,
+    ) -> None:
+        """Install Silero VAD and Smart Turn into ivr.media.models_dir (checked by sha256; idempotent)."""
+        from voice.turn_files import PACKAGE, VERSION, install
+
+        settings = settings_of(ctx)
+        for path in install(settings.ivr.media.models_dir, wheel=wheel):
+            typer.echo(f"ok {path}")
+        typer.echo(f"(from {PACKAGE} {VERSION}, BSD-2-Clause; Silero VAD: MIT; Smart Turn: BSD-2-Clause)")
 
 
 def _entry_dict(e) -> dict:

@@ -1075,3 +1075,39 @@ def test_ring_all_seats_first_to_answer_gets_the_caller_the_other_stops_ringing(
     c = wait_call_closed(hotline)
     actions = [t.action for t in c.turns]
     assert c.outcome == "transferred" and "transferred" in actions and "transfer_no_answer" not in actions
+
+
+def sentence_with_a_pause(tmp_path: Path, pause_ms: int) -> Path:
+    """ "Anh chỉ muốn được nhìn nhận như là | một huấn luyện viên." over the phone, split at its quietest
+    moment past the middle, with `pause_ms` of silence there: a caller hesitating before the last words."""
+    from voice.audio import AudioChunk, resample, write_wav
+
+    x = resample(read_audio(SPEECH / "binh_north_male.wav"), 8000).array()
+    n = 160
+    level = 10 * np.log10((x[: x.size - x.size % n].reshape(-1, n).astype(float) ** 2).mean(axis=1) + 1)
+    loud = np.flatnonzero(level > level.max() - 35)
+    x, level = x[loud[0] * n : (loud[-1] + 1) * n], level[loud[0] : loud[-1] + 1]
+    lo, hi = int(len(level) * 0.55), int(len(level) * 0.8)
+    cut = (lo + int(np.argmin(level[lo:hi]))) * n
+    gap = np.zeros(8 * pause_ms, dtype=np.int16)
+    paused = AudioChunk.from_array(np.concatenate([x[:cut], gap, x[cut:]]), 8000)
+    return write_wav(tmp_path / "paused.wav", paused)
+
+
+def test_a_caller_pausing_mid_sentence_is_not_cut_off(hotline, asterisk, clean, tmp_path):
+    script = (
+        greeted()
+        .play(sentence_with_a_pause(tmp_path, 500))
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.5, timeout=40)
+        .hangup()
+    )
+    place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    speech = [t for t in c.turns if t.kind == "speech"]
+    # One turn holding both halves (cut off, the first half would be a turn of its own, not understood).
+    assert speech, [(t.kind, t.transcript, t.intent) for t in c.turns]
+    first = speech[0].transcript
+    assert "nhìn nhận" in first and "huấn luyện" in first, [t.transcript for t in speech]
+    assert speech[0].intent == "coach"
+    assert not any(t.action == "barge_in" for t in c.turns)

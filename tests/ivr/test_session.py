@@ -48,6 +48,7 @@ class Services:
         self.ari = ari
         self.ports = PortPool(40000, 39999)
         self.calllog = FakeCallLog()
+        self.review = None
 
         class Store:  # the call row as the application wrote it before answering (earlier releases)
             def start_call(self, *args, **kwargs):

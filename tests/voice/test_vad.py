@@ -16,6 +16,7 @@ from voice.vad import (
     SegmenterSettings,
     SpeechDetector,
     SpeechEnd,
+    SpeechPause,
     SpeechStart,
     level_db,
 )
@@ -253,3 +254,57 @@ def test_level_db_equals_the_float_formula_bit_for_bit():
         assert level_db(AudioChunk.from_array(x, RATE)) == float_db(x)
     extreme = np.full(160, -32768, np.int16)
     assert level_db(AudioChunk.from_array(extreme, RATE)) == float_db(extreme)
+
+
+# --- pauses, end of turn on request, ceilings, barge-in onset ----------------------------------------
+
+
+def scripted(seg: Segmenter, flags: str, start: int = 0) -> list[tuple[int, object]]:
+    """Feed 20 ms chunks flagged by `flags` ("x" speech, "." not); (chunk index, event) for each event."""
+    out = []
+    for i, flag in enumerate(flags, start):
+        ev = seg.process(silent(at_ms=20 * i), flag == "x")
+        if ev is not None:
+            out.append((i, ev))
+    return out
+
+
+def test_a_pause_is_reported_once_and_the_ceiling_still_ends_the_utterance():
+    seg = Segmenter(SegmenterSettings(min_speech_ms=100, silence_ms=600, preroll_ms=60, pause_ms=200))
+    evs = scripted(seg, "xxxxxx" + "." * 5 + "x" + "." * 40)
+    kinds = [(i, type(ev).__name__) for i, ev in evs]
+    # onset after 5 voiced chunks; a 100 ms gap is no pause; 10 silent chunks (200 ms) are; 30 end it
+    assert kinds == [(4, "SpeechStart"), (21, "SpeechPause"), (41, "SpeechEnd")]
+    pause = evs[1][1]
+    assert isinstance(pause, SpeechPause) and pause.pause == 1 and pause.timestamp_ms == 22 * 20
+    assert evs[2][1].reason == "silence"
+
+
+def test_end_turn_ends_the_utterance_only_during_the_pause_it_was_asked_about():
+    seg = Segmenter(SegmenterSettings(min_speech_ms=100, silence_ms=1200, preroll_ms=60, pause_ms=200))
+    evs = scripted(seg, "xxxxx" + "." * 10 + "xxx" + "." * 10)
+    pauses = [ev for _, ev in evs if isinstance(ev, SpeechPause)]
+    assert [p.pause for p in pauses] == [1, 2]
+    assert seg.end_turn(1) is None  # the caller spoke again after pause 1: a late verdict is stale
+    end = seg.end_turn(2)
+    assert isinstance(end, SpeechEnd) and end.reason == "turn" and end.timestamp_ms == 28 * 20
+    assert not seg.in_speech and seg.end_turn(2) is None
+
+
+def test_a_ceiling_of_its_own_holds_for_one_utterance():
+    seg = Segmenter(SegmenterSettings(min_speech_ms=100, silence_ms=400, preroll_ms=60))
+    scripted(seg, "xxxxx")
+    seg.ceiling_ms = 1000  # e.g. a code being said digit by digit
+    evs = scripted(seg, "." * 60, start=5)
+    assert [(i, ev.reason) for i, ev in evs] == [(54, "silence")]  # 50 x 20 ms
+    evs = scripted(seg, "xxxxx" + "." * 30, start=100)  # the next utterance has the usual 400 ms
+    assert [(i, type(ev).__name__) for i, ev in evs] == [(104, "SpeechStart"), (124, "SpeechEnd")]
+
+
+def test_barge_in_needs_longer_speech_while_a_prompt_plays():
+    settings = SegmenterSettings(min_speech_ms=100, preroll_ms=60, barge_in_min_speech_ms=300)
+    quiet_line, playing = Segmenter(settings), Segmenter(settings)
+    playing.barge_in = True
+    assert [i for i, _ in scripted(quiet_line, "x" * 20)] == [4]
+    # a 160 ms cough does not interrupt the prompt; 300 ms of speech does
+    assert [i for i, _ in scripted(playing, "x" * 8 + "." * 10 + "x" * 20)] == [32]
