@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from intents.textnorm import TextPreparer
+from voice.text import fold_tones
 
 
 def _preparer() -> TextPreparer:
@@ -30,8 +31,8 @@ def test_fillers_removed_but_only_as_whole_phrases():
 def test_folded_form_and_numbers_come_from_the_shared_normalizer():
     from voice.text import fold_tones, normalize_for_matching
 
-    p = _preparer().prepare("Con tôi 14 tuổi, làm CCCD")
-    assert p.toned == normalize_for_matching("Con tôi 14 tuổi, làm CCCD")
+    p = _preparer().prepare("Con tôi 14 tuổi, làm thẻ")
+    assert p.toned == normalize_for_matching("Con tôi 14 tuổi, làm thẻ")
     assert "mười bốn" in p.toned
     assert p.folded == fold_tones(p.toned)
     assert "đ" not in _preparer().prepare("đất đai").folded
@@ -40,3 +41,17 @@ def test_folded_form_and_numbers_come_from_the_shared_normalizer():
 def test_canonical_tone_placement_makes_old_and_new_spelling_equal():
     prep = _preparer()
     assert prep.prepare("hoà giải").toned == prep.prepare("hòa giải").toned
+
+
+def test_written_and_spelled_acronyms_mean_the_same_as_their_words():
+    prep = _preparer()
+    words = prep.prepare("làm căn cước công dân ở mô").toned
+    assert words == "làm căn cước công dân ở đâu"
+    for said in ("làm CCCD ở mô", "làm xê xê xê đê ở mô", "làm cờ cờ cờ đờ ở mô", "lam xe xe xe de o mo"):
+        assert prep.prepare(said).folded == fold_tones(words), said
+
+
+def test_spelled_names_that_spell_no_acronym_stay_words():
+    prep = _preparer()
+    # "tê" (there) and "mờ" (blurry) are letter names only inside an acronym
+    assert prep.prepare("bờ đê cái tê bị mờ").toned == "bờ đê cái tê bị mờ"

@@ -413,13 +413,13 @@ SPEECH = [
     # legal document numbers
     (
         "Quyết định số 797/BTTTT-THH",
-        "Quyết định số bảy trăm chín mươi bảy trên bê tê tê tê tê trừ tê hát hát",
+        "Quyết định số bảy trăm chín mươi bảy trên bộ thông tin và truyền thông tê hát hát",
     ),
     (
         "Nghị định 13/2023/NĐ-CP",
-        "Nghị định mười ba năm hai nghìn không trăm hai mươi ba trên nờ đê trừ xê pê",
+        "Nghị định mười ba năm hai nghìn không trăm hai mươi ba trên nờ đê xê pê",
     ),
-    ("Chỉ thị 10/CT-TTg", "Chỉ thị mười trên xê tê trừ tê tê giê"),
+    ("Chỉ thị 10/CT-TTg", "Chỉ thị mười trên xê tê tê tê giê"),
     ("Luật số 24/2018/QH14", "Luật số hai mươi bốn năm hai nghìn không trăm mười tám trên quốc hội mười bốn"),
     # ID and dossier codes
     (

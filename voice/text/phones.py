@@ -66,3 +66,24 @@ def call_number(m: re.Match[str]) -> str:
 def service_alone(m: re.Match[str]) -> str:
     """1022, 1080...: digit by digit even with no call context."""
     return digits_to_words(m.group(1))
+
+
+def area_code(m: re.Match[str]) -> str:
+    """(0238) 3844555: the area code, then the subscriber number in its written groups (else 4 + rest)."""
+    groups = [g for g in re.split(r"[ .\-]", m.group(2)) if g]
+    if len(groups) == 1:
+        digits = groups[0]
+        groups = [digits[:4], digits[4:]]  # 3844 555, 3822 1234
+    return ", ".join(digits_to_words(g) for g in [m.group(1), *groups])
+
+
+def digit_groups(groups: list[str], dot: str) -> str:
+    """Dotted digits with a leading zero: a phone number in pauses, anything else a code with "chấm".
+
+    A phone number starts with a 3-4 digit prefix 0x.. (x not 0) and has 8-11 digits in all
+    (0238.3844, 0238.3599.999, 0912.345.678); 000.11.22 is a code.
+    """
+    first = groups[0]
+    if 3 <= len(first) <= 4 and first[1] != "0" and 8 <= sum(len(g) for g in groups) <= 11:
+        return ", ".join(digits_to_words(g) for g in groups)
+    return f" {dot} ".join(digits_to_words(g) for g in groups)

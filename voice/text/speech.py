@@ -114,22 +114,51 @@ class _Normalizer:
                 out.append(low if vowels and len(part) > 2 else self.spell(part.upper()))
         return " " + " ".join(out) + end + " "
 
-    def document(self, m: re.Match[str]) -> str:
-        number, year, code = m.group(1), m.group(2), m.group(3)
-        words = [self.num(int(number))]
-        if year:
-            words += [self.r.document_year, self.num(int(year))]
-        words.append(self.r.slash)
+    def _document_number(self, number: str) -> str:
+        # A leading zero is part of the number as written (01-KL/TW is "không một"): keep it.
+        return digits_to_words(number) if len(number) > 1 and number[0] == "0" else self.num(int(number))
+
+    def _document_code(self, code: str) -> list[str]:
+        """QĐ-UBND, NĐ-CP, KL/TW: each part from the codes table, else the abbreviations, else spelled."""
+        words = []
         for i, part in enumerate(re.split(r"([\-/.])", code)):
             if i % 2:
-                words.append({"-": self.r.document_hyphen, "/": self.r.slash, ".": self.r.dot}[part])
+                sep = {"-": self.r.document_hyphen, "/": self.r.slash, ".": self.r.dot}[part]
+                if sep:
+                    words.append(sep)
             elif part in self.t.document_codes:
                 words.append(self.t.document_codes[part])
+            elif part in self.t.abbreviations:
+                words.append(self.t.abbreviations[part])
             else:
                 words.append(
                     self.alnum(part, by_char=False) if any(c.isdigit() for c in part) else self.spell(part)
                 )
+        return words
+
+    def document(self, m: re.Match[str]) -> str:
+        number, year, code = m.group(1), m.group(2), m.group(3)
+        words = [self._document_number(number)]
+        if year:
+            words += [self.r.document_year, self.num(int(year))]
+        words.append(self.r.slash)
+        return " ".join(words + self._document_code(code))
+
+    def party_document(self, m: re.Match[str]) -> str:
+        # 57-NQ/TW: the number, then the type and the issuing body joined by "trên".
+        return " ".join(
+            [self._document_number(m.group(1)), *self._document_code(m.group(2) + "/" + m.group(3))]
+        )
+
+    def road(self, m: re.Match[str]) -> str:
+        words = [self.t.roads[m.group(1)], self.num(int(m.group(2)))]
+        if m.group(3):
+            words.append(self.spell(m.group(3)))
         return " ".join(words)
+
+    def chainage(self, m: re.Match[str]) -> str:
+        km, metres = self.num(int(m.group(1))), self.num(int(m.group(2)))
+        return f"{self.t.units.get('km', 'ki lô mét')} {km} {self.r.plus} {metres}"
 
     def code(self, m: re.Match[str]) -> str:
         token = m.group(0)
@@ -155,7 +184,7 @@ class _Normalizer:
     def place_prefix(self, m: re.Match[str]) -> str:
         # "TP. Vinh": the dot after a place prefix does not end the sentence.
         prefix = m.group(1)
-        return (self.t.abbreviations.get(prefix) or ("thị trấn" if prefix == "TT" else prefix)) + " "
+        return (self.t.abbreviations.get(prefix) or P.PLACE_WORDS.get(prefix, prefix)) + " "
 
     def _date(self, day: int, month: int, year: int | None, before: str) -> str | None:
         if not (1 <= day <= 31 and 1 <= month <= 12):
@@ -166,6 +195,19 @@ class _Normalizer:
             words += ["năm", self.num(year)]
         return " ".join(words)
 
+    def day_range(self, m: re.Match[str]) -> str:
+        # 15-20/12: the first day shares the month of the second ("từ ngày mười lăm đến ngày hai mươi ...").
+        first, last, month = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        year = int(m.group(5)) if m.group(5) else None
+        before = m.string[max(0, m.start() - 8) : m.start()]
+        if not (1 <= first < last <= 31):
+            return m.group(0)
+        tail = self._date(last, month, year, "")
+        if tail is None:
+            return m.group(0)
+        lead = "" if P.DAY_WORD.search(before) else "ngày "
+        return f"{lead}{self.num(first)} {self.r.range} {tail}"
+
     def full_date(self, m: re.Match[str]) -> str:
         before = m.string[max(0, m.start() - 8) : m.start()]
         words = self._date(int(m.group(1)), int(m.group(3)), int(m.group(4)), before)
@@ -174,6 +216,8 @@ class _Normalizer:
     def day_month(self, m: re.Match[str]) -> str:
         before = m.string[max(0, m.start() - 12) : m.start()]
         day, month = int(m.group(1)), int(m.group(2))
+        if P.ADDRESS_CONTEXT.search(before):
+            return m.group(0)  # số 12/3: a house number, read as "mười hai trên ba"
         if not P.DATE_CONTEXT.search(before):
             # Without "ngày"/"từ"/"đến" before it: 2/9, 30/4 are dates, but 1/2, 3/4 are fractions
             # and 24/7 means "all the time".
@@ -271,6 +315,10 @@ class _Normalizer:
         parts = re.split(r"([.,])", token)
         if len(parts) == 1:
             return self._integer(token)
+        if len(parts[0]) > 1 and parts[0][0] == "0" and "," not in token:
+            # 0238.3844 (a landline), 000.11: a leading zero makes it a number to dial or a code, read
+            # digit by digit in its written groups, never a decimal ("phẩy") or thousands.
+            return phones.digit_groups(parts[::2], self.r.dot)
         if len(parts) == 3:
             return decimal_to_words(parts[0], parts[2], self.style)
         # Several groups (versions, addresses): each group read, joined by "chấm" / "phẩy";
@@ -313,6 +361,10 @@ class _Normalizer:
         s = P.EMAIL.sub(self.web, s)
         s = P.URL.sub(self.web, s)
         s = P.DOCUMENT.sub(self.document, s)
+        s = P.PARTY_DOCUMENT.sub(self.party_document, s)
+        if t.road_re is not None:
+            s = t.road_re.sub(self.road, s)
+        s = P.CHAINAGE.sub(self.chainage, s)
         s = P.WEEKDAY_RANGE.sub(self.weekday_range, s)
         s = P.WEEKDAY.sub(self.weekday, s)
         s = P.VERSION.sub(self.version, s)
@@ -320,12 +372,15 @@ class _Normalizer:
         s = P.PLACE_PREFIX.sub(self.place_prefix, s)
         if t.abbreviation_re is not None:
             s = t.abbreviation_re.sub(self.abbreviation, s)
+        s = P.DAY_RANGE.sub(self.day_range, s)
         s = P.FULL_DATE.sub(self.full_date, s)
+        s = P.AREA_CODE_PHONE.sub(phones.area_code, s)
         s = P.PHONE.sub(lambda m: phones.phone(m, self.r.plus), s)
         s = P.TOLL_FREE.sub(phones.toll_free, s)
         s = P.CALL_CONTEXT.sub(phones.call_number, s)
         s = P.SERVICE_ALONE.sub(phones.service_alone, s)
         s = P.RANGE.sub(f" {self.r.range} ", s)
+        s = P.WEEKDAY_WORD_RANGE.sub(f" {self.r.range} ", s)
         s = P.MONTH_YEAR.sub(self.month_year, s)
         s = P.DAY_MONTH.sub(self.day_month, s)
         s = P.FRACTION.sub(self.fraction, s)
@@ -347,7 +402,7 @@ class _Normalizer:
         s = P.WORD.sub(self.capitals, s)
         if t.symbol_re is not None:
             s = t.symbol_re.sub(self.symbol, s)
-        s = P.PER.sub(" một ", s)  # 120.000 đồng/tháng -> ... đồng một tháng
+        s = P.PER.sub(lambda m: " một " + t.units.get(m.group(1), m.group(1)), s)  # đồng/tháng, đ/kg
         s = P.SLASH_WORDS.sub(" ", s)
         s = P.DASH_WORDS.sub(lambda m: " " if m.group(0).strip() == m.group(0) else ", ", s)
         s = P.MARKUP.sub(" ", s)

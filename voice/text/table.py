@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from core.errors import ConfigError
 from core.filestamp import FileStamp, file_stamp
 from core.yamlfile import describe_validation_error, load_yaml
+from voice.text.patterns import ROAD_TAIL
 from voice.text.tones import canonical_tones, nfc
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class ReadingModel(BaseModel):
 
     dot: str = "chấm"
     hyphen: str = "gạch"
-    document_hyphen: str = "trừ"
+    document_hyphen: str = ""  # silent: "QĐ-UBND" is "quy đê ủy ban nhân dân", never "trừ" (minus)
     slash: str = "trên"
     document_year: str = "năm"
     web_slash: str = "gạch chéo"
@@ -63,6 +64,7 @@ class TableModel(BaseModel):
     letters: dict[str, str]
     abbreviations: dict[str, str] = {}
     document_codes: dict[str, str] = {}
+    roads: dict[str, str] = {}
     units: dict[str, str] = {}
     symbols: dict[str, str] = {}
     web: dict[str, str] = {}
@@ -80,7 +82,7 @@ class TableModel(BaseModel):
             raise ValueError(f"letters missing: {' '.join(missing)}")
         return value
 
-    @field_validator("abbreviations", "document_codes", "units")
+    @field_validator("abbreviations", "document_codes", "roads", "units")
     @classmethod
     def _words(cls, value: dict[str, str]) -> dict[str, str]:
         return _check_mapping(value)
@@ -112,6 +114,7 @@ class TextTable:
     letters: Mapping[str, str]
     abbreviations: Mapping[str, str]
     document_codes: Mapping[str, str]
+    roads: Mapping[str, str]
     units: Mapping[str, str]
     symbols: Mapping[str, str]
     web: Mapping[str, str]
@@ -122,6 +125,7 @@ class TextTable:
     compound_unit_re: re.Pattern[str] | None = field(default=None, compare=False)
     keep_chars: frozenset[str] = frozenset("\n°")  # symbol characters that are read, not dropped
     symbol_re: re.Pattern[str] | None = field(default=None, compare=False)
+    road_re: re.Pattern[str] | None = field(default=None, compare=False)
 
     @classmethod
     def from_model(cls, model: TableModel, source: str) -> TextTable:
@@ -156,10 +160,14 @@ class TextTable:
         symbol_re = (
             re.compile("[" + "".join(re.escape(k) for k in model.symbols) + "]") if model.symbols else None
         )
+        road_re = (
+            re.compile(r"(?<![\w.])(" + _alternation(list(model.roads)) + ROAD_TAIL) if model.roads else None
+        )
         return cls(
             letters=letters,
             abbreviations=dict(abbr),
             document_codes=dict(model.document_codes),
+            roads=dict(model.roads),
             units=dict(units),
             symbols=dict(model.symbols),
             web=dict(model.web),
@@ -170,6 +178,7 @@ class TextTable:
             compound_unit_re=compound_unit_re,
             keep_chars=frozenset("\n°").union(model.symbols, *(k for k in units if len(k) == 1)),
             symbol_re=symbol_re,
+            road_re=road_re,
         )
 
     def with_abbreviations(self, extra: Mapping[str, str]) -> TextTable:
@@ -178,6 +187,7 @@ class TextTable:
             letters={k: v for k, v in self.letters.items() if k.isupper() or not k.isalpha()},
             abbreviations={**self.abbreviations, **dict(extra)},
             document_codes=dict(self.document_codes),
+            roads=dict(self.roads),
             units=dict(self.units),
             symbols=dict(self.symbols),
             web=dict(self.web),
