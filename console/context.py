@@ -13,14 +13,16 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from broadcast.communes import load_communes
 from broadcast.settings import BroadcastConfig
-from console.audit_vi import detail_vi, target_vi
+from console.audit_vi import AuditWords, detail_vi, target_vi, who_vi
 from console.auth import CookieSigner, load_secret
 from console.data.catalog import CatalogView
 from console.data.login_attempts import LoginLimiter
+from console.decision_vi import reason_vi
 from console.edit.intents import IntentEditor
 from console.edit.prompts import PromptTextEditor
 from console.labels import (
     CALLER_WITHHELD_VI,
+    GONE_CHOICE_VI,
     KIND_VI,
     OUTCOME_VI,
     TICKET_REASON_VI,
@@ -28,6 +30,7 @@ from console.labels import (
     action_label,
     prompt_label,
 )
+from console.template_blanks import template_vi
 from core.clock import format_local
 
 if TYPE_CHECKING:
@@ -77,7 +80,7 @@ class Console:
         self.prompt_editor = PromptTextEditor(settings)
         self.recordings_dir = (settings.data_dir / settings.ivr.recordings_dir).resolve()
         # Ticket writes with the categories and deadlines of `ivr.tickets`, as calls make them.
-        rules = ticket_rules(settings.ivr.tickets, settings.ivr.duty.timezone)
+        rules = ticket_rules(settings.ivr.tickets, settings.locale.time_zone)
         self.tickets = CallStore(sessions, self.recordings_dir, rules)
         self.secure_cookies = settings.web.public_url.startswith("https://")
         self.env = Environment(
@@ -89,6 +92,7 @@ class Console:
         self.env.filters["action"] = action_label
         self.env.globals.update(
             prefix=PREFIX,
+            tz=settings.locale.tz,
             status_vi=TICKET_STATUS_VI,
             reason_vi=TICKET_REASON_VI,
             outcome_vi=OUTCOME_VI,
@@ -97,9 +101,25 @@ class Console:
             topic=self.topic,
             commune=self.commune,
             review_open=self.review_open,
-            audit_target=lambda target: target_vi(target, self.topic),
-            audit_detail=detail_vi,
+            audit_target=lambda target: target_vi(target, self.audit_words),
+            audit_detail=lambda detail: detail_vi(detail, self.audit_words),
+            audit_who=who_vi,
             prompt_label=prompt_label,
+            decision_reason=reason_vi,
+            template_vi=template_vi,
+        )
+
+    @property
+    def audit_words(self) -> AuditWords:
+        """How the audit page names what entries store by id (settings are read once, at start)."""
+        tickets = self.settings.ivr.tickets
+        categories = {c.id: c.title for c in tickets.categories}
+        agencies = {a.id: a.title for a in tickets.agencies}
+        return AuditWords(
+            self.topic,
+            lambda key: categories.get(key, GONE_CHOICE_VI),
+            lambda key: agencies.get(key, GONE_CHOICE_VI),
+            self.commune,
         )
 
     def topic(self, intent_id: str | None) -> str:

@@ -14,6 +14,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Form, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from console.audit_actions import AuditAction
 from console.auth import COOKIE, same_token
 from console.context import PREFIX, Console, LoginRequired
 from console.data.audit import Actor
@@ -132,5 +133,5 @@ def reveal_number(actor: Actor, target: str, lookup: Callable[[], str | None], m
     raw = lookup()
     if raw is None:
         raise HTTPException(404, missing)
-    actor.record("show_number", target)
+    actor.record(AuditAction.SHOW_NUMBER, target)
     return raw or "(không có số)"

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+from console.audit_actions import ALL_AUDIT_ACTIONS, AuditAction
 from core.callerid import WITHHELD_LABEL
 from intents.models import ACTIONS
+from ivr.audit import CallAuditAction
 from ivr.enums import Failure, Outcome, TurnAction, TurnKind
 from ivr.flow.config import PROMPT_KEYS, Texts
 from ivr.models import TICKET_REASONS
@@ -138,31 +140,37 @@ def action_label(action: str | None) -> str:
     return "Thao tác khác"
 
 
-# Audit action -> label (the audit page).
-ACTIONS_VI = {
-    "login": "Đăng nhập",
-    "login_failed": "Đăng nhập sai",
-    "logout": "Đăng xuất",
-    "listen_recording": "Nghe ghi âm",
-    "download_recording": "Tải ghi âm",
-    "show_number": "Xem số điện thoại",
-    "reply_ticket": "Trả lời phiếu",
-    "assign_ticket": "Phân loại, giao phiếu",
-    "search_number": "Tìm phiếu theo số điện thoại",
-    "export_report": "Xuất báo cáo tháng",
-    "upload_prompt": "Thay lời nhắc",
-    "record_prompt_phone": "Ghi âm lại lời nhắc qua điện thoại",
-    "restore_prompt_audio": "Khôi phục bản ghi lời nhắc",
-    "prompt_pin_locked": "Khóa ghi âm lời nhắc (sai mã PIN)",
-    "edit_prompt": "Sửa lời nhắc",
-    "edit_intent": "Sửa chủ đề",
-    "restore_intent": "Khôi phục bản cũ (chủ đề)",
-    "restore_prompt": "Khôi phục bản cũ (lời nhắc)",
-    "add_operator": "Thêm tài khoản",
-    "reset_password": "Đặt lại mật khẩu",
-    "disable_operator": "Khóa tài khoản",
-    "enable_operator": "Mở khóa tài khoản",
+# Audit action -> label (the audit page): every action the console or the call side writes has one.
+ACTIONS_VI: dict[str, str] = {
+    AuditAction.LOGIN: "Đăng nhập",
+    AuditAction.LOGIN_FAILED: "Đăng nhập sai",
+    AuditAction.LOGOUT: "Đăng xuất",
+    AuditAction.LISTEN_RECORDING: "Nghe ghi âm phiếu",
+    AuditAction.DOWNLOAD_RECORDING: "Tải ghi âm phiếu",
+    AuditAction.SHOW_NUMBER: "Xem số điện thoại",
+    AuditAction.REPLY_TICKET: "Trả lời phiếu",
+    AuditAction.ASSIGN_TICKET: "Phân loại, giao phiếu",
+    AuditAction.SEARCH_NUMBER: "Tìm phiếu theo số điện thoại",
+    AuditAction.EXPORT_REPORT: "Xuất báo cáo tháng",
+    AuditAction.UPLOAD_PROMPT: "Thay lời nhắc",
+    AuditAction.EDIT_PROMPT: "Sửa lời nhắc",
+    AuditAction.RESTORE_PROMPT: "Khôi phục bản cũ (lời nhắc)",
+    AuditAction.EDIT_INTENT: "Sửa, thêm chủ đề",
+    AuditAction.RESTORE_INTENT: "Khôi phục bản cũ (chủ đề)",
+    AuditAction.ADD_OPERATOR: "Thêm tài khoản",
+    AuditAction.RESET_PASSWORD: "Đặt lại mật khẩu",
+    AuditAction.DISABLE_OPERATOR: "Khóa tài khoản",
+    AuditAction.ENABLE_OPERATOR: "Mở khóa tài khoản",
+    AuditAction.LISTEN_REVIEW_AUDIO: "Nghe câu cần xem xét",
+    AuditAction.REVIEW_TAUGHT: "Dạy tổng đài một câu",
+    AuditAction.REVIEW_OUT_OF_SCOPE: "Đánh dấu ngoài phạm vi",
+    AuditAction.REVIEW_RECOGNITION_ERROR: "Đánh dấu nhận dạng sai",
+    AuditAction.REVIEW_DISMISSED: "Bỏ qua câu cần xem xét",
+    CallAuditAction.RECORD_PROMPT_BY_PHONE: "Ghi âm lại lời nhắc qua điện thoại",
+    CallAuditAction.RESTORE_PROMPT_RECORDING: "Khôi phục bản ghi lời nhắc",
+    CallAuditAction.PROMPT_PIN_LOCKED: "Khóa ghi âm lời nhắc (sai mã PIN)",
 }
+assert set(ACTIONS_VI) == set(ALL_AUDIT_ACTIONS), "every audit action needs a label"
 
 # Account role -> label (the accounts page).
 ROLE_VI = {"admin": "Quản trị viên", "operator": "Cán bộ trực"}

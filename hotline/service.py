@@ -30,6 +30,7 @@ from hotline.supervisor import (
 )
 from hotline.web_server import web_server_config
 from ivr.app import Hotline
+from ivr.audit import CallAuditAction
 from ivr.fallback_messages import messages_dir
 from ivr.flow import CommuneFinder
 from ivr.prompts import TEXTS_DIR, prompt_render_dir
@@ -146,7 +147,7 @@ class ConsoleAudit:
     def __init__(self, settings: Settings) -> None:
         self.factory = session_factory(engine_for(settings))
 
-    def record(self, who: str, action: str, target: str, detail: str) -> None:
+    def record(self, who: str, action: CallAuditAction, target: str, detail: str) -> None:
         audit.record(self.factory, None, action, target, detail, username=who)
 
 

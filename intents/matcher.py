@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,80 @@ FUZZY_KEYWORD_PENALTY = 0.75  # ... but only this share of its weight
 SET_DISCOUNT = 0.9  # an example contained whole in a longer utterance counts a little less than a full match
 
 
+class Why(StrEnum):
+    """What a reason of a decision says (its code): screens word it from the code and its values."""
+
+    NO_WORDS = "no_words"  # nothing was said or typed
+    ONLY_FILLERS = "only_fillers"  # only filler words ("à ừ dạ alo")
+    EXAMPLE = "example"  # the closest example of the best intent, with its similarity
+    KEYWORDS = "keywords"  # keywords of the best intent found in the text
+    RUNNER_UP = "runner_up"  # the second best intent and its score
+    BELOW_THRESHOLD = "below_threshold"  # the best score is under the threshold: out of scope
+    WITHIN_MARGIN = "within_margin"  # the two best are within the margin: the caller is asked which one
+
+
+class KeywordHow(StrEnum):
+    """How a keyword was found in the text."""
+
+    EXACT = "exact"
+    SPLIT_WORD = "split_word"  # a name the recognizer split ("vss id" for "vssid")
+    TONES_IGNORED = "tones_ignored"
+    APPROXIMATE = "approximate"  # spelled almost like it ("cang cuoc" for "can cuoc")
+
+
+_HOW_EN = {KeywordHow.EXACT: "", KeywordHow.SPLIT_WORD: ", split word",
+           KeywordHow.TONES_IGNORED: ", tones ignored", KeywordHow.APPROXIMATE: ", approximate"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    phrase: str  # as written in the catalog
+    weight: float  # 0..1, after the penalty of `how`
+    how: KeywordHow
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason of a decision: a code and the values it speaks of; `str()` is the English of logs and the
+    command line, the console words it in Vietnamese from the same fields."""
+
+    code: Why
+    intent: str | None = None  # EXAMPLE, KEYWORDS, RUNNER_UP: the intent it is about
+    # EXAMPLE: similarity; RUNNER_UP: its score; BELOW_THRESHOLD: the threshold; WITHIN_MARGIN: the margin
+    value: float = 0.0
+    example: str = ""  # EXAMPLE: the closest example, as written
+    where: str = ""  # EXAMPLE: its file and line in the catalog
+    tones_ignored: bool = False  # EXAMPLE: matched only with tones folded
+    keywords: tuple[KeywordHit, ...] = ()  # KEYWORDS
+
+    def __str__(self) -> str:
+        match self.code:
+            case Why.NO_WORDS:
+                return "no words"
+            case Why.ONLY_FILLERS:
+                return "only filler words"
+            case Why.EXAMPLE:
+                tones = " (tones ignored)" if self.tones_ignored else ""
+                return f"example {self.example!r} ({self.where}) similarity {self.value:.2f}{tones}"
+            case Why.KEYWORDS:
+                return "keywords: " + ", ".join(
+                    f"{k.phrase} ({k.weight:.2f}{_HOW_EN[k.how]})" for k in self.keywords
+                )
+            case Why.RUNNER_UP:
+                return f"runner-up {self.intent} {self.value:.2f}"
+            case Why.BELOW_THRESHOLD:
+                return f"below threshold {self.value:g}: out of scope"
+            case Why.WITHIN_MARGIN:
+                return f"within margin {self.value:g} of the runner-up: ask which one"
+        raise AssertionError(self.code)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["keywords"] = [asdict(k) for k in self.keywords]
+        d["text"] = str(self)
+        return d
+
+
 @dataclass(frozen=True)
 class Decision:
     """The matcher's verdict on one utterance; `intent` is None when it is out of scope."""
@@ -38,13 +113,13 @@ class Decision:
     runner_up: str | None
     runner_up_score: float
     clarify: bool
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
     candidate: str | None = None  # best intent even when rejected (for logs and tuning)
     text: str = ""  # the text as matched (normalized, dialect mapped, fillers removed)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["reasons"] = list(self.reasons)
+        d["reasons"] = [r.to_dict() for r in self.reasons]
         return d
 
 
@@ -178,8 +253,8 @@ class Matcher:
         """Decide which intent `text` asks for (or none, or clarify between the two best)."""
         p = self.prepare(text)
         if p.empty:
-            why = "only filler words" if (text or "").strip() else "no words"
-            return Decision(None, 0.0, None, 0.0, False, (why,), None, "")
+            why = Why.ONLY_FILLERS if (text or "").strip() else Why.NO_WORDS
+            return Decision(None, 0.0, None, 0.0, False, (Reason(why),), None, "")
         scores, best_example, keyword_hits = self._score(p)
         order = np.argsort(-scores, kind="stable")
         b, r = int(order[0]), int(order[1]) if len(order) > 1 else None
@@ -187,14 +262,14 @@ class Matcher:
         runner, runner_score = (self._ids[r], float(scores[r])) if r is not None else (None, 0.0)
         reasons = self._reasons(b, best_example, keyword_hits)
         if runner is not None:
-            reasons.append(f"runner-up {runner} {runner_score:.2f}")
+            reasons.append(Reason(Why.RUNNER_UP, runner, runner_score))
         th, margin = self.settings.threshold, self.settings.margin
         if best_score < th:
-            reasons.append(f"below threshold {th:g}: out of scope")
+            reasons.append(Reason(Why.BELOW_THRESHOLD, value=th))
             return Decision(None, best_score, runner, runner_score, False, tuple(reasons), best, p.toned)
         clarify = runner is not None and runner_score >= th and best_score - runner_score < margin
         if clarify:
-            reasons.append(f"within margin {margin:g} of the runner-up: ask which one")
+            reasons.append(Reason(Why.WITHIN_MARGIN, value=margin))
         return Decision(best, best_score, runner, runner_score, clarify, tuple(reasons), best, p.toned)
 
     def guesses(self, text: str, n: int = 3) -> list[tuple[str, float]]:
@@ -207,7 +282,7 @@ class Matcher:
         return [(self._ids[int(k)], round(float(scores[int(k)]), 3)) for k in order]
 
     # -------------------------------------------------------------------------------------------
-    def _score(self, p: Prepared) -> tuple[np.ndarray, list[tuple[int, float, bool]], list[list[str]]]:
+    def _score(self, p: Prepared) -> tuple[np.ndarray, list[tuple[int, float, bool]], list[list[KeywordHit]]]:
         n = len(self._ids)
         toned = self._similarity(p.toned, self._toned_sorted)
         folded = self._similarity(p.folded, self._folded_sorted) * FOLDED_PENALTY
@@ -224,30 +299,32 @@ class Matcher:
         q_toned, q_folded = f" {p.toned} ", f" {p.folded} "
         q_joined = _joined_ngrams(p.folded)
         near = self._near_keywords(p.folded.split())
-        found: list[tuple[int, _Keyword, float, str]] = []  # (intent, keyword, weight, how it matched)
+        found: list[tuple[int, _Keyword, float, KeywordHow]] = []  # (intent, keyword, weight, how)
         for k, idx in enumerate(self._index):
             for ki, keyword in enumerate(idx.keywords):
                 if keyword.toned in q_toned:
-                    found.append((k, keyword, keyword.weight, ""))
+                    found.append((k, keyword, keyword.weight, KeywordHow.EXACT))
                 elif not keyword.multi:
                     # One syllable: folding would confuse "thuế" with "thuê"; only a name split by the
                     # recognizer ("vss id" for "vssid") is also accepted.
                     if keyword.folded in q_joined:
-                        found.append((k, keyword, keyword.weight * FOLDED_PENALTY, ", split word"))
+                        found.append((k, keyword, keyword.weight * FOLDED_PENALTY, KeywordHow.SPLIT_WORD))
                 elif keyword.folded in q_folded:
-                    found.append((k, keyword, keyword.weight * FOLDED_KEYWORD_PENALTY, ", tones ignored"))
+                    found.append(
+                        (k, keyword, keyword.weight * FOLDED_KEYWORD_PENALTY, KeywordHow.TONES_IGNORED)
+                    )
                 elif (k, ki) in near:
-                    found.append((k, keyword, keyword.weight * FUZZY_KEYWORD_PENALTY, ", approximate"))
+                    found.append((k, keyword, keyword.weight * FUZZY_KEYWORD_PENALTY, KeywordHow.APPROXIMATE))
         # A keyword inside a longer keyword that also matched is not evidence of its own:
         # "mở cửa" (office hours) inside "mở cửa hàng" (opening a shop).
         longer = [kw_.folded for _, kw_, _, _ in found]
         miss = np.ones(n, dtype=np.float64)
-        hits: list[list[str]] = [[] for _ in range(n)]
+        hits: list[list[KeywordHit]] = [[] for _ in range(n)]
         for k, keyword, weight, how in found:
             if any(keyword.folded in other and len(other) > len(keyword.folded) for other in longer):
                 continue
             miss[k] *= 1.0 - weight
-            hits[k].append(f"{keyword.phrase} ({weight:.2f}{how})")
+            hits[k].append(KeywordHit(keyword.phrase, round(weight, 3), how))
         kw = 1.0 - miss
         return _combine(fuzzy, kw), best_example, hits
 
@@ -270,17 +347,15 @@ class Matcher:
         return scores[0]
 
     def _reasons(
-        self, k: int, best_example: list[tuple[int, float, bool]], hits: list[list[str]]
-    ) -> list[str]:
+        self, k: int, best_example: list[tuple[int, float, bool]], hits: list[list[KeywordHit]]
+    ) -> list[Reason]:
         j, sim, by_fold = best_example[k]
         ex, ex_i = self._example_text[j]
         intent_id = self._ids[k]
-        reasons = [
-            f"example {ex!r} ({self.catalog.where(intent_id, 'examples', ex_i)}) similarity {sim:.2f}"
-            + (" (tones ignored)" if by_fold else "")
-        ]
+        where = self.catalog.where(intent_id, "examples", ex_i)
+        reasons = [Reason(Why.EXAMPLE, intent_id, sim, ex, where, by_fold)]
         if hits[k]:
-            reasons.append("keywords: " + ", ".join(hits[k]))
+            reasons.append(Reason(Why.KEYWORDS, intent_id, keywords=tuple(hits[k])))
         return reasons
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import HotlineError
-from ivr.audit import RECORD_PROMPT_BY_PHONE, RESTORE_PROMPT_RECORDING
+from ivr.audit import RECORD_PROMPT_BY_PHONE, RESTORE_PROMPT_RECORDING, CallAuditAction
 from ivr.flow.config import PROMPT_KEYS
 from voice.audio import AudioChunk, write_wav
 
@@ -113,7 +113,9 @@ class PromptHistory:
             raise PromptHistoryError(f"prompt {key} has no recording: it is synthesized already")
         return self._change(key, by, RESTORE_PROMPT_RECORDING, "back to the synthesized voice", _unlink)
 
-    def _change(self, key: str, by: str, action: str, detail: str, write: Callable[[Path], object]) -> Change:
+    def _change(
+        self, key: str, by: str, action: CallAuditAction, detail: str, write: Callable[[Path], object]
+    ) -> Change:
         _check_key(key)
         if self.audit is None:
             raise PromptHistoryError("no audit log: prompt recordings are not changed without one")

@@ -17,6 +17,7 @@ from ivr.calllog import CallLog
 from ivr.duty import HolidayCalendar, Rota
 from ivr.prompts import Prompts
 from ivr.rtp import PortPool
+from ivr.settings import duty_zone
 from ivr.store import CallStore, DossierSource
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def duty_rota(settings: IvrConfig) -> Rota | None:
         return None
     shifts = [entry.shift() for entry in duty.rota]
     calendar = HolidayCalendar(duty.extra_holidays)
-    return Rota(shifts, settings.ivr.flow.operator_endpoint, duty.timezone, calendar)
+    return Rota(shifts, settings.ivr.flow.operator_endpoint, duty_zone(settings), calendar)
 
 
 def team_sentences(settings: IvrConfig, prompts: Prompts, communes: F.CommuneFinder | None) -> list[str]:

@@ -213,13 +213,15 @@ class DutySettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    timezone: str = "Asia/Ho_Chi_Minh"  # the rota's hours are local time here
+    timezone: str = ""  # the rota's hours are local time here; empty: locale.time_zone (see `duty_zone`)
     rota: tuple[DutyShiftSettings, ...] = ()  # empty: operator_endpoint rings at all hours
     extra_holidays: tuple[dt.date, ...] = ()  # days off besides the national holidays (province decisions)
 
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
+        if not value:
+            return value
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -396,3 +398,8 @@ class IvrConfig(AsteriskConfig, IntentsConfig, Protocol):
 
     @property
     def ivr(self) -> IvrSettings: ...
+
+
+def duty_zone(settings: IvrConfig) -> str:
+    """The zone of the duty rota's hours: `ivr.duty.timezone`, or when it is empty `locale.time_zone`."""
+    return settings.ivr.duty.timezone or settings.locale.time_zone

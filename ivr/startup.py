@@ -81,7 +81,7 @@ async def build_services(
     service that assembles the product passes all three.
     """
     factory = session_factory(engine_for(settings))
-    rules = ticket_rules(settings.ivr.tickets, settings.ivr.duty.timezone)
+    rules = ticket_rules(settings.ivr.tickets, settings.locale.time_zone)
     store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir, rules)
     ticket_gauge.watch(store.count_overdue)
     calllog = CallLog(store, settings.data_dir / CALL_LOG_JOURNAL)

@@ -111,7 +111,7 @@ def standing(due: dt.date | None, handled_at: dt.datetime | None, today: dt.date
 
 
 def ticket_rules(tickets: TicketSettings, timezone: str, *, vietnam: bool = True) -> TicketRules:
-    """The rules of `ivr.tickets`, dates read in `timezone` (the one the duty rota uses)."""
+    """The rules of `ivr.tickets`, dates read in `timezone` (`locale.time_zone`: the zone people read)."""
     return TicketRules(
         calendar=WorkingCalendar(tickets.extra_days_off, tickets.extra_working_days, vietnam=vietnam),
         tz=ZoneInfo(timezone),

@@ -17,6 +17,7 @@ from broadcast.settings import BroadcastConfig
 from console.context import PREFIX as CONSOLE
 from console.deps import current_login
 from console.edit.recordings import MAX_UPLOAD_BYTES as PROMPT_UPLOAD_BYTES
+from console.invalid_vi import invalid_request_vi
 from core import __version__
 from core.db import engine_for, session_factory
 from ivr.settings import IvrConfig
@@ -83,6 +84,9 @@ def create_app(settings: WebConfig, *, app_probe: AppProbe | None = None) -> Fas
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path == CONSOLE or request.url.path.startswith(CONSOLE + "/"):
+            # Operators read which field and what it must be, in Vietnamese, not pydantic's English.
+            return error_response(request, 422, invalid_request_vi(exc.errors()))
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return error_response(request, 422, f"Dữ liệu gửi lên không hợp lệ: {problems}")
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from console.audit_actions import AnyAuditAction, AuditAction
 from console.data.times import utcnow
 from console.models import AuditEntry, OperatorInfo
 from core.db import affected, transaction
@@ -20,7 +21,7 @@ logger = logging.getLogger(__name__)
 def record(
     factory: sessionmaker[Session],
     operator: OperatorInfo | None,
-    action: str,
+    action: AnyAuditAction,
     target: str = "",
     detail: str = "",
     ip: str = "",
@@ -51,7 +52,7 @@ class Actor:
     operator: OperatorInfo
     ip: str
 
-    def record(self, action: str, target: str = "", detail: str = "") -> None:
+    def record(self, action: AuditAction, target: str = "", detail: str = "") -> None:
         record(self.sessions, self.operator, action, target, detail, self.ip)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.data.tickets import of_call
-from console.data.times import DEFAULT_TZ, local_day_bounds
+from console.data.times import local_day_bounds
 from core.masking import mask_personal
 from ivr.models import Call, Turn
 
@@ -69,7 +69,7 @@ class CallFilter:
     intent: str = ""
     outcome: str = ""
     page: int = 1
-    tz: dt.tzinfo = DEFAULT_TZ  # the days are local days of the configured zone
+    tz: dt.tzinfo = field(kw_only=True)  # the days are local days of the configured zone
 
     def apply(self, q: _Query) -> _Query:
         if self.day_from:

@@ -24,10 +24,10 @@ class Dashboard:
     outcomes: list[tuple[str, int]]  # today
 
 
-def dashboard(factory: sessionmaker[Session], now: dt.datetime | None = None) -> Dashboard:
-    """Every figure read in one session (a consistent picture)."""
-    day = today_local(now)
-    start, end = local_day_bounds(day)
+def dashboard(factory: sessionmaker[Session], tz: dt.tzinfo, now: dt.datetime | None = None) -> Dashboard:
+    """Every figure read in one session (a consistent picture); "today" is the local day in `tz`."""
+    day = today_local(tz, now)
+    start, end = local_day_bounds(day, tz)
     week_start = start - dt.timedelta(days=6)
     with factory() as s:
         calls_today = calls.count_between(s, start, end)

@@ -7,15 +7,17 @@ chosen periods, so one SQL shape serves all three choices.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from console.data.times import local_day_bounds
+from core.clock import zone
 
 # At most about 13 months of days: bounds every query and keeps a chart's bars wide enough to read.
 MAX_DAYS = 400
 DEFAULT_DAYS = 30  # the range shown when none is asked for: the last 30 days, today included
 FIRST_YEAR, LAST_YEAR = 2000, 2099  # years a typed date may name
+SHIPPED_ZONE = zone()  # the default of locale.time_zone
 
 
 class Period(StrEnum):
@@ -92,11 +94,12 @@ class DayRange:
     last: dt.date
     period: Period
     shortened: bool = False  # the asked range was longer than MAX_DAYS: its start was moved later
+    tz: dt.tzinfo = field(kw_only=True)  # the zone whose calendar days these are (`locale.time_zone`)
 
     @property
     def utc_bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """[start, end) as naive UTC, the way times are stored."""
-        return local_day_bounds(self.first)[0], local_day_bounds(self.last)[1]
+        return local_day_bounds(self.first, self.tz)[0], local_day_bounds(self.last, self.tz)[1]
 
     def periods(self) -> list[dt.date]:
         """The first day of every period in the range, in order."""
@@ -117,7 +120,13 @@ class DayRange:
         return out
 
 
-def day_range(first: dt.date | None, last: dt.date | None, period: Period, today: dt.date) -> DayRange:
+def day_range(
+    first: dt.date | None,
+    last: dt.date | None,
+    period: Period,
+    today: dt.date,
+    tz: dt.tzinfo = SHIPPED_ZONE,  # the console passes `locale.time_zone`; `make bench` counts in this one
+) -> DayRange:
     """The range to show: defaults to the last DEFAULT_DAYS days, swapped when typed backwards, widened to
     whole periods (a month chart never shows half a month as a month), then at most MAX_DAYS long."""
     last = last or today
@@ -132,4 +141,4 @@ def day_range(first: dt.date | None, last: dt.date | None, period: Period, today
         first = period_start(earliest, period)
         if first < earliest:
             first = next_period(first, period)
-    return DayRange(first, last, period, shortened)
+    return DayRange(first, last, period, shortened, tz=tz)

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.data.times import DEFAULT_TZ
 from ivr.enums import TurnAction
 from ivr.models import Call, Ticket, Turn
 from ivr.ticket_rules import Standing, standing
@@ -111,13 +110,13 @@ def parse_month(text: str) -> tuple[int, int]:
             month, year = (int(p) for p in t.split("/"))
         else:
             year, month = (int(p) for p in t.split("-"))
-        month_bounds(year, month)
+        month_bounds(year, month, dt.UTC)  # only checks it is a month
     except ValueError:
         raise ValueError(f"{text!r}: write the month as MM/YYYY, e.g. 03/2027") from None
     return year, month
 
 
-def month_bounds(year: int, month: int, tz: dt.tzinfo = DEFAULT_TZ) -> tuple[dt.datetime, dt.datetime]:
+def month_bounds(year: int, month: int, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
     """A local calendar month as naive UTC bounds, as stored in the database."""
     if not (1 <= month <= 12 and 2000 <= year <= 2100):
         raise ValueError(f"{month:02d}/{year}: not a month")
@@ -133,9 +132,7 @@ def _local(at: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     return at.replace(tzinfo=dt.UTC).astimezone(tz).replace(tzinfo=None)
 
 
-def month_figures(
-    s: Session, year: int, month: int, *, now: dt.datetime, tz: dt.tzinfo = DEFAULT_TZ
-) -> MonthFigures:
+def month_figures(s: Session, year: int, month: int, *, now: dt.datetime, tz: dt.tzinfo) -> MonthFigures:
     """The figures of local month `month`/`year`, judged at `now` (naive UTC), read in session `s`."""
     start, end = month_bounds(year, month, tz)
     today = _local(now, tz).date()
@@ -197,7 +194,7 @@ def month_figures(
 
 
 def month_trend(
-    s: Session, months: list[dt.date], *, now: dt.datetime, tz: dt.tzinfo = DEFAULT_TZ
+    s: Session, months: list[dt.date], *, now: dt.datetime, tz: dt.tzinfo
 ) -> tuple[list[int], list[float | None]]:
     """Overdue open tickets and the on-time handling rate of each month given (its first day), judged at
     `now` (naive UTC): the dashboard's ticket series, by the same definitions as the monthly report."""

@@ -12,7 +12,6 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from console.data.times import DEFAULT_TZ
 from core.callerid import national_caller
 from core.masking import mask_personal
 from ivr.models import Ticket
@@ -63,8 +62,9 @@ class TicketRow:
     handled_at: dt.datetime | None = None
     replies: tuple[ReplyRow, ...] = ()  # oldest first (only on the ticket's own page)
 
-    def standing(self, today: dt.date) -> Standing:
-        return standing(self.due_date, self.handled_at, today, DEFAULT_TZ)
+    def standing(self, today: dt.date, tz: dt.tzinfo) -> Standing:
+        """Against its deadline on the local day `today`; handled on the local day of `tz`."""
+        return standing(self.due_date, self.handled_at, today, tz)
 
 
 def _ticket_row(t: Ticket, *, history: bool = False) -> TicketRow:

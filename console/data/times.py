@@ -1,25 +1,11 @@
 """Times as stored (naive UTC) and as operators read them: the configured zone (`locale.time_zone`).
 
-Thin wrappers over `core.clock`; `tz` defaults to the product's default zone (Asia/Ho_Chi_Minh) for
-callers that have no settings at hand.
+The console passes its zone (`Console.tz`) to every function here and to the figures built on them: there
+is no default zone, so a page cannot silently count days in another zone than the one it shows.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from core.clock import local_day_bounds, today_local, utcnow
 
-from core import clock
-from core.clock import utcnow
-
-__all__ = ["DEFAULT_TZ", "local_day_bounds", "today_local", "utcnow"]
-
-DEFAULT_TZ = clock.zone()
-
-
-def local_day_bounds(day: dt.date, tz: dt.tzinfo = DEFAULT_TZ) -> tuple[dt.datetime, dt.datetime]:
-    """A local calendar day as naive UTC bounds, as stored in the database."""
-    return clock.local_day_bounds(day, tz)
-
-
-def today_local(now: dt.datetime | None = None, tz: dt.tzinfo = DEFAULT_TZ) -> dt.date:
-    return clock.today_local(tz, now)
+__all__ = ["local_day_bounds", "today_local", "utcnow"]

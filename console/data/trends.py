@@ -25,7 +25,6 @@ from sqlalchemy import ColumnElement, String, case, cast, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.data.periods import DayRange, Period, period_start
-from console.data.times import DEFAULT_TZ
 from ivr.enums import Failure, TurnAction, TurnKind, failed
 from ivr.models import Call, Ticket, Turn
 
@@ -36,18 +35,20 @@ TOP_TOPICS = 12  # topics charted by name; the rest are summed as one bar
 # Overdue tickets and the on-time handling rate (0..1) for each month given (its first day).
 MonthFigures = Callable[[Session, list[dt.date]], tuple[list[int], list[float | None]]]
 
-# Vietnam keeps one offset all year (no daylight saving time), so a fixed shift turns UTC into local days;
-# asked of a real date so that a zoneinfo time zone answers too.
-_OFFSET_MINUTES = int(
-    (dt.datetime(2026, 1, 1, tzinfo=DEFAULT_TZ).utcoffset() or dt.timedelta()).total_seconds() // 60
-)
+
+def _offset_minutes(tz: dt.tzinfo, day: dt.date) -> int:
+    """The zone's offset from UTC on `day`. Vietnam keeps one offset all year (no daylight saving time), so
+    one fixed shift turns UTC into local days; in a zone that changes its clocks, days within the range
+    but across a change would be an hour off."""
+    noon = dt.datetime.combine(day, dt.time(12), tz)
+    return int((noon.utcoffset() or dt.timedelta()).total_seconds() // 60)
 
 
-def _local_day(s: Session, column: Any) -> ColumnElement[Any]:
-    """The local calendar day of a stored (naive UTC) time, computed by the database."""
+def _local_day(s: Session, column: Any, offset: int) -> ColumnElement[Any]:
+    """The local day of a stored (naive UTC) time, `offset` minutes ahead of UTC, computed by the database."""
     if s.get_bind().dialect.name == "sqlite":
-        return func.date(column, f"{_OFFSET_MINUTES:+d} minutes")
-    return func.date(column + dt.timedelta(minutes=_OFFSET_MINUTES))  # PostgreSQL: timestamp + interval
+        return func.date(column, f"{offset:+d} minutes")
+    return func.date(column + dt.timedelta(minutes=offset))  # PostgreSQL: timestamp + interval
 
 
 def _as_date(value: str | dt.date) -> dt.date:
@@ -102,12 +103,13 @@ class Trends:
 
 
 class _Folder:
-    """Folds rows keyed by local day into the range's periods."""
+    """Folds rows keyed by local day into the range's periods; `offset`: the zone's minutes ahead of UTC."""
 
-    def __init__(self, periods: Sequence[dt.date], period: Period) -> None:
+    def __init__(self, periods: Sequence[dt.date], period: Period, offset: int) -> None:
         self.index = {start: i for i, start in enumerate(periods)}
         self.period = period
         self.n = len(periods)
+        self.offset = offset
 
     def slot(self, day: str | dt.date) -> int | None:
         return self.index.get(period_start(_as_date(day), self.period))
@@ -125,7 +127,7 @@ class _Folder:
 
 
 def _outcomes(s: Session, fold: _Folder, start: dt.datetime, end: dt.datetime) -> dict[str, list[int]]:
-    day = _local_day(s, Call.started_at)
+    day = _local_day(s, Call.started_at, fold.offset)
     rows = s.execute(
         select(day, Call.outcome, func.count(Call.id))
         .where(Call.started_at >= start, Call.started_at < end)
@@ -152,7 +154,7 @@ def _turns(
     """Speech turns, not-understood speech turns and the response times per period, in one pass over the
     turns (reading them is what costs: one row per local day). The response times of a day come as one
     string rather than grouped by value, which would make SQLite sort every turn."""
-    day = _local_day(s, Call.started_at)
+    day = _local_day(s, Call.started_at, fold.offset)
     speech = Turn.kind == TurnKind.SPEECH
     rows = s.execute(
         select(
@@ -179,7 +181,7 @@ def _turns(
 
 
 def _satisfaction(s: Session, fold: _Folder, start: dt.datetime, end: dt.datetime) -> list[list[int]]:
-    day = _local_day(s, Call.started_at)
+    day = _local_day(s, Call.started_at, fold.offset)
     rows = s.execute(
         select(day, func.count(Call.satisfaction), func.sum(Call.satisfaction))
         .where(Call.started_at >= start, Call.started_at < end, Call.satisfaction.is_not(None))
@@ -189,7 +191,7 @@ def _satisfaction(s: Session, fold: _Folder, start: dt.datetime, end: dt.datetim
 
 
 def _rating(s: Session, fold: _Folder, start: dt.datetime, end: dt.datetime) -> list[list[int]]:
-    day = _local_day(s, Call.started_at)
+    day = _local_day(s, Call.started_at, fold.offset)
     asked = exists().where(
         Turn.call_id == Call.id, Turn.action == RATING_ASKED
     )  # through ix_call_turns_call_id
@@ -213,11 +215,13 @@ def _topics(s: Session, start: dt.datetime, end: dt.datetime) -> list[tuple[str,
     return [(intent, n) for intent, n in rows if intent]
 
 
-def _tickets(s: Session, months: Sequence[dt.date], start: dt.datetime, end: dt.datetime) -> list[list[int]]:
-    fold = _Folder(months, Period.MONTH)
+def _tickets(
+    s: Session, months: Sequence[dt.date], start: dt.datetime, end: dt.datetime, offset: int
+) -> list[list[int]]:
+    fold = _Folder(months, Period.MONTH, offset)
     out = []
     for column in (Ticket.created_at, Ticket.closed_at):
-        day = _local_day(s, column)
+        day = _local_day(s, column, offset)
         rows = s.execute(
             select(day, func.count(Ticket.id)).where(column >= start, column < end).group_by(day)
         ).all()
@@ -238,16 +242,16 @@ def trends(
     """
     periods = span.periods()
     months = span.months()
-    fold = _Folder(periods, span.period)
+    fold = _Folder(periods, span.period, _offset_minutes(span.tz, span.first))
     start, end = span.utc_bounds
-    month_start = DayRange(months[0], span.last, Period.MONTH).utc_bounds[0]
+    month_start = DayRange(months[0], span.last, Period.MONTH, tz=span.tz).utc_bounds[0]
     with factory() as s:
         outcomes = _outcomes(s, fold, start, end)
         speech, not_understood, latency = _turns(s, fold, start, end)
         sat_n, sat_sum = _satisfaction(s, fold, start, end)
         asked, given = _rating(s, fold, start, end)
         topics = _topics(s, start, end)
-        opened, closed = _tickets(s, months, month_start, end)
+        opened, closed = _tickets(s, months, month_start, end, fold.offset)
         overdue, on_time = month_figures(s, months) if month_figures else (None, None)
     calls = [sum(values[i] for values in outcomes.values()) for i in range(len(periods))]
     return Trends(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from console.audit_actions import AuditAction
 from console.data.catalog import CatalogState, check_catalog
 from console.edit.files import candidate
 from console.edit.intent_form import IntentDraft, IntentEditError
@@ -69,8 +70,8 @@ class IntentEditor:
         self.drafts_dir = settings.data_dir.joinpath(*DRAFTS_DIR)
         self.edits = EditPath(
             self.history_dir,
-            edit_action="edit_intent",
-            restore_action="restore_intent",
+            edit_action=AuditAction.EDIT_INTENT,
+            restore_action=AuditAction.RESTORE_INTENT,
             lock=_save_lock,
             on_change=on_change,
         )

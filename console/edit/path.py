@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from console.audit_actions import AuditAction
 from console.edit.files import candidate, keep_history, replace
 from console.edit.history import Version, digest, find_version, list_versions, with_authors
 
@@ -75,8 +76,8 @@ class EditPath:
         self,
         history_dir: Path,
         *,
-        edit_action: str,
-        restore_action: str,
+        edit_action: AuditAction,
+        restore_action: AuditAction,
         prefix: str = "",
         what: str = "tệp",
         lock: threading.Lock | None = None,

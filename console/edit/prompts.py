@@ -19,6 +19,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import ScalarString
 
+from console.audit_actions import AuditAction
 from console.edit.path import Change, EditPath, RestoreRefused
 from console.edit.yamlrt import dump, load, one_line, restore_encoding, style
 from core.errors import ConfigError, HotlineError
@@ -127,8 +128,8 @@ class PromptTextEditor:
         # No reload step: the running hotline stats the file before each play (ivr.prompts.Prompts).
         self.edits = EditPath(
             self.history_dir,
-            edit_action="edit_prompt",
-            restore_action="restore_prompt",
+            edit_action=AuditAction.EDIT_PROMPT,
+            restore_action=AuditAction.RESTORE_PROMPT,
             prefix=HISTORY_PREFIX,
             what="tệp lời nhắc",
             lock=_save_lock,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from console.audit_actions import AuditAction
 from console.auth import COOKIE, LOGIN_CSRF_COOKIE, same_token
 from console.context import PREFIX, Console, safe_next
 from console.data import audit
@@ -88,7 +89,7 @@ async def login(
             audit.record,
             console.sessions,
             None,
-            "login_failed",
+            AuditAction.LOGIN_FAILED,
             "",
             "",
             ip,
@@ -103,7 +104,7 @@ async def login(
         )
     await run_in_threadpool(console.limiter.succeeded, reservation)
     token, _csrf = await run_in_threadpool(open_session, console.sessions, operator, ip)
-    await run_in_threadpool(audit.record, console.sessions, operator, "login", "", "", ip)
+    await run_in_threadpool(audit.record, console.sessions, operator, AuditAction.LOGIN, "", "", ip)
     response = RedirectResponse(safe_next(next), status_code=303)
     console.set_cookie(response, COOKIE, token, max_age=SESSION_HOURS * 3600)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
@@ -115,7 +116,7 @@ def logout(request: Request, console: ConsoleDep, login: CsrfLogin, actor: PageA
     token = console.signer.unsign(request.cookies.get(COOKIE))
     if token:
         close_session(console.sessions, token)
-    actor.record("logout")
+    actor.record(AuditAction.LOGOUT)
     response = RedirectResponse(PREFIX + "/login", status_code=303)
     response.delete_cookie(COOKIE, path=PREFIX)
     return response

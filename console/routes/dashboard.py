@@ -30,7 +30,6 @@ from console.deps import ApiLogin, ConsoleDep, Db, PageLogin
 router = APIRouter(include_in_schema=False)
 
 
-
 def _typed_day(text: str, field: str, errors: list[str]) -> dt.date | None:
     """A typed day; a mistyped one is explained on the page and replaced by the default."""
     try:
@@ -55,13 +54,14 @@ def dashboard(
         errors.append("Không có cách xem này; đang xem theo ngày (chọn ngày, tuần hoặc tháng).")
     cut = Period(period) if period in PERIOD_VI else Period.DAY
     first, last = _typed_day(day_from, "từ ngày", errors), _typed_day(day_to, "đến ngày", errors)
-    span = day_range(first, last, cut, today_local(now))
-    t = trends(db, span, month_figures=partial(month_trend, now=now.replace(tzinfo=None)))
+    span = day_range(first, last, cut, today_local(console.tz, now), console.tz)
+    monthly = partial(month_trend, now=now.replace(tzinfo=None), tz=console.tz)
+    t = trends(db, span, month_figures=monthly)
     return console.render(
         "dashboard.html",
         login,
         page="home",
-        d=dashboard_figures(db, now),
+        d=dashboard_figures(db, console.tz, now),
         charts=charts(t, console.topic),
         tiles=tiles(totals(t)),
         span=span,
@@ -73,7 +73,7 @@ def dashboard(
 
 
 @router.get(PREFIX + "/api/stats")
-def stats(db: Db, login: ApiLogin) -> dict[str, Any]:
-    d = asdict(dashboard_figures(db))
+def stats(console: ConsoleDep, db: Db, login: ApiLogin) -> dict[str, Any]:
+    d = asdict(dashboard_figures(db, console.tz))
     d["day"] = d["day"].isoformat()
     return d

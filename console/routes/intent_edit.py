@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query
@@ -64,6 +65,16 @@ def _difference(current: IntentDraft, old: IntentDraft | None) -> str:
     return "Khác hiện tại: " + ", ".join(changed) + "."
 
 
+def _neighbours(state: CatalogState, source: IntentSource) -> list[str]:
+    """Titles of the topics kept with this one (a restore puts them all back): operators know topics by
+    title, not by the file that holds them."""
+    catalog = state.catalog
+    if catalog is None:
+        return [source.draft.title]
+    same = [i.title for i in catalog.intents if Path(catalog.where(i.id).rpartition(":")[0]) == source.path]
+    return same or [source.draft.title]
+
+
 def _source(console: Console, intent_id: str) -> IntentSource:
     source = console.intent_editor.find(intent_id) if INTENT_ID.match(intent_id) else None
     if source is None:
@@ -108,7 +119,7 @@ def _edit_page(
         page="intents",
         state=state,
         source=source,
-        file_name=source.path.name,
+        neighbours=_neighbours(state, source),
         form=form,
         keyword_rows=form.keyword_rows(),
         version=version,
@@ -155,7 +166,7 @@ def _refused(
 
 
 def _not_written(source: IntentSource, exc: OSError) -> list[str]:
-    return [f"Không ghi được tệp {source.path.name} ({exc.strerror or exc}). Không có gì thay đổi."]
+    return [f"Không ghi được danh mục chủ đề ({exc.strerror or exc}). Không có gì thay đổi."]
 
 
 @router.get(PREFIX + "/intents/{intent_id}")

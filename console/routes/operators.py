@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Query
 from fastapi.responses import RedirectResponse, Response
 
+from console.audit_actions import AuditAction
 from console.context import PREFIX, Console
 from console.data.audit import Actor
 from console.data.operators import (
@@ -132,7 +133,7 @@ def add(
             new={"username": username, "role": role if role in ROLES else "operator"},
             status_code=422,
         )
-    actor.record("add_operator", f"operator:{op.username}", f"role={op.role}")
+    actor.record(AuditAction.ADD_OPERATOR, f"operator:{op.username}", f"role={op.role}")
     return _done("added", op.username)
 
 
@@ -159,7 +160,7 @@ def reset_password(
             reset_name=name,
             status_code=422,
         )
-    actor.record("reset_password", f"operator:{name}", f"closed {closed} sessions")
+    actor.record(AuditAction.RESET_PASSWORD, f"operator:{name}", f"closed {closed} sessions")
     # Resetting one's own password closes one's own session too: the redirect then leads to the login.
     return _done("password", name)
 
@@ -173,7 +174,7 @@ def _set_active(console: Console, login: Login, actor: Actor, username: str, act
             raise HTTPException(404, f"Không có tài khoản “{name}”.") from None
         return _page(console, login, error=account_error_vi(exc, name), error_form="list", status_code=422)
     actor.record(
-        "enable_operator" if active else "disable_operator",
+        AuditAction.ENABLE_OPERATOR if active else AuditAction.DISABLE_OPERATOR,
         f"operator:{name}",
         "" if active else f"closed {closed} sessions",
     )

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile  # what request.form() yields
 
+from console.audit_actions import AuditAction
 from console.context import PREFIX, Console
 from console.data.audit import Actor
 from console.data.prompts import load_prompts, prompt_infos, prompts_dir, rendered_path
@@ -103,7 +104,6 @@ def _page(
         max_speech_seconds=int(MAX_PROMPT_SPEECH_SECONDS),
         max_chars=MAX_PROMPT_CHARS,
         max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
-        file_name=editor.path.name,
         history=[(v, "") for v in versions],
         max_versions=MAX_VERSIONS,
         history_action=f"{PREFIX}/prompts/restore",
@@ -125,8 +125,7 @@ def _known_key(console: Console, key: str) -> str:
 
 
 def _not_written(console: Console, exc: OSError) -> list[str]:
-    name = console.prompt_editor.path.name
-    return [f"Không ghi được tệp {name} ({exc.strerror or exc}). Không có gì thay đổi."]
+    return [f"Không ghi được nội dung lời nhắc ({exc.strerror or exc}). Không có gì thay đổi."]
 
 
 @router.get(PREFIX + "/prompts")
@@ -226,7 +225,7 @@ def _install(console: Console, login: Login, actor: Actor, key: str, upload: Upl
         if tmp is not None:
             tmp.unlink(missing_ok=True)
     detail = f"{seconds:.1f} s from {upload.filename or '?'}"[:200]
-    actor.record("upload_prompt", f"prompt:{key}", detail)
+    actor.record(AuditAction.UPLOAD_PROMPT, f"prompt:{key}", detail)
     return RedirectResponse(f"{PREFIX}/prompts?saved={key}#p-{key}", status_code=303)
 
 

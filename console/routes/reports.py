@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
+from console.audit_actions import AuditAction
 from console.context import PREFIX, Console
 from console.data.ticket_figures import MonthFigures, month_figures, parse_month
 from console.data.times import today_local, utcnow
@@ -19,9 +22,9 @@ FORMATS = {
 }
 
 
-def _month(text: str) -> tuple[int, int]:
+def _month(text: str, tz: dt.tzinfo) -> tuple[int, int]:
     if not text:
-        today = today_local()
+        today = today_local(tz)
         return today.year, today.month
     try:
         return parse_month(text)
@@ -31,7 +34,7 @@ def _month(text: str) -> tuple[int, int]:
 
 def _figures(console: Console, db: Db, year: int, month: int) -> MonthFigures:
     with db() as s:
-        return month_figures(s, year, month, now=utcnow())
+        return month_figures(s, year, month, now=utcnow(), tz=console.tz)
 
 
 def names_of(console: Console) -> Names:
@@ -40,7 +43,7 @@ def names_of(console: Console) -> Names:
 
 @router.get(PREFIX + "/report")
 def report(console: ConsoleDep, db: Db, login: PageLogin, month: str = Query("", max_length=10)) -> Response:
-    year, mon = _month(month)
+    year, mon = _month(month, console.tz)
     fig = _figures(console, db, year, mon)
     return console.render(
         "report.html",
@@ -65,10 +68,10 @@ def download(
 ) -> Response:
     if format not in FORMATS:
         raise HTTPException(422, "Định dạng không hợp lệ: chọn CSV hoặc Excel (XLSX).")
-    year, mon = _month(month)
+    year, mon = _month(month, console.tz)
     media_type, write = FORMATS[format]
     body = write(_figures(console, db, year, mon), names_of(console))
-    actor.record("export_report", f"report:{year:04d}-{mon:02d}", format)
+    actor.record(AuditAction.EXPORT_REPORT, f"report:{year:04d}-{mon:02d}", format)
     return Response(
         body,
         media_type=media_type,

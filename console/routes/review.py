@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from console.audit_actions import REVIEW_CLOSED, AuditAction
 from console.context import PREFIX, Console
 from console.data.audit import Actor
 from console.data.sessions import Login
@@ -113,7 +114,7 @@ def review_audio(item_id: int, request: Request, store: Store, actor: ApiActor) 
         raise HTTPException(404, "Tệp ghi âm không còn trên máy chủ.")
     # Every request is audited whatever its Range (see the ticket recordings).
     actor.record(
-        "listen_review_audio",
+        AuditAction.LISTEN_REVIEW_AUDIO,
         f"review:{item_id}",
         f"{request.method} {request.headers.get('range', '')[:100]}".strip(),
     )
@@ -163,7 +164,7 @@ def _act(
     if closing is None:
         raise HTTPException(422, "Thao tác không hợp lệ.")
     n = store.resolve(ids, closing, login.operator.username)
-    actor.record(f"review_{closing.value}", "review:" + ",".join(map(str, ids)), f"{n} closed")
+    actor.record(REVIEW_CLOSED[closing], "review:" + ",".join(map(str, ids)), f"{n} closed")
     return RedirectResponse(f"{PREFIX}/review?status={status}&done={closing.value}", status_code=303)
 
 
@@ -201,5 +202,5 @@ def _teach(
             messages.append(f"Không ghi được danh mục chủ đề ({exc.strerror or exc}). Không có gì thay đổi.")
             continue
         store.resolve([item_id], ReviewStatus.TAUGHT, login.operator.username, intent=intent)
-        actor.record("review_taught", f"review:{item_id}", f"intent:{intent}")
+        actor.record(AuditAction.REVIEW_TAUGHT, f"review:{item_id}", f"intent:{intent}")
     return messages

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from console.audit_actions import AuditAction
 from console.context import PREFIX, Console
 from console.data import tickets
 from console.data.operators import list_operators
@@ -77,7 +78,7 @@ def _page(
         status_code=status_code,
         page="tickets",
         t=t,
-        standing=t.standing(today_local()),
+        standing=t.standing(today_local(console.tz), console.tz),
         statuses=TICKET_STATUSES,
         raw_number=raw_number,
         saved=saved,
@@ -106,11 +107,11 @@ def ticket_list(
     if status not in ("", "open", *TICKET_STATUSES):
         raise HTTPException(422, f"Trạng thái không hợp lệ: {status}.")
     query = tickets.TicketQuery(status, q.strip(), bool(overdue), category, commune, agency, assignee)
-    today = today_local()
+    today = today_local(console.tz)
     rows, total = tickets.list_tickets(db, query, page, today=today)
     if query.by_number:
         # Whose tickets these are is personal data: a search by a caller's number is audited.
-        actor.record("search_number", "tickets", f"{total} found")
+        actor.record(AuditAction.SEARCH_NUMBER, "tickets", f"{total} found")
     # The page's own links keep the search and filters; only the status (tabs) or page changes.
     keep = {
         k: v
@@ -166,7 +167,7 @@ def audio(number: str, request: Request, console: ConsoleDep, db: Db, actor: Api
     # but a request that skips the audit would let `Range: bytes=1-` fetch the whole recording unrecorded.
     rng = request.headers.get("range", "")[:100]
     actor.record(
-        "download_recording" if download else "listen_recording",
+        AuditAction.DOWNLOAD_RECORDING if download else AuditAction.LISTEN_RECORDING,
         f"ticket:{number}",
         f"{request.method} {rng}".strip(),
     )
@@ -203,7 +204,9 @@ def reply(
     if not tickets.reply(db, console.recordings_dir, number, note, status, login.operator.username):
         raise HTTPException(404, f"Không có phiếu số {number}.")
     actor.record(
-        "reply_ticket", f"ticket:{number}", f"status={status}" + (f"; note {len(note)} chars" if note else "")
+        AuditAction.REPLY_TICKET,
+        f"ticket:{number}",
+        f"status={status}" + (f"; note {len(note)} chars" if note else ""),
     )
     return RedirectResponse(f"{PREFIX}/tickets/{number}?saved=1", status_code=303)
 
@@ -227,7 +230,7 @@ def assign(
     if not tickets.assign(console.tickets, number, **fields):
         raise HTTPException(404, f"Không có phiếu số {number}.")
     detail = "; ".join(f"{k}={v or '-'}" for k, v in fields.items())
-    actor.record("assign_ticket", f"ticket:{number}", detail)
+    actor.record(AuditAction.ASSIGN_TICKET, f"ticket:{number}", detail)
     return RedirectResponse(f"{PREFIX}/tickets/{number}?saved=1", status_code=303)
 
 

@@ -8,10 +8,8 @@ from typing import Annotated
 
 import typer
 
-from core.clock import format_local, zone
+from core.clock import format_local
 from hotline.commands import settings_of
-
-DEFAULT_TZ = zone()  # only for callers without settings; the commands pass `locale.time_zone`
 
 
 def _factory(ctx: typer.Context):
@@ -23,12 +21,12 @@ def _factory(ctx: typer.Context):
     return settings, session_factory(engine_for(settings))
 
 
-def _fmt(dt, tz: tzinfo = DEFAULT_TZ) -> str:
+def _fmt(dt, tz: tzinfo) -> str:
     """A stored (UTC) time in the configured zone (`locale.time_zone`), as the console shows it."""
     return format_local(dt, tz, "%Y-%m-%d %H:%M:%S", empty="-")
 
 
-def _ticket_dict(t, tz: tzinfo = DEFAULT_TZ) -> dict:
+def _ticket_dict(t, tz: tzinfo) -> dict:
     return {
         "number": t.number,
         "status": t.status,
@@ -47,8 +45,49 @@ def _ticket_dict(t, tz: tzinfo = DEFAULT_TZ) -> dict:
         "agency": t.agency,
         "assignee": t.assignee,
         "due_date": t.due_date.strftime("%Y-%m-%d") if t.due_date else None,
-        "handled_at": _fmt(t.handled_at),
+        "handled_at": _fmt(t.handled_at, tz),
     }
+
+
+def _ticket_lines(t, settings) -> list[tuple[str, str]]:
+    """A ticket as operators read it (`tickets show`): Vietnamese labels, local time, no stored codes."""
+    from broadcast.communes import load_communes
+    from console.data.times import today_local
+    from console.labels import CALLER_WITHHELD_VI, STANDING_VI, TICKET_REASON_VI, TICKET_STATUS_VI
+    from console.monthly_report import Names
+    from ivr.ticket_rules import standing
+
+    tz = settings.locale.tz
+    try:
+        communes = {str(c.code): c.name for c in load_communes(settings.broadcast.province).communes}
+    except Exception:  # names are a courtesy: the ticket still shows its commune's code
+        communes = {}
+    names = Names.of(settings.ivr.tickets, communes)
+    when = standing(t.due_date, t.handled_at, today_local(tz), tz)
+    due = f"{t.due_date:%d/%m/%Y} ({STANDING_VI[when]})" if t.due_date else STANDING_VI[when]
+    return [
+        ("Phiếu số", t.number),
+        ("Loại", TICKET_REASON_VI.get(t.reason, "Khác")),
+        ("Trạng thái", TICKET_STATUS_VI.get(t.status, "Khác")),
+        ("Người gọi", t.caller_masked or CALLER_WITHHELD_VI),
+        ("Nhận lúc", format_local(t.created_at, tz)),
+        ("Phân loại", names.category(t.category)),
+        ("Cơ quan", names.agency(t.agency)),
+        ("Người xử lý", t.assignee or "chưa giao"),
+        ("Xã, phường", names.commune(t.commune) or "–"),
+        ("Hạn xử lý", due),
+        ("Đã xử lý lúc", format_local(t.handled_at, tz)),
+        ("Đóng lúc", format_local(t.closed_at, tz)),
+        ("Ghi âm", f"có, {t.duration_ms / 1000:.0f} giây" if t.audio_path else "không có"),
+        ("Nội dung", t.transcript or "–"),
+        ("Trả lời mới nhất", t.latest_reply or "–"),
+    ]
+
+
+def _status_line(t) -> str:
+    from console.labels import TICKET_STATUS_VI
+
+    return f"Phiếu số {t.number}: {TICKET_STATUS_VI.get(t.status, 'Khác')}"
 
 
 def register_calls(app: typer.Typer) -> None:
@@ -151,7 +190,9 @@ def register_calls(app: typer.Typer) -> None:
     @tickets_app.command("list")
     def tickets_list(
         ctx: typer.Context,
-        status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+        status: Annotated[
+            str | None, typer.Option(help="Only this status: new|in_progress|answered|closed.")
+        ] = None,
         limit: Annotated[int, typer.Option(help="Newest N tickets.")] = 50,
         as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
     ) -> None:
@@ -164,18 +205,23 @@ def register_calls(app: typer.Typer) -> None:
         q = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
         if status:
             q = q.where(Ticket.status == status)
+        from console.labels import CALLER_WITHHELD_VI, TICKET_REASON_VI, TICKET_STATUS_VI
+
+        tz = settings.locale.tz
         with factory() as s:
-            rows = [_ticket_dict(t, settings.locale.tz) for t in s.scalars(q)]
+            tickets = list(s.scalars(q))
+            rows = [_ticket_dict(t, tz) for t in tickets]
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
-        if not rows:
-            typer.echo("no tickets")
-        for t in rows:
-            empty = "(no message: call back)" if t["reason"] == "callback" else "(no transcript yet)"
-            text = (t["transcript"] or empty)[:60]
-            head = f"{t['number']}  {t['created_at']}  {t['status']:<11} {t['reason']:<9}"
-            typer.echo(f"{head} {t['caller']:>14}  {text}")
+        if not tickets:
+            typer.echo("Chưa có phiếu nào.")
+        for t in tickets:
+            empty = "(không có lời nhắn: cần gọi lại)" if t.reason == "callback" else "(chưa có nội dung)"
+            text = (t.transcript or empty)[:60]
+            status, reason = TICKET_STATUS_VI.get(t.status, "Khác"), TICKET_REASON_VI.get(t.reason, "Khác")
+            head = f"{t.number}  {format_local(t.created_at, tz)}  {status:<11} {reason:<11}"
+            typer.echo(f"{head} {t.caller_masked or CALLER_WITHHELD_VI:>14}  {text}")
 
     @tickets_app.command("show")
     def tickets_show(
@@ -191,12 +237,11 @@ def register_calls(app: typer.Typer) -> None:
         t = CallStore(factory, settings.data_dir).ticket(number)
         if t is None:
             raise HotlineError(f"no ticket number {number}")
-        d = _ticket_dict(t, settings.locale.tz)
         if as_json:
-            typer.echo(json.dumps(d, ensure_ascii=False, indent=2))
+            typer.echo(json.dumps(_ticket_dict(t, settings.locale.tz), ensure_ascii=False, indent=2))
             return
-        for k, v in d.items():
-            typer.echo(f"{k:>12}: {v if v not in (None, '') else '-'}")
+        for label, value in _ticket_lines(t, settings):
+            typer.echo(f"{label:>16}: {value}")
 
     @tickets_app.command("reply")
     def tickets_reply(
@@ -210,7 +255,7 @@ def register_calls(app: typer.Typer) -> None:
 
         settings, factory = _factory(ctx)
         t = CallStore(factory, settings.data_dir).reply_ticket(number, note, status)
-        typer.echo(f"ticket {t.number}: {t.status}")
+        typer.echo(_status_line(t))
 
     @tickets_app.command("close")
     def tickets_close(
@@ -221,4 +266,4 @@ def register_calls(app: typer.Typer) -> None:
 
         settings, factory = _factory(ctx)
         t = CallStore(factory, settings.data_dir).reply_ticket(number, note, "closed")
-        typer.echo(f"ticket {t.number}: {t.status}")
+        typer.echo(_status_line(t))

@@ -72,6 +72,7 @@ def register_duty(app: typer.Typer) -> None:
         """Who the operators on duty are now and for the next days (ivr.duty, public holidays included)."""
         from ivr.duty import HolidayCalendar
         from ivr.services import duty_rota
+        from ivr.settings import duty_zone
 
         settings = settings_of(ctx)
         rota = duty_rota(settings)
@@ -91,7 +92,7 @@ def register_duty(app: typer.Typer) -> None:
             plan.append((day, calendar.name(day), rota.day_plan(day)))
         if as_json:
             out = {
-                "timezone": settings.ivr.duty.timezone,
+                "timezone": duty_zone(settings),
                 "now": {"at": now.isoformat(timespec="minutes"), "ring": current.ring},
                 "days": [
                     {
@@ -105,7 +106,7 @@ def register_duty(app: typer.Typer) -> None:
             }  # fmt: skip
             typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
             return
-        typer.echo(f"Lịch trực (giờ {settings.ivr.duty.timezone}):")
+        typer.echo(f"Lịch trực (giờ {duty_zone(settings)}):")
         for n, shift in enumerate(rota.shifts, 1):
             typer.echo(f"  ca {n}: {days_vi(shift.days)}, {shift.hours}: {who(shift.ring)}")
         typer.echo(f"  ngoài ca trực: {who(rota.default)}")

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         upgrade(settings.database_url)
         factory = session_factory(engine_for(settings))
         with factory() as s:
-            fig = month_figures(s, year, mon, now=utcnow())
+            fig = month_figures(s, year, mon, now=utcnow(), tz=settings.locale.tz)
         try:
             communes = {str(c.code): c.name for c in load_communes(settings.broadcast.province).communes}
         except Exception:  # names are a courtesy: the report still lists the codes

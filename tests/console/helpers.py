@@ -41,8 +41,10 @@ def seed_time() -> dt.datetime:
     """About now, but at least 10 minutes inside today's local (Vietnam) day: the seeded calls, up to 5
     minutes apart, all fall on the day the dashboard counts whatever time of day the tests run."""
     from console.data.times import local_day_bounds, today_local
+    from core.clock import zone
 
-    start, end = local_day_bounds(today_local())
+    tz = zone()  # the shipped locale.time_zone
+    start, end = local_day_bounds(today_local(tz), tz)
     margin = dt.timedelta(minutes=10)
     return min(max(utc(0.01), start + margin), end - margin)
 

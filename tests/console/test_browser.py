@@ -36,7 +36,7 @@ def test_operator_finds_a_ticket_by_number_assigns_it_replies_and_sees_it_handle
 
     base, data = server
     add_operator(console_settings, "minh", "operator")
-    rules = ticket_rules(console_settings.ivr.tickets, console_settings.ivr.duty.timezone)
+    rules = ticket_rules(console_settings.ivr.tickets, console_settings.locale.time_zone)
     store = CallStore(data["factory"], console_settings.data_dir / "recordings", rules)
     # A complaint made right after the land answer, received now: due in 10 working days.
     number = store.create_ticket(

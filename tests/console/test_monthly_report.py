@@ -30,7 +30,7 @@ def month(console_settings):
     from ivr.ticket_rules import ticket_rules
 
     factory = session_factory(engine_for(console_settings))
-    rules = ticket_rules(console_settings.ivr.tickets, console_settings.ivr.duty.timezone)
+    rules = ticket_rules(console_settings.ivr.tickets, console_settings.locale.time_zone)
     store = CallStore(factory, console_settings.data_dir / "recordings", rules)
 
     def ticket(at, reason="feedback", topic=None):
@@ -82,7 +82,7 @@ def test_the_figures_module_counts_the_month_by_hand(console_settings, month):
     from core.db import engine_for, session_factory
 
     with session_factory(engine_for(console_settings))() as s:
-        fig = month_figures(s, 2026, 2, now=dt.datetime(2026, 6, 1))
+        fig = month_figures(s, 2026, 2, now=dt.datetime(2026, 6, 1), tz=console_settings.locale.tz)
     t = fig.total
     assert (t.received, t.handled_on_time, t.handled_late) == (RECEIVED, ON_TIME, LATE)
     assert t.overdue_open == OVERDUE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from intents.catalog import Catalog
-from intents.matcher import Matcher
+from intents.matcher import KeywordHow, Matcher, Why
 from intents.models import IntentSpec
 from intents.settings import IntentSettings
 
@@ -44,15 +44,16 @@ def test_matches(matcher, text, intent):
 def test_out_of_scope_gets_no_intent(matcher, text):
     d = matcher.match(text)
     assert d.intent is None and not d.clarify
-    assert any("out of scope" in r for r in d.reasons)
+    assert Why.BELOW_THRESHOLD in [r.code for r in d.reasons]
+    assert any("out of scope" in str(r) for r in d.reasons)
 
 
 @pytest.mark.parametrize(
-    ("text", "why"), [("", "no words"), ("   ", "no words"), ("à ừ dạ alo", "only filler")]
+    ("text", "why"), [("", Why.NO_WORDS), ("   ", Why.NO_WORDS), ("à ừ dạ alo", Why.ONLY_FILLERS)]
 )
 def test_empty_and_filler_only(matcher, text, why):
     d = matcher.match(text)
-    assert d.intent is None and d.score == 0.0 and why in d.reasons[0]
+    assert d.intent is None and d.score == 0.0 and [r.code for r in d.reasons] == [why]
 
 
 def test_very_long_text_is_cut_not_refused(matcher):
@@ -64,10 +65,20 @@ def test_very_long_text_is_cut_not_refused(matcher):
 def test_reasons_name_the_example_file_and_line(matcher):
     d = matcher.match("đăng ký khai sinh cho con")
     assert d.intent == "birth_registration"
-    assert any("civil_status.yaml:" in r for r in d.reasons)
-    assert any(r.startswith("keywords: khai sinh") for r in d.reasons)
+    example, keywords, runner_up = d.reasons
+    assert example.code == Why.EXAMPLE and example.intent == "birth_registration"
+    assert "civil_status.yaml:" in example.where and 0 < example.value <= 1
+    assert keywords.code == Why.KEYWORDS and keywords.keywords[0].phrase == "khai sinh"
+    assert keywords.keywords[0].how == KeywordHow.EXACT
+    assert str(keywords).startswith("keywords: khai sinh") and "civil_status.yaml:" in str(example)
     assert d.runner_up and d.runner_up != d.intent and d.runner_up_score < d.score
-    assert d.to_dict()["intent"] == "birth_registration"
+    assert runner_up.code == Why.RUNNER_UP and runner_up.intent == d.runner_up
+    # The machine-readable form keeps the codes and the values, and the English for people.
+    data = d.to_dict()
+    assert data["intent"] == "birth_registration"
+    assert [r["code"] for r in data["reasons"]] == ["example", "keywords", "runner_up"]
+    assert data["reasons"][1]["keywords"][0] == {"phrase": "khai sinh", "weight": 1.0, "how": "exact"}
+    assert data["reasons"][2]["text"] == str(runner_up)
 
 
 def _tiny_catalog(tmp_path) -> Catalog:

@@ -14,6 +14,7 @@ from core.errors import ConfigError
 from hotline.settings import load_settings
 from ivr.duty import HolidayCalendar, Hours, Rota, Shift, overlap
 from ivr.services import duty_rota, flow_config
+from ivr.settings import duty_zone
 
 from ..conftest import ROOT
 
@@ -174,8 +175,19 @@ def _env(rota: list) -> dict[str, str]:
 
 def test_shipped_config_has_no_rota_so_nothing_changes():
     settings = load_settings(CONFIG, env={})
-    assert settings.ivr.duty.rota == () and settings.ivr.duty.timezone == "Asia/Ho_Chi_Minh"
+    assert settings.ivr.duty.rota == () and duty_zone(settings) == "Asia/Ho_Chi_Minh"
     assert duty_rota(settings) is None and not flow_config(settings).duty_rota
+
+
+def test_the_rota_reads_hours_in_locale_time_zone_unless_it_has_its_own(tmp_path):
+    cfg = tmp_path / "hotline.yaml"
+    cfg.write_text("locale:\n  time_zone: Asia/Bangkok\n")
+    assert duty_zone(load_settings(cfg, env={})) == "Asia/Bangkok"
+    cfg.write_text("locale:\n  time_zone: Asia/Bangkok\nivr:\n  duty:\n    timezone: Asia/Tokyo\n")
+    assert duty_zone(load_settings(cfg, env={})) == "Asia/Tokyo"
+    cfg.write_text("locale:\n  time_zone: Asia/Hanoi_City\n")
+    with pytest.raises(ConfigError, match=r"hotline.yaml:2: locale.time_zone: .*not a time zone"):
+        load_settings(cfg, env={})
 
 
 def test_rota_targets_are_written_out_like_operator_endpoint():

@@ -196,7 +196,7 @@ def _shipped_rules():
     from tests.conftest import ROOT
 
     settings = load_settings(ROOT / "config" / "hotline.yaml", env={})
-    return ticket_rules(settings.ivr.tickets, settings.ivr.duty.timezone)
+    return ticket_rules(settings.ivr.tickets, settings.locale.time_zone)
 
 
 def test_replies_are_a_history_and_the_first_answer_marks_the_ticket_handled(db):
@@ -359,11 +359,11 @@ def test_cli_lists_and_replies(settings, db, monkeypatch):
     r = runner.invoke(app, ["calls", "show", str(cid)])
     assert "làm căn cước" in r.output and "cccd" in r.output and "0912345678" not in r.output
     r = runner.invoke(app, ["tickets", "reply", number, "Đã báo điện lực."])
-    assert r.exit_code == 0 and "answered" in r.output
+    assert r.exit_code == 0 and r.output.strip() == f"Phiếu số {number}: Đã trả lời"
     r = runner.invoke(app, ["tickets", "show", number, "--json"])
     assert json.loads(r.output)["reply_note"] == "Đã báo điện lực."
     r = runner.invoke(app, ["tickets", "close", number])
-    assert "closed" in r.output
+    assert "Đã đóng" in r.output
     r = runner.invoke(app, ["tickets", "list", "--status", "closed"])
     assert number in r.output
     r = runner.invoke(app, ["calls", "purge"])

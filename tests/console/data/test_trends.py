@@ -9,6 +9,7 @@ import pytest
 
 from console.data.periods import Period, day_range, period_start
 from console.data.trends import percentile, trends
+from core.clock import zone
 from tests.console.month_seed import (
     DAY10,
     MONTH_FIRST,
@@ -94,3 +95,13 @@ def test_percentiles_are_nearest_rank():
     assert percentile(Counter({700: 1}), 95) == 700
     assert percentile(Counter({100: 2, 300: 1, 900: 1}), 50) == 100  # 2 of 4 values <= 100
     assert percentile(Counter({100: 2, 300: 1, 900: 1}), 95) == 900
+
+
+def test_days_are_those_of_the_zone_the_range_is_read_in(month):
+    # 00:10 on 1 November in Vietnam (the seeded radio call) is still 31 October in UTC: a hotline whose
+    # locale.time_zone is UTC does not count it in November.
+    factory, _, _ = month
+    vietnam = trends(factory, day_range(MONTH_FIRST, MONTH_LAST, Period.MONTH, TODAY, zone()))
+    utc = trends(factory, day_range(MONTH_FIRST, MONTH_LAST, Period.MONTH, TODAY, dt.UTC))
+    assert vietnam.range.tz is zone() and utc.range.tz is dt.UTC
+    assert vietnam.outcomes["radio"][0] == utc.outcomes.get("radio", [0])[0] + 1

@@ -95,7 +95,7 @@ def test_intent_restore_round_trip_and_undo(client, edit_settings, catalog_dir):
     page = client.get(r.headers["location"]).text
     assert 'id="restored"' in page and "Đã khôi phục bản cũ" in page
     assert "tổng đài dùng nội dung này cho các cuộc gọi sau khoảng 1 giây" in page
-    assert "mọi chủ đề trong tệp này, không chỉ chủ đề cccd" in page
+    assert "(cả nhóm: thẻ căn cước, tài khoản định danh điện tử VNeID)" in page
     assert form_of(page)["answer"] == old_answer
     assert old_answer in client.get("/console/intents").text  # the catalog view reloaded
     assert asyncio.run(watcher.check()) is True and watcher.catalog.get("cccd").answer == old_answer
@@ -135,7 +135,7 @@ def test_an_invalid_old_version_is_refused_and_nothing_written(client, edit_sett
     assert "01/01/2026" in history_rows(page)[0] and "không rõ" in history_rows(page)[0]
     r = restore(client, form)
     assert r.status_code == 422
-    assert 'id="restore-errors"' in r.text and "Chưa khôi phục, tệp không thay đổi" in r.text
+    assert 'id="restore-errors"' in r.text and "Chưa khôi phục, không có gì thay đổi" in r.text
     assert "Cần ít nhất 3 câu mẫu" in html.unescape(r.text) and "Chi tiết kỹ thuật" in r.text
     assert snapshot(catalog_dir) == before and intent_history(edit_settings) == kept_before
     assert audit_rows(edit_settings, "restore_intent") == []
@@ -275,7 +275,7 @@ def test_prompt_restore_round_trip_refusals_and_csrf(console_settings, console_c
     bad = history_dir / "text-prompts-20260101T000000000000.yaml"
     bad.write_text(original.decode().replace("  greeting:", "  greeting_old:", 1), encoding="utf-8")
     r = restore(logged_in, form, name=bad.name)
-    assert r.status_code == 422 and "Chưa khôi phục, tệp không thay đổi" in r.text
+    assert r.status_code == 422 and "Chưa khôi phục, không có gì thay đổi" in r.text
     assert "greeting" in html.unescape(r.text) and "không phải một tệp lời nhắc hợp lệ" in r.text
     assert path.read_bytes() == edited and len(_prompt_history(console_settings)) == 3
     assert audit_rows(console_settings, "restore_prompt") == []

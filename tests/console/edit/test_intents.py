@@ -37,7 +37,10 @@ def test_edit_page_shows_the_fields_of_the_intent(client):
     assert form["follow_up"].startswith("Anh chị có muốn hỏi thêm")
     assert form["examples"].splitlines()[0] == "làm căn cước công dân ở đâu"
     assert ("căn cước", "0,9") in zip(form["kw_word"], form["kw_weight"], strict=True)
-    assert "identity.yaml</code>, dòng 4" in r.text and "phím 1.1" in r.text
+    assert "phím 1.1" in r.text
+    # Operators know topics by title: no file name, and a restore names the topics kept together.
+    assert "identity.yaml" not in r.text and ">cccd<" not in r.text
+    assert "(cả nhóm: thẻ căn cước, tài khoản định danh điện tử VNeID)" in r.text
     assert re.search(r"Đọc mất khoảng \d+ giây \(tối đa 40 giây\)", r.text)
     assert client.get("/console/intents/no_such_intent").status_code == 404
     assert client.get("/console/intents/Bad-Id").status_code == 404
@@ -282,11 +285,12 @@ def test_trying_a_sentence_uses_the_unsaved_draft_and_writes_nothing(client, cat
     data = form_of(client.get("/console/intents/garbage_fees").text)
     r = post(client, "garbage_fees", data | {"text": sentence})  # "do" missing: Enter in a field tries
     assert r.status_code == 200 and 'id="try-verdict"' in r.text
-    assert "không đến chủ đề garbage_fees" in r.text
+    assert "không đến chủ đề “phí thu gom rác”" in r.text
     data["examples"] += "\nphí nước máy nhà tui tháng ni nộp ở mô"
     r = post(client, "garbage_fees", data | {"text": sentence, "do": "try"})
-    assert "Câu này đến đúng chủ đề garbage_fees (theo nội dung đang sửa, chưa lưu)" in r.text
-    assert 'id="decision-intent">garbage_fees<' in r.text
+    assert "Câu này đến đúng chủ đề “phí thu gom rác” (theo nội dung đang sửa, chưa lưu)" in r.text
+    assert 'id="decision-intent">phí thu gom rác<' in r.text
+    assert not re.search(r">[^<]*garbage_fees", r.text)  # the code only in links, never as text
     assert form_of(r.text)["examples"] == data["examples"]  # what was typed stays
     # A draft with a problem: the problems are listed and the saved catalog answers.
     bad = data | {"answer": "", "text": sentence, "do": "try"}
@@ -318,7 +322,7 @@ def test_operator_edits_an_answer_in_chromium(edit_settings, catalog_dir, tmp_pa
             page.fill("input[name=text]", "mất căn cước rồi làm lại ở mô")
             page.press("input[name=text]", "Enter")
             page.wait_for_selector("#try-verdict")
-            assert "đến đúng chủ đề cccd" in page.inner_text("#try-verdict")
+            assert "đến đúng chủ đề “thẻ căn cước”" in page.inner_text("#try-verdict")
             assert page.input_value("textarea[name=answer]") == new_answer  # still there, not saved
             assert new_answer not in (catalog_dir / "identity.yaml").read_text(encoding="utf-8")
 

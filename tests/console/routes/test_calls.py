@@ -122,3 +122,18 @@ def test_every_turn_action_the_hotline_logs_has_a_vietnamese_label():
     assert action_label("dossier_not_found") == "Nhập mã hồ sơ: không tìm thấy"
     assert action_label("fail:not_understood") == "Không hiểu yêu cầu"
     assert action_label("no_such_thing") == "Thao tác khác"
+
+
+def test_a_mistyped_address_is_refused_in_vietnamese(logged_in, seeded):
+    html = {"accept": "text/html"}
+    r = logged_in.get("/console/calls?page=hai", headers=html)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "Số trang phải là một số nguyên." in r.text
+    assert "Input should" not in r.text and "query" not in r.text
+    r = logged_in.get("/console/tickets?page=0&overdue=2", headers=html)
+    assert r.status_code == 422
+    assert "Số trang phải từ 1 trở lên; “Chỉ phiếu quá hạn” không được lớn hơn 1." in r.text
+    # The API keeps its own answer (the field and the framework's reason, in its JSON schema).
+    r = logged_in.get("/api/broadcast/communes?q=" + "x" * 101, headers=html)
+    assert r.status_code == 422 and set(r.json()["error"]) == {"code", "message"}
+    assert "q: String should have at most 100 characters" in r.json()["error"]["message"]

@@ -26,11 +26,13 @@ def test_intents_page_lists_the_catalog_and_tries_sentences(logged_in):
         "/console/intents/try", data={"csrf": csrf_of(page), "text": "tôi bị mất căn cước thì làm lại ở mô"}
     )
     assert r.status_code == 200
-    assert 'id="decision-intent">cccd<' in r.text and "Chủ đề gần thứ hai" in r.text
+    assert 'id="decision-intent">thẻ căn cước<' in r.text and "Chủ đề gần thứ hai" in r.text
+    assert "Gần nhất với câu mẫu" in r.text and "similarity" not in r.text and "identity.yaml" not in r.text
     r = logged_in.post(
         "/console/intents/try", data={"csrf": csrf_of(page), "text": "hôm nay trời có mưa không"}
     )
     assert 'id="decision-intent">ngoài phạm vi<' in r.text
+    assert "dưới ngưỡng" in r.text and "below threshold" not in r.text and "runner-up" not in r.text
 
 
 def test_a_broken_catalog_is_reported_with_file_and_line(

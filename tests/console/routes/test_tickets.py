@@ -212,7 +212,7 @@ def test_search_by_number_caller_and_text_and_the_filters(console_settings, logg
     from ivr.store import CallStore
     from ivr.ticket_rules import ticket_rules
 
-    rules = ticket_rules(console_settings.ivr.tickets, console_settings.ivr.duty.timezone)
+    rules = ticket_rules(console_settings.ivr.tickets, console_settings.locale.time_zone)
     store = CallStore(seeded["factory"], console_settings.data_dir / "recordings", rules)
     land = store.create_ticket(
         call_id=None, caller="0977111222", reason="feedback", audio_path=None, duration_ms=0,
