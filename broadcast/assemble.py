@@ -49,8 +49,8 @@ def find_assets(
         path = jingles_dir / name
         if not path.is_file():
             raise AssetError(
-                f"{key} file {name!r} of template {template_id!r} is missing: expected {path} "
-                "(regenerate our jingles with `python audio_assets/jingles/generate.py` or fix the template)"
+                f"thiếu tệp {key} “{name}” của mẫu chương trình “{template_id}” (cần có {path}): tạo lại "
+                "bằng `python audio_assets/jingles/generate.py` hoặc sửa mẫu"
             )
         out[key] = path
     return Assets(**out)
@@ -60,7 +60,7 @@ def _load(path: Path, rate: int) -> np.ndarray:
     try:
         chunk = read_audio(path, max_seconds=600)
     except AudioError as exc:
-        raise AssetError(f"cannot use {path}: {exc}") from None
+        raise AssetError(f"không dùng được tệp âm thanh {path}: {exc}") from None
     return _float32(resample(chunk, rate).array())
 
 

@@ -75,7 +75,7 @@ class CommuneIndex:
         """The commune called `name` (with or without "xã"/"phường", any tone placement, or its slug)."""
         name = (name or "").strip()
         if not name:
-            raise UnknownCommune("empty commune name")
+            raise UnknownCommune("chưa ghi tên xã, phường")
         if name in self._by_slug:
             return self._by_slug[name]
         if name.isdigit() and int(name) in self._by_code:
@@ -95,10 +95,12 @@ class CommuneIndex:
             return next(iter(unique.values()))
         if len(unique) > 1:
             names = ", ".join(sorted(c.name for c in unique.values()))
-            raise UnknownCommune(f"commune {name!r} is ambiguous in {self.province}: {names}")
+            raise UnknownCommune(
+                f"“{name}” trùng tên nhiều đơn vị của {self.province}: {names}; ghi rõ “xã” hay “phường”"
+            )
         hint = self.suggest(name)
-        more = f"; did you mean: {', '.join(hint)}?" if hint else ""
-        raise UnknownCommune(f"no commune or ward {name!r} in {self.province}{more}")
+        more = f"; có phải: {', '.join(hint)}?" if hint else "; xem danh sách: hotline broadcast communes"
+        raise UnknownCommune(f"{self.province} không có xã, phường “{name}”{more}")
 
     def find_in(self, text: str) -> Commune | None:
         """The one commune a sentence names ("cho tôi gặp tổ công nghệ số xã anh sơn"), tone-insensitive

@@ -60,7 +60,7 @@ def build_feed(
         ch,
         "description",
         f"Các chương trình phát thanh cơ sở dành cho {commune.name}, tỉnh {province}: "
-        "chuyên mục Chuyển đổi số và thông báo của chính quyền.",
+        "chuyên mục, thông báo và tin khẩn cấp của chính quyền.",
     )
     _sub(ch, "language", "vi")
     _sub(ch, "lastBuildDate", rfc822(now))

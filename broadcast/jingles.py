@@ -63,6 +63,18 @@ def outro(rate: int = JINGLE_RATE) -> np.ndarray:
     return _finish(buf, rate)
 
 
+def alert(rate: int = JINGLE_RATE) -> np.ndarray:
+    """Attention signal of emergency notices: three falling two-tone calls (A5-E5), about 3 s.
+
+    Unlike the column's gentle motif, it is recognizably an alarm from the first half second.
+    """
+    buf = np.zeros(int(3.1 * rate))
+    for i in range(3):
+        _place(buf, bell(_note_hz(12), 0.6, rate), 0.9 * i, rate, 0.9)  # A5
+        _place(buf, bell(_note_hz(7), 0.9, rate), 0.9 * i + 0.4, rate, 0.9)  # E5
+    return _finish(buf, rate)
+
+
 def music_bed(rate: int = BED_RATE, seconds: float = 24.0) -> np.ndarray:
     """A quiet, loopable pad: C - Am - F - G, each chord 6 s, slow swells (loops without a seam)."""
     n = int(seconds * rate)
@@ -92,7 +104,7 @@ def music_bed(rate: int = BED_RATE, seconds: float = 24.0) -> np.ndarray:
 
 
 def generate(directory: Path) -> list[Path]:
-    """Write intro.wav, outro.wav and bed.wav (16-bit mono) into `directory`."""
+    """Write intro.wav, outro.wav, alert.wav and bed.wav (16-bit mono) into `directory`."""
     import soundfile as sf
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -100,6 +112,7 @@ def generate(directory: Path) -> list[Path]:
     for name, data, rate in (
         ("intro.wav", intro(), JINGLE_RATE),
         ("outro.wav", outro(), JINGLE_RATE),
+        ("alert.wav", alert(), JINGLE_RATE),
         ("bed.wav", music_bed(), BED_RATE),
     ):
         path = directory / name

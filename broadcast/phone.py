@@ -4,10 +4,12 @@ commune a caller means (by the keypad code radio uses, or by name) for its digit
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from broadcast.communes import CommuneIndex, UnknownCommune, load_communes
 from broadcast.service import BroadcastService
 from core.db import engine_for, session_factory
+from core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -51,3 +53,19 @@ class PhoneCommunes:
 
 def commune_finder(settings) -> PhoneCommunes:  # settings: hotline.settings.Settings
     return PhoneCommunes(load_communes(settings.broadcast.province))
+
+
+def radio_keys(catalog_dir: Path) -> list[str] | None:
+    """The keys a caller presses to reach radio by phone (["9"], or a sub-menu's ["3", "2"]), read from
+    the intent catalog the hotline uses; None when the catalog has no radio key or cannot be read."""
+    from intents.catalog import load_catalog
+
+    try:
+        catalog = load_catalog(catalog_dir)
+    except ConfigError as exc:
+        logger.warning("radio keypad keys unknown: %s", exc)
+        return None
+    for intent in catalog.intents:
+        if intent.action == "radio" and intent.digit:
+            return intent.digit.split(".")
+    return None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from broadcast.assemble import assemble, find_assets
+from broadcast.audience import written_label
 from broadcast.bulletin import Bulletin, BulletinError
 from broadcast.communes import Commune, fold, load_communes
 from broadcast.mastering import (
@@ -91,10 +92,21 @@ def target_communes(bulletin: Bulletin, settings) -> list[Commune] | None:  # No
         try:
             c = index.resolve(name)
         except HotlineError as exc:
-            raise BulletinError(f"{bulletin.path}: communes: {exc}", code="unknown_commune") from None
+            raise BulletinError(
+                f"{bulletin.path}: communes (các xã, phường nhận tin): {exc}", code="unknown_commune"
+            ) from None
         if c not in out:
             out.append(c)
     return out
+
+
+def template_id(bulletin: Bulletin, cfg) -> str:  # cfg: broadcast.settings.BroadcastSettings
+    """The bulletin's own template; else the emergency notice for emergencies; else the default column."""
+    if bulletin.meta.template:
+        return bulletin.meta.template
+    if bulletin.meta.priority == "emergency" and cfg.emergency_template:
+        return str(cfg.emergency_template)
+    return str(cfg.default_template)
 
 
 class SpeechRenderer:
@@ -176,10 +188,11 @@ def render_bulletin(
     if commune is not None and targets is not None and commune not in targets:
         names = ", ".join(c.name for c in targets)
         raise BulletinError(
-            f"{bulletin.path}: {commune.name} is not among the bulletin's communes ({names})",
+            f"{bulletin.path}: {commune.name} không nằm trong các xã, phường nhận bản tin này ({names}); "
+            "bỏ --commune hoặc thêm xã này vào communes:",
             code="unknown_commune",
         )
-    template = load_template(settings.path(cfg.templates_dir), meta.template or cfg.default_template)
+    template = load_template(settings.path(cfg.templates_dir), template_id(bulletin, cfg))
     assets = find_assets(
         settings.path(cfg.jingles_dir),
         template.intro_jingle,
@@ -195,6 +208,7 @@ def render_bulletin(
         province=cfg.province,
         agency=agency,
         pauses=Pauses(cfg.pause_sentence_ms, cfg.pause_paragraph_ms, cfg.pause_heading_ms),
+        targets=targets,
     )
     target = cfg.loudness_target_lufs if options.loudness_lufs is None else options.loudness_lufs
     loudspeaker = cfg.loudspeaker_profile if options.loudspeaker is None else options.loudspeaker
@@ -289,7 +303,7 @@ def render_bulletin(
             "province": cfg.province,
             "commune": commune.name if commune else None,
             "commune_code": commune.code if commune else None,
-            "commune_label": commune.name if commune else f"Tất cả xã, phường tỉnh {cfg.province}",
+            "commune_label": written_label([commune] if commune else targets, cfg.province),
             "communes": communes_info,
             "commune_codes": [c.code for c in targets] if targets is not None else "all",
             "priority": meta.priority,
@@ -341,9 +355,9 @@ def render_bulletin(
         shutil.rmtree(staging, ignore_errors=True)
         for dest in final.values():  # a file moved before the failure: take it back
             dest.unlink(missing_ok=True)
-        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        reason = "ổ đĩa đã đầy" if exc.errno == errno.ENOSPC else f"lỗi hệ thống {exc.errno}"
         raise RenderError(
-            f"cannot write the segment into {out_dir}: {reason}; nothing was published"
+            f"không ghi được chương trình vào {out_dir}: {reason}; chưa có gì được phát hành"
         ) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

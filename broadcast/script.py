@@ -6,9 +6,11 @@ import datetime as dt
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from broadcast.audience import spoken_audience
 from broadcast.bulletin import Bulletin, BulletinError
 from broadcast.communes import Commune
 from broadcast.templates import Template
@@ -129,9 +131,9 @@ def markdown_blocks(markdown: str) -> tuple[list[_Block], list[str]]:
             row = []
         elif t == "html_block":
             if tok.content.strip():
-                warnings.append("HTML in the text was removed (it is not read aloud)")
+                warnings.append("đã bỏ mã HTML trong bài (không đọc thành tiếng)")
         elif t in ("fence", "code_block"):
-            warnings.append("a code block was removed (it is not read aloud)")
+            warnings.append("đã bỏ một khối mã (không đọc thành tiếng)")
     blocks = [b for b in blocks if b.text.strip()]
     return blocks, warnings
 
@@ -149,7 +151,7 @@ def _inline_text(children, warnings: list[str]) -> str:  # type: ignore[no-untyp
                     skipping = name
                 elif closing and name == skipping:
                     skipping = None
-            warnings.append("HTML in the text was removed (it is not read aloud)")
+            warnings.append("đã bỏ mã HTML trong bài (không đọc thành tiếng)")
             continue
         if skipping:
             continue
@@ -222,13 +224,18 @@ def build_script(
     province: str,
     agency: str,
     pauses: Pauses = Pauses(),
+    targets: Sequence[Commune] | None = None,
 ) -> Script:
-    """The spoken script: template opening, title, the body's structure with pauses, closing."""
+    """The spoken script: template opening, title, the body's structure with pauses, closing.
+
+    The greeting names `commune` (a version rendered for one commune), else the bulletin's `targets`
+    (the communes it is for), else the whole province.
+    """
     meta = bulletin.meta
     lang = meta.language
     blocks, warnings = markdown_blocks(bulletin.body)
     values = {
-        "commune": commune.name[:1].lower() + commune.name[1:] if commune else "các xã, phường trong tỉnh",
+        "commune": spoken_audience([commune] if commune else targets),
         "province": f"tỉnh {province}",
         "date": spoken_date(meta.date, lang),
         "title": meta.title,
@@ -282,7 +289,7 @@ def build_script(
         parts[-1] = Part(last.kind, last.text, last.sentences, 0)
     if dropped_all:
         shown = " ".join(sorted(dropped_all))[:60]
-        warnings.append(f"unsupported characters were removed (not readable aloud): {shown}")
+        warnings.append(f"đã bỏ các ký tự không đọc được thành tiếng: {shown}")
     warnings = list(dict.fromkeys(warnings))
     for w in warnings:
         logger.warning("%s: %s", bulletin.path, w)

@@ -20,6 +20,7 @@ from broadcast.bulletin import Bulletin, parse_bulletin
 from broadcast.bundle import BundleCache
 from broadcast.communes import Commune, CommuneIndex, fold, load_communes
 from broadcast.models import RenderJob, Segment
+from broadcast.playlist import airing_order
 from broadcast.render import RenderOptions, RenderResult, render_bulletin, segment_key, target_communes
 from core.db import transaction
 from core.errors import HotlineError
@@ -181,12 +182,53 @@ class BroadcastService:
             ]
         return out
 
+    def new_communes(self, days: int, now: dt.datetime | None = None) -> set[int] | None:
+        """Codes of communes with a current segment published in the last `days` days (what the commune
+        list marks as new); None: a province-wide segment is new, so every commune is."""
+        now = now or utcnow()
+        since = now - dt.timedelta(days=days)
+        codes: set[int] = set()
+        for seg in self.list_segments(now=now):
+            if (seg.publish_at or seg.created_at) < since:
+                continue
+            if seg.commune_code is not None:
+                codes.add(seg.commune_code)
+            elif seg.communes is None:
+                return None
+            else:
+                codes.update(seg.communes)
+        return codes
+
+    def bulletins(
+        self, now: dt.datetime | None = None, limit: int = 20
+    ) -> list[tuple[Segment, list[Commune] | None]]:
+        """Current bulletins, newest first, each with the communes it reaches (None: every commune); the
+        communes' own greeting versions count under their bulletin, not as bulletins of their own."""
+        groups: dict[str, tuple[Segment, set[int] | None]] = {}
+        for seg in self.list_segments(now=now):
+            stem = seg.key.split("--")[0]
+            first, codes = groups.get(stem, (seg, set()))
+            if codes is not None:
+                if seg.commune_code is not None:
+                    codes.add(seg.commune_code)
+                elif seg.communes is None:
+                    codes = None
+                else:
+                    codes.update(seg.communes)
+            groups[stem] = (first, codes)
+        index = self.communes
+        out: list[tuple[Segment, list[Commune] | None]] = []
+        for seg, codes in list(groups.values())[:limit]:
+            units = None if codes is None else [c for c in index.communes if c.code in codes]
+            out.append((seg, units))
+        return out
+
     def bundle(self, commune: Commune) -> Path:
         """The offline bundle of the commune's current segments (built at most once per catalog change)."""
         try:
-            return self.bundles.get(commune, self.list_segments(commune))
+            return self.bundles.get(commune, airing_order(self.list_segments(commune)))
         except FileNotFoundError:  # a publish replaced a segment's file between the query and the build
-            return self.bundles.get(commune, self.list_segments(commune))
+            return self.bundles.get(commune, airing_order(self.list_segments(commune)))
 
     def latest(self, commune: Commune | None = None, now: dt.datetime | None = None) -> Segment | None:
         """The newest current segment for a commune (what the hotline's radio menu plays), or None."""
@@ -311,10 +353,13 @@ class BroadcastService:
         except HotlineError as exc:
             logger.warning("render job %s failed: %s", job_id, exc)
             self._update_job(job_id, status="failed", message=str(exc), finished=True)
-        except Exception as exc:  # a job must end in a state a client can see
+        except Exception:  # a job must end in a state a client can see
             logger.exception("render job %s crashed", job_id)
             self._update_job(
-                job_id, status="failed", message=f"internal error: {type(exc).__name__}", finished=True
+                job_id,
+                status="failed",
+                message="lỗi nội bộ khi dựng chương trình; xem nhật ký máy chủ rồi tải bản tin lên lại",
+                finished=True,
             )
         else:
             self._update_job(job_id, status="done", stage="done", segment_id=seg.id, finished=True)
@@ -325,7 +370,7 @@ class BroadcastService:
             jobs = list(s.scalars(select(RenderJob).where(RenderJob.finished.is_(False))))
             for job in jobs:
                 job.status, job.finished, job.updated_at = "failed", True, utcnow()
-                job.message = "interrupted: the service restarted during the render; upload it again"
+                job.message = "bị gián đoạn: máy chủ khởi động lại khi đang dựng; hãy tải bản tin lên lại"
         return len(jobs)
 
     def job(self, job_id: str) -> RenderJob:

@@ -19,6 +19,7 @@ class BroadcastSettings(BaseModel):
     province: str = "Nghệ An"  # province whose communes/wards bulletins may target
     default_agency: str = "Sở Khoa học và Công nghệ tỉnh Nghệ An"  # agency when a bulletin names none
     default_template: str = "chuyen-doi-so"  # template id when a bulletin names none
+    emergency_template: str = "khan-cap"  # template of an emergency bulletin that names none; "": default
     templates_dir: Path = Path("broadcast/templates")  # one YAML file per programme template
     jingles_dir: Path = Path("audio_assets/jingles")  # intro/outro jingles and music beds (WAV)
     storage_dir: Path | None = None  # rendered segments; empty: <data_dir>/broadcast
@@ -43,6 +44,8 @@ class BroadcastSettings(BaseModel):
     wav_master: bool = False  # also keep a 16-bit WAV master beside the MP3
     # publishing
     feed_items: int = Field(default=50, ge=1, le=1000)  # newest segments listed per RSS feed
+    phone_number: str = Field(default="", max_length=40)  # hotline number shown for radio by phone
+    new_days: int = Field(default=7, ge=1, le=90)  # days a commune with a new segment is marked "mới"
     max_upload_bytes: int = Field(default=262144, ge=1024)  # largest API upload (bytes)
     api_token: str = ""  # bearer token for upload/delete; empty: writes only with a console session
     bundle_cache_mb: int = Field(default=1024, ge=1)  # disk kept for offline bundles (MB); LRU beyond

@@ -50,19 +50,23 @@ class Template(BaseModel):
 def load_template(templates_dir: Path, template_id: str) -> Template:
     """Load and validate one template; errors name file, line and key."""
     if not _ID.match(template_id or ""):
-        raise ConfigError(f"template {template_id!r}: ids are lowercase letters, digits and '-'")
+        raise ConfigError(
+            f"template (mẫu chương trình) “{template_id}”: tên mẫu chỉ gồm chữ thường không dấu, số và '-'"
+        )
     path = templates_dir / f"{template_id}.yaml"
     if not path.is_file():
-        known = ", ".join(available_templates(templates_dir)) or "none"
-        raise ConfigError(f"unknown template {template_id!r} (no {path}); available: {known}")
+        known = ", ".join(available_templates(templates_dir)) or "chưa có mẫu nào"
+        raise ConfigError(f"template (mẫu chương trình): không có mẫu “{template_id}”; các mẫu có: {known}")
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
-        raise ConfigError(f"{path}:1: a template is a mapping of keys (name:, opening:, ...)")
+        raise ConfigError(
+            f"{path}:1: mẫu chương trình phải là các dòng 'khóa: giá trị' (name:, opening:, ...)"
+        )
     try:
         return Template.model_validate({**doc.data, "id": template_id})
     except ValidationError as exc:
         raise ConfigError(
-            "invalid template:\n  " + "\n  ".join(describe_validation_error(exc, doc))
+            "mẫu chương trình viết sai:\n  " + "\n  ".join(describe_validation_error(exc, doc))
         ) from None
 
 

@@ -21,11 +21,14 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadcast.bulletin import PRIORITY_LABELS_VI
-from broadcast.communes import Commune
+from broadcast.communes import Commune, fold
 from broadcast.feed import build_feed
 from broadcast.models import RenderJob, Segment
+from broadcast.phone import radio_keys
+from broadcast.playlist import build_m3u
 from broadcast.render import RenderOptions, target_communes
 from broadcast.service import BroadcastService, NotFound, utcnow
+from broadcast.templates import available_templates, load_template
 from core.db import MAX_ROW_ID
 from core.errors import HotlineError
 from core.publicurl import ANY_ADDRESS, public_base_url
@@ -35,6 +38,12 @@ logger = logging.getLogger(__name__)
 PREFIX = "/truyen-thanh"  # pages, feeds and files for radio operators
 API = "/api/broadcast"
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
+# The commune list filters as one types with our own script file (no inline script): the web app's page
+# policy allows no script at all, so this page states its own, which adds exactly that.
+INDEX_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 WRITER_NEEDED = "Cần mã truy cập (Authorization: Bearer ...) hoặc đăng nhập trang quản trị."
 BAD_FORM = "Biểu mẫu tải lên không hợp lệ: chỉ gửi một tệp bản tin trong trường “file”."
 NO_SUCH_FILE = "Không tìm thấy tệp âm thanh này (có thể đã được thay thế hoặc hết hạn)."
@@ -161,6 +170,17 @@ WRITE_REFUSALS = (401, 403)
 
 # A segment id in a URL: one SQLite can hold, else 422 (not a driver error).
 SegmentId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
+
+
+def _column_names(templates_dir: Path) -> dict[str, str]:
+    """Template id -> the programme's name shown on pages ("Chuyên mục Chuyển đổi số")."""
+    names = {}
+    for template_id in available_templates(templates_dir):
+        try:
+            names[template_id] = load_template(templates_dir, template_id).name
+        except HotlineError as exc:  # `hotline config check` reports it; pages show a neutral name
+            logger.warning("%s", exc)
+    return names
 
 
 def _size(n: int) -> str:
@@ -299,18 +319,30 @@ def install(
     app.router.on_startup.append(_recover)
     env = Environment(loader=FileSystemLoader(str(PAGES_DIR)), autoescape=select_autoescape(["html"]))
     css = (PAGES_DIR / "style.css").read_text(encoding="utf-8")
+    script = (PAGES_DIR / "filter.js").read_text(encoding="utf-8")
+    columns = _column_names(settings.path(cfg.templates_dir))
+    # Links for feeds and API clients come from the settings, never from the request's Host header.
+    base = public_base_url(settings.web)
     common = {
         "prefix": PREFIX,
         "province": cfg.province,
         "labels": PRIORITY_LABELS_VI,
         "duration": _duration_vi,
         "size": _size,
+        "column": lambda template: columns.get(template, "Chương trình phát thanh"),
+        "base": base,
+        "fold": fold,
     }
+    keys: list[list[str] | None] = []  # the radio keys, read from the intent catalog on first use
+
+    def phone_keys() -> list[str] | None:
+        if not keys:
+            keys.append(radio_keys(settings.path(settings.intents.catalog_dir)))
+        return keys[0]
+
     pages = APIRouter(include_in_schema=False)
     api = APIRouter(prefix=API, tags=["broadcast"], responses=_refusals(*COMMON_REFUSALS))
 
-    # Links for feeds and API clients come from the settings, never from the request's Host header.
-    base = public_base_url(settings.web)
     if not settings.web.public_url and settings.web.host in ANY_ADDRESS:
         logger.warning("web.public_url is empty: feeds link to %s; set it to the address stations use", base)
 
@@ -320,9 +352,9 @@ def install(
             raise HTTPException(404, f"Không có xã, phường “{slug}” trong tỉnh {cfg.province}.")
         return commune
 
-    def render(name: str, **values) -> HTMLResponse:
+    def render(name: str, headers: dict[str, str] | None = None, **values) -> HTMLResponse:
         html = env.get_template(name).render(**common, **values)
-        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache", **(headers or {})})
 
     def is_writer(request: Request) -> bool:
         """The API token, or a console session; a wrong token is refused outright (401)."""
@@ -353,16 +385,53 @@ def install(
     @pages.get(f"{PREFIX}/", response_class=HTMLResponse)
     def index(q: str = Query("", max_length=100)) -> HTMLResponse:
         index = svc.communes
-        return render("index.html", communes=index.search(q), total=len(index), q=q)
+        fresh = svc.new_communes(cfg.new_days)
+        return render(
+            "index.html",
+            headers={"Content-Security-Policy": INDEX_POLICY},
+            communes=index.search(q),
+            total=len(index),
+            q=q,
+            fresh=fresh,
+            fresh_count=fresh is None or bool(fresh),
+            new_days=cfg.new_days,
+            bulletins=svc.bulletins(),
+        )
 
     @pages.get(f"{PREFIX}/style.css")
     def style() -> Response:
         return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=86400"})
 
+    @pages.get(f"{PREFIX}/loc-xa.js")
+    def filter_script() -> Response:
+        return Response(
+            script, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+        )
+
     @pages.get(f"{PREFIX}/{{slug}}", response_class=HTMLResponse)
     def commune_page(slug: str, q: str = Query("", max_length=100)) -> HTMLResponse:
         commune = commune_or_404(slug)
-        return render("commune.html", commune=commune, segments=svc.list_segments(commune, q), q=q)
+        return render(
+            "commune.html",
+            commune=commune,
+            segments=svc.list_segments(commune, q),
+            q=q,
+            radio_keys=phone_keys(),
+            phone_number=cfg.phone_number,
+        )
+
+    @pages.get(f"{PREFIX}/{{slug}}/danh-sach-phat.m3u")
+    def playlist(slug: str) -> Response:
+        commune = commune_or_404(slug)
+        body = build_m3u(svc.list_segments(commune), lambda s: f"{base}{PREFIX}/tep/{s.id}/{s.file}")
+        return Response(
+            body,
+            media_type="audio/x-mpegurl; charset=utf-8",
+            headers={
+                "Cache-Control": "public, max-age=300",
+                "Content-Disposition": f'inline; filename="truyen-thanh-{slug}.m3u"',
+            },
+        )
 
     @pages.get(f"{PREFIX}/{{slug}}/rss.xml")
     def feed(slug: str) -> Response:

@@ -1,7 +1,8 @@
 """Security headers on every response: no MIME sniffing, no framing, a content policy for our own pages.
 
 Our pages (radio, console, errors) use no script and only their own styles, audio and forms, so the policy
-allows nothing else; a response that set a header itself keeps its own value.
+allows nothing else; a response that set a header itself keeps its own value (the radio commune list adds
+its own filter script file that way).
 """
 
 from __future__ import annotations

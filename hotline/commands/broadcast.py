@@ -1,42 +1,111 @@
-"""`hotline broadcast render|publish|list|prune|bundle`: commune radio segments from the command line."""
+"""`hotline broadcast render|publish|list|prune|bundle`: commune radio segments from the command line.
+
+Editors and commune operators use these commands: what they print, errors included, is Vietnamese.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer._click import exceptions as cli_errors  # typer's own (vendored) click: its refusals
+from typer._click.core import Context as CliContext
+from typer.core import TyperGroup
 
 from core.cliutil import JsonOption, echo_json
+from core.errors import HotlineError
 from hotline.commands import settings_of
+
+
+def _fail(message: str) -> typer.Exit:
+    print(f"Lỗi: {message}", file=sys.stderr)
+    return typer.Exit(2)
+
+
+# What the command-line arguments are, in words.
+_ARGUMENTS = {"bulletin": "tệp bản tin", "commune": "tên xã, phường", "query": "từ cần tìm"}
+
+
+def _usage_vi(exc: cli_errors.UsageError, ctx: CliContext) -> str:
+    """click's own refusals (English) in plain Vietnamese, each with what to do."""
+    command = " ".join(ctx.command_path.split()[1:]) or "broadcast"
+    more = f"xem: hotline {command} --help"
+    if isinstance(exc, cli_errors.MissingParameter) and exc.param is not None:
+        name = exc.param.name or ""
+        return f"thiếu {_ARGUMENTS.get(name, name)}; {more}"
+    if "extra argument" in exc.message:  # a name with spaces typed without quotes
+        return f'thừa tham số; tên có dấu cách thì đặt trong ngoặc kép, ví dụ "Đô Lương"; {more}'
+    if isinstance(exc, cli_errors.NoSuchOption):
+        return f"không có tùy chọn {exc.option_name}; {more}"
+    if isinstance(exc, cli_errors.BadParameter) and exc.param is not None:
+        name = "/".join(getattr(exc.param, "opts", []) or [exc.param.name or ""])
+        return f"giá trị của {name} không dùng được; {more}"
+    return f"lệnh viết chưa đúng; {more}"
+
+
+class _VietnameseGroup(TyperGroup):
+    """`hotline broadcast`: product errors and command-line mistakes said in Vietnamese, no traceback."""
+
+    def invoke(self, ctx: CliContext) -> Any:
+        try:
+            return super().invoke(ctx)
+        except cli_errors.NoArgsIsHelpError:
+            raise
+        except cli_errors.UsageError as exc:
+            raise _fail(_usage_vi(exc, exc.ctx or ctx)) from None
+        except HotlineError as exc:
+            raise _fail(str(exc)) from None
+
+
+def parse_day(value: str | None, option: str) -> dt.date | None:
+    """A day typed on the command line: 24/11/2026 (as people write it) or 2026-11-24."""
+    from broadcast.vndates import parse_vn_date
+
+    if not value:
+        return None
+    try:
+        day = parse_vn_date(value, with_time=False)
+        return day if isinstance(day, dt.date) else dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        reason = str(exc) if "ngày" in str(exc) else f"không hiểu ngày “{value}”"
+        raise HotlineError(f"{option}: {reason}; ghi ngày/tháng/năm, ví dụ {option} 24/11/2026") from None
+
+
+def _vi_number(x: float, digits: int = 1) -> str:
+    return f"{x:.{digits}f}".replace(".", ",")
+
 
 # Option types shared by the commands (module level: typer resolves the annotations by name).
 Commune = Annotated[
-    str | None, typer.Option("--commune", help="Commune/ward for the greeting (e.g. 'Anh Sơn').")
+    str | None, typer.Option("--commune", help="Xã, phường được chào tên riêng (ví dụ: 'Anh Sơn').")
 ]
 Engine = Annotated[
-    str | None, typer.Option("--engine", help="TTS engine: espeak | piper (default from config).")
+    str | None, typer.Option("--engine", help="Bộ đọc: espeak | piper (mặc định theo cấu hình).")
 ]
-Rate = Annotated[float | None, typer.Option("--rate", help="Speaking-rate multiplier.")]
+Rate = Annotated[float | None, typer.Option("--rate", help="Tốc độ đọc (1.0: bình thường).")]
 Preset = Annotated[
-    str | None, typer.Option("--preset", help="Loudness preset: online (-16 LUFS) | broadcast (-23).")
+    str | None, typer.Option("--preset", help="Mức âm lượng: online (-16 LUFS) | broadcast (-23).")
 ]
-Lufs = Annotated[float | None, typer.Option("--lufs", help="Loudness target in LUFS (overrides --preset).")]
+Lufs = Annotated[float | None, typer.Option("--lufs", help="Âm lượng đích, LUFS (thay cho --preset).")]
 Speaker = Annotated[
     bool | None,
-    typer.Option("--loudspeaker/--no-loudspeaker", help="Band-limit and compress for horn loudspeakers."),
+    typer.Option("--loudspeaker/--no-loudspeaker", help="Lọc dải tần và nén cho loa nén ngoài trời."),
 ]
-Wav = Annotated[bool | None, typer.Option("--wav/--no-wav", help="Also write a WAV master.")]
-Bitrate = Annotated[int | None, typer.Option("--bitrate", help="MP3 bitrate in kbit/s.")]
+Wav = Annotated[bool | None, typer.Option("--wav/--no-wav", help="Ghi thêm bản gốc WAV.")]
+Bitrate = Annotated[int | None, typer.Option("--bitrate", help="Tốc độ bit MP3, kbit/s.")]
 
 
 def _options(commune, engine, rate, preset, lufs, loudspeaker, wav, bitrate):  # -> RenderOptions
     from broadcast.render import RenderOptions
     from broadcast.settings import LOUDNESS_PRESETS
-    from core.errors import HotlineError
 
     if preset is not None and preset not in LOUDNESS_PRESETS:
-        raise HotlineError(f"unknown loudness preset {preset!r}; use one of {', '.join(LOUDNESS_PRESETS)}")
+        raise HotlineError(
+            f"--preset: không có mức âm lượng “{preset}”; chọn một trong: {', '.join(LOUDNESS_PRESETS)}"
+        )
     target = lufs if lufs is not None else (LOUDNESS_PRESETS[preset] if preset else None)
     return RenderOptions(
         commune=commune,
@@ -83,7 +152,7 @@ class _Bar:
         if not self.progress:
             return
         if stage not in self.tasks:
-            label = {"speech": "speech (sentences)", "mastering": "mastering"}.get(stage, stage)
+            label = {"speech": "đọc (câu)", "mastering": "xử lý âm thanh"}.get(stage, stage)
             self.tasks[stage] = self.progress.add_task(label, total=total)
         self.progress.update(self.tasks[stage], completed=done, total=total)
 
@@ -104,28 +173,29 @@ def _print_result(info: dict, paths: list[Path], as_json: bool) -> None:
         echo_json({**info, "files": [str(p) for p in paths]})
         return
     for w in info.get("warnings", []):
-        typer.echo(f"warning: {w}", err=True)
+        typer.echo(f"Cảnh báo: {w}", err=True)
     typer.echo(f"{paths[0]}")
     typer.echo(
-        f"  {info['duration_s']:.1f} s, {info['loudness_lufs']:.1f} LUFS"
-        f" (target {info['loudness_target_lufs']:.0f}),"
-        f" true peak {info['true_peak_dbtp']:.1f} dBTP, {info['engine']} ({info['voice']}),"
-        f" rendered in {info['render_seconds']:.1f} s"
+        f"  {_vi_number(info['duration_s'])} giây, {_vi_number(info['loudness_lufs'])} LUFS"
+        f" (mục tiêu {info['loudness_target_lufs']:.0f}),"
+        f" đỉnh thực {_vi_number(info['true_peak_dbtp'])} dBTP, bộ đọc {info['engine']} ({info['voice']}),"
+        f" dựng trong {_vi_number(info['render_seconds'])} giây"
     )
 
 
 def register(app: typer.Typer) -> None:
     bc = typer.Typer(
-        help="Commune radio segments: bulletins to broadcast-ready MP3, published for download.",
+        help="Truyền thanh cơ sở: dựng bản tin thành MP3 sẵn sàng phát, phát hành cho các xã, phường.",
         no_args_is_help=True,
+        cls=_VietnameseGroup,
     )
     app.add_typer(bc, name="broadcast")
 
-    @bc.command("render")
+    @bc.command("render", help="Dựng bản tin thành MP3 (kèm tệp JSON, có thể thêm WAV), chưa phát hành.")
     def render(
         ctx: typer.Context,
-        bulletin: Annotated[Path, typer.Argument(help="Bulletin (Markdown with front matter).")],
-        out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")] = Path("."),
+        bulletin: Annotated[Path, typer.Argument(help="Tệp bản tin (Markdown có phần khai báo đầu).")],
+        out: Annotated[Path, typer.Option("-o", "--out", help="Thư mục ghi kết quả.")] = Path("."),
         commune: Commune = None,
         engine: Engine = None,
         rate: Rate = None,
@@ -147,10 +217,10 @@ def register(app: typer.Typer) -> None:
             result = render_bulletin(b, settings, out, options=opts, progress=bar)
         _print_result(result.info, [p for p in (result.mp3, result.sidecar, result.wav) if p], as_json)
 
-    @bc.command("publish")
+    @bc.command("publish", help="Dựng và phát hành bản tin (trang web, RSS); thay bản dựng trước đó.")
     def publish(
         ctx: typer.Context,
-        bulletin: Annotated[Path, typer.Argument(help="Bulletin (Markdown with front matter).")],
+        bulletin: Annotated[Path, typer.Argument(help="Tệp bản tin (Markdown có phần khai báo đầu).")],
         commune: Commune = None,
         engine: Engine = None,
         rate: Rate = None,
@@ -173,45 +243,60 @@ def register(app: typer.Typer) -> None:
             echo_json({"id": seg.id, "key": seg.key, **info})
         else:
             typer.echo(
-                f"published #{seg.id} {seg.key}: {seg.duration_s:.1f} s, {seg.loudness_lufs:.1f} LUFS, "
-                f"{seg.true_peak_dbtp:.1f} dBTP -> {svc.path_of(seg)}"
+                f"đã phát hành #{seg.id} {seg.key}: {_vi_number(seg.duration_s)} giây, "
+                f"{_vi_number(seg.loudness_lufs)} LUFS, {_vi_number(seg.true_peak_dbtp)} dBTP "
+                f"-> {svc.path_of(seg)}"
             )
 
-    @bc.command("list")
+    @bc.command("list", help="Các chương trình đã phát hành, mới nhất trước.")
     def list_(
         ctx: typer.Context,
         commune: Commune = None,
-        query: Annotated[str, typer.Option("--search", "-q", help="Title or date (dd/mm/yyyy).")] = "",
-        all_: Annotated[bool, typer.Option("--all", help="Include expired and not yet published.")] = False,
+        query: Annotated[str, typer.Option("--search", "-q", help="Tên hoặc ngày (dd/mm/yyyy).")] = "",
+        all_: Annotated[
+            bool, typer.Option("--all", help="Cả chương trình hết hạn và chưa đến giờ phát hành.")
+        ] = False,
+        since: Annotated[str | None, typer.Option("--from", help="Bản tin từ ngày này (dd/mm/yyyy).")] = None,
+        until: Annotated[str | None, typer.Option("--to", help="Bản tin đến ngày này (dd/mm/yyyy).")] = None,
         as_json: JsonOption = False,
     ) -> None:
         """List published segments, newest first."""
+        first, last = parse_day(since, "--from"), parse_day(until, "--to")
+        if first and last and first > last:
+            raise HotlineError(f"--from ({first:%d/%m/%Y}) sau --to ({last:%d/%m/%Y}): đổi chỗ hai ngày")
         settings, svc = _service(ctx)
         unit = svc.communes.resolve(commune) if commune else None
-        segs = svc.list_segments(unit, query, include_hidden=all_)
+        segs = [
+            s
+            for s in svc.list_segments(unit, query, include_hidden=all_)
+            if (first is None or s.bulletin_date >= first) and (last is None or s.bulletin_date <= last)
+        ]
         if as_json:
             from broadcast.web import segment_json
             from core.publicurl import public_base_url
 
             echo_json([segment_json(svc, s, public_base_url(settings.web)) for s in segs])
             return
+        from broadcast.audience import written_label
+        from broadcast.bulletin import PRIORITY_LABELS_VI
+
         if not segs:
-            typer.echo("no segments")
+            typer.echo("chưa có chương trình nào")
+        index = svc.communes
         for s in segs:
-            own = svc.communes.by_code(s.commune_code) if s.commune_code else None
-            scope = (
-                own.name
-                if own
-                else ("all communes" if s.communes is None else f"{len(s.communes)} commune(s)")
-            )
+            own = index.by_code(s.commune_code) if s.commune_code else None
+            units = [own] if own else [c for c in index.communes if c.code in (s.communes or [])]
+            scope = "toàn tỉnh" if not units else written_label(units, index.province)
+            label = PRIORITY_LABELS_VI.get(s.priority, s.priority)
             typer.echo(
-                f"#{s.id:<4} {s.bulletin_date}  {s.priority:<9} {s.duration_s:6.1f} s  {s.title}  [{scope}]"
+                f"#{s.id:<4} {s.bulletin_date:%d/%m/%Y}  {label:<12} {s.duration_s:6.1f} giây  {s.title}  "
+                f"[{scope}]"
             )
 
-    @bc.command("communes")
+    @bc.command("communes", help="Các xã, phường của tỉnh với mã xã (mã người gọi bấm để nghe đài).")
     def communes(
         ctx: typer.Context,
-        query: Annotated[str, typer.Argument(help="Part of a name, e.g. 'Anh Sơn'; empty: all.")] = "",
+        query: Annotated[str, typer.Argument(help="Một phần tên, ví dụ 'Anh Sơn'; bỏ trống: tất cả.")] = "",
         as_json: JsonOption = False,
     ) -> None:
         """Communes and wards of the province with their codes (keyed by callers for radio by phone, and
@@ -223,35 +308,37 @@ def register(app: typer.Typer) -> None:
             echo_json([{"code": c.code, "name": c.name} for c in units])
             return
         if not units:
-            typer.echo("no commune or ward matches")
+            typer.echo("không có xã, phường nào phù hợp")
         for c in units:
             typer.echo(f"{c.code}  {c.name}")
 
-    @bc.command("prune")
+    @bc.command("prune", help="Xóa các chương trình hết hạn và phần dở dang của lần dựng bị ngắt.")
     def prune(ctx: typer.Context) -> None:
         """Delete expired segments (files and catalog rows) and leftovers of interrupted renders."""
         settings, svc = _service(ctx)
         removed = svc.prune()
         for s in removed:
-            typer.echo(f"removed #{s.id} {s.key} (expired {s.expires_at:%Y-%m-%d %H:%M} UTC)")
-        typer.echo(f"{len(removed)} expired segment(s) removed")
+            typer.echo(f"đã xóa #{s.id} {s.key} (hết hạn {s.expires_at:%d/%m/%Y %H:%M} UTC)")
+        typer.echo(f"đã xóa {len(removed)} chương trình hết hạn")
 
-    @bc.command("bundle")
+    @bc.command("bundle", help="Gói ngoại tuyến của một xã: các chương trình, danh sách phát M3U, lịch phát.")
     def bundle(
         ctx: typer.Context,
-        commune: Annotated[str, typer.Argument(help="Commune or ward, e.g. 'Đô Lương'.")],
-        out: Annotated[Path, typer.Option("-o", "--out", help="Zip file or directory.")] = Path("."),
+        commune: Annotated[str, typer.Argument(help="Xã hoặc phường, ví dụ 'Đô Lương'.")],
+        out: Annotated[Path, typer.Option("-o", "--out", help="Tệp zip hoặc thư mục.")] = Path("."),
     ) -> None:
         """Offline bundle for a commune: current segments, an M3U playlist and a plain-text schedule."""
         import shutil
 
         settings, svc = _service(ctx)
+        from broadcast.playlist import airing_order
+
         unit = svc.communes.resolve(commune)
-        segs = svc.list_segments(unit)
+        segs = airing_order(svc.list_segments(unit))
         path = svc.bundles.get(unit, segs)
         dest = out / f"truyen-thanh-{unit.slug}.zip" if out.is_dir() or str(out).endswith("/") else out
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.part")
         shutil.copyfile(path, tmp)
         tmp.replace(dest)
-        typer.echo(f"{dest}: {len(segs)} segment(s) for {unit.name}")
+        typer.echo(f"{dest}: {len(segs)} chương trình cho {unit.name}")

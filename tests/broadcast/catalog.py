@@ -27,8 +27,15 @@ def add_segment(
     expires_at: dt.datetime | None = None,
     script: str = "",
     size: int = 4000,
+    communes: list[int] | None = None,
+    commune_code: int | None = None,
+    priority: str = "normal",
+    template: str = "",
+    created_at: dt.datetime = PAST,
+    bulletin_date: dt.date = dt.date(2001, 1, 1),
 ) -> Segment:
-    """A segment for every commune, with `size` bytes of stand-in audio and a sidecar holding `script`."""
+    """A segment (for every commune unless `communes` or `commune_code` say otherwise), with `size` bytes
+    of stand-in audio and a sidecar holding `script`."""
     data = hashlib.sha256(key.encode()).digest() * (size // 32 + 1)
     data = data[:size]
     svc.segments_dir.mkdir(parents=True, exist_ok=True)
@@ -38,7 +45,11 @@ def add_segment(
         seg = Segment(
             key=key,
             title=title or key,
-            bulletin_date=dt.date(2001, 1, 1),
+            bulletin_date=bulletin_date,
+            priority=priority,
+            template=template,
+            commune_code=commune_code,
+            communes_json=json.dumps("all" if communes is None else communes),
             duration_s=5.0,
             loudness_lufs=-16.0,
             true_peak_dbtp=-1.0,
@@ -46,7 +57,7 @@ def add_segment(
             sidecar=f"{key}.json",
             size_bytes=len(data),
             checksum=hashlib.sha256(data).hexdigest(),
-            created_at=PAST,
+            created_at=created_at,
             publish_at=publish_at,
             expires_at=expires_at,
         )

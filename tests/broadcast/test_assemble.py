@@ -53,10 +53,10 @@ def test_duck_envelope_is_smooth():
 
 
 def test_missing_asset(tmp_path):
-    with pytest.raises(AssetError, match="outro file 'x.wav' of template 't' is missing"):
+    with pytest.raises(AssetError, match="thiếu tệp outro “x.wav” của mẫu chương trình “t”"):
         find_assets(tmp_path, None, "x.wav", None, "t")
     broken = tmp_path / "b.wav"
     broken.write_bytes(b"not a wav at all")
     assets = find_assets(tmp_path, "b.wav", None, None, "t")
-    with pytest.raises(AssetError, match="cannot use"):
+    with pytest.raises(AssetError, match="không dùng được tệp âm thanh"):
         assemble(tone_bursts(), assets, RATE, bed_level_db=-18, bed_duck_db=12, use_bed=False)

@@ -110,3 +110,40 @@ def test_operator_plays_downloads_and_subscribes(server, browser, tmp_path):
         assert refused == []
     finally:
         context.close()
+
+
+def test_commune_list_filters_as_one_types_and_the_page_tells_how_to_listen(server, browser):
+    base, _svc, _seg = server
+    page = browser.new_page()
+    refused = []  # the list's filter is our own script file: the page's policy must let it run, nothing more
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        page.goto(f"{base}/truyen-thanh/", wait_until="load")
+        items = page.locator("ul.communes li[data-name]")
+        assert items.count() == 130
+        page.fill("#q", "do luo")  # typed without tone marks, not submitted
+        visible = page.locator("ul.communes li[data-name]:visible")
+        page.wait_for_function("() => document.getElementById('shown').textContent === '1'", timeout=5000)
+        assert visible.count() == 1 and visible.first.inner_text().startswith("Xã Đô Lương")
+        assert visible.first.locator(".new").inner_text() == "mới"  # published by the fixture just now
+        assert page.url == f"{base}/truyen-thanh/"  # filtered in place: no request
+        page.fill("#q", "khong co xa nay")
+        page.wait_for_function("() => document.getElementById('shown').textContent === '0'", timeout=5000)
+        assert page.locator("#none").is_visible()
+        page.fill("#q", "")
+        page.wait_for_function("() => document.getElementById('shown').textContent === '130'", timeout=5000)
+
+        page.fill("#q", "Đô Lương")
+        page.click("text=Xã Đô Lương")
+        page.wait_for_url(f"{base}/truyen-thanh/xa-do-luong")
+        assert page.locator("#keypad-code").is_visible() and page.inner_text("#keypad-code") == "17662"
+        help_text = page.inner_text("#keypad-help")
+        assert "bấm phím 9, rồi bấm mã xã 17662 và phím thăng (#)" in help_text
+        page.click("#feed-help")
+        assert page.locator("#dang-ky").is_visible() and page.locator("#dang-ky li").count() == 3
+        feed = page.input_value("#feed-url")
+        assert feed == f"{base}/truyen-thanh/xa-do-luong/rss.xml"
+        assert page.request.get(feed).status == 200
+        assert refused == []
+    finally:
+        page.close()

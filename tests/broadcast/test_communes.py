@@ -34,7 +34,7 @@ def test_resolve_accepts_type_tones_slug_and_code(index):
 def test_unknown_commune_suggests_close_names(index):
     with pytest.raises(UnknownCommune) as err:
         index.resolve("Đô Lươnh")
-    assert "Xã Đô Lương" in str(err.value) and "did you mean" in str(err.value)
+    assert "Xã Đô Lương" in str(err.value) and "có phải" in str(err.value)
     with pytest.raises(UnknownCommune):
         index.resolve("Quận Ba Đình")
     with pytest.raises(UnknownCommune):

@@ -11,7 +11,7 @@ DIR = ROOT / "audio_assets" / "jingles"
 
 def test_committed_jingles_are_what_our_generator_makes(tmp_path):
     written = jingles.generate(tmp_path)
-    assert {p.name for p in written} == {"intro.wav", "outro.wav", "bed.wav"}
+    assert {p.name for p in written} == {"intro.wav", "outro.wav", "alert.wav", "bed.wav"}
     for p in written:
         fresh, rate = sf.read(str(p), dtype="int16")
         committed, committed_rate = sf.read(str(DIR / p.name), dtype="int16")
@@ -20,7 +20,8 @@ def test_committed_jingles_are_what_our_generator_makes(tmp_path):
 
 
 def test_jingles_are_short_clean_and_end_in_silence():
-    for name, lo, hi in (("intro.wav", 2.5, 5.0), ("outro.wav", 2.5, 5.0), ("bed.wav", 10, 40)):
+    lengths = (("intro.wav", 2.5, 5.0), ("outro.wav", 2.5, 5.0), ("alert.wav", 2.5, 4.0), ("bed.wav", 10, 40))
+    for name, lo, hi in lengths:
         data, rate = sf.read(str(DIR / name), dtype="float64")
         assert lo <= len(data) / rate <= hi
         assert 0.3 < np.max(np.abs(data)) < 0.95  # headroom, not clipped

@@ -114,7 +114,7 @@ def test_unknown_commune_is_refused_before_rendering(tmp_path):
     with pytest.raises(BulletinError, match="Không Có"):
         render_bulletin(b, settings, tmp_path / "out")
     b2 = parse_bulletin(short_bulletin(communes="[Đô Lương]"), "c.md")
-    with pytest.raises(BulletinError, match="not among the bulletin's communes"):
+    with pytest.raises(BulletinError, match="không nằm trong các xã, phường nhận bản tin này"):
         render_bulletin(b2, settings, tmp_path / "out", options=RenderOptions(commune="Cửa Lò"))
     assert not (tmp_path / "out").exists()
 
@@ -125,7 +125,7 @@ def test_missing_jingle_is_a_clear_error(tmp_path):
     (templates / "ban-tin.yaml").write_text("name: Thử\nintro_jingle: khong-co.wav\n", encoding="utf-8")
     settings = make_settings(tmp_path, HOTLINE_BROADCAST__TEMPLATES_DIR=str(templates))
     b = parse_bulletin(short_bulletin(), "j.md")
-    with pytest.raises(AssetError, match="intro file 'khong-co.wav' of template 'ban-tin' is missing"):
+    with pytest.raises(AssetError, match="thiếu tệp intro “khong-co.wav” của mẫu chương trình “ban-tin”"):
         render_bulletin(b, settings, tmp_path / "out")
 
 
@@ -142,7 +142,28 @@ def test_disk_full_leaves_nothing_behind(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(mp3_mod, "write_mp3", full)
-    with pytest.raises(RenderError, match="the disk is full"):
+    with pytest.raises(RenderError, match="ổ đĩa đã đầy"):
         render_bulletin(parse_bulletin(short_bulletin(), "d.md"), settings, out)
     assert sorted(p.name for p in out.iterdir()) == ["keep.mp3"]
     assert (out / "keep.mp3").read_bytes() == b"previous"
+
+
+def test_emergency_for_two_communes_greets_and_tags_them_with_its_own_template(tmp_path):
+    settings = make_settings(tmp_path)
+    b = parse_bulletin(
+        short_bulletin(communes="[Anh Sơn, Cửa Lò]", priority="khẩn cấp", template="", date="24/11/2026"),
+        "lu.md",
+    )
+    r = render_bulletin(b, settings, tmp_path / "out")
+    assert r.info["template"] == "khan-cap" and r.info["music_bed"] is False
+    assert r.info["script"].startswith(
+        "Thông báo khẩn. Thông báo khẩn. Kính thưa bà con nhân dân xã Anh Sơn và phường Cửa Lò."
+    )
+    assert "Chuyển đổi số" not in r.info["script"] and "trong tỉnh" not in r.info["script"]
+    tags = ID3(str(r.mp3))
+    assert str(tags["TXXX:COMMUNE"]) == "Xã Anh Sơn, Phường Cửa Lò"
+    assert str(tags["TALB"]) == "Thông báo khẩn cấp" and str(tags["TDRC"]) == "2026-11-24"
+    assert r.info["commune_codes"] == [17329, 16732]
+    # The alert signal opens and closes it: longer than the speech alone by both jingles.
+    lufs, tp, duration = measure(r.mp3)
+    assert abs(lufs + 16.0) <= 1.0 and tp <= -0.5 and duration > 6.0

@@ -82,7 +82,7 @@ def test_failed_republish_keeps_the_previous_segment(svc, published, monkeypatch
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(mp3_mod, "write_mp3", full)
-    with pytest.raises(RenderError, match="disk is full"):
+    with pytest.raises(RenderError, match="ổ đĩa đã đầy"):
         svc.publish(parse_bulletin(short_bulletin(title="Tin chung", date="2026-11-20"), "a.md"))
     assert sorted(p.name for p in svc.segments_dir.iterdir()) == before
     again = svc.get(a.id)

@@ -74,7 +74,7 @@ def test_a_console_session_may_publish_and_delete(open_app):
     # The console's cookie is scoped to /console: an API client presents it itself.
     cookie = {"Cookie": f"hotline_console={open_app.cookies['hotline_console']}"}
     r = open_app.post("/api/broadcast/bulletins", content=BAD_BULLETIN, headers=cookie)
-    assert r.status_code == 422 and "no front matter" in r.json()["error"]["message"]
+    assert r.status_code == 422 and "thiếu phần khai báo đầu" in r.json()["error"]["message"]
     segment = add_segment(open_app.app.state.broadcast, "xoa-bang-phien")
     assert open_app.delete(f"/api/broadcast/segments/{segment.id}", headers=cookie).status_code == 200
     forged = {"Cookie": "hotline_console=abc.def"}
