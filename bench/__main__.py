@@ -21,6 +21,8 @@ SUITES: dict[str, dict[str, str]] = {
     "voice": {"asr": "bench.voice_asr", "tts": "bench.voice_tts", "text": "bench.voice_text"},
     "intents": {"": "bench.intents"},
     "broadcast": {"": "bench.broadcast"},
+    # Issue 14: one bulletin for all 130 communes of the province, each with its own greeting.
+    "communes": {"": "bench.broadcast_communes"},
     # Issue 11: end of speech to first answer over real SIP calls at 1/5/10/20/30 calls, per end-pointer
     # variant (the old ivr.json measured levels 1/5/10/20 only); end-of-turn quality offline.
     "latency": {"": "bench.ivr"},

@@ -1,13 +1,16 @@
-"""The hotline's phone side of the communes: radio on demand (a commune's latest segment), and which
-commune a caller means (by the keypad code radio uses, or by name) for its digital technology team."""
+"""The hotline's phone side of the communes: radio on demand (a commune's latest segment), the emergency
+notice said after the greeting, and which commune a caller means (by the keypad code radio uses, or by
+name) for its digital technology team."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
 from broadcast.communes import CommuneIndex, UnknownCommune, load_communes
-from broadcast.service import BroadcastService
+from broadcast.schedule import emergencies_now
+from broadcast.service import BroadcastService, utcnow
 from core.db import engine_for, session_factory
 from core.errors import ConfigError
 
@@ -32,6 +35,25 @@ class PhoneRadio:
             return None
         path = self.service.path_of(segment)
         return str(path) if path.is_file() else None
+
+    def current_emergency(self, now: dt.datetime | None = None) -> str | None:
+        """Path of the newest emergency notice for the whole province airing now (its `expires`, else
+        `broadcast.schedule.emergency_hours`), said to every caller after the greeting; None: none.
+
+        Only province-wide ones: the hotline does not know a caller's commune when it greets them.
+        """
+        now = now or utcnow()
+        hours = self.service.settings.broadcast.schedule.emergency_hours
+        segments = [
+            s
+            for s in self.service.list_segments(now=now)
+            if s.priority == "emergency" and s.communes is None and s.commune_code is None
+        ]
+        for segment in emergencies_now(segments, now, hours):
+            path = self.service.path_of(segment)
+            if path.is_file():
+                return str(path)
+        return None
 
 
 def radio_source(settings) -> PhoneRadio:  # settings: hotline.settings.Settings

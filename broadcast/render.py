@@ -10,7 +10,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +57,15 @@ class RenderOptions:
     loudspeaker: bool | None = None  # default: broadcast.loudspeaker_profile
     wav_master: bool | None = None  # default: broadcast.wav_master
     bitrate_kbps: int | None = None  # default: broadcast.mp3_bitrate_kbps
+
+
+@dataclass
+class EncoderHint:
+    """What the MP3 encoder did to the previous render of the same programme (loudness moved, peaks
+    added): the next commune's version starts mastering from there and is usually right first time."""
+
+    aim_offset_db: float = 0.0  # master this far from the target to land on it after encoding
+    ceiling_dbtp: float | None = None  # the limiter ceiling that kept the decoded MP3 under the maximum
 
 
 @dataclass
@@ -110,14 +119,22 @@ def template_id(bulletin: Bulletin, cfg) -> str:  # cfg: broadcast.settings.Broa
 
 
 class SpeechRenderer:
-    """Sentence-by-sentence TTS in a bounded pool; owns a `voice.tts.Synthesizer` unless given one."""
+    """Sentence-by-sentence TTS in a bounded pool; owns a `voice.tts.Synthesizer` unless given one.
 
-    def __init__(self, settings, synthesizer=None) -> None:  # settings: hotline.settings.Settings
+    With `reuse`, a sentence already spoken (same text, voice, speed and rate) is not synthesized again:
+    one bulletin rendered with each commune's own greeting speaks its shared body once.
+    """
+
+    def __init__(self, settings, synthesizer=None, *, reuse: bool = False) -> None:  # settings: Settings
         self.settings = settings
         self._own = synthesizer is None
         if synthesizer is None:
             synthesizer = Synthesizer.from_settings(settings)
         self.synth = synthesizer
+        self._spoken: dict[tuple[str, str | None, float | None, int], AudioChunk] | None = (
+            {} if reuse else None
+        )
+        self.synthesized = 0  # sentences sent to the synthesizer (the rest were reused)
 
     def engine_info(self, engine: str | None) -> tuple[str, str]:
         """(engine name, voice id) actually used."""
@@ -143,12 +160,22 @@ class SpeechRenderer:
         def one(text: str) -> AudioChunk:
             return self.synth.synthesize_blocking(text, rate=speed, engine=engine, sample_rate=rate)
 
+        spoken = self._spoken if self._spoken is not None else {}
         pieces: list[AudioChunk] = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="broadcast-tts") as pool:
-            futures = [pool.submit(one, text) for text, _ in sentences]
+            # One synthesis per distinct sentence not spoken before (the Future carries it to each use).
+            todo: dict[tuple[str, str | None, float | None, int], Future[AudioChunk]] = {}
+            for text, _ in sentences:
+                key = (text, engine, speed, rate)
+                if key not in spoken and key not in todo:
+                    todo[key] = pool.submit(one, text)
+            self.synthesized += len(todo)
             try:
-                for (_text, pause), fut in zip(sentences, futures, strict=True):
-                    chunk = fut.result()
+                for text, pause in sentences:
+                    key = (text, engine, speed, rate)
+                    if key not in spoken:
+                        spoken[key] = todo[key].result()
+                    chunk = spoken[key]
                     pieces.append(chunk)
                     gap = pause_sentence_ms if pause < 0 else pause
                     if gap:
@@ -157,7 +184,7 @@ class SpeechRenderer:
                     if progress:
                         progress("speech", done, total)
             except BaseException:
-                for f in futures:
+                for f in todo.values():
                     f.cancel()
                 raise
         return concat(pieces)
@@ -176,8 +203,12 @@ def render_bulletin(
     speech: SpeechRenderer | None = None,
     progress: Progress | None = None,
     basename: str | None = None,
+    hint: EncoderHint | None = None,
 ) -> RenderResult:
-    """Render into `out_dir` atomically: either every output file appears, or none does."""
+    """Render into `out_dir` atomically: either every output file appears, or none does.
+
+    `speech` (with `reuse`) and `hint` are shared by the versions of one bulletin for many communes.
+    """
     options = options or RenderOptions()
     cfg = settings.broadcast
     meta = bulletin.meta
@@ -250,8 +281,13 @@ def render_bulletin(
     del spoken  # the programme holds the speech now
     if loudspeaker:
         programme = loudspeaker_profile(programme, rate, cfg.loudspeaker_low_hz, cfg.loudspeaker_high_hz)
-    ceiling = cfg.true_peak_max_dbtp - MP3_MARGIN_DB  # first guess of what the encoder adds
-    aim = target  # first guess: the encoder keeps the loudness
+    # First guesses: the encoder keeps the loudness and adds MP3_MARGIN_DB of peak, or what it did to the
+    # previous version of this programme.
+    ceiling = cfg.true_peak_max_dbtp - MP3_MARGIN_DB
+    aim = target
+    if hint is not None:
+        aim += hint.aim_offset_db
+        ceiling = hint.ceiling_dbtp if hint.ceiling_dbtp is not None else ceiling
     mastered, _ = master(programme, rate, target_lufs=aim, ceiling_dbtp=ceiling)
     if progress:
         progress("mastering", 1, 1)
@@ -267,10 +303,14 @@ def render_bulletin(
         # Encode, decode and measure what listeners get. The encoder's low-pass and overshoot move
         # loudness and peaks a little: correct the master by what was measured and encode again.
         # The true-peak ceiling is a hard limit; the loudness target has a tolerance.
+        attempts = 0
         for attempt in range(MP3_ATTEMPTS):
+            attempts += 1
             tp, lufs, duration = encode_and_measure(mp3_tmp, mastered, rate, bitrate, cfg.mp3_channels)
             off = target - lufs
             if tp <= cfg.true_peak_max_dbtp and abs(off) <= LOUDNESS_TOLERANCE_LU:
+                if hint is not None:
+                    hint.aim_offset_db, hint.ceiling_dbtp = aim - target, ceiling
                 break
             if attempt == MP3_ATTEMPTS - 1:
                 if tp > cfg.true_peak_max_dbtp:  # last resort: plain gain down, loudness a little low
@@ -326,6 +366,7 @@ def render_bulletin(
             "true_peak_max_dbtp": cfg.true_peak_max_dbtp,
             "true_peak_dbtp": round(tp, 2),
             "measured_on": "decoded MP3",
+            "mp3_attempts": attempts,
             "mp3": {
                 "file": f"{base}.mp3",
                 "bitrate_kbps": bitrate,

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,7 +22,15 @@ from broadcast.bundle import BundleCache
 from broadcast.communes import Commune, CommuneIndex, fold, load_communes
 from broadcast.models import RenderJob, Segment
 from broadcast.playlist import airing_order
-from broadcast.render import RenderOptions, RenderResult, render_bulletin, segment_key, target_communes
+from broadcast.render import (
+    EncoderHint,
+    RenderOptions,
+    RenderResult,
+    SpeechRenderer,
+    render_bulletin,
+    segment_key,
+    target_communes,
+)
 from core.db import transaction
 from core.errors import HotlineError
 
@@ -79,7 +88,8 @@ class BroadcastService:
         options: RenderOptions | None = None,
         *,
         progress: Callable[[str, int, int], None] | None = None,
-        speech=None,
+        speech: SpeechRenderer | None = None,
+        hint: EncoderHint | None = None,
     ) -> Segment:
         """Render and add to the catalog; a failure leaves the catalog and the previous segment untouched."""
         options = options or RenderOptions()
@@ -95,6 +105,7 @@ class BroadcastService:
             speech=speech,
             progress=progress,
             basename=basename,
+            hint=hint,
         )
         try:
             return self._record(result, key, bulletin, commune)
@@ -103,6 +114,41 @@ class BroadcastService:
                 if p is not None:
                     p.unlink(missing_ok=True)
             raise
+
+    def publish_each_commune(
+        self,
+        bulletin: Bulletin,
+        options: RenderOptions | None = None,
+        *,
+        progress: Callable[[str, int, int], None] | None = None,
+        speech: SpeechRenderer | None = None,
+    ) -> list[Segment]:
+        """One version per commune the bulletin is for (all of the province when it names none), each
+        greeting its commune by name. The shared body is synthesized once (sentences are reused across
+        versions) and what the MP3 encoder did to the first version starts the mastering of the next;
+        per commune only its own sentences, the assembly, the loudness pass and the MP3 remain.
+
+        A bulletin for the whole province also gets its province-wide version (last): what the hotline
+        says to every caller when it is an emergency, and what the province's own page lists."""
+        options = options or RenderOptions()
+        targets = target_communes(bulletin, self.settings)
+        units = targets or list(self.communes.communes)
+        own = speech is None
+        speech = speech or SpeechRenderer(self.settings, reuse=True)
+        hint = EncoderHint()
+        out: list[Segment] = []
+        try:
+            for n, unit in enumerate(units):
+                one = replace(options, commune=unit.slug)
+                out.append(self.publish(bulletin, one, speech=speech, hint=hint))
+                if progress:
+                    progress("communes", n + 1, len(units))
+            if targets is None:
+                out.append(self.publish(bulletin, replace(options, commune=None), speech=speech, hint=hint))
+        finally:
+            if own:
+                speech.close()
+        return out
 
     def _record(self, result: RenderResult, key: str, bulletin: Bulletin, commune: Commune | None) -> Segment:
         info = result.info

@@ -2,15 +2,58 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from voice.settings import VoiceConfig
 
 # Loudness presets (LUFS integrated, ITU-R BS.1770): loudspeakers and online listening, or a broadcast chain.
 LOUDNESS_PRESETS = {"online": -16.0, "broadcast": -23.0}
+
+
+def _air_times(value: Any) -> Any:
+    """ "06:00" strings; a bare 06:00 that a YAML reader took for minutes (360) is refused with the fix."""
+    if isinstance(value, list | tuple):
+        for v in value:
+            if isinstance(v, int | float):
+                raise ValueError(f'{v!r} is not a time: write air times in quotes, e.g. "06:00"')
+        if len(set(value)) != len(value):
+            raise ValueError("an air time is listed twice")
+    return value
+
+
+class CommuneSchedule(BaseModel):
+    """One entry of `broadcast.schedule.communes:` a commune's own air times instead of the default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    commune: int = Field(ge=1)  # the commune's code (as for radio by phone: hotline broadcast communes)
+    times: tuple[dt.time, ...] = Field(min_length=1, max_length=24)  # local times, "HH:MM"
+
+    _times = field_validator("times", mode="before")(_air_times)
+
+
+class ScheduleSettings(BaseModel):
+    """`broadcast.schedule:` when communes air their programme (Circular 39/2020/TT-BTTTT: a normal
+    bulletin at the commune's own times, a priority one first, an emergency at once)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    times: tuple[dt.time, ...] = Field(
+        default=(dt.time(6, 0), dt.time(17, 0)), min_length=1, max_length=24
+    )  # daily air times of every commune, local time (locale.time_zone)
+    communes: tuple[CommuneSchedule, ...] = ()  # communes with times of their own
+    emergency_hours: int = Field(default=48, ge=1, le=24 * 30)  # how long an emergency with no `expires` airs
+
+    _times = field_validator("times", mode="before")(_air_times)
+
+    def times_for(self, code: int) -> tuple[dt.time, ...]:
+        """The commune's air times, earliest first."""
+        own = next((c.times for c in self.communes if c.commune == code), self.times)
+        return tuple(sorted(own))
 
 
 class BroadcastSettings(BaseModel):
@@ -50,11 +93,33 @@ class BroadcastSettings(BaseModel):
     api_token: str = ""  # bearer token for upload/delete; empty: writes only with a console session
     bundle_cache_mb: int = Field(default=1024, ge=1)  # disk kept for offline bundles (MB); LRU beyond
     jobs_kept: int = Field(default=200, ge=10)  # finished render jobs remembered for status queries
+    schedule: ScheduleSettings = ScheduleSettings()  # air times per commune, emergencies
 
     @model_validator(mode="after")
     def _band(self) -> BroadcastSettings:
         if self.loudspeaker_low_hz >= self.loudspeaker_high_hz:
             raise ValueError("loudspeaker_low_hz must be below loudspeaker_high_hz")
+        return self
+
+    @model_validator(mode="after")
+    def _schedule_communes(self) -> BroadcastSettings:
+        """Each commune of `schedule.communes` is a unit of the province, listed once."""
+        if not self.schedule.communes:
+            return self  # the dataset is read only when there is something to check
+        from broadcast.communes import load_communes
+
+        index = load_communes(self.province)
+        seen: set[int] = set()
+        for n, entry in enumerate(self.schedule.communes):
+            where = f"broadcast.schedule.communes.{n}.commune"
+            if entry.commune in seen:
+                raise ValueError(f"{where}: {entry.commune} is listed twice")
+            if index.by_code(entry.commune) is None:
+                raise ValueError(
+                    f"{where}: {entry.commune} is not a commune or ward of {self.province} "
+                    "(codes: hotline broadcast communes)"
+                )
+            seen.add(entry.commune)
         return self
 
 

@@ -27,8 +27,10 @@ from broadcast.models import RenderJob, Segment
 from broadcast.phone import radio_keys
 from broadcast.playlist import build_m3u
 from broadcast.render import RenderOptions, target_communes
+from broadcast.schedule import DayPlan, day_plan, parse_day, plan_json, plan_m3u
 from broadcast.service import BroadcastService, NotFound, utcnow
 from broadcast.templates import available_templates, load_template
+from core.clock import today_local
 from core.db import MAX_ROW_ID
 from core.errors import HotlineError
 from core.publicurl import ANY_ADDRESS, public_base_url
@@ -141,6 +143,40 @@ class JobOut(BaseModel):
 
 class JobsOut(BaseModel):
     jobs: list[JobOut]
+
+
+class PlaylistCommuneOut(BaseModel):
+    code: int
+    name: str
+    slug: str
+
+
+class PlaylistItemOut(BaseModel):
+    id: int
+    title: str
+    priority: Literal["normal", "priority", "emergency"]
+    priority_label: str  # Vietnamese: "Thông thường", "Ưu tiên", "Khẩn cấp"
+    programme: str  # the programme's name ("Chuyên mục Chuyển đổi số")
+    duration_s: float
+    play_now: bool  # an emergency: play at once, whatever the time
+    url: str  # the MP3
+
+
+class PlaylistSlotOut(BaseModel):
+    time: str  # local air time, HH:MM
+    at: str  # ISO with the zone's offset
+    items: list[PlaylistItemOut]  # in airing order: emergency, priority, normal; newest first in each
+
+
+class DayPlaylistOut(BaseModel):
+    """A commune's programme for one day: what each air time plays; emergencies to play now (today)."""
+
+    commune: PlaylistCommuneOut
+    date: str  # ISO
+    date_vi: str  # dd/mm/yyyy
+    time_zone: str
+    play_now: list[PlaylistItemOut]
+    slots: list[PlaylistSlotOut]
 
 
 class QueuedOut(BaseModel):
@@ -321,6 +357,10 @@ def install(
     css = (PAGES_DIR / "style.css").read_text(encoding="utf-8")
     script = (PAGES_DIR / "filter.js").read_text(encoding="utf-8")
     columns = _column_names(settings.path(cfg.templates_dir))
+
+    def column_name(template: str) -> str:
+        return columns.get(template, "Chương trình phát thanh")
+
     # Links for feeds and API clients come from the settings, never from the request's Host header.
     base = public_base_url(settings.web)
     common = {
@@ -329,7 +369,7 @@ def install(
         "labels": PRIORITY_LABELS_VI,
         "duration": _duration_vi,
         "size": _size,
-        "column": lambda template: columns.get(template, "Chương trình phát thanh"),
+        "column": column_name,
         "base": base,
         "fold": fold,
     }
@@ -341,6 +381,8 @@ def install(
         return keys[0]
 
     pages = APIRouter(include_in_schema=False)
+    # The daily playlist's JSON is for devices and players: documented with the API.
+    schedules = APIRouter(tags=["broadcast"], responses=_refusals(*COMMON_REFUSALS))
     api = APIRouter(prefix=API, tags=["broadcast"], responses=_refusals(*COMMON_REFUSALS))
 
     if not settings.web.public_url and settings.web.host in ANY_ADDRESS:
@@ -418,6 +460,7 @@ def install(
             q=q,
             radio_keys=phone_keys(),
             phone_number=cfg.phone_number,
+            air_times=[f"{t:%H:%M}" for t in cfg.schedule.times_for(commune.code)],
         )
 
     @pages.get(f"{PREFIX}/{{slug}}/danh-sach-phat.m3u")
@@ -432,6 +475,48 @@ def install(
                 "Content-Disposition": f'inline; filename="truyen-thanh-{slug}.m3u"',
             },
         )
+
+    def day_of(slug: str, day: str) -> tuple[Commune, DayPlan]:
+        """(commune, plan) of a daily playlist URL; 404 in Vietnamese for an unknown commune or day."""
+        commune = commune_or_404(slug)
+        tz, now = settings.locale.tz, utcnow()
+        when = parse_day(day, today_local(tz, now.replace(tzinfo=dt.UTC)))
+        if when is None:
+            raise HTTPException(
+                404, f"Ngày “{day}” không hợp lệ: ghi ngày-tháng-năm (04-12-2026) hoặc hom-nay."
+            )
+        segments = svc.list_segments(commune, include_hidden=True)
+        times = cfg.schedule.times_for(commune.code)
+        return commune, day_plan(segments, when, times, tz, now, cfg.schedule.emergency_hours)
+
+    def file_url(seg: Segment) -> str:
+        return f"{base}{PREFIX}/tep/{seg.id}/{seg.file}"
+
+    @pages.get(f"{PREFIX}/{{slug}}/lich/{{day}}.m3u")
+    def day_playlist_m3u(slug: str, day: str) -> Response:
+        commune, plan = day_of(slug, day)
+        title = f"Lịch phát thanh {commune.name} ngày {plan.day:%d/%m/%Y}"
+        return Response(
+            plan_m3u(plan, title, file_url),
+            media_type="audio/x-mpegurl; charset=utf-8",
+            headers={
+                "Cache-Control": "no-cache",  # an emergency must reach devices at their next poll
+                "Content-Disposition": f'inline; filename="lich-{slug}-{plan.day:%d-%m-%Y}.m3u"',
+            },
+        )
+
+    @schedules.get(
+        f"{PREFIX}/{{slug}}/lich/{{day}}.json", response_model=DayPlaylistOut, responses=_refusals(404)
+    )
+    def day_playlist_json(
+        slug: Annotated[str, PathParam(max_length=100)], day: Annotated[str, PathParam(max_length=20)]
+    ) -> JSONResponse:
+        """A commune's playlist of a day (dd-mm-yyyy, or hom-nay): each air time's segments in airing
+        order; `play_now`: emergencies to air at once."""
+        commune, plan = day_of(slug, day)
+        unit = {"code": commune.code, "name": commune.name, "slug": commune.slug}
+        body = plan_json(plan, unit, settings.locale.time_zone, file_url, column_name)
+        return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 
     @pages.get(f"{PREFIX}/{{slug}}/rss.xml")
     def feed(slug: str) -> Response:
@@ -593,4 +678,5 @@ def install(
         return {"jobs": [job_json(j, base) for j in svc.jobs()]}
 
     app.include_router(pages)
+    app.include_router(schedules)
     app.include_router(api)

@@ -93,6 +93,8 @@ TURN_ACTION_VI: dict[str, str] = {
     TurnAction.TICKET_FAILED: "Không tạo được phiếu",
     TurnAction.CALLBACK_WITHHELD: "Số ẩn, không gọi lại được",
     TurnAction.TEAM_MISSING: "Xã chưa có tổ công nghệ số",
+    TurnAction.EMERGENCY_PLAYED: "Phát thông báo khẩn cấp",
+    TurnAction.EMERGENCY_SKIPPED: "Bỏ qua thông báo khẩn cấp",
 }
 INTENT_ACTION_VI: dict[str, str] = {
     "transfer": "Chuyển cán bộ",

@@ -24,6 +24,7 @@ class State(StrEnum):
     RATING = "rating"  # 1-5 satisfaction
     ENDING = "ending"  # goodbye playing, hang-up follows
     ENDED = "ended"
+    EMERGENCY = "emergency"  # a current emergency notice plays after the greeting (# skips it)
 
 
 class AdminState(StrEnum):
@@ -120,6 +121,7 @@ class Continuation(StrEnum):
     RATING_WAIT = "rating_wait"  # wait for a 1-5 rating
     CLOSING = "closing"  # an action's result was said: offer more help
     SERVED = "served"  # a service's result was said to the end: count it, the rating once, more help
+    EMERGENCY_DONE = "emergency_done"  # the emergency notice ended (or was skipped): the main question
 
 
 class TurnAction(StrEnum):
@@ -143,6 +145,8 @@ class TurnAction(StrEnum):
     TICKET_FAILED = "ticket_failed"
     CALLBACK_WITHHELD = "callback_withheld"  # no answer, no message, and a withheld number: no call-back
     TEAM_MISSING = "team_missing"  # the caller's commune has no digital technology team on the hotline
+    EMERGENCY_PLAYED = "emergency_played"  # a current emergency notice was played after the greeting
+    EMERGENCY_SKIPPED = "emergency_skipped"  # the caller skipped it with the key
 
 
 class Failure(StrEnum):

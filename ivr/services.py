@@ -32,9 +32,12 @@ logger = logging.getLogger(__name__)
 
 
 class RadioSource(Protocol):
-    """Latest published radio segment for a commune code (the broadcast area provides it)."""
+    """Commune radio as the hotline plays it (the broadcast area provides it): a commune's latest
+    segment, and the emergency notice callers hear after the greeting while it lasts."""
 
     def latest_segment(self, commune: str) -> str | None: ...
+
+    def current_emergency(self) -> str | None: ...  # audio file of a province-wide emergency airing now
 
 
 class Understanding:

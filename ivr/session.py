@@ -165,10 +165,13 @@ class CallSession:
         observer = self._turn_written if self.s.review is not None else None
         self.turns = TurnLog(self.channel_id, self.s.calllog, observer=observer)
         try:
+            # Looked up while the call is set up: the greeting is not delayed by it.
+            emergency = self._spawn(self._current_emergency(), "emergency")
             await self._setup()
             self.started = True
             self.flow = self._new_flow()
-            await self._feed(F.CallStarted(self.caller))
+            notice = await emergency if isinstance(self.flow, F.CallFlow) else None
+            await self._feed(F.CallStarted(self.caller, emergency=notice))
             while self.flow.state != F.State.ENDED:
                 event = await self.queue.get()
                 if isinstance(event, F.Hangup) and not self._operator_left:
@@ -183,6 +186,17 @@ class CallSession:
             logger.exception("call %s failed", self.channel_id)
         finally:
             await asyncio.shield(self.teardown())
+
+    async def _current_emergency(self) -> str | None:
+        """The province-wide emergency notice airing now, if any (a failing look-up costs only that)."""
+        radio = self.s.radio
+        if radio is None or self.args[:1] == ["prompt-admin"]:
+            return None
+        try:
+            return await asyncio.to_thread(radio.current_emergency)
+        except Exception as exc:  # the database or the radio side: the call goes on without it
+            logger.warning("call %s: emergency notice look-up failed: %s", self.channel_id, exc)
+            return None
 
     def _turn_written(self, seq: int, turn: F.Turn) -> None:
         """Every turn goes on to the review queue; a speech turn with the audio the recognizer heard."""

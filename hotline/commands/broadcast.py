@@ -152,7 +152,9 @@ class _Bar:
         if not self.progress:
             return
         if stage not in self.tasks:
-            label = {"speech": "đọc (câu)", "mastering": "xử lý âm thanh"}.get(stage, stage)
+            label = {"speech": "đọc (câu)", "mastering": "xử lý âm thanh", "communes": "xã, phường"}.get(
+                stage, stage
+            )
             self.tasks[stage] = self.progress.add_task(label, total=total)
         self.progress.update(self.tasks[stage], completed=done, total=total)
 
@@ -228,6 +230,13 @@ def register(app: typer.Typer) -> None:
         lufs: Lufs = None,
         loudspeaker: Speaker = None,
         bitrate: Bitrate = None,
+        each_commune: Annotated[
+            bool,
+            typer.Option(
+                "--each-commune",
+                help="Mỗi xã, phường nhận tin một bản, chào đúng tên xã (phần chung đọc một lần).",
+            ),
+        ] = False,
         as_json: JsonOption = False,
     ) -> None:
         """Render a bulletin and publish it (web pages, feeds); replaces an earlier render of it."""
@@ -236,6 +245,19 @@ def register(app: typer.Typer) -> None:
         settings, svc = _service(ctx)
         b = load_bulletin(bulletin, max_body_chars=settings.broadcast.max_body_chars)
         opts = _options(commune, engine, rate, preset, lufs, loudspeaker, None, bitrate)
+        if each_commune:
+            if commune:
+                raise HotlineError("--each-commune: đã dựng cho từng xã, bỏ --commune")
+            with _Bar(not as_json) as bar:
+                segs = svc.publish_each_commune(b, opts, progress=bar)
+            if as_json:
+                rows = [{"id": s.id, "key": s.key, "duration_s": s.duration_s} for s in segs]
+                echo_json({"segments": rows})
+            else:
+                own = sum(1 for s in segs if s.commune_code is not None)
+                shared = " và một bản chung cho toàn tỉnh" if own < len(segs) else ""
+                typer.echo(f"đã phát hành {own} bản có lời chào riêng của từng xã, phường{shared}")
+            return
         with _Bar(not as_json) as bar:
             seg = svc.publish(b, opts, progress=bar)
         info = svc.sidecar_of(seg)

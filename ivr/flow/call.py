@@ -44,6 +44,7 @@ from voice.text import digits_from_speech
 
 FailReason = Literal["no_input", "not_understood", "invalid_key"]  # also the key of the prompt said
 KEYS = "0123456789*#"  # A-D and anything longer than one key are ignored
+SKIP_EMERGENCY = "#"  # skips the emergency notice said after the greeting (its intro says so)
 HEARING = (State.INTRO, State.MAIN, State.CLARIFY, State.COLLECT)  # states that wait for a transcript
 THINKING_PATIENCE_MS = 2000  # end of speech -> "please wait" when no transcript came (usually < 1 s)
 THINKING_REPEAT_MS = 3000  # ... and again while it is still late: never more than ~2 s of dead air
@@ -342,6 +343,9 @@ class CallFlow(FlowKernel[State]):
         if self.config.recording_notice:
             items.append(self.play_item(key="recording_notice", barge_in=False))
         items.append(("key", "greeting"))
+        if ev.emergency:
+            self._emergency(items, ev.emergency)
+            return
         if self.degraded:  # no speech recognition for this call: straight to the keypad menu
             self.state = State.MENU
             items += [("key", "keypad_menu_intro"), ("text", self.keypad.menu_text("", self.texts))]
@@ -351,6 +355,24 @@ class CallFlow(FlowKernel[State]):
         self.set_listening(True)
         self.say(items, Continuation.LISTEN)
         self.state = State.MAIN
+
+    def _emergency(self, items: list[Item], path: str) -> None:
+        """A current emergency notice right after the greeting (Circular 39/2020: emergencies first),
+        not listening (a noisy line must not cut it); # skips it; then the main question as usual."""
+        self.state = State.EMERGENCY
+        self.log(Turn(kind=TurnKind.SYSTEM, action=TurnAction.EMERGENCY_PLAYED))
+        notice = self.play_item(file=path, barge_in=False)
+        # Not remembered: `*` later repeats the main question, not the notice.
+        self.say([*items, ("key", "emergency_intro"), notice], Continuation.EMERGENCY_DONE, remember=False)
+
+    def _on_emergency_key(self, ev: Dtmf) -> None:
+        """(EMERGENCY, key): # skips the notice (not the recording notice before it); others are ignored."""
+        item = self.playing_item
+        if ev.digit != SKIP_EMERGENCY or (item is not None and item.key == "recording_notice"):
+            return
+        self.log(Turn(kind=TurnKind.DTMF, dtmf=ev.digit, action=TurnAction.EMERGENCY_SKIPPED))
+        self.stop_current()
+        self.prompt_main()
 
     def _on_hangup(self, ev: Hangup) -> None:
         self.messages.keep()
@@ -485,6 +507,8 @@ class CallFlow(FlowKernel[State]):
         (State.RATING, Timer.NO_INPUT): _on_rating_silence,
         # goodbye playing: nothing stops it
         (State.ENDING, Dtmf): _ignore,
+        # an emergency notice after the greeting: # skips it
+        (State.EMERGENCY, Dtmf): _on_emergency_key,
     }
 
     AFTER: ClassVar[Mapping[Continuation, Callable[[Any], None]]] = {
@@ -497,4 +521,5 @@ class CallFlow(FlowKernel[State]):
         Continuation.HANGUP: FlowKernel.end,
         Continuation.CLOSING: prompt_main,
         Continuation.SERVED: _on_served,
+        Continuation.EMERGENCY_DONE: prompt_main,
     }

@@ -99,4 +99,5 @@ PROMPT_KEYS = (
     "team_unavailable",
     "team_offer_operator",
     "feedback_kept",
+    "emergency_intro",
 )

@@ -11,6 +11,7 @@ from ivr.enums import PinVerdict, Timer
 @dataclass(frozen=True)
 class CallStarted:
     caller: str = ""  # national form (core.callerid), "" when withheld; masked before logging
+    emergency: str | None = None  # audio file of a current province-wide emergency notice, said first
 
 
 @dataclass(frozen=True)

@@ -47,3 +47,32 @@ def test_the_commune_a_caller_means_by_code_or_by_name_in_a_sentence(tmp_path):
     # No name, or two different communes: the caller is asked.
     assert find("cho tôi gặp tổ công nghệ số cộng đồng") is None
     assert find("xã anh sơn hay xã đô lương") is None
+
+
+def test_the_emergency_the_hotline_says_after_its_greeting(tmp_path):
+    """Province-wide emergencies airing at the moment only (fixed clock; catalog rows, no render)."""
+    import datetime as dt
+
+    from tests.broadcast.catalog import add_segment
+
+    settings = make_settings(tmp_path, HOTLINE_BROADCAST__SCHEDULE__EMERGENCY_HOURS="24")
+    upgrade(settings.database_url)
+    radio = radio_source(settings)
+    svc = radio.service
+    now = dt.datetime(2030, 1, 5, 3, 0)  # naive UTC
+    hour_ago = now - dt.timedelta(hours=1)
+    add_segment(svc, "thuong", created_at=hour_ago)
+    add_segment(svc, "khan-xa", priority="emergency", communes=[17329], created_at=hour_ago)
+    assert radio.current_emergency(now) is None  # a commune's emergency is not said to every caller
+    old = add_segment(svc, "khan-cu", priority="emergency", created_at=now - dt.timedelta(hours=30))
+    assert radio.current_emergency(now) is None  # no `expires`: over after emergency_hours (24)
+    assert radio.current_emergency(now - dt.timedelta(hours=8)) == str(svc.path_of(old))
+    lasting = add_segment(
+        svc, "khan-dai", priority="emergency", created_at=now - dt.timedelta(hours=30),
+        expires_at=now + dt.timedelta(hours=1),
+    )  # fmt: skip
+    assert radio.current_emergency(now) == str(svc.path_of(lasting))  # its own expiry wins
+    assert radio.current_emergency(now + dt.timedelta(hours=2)) is None  # expired: no longer played
+    later = add_segment(svc, "khan-chua", priority="emergency", publish_at=now + dt.timedelta(hours=1))
+    assert radio.current_emergency(now) == str(svc.path_of(lasting))  # not yet published
+    assert radio.current_emergency(now + dt.timedelta(minutes=90)) == str(svc.path_of(later))

@@ -1111,3 +1111,71 @@ def test_a_caller_pausing_mid_sentence_is_not_cut_off(hotline, asterisk, clean, 
     assert "nhìn nhận" in first and "huấn luyện" in first, [t.transcript for t in speech]
     assert speech[0].intent == "coach"
     assert not any(t.action == "barge_in" for t in c.turns)
+
+
+EMERGENCY = """---
+title: Cảnh báo lũ trên sông Cả
+date: 05/01/2030
+priority: khẩn cấp
+---
+Nước sông Cả đang lên nhanh. Bà con vùng trũng di chuyển người và tài sản lên nơi cao ngay trong hôm nay.
+"""
+
+
+def test_an_emergency_notice_is_heard_after_the_greeting_and_hash_skips_to_the_menu(
+    hotline, asterisk, clean, tmp_path, monkeypatch
+):
+    """A province-wide emergency published now: the caller hears it right after the greeting (the
+    played file is the published MP3), presses # during it and reaches the main question."""
+    from broadcast.bulletin import parse_bulletin
+
+    radio = hotline.app.s.radio
+    segment = radio.service.publish(parse_bulletin(EMERGENCY, "lu.md"))
+    try:
+        notice = str(radio.service.path_of(segment))
+        assert segment.priority == "emergency" and segment.template == "khan-cap"
+        assert segment.duration_s > 10  # long enough to be skipped while it plays
+        prompts = hotline.app.s.prompts
+        played: list[str] = []  # files and prompt keys, in the order the call asked for them
+        real_stream, real_audio = prompts.file_stream, prompts.audio
+
+        def stream_spy(path: str):
+            played.append(path)
+            return real_stream(path)
+
+        def audio_spy(key: str):
+            played.append(key)
+            return real_audio(key)
+
+        monkeypatch.setattr(prompts, "file_stream", stream_spy)
+
+        async def seconds(key: str) -> float:
+            return (await prompts.audio(key)).duration_s
+
+        lead = sum(
+            asyncio.run_coroutine_threadsafe(seconds(k), hotline.loop).result(30)
+            for k in ("greeting", "emergency_intro")
+        )
+        monkeypatch.setattr(prompts, "audio", audio_spy)
+        script = (
+            CallScript()
+            .wait_for_audio(timeout=15)
+            .wait(lead + 3.0)  # three seconds into the notice
+            .dtmf("#")
+            .wait(0.3)
+            .wait_for_audio(timeout=10)  # "speak or press a key"
+            .wait(1.0)
+            .hangup()
+        )
+        result, rec = place(asterisk, script, tmp_path)
+        c = wait_call_closed(hotline)
+        assert played == ["greeting", "emergency_intro", notice, "speak_or_press"], played
+        actions = [(t.kind, t.dtmf, t.action) for t in c.turns]
+        assert ("system", "", "emergency_played") in actions, actions
+        assert ("dtmf", "#", "emergency_skipped") in actions, actions
+        # Skipped: the call is shorter than the greeting, the intro and the whole notice.
+        assert read_audio(rec).duration_s < lead + segment.duration_s, result.summary()
+        assert audible_between(rec, lead + 0.5, lead + 3.0) > 1.0  # the notice was heard
+    finally:
+        radio.service.delete(segment.id)
+    assert radio.current_emergency() is None

@@ -1241,11 +1241,11 @@ def test_enum_values_are_the_stored_strings():
     ]  # fmt: skip
     assert [c.value for c in F.Continuation] == [
         "listen", "menu_wait", "collect_wait", "record", "transfer", "hangup", "rating_wait", "closing",
-        "served",
+        "served", "emergency_done",
     ]  # fmt: skip
     assert [s.value for s in F.State] == [
         "intro", "main", "menu", "clarify", "collect", "recording", "waiting", "bridged", "rating", "ending",
-        "ended",
+        "ended", "emergency",
     ]  # fmt: skip
 
 
