@@ -78,6 +78,8 @@ class BulletinMeta(BaseModel):
     # not listed before this moment: 25/11/2026 06:00, 25/11/2026 or ISO
     publish: Annotated[dt.datetime | dt.date | None, BeforeValidator(_moment)] = None
     expires: Annotated[dt.datetime | dt.date | None, BeforeValidator(_moment)] = None  # not listed from
+    # communes confirm airing by then (a day: its end); default: publication + 2 working days
+    deadline: Annotated[dt.datetime | dt.date | None, BeforeValidator(_moment)] = None
     priority: Annotated[Priority, BeforeValidator(_priority)] = "normal"
     voice: str | None = None  # TTS engine ("espeak", "piper"); default from config
     rate: float | None = Field(default=None, gt=0.4, le=2.5)  # speaking-rate multiplier; default from config
@@ -102,6 +104,9 @@ class BulletinMeta(BaseModel):
 
     def publish_at(self) -> dt.datetime | None:
         return _as_datetime(self.publish, end_of_day=False)
+
+    def deadline_at(self) -> dt.datetime | None:
+        return _as_datetime(self.deadline, end_of_day=True)
 
 
 def _as_datetime(value: dt.datetime | dt.date | None, *, end_of_day: bool) -> dt.datetime | None:

@@ -21,6 +21,7 @@ FIELDS: dict[str, tuple[str, str]] = {
         "ghi ngày/tháng/năm và có thể thêm giờ, ví dụ: publish: 25/11/2026 06:00",
     ),
     "expires": ("ngày hết hạn", "ghi ngày/tháng/năm, ví dụ: expires: 31/12/2026"),
+    "deadline": ("hạn xác nhận đã phát", "ghi ngày/tháng/năm, ví dụ: deadline: 26/11/2026"),
     "priority": ("mức ưu tiên", "ghi một trong: thường, ưu tiên, khẩn cấp"),
     "voice": ("bộ đọc", "ghi espeak hoặc piper, hoặc bỏ dòng này để dùng bộ đọc mặc định"),
     "rate": ("tốc độ đọc", "ghi một số từ 0.5 đến 2.5, ví dụ: rate: 1.0"),

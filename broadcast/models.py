@@ -1,4 +1,5 @@
-"""Catalog of rendered segments and render jobs (tables of the `broadcast` migration branch)."""
+"""Catalog of rendered segments, render jobs, device tokens, downloads and airings (tables of the
+`broadcast` migration branch)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ class Segment(Base):
     expires_at: Mapped[datetime | None] = mapped_column(
         DateTime, nullable=True, index=True
     )  # UTC; hidden from
+    # Rendered for the editor to hear, not yet released to communes (hidden like an embargoed one).
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # UTC; air by then
 
     @property
     def communes(self) -> list[int] | None:
@@ -72,3 +76,40 @@ class RenderJob(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     finished: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DeviceToken(Base):
+    """A commune's token for its loudspeaker devices and players (one per commune; only its hash kept)."""
+
+    __tablename__ = "broadcast_device_tokens"
+
+    commune_code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)  # sha256 hex
+    created_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    created_by: Mapped[str] = mapped_column(String(64), default="")  # console account that made it
+
+
+class Download(Base):
+    """One fetch of a segment's audio: by a commune's device token, or anonymous (commune_code NULL)."""
+
+    __tablename__ = "broadcast_downloads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(Integer, index=True)
+    bulletin_key: Mapped[str] = mapped_column(String(200), index=True)  # the segment key's bulletin part
+    commune_code: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+
+
+class Airing(Base):
+    """A commune's confirmation that it aired a bulletin (the latest confirmation per commune is kept)."""
+
+    __tablename__ = "broadcast_airings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bulletin_key: Mapped[str] = mapped_column(String(200), index=True)
+    segment_id: Mapped[int] = mapped_column(Integer)
+    commune_code: Mapped[int] = mapped_column(Integer, index=True)
+    aired_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, when it went on air (as told)
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, when the confirmation arrived
+    confirmed_by: Mapped[str] = mapped_column(String(64), default="")  # "device" or a console account

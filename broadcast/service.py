@@ -90,8 +90,11 @@ class BroadcastService:
         progress: Callable[[str, int, int], None] | None = None,
         speech: SpeechRenderer | None = None,
         hint: EncoderHint | None = None,
+        held: bool = False,
     ) -> Segment:
-        """Render and add to the catalog; a failure leaves the catalog and the previous segment untouched."""
+        """Render and add to the catalog; a failure leaves the catalog and the previous segment untouched.
+
+        `held`: rendered for the editor to hear first, released to communes later (`release`)."""
         options = options or RenderOptions()
         commune = self.communes.resolve(options.commune) if options.commune else None
         key = segment_key(bulletin, commune)
@@ -108,7 +111,7 @@ class BroadcastService:
             hint=hint,
         )
         try:
-            return self._record(result, key, bulletin, commune)
+            return self._record(result, key, bulletin, commune, held=held)
         except BaseException:
             for p in (result.mp3, result.sidecar, result.wav):
                 if p is not None:
@@ -150,7 +153,9 @@ class BroadcastService:
                 speech.close()
         return out
 
-    def _record(self, result: RenderResult, key: str, bulletin: Bulletin, commune: Commune | None) -> Segment:
+    def _record(
+        self, result: RenderResult, key: str, bulletin: Bulletin, commune: Commune | None, *, held: bool
+    ) -> Segment:
         info = result.info
         targets = target_communes(bulletin, self.settings)
         old_files: list[str] = []
@@ -180,6 +185,8 @@ class BroadcastService:
             seg.created_at = utcnow()
             seg.publish_at = _naive_utc(bulletin.meta.publish_at())
             seg.expires_at = _naive_utc(bulletin.meta.expires_at())
+            seg.deadline_at = _naive_utc(bulletin.meta.deadline_at())
+            seg.held = held
             s.flush()
             s.expunge(seg)
         self.bundles.clear()
@@ -281,8 +288,23 @@ class BroadcastService:
         segments = self.list_segments(commune, now=now)
         return segments[0] if segments else None
 
+    def release(self, segment_id: int) -> Segment:
+        """A held segment goes out to its communes (pages, feeds, playlists) now."""
+        with self._publish_lock, transaction(self.sessions) as s:
+            seg = s.get(Segment, segment_id)
+            if seg is None:
+                raise NotFound(f"no segment {segment_id}")
+            seg.held = False
+            s.flush()
+            s.expunge(seg)
+        self.bundles.clear()
+        logger.info("released segment %s (%s)", seg.id, seg.key)
+        return seg
+
     @staticmethod
     def is_current(seg: Segment, now: dt.datetime) -> bool:
+        if seg.held:
+            return False
         if seg.publish_at is not None and seg.publish_at > now:
             return False
         return seg.expires_at is None or seg.expires_at > now
@@ -383,7 +405,7 @@ class BroadcastService:
                 setattr(job, k, v)
             job.updated_at = utcnow()
 
-    def run_job(self, job_id: str, bulletin: Bulletin, options: RenderOptions) -> None:
+    def run_job(self, job_id: str, bulletin: Bulletin, options: RenderOptions, *, held: bool = False) -> None:
         """Blocking: render and publish, recording progress; meant for a worker thread."""
         last = [0.0]
 
@@ -395,7 +417,7 @@ class BroadcastService:
 
         self._update_job(job_id, status="running", stage="script")
         try:
-            seg = self.publish(bulletin, options, progress=progress)
+            seg = self.publish(bulletin, options, progress=progress, held=held)
         except HotlineError as exc:
             logger.warning("render job %s failed: %s", job_id, exc)
             self._update_job(job_id, status="failed", message=str(exc), finished=True)

@@ -89,6 +89,8 @@ class BroadcastSettings(BaseModel):
     feed_items: int = Field(default=50, ge=1, le=1000)  # newest segments listed per RSS feed
     phone_number: str = Field(default="", max_length=40)  # hotline number shown for radio by phone
     new_days: int = Field(default=7, ge=1, le=90)  # days a commune with a new segment is marked "mới"
+    # working days after publication communes have to confirm airing, when the bulletin sets no deadline
+    airing_deadline_days: int = Field(default=2, ge=0, le=30)
     max_upload_bytes: int = Field(default=262144, ge=1024)  # largest API upload (bytes)
     api_token: str = ""  # bearer token for upload/delete; empty: writes only with a console session
     bundle_cache_mb: int = Field(default=1024, ge=1)  # disk kept for offline bundles (MB); LRU beyond

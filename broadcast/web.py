@@ -20,6 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from broadcast.access import RadioUser, device_token_of
+from broadcast.airing import AiringLog
 from broadcast.bulletin import PRIORITY_LABELS_VI
 from broadcast.communes import Commune, fold
 from broadcast.feed import build_feed
@@ -49,6 +51,9 @@ INDEX_POLICY = (
 WRITER_NEEDED = "Cần mã truy cập (Authorization: Bearer ...) hoặc đăng nhập trang quản trị."
 BAD_FORM = "Biểu mẫu tải lên không hợp lệ: chỉ gửi một tệp bản tin trong trường “file”."
 NO_SUCH_FILE = "Không tìm thấy tệp âm thanh này (có thể đã được thay thế hoặc hết hạn)."
+BAD_DEVICE_TOKEN = "Mã thiết bị không đúng hoặc đã được đổi; hãy lấy mã mới ở trang quản trị của xã."
+OTHER_COMMUNE = "Mã thiết bị này là của xã, phường khác."
+DEVICE_NEEDED = "Cần mã thiết bị của xã (Authorization: Bearer ...) để xác nhận đã phát."
 # The upload reads its own body (after the writer check): this documents it for the OpenAPI schema.
 UPLOAD_BODY = {
     "requestBody": {
@@ -179,6 +184,16 @@ class DayPlaylistOut(BaseModel):
     slots: list[PlaylistSlotOut]
 
 
+class AiredIn(BaseModel):
+    aired_at: dt.datetime | None = None  # when it went on air (ISO 8601; without a zone: UTC); default now
+
+
+class AiredOut(BaseModel):
+    segment: int
+    commune: int
+    aired_at: str  # ISO, UTC
+
+
 class QueuedOut(BaseModel):
     job: str
     status: str
@@ -278,6 +293,13 @@ def segment_json(svc: BroadcastService, seg: Segment, base: str) -> dict:
     }
 
 
+def _naive(value: dt.datetime | None) -> dt.datetime | None:
+    """Naive UTC; a time without a zone is taken as UTC."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def job_json(job: RenderJob, base: str) -> dict:
     return {
         "id": job.id,
@@ -325,18 +347,21 @@ async def read_bulletin(request: Request, limit: int) -> tuple[bytes, str]:
 
 
 def install(
-    app: FastAPI, settings, operator_session: Callable[[Request], bool] | None = None
+    app: FastAPI, settings, console_user: Callable[[Request], RadioUser | None] | None = None
 ) -> None:  # settings: hotline.settings.Settings
     """Mount the radio pages and API on the app; renders run in a bounded pool, never on the event loop.
 
-    Writes (and anything not yet published) need the API token, or a logged-in console operator as told
-    by `operator_session` (the web app passes it; this layer does not know the console).
+    Writes (and anything not yet published) need the API token, or a console account allowed to write
+    as told by `console_user` (the web app passes it; this layer does not know the console). A commune's
+    device token attributes feeds, playlists and downloads to that commune and confirms airings.
     """
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     cfg = settings.broadcast
     svc = BroadcastService(settings, app.state.sessions)
     app.state.broadcast = svc
+    airing = AiringLog(app.state.sessions)
+    app.state.broadcast_airing = airing
     # One render at a time: each render already uses `broadcast.workers` TTS threads and mastering is
     # CPU-bound; more would only slow down the hotline sharing this machine.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="broadcast-render")
@@ -399,13 +424,42 @@ def install(
         return HTMLResponse(html, headers={"Cache-Control": "no-cache", **(headers or {})})
 
     def is_writer(request: Request) -> bool:
-        """The API token, or a console session; a wrong token is refused outright (401)."""
+        """The API token, or a writer's console session; a wrong token is refused outright (401); a
+        device token is no writer's."""
         given = request.headers.get("authorization")
-        if given is not None:
+        if given is not None and device_token_of(request) is None:
             if cfg.api_token and hmac.compare_digest(given.encode(), f"Bearer {cfg.api_token}".encode()):
                 return True
             raise HTTPException(401, "Mã truy cập không đúng.", headers={"WWW-Authenticate": "Bearer"})
-        return operator_session is not None and operator_session(request)
+        user = console_user(request) if console_user is not None else None
+        return user is not None and user.writer
+
+    def device_commune(request: Request) -> int | None:
+        """The commune of the request's device token; None without one; 401 for an unknown token."""
+        token = device_token_of(request)
+        if token is None:
+            return None
+        code = airing.commune_of(token)
+        if code is None:
+            raise HTTPException(401, BAD_DEVICE_TOKEN, headers={"WWW-Authenticate": "Bearer"})
+        return code
+
+    def require_device(request: Request) -> int:
+        """Dependency: the commune of the request's device token, checked before any body is read."""
+        code = device_commune(request)
+        if code is None:
+            raise HTTPException(401, DEVICE_NEEDED, headers={"WWW-Authenticate": "Bearer"})
+        return code
+
+    def own_commune(request: Request, commune: Commune) -> str:
+        """For a commune's feed, playlist or bundle: a device token must be that commune's (403 otherwise).
+        Returns what links in the answer carry: the token when it came in the address (players that cannot
+        set headers fetch each file with it), else nothing."""
+        code = device_commune(request)
+        if code is not None and code != commune.code:
+            raise HTTPException(403, OTHER_COMMUNE)
+        token = request.query_params.get("token")
+        return f"?token={token}" if code is not None and token else ""
 
     def require_writer(request: Request) -> None:
         """Dependency of every write; runs before any body is read (the routes read their own bodies)."""
@@ -413,6 +467,7 @@ def install(
             raise HTTPException(401, WRITER_NEEDED, headers={"WWW-Authenticate": "Bearer"})
 
     writer = [Depends(require_writer)]
+    device = Depends(require_device)
 
     def visible(seg: Segment, request: Request) -> bool:
         """Published and not expired, or asked for by a writer (who may check an embargoed segment)."""
@@ -464,14 +519,15 @@ def install(
         )
 
     @pages.get(f"{PREFIX}/{{slug}}/danh-sach-phat.m3u")
-    def playlist(slug: str) -> Response:
+    def playlist(slug: str, request: Request) -> Response:
         commune = commune_or_404(slug)
-        body = build_m3u(svc.list_segments(commune), lambda s: f"{base}{PREFIX}/tep/{s.id}/{s.file}")
+        carry = own_commune(request, commune)
+        body = build_m3u(svc.list_segments(commune), lambda s: f"{base}{PREFIX}/tep/{s.id}/{s.file}{carry}")
         return Response(
             body,
             media_type="audio/x-mpegurl; charset=utf-8",
             headers={
-                "Cache-Control": "public, max-age=300",
+                "Cache-Control": "private, no-store" if carry else "public, max-age=300",
                 "Content-Disposition": f'inline; filename="truyen-thanh-{slug}.m3u"',
             },
         )
@@ -493,14 +549,16 @@ def install(
         return f"{base}{PREFIX}/tep/{seg.id}/{seg.file}"
 
     @pages.get(f"{PREFIX}/{{slug}}/lich/{{day}}.m3u")
-    def day_playlist_m3u(slug: str, day: str) -> Response:
+    def day_playlist_m3u(slug: str, day: str, request: Request) -> Response:
         commune, plan = day_of(slug, day)
+        carry = own_commune(request, commune)
         title = f"Lịch phát thanh {commune.name} ngày {plan.day:%d/%m/%Y}"
         return Response(
-            plan_m3u(plan, title, file_url),
+            plan_m3u(plan, title, lambda s: file_url(s) + carry),
             media_type="audio/x-mpegurl; charset=utf-8",
             headers={
-                "Cache-Control": "no-cache",  # an emergency must reach devices at their next poll
+                # an emergency must reach devices at their next poll
+                "Cache-Control": "private, no-cache" if carry else "no-cache",
                 "Content-Disposition": f'inline; filename="lich-{slug}-{plan.day:%d-%m-%Y}.m3u"',
             },
         )
@@ -509,18 +567,22 @@ def install(
         f"{PREFIX}/{{slug}}/lich/{{day}}.json", response_model=DayPlaylistOut, responses=_refusals(404)
     )
     def day_playlist_json(
-        slug: Annotated[str, PathParam(max_length=100)], day: Annotated[str, PathParam(max_length=20)]
+        slug: Annotated[str, PathParam(max_length=100)],
+        day: Annotated[str, PathParam(max_length=20)],
+        request: Request,
     ) -> JSONResponse:
         """A commune's playlist of a day (dd-mm-yyyy, or hom-nay): each air time's segments in airing
         order; `play_now`: emergencies to air at once."""
         commune, plan = day_of(slug, day)
+        carry = own_commune(request, commune)
         unit = {"code": commune.code, "name": commune.name, "slug": commune.slug}
-        body = plan_json(plan, unit, settings.locale.time_zone, file_url, column_name)
-        return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+        body = plan_json(plan, unit, settings.locale.time_zone, lambda s: file_url(s) + carry, column_name)
+        return JSONResponse(body, headers={"Cache-Control": "private, no-cache" if carry else "no-cache"})
 
     @pages.get(f"{PREFIX}/{{slug}}/rss.xml")
-    def feed(slug: str) -> Response:
+    def feed(slug: str, request: Request) -> Response:
         commune = commune_or_404(slug)
+        carry = own_commune(request, commune)
         segments = svc.list_segments(commune)[: cfg.feed_items]
         body = build_feed(
             commune,
@@ -528,17 +590,18 @@ def install(
             segments,
             page_url=f"{base}{PREFIX}/{slug}",
             feed_url=f"{base}{PREFIX}/{slug}/rss.xml",
-            file_url=lambda s: f"{base}{PREFIX}/tep/{s.id}/{s.file}",
+            file_url=lambda s: f"{base}{PREFIX}/tep/{s.id}/{s.file}{carry}",
         )
         return Response(
             body,
             media_type="application/rss+xml; charset=utf-8",
-            headers={"Cache-Control": "public, max-age=300"},
+            headers={"Cache-Control": "private, no-store" if carry else "public, max-age=300"},
         )
 
     @pages.api_route(f"{PREFIX}/{{slug}}/goi-ngoai-tuyen.zip", methods=["GET", "HEAD"])
-    def bundle(slug: str) -> Response:
+    def bundle(slug: str, request: Request) -> Response:
         commune = commune_or_404(slug)
+        own_commune(request, commune)
         path = svc.bundle(commune)
         return FileResponse(path, media_type="application/zip", filename=f"truyen-thanh-{slug}.zip")
 
@@ -551,8 +614,12 @@ def install(
         current = BroadcastService.is_current(seg, utcnow())
         if not current and not is_writer(request):  # embargoed or expired: as if it did not exist
             raise HTTPException(404, NO_SUCH_FILE)
+        code = device_commune(request)
+        if code is not None and not seg.for_commune(code):
+            raise HTTPException(403, OTHER_COMMUNE)
         if seg.file != filename:
-            return RedirectResponse(f"{PREFIX}/tep/{seg.id}/{seg.file}", status_code=301)
+            query = f"?{request.url.query}" if request.url.query else ""  # a player's token goes along
+            return RedirectResponse(f"{PREFIX}/tep/{seg.id}/{seg.file}{query}", status_code=301)
         path = svc.path_of(seg)
         if not path.is_file():
             raise HTTPException(404, "Tệp âm thanh không còn trên máy chủ.")
@@ -563,6 +630,12 @@ def install(
             # A writer's preview of an embargoed segment must not land in a shared cache.
             "Cache-Control": "public, max-age=3600" if current else "private, no-store",
         }
+        if code is not None:
+            headers["Cache-Control"] = "private, no-store"  # a device's fetch is counted: never cached
+        # A fetch from the start is a download (a player's later range requests are the same one).
+        rng = request.headers.get("range", "")
+        if request.method == "GET" and current and (not rng or rng.replace(" ", "").startswith("bytes=0-")):
+            airing.record_download(seg, code)
         if not_modified(request, etag, seg.created_at):
             return Response(status_code=304, headers=headers)
         attach = "tai-ve" in request.query_params
@@ -664,6 +737,25 @@ def install(
             status_code=202,
             headers={"Location": f"{API}/jobs/{job_id}"},
         )
+
+    @api.post(
+        "/segments/{segment_id}/aired",
+        response_model=AiredOut,
+        responses=_refusals(401, 403, 404),
+    )
+    def api_aired(segment_id: SegmentId, code: int = device, body: AiredIn | None = None) -> dict:
+        """A commune's device confirms it aired the segment (its token: `Authorization: Bearer`)."""
+        try:
+            seg = svc.get(segment_id)
+        except NotFound:
+            raise HTTPException(404, NO_SUCH_FILE) from None
+        if not BroadcastService.is_current(seg, utcnow()):
+            raise HTTPException(404, NO_SUCH_FILE)
+        if not seg.for_commune(code):
+            raise HTTPException(403, OTHER_COMMUNE)
+        at = body.aired_at if body is not None else None
+        when = airing.confirm_aired(seg, code, "device", _naive(at))
+        return {"segment": seg.id, "commune": code, "aired_at": when.replace(tzinfo=dt.UTC).isoformat()}
 
     @api.get("/jobs/{job_id}", dependencies=writer, response_model=JobOut, responses=_refusals(401, 404))
     def api_job(job_id: str = PathParam(max_length=32)) -> dict:

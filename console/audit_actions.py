@@ -37,6 +37,11 @@ class AuditAction(StrEnum):
     REVIEW_OUT_OF_SCOPE = "review_out_of_scope"
     REVIEW_RECOGNITION_ERROR = "review_recognition_error"
     REVIEW_DISMISSED = "review_dismissed"
+    RENDER_BULLETIN = "render_bulletin"  # a radio bulletin rendered for the editor to hear
+    PUBLISH_BULLETIN = "publish_bulletin"  # released to its communes
+    CONFIRM_AIRED = "confirm_aired"  # a commune operator's "aired" button
+    ISSUE_DEVICE_TOKEN = "issue_device_token"  # a commune's device token made or replaced
+    EXPORT_AIRING = "export_airing"  # the province's airing sheet of a bulletin downloaded
 
 
 # Closing review items: the status set -> the action audited.

@@ -68,6 +68,10 @@ def target_vi(target: str, words: AuditWords) -> str:
         return f"Chủ đề “{words.topic(name)}”"
     if kind == "prompt":
         return prompt_label(name)
+    if kind == "bulletin":
+        return f"Bản tin số {name}" if name.isdigit() else f"Bản tin “{name}”"
+    if kind == "commune":
+        return words.commune(name) or "Xã, phường"
     if kind == "extension":
         return "Số máy ghi âm lời nhắc"
     if kind == "review":  # item ids are the queue's own: operators see how many
@@ -119,7 +123,12 @@ PATTERNS: list[tuple[re.Pattern[str], Say]] = [
         _assigned,
     ),
     (re.compile(r"role=(\w+)"), lambda _w, role: f"Vai trò: {ROLE_VI.get(role, 'khác')}"),
+    (
+        re.compile(r"role=(\w+); commune=(\d+)"),
+        lambda w, role, code: f"Vai trò: {ROLE_VI.get(role, 'khác')}; xã, phường: {w.commune(code)}",
+    ),
     (re.compile(r"closed (\d+) sessions?"), lambda _w, n: f"Đã đóng {n} phiên đăng nhập"),
+    (re.compile(r"commune=(\d+)"), lambda w, code: f"Xã, phường: {w.commune(code)}"),
     (re.compile(r"(\d+) found"), lambda _w, n: f"Tìm thấy {n} phiếu"),
     (re.compile(r"(\d+) closed"), lambda _w, n: f"Đã đóng {n} câu"),
     (re.compile(r"intent:(\w+)"), lambda w, topic: f"Dạy cho chủ đề “{w.topic(topic)}”"),

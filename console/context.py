@@ -44,6 +44,7 @@ from ivr.store import CallStore
 from ivr.ticket_rules import ticket_rules
 
 PREFIX = "/console"
+RADIO = PREFIX + "/truyen-thanh"  # the radio newsroom: editors, commune accounts, the province's view
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
@@ -82,6 +83,7 @@ class Console:
         # Ticket writes with the categories and deadlines of `ivr.tickets`, as calls make them.
         rules = ticket_rules(settings.ivr.tickets, settings.locale.time_zone)
         self.tickets = CallStore(sessions, self.recordings_dir, rules)
+        self.working_days = rules.calendar  # also the radio's default airing deadline
         self.secure_cookies = settings.web.public_url.startswith("https://")
         self.env = Environment(
             loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html"])
@@ -154,7 +156,14 @@ class Console:
             return []
         return [(str(c.code), c.name) for c in index.communes]
 
-    def render(self, name: str, login: Login | None, status_code: int = 200, **values: Any) -> HTMLResponse:
+    def render(
+        self,
+        name: str,
+        login: Login | None,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+        **values: Any,
+    ) -> HTMLResponse:
         html = self.env.get_template(name).render(login=login, **values)
         return HTMLResponse(
             html,
@@ -163,6 +172,7 @@ class Console:
                 "Cache-Control": "no-store",  # pages carry personal data: never kept by a shared cache
                 "X-Frame-Options": "DENY",
                 "Referrer-Policy": "same-origin",
+                **(headers or {}),
             },
         )
 

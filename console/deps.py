@@ -49,8 +49,12 @@ def current_login(request: Request, console: Console) -> Login | None:
     return resolve_session(console.sessions, token) if token else None
 
 
-def page_login(request: Request, console: ConsoleDep) -> Login:
-    """Pages: the login, or a redirect to the login page (back here afterwards for a GET)."""
+STAFF_ONLY = "Tài khoản này chỉ dùng cho truyền thanh cơ sở; trang này dành cho cán bộ trực tổng đài."
+
+
+def any_page_login(request: Request, console: ConsoleDep) -> Login:
+    """Pages of every role (logout, the radio pages): the login, or a redirect to the login page (back
+    here afterwards for a GET)."""
     login = current_login(request, console)
     if login is None:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -58,11 +62,24 @@ def page_login(request: Request, console: ConsoleDep) -> Login:
     return login
 
 
+AnyPageLogin = Annotated[Login, Depends(any_page_login)]
+
+
+async def page_login(login: AnyPageLogin) -> Login:
+    """Hotline pages (calls, tickets, recordings, the catalog): hotline staff only; the radio roles get 403.
+    Every route of the hotline takes this one, so a new role sees nothing of calls by default."""
+    if not login.operator.is_staff:
+        raise HTTPException(403, STAFF_ONLY)
+    return login
+
+
 def api_login(request: Request, console: ConsoleDep) -> Login:
-    """Recordings and JSON: the login, or 401."""
+    """Recordings and JSON: the login of hotline staff, or 401 (no login) / 403 (a radio account)."""
     login = current_login(request, console)
     if login is None:
         raise HTTPException(401, "Cần đăng nhập để truy cập.")
+    if not login.operator.is_staff:
+        raise HTTPException(403, STAFF_ONLY)
     return login
 
 
@@ -98,12 +115,24 @@ async def admin_csrf_login(login: AdminLogin, csrf: Annotated[str, Form()] = "")
     return login
 
 
+async def any_csrf_login(login: AnyPageLogin, csrf: Annotated[str, Form()] = "") -> Login:
+    """POST forms of every role (logout, the radio pages): the login, once the CSRF token matched."""
+    check_csrf(login, csrf)
+    return login
+
+
 CsrfLogin = Annotated[Login, Depends(csrf_login)]
 AdminCsrfLogin = Annotated[Login, Depends(admin_csrf_login)]
+AnyCsrfLogin = Annotated[Login, Depends(any_csrf_login)]
 
 
 async def page_actor(request: Request, console: ConsoleDep, login: PageLogin) -> Actor:
     """The logged-in operator as the audit log records them."""
+    return Actor(console.sessions, login.operator, client_ip(request))
+
+
+async def any_actor(request: Request, console: ConsoleDep, login: AnyPageLogin) -> Actor:
+    """Any logged-in account (logout, the radio pages) as the audit log records them."""
     return Actor(console.sessions, login.operator, client_ip(request))
 
 
@@ -112,6 +141,7 @@ async def api_actor(request: Request, console: ConsoleDep, login: ApiLogin) -> A
 
 
 PageActor = Annotated[Actor, Depends(page_actor)]
+AnyActor = Annotated[Actor, Depends(any_actor)]
 ApiActor = Annotated[Actor, Depends(api_actor)]
 
 

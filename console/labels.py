@@ -168,6 +168,11 @@ ACTIONS_VI: dict[str, str] = {
     AuditAction.REVIEW_OUT_OF_SCOPE: "Đánh dấu ngoài phạm vi",
     AuditAction.REVIEW_RECOGNITION_ERROR: "Đánh dấu nhận dạng sai",
     AuditAction.REVIEW_DISMISSED: "Bỏ qua câu cần xem xét",
+    AuditAction.RENDER_BULLETIN: "Dựng bản tin truyền thanh",
+    AuditAction.PUBLISH_BULLETIN: "Phát hành bản tin truyền thanh",
+    AuditAction.CONFIRM_AIRED: "Xác nhận xã đã phát bản tin",
+    AuditAction.ISSUE_DEVICE_TOKEN: "Tạo mã thiết bị của xã",
+    AuditAction.EXPORT_AIRING: "Tải bảng phát sóng của bản tin",
     CallAuditAction.RECORD_PROMPT_BY_PHONE: "Ghi âm lại lời nhắc qua điện thoại",
     CallAuditAction.RESTORE_PROMPT_RECORDING: "Khôi phục bản ghi lời nhắc",
     CallAuditAction.PROMPT_PIN_LOCKED: "Khóa ghi âm lời nhắc (sai mã PIN)",
@@ -175,7 +180,12 @@ ACTIONS_VI: dict[str, str] = {
 assert set(ACTIONS_VI) == set(ALL_AUDIT_ACTIONS), "every audit action needs a label"
 
 # Account role -> label (the accounts page).
-ROLE_VI = {"admin": "Quản trị viên", "operator": "Cán bộ trực"}
+ROLE_VI = {
+    "admin": "Quản trị viên",
+    "operator": "Cán bộ trực",
+    "editor": "Biên tập viên truyền thanh",
+    "commune": "Truyền thanh xã, phường",
+}
 
 
 # Sentence templates (`ivr.flow.config.Texts`), numbered in their order: operators never see the keys.

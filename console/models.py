@@ -10,7 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
 
-ROLES = ("admin", "operator")
+ROLES = ("admin", "operator", "editor", "commune")
+# Hotline staff see calls, tickets, recordings and the catalog; the radio roles see the radio only.
+STAFF_ROLES = frozenset({"admin", "operator"})
+# Who may write and publish radio bulletins (operators kept the right they had before the radio roles).
+RADIO_WRITER_ROLES = frozenset({"admin", "operator", "editor"})
+# Who sees the province's airing view (every commune's downloads and confirmations).
+PROVINCE_ROLES = frozenset({"admin", "editor"})
 
 
 class Operator(Base):
@@ -21,7 +27,8 @@ class Operator(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True, index=True)  # stored lower-case
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="operator")  # admin | operator
+    role: Mapped[str] = mapped_column(String(16), default="operator")  # admin | operator | editor | commune
+    commune_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # role commune: its unit code
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -82,11 +89,25 @@ class OperatorInfo:
     active: bool
     created_at: datetime
     last_login: datetime | None
+    commune_code: int | None = None  # set for a commune radio account only
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @property
+    def is_staff(self) -> bool:
+        """A hotline operator or administrator: may see call data, tickets and recordings."""
+        return self.role in STAFF_ROLES
+
+    @property
+    def radio_writer(self) -> bool:
+        return self.role in RADIO_WRITER_ROLES
+
+    @property
+    def sees_province(self) -> bool:
+        return self.role in PROVINCE_ROLES
+
     @classmethod
     def of(cls, op: Operator) -> OperatorInfo:
-        return cls(op.id, op.username, op.role, op.active, op.created_at, op.last_login)
+        return cls(op.id, op.username, op.role, op.active, op.created_at, op.last_login, op.commune_code)

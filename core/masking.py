@@ -1,4 +1,5 @@
-"""Masking of personal data (phone, ID and dossier numbers) in log lines and stored transcripts."""
+"""Masking of personal data (phone, ID and dossier numbers) in log lines and stored transcripts, and of the
+radio's device tokens in logged addresses."""
 
 from __future__ import annotations
 
@@ -39,6 +40,11 @@ _SPOKEN_RUN = re.compile(
 )
 
 
+# A commune's device token (broadcast.airing: "tt_" and 43 URL-safe characters) in a logged address
+# (`?token=` for players that cannot set headers) is a credential: kept out of every log line.
+_DEVICE_TOKEN = re.compile(r"\btt_[A-Za-z0-9_-]{16,}")
+
+
 def _masked(digits: str) -> str:
     return "*" * (len(digits) - 3) + digits[-3:]
 
@@ -75,6 +81,7 @@ def mask_personal(text: str) -> str:
         return text
     # Decomposed accents (some keyboards and recognizers) would hide a digit word from the pattern.
     text = _SPOKEN_RUN.sub(_mask_spoken, unicodedata.normalize("NFC", text))
+    text = _DEVICE_TOKEN.sub("tt_***", text)
     return _LONG_NUMBER.sub(_mask, text)
 
 

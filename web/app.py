@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
 from broadcast import web as broadcast_web
+from broadcast.access import RadioUser
 from broadcast.settings import BroadcastConfig
 from console.context import PREFIX as CONSOLE
 from console.deps import current_login
@@ -106,9 +107,14 @@ def create_app(settings: WebConfig, *, app_probe: AppProbe | None = None) -> Fas
 
     console.install(app, settings)
 
-    def operator_session(request: Request) -> bool:
-        """A logged-in console operator may publish radio bulletins like a holder of the API token."""
-        return current_login(request, app.state.console) is not None
+    def console_user(request: Request) -> RadioUser | None:
+        """The console account behind the request as the radio sees it: hotline staff and editors may
+        publish like a holder of the API token; a commune account may not."""
+        login = current_login(request, app.state.console)
+        if login is None:
+            return None
+        op = login.operator
+        return RadioUser(op.username, op.radio_writer, op.commune_code)
 
-    broadcast_web.install(app, settings, operator_session=operator_session)
+    broadcast_web.install(app, settings, console_user=console_user)
     return app

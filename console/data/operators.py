@@ -125,19 +125,30 @@ def add_operator(
     role: str = "operator",
     *,
     repeated: str | None = None,
+    commune_code: int | None = None,
 ) -> OperatorInfo:
-    """Create an active account; `repeated` is the form's second typing of the password, if any."""
+    """Create an active account; `repeated` is the form's second typing of the password, if any;
+    a commune radio account (role `commune`) is bound to `commune_code`, other roles to none."""
     name = normalize_username(username)
     if role not in ROLES:
         raise AccountError(
             f"unknown role {role!r} (one of {', '.join(ROLES)})", code="console.account.bad_role"
         )
+    if role == "commune" and commune_code is None:
+        raise AccountError("a commune account needs its commune", code="console.account.no_commune")
+    if role != "commune":
+        commune_code = None
     check_new_password(password, repeated)
     with transaction(factory) as s:
         if s.scalar(select(Operator.id).where(Operator.username == name)) is not None:
             raise AccountError(f"operator {name!r} already exists", code="console.account.exists")
         op = Operator(
-            username=name, password_hash=hash_password(password), role=role, active=True, created_at=utcnow()
+            username=name,
+            password_hash=hash_password(password),
+            role=role,
+            active=True,
+            created_at=utcnow(),
+            commune_code=commune_code,
         )
         s.add(op)
         s.flush()

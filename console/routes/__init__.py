@@ -16,6 +16,9 @@ from console.routes import (
     intents,
     operators,
     prompts,
+    radio,
+    radio_airing,
+    radio_commune,
     reports,
     review,
     tickets,
@@ -35,4 +38,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     prompts.router,
     audit.router,
     operators.router,
+    radio.router,
+    radio_commune.router,
+    radio_airing.router,
 )

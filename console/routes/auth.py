@@ -15,7 +15,7 @@ from console.context import PREFIX, Console, safe_next
 from console.data import audit
 from console.data.operators import authenticate
 from console.data.sessions import SESSION_HOURS, close_session, open_session
-from console.deps import ConsoleDep, CsrfLogin, PageActor, client_ip, current_login
+from console.deps import AnyActor, AnyCsrfLogin, ConsoleDep, client_ip, current_login
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ async def login(
 
 
 @router.post(PREFIX + "/logout")
-def logout(request: Request, console: ConsoleDep, login: CsrfLogin, actor: PageActor) -> Response:
+def logout(request: Request, console: ConsoleDep, login: AnyCsrfLogin, actor: AnyActor) -> Response:
     token = console.signer.unsign(request.cookies.get(COOKIE))
     if token:
         close_session(console.sessions, token)

@@ -8,9 +8,9 @@ from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
-from console.context import PREFIX
+from console.context import PREFIX, RADIO
 from console.dashboard_charts import charts, tiles, totals
 from console.data.dashboard import dashboard as dashboard_figures
 from console.data.periods import (
@@ -25,7 +25,7 @@ from console.data.periods import (
 from console.data.ticket_figures import month_trend
 from console.data.times import today_local
 from console.data.trends import trends
-from console.deps import ApiLogin, ConsoleDep, Db, PageLogin
+from console.deps import AnyPageLogin, ApiLogin, ConsoleDep, Db
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,11 +43,13 @@ def _typed_day(text: str, field: str, errors: list[str]) -> dt.date | None:
 def dashboard(
     console: ConsoleDep,
     db: Db,
-    login: PageLogin,
+    login: AnyPageLogin,
     period: str = Query(Period.DAY.value, max_length=8),
     day_from: str = Query("", alias="from", max_length=10),
     day_to: str = Query("", alias="to", max_length=10),
 ) -> Response:
+    if not login.operator.is_staff:  # the radio roles start on the radio's own page
+        return RedirectResponse(RADIO, status_code=303)
     now = dt.datetime.now(dt.UTC)
     errors: list[str] = []
     if period not in PERIOD_VI:  # a hand-edited address: said in Vietnamese, not a validation error

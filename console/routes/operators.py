@@ -37,6 +37,7 @@ ACCOUNT_ERRORS_VI = {
     ),
     "console.account.exists": "Đã có tài khoản “{name}”. Hãy chọn tên đăng nhập khác.",
     "console.account.bad_role": "Vai trò không hợp lệ.",
+    "console.account.no_commune": "Tài khoản truyền thanh xã, phường cần chọn xã, phường của tài khoản.",
     "console.account.password_short": f"Mật khẩu phải có ít nhất {MIN_PASSWORD_CHARS} ký tự.",
     "console.account.password_long": f"Mật khẩu không được dài quá {MAX_PASSWORD_CHARS} ký tự.",
     "console.account.password_mismatch": "Hai lần nhập mật khẩu không khớp nhau.",
@@ -90,7 +91,8 @@ def _page(
         done=message,
         error=error,
         error_form=error_form,
-        new=new or {"username": "", "role": "operator"},
+        new=new or {"username": "", "role": "operator", "commune": ""},
+        communes=console.communes(),
         reset_name=reset_name if reset_name in names else "",
         min_password=MIN_PASSWORD_CHARS,
         max_password=MAX_PASSWORD_CHARS,
@@ -121,19 +123,23 @@ def add(
     role: str = Form("operator", max_length=32),
     password: str = Form("", max_length=1000),
     password2: str = Form("", max_length=1000),
+    commune: str = Form("", max_length=16),
 ) -> Response:
+    known = {code for code, _name in console.communes()}
+    code = int(commune) if commune in known else None
     try:
-        op = add_operator(console.sessions, username, password, role, repeated=password2)
+        op = add_operator(console.sessions, username, password, role, repeated=password2, commune_code=code)
     except AccountError as exc:
         return _page(
             console,
             login,
             error=account_error_vi(exc, username),
             error_form="add",
-            new={"username": username, "role": role if role in ROLES else "operator"},
+            new={"username": username, "role": role if role in ROLES else "operator", "commune": commune},
             status_code=422,
         )
-    actor.record(AuditAction.ADD_OPERATOR, f"operator:{op.username}", f"role={op.role}")
+    detail = f"role={op.role}" + (f"; commune={op.commune_code}" if op.commune_code else "")
+    actor.record(AuditAction.ADD_OPERATOR, f"operator:{op.username}", detail)
     return _done("added", op.username)
 
 

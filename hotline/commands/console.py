@@ -43,26 +43,41 @@ def register(app: typer.Typer) -> None:
     def add(
         ctx: typer.Context,
         username: Annotated[str, typer.Argument(help="Login name (lower-case letters, digits, . _ -).")],
-        role: Annotated[str, typer.Option(help="admin (also sees the audit log) or operator.")] = "operator",
+        role: Annotated[
+            str,
+            typer.Option(
+                help="admin (also sees the audit log), operator, editor (radio bulletins) or commune "
+                "(one commune's radio; needs --commune)."
+            ),
+        ] = "operator",
+        commune: Annotated[
+            str | None, typer.Option(help="The commune of a commune radio account (name or code).")
+        ] = None,
         password_stdin: PasswordStdin = False,
     ) -> None:
         """Create an account."""
+        from broadcast.communes import load_communes
         from console.data.operators import add_operator, check_new_password
+        from hotline.commands import settings_of
 
+        code = load_communes(settings_of(ctx).broadcast.province).resolve(commune).code if commune else None
         factory = _factory(ctx)
         password = check_new_password(_read_password(password_stdin))
-        op = add_operator(factory, username, password, role)
-        print(f"added operator {op.username} ({op.role})")
+        op = add_operator(factory, username, password, role, commune_code=code)
+        print(f"added operator {op.username} ({op.role}{f', {commune}' if code else ''})")
 
     @ops.command("list")
     def list_cmd(ctx: typer.Context) -> None:
         """Accounts with role, state and last login (local time, `locale.time_zone`)."""
+        from broadcast.communes import load_communes
         from console.data.operators import list_operators
         from core.clock import format_local
         from hotline.commands import settings_of
 
         rows = list_operators(_factory(ctx))
-        tz = settings_of(ctx).locale.tz
+        settings = settings_of(ctx)
+        tz = settings.locale.tz
+        index = load_communes(settings.broadcast.province)
         if not rows:
             print("no operators yet: hotline operators add NAME --role admin")
             return
@@ -70,7 +85,11 @@ def register(app: typer.Typer) -> None:
         for op in rows:
             last = format_local(op.last_login, tz, "%Y-%m-%d %H:%M", empty="-")
             created = format_local(op.created_at, tz, "%Y-%m-%d %H:%M")
-            print(f"{op.username:<24}{op.role:<10}{'yes' if op.active else 'no':<8}{created:<18}{last}")
+            unit = index.by_code(op.commune_code) if op.commune_code else None
+            where = f"  ({unit.name})" if unit else ""  # a commune radio account's commune
+            print(
+                f"{op.username:<24}{op.role:<10}{'yes' if op.active else 'no':<8}{created:<18}{last}{where}"
+            )
 
     @ops.command("passwd")
     def passwd(

@@ -9,6 +9,7 @@ from core.db import make_engine
 from hotline.db import alembic_config, upgrade
 
 TABLES = {"broadcast_segments", "broadcast_jobs"}
+AIRING_TABLES = {"broadcast_device_tokens", "broadcast_downloads", "broadcast_airings"}  # broadcast_0002
 
 
 def test_migration_matches_models_and_downgrades(tmp_path):
@@ -20,10 +21,16 @@ def test_migration_matches_models_and_downgrades(tmp_path):
     upgrade(url)
     engine = make_engine(url)
     with engine.connect() as conn:
-        assert TABLES <= set(sa.inspect(conn).get_table_names())
+        assert TABLES | AIRING_TABLES <= set(sa.inspect(conn).get_table_names())
         diff = compare_metadata(MigrationContext.configure(conn), Segment.metadata)
-    ours = [d for d in diff if any(t in repr(d) for t in TABLES)]
+    ours = [d for d in diff if any(t in repr(d) for t in TABLES | AIRING_TABLES)]
     assert ours == []
+    command.downgrade(alembic_config(url), "broadcast@-1")
+    with engine.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+        assert TABLES <= tables and not AIRING_TABLES & tables
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("broadcast_segments")}
+        assert not {"held", "deadline_at"} & columns
     command.downgrade(alembic_config(url), "broadcast@-1")
     with engine.connect() as conn:
         assert not TABLES & set(sa.inspect(conn).get_table_names())

@@ -168,6 +168,15 @@ def test_daily_playlist_json_and_m3u_for_a_commune(app_client):
         m3u = app_client.get("/truyen-thanh/xa-anh-son/lich/05-01-2030.m3u")
         assert m3u.headers["content-type"].startswith("audio/x-mpegurl")
         assert "#EXTGRP:Giờ phát 18:00\n#EXTINF:5,[Khẩn cấp] Cảnh báo lũ\n" in m3u.text
+        # A device that cannot set headers: its token rides along to every file; another commune's is refused.
+        token = app_client.app.state.broadcast_airing.issue_token(17329, "test")
+        own = app_client.get(f"/truyen-thanh/xa-anh-son/lich/05-01-2030.json?token={token}")
+        assert own.headers["cache-control"] == "private, no-cache"
+        assert own.json()["slots"][1]["items"][0]["url"].endswith(f"/{urgent.file}?token={token}")
+        assert f"{urgent.file}?token={token}\n" in app_client.get(
+            f"/truyen-thanh/xa-anh-son/lich/05-01-2030.m3u?token={token}"
+        ).text
+        assert app_client.get(f"/truyen-thanh/xa-do-luong/lich/hom-nay.m3u?token={token}").status_code == 403
         today = app_client.get("/truyen-thanh/xa-anh-son/lich/hom-nay.json").json()["date"]
         assert today in {today_local(TZ).isoformat(), (today_local(TZ) - dt.timedelta(days=1)).isoformat()}
         for path in ("/truyen-thanh/xa-anh-son/lich/31-02-2030.json", "/truyen-thanh/khong/lich/hom-nay.m3u"):

@@ -171,6 +171,20 @@ def test_admin_adds_an_operator_who_can_then_log_in(console_settings, server, br
         assert authenticate(factory, "minh.tran", new_password).role == "operator"
         assert [e.target for e in audit_rows(console_settings, "add_operator")] == ["operator:minh.tran"]
 
+        # A commune radio account: its commune is picked from the list and shown with the account.
+        form = page.locator("form.add-operator")
+        form.locator("input[name=username]").fill("xa-do-luong")
+        form.locator("select[name=role]").select_option("commune")
+        form.locator("select[name=commune]").select_option(label="Xã Đô Lương")
+        form.locator("input[name=password]").fill(new_password)
+        form.locator("input[name=password2]").fill(new_password)
+        form.locator("button[type=submit]").click()
+        page.wait_for_url(f"{base}/console/operators?done=added&user=xa-do-luong")
+        row = page.locator('[id="op-xa-do-luong"]').inner_text()
+        assert "Truyền thanh xã, phường" in row and "Xã Đô Lương" in row
+        account = authenticate(factory, "xa-do-luong", new_password)
+        assert account.role == "commune" and account.commune_code is not None
+
         page.set_viewport_size({"width": 360, "height": 740})  # a phone: the table scrolls, the page does not
         page.screenshot(path=str(tmp_path / "operators-phone.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -6,10 +6,14 @@ import pytest
 from fastapi.routing import APIRoute
 
 from console import deps
-from console.context import PREFIX
+from console.context import PREFIX, RADIO
 from console.routes import ROUTERS
 
-PUBLIC = {PREFIX, PREFIX + "/login", PREFIX + "/console.css"}  # before any login
+# Before any login: the login page and its styles, the radio job page's own script file.
+PUBLIC = {PREFIX, PREFIX + "/login", PREFIX + "/console.css", RADIO + "/tien-do.js"}
+# Every role may reach these (each page then checks what the role may see); the rest is hotline staff's.
+ANY_ROLE = {PREFIX + "/", PREFIX + "/logout"}
+LOGINS = {deps.page_login, deps.api_login, deps.any_page_login}
 CSRF_IN_BODY = {PREFIX + "/login", PREFIX + "/prompts/{key}/upload"}  # check their tokens themselves
 
 
@@ -34,16 +38,26 @@ def test_every_console_route_but_the_login_needs_a_login(console_routes):
     for route in console_routes:
         calls = _calls(route.dependant)
         if route.path in PUBLIC:
-            assert not calls & {deps.page_login, deps.api_login}, route.path
+            assert not calls & LOGINS, route.path
         else:
-            assert calls & {deps.page_login, deps.api_login}, route.path
+            assert calls & LOGINS, route.path
+
+
+def test_only_the_radio_pages_let_the_radio_roles_in(console_routes):
+    """Calls, tickets, recordings, the catalog and accounts: hotline staff only (page_login / api_login)."""
+    for route in console_routes:
+        if route.path in PUBLIC or route.path in ANY_ROLE or route.path.startswith(RADIO):
+            continue
+        assert _calls(route.dependant) & {deps.page_login, deps.api_login}, route.path
 
 
 def test_every_post_form_checks_its_csrf_token(console_routes):
     posts = [r for r in console_routes if "POST" in r.methods]
     assert len(posts) > 10
     for route in posts:
-        checked = bool(_calls(route.dependant) & {deps.csrf_login, deps.admin_csrf_login})
+        checked = bool(
+            _calls(route.dependant) & {deps.csrf_login, deps.admin_csrf_login, deps.any_csrf_login}
+        )
         assert checked != (route.path in CSRF_IN_BODY), route.path
 
 

@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from tests.broadcast.catalog import add_segment
 from tests.browser import chromium, log_in_on_the_way, serve
 from tests.console.helpers import PASSWORD, add_operator, seed, seed_time, stored_caller
 from tests.console.test_audit_vi import DETAILS
@@ -170,7 +171,12 @@ def test_every_console_page_is_vietnamese_only(console_settings):
     add_operator(console_settings, "hoa", "admin")
     call_id = seed_the_rest(console_settings, data)
     app = create_app(console_settings)
+    radio = app.state.broadcast
+    segment = add_segment(radio, "chu-ky-so", title="Chữ ký số", communes=[17329])
+    job_id = radio.create_job("ban-tin.md", None)
     values = {
+        "segment_id": str(segment.id),
+        "job_id": job_id,
         "call_id": str(call_id),
         "number": data["ticket"],
         "intent_id": "birth_registration",  # a code with "_": the checker sees it if it shows

@@ -108,3 +108,13 @@ def test_numbers_spoken_as_words_are_masked(transcript, expected):
 )
 def test_ordinary_speech_and_short_codes_are_not_masked(text):
     assert mask_personal(text) == text
+
+
+def test_a_device_token_in_a_logged_address_is_masked():
+    from core.masking import mask_personal
+
+    token = "tt_YVhk7WEVL5mFh-wJ6fTNJYlL_R_tvAqmvOpll5r5M6w"
+    line = f'127.0.0.1 - "GET /truyen-thanh/tep/3/a.mp3?token={token} HTTP/1.1" 200'
+    masked = mask_personal(line)
+    assert "YVhk7" not in masked and "?token=tt_*** HTTP/1.1" in masked
+    assert mask_personal("tt_short") == "tt_short"  # not a token: left as written

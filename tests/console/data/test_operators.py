@@ -143,3 +143,39 @@ def test_operators_cli_refuses_bad_input_cleanly(console_settings):
         )
         assert p.returncode == 2, (args, p.stderr)
         assert "error: " in p.stderr and message in p.stderr and "Traceback" not in p.stderr
+
+
+def test_radio_accounts_a_commune_account_is_bound_to_its_commune(console_settings):
+    import pytest
+    import sqlalchemy as sa
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from console.data.operators import AccountError, add_operator, authenticate
+    from console.models import Operator
+    from core.db import engine_for, session_factory
+    from hotline.cli import app
+
+    engine = engine_for(console_settings)
+    with engine.connect() as conn:  # console_0003 adds exactly the model's column
+        diff = compare_metadata(MigrationContext.configure(conn), Operator.metadata)
+        assert [d for d in diff if "operators" in repr(d)] == []
+        assert "commune_code" in {c["name"] for c in sa.inspect(conn).get_columns("operators")}
+    factory = session_factory(engine)
+    with pytest.raises(AccountError) as refused:
+        add_operator(factory, "xa-thieu", "bi-mat-thu-nhat", "commune")
+    assert refused.value.code == "console.account.no_commune"
+    editor = add_operator(factory, "bien", "bi-mat-thu-nhat", "editor", commune_code=17329)
+    assert editor.commune_code is None and editor.radio_writer and editor.sees_province
+    assert not editor.is_staff
+    r = CliRunner().invoke(
+        app,
+        ["operators", "add", "xa-do-luong", "--role", "commune", "--commune", "Đô Lương", "--password-stdin"],
+        input="bi-mat-thu-hai\n",
+    )
+    assert r.exit_code == 0, r.output
+    account = authenticate(factory, "xa-do-luong", "bi-mat-thu-hai")
+    assert account is not None and account.role == "commune" and account.commune_code is not None
+    assert not (account.is_staff or account.radio_writer or account.sees_province)
+    listed = CliRunner().invoke(app, ["operators", "list"]).output
+    assert any(line.startswith("xa-do-luong") and "(Xã Đô Lương)" in line for line in listed.splitlines())
