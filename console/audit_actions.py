@@ -42,6 +42,7 @@ class AuditAction(StrEnum):
     CONFIRM_AIRED = "confirm_aired"  # a commune operator's "aired" button
     ISSUE_DEVICE_TOKEN = "issue_device_token"  # a commune's device token made or replaced
     EXPORT_AIRING = "export_airing"  # the province's airing sheet of a bulletin downloaded
+    RECORD_PROMPT = "record_prompt"  # a take from the recording studio accepted
 
 
 # Closing review items: the status set -> the action audited.

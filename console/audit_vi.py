@@ -139,6 +139,19 @@ PATTERNS: list[tuple[re.Pattern[str], Say]] = [
         lambda _w, s, _name: f"Bản ghi {_seconds(s)}, tải lên từ máy tính",
     ),
     (
+        re.compile(
+            r"([\d.]+) s recorded in the studio \((browser|upload)\)"
+            r"(; kept despite [\w,]+)?(; previous kept as .*)?"
+        ),
+        lambda _w, s, source, warned, kept: (
+            f"Bản ghi {_seconds(s)}, "
+            + ("ghi bằng trình duyệt" if source == "browser" else "tải lên")
+            + " trong phòng thu"
+            + ("; lưu dù có cảnh báo" if warned else "")
+            + ("; bản ghi cũ được lưu lại" if kept else "")
+        ),
+    ),
+    (
         re.compile(r"([\d.]+) s recorded by phone on (\S+)(.*)"),
         lambda _w, s, seat, _kept: f"Bản ghi {_seconds(s)}, ghi qua điện thoại từ {seat_vi(seat)}",
     ),

@@ -276,6 +276,20 @@ class ReviewSettings(BaseModel):
     # Understood, but the best intent led the runner-up by less than this: an operator should look.
     low_margin: float = Field(0.10, ge=0.0, le=1.0)
     audio_dir: Path = Path("review-audio")  # what the recognizer heard, under paths.data_dir
+
+
+class StudioSettings(BaseModel):
+    """`ivr.studio:` how the console's recording studio processes a take before callers hear it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target_lufs: float = Field(-20.0, ge=-31.0, le=-12.0)  # every take normalized to this (BS.1770)
+    peak_ceiling_dbfs: float = Field(-1.0, ge=-12.0, le=0.0)  # normalization stops before peaks pass it
+    keep_silence_ms: int = Field(100, ge=0, le=1000)  # kept before and after the speech when trimming
+    quiet_dbfs: float = Field(-38.0, ge=-70.0, le=-10.0)  # loud frames of a take under this: "too quiet"
+    noisy_snr_db: float = Field(25.0, ge=6.0, le=60.0)  # speech less than this above the noise: "noisy"
+
+
 _TICKET_ID = r"^[a-z][a-z0-9_]{0,31}$"
 MAX_SLA_DAYS = 365  # working days; also bounds the day-by-day walk of ivr.ticket_rules
 
@@ -358,6 +372,7 @@ class IvrSettings(BaseModel):
     review: ReviewSettings = ReviewSettings()
     prompts_file: Path = Path("config/prompts.yaml")  # prompt key -> Vietnamese text (operators edit it)
     prompts_dir: Path = Path("audio_assets/prompts")  # human recordings <key>.wav win over TTS
+    studio: StudioSettings = StudioSettings()  # the console's recording studio
     recordings_dir: Path = Path("recordings")  # complaint audio, relative to paths.data_dir
     reconnect_max_seconds: float = Field(3.0, gt=0, le=60)  # cap of the ARI reconnect backoff
     asr_timeout_seconds: float = Field(8.0, gt=0, le=120)  # no final transcript by then: keypad fallback

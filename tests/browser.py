@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,14 +49,18 @@ def serve(app, port: int | None = None, log_level: str = "warning") -> Iterator[
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
-    """Debian's chromium through Playwright; a missing binary fails the test rather than skipping it."""
+def chromium(extra_args: Sequence[str] = ()) -> Iterator[Browser]:
+    """Debian's chromium through Playwright; a missing binary fails the test rather than skipping it.
+
+    `extra_args`: more command-line flags (a fake microphone for the recording studio, say)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make setup)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args], headless=True
+        )
         try:
             yield browser
         finally:

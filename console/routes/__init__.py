@@ -21,6 +21,7 @@ from console.routes import (
     radio_commune,
     reports,
     review,
+    studio,
     tickets,
 )
 
@@ -36,6 +37,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     intent_edit.router,
     review.router,
     prompts.router,
+    studio.router,
     audit.router,
     operators.router,
     radio.router,

@@ -48,6 +48,10 @@ DETAILS: dict[str, tuple[str, ...]] = {
     AuditAction.CONFIRM_AIRED: ("commune=17329",),
     AuditAction.ISSUE_DEVICE_TOKEN: ("",),
     AuditAction.EXPORT_AIRING: ("csv", "xlsx"),
+    AuditAction.RECORD_PROMPT: (
+        "2.9 s recorded in the studio (browser)",
+        "3.1 s recorded in the studio (upload); kept despite noisy,clipped; previous kept as greeting-x.wav",
+    ),
     CallAuditAction.RECORD_PROMPT_BY_PHONE: ("2.5 s recorded by phone on operator2; previous kept as x.wav",),
     CallAuditAction.RESTORE_PROMPT_RECORDING: (
         "restored greeting-20270101T000000.wav; previous kept as greeting-20270102T000000.wav",

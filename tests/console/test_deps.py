@@ -9,12 +9,16 @@ from console import deps
 from console.context import PREFIX, RADIO
 from console.routes import ROUTERS
 
-# Before any login: the login page and its styles, the radio job page's own script file.
-PUBLIC = {PREFIX, PREFIX + "/login", PREFIX + "/console.css", RADIO + "/tien-do.js"}
+# Before any login: the login page and its styles, the radio job page's and the studio's own script files.
+PUBLIC = {PREFIX, PREFIX + "/login", PREFIX + "/console.css", RADIO + "/tien-do.js", PREFIX + "/studio.js"}
 # Every role may reach these (each page then checks what the role may see); the rest is hotline staff's.
 ANY_ROLE = {PREFIX + "/", PREFIX + "/logout"}
 LOGINS = {deps.page_login, deps.api_login, deps.any_page_login}
-CSRF_IN_BODY = {PREFIX + "/login", PREFIX + "/prompts/{key}/upload"}  # check their tokens themselves
+CSRF_IN_BODY = {  # check their tokens themselves
+    PREFIX + "/login",
+    PREFIX + "/prompts/{key}/upload",
+    PREFIX + "/studio/{key}/take",
+}
 
 
 def _calls(dependant) -> set:

@@ -181,6 +181,7 @@ def test_every_console_page_is_vietnamese_only(console_settings):
         "number": data["ticket"],
         "intent_id": "birth_registration",  # a code with "_": the checker sees it if it shows
         "key": "greeting",
+        "take": "0123456789abcdef",  # no such draft: the take's audio answers 404 (not a page)
         "item_id": str(data["review_id"]),
     }
     paths = page_paths(values)

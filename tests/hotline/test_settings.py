@@ -54,6 +54,10 @@ def _write(tmp_path, text):
         ("logging:\n  level: LOUD\n", [":2:", "logging.level", "'LOUD'"]),
         ("web:\n  port: 80\n  public_url: tongdai.example\n", [":3:", "web.public_url", "https://"]),
         ("locale:\n  time_zone: Asia/Hanoi_City\n", [":2:", "locale.time_zone", "Asia/Ho_Chi_Minh"]),
+        (
+            "ivr:\n  studio:\n    target_lufs: -5\n",
+            [":3:", "ivr.studio.target_lufs", "less than or equal to -12"],
+        ),
     ],
 )
 def test_bad_config_names_file_line_and_key(tmp_path, text, expected):
