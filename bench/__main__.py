@@ -18,7 +18,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # result file -> {key: module}; a module that does not exist yet is skipped.
 SUITES: dict[str, dict[str, str]] = {
-    "voice": {"asr": "bench.voice_asr", "tts": "bench.voice_tts", "text": "bench.voice_text"},
+    "voice": {
+        "asr": "bench.voice_asr",
+        "tts": "bench.voice_tts",
+        "text": "bench.voice_text",
+        "bank": "bench.voice_bank",  # word bank: joins, intelligibility, a week of coverage
+    },
     "intents": {"": "bench.intents"},
     "broadcast": {"": "bench.broadcast"},
     # Issue 14: one bulletin for all 130 communes of the province, each with its own greeting.

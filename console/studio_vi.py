@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from console.edit.studio import Status
-from ivr.recordables import RecordableGroup
+from console.labels import prompt_label
+from ivr.flow.config import PROMPT_KEYS
+from ivr.recordables import Recordable, RecordableGroup
 
 GROUP_VI: dict[str, str] = {
     RecordableGroup.GREETING: "Lời chào, mở đầu cuộc gọi",
@@ -29,4 +31,10 @@ SOURCE_VI = {"browser": "ghi bằng trình duyệt", "upload": "tải lên từ 
 
 
 def group_vi(group: str) -> str:
-    return GROUP_VI.get(group, "Khác")
+    """A prompt group's title; a word bank group is already its Vietnamese title."""
+    return GROUP_VI.get(group, group or "Khác")
+
+
+def item_label(item: Recordable) -> str:
+    """How the sheet names a piece: a prompt's number operators know, else the words of a bank unit."""
+    return prompt_label(item.key) if item.key in PROMPT_KEYS else f"Từ “{item.text}”"

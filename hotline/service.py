@@ -131,6 +131,17 @@ def commune_finder(settings: Settings) -> CommuneFinder | None:
         return None
 
 
+def commune_names(settings: Settings) -> list[str]:
+    """The province's commune names: word bank units, so a recorded name is said in the talent's voice."""
+    try:
+        from broadcast.communes import load_communes
+
+        return [c.name for c in load_communes(settings.broadcast.province).communes]
+    except Exception as exc:
+        logger.warning("commune names unavailable to the word bank (they are synthesized): %s", exc)
+        return []
+
+
 def radio_source(settings: Settings) -> RadioSource | None:
     """Commune radio by phone, from the radio side's catalog; the hotline runs without it on failure."""
     try:
@@ -156,6 +167,7 @@ async def build_hotline_services(settings: Settings, **parts: Any) -> Services:
     await asyncio.to_thread(upgrade, settings.database_url)
     parts.setdefault("radio", radio_source(settings))
     parts.setdefault("communes", commune_finder(settings))
+    parts.setdefault("commune_names", commune_names(settings))
     parts.setdefault("audit", ConsoleAudit(settings))
     return await build_services(settings, **parts)
 

@@ -36,7 +36,7 @@ RETRY_S = 10.0  # while rows wait in the journal: how often the database is trie
 BACKLOG_MAX = 10_000  # rows kept in memory when even the journal cannot be written (disk full)
 CLOSE_TIMEOUT_S = 10.0  # at shutdown: rows still queued get this long to be written (or journaled)
 
-Op = Literal["start", "turn", "satisfaction", "end"]
+Op = Literal["start", "turn", "play", "satisfaction", "end"]
 
 
 class CallLogStore(Protocol):
@@ -51,6 +51,10 @@ class CallLogStore(Protocol):
     def has_turn(self, call_id: int, seq: int) -> bool: ...
 
     def log_turn(self, call_id: int, seq: int, turn: F.Turn, *, at: datetime | None = None) -> None: ...
+
+    def log_play(
+        self, call_id: int, prompt: str, audio_ms: int, human_ms: int, *, at: datetime | None = None
+    ) -> None: ...
 
     def set_satisfaction(self, call_id: int, score: int) -> None: ...
 
@@ -78,7 +82,7 @@ class Entry:
     def from_json(cls, line: str) -> Entry:
         raw = json.loads(line)
         op, channel, at = raw.pop("op"), raw.pop("channel"), datetime.fromisoformat(raw.pop("at"))
-        if op not in ("start", "turn", "satisfaction", "end") or not isinstance(channel, str):
+        if op not in ("start", "turn", "play", "satisfaction", "end") or not isinstance(channel, str):
             raise ValueError(f"not a call log entry: {op!r}")
         return cls(op, channel, at, raw)
 
@@ -116,6 +120,12 @@ class CallLog:
 
     def turn(self, channel: str, seq: int, turn: F.Turn) -> None:
         self._put(Entry("turn", channel, utcnow(), {"seq": seq, "turn": dataclasses.asdict(turn)}))
+
+    def play(self, channel: str, prompt: str, audio_ms: int, human_ms: int) -> None:
+        """A prompt played: what it was (a key or label, never its text) and its human-voice part."""
+        self._put(
+            Entry("play", channel, utcnow(), {"prompt": prompt, "audio_ms": audio_ms, "human_ms": human_ms})
+        )
 
     def satisfaction(self, channel: str, score: int) -> None:
         self._put(Entry("satisfaction", channel, utcnow(), {"score": score}))
@@ -230,6 +240,8 @@ class CallLog:
             seq = int(d["seq"])
             if not (replay and store.has_turn(call_id, seq)):
                 store.log_turn(call_id, seq, F.Turn(**d["turn"]), at=entry.at)
+        elif entry.op == "play":  # on replay a play may be counted twice: a coverage figure, not a record
+            store.log_play(call_id, str(d["prompt"]), int(d["audio_ms"]), int(d["human_ms"]), at=entry.at)
         elif entry.op == "satisfaction":
             store.set_satisfaction(call_id, int(d["score"]))
         else:

@@ -62,6 +62,23 @@ class Turn(Base):
     call: Mapped[Call] = relationship(back_populates="turns")
 
 
+class PromptPlay(Base):
+    """One prompt or sentence played in a call and how much of it was a human voice (coverage figures).
+
+    `prompt` says what it was, never its content: a fixed prompt's key, "answer:<intent id>",
+    "template:<name>" (a sentence filled during the call) or "text".
+    """
+
+    __tablename__ = "prompt_plays"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    prompt: Mapped[str] = mapped_column(String(80))
+    audio_ms: Mapped[int] = mapped_column(Integer)  # length of what was played
+    human_ms: Mapped[int] = mapped_column(Integer)  # of which a recorded human voice
+
+
 class Ticket(Base):
     """A recorded complaint or message, or a call-back request, followed up by operators."""
 

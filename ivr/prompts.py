@@ -8,6 +8,11 @@ demand and kept in a small in-memory cache on top of the synthesizer's render ca
 carry personal data (a ticket number, a reply), their files are removed once unused for
 `privacy.render_cache_days` (the retention purge).
 
+With recordings in the word bank (`ivr.word_bank`, config/word_bank.yaml), a dynamic sentence is spoken
+from recorded words and phrases (`voice.compose`): the longest recorded pieces cover it, and only the
+words nobody recorded are synthesized. `human_share` tells how much of a played sentence was a human
+voice (the call log keeps it per play; the dashboard shows last week's share).
+
 The running hotline notices an edited prompts file (the console writes it, an operator may edit it by
 hand): each play compares the file's size, mtime and inode with those last read and reloads the texts
 when they differ; a key whose text changed is then rendered again (its source stamp holds the text's
@@ -19,8 +24,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,9 +38,12 @@ from core.errors import AudioError, ConfigError
 from core.filestamp import file_stamp
 from core.yamlfile import describe_validation_error, load_yaml
 from ivr.flow import PROMPT_KEYS, Texts
+from ivr.word_bank import WordBank, bank_commune_units, composer_units, load_word_bank
 from voice.audio import TELEPHONE_RATE, AudioChunk, read_audio, resample, to_mono, write_wav
 from voice.audio_stream import AudioFileStream
+from voice.compose import Composer, Pauses
 from voice.tts.cache import mark_used, voice_signature
+from voice.tts.pieces import abbreviations_for, prepare
 
 if TYPE_CHECKING:
     from ivr.settings import IvrConfig
@@ -125,6 +134,7 @@ class Prompts:
         texts: PromptTexts | None = None,
         *,
         memory_items: int = 256,
+        commune_names: Iterable[str] = (),
     ) -> None:
         self.settings = settings
         self.synth = synth
@@ -139,6 +149,100 @@ class Prompts:
         self._memory_items = memory_items
         self._locks: dict[str, asyncio.Lock] = {}
         self._voice = voice_signature(settings)  # the settings are frozen: computed once
+        self.bank = self._load_bank()
+        # Commune names are units too; the service that assembles the product knows them.
+        self._bank_extra = tuple(bank_commune_units(self.bank, commune_names)) if self.bank else ()
+        self._composer: Composer | None = None
+        self._composer_texts: dict[str, str] | None = None  # the prompt texts it was built from
+        self._bank_state: tuple[object, bool] | None = None  # (recordings dir stamp, anything recorded)
+        self._shares: OrderedDict[str, float] = OrderedDict()  # text -> human share of its audio
+        self._labels: dict[str, str] = {}  # known dynamic texts -> what they are (coverage figures)
+        self._patterns: tuple[Texts, list[tuple[str, re.Pattern[str]]]] | None = None
+
+    # --- the word bank ------------------------------------------------------------------------
+
+    def _load_bank(self) -> WordBank | None:
+        cfg = self.settings.ivr.word_bank
+        if cfg.use == "off":
+            return None
+        try:
+            return load_word_bank(self.settings.path(cfg.file), self.texts.prompts)
+        except (ConfigError, OSError) as exc:  # the message names file, line and key; calls go on synthesized
+            logger.error("word bank unavailable, dynamic sentences are synthesized: %s", exc)
+            return None
+
+    def composer(self) -> Composer | None:
+        """The composer over the bank and the recorded prompts (rebuilt when the prompt texts change)."""
+        if self.bank is None:
+            return None
+        if (
+            self._composer is None
+            or self._composer_texts is not self.texts.prompts
+            or self._composer.recordings_dir != self.recordings_dir
+        ):
+            cfg = self.settings.ivr.word_bank
+            self._composer_texts = self.texts.prompts
+            self._composer = Composer(
+                composer_units(self.bank, self.texts.prompts, self._bank_extra),
+                self.recordings_dir,
+                normalize=self._normalize,
+                synthesize=self._synthesize,
+                rate=TELEPHONE_RATE,
+                pauses=Pauses(
+                    cfg.word_pause_ms / 1000, cfg.clause_pause_ms / 1000, cfg.sentence_pause_ms / 1000
+                ),
+                target_lufs=cfg.target_lufs,
+                min_share=cfg.min_share,
+            )
+        return self._composer
+
+    def _normalize(self, text: str) -> str:
+        """The words the synthesizer would say for `text` (blocking: the table may be read from disk)."""
+        return prepare(
+            text, max_chars=self.settings.voice.tts.max_chars, abbreviations=abbreviations_for(self.settings)
+        )
+
+    def _bank_generation(self) -> tuple[object, bool]:
+        """(stamp of the recordings directory, whether the composer should run): one stat() when unchanged."""
+        stamp = file_stamp(self.recordings_dir) if self.recordings_dir.is_dir() else None
+        if self._bank_state is None or self._bank_state[0] != stamp:
+            composer = self.composer()
+            use = self.settings.ivr.word_bank.use
+            on = composer is not None and (use == "on" or bool(composer.recorded()))
+            self._bank_state = (stamp, on)
+        return self._bank_state
+
+    def name_texts(self, labels: dict[str, str]) -> None:
+        """Name known dynamic texts for the coverage figures (an answer text -> "answer:<intent id>")."""
+        self._labels.update(labels)
+
+    def label_of(self, text: str) -> str:
+        """What a played dynamic text is, without its personal content: an intent's answer, the template
+        it was filled from ("template:ticket_number"), or "text"."""
+        label = self._labels.get(text)
+        if label is not None:
+            return label
+        for name, pattern in self._template_patterns():
+            if pattern.fullmatch(text):
+                return f"template:{name}"
+        return "text"
+
+    def _template_patterns(self) -> list[tuple[str, re.Pattern[str]]]:
+        if self._patterns is None or self._patterns[0] is not self.texts.templates:
+            found = []
+            for name in self.texts.templates.__dataclass_fields__:
+                template = getattr(self.texts.templates, name)
+                if isinstance(template, str) and template:
+                    parts = re.split(r"\{\w+\}", template)
+                    found.append((name, re.compile(".+?".join(re.escape(p) for p in parts), re.S)))
+            self._patterns = (self.texts.templates, found)
+        return self._patterns[1]
+
+    def human_share(self, *, key: str | None = None, text: str | None = None) -> float:
+        """Share (0..1) of a played prompt's speech that is a human voice."""
+        if key is not None:
+            return 1.0 if (self.recordings_dir / f"{key}.wav").is_file() else 0.0
+        return self._shares.get(text or "", 0.0)
 
     # --- paths Asterisk can play ----------------------------------------------------------------
 
@@ -210,6 +314,13 @@ class Prompts:
             except Exception as exc:  # one broken prompt must not stop the service
                 logger.error("prompt %s could not be rendered: %s", key, exc)
                 report[key] = f"error: {exc}"
+        composer = self.composer()
+        if composer is not None:
+            try:
+                loaded = await asyncio.to_thread(composer.warm)
+                logger.info("word bank ready: %d recorded units", loaded)
+            except Exception as exc:  # dynamic sentences are synthesized instead
+                logger.error("word bank could not be loaded: %s", exc)
         for text in extra_texts:
             try:
                 await self.text_audio(text)
@@ -272,27 +383,55 @@ class Prompts:
         self._stamps.pop(key, None)
 
     def cached_text(self, text: str) -> AudioChunk | None:
-        return self._dynamic.get(text)
+        generation, bank_on = self._bank_state or (None, False)
+        return self._dynamic.get(f"{generation}\x00{text}" if bank_on else text)
 
     async def text_audio(self, text: str) -> AudioChunk:
-        """Audio of a dynamic text: memory, then the rendered file, then synthesis (in the TTS pool)."""
-        hit = self._dynamic.get(text)
+        """Audio of a dynamic text: memory, then the word bank (when it has recordings), then the
+        rendered file, then synthesis (in the TTS pool)."""
+        generation, bank_on = self._bank_generation()
+        memo = f"{generation}\x00{text}" if bank_on else text  # a new recording makes new audio
+        hit = self._dynamic.get(memo)
         if hit is not None:
-            self._dynamic.move_to_end(text)
+            self._dynamic.move_to_end(memo)
             return hit
-        lock = self._locks.setdefault(text, asyncio.Lock())
+        lock = self._locks.setdefault(memo, asyncio.Lock())
         async with lock:
-            hit = self._dynamic.get(text)
+            hit = self._dynamic.get(memo)
             if hit is not None:
                 return hit
-            path = self.text_path(text)
-            chunk = await asyncio.to_thread(self._read_text_render, path)
+            chunk = await self._composed(text) if bank_on else None
             if chunk is None:
-                chunk = await self._synthesize(text)
-                await asyncio.to_thread(write_wav, path, chunk)
-            self._remember(text, chunk)
-        self._locks.pop(text, None)
+                self._share(text, 0.0)
+                path = self.text_path(text)
+                chunk = await asyncio.to_thread(self._read_text_render, path)
+                if chunk is None:
+                    chunk = await self._synthesize(text)
+                    await asyncio.to_thread(write_wav, path, chunk)
+            self._remember(memo, chunk)
+        self._locks.pop(memo, None)
         return chunk
+
+    async def _composed(self, text: str) -> AudioChunk | None:
+        """The text from recorded words, the missing ones synthesized; None: nothing (enough) recorded."""
+        composer = self.composer()
+        if composer is None:
+            return None
+        try:
+            made = await composer.compose(text)
+        except Exception as exc:  # a bad recording or a failed piece: the whole sentence synthesized
+            logger.warning("word bank could not compose a sentence, synthesizing it: %s", exc)
+            return None
+        if made is None:
+            return None
+        self._share(text, made.human_share)
+        return made.audio
+
+    def _share(self, text: str, share: float) -> None:
+        self._shares[text] = share
+        self._shares.move_to_end(text)
+        while len(self._shares) > self._memory_items:
+            self._shares.popitem(last=False)
 
     @staticmethod
     def _read_text_render(path: Path) -> AudioChunk | None:

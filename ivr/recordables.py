@@ -1,8 +1,8 @@
 """Everything a voice talent can record for callers, as one list: the console's script sheet and studio.
 
 A `Recordable` is a piece of speech callers hear, with the text to read, the group it is printed under
-and where a caller hears it. Today these are the fixed prompts (`config/prompts.yaml`); the recorded
-word bank (numbers and words joined into sentences) appends its items in the same shape. Intent answers
+and where a caller hears it: the fixed prompts (`config/prompts.yaml`), then the recorded word bank
+(`ivr.word_bank`: numbers and words joined into sentences, under the bank's own groups). Intent answers
 are synthesized from their text at call time and cannot be replaced by a recording yet, so they are not
 listed.
 
@@ -13,12 +13,13 @@ context" (a prompt after the greeting, a word inside a sample sentence).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ivr.flow.config import PROMPT_KEYS
 from ivr.prompts import TONE_KEYS
+from ivr.word_bank import BankUnit
 
 
 class RecordableGroup(StrEnum):
@@ -122,8 +123,13 @@ def prompt_recordables(texts: Mapping[str, str]) -> list[Recordable]:
     return out
 
 
-def recordables(texts: Mapping[str, str]) -> list[Recordable]:
-    """Everything to record, grouped in print order (stable within a group)."""
-    items = prompt_recordables(texts)
+def bank_recordables(units: Iterable[BankUnit]) -> list[Recordable]:
+    """Word bank units as recordables; their group is the bank's own Vietnamese title (after the prompts)."""
+    return [Recordable(u.key, u.text, u.group, u.usage) for u in units]
+
+
+def recordables(texts: Mapping[str, str], bank: Iterable[BankUnit] = ()) -> list[Recordable]:
+    """Everything to record, grouped in print order (stable within a group): prompts, then the bank."""
+    items = prompt_recordables(texts) + bank_recordables(bank)
     order = {str(g): i for i, g in enumerate(RecordableGroup)}
     return sorted(items, key=lambda r: order.get(str(r.group), len(order)))

@@ -491,9 +491,26 @@ class CallSession:
         prompts = self.s.prompts
         if c.key is not None:
             key = c.key
-            return lambda: prompts.audio(key)
+
+            async def fixed() -> AudioChunk:
+                chunk = await prompts.audio(key)
+                self._played(key, chunk, prompts.human_share(key=key))
+                return chunk
+
+            return fixed
         text = c.text or ""
-        return lambda: prompts.text_audio(text)
+
+        async def dynamic() -> AudioChunk:
+            chunk = await prompts.text_audio(text)
+            self._played(prompts.label_of(text), chunk, prompts.human_share(text=text))
+            return chunk
+
+        return dynamic
+
+    def _played(self, prompt: str, chunk: AudioChunk, share: float) -> None:
+        """Coverage: what the caller is about to hear and how much of it is a human voice."""
+        audio_ms = int(round(chunk.duration_s * 1000))
+        self.s.calllog.play(self.channel_id, prompt, audio_ms, int(round(audio_ms * share)))
 
     def _set_timer(self, name: str, at_ms: int) -> None:
         old = self._timers.pop(name, None)

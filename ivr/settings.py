@@ -268,6 +268,23 @@ class AttemptSettings(BaseModel):
     pin_failures_total: int = Field(10, ge=1, le=1000)  # wrong prompt PINs from all seats together
 
 
+class WordBankSettings(BaseModel):
+    """`ivr.word_bank:` dynamic sentences spoken from recorded words (ivr.word_bank, voice.compose)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file: Path = Path("config/word_bank.yaml")  # recordable units with Vietnamese usage notes
+    # auto: on as soon as one unit (or a prompt) is recorded; on: always composed; off: synthesis only.
+    use: Literal["auto", "on", "off"] = "auto"
+    word_pause_ms: int = Field(60, ge=0, le=1000)  # between words of a number or phrase
+    clause_pause_ms: int = Field(250, ge=0, le=2000)  # at a comma, colon or semicolon
+    sentence_pause_ms: int = Field(450, ge=0, le=3000)  # at a full stop
+    target_lufs: float = Field(-20.0, ge=-40.0, le=-10.0)  # every piece levelled to this loudness
+    # Below this share of recorded words the whole sentence is synthesized (one voice rather than
+    # one human word inside a synthetic sentence).
+    min_share: float = Field(0.5, ge=0.0, le=1.0)
+
+
 class ReviewSettings(BaseModel):
     """`ivr.review:` what enters the operators' review queue (ivr.review_queue)."""
 
@@ -373,6 +390,7 @@ class IvrSettings(BaseModel):
     prompts_file: Path = Path("config/prompts.yaml")  # prompt key -> Vietnamese text (operators edit it)
     prompts_dir: Path = Path("audio_assets/prompts")  # human recordings <key>.wav win over TTS
     studio: StudioSettings = StudioSettings()  # the console's recording studio
+    word_bank: WordBankSettings = WordBankSettings()  # dynamic sentences from recorded words
     recordings_dir: Path = Path("recordings")  # complaint audio, relative to paths.data_dir
     reconnect_max_seconds: float = Field(3.0, gt=0, le=60)  # cap of the ARI reconnect backoff
     asr_timeout_seconds: float = Field(8.0, gt=0, le=120)  # no final transcript by then: keypad fallback

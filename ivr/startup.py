@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from asterisk.handle import handle_for
@@ -72,13 +72,14 @@ async def build_services(
     radio: RadioSource | None = None,
     communes: F.CommuneFinder | None = None,
     audit: AuditSink | None = None,
+    commune_names: Iterable[str] = (),
 ) -> Services:
     """Everything calls share, on a database whose schema is current.
 
     Failures of optional parts are logged and the hotline runs degraded. `radio` plays commune radio by
     phone, `communes` tells which commune a caller means (for its digital technology team) and `audit`
     writes to the console's audit log (prompts re-recorded by phone are refused without it); the
-    service that assembles the product passes all three.
+    service that assembles the product passes all three, and `commune_names` (word bank units).
     """
     factory = session_factory(engine_for(settings))
     rules = ticket_rules(settings.ivr.tickets, settings.locale.time_zone)
@@ -107,7 +108,7 @@ async def build_services(
         await asyncio.to_thread(understanding.load)
     except Exception as exc:
         logger.error("intent catalog unavailable (%s): calls use the keypad menu", exc)
-    prompts = Prompts(settings, synth)
+    prompts = Prompts(settings, synth, commune_names=commune_names)
     catalog = understanding.catalog
     menus: list[str] = []
     if catalog is not None:
@@ -207,7 +208,16 @@ async def run_hotline(
     catalog = services.understanding.current()[0]
     if catalog is not None:
         # Answers are fixed text too: render them in the background so no caller waits for TTS.
-        answers = [t for i in F.menu_from_catalog(catalog) for t in (i.answer, i.follow_up) if t]
+        items = F.menu_from_catalog(catalog)
+        answers = [t for i in items for t in (i.answer, i.follow_up) if t]
+        services.prompts.name_texts(
+            {
+                t: f"{kind}:{i.id}"
+                for i in items
+                for kind, t in (("answer", i.answer), ("follow_up", i.follow_up))
+                if t
+            }
+        )
         answers += team_sentences(settings, services.prompts, services.communes)
         app.spawn(services.prompts.prerender_texts(answers), "prerender-answers")
     spool = messages_dir(settings)

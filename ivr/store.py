@@ -25,7 +25,7 @@ from core.errors import HotlineError
 from core.masking import mask_personal
 from ivr.enums import Outcome
 from ivr.flow import Turn as FlowTurn
-from ivr.models import TICKET_STATUSES, Call, Dossier, Ticket, TicketReply, Turn
+from ivr.models import TICKET_STATUSES, Call, Dossier, PromptPlay, Ticket, TicketReply, Turn
 from ivr.ticket_rules import HANDLED_STATUSES, TicketRules, default_rules
 from voice.audio import AudioChunk, write_wav
 
@@ -160,6 +160,21 @@ class CallStore:
                     action=turn.action,
                     asr_ms=turn.asr_ms,
                     response_ms=turn.response_ms,
+                )
+            )
+
+    def log_play(
+        self, call_id: int, prompt: str, audio_ms: int, human_ms: int, *, at: datetime | None = None
+    ) -> None:
+        """A prompt played in a call and how much of it was a recorded human voice."""
+        with transaction(self.factory) as s:
+            s.add(
+                PromptPlay(
+                    call_id=call_id,
+                    at=at or utcnow(),
+                    prompt=prompt[:80],
+                    audio_ms=max(0, audio_ms),
+                    human_ms=max(0, min(human_ms, audio_ms)),
                 )
             )
 

@@ -71,12 +71,16 @@ class FakeCallLog:
 
     def __init__(self) -> None:
         self.rows: list[tuple] = []
+        self.plays: list[tuple] = []  # (channel, prompt, audio ms, human ms) of each prompt played
 
     def start(self, channel, caller, sip_call_id="", on_id=None) -> None:
         self.rows.append(("start", channel, caller))
 
     def turn(self, channel, seq, turn) -> None:
         self.rows.append(("turn", channel, seq, turn))
+
+    def play(self, channel, prompt, audio_ms, human_ms) -> None:
+        self.plays.append((channel, prompt, audio_ms, human_ms))  # apart: `rows` tests stay as they were
 
     def satisfaction(self, channel, score) -> None:
         self.rows.append(("satisfaction", channel, score))

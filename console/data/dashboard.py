@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.data import calls, tickets
 from console.data.times import local_day_bounds, today_local
+from console.data.voice_coverage import Coverage, voice_coverage
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,19 @@ class Dashboard:
     satisfaction_n: int
     intents: list[tuple[str, int]]  # last 7 days, most asked first
     outcomes: list[tuple[str, int]]  # today
+    voice: Coverage | None = None  # last 7 days: the share of what callers heard that was a human voice
 
 
-def dashboard(factory: sessionmaker[Session], tz: dt.tzinfo, now: dt.datetime | None = None) -> Dashboard:
-    """Every figure read in one session (a consistent picture); "today" is the local day in `tz`."""
+def dashboard(
+    factory: sessionmaker[Session],
+    tz: dt.tzinfo,
+    now: dt.datetime | None = None,
+    prompt_name: Callable[[str], str] | None = None,
+) -> Dashboard:
+    """Every figure read in one session (a consistent picture); "today" is the local day in `tz`.
+
+    With `prompt_name` (prompt id -> what operators call it) the voice coverage of the week is read too.
+    """
     day = today_local(tz, now)
     start, end = local_day_bounds(day, tz)
     week_start = start - dt.timedelta(days=6)
@@ -37,4 +48,5 @@ def dashboard(factory: sessionmaker[Session], tz: dt.tzinfo, now: dt.datetime | 
         avg, n = calls.satisfaction_since(s, week_start)
         intents = calls.intents_since(s, week_start)
         outcomes = calls.outcomes_between(s, start, end)
-    return Dashboard(day, calls_today, degraded, open_tickets, new_tickets, avg, n, intents, outcomes)
+        voice = voice_coverage(s, week_start, end, prompt_name) if prompt_name is not None else None
+    return Dashboard(day, calls_today, degraded, open_tickets, new_tickets, avg, n, intents, outcomes, voice)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict
 from functools import partial
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
 
-from console.context import PREFIX, RADIO
+from console.context import PREFIX, RADIO, Console
 from console.dashboard_charts import charts, tiles, totals
 from console.data.dashboard import dashboard as dashboard_figures
 from console.data.periods import (
@@ -22,12 +23,19 @@ from console.data.periods import (
     format_day,
     parse_day,
 )
+from console.data.prompts import load_prompts
 from console.data.ticket_figures import month_trend
 from console.data.times import today_local
 from console.data.trends import trends
+from console.data.voice_coverage import prompt_namer
 from console.deps import AnyPageLogin, ApiLogin, ConsoleDep, Db
 
 router = APIRouter(include_in_schema=False)
+
+
+def _now() -> dt.datetime:
+    """The page's present moment (aware UTC); one place, so a test can fix it."""
+    return dt.datetime.now(dt.UTC)
 
 
 def _typed_day(text: str, field: str, errors: list[str]) -> dt.date | None:
@@ -50,7 +58,7 @@ def dashboard(
 ) -> Response:
     if not login.operator.is_staff:  # the radio roles start on the radio's own page
         return RedirectResponse(RADIO, status_code=303)
-    now = dt.datetime.now(dt.UTC)
+    now = _now()
     errors: list[str] = []
     if period not in PERIOD_VI:  # a hand-edited address: said in Vietnamese, not a validation error
         errors.append("Không có cách xem này; đang xem theo ngày (chọn ngày, tuần hoặc tháng).")
@@ -63,7 +71,7 @@ def dashboard(
         "dashboard.html",
         login,
         page="home",
-        d=dashboard_figures(db, console.tz, now),
+        d=dashboard_figures(db, console.tz, now, _prompt_names(console)),
         charts=charts(t, console.topic),
         tiles=tiles(totals(t)),
         span=span,
@@ -72,6 +80,15 @@ def dashboard(
         errors=errors,
         max_months=MAX_DAYS // 30,
     )
+
+
+def _prompt_names(console: Console) -> Callable[[str], str]:
+    """Names for the voice coverage table; without a readable prompts file, the generic ones."""
+    try:
+        prompts, templates = load_prompts(console.settings)
+    except Exception:  # the prompts page explains a broken file; the dashboard still shows figures
+        prompts, templates = {}, {}
+    return prompt_namer(prompts, templates, console.topic)
 
 
 @router.get(PREFIX + "/api/stats")

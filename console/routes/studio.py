@@ -26,9 +26,10 @@ from console.deps import ApiLogin, ConsoleDep, CsrfLogin, PageActor, PageLogin, 
 from console.edit import studio
 from console.edit.recordings import MAX_UPLOAD_BYTES, PromptUploadError, spool_upload
 from console.edit.takes import MAX_TAKE_SECONDS, TakeError, decode, process
-from console.studio_vi import SOURCE_VI, STATUS_VI, group_vi
+from console.studio_vi import SOURCE_VI, STATUS_VI, group_vi, item_label
 from core.errors import ConfigError
 from ivr.recordables import Recordable, recordables
+from ivr.word_bank import studio_units
 from voice.audio import wav_bytes
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,12 @@ def _items(console: Console) -> dict[str, Recordable]:
         texts, _templates = load_prompts(console.settings)
     except ConfigError:
         texts = {}
-    return {r.key: r for r in recordables(texts)}
+    try:
+        names = [name for _code, name in console.communes()]
+        bank = studio_units(console.settings, names)
+    except ConfigError:  # a broken word bank file: the fixed prompts can still be recorded
+        bank = []
+    return {r.key: r for r in recordables(texts, bank)}
 
 
 def _item(console: Console, key: str) -> Recordable:
@@ -105,7 +111,8 @@ def sheet(console: ConsoleDep, login: StudioLogin, saved: str = "") -> Response:
     """The script sheet: what to read, grouped, with where callers hear it and whether it is recorded."""
     groups: list[tuple[str, list[dict[str, object]]]] = []
     counts = dict.fromkeys(STATUS_VI, 0)
-    for item in _items(console).values():
+    items = _items(console)
+    for item in items.values():
         st = studio.status(console.settings, item)
         counts[st] += 1
         row = {"item": item, "status": st, "status_vi": STATUS_VI[st]}
@@ -119,7 +126,8 @@ def sheet(console: ConsoleDep, login: StudioLogin, saved: str = "") -> Response:
         page="studio",
         groups=groups,
         counts=counts,
-        saved=saved[:40] if saved in _items(console) else "",
+        saved=item_label(items[saved]) if saved in items else "",
+        item_label=item_label,
     )
     return _with_script(page)
 
@@ -145,6 +153,7 @@ def _record_page(
         status_code=status_code,
         page="studio",
         item=item,
+        label=item_label(item),
         group=group_vi(item.group),
         status=studio.status(console.settings, item),
         status_vi=STATUS_VI,

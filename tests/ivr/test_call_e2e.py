@@ -1179,3 +1179,43 @@ def test_an_emergency_notice_is_heard_after_the_greeting_and_hash_skips_to_the_m
     finally:
         radio.service.delete(segment.id)
     assert radio.current_emergency() is None
+
+
+def test_a_ticket_status_is_heard_from_the_recorded_word_bank(hotline, asterisk, clean, tmp_path):
+    """Bank words a talent recorded (espeak-ng renders stand in) say the keyed ticket's number and status;
+    the call log counts that sentence as human voice and the synthesized greeting as not."""
+    from ivr.models import PromptPlay
+    from ivr.store import CallStore
+    from voice.audio import write_wav
+    from voice.text.numbers import DIGITS
+
+    prompts = hotline.app.s.prompts
+    store = CallStore(hotline.factory, hotline.settings.data_dir / "recordings")
+    number = store.create_ticket(
+        caller="caller", call_id=None, reason="feedback", audio_path=None, duration_ms=0
+    )
+    words = {"ct_phieu_so": "phiếu số", "tt_tiep_nhan": "đã được tiếp nhận, đang chờ xử lý"}
+    words |= {f"so_{d}": word for d, word in enumerate(DIGITS)}
+    try:
+        for key, text in words.items():
+            write_wav(
+                prompts.recordings_dir / f"{key}.wav",
+                prompts.synth.synthesize_blocking(text, sample_rate=16000),
+            )
+        script = CallScript().wait_for_audio(timeout=15).wait(0.3).dtmf("6")
+        script.wait_for_audio(timeout=10).wait_for_silence(0.8, timeout=30)
+        keyed(script, number).dtmf("#").wait_for_audio(timeout=10).wait_for_silence(1.5, timeout=60)
+        place(asterisk, script.hangup(), tmp_path, timeout=120)
+        c = wait_call_closed(hotline)
+        with hotline.factory() as s:
+            plays = list(
+                s.scalars(select(PromptPlay).where(PromptPlay.call_id == c.id).order_by(PromptPlay.id))
+            )
+    finally:
+        for key in words:
+            (prompts.recordings_dir / f"{key}.wav").unlink(missing_ok=True)
+    by_prompt = {p.prompt: p for p in plays}
+    status = by_prompt.get("template:ticket_status")
+    assert status is not None, [p.prompt for p in plays]
+    assert status.audio_ms > 2000 and status.human_ms == status.audio_ms
+    assert by_prompt["greeting"].human_ms == 0 and by_prompt["greeting"].audio_ms > 1000

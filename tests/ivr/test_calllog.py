@@ -201,3 +201,25 @@ def test_flow_turns_survive_the_journal_unchanged():
     entry = Entry("turn", "c", datetime(2026, 1, 1), {"seq": 1, "turn": dataclasses.asdict(turn)})
     again = Entry.from_json(entry.to_json())
     assert F.Turn(**again.data["turn"]) == turn and again.at == entry.at
+
+
+async def test_prompts_played_are_logged_with_their_human_share_also_through_the_journal(db, tmp_path):
+    from ivr.models import PromptPlay
+
+    store, path = db
+    calllog = CallLog(store, tmp_path / "journal.jsonl", retry_s=0.2)
+    calllog.start_writer()
+    calllog.start("chan-p", "0912345678")
+    calllog.play("chan-p", "greeting", 3200, 3200)
+    lock = Lock(path)  # the next rows go to the journal, then are replayed
+    calllog.play("chan-p", "template:ticket_number", 5000, 4000)
+    calllog.end("chan-p", "answered", False)
+    await until(lambda: calllog.journaled >= 2, limit_s=10)
+    lock.release()
+    await until(lambda: not calllog.journal.exists(), limit_s=10)
+    await calllog.close()
+    with store.factory() as s:
+        rows = [
+            (p.prompt, p.audio_ms, p.human_ms) for p in s.scalars(select(PromptPlay).order_by(PromptPlay.id))
+        ]
+    assert rows == [("greeting", 3200, 3200), ("template:ticket_number", 5000, 4000)]

@@ -45,7 +45,7 @@ def test_ivr_migrations_match_the_models_and_the_ticket_commune_downgrades(tmp_p
     url = f"sqlite:///{tmp_path / 'h.db'}"
     upgrade(url)
     engine = make_engine(url)
-    tables = {"calls", "call_turns", "tickets", "ticket_replies", "dossiers"}
+    tables = {"calls", "call_turns", "tickets", "ticket_replies", "dossiers", "prompt_plays"}
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Ticket.metadata)
         assert "commune" in {c["name"] for c in inspect(conn).get_columns("tickets")}

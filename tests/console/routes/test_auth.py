@@ -111,6 +111,7 @@ def test_csrf_is_checked_on_every_form(console_settings, logged_in, seeded):
         ("/console/tickets/482913/number", {}),
         ("/console/calls/1/number", {}),
         ("/console/intents/try", {"text": "làm căn cước"}),
+        ("/console/intents/speak", {"say": "Phiếu số 12."}),
         ("/console/logout", {}),
     ]:
         for token in (None, "forged-token"):

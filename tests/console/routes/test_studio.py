@@ -96,9 +96,17 @@ def test_the_script_sheet_lists_every_prompt_by_group_with_its_use_and_status(co
     greeting = _row(text, "greeting")
     assert "Xin chào, đây là tổng đài" in greeting and "Lời chào đầu mỗi cuộc gọi" in greeting
     assert "chưa ghi" in greeting and "Lời nhắc số 02" in greeting
-    prompts = len(PROMPT_KEYS)  # every fixed prompt, none recorded yet
-    assert text.count('<tr id="r-') == prompts and "Chưa ghi</b>" not in text
-    assert re.search(rf"chưa ghi <b>{prompts}</b>", text)
+    # Every fixed prompt, then the word bank's words and the province's commune names; none recorded yet.
+    assert text.index('id="r-call_too_long"') < text.index("Số đếm và chữ số") < text.index("Xã, phường")
+    mot = _row(text, "so_1_mot")
+    assert "mốt" in mot and "hai mươi mốt" in mot and "Từ “mốt”" in mot
+    assert "Anh Sơn" in _row(text, "dd_anh_son")
+    rows = text.count('<tr id="r-')
+    assert rows > len(PROMPT_KEYS) + 100 and "Chưa ghi</b>" not in text
+    assert re.search(rf"chưa ghi <b>{rows}</b>", text)
+    word = logged_in.get("/console/studio/so_1_mot")
+    assert word.status_code == 200 and "<h1>Từ “mốt”" in word.text
+    assert logged_in.get("/console/studio/khong_co").status_code == 404
     css = logged_in.get("/console/console.css").text
     assert "@media print" in css and ".script-sheet .no-print" in css
     js = logged_in.get("/console/studio.js")
