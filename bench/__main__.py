@@ -24,6 +24,8 @@ SUITES: dict[str, dict[str, str]] = {
         "text": "bench.voice_text",
         "bank": "bench.voice_bank",  # word bank: joins, intelligibility, a week of coverage
     },
+    # Issue 13: espeak-ng's voice, rate, pitch and word gap chosen by recognizer round trip; the lexicon.
+    "tts_tuning": {"": "bench.tts_tuning"},
     "intents": {"": "bench.intents"},
     "broadcast": {"": "bench.broadcast"},
     # Issue 14: one bulletin for all 130 communes of the province, each with its own greeting.

@@ -1,7 +1,9 @@
 """TTS benchmark: real-time factor and time to first audio per engine, and intelligibility.
 
-Intelligibility is the character error rate of the round trip: Vietnamese sentences synthesized with
-espeak-ng, recognized with the embedded vietasr model. `python -m bench.voice_tts` prints the result;
+Intelligibility is the character error rate of the round trip, per route: Vietnamese sentences spoken by
+espeak-ng as installed, by espeak-ng as configured (tuned by bench.tts_tuning) and by the English Piper test
+voice (only to prove the route), recognized by the embedded vietasr model at 16 kHz and after the 8 kHz
+G.711 A-law telephone path. `python -m bench.voice_tts` prints the result;
 `make bench` stores it under "tts" in bench/results/voice.json.
 """
 
@@ -129,18 +131,48 @@ def _cer(refs: list[str], hyps: list[str]) -> float:
     return errors / sum(len(_for_scoring(r)) for r in refs)
 
 
-def _round_trip(synth, settings) -> dict:
-    wide = [synth.synthesize_blocking(t, engine="espeak", sample_rate=16000) for t in SENTENCES]
-    phone = [synth.synthesize_blocking(t, engine="espeak", sample_rate=8000) for t in SENTENCES]
+def _with_espeak(settings, **espeak):
+    tts = settings.voice.tts
+    tts = tts.model_copy(update={"espeak": tts.espeak.model_copy(update=espeak)})
+    return settings.model_copy(update={"voice": settings.voice.model_copy(update={"tts": tts})})
+
+
+def _route(synth, settings, engine: str) -> dict:
+    """One route's CER: the sentences spoken, recognized at 16 kHz and after the 8 kHz A-law path."""
+    from bench.tts_tuning import telephone_path
+
+    refs = [" ".join(synth._pieces(t, engine)) for t in SENTENCES]  # what the listener should hear
+    wide = [synth.synthesize_blocking(t, engine=engine, sample_rate=16000) for t in SENTENCES]
     hyps_wide = _recognize_all(settings, wide)
-    hyps_phone = _recognize_all(settings, phone)
+    hyps_phone = _recognize_all(settings, [telephone_path(c) for c in wide])
     return {
-        "engine": "espeak",
+        "cer_16k": round(_cer(refs, hyps_wide), 4),
+        "cer_8k_alaw": round(_cer(refs, hyps_phone), 4),
+        "examples": [{"text": r, "heard": h} for r, h in list(zip(refs, hyps_wide, strict=True))[:3]],
+    }
+
+
+def _round_trip(synth, settings) -> dict:
+    """Intelligibility of each synthetic route through our recognizer (vietasr), 16 kHz and telephone."""
+    from voice.tts import Synthesizer
+
+    espeak = settings.voice.tts.espeak
+    tuned = f"{espeak.voice} speed {espeak.speed} pitch {espeak.pitch} word gap {espeak.word_gap}"
+    default_settings = _with_espeak(settings, voice="vi", speed=150, pitch=50, word_gap=0)
+    with Synthesizer.from_settings(default_settings) as default_synth:
+        default = _route(default_synth, default_settings, "espeak")
+    return {
         "recognizer": "vietasr",
         "sentences": len(SENTENCES),
-        "cer_16k": round(_cer(SENTENCES, hyps_wide), 4),
-        "cer_8k": round(_cer(SENTENCES, hyps_phone), 4),
-        "examples": [{"text": r, "heard": h} for r, h in list(zip(SENTENCES, hyps_wide, strict=True))[:3]],
+        "routes": {
+            "espeak_default": {"voice": "vi speed 150 pitch 50 (espeak-ng as installed)", **default},
+            "espeak_tuned": {"voice": tuned + " (config/hotline.yaml)", **_route(synth, settings, "espeak")},
+            "piper_test_voice": {
+                "voice": "en_US-joe-medium: an English voice reading Vietnamese, only to prove the route "
+                "(a Vietnamese Piper voice is installed with `hotline voices install`)",
+                **_route(synth, settings, "piper"),
+            },
+        },
     }
 
 
@@ -164,7 +196,8 @@ def run() -> dict:
                 "intelligibility": _round_trip(synth, settings),
                 "note": "real_time_factor = synthesis seconds / audio seconds (lower is faster); "
                 "time_to_first_audio_s = first sentence of a multi-sentence stream() at 8 kHz; "
-                "CER = character error rate of espeak-ng speech recognized by vietasr",
+                "CER = character error rate of each route's speech recognized by vietasr, at 16 kHz and "
+                "after 8 kHz G.711 A-law (bench.tts_tuning.telephone_path)",
             }
 
 

@@ -15,6 +15,7 @@ import stat
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
@@ -56,8 +57,21 @@ def _name_of(source: str) -> str:
     return PurePosixPath(urlsplit(source).path).name if _is_url(source) else Path(source).name
 
 
-def _fetch(source: str, dest_dir: Path, *, limit: int = MAX_DOWNLOAD_BYTES) -> tuple[Path, str]:
-    """Copy or download `source` to a temp file in `dest_dir`; (temp path, sha256 hex)."""
+Progress = Callable[[str, int, "int | None"], None]  # (file name, bytes so far, expected total or None)
+
+
+def _fetch(
+    source: str,
+    dest_dir: Path,
+    *,
+    limit: int = MAX_DOWNLOAD_BYTES,
+    progress: Progress | None = None,
+) -> tuple[Path, str]:
+    """Copy or download `source` to a temp file in `dest_dir`; (temp path, sha256 hex).
+
+    `limit` also stops a download that grows past the size a catalog declares; `progress` is told
+    after every block.
+    """
     dest_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".download-", dir=dest_dir)
     tmp = Path(tmp_name)
@@ -73,12 +87,16 @@ def _fetch(source: str, dest_dir: Path, *, limit: int = MAX_DOWNLOAD_BYTES) -> t
                     ) as resp:
                         if resp.status_code != 200:
                             raise InstallError(f"{source}: HTTP {resp.status_code}")
+                        length = resp.headers.get("content-length")
+                        total = int(length) if length and length.isdigit() else None
                         for block in resp.iter_bytes(1 << 20):
                             size += len(block)
                             if size > limit:
-                                raise InstallError(f"{source}: larger than {limit // 1024**2} MB, refused")
+                                raise InstallError(f"{source}: larger than {limit:,} bytes, refused")
                             digest.update(block)
                             out.write(block)
+                            if progress is not None:
+                                progress(_name_of(source), size, total)
                 except httpx.HTTPError as exc:
                     raise InstallError(f"{source}: download failed: {type(exc).__name__}: {exc}") from None
             else:
@@ -312,3 +330,73 @@ def _place_vosk(settings, model_dir: Path, name: str, force: bool) -> Installed:
     shutil.move(model_dir, dest)
     logger.info("installed Vosk model %s", dest)
     return Installed("vosk", dest, "voice.asr.vosk.model_dir", _config_value(settings, dest))
+
+
+# --- by name, from the catalog ---------------------------------------------------------------------
+
+
+def install_named(
+    settings,
+    name: str,
+    *,
+    no_verify: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Installed:
+    """Install the catalog entry NAME: download every file, check size and sha256, unpack, load once.
+
+    Nothing reaches the voices or models directory unless every file checked out and the voice or
+    model loads; downloads live in a temporary directory that is always removed. Messages are in
+    Vietnamese: the people running this are the province's technicians.
+    """
+    from voice.catalog import catalog_from_settings
+
+    catalog = catalog_from_settings(settings)
+    entry = catalog.voices.get(name)
+    if entry is None:
+        known = ", ".join(sorted(catalog.voices))
+        raise InstallError(f"không có giọng đọc hay mô hình nào tên {name!r} trong danh mục; có: {known}")
+    if not entry.verified and not no_verify:
+        raise InstallError(
+            f"{name}: danh mục chưa có mã kiểm tra sha256 cho mọi tệp ({entry.unverified.strip()}). "
+            "Không cài khi chưa kiểm tra được tệp tải về. Nếu đã tự đối chiếu tệp với nguồn, "
+            "chạy lại với --no-verify."
+        )
+    staging = settings.cache_dir / ".staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="install-", dir=staging))
+    try:
+        downloaded: dict[str, Path] = {}
+        for spec in entry.files:
+            # A declared size bounds the download: a server sending more is cut off at once.
+            limit = spec.size if spec.size is not None else MAX_DOWNLOAD_BYTES
+            try:
+                tmp, actual = _fetch(spec.url, work, limit=limit, progress=progress)
+            except InstallError as exc:
+                raise InstallError(f"{name}: tải {spec.name} không được, chưa cài gì: {exc}") from None
+            got = tmp.stat().st_size
+            if spec.size is not None and got != spec.size:
+                raise InstallError(
+                    f"{name}: {spec.name} có {got:,} byte, danh mục ghi {spec.size:,} byte; "
+                    "tệp tải về đã bị xóa, chưa cài gì"
+                )
+            if spec.sha256 is not None and actual != spec.sha256:
+                raise InstallError(
+                    f"{name}: {spec.name} sai mã kiểm tra sha256 (danh mục: {spec.sha256}, tệp tải về: "
+                    f"{actual}); tệp đã bị xóa, chưa cài gì"
+                )
+            target = work / spec.name
+            tmp.rename(target)
+            downloaded[spec.name] = target
+        if entry.kind == "piper":
+            onnx = next(p for n, p in downloaded.items() if n.endswith(".onnx"))
+            config = downloaded[onnx.name + ".json"]
+            return _place_piper(settings, onnx, config, name, force)
+        archive = next(iter(downloaded.values()))
+        _extract(archive, archive.name, work / "x")
+        model_dir = _find_vosk(work / "x")
+        if model_dir is None:
+            raise InstallError(f"{name}: trong tệp nén không có mô hình Vosk (thư mục am/ hay conf/)")
+        return _place_vosk(settings, model_dir, name, force)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -33,9 +33,10 @@ class AsrSettings(_Section):
 
 
 class EspeakSettings(_Section):
-    voice: str = "vi"  # espeak-ng voice name
-    speed: int = Field(150, ge=80, le=450)  # words per minute at rate 1.0
+    voice: str = "vi+f2"  # espeak-ng voice and variant: the most intelligible measured (bench.tts_tuning)
+    speed: int = Field(130, ge=80, le=450)  # words per minute at rate 1.0
     pitch: int = Field(50, ge=0, le=99)
+    word_gap: int = Field(0, ge=0, le=50)  # extra pause between words, units of 10 ms (espeak-ng -g)
 
 
 class PiperSettings(_Section):
@@ -50,6 +51,7 @@ class TtsSettings(_Section):
     rate: float = Field(1.0, gt=0.25, le=4.0)  # speaking-rate multiplier
     cache: bool = True  # render cache keyed by (engine, voice, text, rate)
     max_chars: int = Field(20000, ge=100, le=1_000_000)  # longest text accepted in one request (characters)
+    lexicon: Path | None = Path("config/lexicon.yaml")  # words synthetic voices say wrong, respelled
     espeak: EspeakSettings = EspeakSettings()
     piper: PiperSettings = PiperSettings()
 
@@ -62,6 +64,7 @@ class VoiceSettings(_Section):
     asr: AsrSettings = AsrSettings()
     tts: TtsSettings = TtsSettings()
     text: TextSettings = TextSettings()
+    catalog: Path | None = None  # voices `hotline voices install NAME` knows; None: the one in the package
 
 
 class VoiceConfig(ProductConfig, Protocol):

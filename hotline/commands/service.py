@@ -30,8 +30,13 @@ def register(app: typer.Typer) -> None:
 
     @config_app.command("check")
     def config_check(ctx: typer.Context) -> None:
-        """Validate config/hotline.yaml and the environment overrides."""
+        """Validate config/hotline.yaml and the environment overrides (and the voice tables it names)."""
+        from voice.catalog import catalog_from_settings
+        from voice.tts.lexicon import lexicon_from_settings
+
         settings = settings_of(ctx)
+        lexicon_from_settings(settings)  # else a mistake in it shows only when something is spoken
+        catalog_from_settings(settings)
         typer.echo(f"ok: {settings.config_file}")
 
     @app.command("serve")

@@ -75,6 +75,7 @@ def _register_tts(app: typer.Typer) -> None:
             typer.echo(f"{mark} {e.kind:<3} {e.engine:<8} {status:<8} {e.path or '-'}"
                        + (f"  ({e.note})" if e.note else ""))
         typer.echo("* = engine selected in the configuration")
+        _list_catalog(settings_of(ctx), entries)
 
     @voices.command("check")
     def voices_check(
@@ -107,16 +108,45 @@ def _register_tts(app: typer.Typer) -> None:
     @voices.command("install")
     def voices_install(
         ctx: typer.Context,
-        source: Annotated[str, typer.Argument(help="File or http(s) URL: .onnx voice or .tar.gz/.zip.")],
-        sha256: Annotated[str, typer.Option("--sha256", help="Expected sha256 of SOURCE (64 hex digits).")],
+        source: Annotated[str, typer.Argument(
+            help="A name from `hotline voices catalog` (e.g. vi_VN-vais1000-medium), or a file or "
+                 "http(s) URL: .onnx voice or .tar.gz/.zip.")],
+        sha256: Annotated[str | None, typer.Option(
+            "--sha256", help="Expected sha256 of SOURCE (64 hex digits); needed for a file or URL.")] = None,
         kind: Annotated[str | None, typer.Option("--kind", help="piper or vosk (default: guessed).")] = None,
         name: Annotated[str | None, typer.Option("--name", help="Name to install under.")] = None,
         force: Annotated[bool, typer.Option("--force", help="Replace an installed voice/model.")] = False,
+        no_verify: Annotated[bool, typer.Option(
+            "--no-verify", help="Install a catalog entry whose sha256 is not known (you checked the files).")
+        ] = False,
+        no_configure: Annotated[bool, typer.Option(
+            "--no-configure", help="Do not write the setting into the configuration file.")] = False,
     ) -> None:
-        """Install a Piper voice or Vosk model after verifying its checksum; prints the config line to set."""
-        from voice.install import install
+        """Install a voice or model by catalog name (downloaded, verified, configured), or from SOURCE."""
+        from voice.catalog import catalog_from_settings
+        from voice.install import install, install_named
 
         settings = settings_of(ctx)
+        if source in catalog_from_settings(settings).voices and not Path(source).exists():
+            if sha256 or kind or name:
+                raise typer.BadParameter("a catalog name takes neither --sha256, --kind nor --name")
+            done = install_named(settings, source, no_verify=no_verify, force=force, progress=_Progress())
+            label = "giọng đọc Piper" if done.kind == "piper" else "mô hình nhận dạng Vosk"
+            typer.echo(f"đã cài {label} {source}: {done.path}")
+            if no_configure:
+                typer.echo(f"chưa ghi cấu hình; để dùng, đặt {done.config_key}: {done.config_value}")
+                return
+            for line in _configure(settings, done):
+                typer.echo(f"đã ghi cấu hình {line}")
+            if done.kind == "vosk":
+                typer.echo("để nhận dạng bằng Vosk, đặt thêm voice.asr.engine: vosk")
+            typer.echo("khởi động lại `hotline run` để dùng")
+            return
+        if sha256 is None:
+            raise typer.BadParameter(
+                f"{source!r} is not in the catalog (`hotline voices catalog`); a file or URL needs --sha256",
+                param_hint="--sha256",
+            )
         done = install(settings, source, sha256, kind=kind, name=name, force=force)
         label = "Piper voice" if done.kind == "piper" else "Vosk model"
         typer.echo(f"installed {label}: {done.path}")
@@ -124,6 +154,74 @@ def _register_tts(app: typer.Typer) -> None:
         typer.echo(f"  {done.config_key}: {done.config_value}")
         typer.echo("or in the environment:")
         typer.echo(f"  {done.env_line}")
+
+    @voices.command("catalog")
+    def voices_catalog(ctx: typer.Context, as_json: JsonOption = False) -> None:
+        """Voices and models `hotline voices install NAME` knows: size, licence, whether verified."""
+        from voice.catalog import catalog_from_settings
+
+        catalog = catalog_from_settings(settings_of(ctx))
+        if as_json:
+            echo_json([{"name": n, "kind": e.kind, "title": e.title, "licence": e.licence, "size": e.size,
+                        "verified": e.verified, "source": e.source} for n, e in catalog.voices.items()])
+            return
+        for n, e in catalog.voices.items():
+            size = f"{e.size / 1e6:.1f} MB" if e.size else "? MB"
+            check = "sha256 đã biết" if e.verified else "chưa có sha256 (cần --no-verify)"
+            typer.echo(f"{n:<28} {e.kind:<5} {size:>9}  {check}")
+            typer.echo(f"{'':<28} {e.title}")
+            typer.echo(f"{'':<28} giấy phép: {e.licence}")
+
+
+def _list_catalog(settings, entries) -> None:
+    """The catalog's voices and models after the installed ones: what `voices install NAME` can add."""
+    from voice.catalog import catalog_from_settings
+
+    installed = {e.path.stem if e.engine == "piper" else e.path.name for e in entries if e.path and e.present}
+    typer.echo("cài thêm bằng `hotline voices install TÊN` (chi tiết: `hotline voices catalog`):")
+    for name, entry in catalog_from_settings(settings).voices.items():
+        state = "đã cài" if name in installed else ("" if entry.verified else "cần --no-verify")
+        typer.echo(f"  {name:<28} {entry.kind:<5} {state}")
+
+
+class _Progress:
+    """One progress line per file on standard error, redrawn at most every half second."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._name = ""
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        import time
+
+        now = time.monotonic()
+        finished = total is not None and done >= total
+        if name == self._name and now - self._last < 0.5 and not finished:
+            return
+        self._name, self._last = name, now
+        share = f" ({100 * done / total:.0f} %)" if total else ""
+        of = f" / {total / 1e6:.1f}" if total else ""
+        typer.echo(f"\rđang tải {name}: {done / 1e6:.1f}{of} MB{share}", err=True, nl=finished)
+
+
+def _configure(settings, done) -> list[str]:
+    """Point the configuration file at the installed voice/model; undone if the result does not validate."""
+    from core.errors import ConfigError
+    from core.yamledit import set_scalars
+    from hotline.settings import load_settings
+
+    path = settings.config_file
+    values: dict[tuple[str, ...], str] = {tuple(done.config_key.split(".")): done.config_value}
+    if done.kind == "piper":
+        values[("voice", "tts", "engine")] = "piper"  # a natural voice is why one installs it
+    before = path.read_bytes()
+    lines = set_scalars(path, values)
+    try:
+        load_settings(path)
+    except ConfigError:
+        path.write_bytes(before)
+        raise
+    return lines
 
 
 def _register_turn_models(voices: typer.Typer) -> None:
@@ -212,16 +310,25 @@ def _register_text(app: typer.Typer) -> None:
         matching: Annotated[bool, typer.Option("--matching", help="Print the intent-matching form.")] = False,
         south: Annotated[bool, typer.Option("--south", help="Southern number words (ngàn, lẻ).")] = False,
         sentences: Annotated[bool, typer.Option("--sentences", help="One sentence per line.")] = False,
+        engine: Annotated[str | None, typer.Option(
+            "--engine", "-e", help="Also respell with this engine's pronunciation lexicon (espeak, piper).")
+        ] = None,
     ) -> None:
         """Print TEXT as it will be spoken (numbers, dates, codes, abbreviations written out)."""
         from voice.text import NORTH, SOUTH, normalize_for_matching, normalize_for_speech, split_sentences
         from voice.text.table import table_from_settings
+        from voice.tts.lexicon import lexicon_from_settings
+        from voice.tts.registry import select_engine
 
         if text == "-":
             text = sys.stdin.read()
         if matching:
             typer.echo(normalize_for_matching(text))
             return
-        table = table_from_settings(settings_of(ctx))
+        settings = settings_of(ctx)
+        if engine is not None:  # what the synthesizer hands that engine: the lexicon first, as it does
+            name = select_engine(engine, settings.voice.tts.engine)
+            text = lexicon_from_settings(settings).apply(text, name)
+        table = table_from_settings(settings)
         spoken = normalize_for_speech(text, table, style=SOUTH if south else NORTH)
         typer.echo("\n".join(split_sentences(spoken)) if sentences else spoken)

@@ -49,7 +49,15 @@ class EspeakEngine:
 
     name = "espeak"
 
-    def __init__(self, voice: str = "vi", speed: int = 150, pitch: int = 50, binary: str = BINARY) -> None:
+    def __init__(
+        self,
+        voice: str = "vi",
+        speed: int = 150,
+        pitch: int = 50,
+        binary: str = BINARY,
+        *,
+        word_gap: int = 0,
+    ) -> None:
         path = shutil.which(binary)
         if path is None:
             raise TtsError(
@@ -58,6 +66,7 @@ class EspeakEngine:
                 code="tts_engine_missing",
             )
         self._binary, self.voice, self.speed, self.pitch = path, voice, speed, pitch
+        self.word_gap = word_gap  # extra pause between words, in units of 10 ms (espeak-ng -g)
         self._version = (
             self._run([self._binary, "--version"], b"", timeout=10).decode("utf-8", "replace").split()[3:4]
         )
@@ -66,7 +75,7 @@ class EspeakEngine:
     @classmethod
     def from_settings(cls, settings) -> EspeakEngine:  # settings: hotline.settings.Settings
         cfg = settings.voice.tts.espeak
-        return cls(voice=cfg.voice, speed=cfg.speed, pitch=cfg.pitch)
+        return cls(voice=cfg.voice, speed=cfg.speed, pitch=cfg.pitch, word_gap=cfg.word_gap)
 
     @property
     def native_rate(self) -> int:
@@ -75,7 +84,8 @@ class EspeakEngine:
     @property
     def voice_id(self) -> str:
         version = self._version[0] if self._version else "?"
-        return f"espeak-ng {version}/{self.voice}/s{self.speed}/p{self.pitch}"
+        gap = f"/g{self.word_gap}" if self.word_gap else ""  # unchanged ids (and cache) without a gap
+        return f"espeak-ng {version}/{self.voice}/s{self.speed}/p{self.pitch}{gap}"
 
     def _run(self, cmd: list[str], stdin: bytes, *, timeout: float) -> bytes:
         try:
@@ -105,6 +115,8 @@ class EspeakEngine:
 
     def _command_output(self, text: str, speed: int) -> bytes:
         cmd = [self._binary, "--stdout", "-b", "1", "-v", self.voice, "-s", str(speed), "-p", str(self.pitch)]
+        if self.word_gap:
+            cmd += ["-g", str(self.word_gap)]
         # Bounded: about 30 s plus 1 s per 50 characters (espeak-ng runs ~50x faster than real time).
         out = self._run(cmd, text.encode("utf-8"), timeout=30 + len(text) / 50)
         return out

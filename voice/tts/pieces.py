@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 
 from voice.settings import VoiceConfig
 from voice.text import normalize_for_speech, split_sentences
@@ -29,8 +30,13 @@ def abbreviations_for(settings: VoiceConfig) -> TextTable:
     return table_from_settings(settings)
 
 
-def prepare(text: str, *, max_chars: int, abbreviations=None) -> str:
-    """Normalized, speakable text; a TtsError with a clear reason when there is nothing to say."""
+def prepare(
+    text: str, *, max_chars: int, abbreviations=None, respell: Callable[[str], str] | None = None
+) -> str:
+    """Normalized, speakable text; a TtsError with a clear reason when there is nothing to say.
+
+    `respell` (the engine's pronunciation lexicon) rewrites written words before normalization reads them.
+    """
     if not isinstance(text, str):
         raise TtsError(f"text must be a string, got {type(text).__name__}", code="tts_bad_text")
     if not text.strip():
@@ -42,6 +48,8 @@ def prepare(text: str, *, max_chars: int, abbreviations=None) -> str:
             code="tts_text_too_long",
         )
     text = _EMOJI.sub(" ", unicodedata.normalize("NFC", text))
+    if respell is not None:
+        text = respell(text)
     text = normalize_for_speech(text, abbreviations=abbreviations)
     text = "".join(" " if unicodedata.category(ch) in _UNSPEAKABLE_CATEGORIES else ch for ch in text)
     text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", text)).strip()

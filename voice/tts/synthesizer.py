@@ -14,6 +14,7 @@ from voice.audio import AudioChunk, Resampler, concat, resample, to_mono
 from voice.pool import CountedPool
 from voice.tts.base import TtsEngine, TtsError
 from voice.tts.cache import RenderCache, cache_key
+from voice.tts.lexicon import lexicon_from_settings
 from voice.tts.pieces import abbreviations_for, prepare, split_pieces
 from voice.tts.registry import EngineRegistry, select_engine
 
@@ -57,11 +58,15 @@ class Synthesizer:
             )
         return select_engine(engine, self.settings.voice.tts.engine), speed
 
-    def _pieces(self, text: str) -> list[str]:
-        """Normalized pieces to speak (blocking: the abbreviation table may be read from disk)."""
-        # Looked up each time: the table module reloads config/abbreviations.yaml when an operator edits it.
+    def _pieces(self, text: str, engine_name: str) -> list[str]:
+        """Normalized pieces to speak (blocking: the abbreviation table and lexicon may be read from disk)."""
+        # Looked up each time: both tables are reloaded when an operator edits their files.
+        lexicon = lexicon_from_settings(self.settings)
         prepared = prepare(
-            text, max_chars=self.settings.voice.tts.max_chars, abbreviations=abbreviations_for(self.settings)
+            text,
+            max_chars=self.settings.voice.tts.max_chars,
+            abbreviations=abbreviations_for(self.settings),
+            respell=lambda written: lexicon.apply(written, engine_name),
         )
         pieces = split_pieces(prepared)
         if not pieces:
@@ -113,7 +118,7 @@ class Synthesizer:
     def _synthesize_sync(
         self, text: str, engine_name: str, speed: float, sample_rate: int | None
     ) -> AudioChunk:
-        pieces = self._pieces(text)
+        pieces = self._pieces(text, engine_name)
         chunks = [self._render(engine_name, piece, speed) for piece in pieces]
         out = concat(chunks)
         return resample(out, int(sample_rate)) if sample_rate and sample_rate != out.rate else out
@@ -164,7 +169,7 @@ class Synthesizer:
         """Sentence by sentence: the first chunk comes after one sentence; the next renders meanwhile."""
         engine_name, speed = self._options(rate, engine, sample_rate)
         loop = asyncio.get_running_loop()
-        pieces = await loop.run_in_executor(self._pool, self._pieces, text)
+        pieces = await loop.run_in_executor(self._pool, self._pieces, text, engine_name)
         resampler: Resampler | None = None
         position_ms = 0.0
 
