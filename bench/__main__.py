@@ -33,7 +33,8 @@ SUITES: dict[str, dict[str, str]] = {
     # Issue 11: end of speech to first answer over real SIP calls at 1/5/10/20/30 calls, per end-pointer
     # variant (the old ivr.json measured levels 1/5/10/20 only); end-of-turn quality offline.
     "latency": {"": "bench.ivr"},
-    "turn": {"": "bench.turn"},
+    # ... and the end of turn by words swept over its thresholds (the whole cut-offs / wait curve).
+    "turn": {"": "bench.turn", "sweep": "bench.turn_sweep"},
     "trunk": {"": "bench.trunk"},
     # Reliability campaigns (issue: security and reliability): each proves what a bad day loses (nothing).
     "fuzz": {"": "bench.fuzz"},

@@ -28,9 +28,24 @@ CATALOG = ROOT / "tests" / "fixtures" / "ivr" / "intents"
 EXPECTED = "coach"
 LEVELS = (1, 5, 10, 20, 30)
 STAGGER_S = 4.0  # call starts spread over this many seconds (simultaneous calls, not speaking in unison)
-# name -> settings overrides; the fixed timer is pinned so that it stays the baseline whatever the default.
+# name -> settings overrides. The old end-pointing (energy detector, 600 ms of silence, no end-of-turn
+# judgement) is pinned so that it stays the baseline whatever the defaults; "shipped" is
+# config/hotline.yaml as it is.
 VARIANTS: dict[str, dict[str, str]] = {
-    "fixed_600ms": {"HOTLINE_IVR__MEDIA__ENDPOINT_SILENCE_MS": "600"},
+    "fixed_600ms": {
+        "HOTLINE_IVR__MEDIA__DETECTOR": "energy",
+        "HOTLINE_IVR__MEDIA__TURN__MODEL": "none",
+        "HOTLINE_IVR__MEDIA__ENDPOINT_SILENCE_MS": "600",
+    },
+    # the previous round's end of turn by words: no example endings, the final transcript recognized after
+    # the turn ends, the silence after a pause recognized too
+    "words_before": {
+        "HOTLINE_IVR__MEDIA__TURN__TAIL_WORDS": "0",
+        "HOTLINE_IVR__MEDIA__TURN__SPECULATIVE": "false",
+    },
+    # example endings without speculation: what the speculative final transcript saves
+    "words_not_speculative": {"HOTLINE_IVR__MEDIA__TURN__SPECULATIVE": "false"},
+    "shipped": {},
 }
 
 
@@ -40,6 +55,19 @@ def _proc_cpu_s(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def _turn_counts() -> tuple[dict[str, float], tuple[float, float]]:
+    """The application's turn-end counters by reason, and the judgement histogram's (count, sum)."""
+    from core.metrics import REGISTRY
+
+    ends = {
+        r: REGISTRY.get_sample_value("hotline_turn_ends_total", {"reason": r}) or 0.0
+        for r in ("turn", "silence", "max_length")
+    }
+    count = REGISTRY.get_sample_value("hotline_turn_judgement_seconds_count") or 0.0
+    total = REGISTRY.get_sample_value("hotline_turn_judgement_seconds_sum") or 0.0
+    return ends, (count, total)
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -173,6 +201,7 @@ def _run_levels(
         )
         for n in levels:
             sampler = StackSampler().start() if n == profile_level else None
+            ends0, judged0 = _turn_counts()
             cpu0, ast0, t0 = time.process_time(), _proc_cpu_s(handle.pid or 0), time.monotonic()
             kids0 = os.times()
 
@@ -225,6 +254,12 @@ def _run_levels(
                 "load_after": _loadavg(),
                 "errors": [r.error for r in results if r.error][:3],
             }
+            ends1, judged1 = _turn_counts()
+            # How the callers' utterances ended (at the short pause by a verdict, or by a timer), and the
+            # words' judgement wall time (mean) at this level.
+            out[str(n)]["turn_ends"] = {k: ends1[k] - ends0[k] for k in ends1}
+            count = judged1[0] - judged0[0]
+            out[str(n)]["judgement_mean_s"] = round((judged1[1] - judged0[1]) / count, 3) if count else None
             if sampler is not None:
                 out[str(n)]["profile"] = sampler.report()
     finally:

@@ -46,7 +46,9 @@ def _listener_settings():
     from hotline.settings import load_settings
     from ivr.listener import ListenerSettings
 
-    return ListenerSettings.from_settings(load_settings(turn_sets.ROOT / "config" / "hotline.yaml").ivr)
+    # Without a turn model: the segmenter's silence timer is the end-point (endpoint_silence_ms).
+    settings = load_settings(turn_sets.ROOT / "config" / "hotline.yaml").ivr
+    return ListenerSettings.from_settings(settings, turn_model=False)
 
 
 class FixedTimer:
@@ -64,11 +66,47 @@ class FixedTimer:
 
 # name -> a fresh end-pointer (one per utterance or noise); an end-of-turn model adds itself here.
 ENDPOINTERS: dict[str, Callable[[], TurnEndpointer]] = {
-    "fixed_600ms": FixedTimer,  # today's default (ivr.media.endpoint_silence_ms)
+    "fixed_600ms": lambda: FixedTimer(600),  # the old default (energy, 600 ms of silence)
     "fixed_300ms": lambda: FixedTimer(300),
     "fixed_900ms": lambda: FixedTimer(900),
     "fixed_1200ms": lambda: FixedTimer(1200),
 }
+
+
+def _product_endpointers() -> dict[str, Callable[[], TurnEndpointer]]:
+    """The product's own listener (`bench.turn_listener`), at config/hotline.yaml's settings but for the
+    overrides named: the detector and end of turn of each choice the configuration offers."""
+    from bench.turn_listener import factory
+
+    media = "HOTLINE_IVR__MEDIA__"
+    fixed = {f"{media}TURN__MODEL": "none"}
+    silero = factory({**fixed, f"{media}DETECTOR": "silero", f"{media}ENDPOINT_SILENCE_MS": "600"})
+    out: dict[str, Callable[[], TurnEndpointer]] = {
+        # the old default (energy, 600 ms), now with the barge-in rules
+        "listener_energy_600ms": factory(
+            {**fixed, f"{media}DETECTOR": "energy", f"{media}ENDPOINT_SILENCE_MS": "600"}
+        ),
+        "silero_600ms": silero,  # the first round's default
+        "silero_smart_turn": factory({f"{media}TURN__MODEL": "smart_turn", f"{media}DETECTOR": "silero"}),
+        # config/hotline.yaml as it is (its detector is Silero: the noise sets are silero_600ms's)
+        "shipped": factory({}, words=True, onset=silero),
+    }
+    for name, extra in TEXT_VARIANTS.items():
+        out[f"silero_text_{name}"] = factory(
+            {f"{media}TURN__MODEL": "text", **extra}, words=True, onset=silero
+        )
+    return out
+
+
+# End of turn by words at other settings than the shipped ones (name -> overrides): the sweep the
+# defaults were chosen from.
+TEXT_VARIANTS: dict[str, dict[str, str]] = {
+    "unsure_800ms": {"HOTLINE_IVR__MEDIA__TURN__UNSURE_SILENCE_MS": "800"},
+    "unsure_1200ms": {"HOTLINE_IVR__MEDIA__TURN__UNSURE_SILENCE_MS": "1200"},
+    "intent_0.8": {"HOTLINE_IVR__MEDIA__TURN__EARLY_INTENT_SCORE": "0.8"},
+    "intent_0.7": {"HOTLINE_IVR__MEDIA__TURN__EARLY_INTENT_SCORE": "0.7"},
+}
+
 # name -> a fresh speech detector, for its own CPU cost.
 DETECTORS: dict[str, Callable[[], SpeechDetector]] = {
     "energy": lambda: EnergyDetector(_listener_settings().energy),
@@ -135,12 +173,16 @@ def cutoffs(make: Callable[[], TurnEndpointer], utterances: list[Paused]) -> dic
     }
 
 
-def false_barge_ins(make: Callable[[], TurnEndpointer], noise: list[Noise]) -> dict[str, object]:
-    """Utterance starts on noise-only audio, per noise and per 10 minutes of it."""
+def false_barge_ins(
+    make: Callable[[], TurnEndpointer], noise: list[Noise], prompt: AudioChunk | None = None
+) -> dict[str, object]:
+    """Utterance starts on noise-only audio, per noise and per 10 minutes of it. `prompt`: what we play
+    meanwhile (an end-pointer with an echo rule hears it; the echo noise brings its own)."""
     out: dict[str, object] = {}
     total_starts, total_s = 0, 0.0
     for item in noise:
-        starts = sum(isinstance(e, SpeechStart) for _, e in _feed(make(), item.audio, item.playback))
+        playing = item.playback if item.playback is not None else prompt
+        starts = sum(isinstance(e, SpeechStart) for _, e in _feed(make(), item.audio, playing))
         seconds = item.audio.duration_s
         total_starts += starts
         total_s += seconds
@@ -157,8 +199,11 @@ def false_barge_ins(make: Callable[[], TurnEndpointer], noise: list[Noise]) -> d
     return out
 
 
-def barge_in_delay(make: Callable[[], TurnEndpointer], noise: list[Noise]) -> dict[str, object]:
-    """From the onset of a recording over each noise to the utterance start, ms (every recording)."""
+def barge_in_delay(
+    make: Callable[[], TurnEndpointer], noise: list[Noise], prompt: AudioChunk | None = None
+) -> dict[str, object]:
+    """From the onset of a recording over each noise to the utterance start, ms (every recording), while
+    `prompt` plays (the caller interrupts it)."""
     delays: list[float] = []
     missed, early = 0, 0
     per_noise: dict[str, object] = {}
@@ -168,7 +213,12 @@ def barge_in_delay(make: Callable[[], TurnEndpointer], noise: list[Noise]) -> di
             offset = 1000 * ((i + k) % 5)  # a different stretch of the noise each time
             audio = turn_sets.speech_in_noise(clip, item, BARGE_IN_LEAD_MS, offset)
             first = None
-            for chunk, event in _feed(make(), audio):
+            playing = item.playback if item.playback is not None else prompt
+            if playing is not None:  # the prompt from where the noise is taken
+                playing = AudioChunk(
+                    playing.audio[playing.rate * offset // 1000 * playing.width :], playing.rate
+                )
+            for chunk, event in _feed(make(), audio, playing):
                 if isinstance(event, SpeechStart):
                     first = chunk.timestamp_ms + chunk_ms(chunk)
                     break
@@ -234,7 +284,7 @@ class _Renewed:
 def run(
     endpointers: dict[str, Callable[[], TurnEndpointer]] | None = None, noise_seconds: float = 120.0
 ) -> dict[str, object]:
-    endpointers = endpointers if endpointers is not None else ENDPOINTERS
+    endpointers = endpointers if endpointers is not None else {**ENDPOINTERS, **_product_endpointers()}
     started = time.perf_counter()
     utterances = turn_sets.paused_utterances()
     noise = turn_sets.noises(noise_seconds)
@@ -255,14 +305,32 @@ def run(
         },
         "endpointers": {},
     }
+    complete = turn_sets.complete_utterances()
+    out["sets"]["complete_utterances"] = len(complete)
+    out["sets"]["prompt_playing_dbfs"] = turn_sets.PROMPT_DB
+    prompt = turn_sets.prompt_playback(noise_seconds)
     barge_noise = [n for n in noise if n.level != "loud"]  # the line alone, and moderate noise
+    onsets: dict[object, dict[str, object]] = {}  # noise results of an onset factory, measured once
     for name, make in endpointers.items():
-        out["endpointers"][name] = {
-            "premature_cutoffs": cutoffs(make, utterances),
-            "false_barge_ins": false_barge_ins(make, noise),
-            "barge_in_delay": barge_in_delay(make, barge_noise),
-        }
-    out["cpu_ms_per_audio_s"] = cpu_costs(utterances, noise, endpointers)
+        from bench.turn_listener import ListenerEndpointer
+
+        ListenerEndpointer.judge_ms = []
+        entry: dict[str, object] = {"settings": getattr(make, "overrides", None)}
+        entry["premature_cutoffs"] = cutoffs(make, utterances)
+        entry["complete_utterances"] = cutoffs(make, complete)
+        judged = ListenerEndpointer.judge_ms
+        entry["judge_ms_p50_p95"] = [_pct(judged, 0.5), _pct(judged, 0.95)] if judged else None
+        onset = getattr(make, "onset", make)
+        if onset not in onsets:
+            onsets[onset] = {
+                "false_barge_ins": false_barge_ins(onset, noise, prompt),
+                "barge_in_delay": barge_in_delay(onset, barge_noise, prompt),
+            }
+        entry.update(onsets[onset])
+        out["endpointers"][name] = entry
+        print(f"   turn: {name} done ({time.perf_counter() - started:.0f} s)", flush=True)
+    cpu_ends = {k: v for k, v in endpointers.items() if not k.startswith("silero_text_") and k != "shipped"}
+    out["cpu_ms_per_audio_s"] = cpu_costs(utterances, noise, cpu_ends)
     return out
 
 

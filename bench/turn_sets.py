@@ -336,6 +336,30 @@ def noises(seconds: float = 120.0, seed: int = SEED) -> list[Noise]:
     return out
 
 
+def prompt_playback(seconds: float = 120.0, seed: int = SEED) -> AudioChunk:
+    """A prompt as we send it, at `PROMPT_DB`: what plays while noise-only audio comes in (an echo rule
+    compares the line with it; the echo noise carries its own, which is what leaks back)."""
+    rng = np.random.default_rng(seed + 2)
+    return _phone(_prompt(rng, int(seconds * RATE)) * 10 ** (PROMPT_DB / 20) / 0.5)
+
+
+def complete_utterances(seed: int = SEED, variants: int = VARIANTS) -> list[Paused]:
+    """The six recordings whole, as complete requests (no pause put in), at seeded levels: how long each
+    end-pointer makes a caller who has finished wait."""
+    rng = np.random.default_rng(seed + 3)
+    out: list[Paused] = []
+    for clip in clips():
+        for v in range(variants):
+            level = SPEECH_DB + float(rng.uniform(-SPEECH_SPREAD_DB, SPEECH_SPREAD_DB))
+            audio, start, end, _ = _assemble([clip.samples], [], 10 ** (level / 20), rng)
+            out.append(
+                Paused(
+                    f"complete/{clip.name}/{v}", "complete", audio, clip.text, start, end, (), round(level, 1)
+                )
+            )
+    return out
+
+
 def rms_db(chunk: AudioChunk) -> float:
     x = chunk.array().astype(np.float64) / 32768.0
     return float(10 * np.log10(np.mean(np.square(x)) + 1e-12))

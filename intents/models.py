@@ -114,3 +114,6 @@ class DialectFile(_Frozen):
 
     words: dict[str, str] = Field(default_factory=dict)
     fillers: tuple[str, ...] = ()
+    # Particles that close a request ("ạ", "nhé"): fillers to the matcher, but the end of a turn to the
+    # listener (ivr.turn_text), which also learns closing words from the catalog's own examples.
+    closing: tuple[str, ...] = ()

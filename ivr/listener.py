@@ -11,8 +11,17 @@ runs in one task per utterance, and the recognizer does its work in its own boun
 Turn-taking: after a short pause (`SpeechPause`) an end-of-turn model judges the utterance so far, in
 its own small executor (`voice.turn.TurnJudge`); "complete" ends the utterance at once, "incomplete"
 lets the segmenter's longer silence ceiling end it, and no verdict in time falls back to the fixed
-end-point. While the flow collects a code by voice the ceiling is longer still. While a prompt plays,
-speech must last longer to barge in, and audio our own prompt explains by echo does not count.
+end-point. Or the words judge it (`ivr.turn_text`): at the pause the recognizer is given the audio it
+has not yet seen and a little padding silence (it holds back its last word until it hears ~300 ms
+after it), and the transcript so far says complete (answer now), incomplete (wait to the ceiling) or
+unsure (a shorter timer decides). While the flow collects a code by voice the ceiling is longer still.
+Speculatively (as LiveKit's preemptive generation), the transcript at the pause is the final one if the
+caller does not speak again: the silence after the pause is held back from the recognizer (it has had
+its padding) and only the last `preroll_ms` of it is fed if the caller resumes; when the turn ends with
+nothing new fed, the final transcript is reported at once, without another recognizer job. The flow
+sees a transcript only when the turn has ended, so a discarded speculation leaves no trace.
+While a prompt plays, speech must last longer to barge in, and audio our own prompt explains by echo
+does not count.
 """
 
 from __future__ import annotations
@@ -26,8 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from core.masking import mask_personal
+from ivr import metrics
 from ivr.admission import AdmittedStream, AsrAdmission, AsrRefused, StreamingRecognizer
 from ivr.recorder import Recorder
+from ivr.turn_text import Verdict
 from voice.asr.base import AsrResult
 from voice.audio import AudioChunk, concat
 from voice.echo import EchoReference
@@ -64,6 +76,10 @@ class ListenerHooks(Protocol):
     def on_partial_transcript(self, result: AsrResult) -> None:
         """The recognizer's best guess so far changed (not final)."""
 
+    def on_tentative_transcript(self, text: str) -> None:
+        """The words at a pause, the final transcript if the turn ends there (speculative: the caller may
+        go on). For getting the answer ready; nothing may be logged or run on it."""
+
     def on_final_transcript(self, result: AsrResult, asr_ms: int) -> None:
         """The utterance's final transcript; `asr_ms`: from the end of speech to this result."""
 
@@ -82,6 +98,10 @@ class TurnSettings:
     complete_probability: float = 0.5  # the model's verdict at or above this ends the turn
     fallback_silence_ms: int = 600  # no verdict in time: the fixed end-point ends the utterance
     code_silence_ms: int = 2000  # the ceiling while the flow collects a code by voice
+    unsure_silence_ms: int = 600  # the words do not tell whether the caller has finished: this ends it
+    text_pad_ms: int = 300  # silence added after the pause's audio so the recognizer gives its last word
+    text_timeout_ms: int = 400  # no verdict from the words this long after the pause: fallback_silence_ms
+    speculative: bool = False  # the words at the pause are the final transcript unless the caller resumes
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +118,14 @@ class ListenerSettings:
     def from_settings(cls, ivr: IvrSettings, *, turn_model: bool = True) -> ListenerSettings:
         """`turn_model`: an end-of-turn model is loaded; without it the fixed end-point ends utterances."""
         media, turn = ivr.media, ivr.media.turn
-        by_model = turn_model and turn.model != "none"
+        by_model = turn_model and turn.model != "none"  # "text" needs no model file: always there
         return cls(
             segmenter=SegmenterSettings(
                 min_speech_ms=media.min_speech_ms,
                 silence_ms=turn.max_silence_ms if by_model else media.endpoint_silence_ms,
                 max_utterance_ms=int(media.max_utterance_seconds * 1000),
                 preroll_ms=media.preroll_ms,
-                pause_ms=turn.min_silence_ms if by_model or turn.early_intent else 0,
+                pause_ms=turn.min_silence_ms if by_model else 0,
                 barge_in_min_speech_ms=media.barge_in.min_speech_ms,
             ),
             energy=EnergySettings(
@@ -115,10 +135,23 @@ class ListenerSettings:
                 complete_probability=turn.complete_probability,
                 fallback_silence_ms=media.endpoint_silence_ms,
                 code_silence_ms=max(turn.code_max_silence_ms, turn.max_silence_ms if by_model else 0),
+                unsure_silence_ms=turn.unsure_silence_ms,
+                text_pad_ms=turn.text_pad_ms,
+                text_timeout_ms=turn.timeout_ms,
+                speculative=turn.speculative,
             ),
             asr_timeout_s=ivr.asr_timeout_seconds,
             record_silence_ms=ivr.flow.record_silence_seconds * 1000,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Pause:
+    """In an utterance's audio queue: the caller paused here; judge the words so far."""
+
+    utterance: int
+    pause: int
+    asked: float = 0.0  # monotonic time the pause was reported (the judgement's wall time is logged)
 
 
 class CallListener:
@@ -136,7 +169,7 @@ class CallListener:
         detector: SpeechDetector | None = None,
         turn: TurnJudge | None = None,
         echo: EchoReference | None = None,
-        early_end: Callable[[str], bool] | None = None,
+        text_turn: Callable[[str], Verdict] | None = None,
     ) -> None:
         self.hooks = hooks
         self.call = call  # the caller's channel id, for logs
@@ -146,17 +179,22 @@ class CallListener:
         self.segmenter = Segmenter(self.settings.segmenter)
         self.turn = turn  # the end-of-turn model (None: pauses end at the silence ceiling)
         self.echo = echo  # what the player sent lately (None: no barge-in rules)
-        self.early_end = early_end  # a partial transcript confident enough to end the turn at a pause
+        self.text_turn = text_turn  # the transcript so far -> has the caller finished (ivr.turn_text)
         self.collecting_code = False  # the flow collects a code by voice: longer pauses allowed
         self.last_end = ""  # why the latest utterance ended (SpeechEnd.reason), for logs and tests
         self._utterance_no = 0  # utterances begun (a late verdict must belong to the current one)
         self._turn_audio: deque[AudioChunk] = deque()  # the current utterance, for the turn model
         self._turn_audio_ms = 0
         self._partial = ""  # the current utterance's latest partial transcript
+        self.judging = 0  # end-of-turn judgements asked and not yet answered (model or words)
+        self._text_pause: tuple[int, int, int] | None = None  # (utterance, pause, silent ms by then) awaited
+        # Silence after a judged pause, held back from the recognizer (None: feeding it as it comes).
+        self._held: deque[AudioChunk] | None = None
+        self._held_ms = 0
         self._admission = admission
         self._recognizer = recognizer
         self.listening = False
-        self._utterance: asyncio.Queue[AudioChunk | None] | None = None
+        self._utterance: asyncio.Queue[AudioChunk | _Pause | None] | None = None
         self._utterance_task: asyncio.Task[None] | None = None  # the utterance being heard
         self._tasks: set[asyncio.Task[None]] = set()  # every utterance still being recognized
         self._recorders: dict[str, Recorder] = {}  # recording now
@@ -197,7 +235,9 @@ class CallListener:
             return
         if not in_speech:
             return
-        if self._utterance is not None:
+        if self._held is not None:
+            self._hold(chunk)
+        elif self._utterance is not None:
             self._utterance.put_nowait(chunk)
         if self.turn is not None:
             self._keep_turn_audio(chunk)
@@ -205,9 +245,35 @@ class CallListener:
             self._on_pause(event)
         elif event is not None:  # SpeechEnd: this chunk was the utterance's last
             self._end_utterance(event)
+        elif self._text_pause is not None and segmenter.silent_ms >= self._text_pause[2]:
+            # The words came too late (a saturated recognizer): the fixed end-point, as without a model.
+            _utterance, pause, _deadline = self._text_pause
+            self._text_pause = None
+            self._bound_silence(pause, self.settings.turn.fallback_silence_ms)
+
+    def _hold(self, chunk: AudioChunk) -> None:
+        """Silence after a judged pause is kept back (its last `preroll_ms` only); when the caller speaks
+        again, that much of it and the chunk go to the recognizer and the speculation is void."""
+        held = self._held
+        assert held is not None
+        held.append(chunk)
+        self._held_ms += chunk_ms(chunk)
+        segmenter = self.segmenter
+        if segmenter.in_speech and segmenter.silent_ms == 0:  # speech again (or echo-masked: may be)
+            self._held = None
+            if self._utterance is not None:
+                for c in held:
+                    self._utterance.put_nowait(c)
+            return
+        keep = segmenter.settings.preroll_ms
+        while len(held) > 1 and self._held_ms - chunk_ms(held[0]) >= keep:
+            self._held_ms -= chunk_ms(held.popleft())
 
     def _end_utterance(self, event: SpeechEnd) -> None:
         self.last_end = event.reason
+        metrics.turn_ended(event.reason)
+        self._text_pause = None
+        self._held = None
         self.hooks.on_speech_ended()
         if self._utterance is not None:
             self._utterance.put_nowait(None)
@@ -227,11 +293,22 @@ class CallListener:
             self._turn_audio_ms -= chunk_ms(self._turn_audio.popleft())
 
     def _on_pause(self, pause: SpeechPause) -> None:
-        """A short silence: a confident partial transcript ends the turn now, else the model judges it."""
-        if self.early_end is not None and self._partial and self.early_end(self._partial):
-            end = self.segmenter.end_turn(pause.pause)
-            if end is not None:
-                self._end_utterance(end)
+        """A short silence: the words so far (`text_turn`) or the end-of-turn model judge it."""
+        if self.text_turn is not None:
+            if self.collecting_code:
+                # Digits are not a request: "không" is zero, not a question's end, and how many digits a
+                # code has is not known here. The code's own ceiling decides.
+                return
+            task = self._utterance_task
+            if self._utterance is None or task is None or task.done():  # not being recognized
+                self._bound_silence(pause.pause, self.settings.turn.unsure_silence_ms)
+                return
+            deadline = self.segmenter.silent_ms + self.settings.turn.text_timeout_ms
+            self._text_pause = (self._utterance_no, pause.pause, deadline)
+            self.judging += 1
+            self._utterance.put_nowait(_Pause(self._utterance_no, pause.pause, time.monotonic()))
+            if self.settings.turn.speculative:
+                self._held, self._held_ms = deque(), 0
             return
         if self.turn is None or not self._turn_audio:
             return
@@ -242,9 +319,51 @@ class CallListener:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _bound_silence(self, pause: int, silence_ms: int) -> None:
+        """Let at most `silence_ms` of this pause end the utterance (now, if it already has)."""
+        segmenter = self.segmenter
+        ceiling = segmenter.ceiling_ms or segmenter.settings.silence_ms
+        segmenter.ceiling_ms = min(ceiling, silence_ms)
+        if segmenter.silent_ms >= silence_ms:
+            end = segmenter.end_turn(pause, "silence")
+            if end is not None:
+                self._end_utterance(end)
+
+    def _on_words(self, marker: _Pause, text: str) -> None:
+        """The words up to a pause: end the turn, wait to the ceiling, or let the shorter timer decide."""
+        if self._text_pause is None or self._text_pause[:2] != (marker.utterance, marker.pause):
+            return  # the utterance ended or the caller spoke again meanwhile (or the words came too late)
+        self._text_pause = None
+        if self._closed or not self.listening or marker.utterance != self._utterance_no:
+            return
+        verdict = self.text_turn(text) if self.text_turn is not None and text else Verdict.UNSURE
+        judged_s = time.monotonic() - marker.asked
+        metrics.turn_judged(judged_s)
+        logger.debug(
+            "call %s: words so far %r: %s (judged in %d ms)",
+            self.call,
+            mask_personal(text),
+            verdict,
+            1000 * judged_s,
+        )
+        segmenter = self.segmenter
+        if verdict is Verdict.COMPLETE:
+            end = segmenter.end_turn(marker.pause)
+            if end is not None:
+                self._end_utterance(end)
+        elif verdict is Verdict.INCOMPLETE:
+            ceiling = self.settings.turn.code_silence_ms if self.collecting_code else None
+            segmenter.ceiling_ms = ceiling  # the longest this utterance may pause
+        else:
+            self._bound_silence(marker.pause, self.settings.turn.unsure_silence_ms)
+
     async def _judge(self, utterance: int, pause: int, audio: AudioChunk) -> None:
         assert self.turn is not None
-        p = await self.turn.judge(audio)
+        self.judging += 1
+        try:
+            p = await self.turn.judge(audio)
+        finally:
+            self.judging -= 1
         if self._closed or not self.listening or utterance != self._utterance_no:
             return  # the utterance ended (ceiling, listening stopped) while the model thought
         segmenter = self.segmenter
@@ -286,6 +405,7 @@ class CallListener:
             self._stop_utterance()
 
     def _stop_utterance(self) -> None:
+        self._held = None
         if self._utterance_task is not None and not self._utterance_task.done():
             self._utterance_task.cancel()
         self._utterance_task = None
@@ -299,7 +419,7 @@ class CallListener:
         self._turn_audio_ms = 0
         if self.turn is not None and preroll.samples:
             self._keep_turn_audio(preroll)
-        queue: asyncio.Queue[AudioChunk | None] = asyncio.Queue()
+        queue: asyncio.Queue[AudioChunk | _Pause | None] = asyncio.Queue()
         if preroll.samples:
             queue.put_nowait(preroll)
         self._utterance = queue
@@ -308,7 +428,7 @@ class CallListener:
         task.add_done_callback(self._tasks.discard)
         self._utterance_task = task
 
-    async def _recognize(self, queue: asyncio.Queue[AudioChunk | None], rate: int) -> None:
+    async def _recognize(self, queue: asyncio.Queue[AudioChunk | _Pause | None], rate: int) -> None:
         try:
             stream = self._admission.open(self._recognizer, rate, self.call)
         except AsrRefused as refused:
@@ -331,22 +451,47 @@ class CallListener:
         self.hooks.on_final_transcript(result, int((time.monotonic() - ended) * 1000))
 
     async def _stream_utterance(
-        self, stream: AdmittedStream, queue: asyncio.Queue[AudioChunk | None], heard: list[AudioChunk]
+        self,
+        stream: AdmittedStream,
+        queue: asyncio.Queue[AudioChunk | _Pause | None],
+        heard: list[AudioChunk],
     ) -> tuple[AsrResult, float]:
         """The final result, and when speech ended (monotonic): the recognizer's latency counts from there."""
         batch: list[AudioChunk] = []
         batch_ms = 0
+        # The transcript at the latest pause, while nothing has been fed after it: the final one if the
+        # utterance ends now (the recognizer has had the padding that releases the last word).
+        speculative: str | None = None
         while True:
             item = await queue.get()
             if item is None:
                 ended = time.monotonic()
                 break
+            if isinstance(item, _Pause):
+                # The words so far: what the recognizer has not seen yet, then padding silence so that it
+                # lets go of the last word (the caller's pause is real; the padding only lengthens it).
+                try:
+                    pad = self.settings.turn.text_pad_ms * self.rate // 1000
+                    await self._accept(stream, [*batch, AudioChunk(bytes(2 * pad), self.rate)])
+                    batch, batch_ms = [], 0
+                finally:
+                    self.judging -= 1
+                if self.settings.turn.speculative and self._partial:
+                    speculative = self._partial
+                    self.hooks.on_tentative_transcript(speculative)
+                self._on_words(item, self._partial)
+                continue
+            speculative = None  # the caller spoke again: recognition goes on
             batch.append(item)
             heard.append(item)
             batch_ms += chunk_ms(item)
             if batch_ms >= self.settings.asr_batch_ms:
                 await self._accept(stream, batch)
                 batch, batch_ms = [], 0
+        if speculative is not None and not batch:
+            # Committed: the padded transcript is the final one (identical on the six recordings over the
+            # phone; the recognizer's final job would cost 70-140 ms more on a loaded machine).
+            return AsrResult(speculative, is_final=True), ended
         if batch:
             await self._accept(stream, batch)
         return await asyncio.wait_for(stream.finish(), timeout=self.settings.asr_timeout_s), ended

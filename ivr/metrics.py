@@ -35,6 +35,22 @@ ANSWER_LATENCY = Histogram(
 for _kind in (TurnKind.SPEECH, TurnKind.DTMF):
     ANSWER_LATENCY.labels(_kind.value)
 
+# How each caller utterance ended: "turn" (judged finished at a short pause), "silence" (a silence timer:
+# the ceiling, the unsure timer or the fixed end-point), "max_length". Many "silence" ends where "turn" was
+# expected mean callers wait the timers.
+TURN_ENDS = Counter(
+    PREFIX + "turn_ends", "Caller utterances ended, by what ended them", ["reason"], registry=REGISTRY
+)
+for _reason in ("turn", "silence", "max_length"):
+    TURN_ENDS.labels(_reason)
+# A short pause to the verdict of the words so far (one recognizer job: it grows with the machine's load).
+TURN_JUDGEMENT = Histogram(
+    PREFIX + "turn_judgement_seconds",
+    "A short pause in the caller's speech to the verdict of the words so far",
+    buckets=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 1.0, 2.0),
+    registry=REGISTRY,
+)
+
 ARI_CONNECTED = Gauge(
     PREFIX + "ari_connected",
     "1 while the application's event connection to Asterisk is up",
@@ -57,3 +73,11 @@ def call_ended(outcome: str) -> None:
 def answered(kind: str, seconds: float) -> None:
     """An answer's first audio went out `seconds` after the input (`kind`: speech or dtmf) ended."""
     ANSWER_LATENCY.labels(kind).observe(seconds)
+
+
+def turn_ended(reason: str) -> None:
+    TURN_ENDS.labels(reason).inc()
+
+
+def turn_judged(seconds: float) -> None:
+    TURN_JUDGEMENT.observe(seconds)

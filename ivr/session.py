@@ -146,6 +146,28 @@ class CallSession:
         logger.debug("call %s partial: %s", self.channel_id, mask_personal(result.text))
         self.post(F.AsrPartial(result.text))
 
+    def on_tentative_transcript(self, text: str) -> None:
+        """The words at a pause, before the turn is known to end: the answer they ask for is made ready
+        (its audio read or synthesized into the prompt cache), so that it plays at once if the turn ends
+        here. Speculative: the flow is not told, nothing is logged, no action runs."""
+        flow = self.flow
+        if not text or not isinstance(flow, F.CallFlow) or flow.state not in (F.State.INTRO, F.State.MAIN):
+            return
+        decision = flow.match(text)
+        item = flow.asking.by_id.get(decision.intent or "")
+        prompts = self.s.prompts
+        if item is None or item.action or not item.answer or prompts.cached_text(item.answer) is not None:
+            return
+        self._spawn(self._prepare_answer(item.answer), "answer-ahead")
+
+    async def _prepare_answer(self, text: str) -> None:
+        try:
+            await self.s.prompts.text_audio(text)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # played later the usual way, with its own error handling
+            logger.debug("call %s: answer not prepared ahead: %s", self.channel_id, exc)
+
     def on_final_transcript(self, result: AsrResult, asr_ms: int) -> None:
         self.post(F.AsrFinal(result.text or "", result.confidence, asr_ms))
 
@@ -379,34 +401,18 @@ class CallSession:
         echo = EchoReference(EchoSettings(window_ms=barge.echo_window_ms, margin_db=barge.echo_margin_db))
         media.player.on_frame = echo.played
         judge = tt.judge if tt is not None else None
+        words = tt.words if tt is not None else None
         return CallListener(
             self,
             call=self.channel_id,
             rate=media.rate,
             admission=s.asr,
             recognizer=s.recognizer,
-            settings=ListenerSettings.from_settings(s.settings.ivr, turn_model=judge is not None),
+            settings=ListenerSettings.from_settings(s.settings.ivr, turn_model=(judge or words) is not None),
             detector=tt.detector() if tt is not None else None,
             turn=judge,
             echo=echo,
-            early_end=self._confident_intent if cfg.turn.early_intent else None,
-        )
-
-    def _confident_intent(self, partial: str) -> bool:
-        """The partial transcript already matches one intent clearly (score and lead over the runner-up)."""
-        turn = self.s.settings.ivr.media.turn
-        matcher = self.s.understanding.current()[1]
-        if matcher is None:
-            return False
-        try:
-            d = matcher.match(partial)
-        except Exception:
-            return False
-        return bool(
-            d.intent is not None
-            and not d.clarify
-            and d.score >= turn.early_intent_score
-            and d.score - d.runner_up_score >= turn.early_intent_margin
+            text_turn=words,
         )
 
     # --- flow -----------------------------------------------------------------------------------

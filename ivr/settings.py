@@ -103,28 +103,36 @@ class SileroSection(BaseModel):
 
 
 class TurnSection(BaseModel):
-    """`ivr.media.turn:` end of turn by model, bounded by timers."""
+    """`ivr.media.turn:` end of turn by model or by the words so far, bounded by timers."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # none: endpoint_silence_ms ends every utterance (the default: Smart Turn v3.2 judges most pauses inside
-    # Vietnamese telephone sentences "complete", see the README's turn-taking section)
-    model: Literal["smart_turn", "none"] = "none"
-    min_silence_ms: int = Field(200, ge=60, le=2000)  # a pause this long is judged by the model
+    # text: the transcript at the pause (ivr.turn_text); smart_turn: Smart Turn v3.2 on the audio (judges most
+    # pauses inside Vietnamese sentences "complete", README); none: endpoint_silence_ms ends every utterance
+    model: Literal["text", "smart_turn", "none"] = "text"
+    min_silence_ms: int = Field(250, ge=60, le=2000)  # a pause this long is judged
     max_silence_ms: int = Field(1200, ge=100, le=5000)  # judged incomplete: this much silence ends it anyway
+    unsure_silence_ms: int = Field(1000, ge=100, le=5000)  # text: the words do not tell: this much ends it
     code_max_silence_ms: int = Field(2000, ge=100, le=10000)  # the ceiling while a code is being said
-    complete_probability: float = Field(0.5, gt=0, le=1)  # the model's "complete" at or above this ends it
+    complete_probability: float = Field(0.5, gt=0, lt=1)  # smart_turn: this probability of "finished" ends it
     timeout_ms: int = Field(400, ge=20, le=5000)  # no verdict by then: endpoint_silence_ms ends it
-    workers: int = Field(1, ge=1, le=8)  # threads running the model for all calls
-    # A confident, unambiguous intent match on the partial transcript ends the turn at the pause.
-    early_intent: bool = False
-    early_intent_score: float = Field(0.9, gt=0, le=1)  # the match's score at least this ...
-    early_intent_margin: float = Field(0.3, ge=0, le=1)  # ... and this far ahead of the runner-up
+    workers: int = Field(1, ge=1, le=8)  # smart_turn: threads running the model for all calls
+    text_pad_ms: int = Field(300, ge=0, le=1000)  # text: silence fed after the pause: the last word comes
+    # text: a clear intent match of the words so far ends the turn when it scores at least this ...
+    early_intent_score: float = Field(0.9, gt=0, le=1)
+    early_intent_margin: float = Field(0.3, ge=0, le=1)  # ... and leads the runner-up by at least this
+    # text: the words so far end with the last this many words of a catalog example: finished (0: off)
+    tail_words: int = Field(3, ge=0, le=6)
+    # text: the transcript at the pause is kept as the final one if the caller does not speak again, so the
+    # answer needs no further recognition when the turn ends; silence after the pause is not recognized
+    speculative: bool = True
 
     @model_validator(mode="after")
     def _check_order(self) -> TurnSection:
         if self.max_silence_ms <= self.min_silence_ms:
             raise ValueError("max_silence_ms must be greater than min_silence_ms")
+        if not self.min_silence_ms < self.unsure_silence_ms <= self.max_silence_ms:
+            raise ValueError("unsure_silence_ms must be above min_silence_ms and at most max_silence_ms")
         return self
 
 

@@ -134,7 +134,7 @@ async def build_services(
     )
     limits = settings.ivr.attempts
     media = settings.ivr.media
-    turn_taking = await asyncio.to_thread(TurnTaking.load, settings)
+    turn_taking = await asyncio.to_thread(TurnTaking.load, settings, lambda: understanding.current()[1])
     return Services(
         settings=settings,
         ari=ari or AriClient(ari_config(settings)),

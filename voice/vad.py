@@ -164,11 +164,12 @@ class Segmenter:
         self.pauses = 0
         self._paused = False
 
-    def end_turn(self, pause: int) -> SpeechEnd | None:
-        """End the utterance now, if it is still in pause number `pause` (the caller has not resumed)."""
+    def end_turn(self, pause: int, reason: str = "turn") -> SpeechEnd | None:
+        """End the utterance now, if it is still in pause number `pause` (the caller has not resumed);
+        `reason`: "silence" when a timer set at the pause, not a verdict, ends it."""
         if not self.in_speech or not self._paused or self.pauses != pause:
             return None
-        return self._end("turn", self._end_ms)
+        return self._end(reason, self._end_ms)
 
     def _end(self, reason: str, at_ms: int) -> SpeechEnd:
         self.in_speech = False

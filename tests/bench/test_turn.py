@@ -125,3 +125,31 @@ def test_fixed_timer_is_the_listener_of_the_configuration():
     fixed = turn.FixedTimer()
     assert fixed.segmenter.settings.silence_ms == 600
     assert turn.FixedTimer(300).segmenter.settings.silence_ms == 300
+
+
+def test_complete_sentences_are_the_recordings_whole_and_a_prompt_plays_over_the_noise():
+    complete = turn_sets.complete_utterances()
+    assert len(complete) == 6 * turn_sets.VARIANTS and {u.kind for u in complete} == {"complete"}
+    for u in complete:
+        assert u.pauses == () and u.speech_start_ms == turn_sets.LEAD_MS
+        assert _db(u.audio, u.speech_end_ms + 20, u.speech_end_ms + turn_sets.TAIL_MS) < -55
+    prompt = turn_sets.prompt_playback(seconds=5)
+    assert prompt.duration_s == 5 and abs(turn_sets.rms_db(prompt) - turn_sets.PROMPT_DB) < 1.5
+
+
+def test_the_products_listener_with_the_old_settings_ends_turns_where_the_fixed_timer_does(utterances):
+    """The bench's listener end-pointer runs the product's `CallListener`: with the energy detector and no
+    judgement it must agree with the bare segmenter on when utterances start and end."""
+    from bench.turn_listener import factory
+
+    media = "HOTLINE_IVR__MEDIA__"
+    make = factory(
+        {f"{media}DETECTOR": "energy", f"{media}TURN__MODEL": "none", f"{media}ENDPOINT_SILENCE_MS": "600"}
+    )
+    for u in utterances[:: len(utterances) // 3]:
+        mine = [(type(e).__name__, e.timestamp_ms) for _, e in turn._feed(make(), u.audio)]
+        bare = [(type(e).__name__, e.timestamp_ms) for _, e in turn._feed(turn.FixedTimer(600), u.audio)]
+        bare = [(k, t) for k, t in bare if k != "SpeechPause"]
+        assert [k for k, _ in mine] == [k for k, _ in bare] and mine, u.name
+        # Ends at the same chunk (starts are stamped at the onset chunk here, at the pre-roll there).
+        assert [t for k, t in mine if k == "SpeechEnd"] == [t for k, t in bare if k == "SpeechEnd"], u.name

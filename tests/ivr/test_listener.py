@@ -28,6 +28,7 @@ class Hooks:
     def __init__(self) -> None:
         self.log: list[tuple] = []
         self.asr_ms: list[int] = []
+        self.tentative: list[str] = []  # speculative transcripts (not in `log`: nothing may act on them)
 
     def on_speech_started(self):
         self.log.append(("started",))
@@ -37,6 +38,9 @@ class Hooks:
 
     def on_partial_transcript(self, result):
         self.log.append(("partial", result.text))
+
+    def on_tentative_transcript(self, text):
+        self.tentative.append(text)
 
     def on_final_transcript(self, result, asr_ms):
         self.log.append(("final", result.text, result.confidence))

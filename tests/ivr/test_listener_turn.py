@@ -15,6 +15,7 @@ import pytest
 
 from ivr.admission import AsrAdmission
 from ivr.listener import CallListener, ListenerSettings, TurnSettings
+from ivr.turn_text import Verdict
 from tests.conftest import FIXTURES
 from tests.ivr.test_listener import FakeRecognizer, Hooks
 from tests.voice.turn_models import silero_path
@@ -140,19 +141,140 @@ async def test_no_verdict_in_time_falls_back_to_the_fixed_end_point():
         judge.close()
 
 
-async def test_a_confident_partial_transcript_ends_the_turn_without_the_model():
-    model = FakeTurnModel(0.1)
+def listener_with_words(
+    verdict: Verdict,
+    recognizer: FakeRecognizer | None = None,
+    *,
+    speculative: bool = False,
+    detector: Scripted | None = None,
+) -> tuple:
+    """A listener whose end of turn is judged by words: `verdict` for whatever the recognizer heard."""
+    hooks = Hooks()
     asked: list[str] = []
 
-    def confident(text: str) -> bool:
+    def words(text: str) -> Verdict:
         asked.append(text)
-        return True
+        return verdict
 
-    listener, hooks, judge = listener_with(model, Scripted((5, 50)), early_end=confident)
-    end = await chunks_until_end(listener, hooks)
+    turn = TurnSettings(
+        0.5, 600, 2000, unsure_silence_ms=800, text_pad_ms=300, text_timeout_ms=400, speculative=speculative
+    )
+    listener = CallListener(
+        hooks,
+        call="caller-1",
+        rate=8000,
+        admission=AsrAdmission(4),
+        recognizer=recognizer or FakeRecognizer(),
+        settings=ListenerSettings(segmenter=SEGMENTS, turn=turn),
+        detector=detector or Scripted((5, 50)),
+        text_turn=words,
+    )
+    listener.listen(True)
+    return listener, hooks, asked
+
+
+async def chunks_until_words_end(listener: CallListener, hooks: Hooks, limit: int = 200) -> int | None:
+    """Like `chunks_until_end`, awaiting the words' verdict (instant in stream time) after each chunk."""
+    for i in range(limit):
+        listener.on_chunk(AudioChunk(bytes(320), 8000, timestamp_ms=20 * i))
+        for _ in range(200):
+            await asyncio.sleep(0)
+            if not listener.judging:
+                break
+        if ("ended",) in hooks.log:
+            return i
+    return None
+
+
+async def test_words_that_finish_a_request_end_the_turn_at_the_short_pause():
+    recognizer = FakeRecognizer()
+    listener, hooks, asked = listener_with_words(Verdict.COMPLETE, recognizer)
+    end = await chunks_until_words_end(listener, hooks)
     assert end == 59 and listener.last_end == "turn"
-    assert asked and not model.heard
-    judge.close()
+    assert asked == ["xin chào bạn"]  # the partial after the audio so far
+    # At the pause the recognizer got what it had not seen yet, then 300 ms of padding silence at once.
+    (stream,) = recognizer.streams
+    flushed = stream.accepted[-1]
+    assert flushed.duration_s >= 0.3 and flushed.audio.endswith(bytes(4800))
+
+
+def fed_total(stream) -> float:
+    return sum(c.duration_s for c in stream.accepted)
+
+
+async def settle(hooks: Hooks, kind: str = "final") -> None:
+    for _ in range(100):
+        if kind in hooks.kinds():
+            return
+        await asyncio.sleep(0.001)
+
+
+async def test_speculation_committed_the_transcript_at_the_pause_is_final_without_another_recognizer_job():
+    # The recognizer's final job would never return: the answer does not wait for it.
+    recognizer = FakeRecognizer(hang=True)
+    listener, hooks, _ = listener_with_words(Verdict.COMPLETE, recognizer, speculative=True)
+    assert await chunks_until_words_end(listener, hooks) == 59
+    await settle(hooks)
+    assert hooks.log[-2:] == [("ended",), ("final", "xin chào bạn", None)]
+    assert hooks.asr_ms[-1] < 100
+    assert hooks.tentative == ["xin chào bạn"]  # offered at the pause, to get the answer ready
+
+
+async def test_speculation_after_a_judged_pause_the_silence_is_not_recognized():
+    recognizer = FakeRecognizer()
+    listener, hooks, _ = listener_with_words(Verdict.INCOMPLETE, recognizer, speculative=True)
+    assert await chunks_until_words_end(listener, hooks) == 49 + 60  # the 1200 ms ceiling, as before
+    await settle(hooks)
+    (stream,) = recognizer.streams
+    # The pre-roll and onset (200 ms), 800 ms of speech, the 200 ms pause and its 300 ms of padding: not
+    # the second of silence after it.
+    assert fed_total(stream) == pytest.approx(1.5, abs=0.03)
+    assert hooks.log[-1] == ("final", "xin chào bạn", None)
+
+
+async def test_speculation_discarded_when_the_caller_speaks_again_recognition_goes_on():
+    recognizer = FakeRecognizer()
+    detector = Scripted((5, 50), (70, 90))  # a 400 ms pause, then more words
+    listener, hooks, asked = listener_with_words(
+        Verdict.UNSURE, recognizer, speculative=True, detector=detector
+    )
+    end = await chunks_until_words_end(listener, hooks)
+    assert end == 89 + 40  # the second pause's 800 ms timer: one utterance
+    await settle(hooks)
+    assert hooks.kinds().count("ended") == 1 and hooks.kinds().count("final") == 1
+    assert len(asked) == 2 and len(hooks.tentative) == 2  # both pauses were judged and speculated on
+    # Nothing reached the flow at the first pause; the words after it were recognized (of the 400 ms of
+    # silence only the last 100 ms, the pre-roll of the resumed speech), and the second pause's
+    # transcript, with nothing fed after it, is the final one.
+    assert hooks.kinds()[-2:] == ["ended", "final"] and hooks.log[-1][2] is None
+    (stream,) = recognizer.streams
+    fed = [(c.timestamp_ms, round(c.duration_s, 2)) for c in stream.accepted if c.timestamp_ms]
+    assert fed_total(stream) == pytest.approx(0.2 + 0.8 + 0.2 + 0.3 + 0.1 + 0.4 + 0.2 + 0.3, abs=0.03), fed
+    assert any(t >= 1400 for t, _ in fed)  # the resumed words
+
+
+async def test_words_that_cannot_end_a_request_wait_for_the_ceiling_and_unsure_ones_for_the_shorter_timer():
+    listener, hooks, _ = listener_with_words(Verdict.INCOMPLETE)
+    assert await chunks_until_words_end(listener, hooks) == 49 + 60  # 1200 ms
+    listener, hooks, _ = listener_with_words(Verdict.UNSURE)
+    assert await chunks_until_words_end(listener, hooks) == 49 + 40  # 800 ms
+    assert listener.last_end == "silence"  # the shorter ceiling
+
+
+async def test_while_a_code_is_said_the_words_are_not_judged_and_the_code_ceiling_holds():
+    listener, hooks, asked = listener_with_words(
+        Verdict.COMPLETE
+    )  # "... không" would be zero, not a question
+    listener.collecting_code = True
+    assert await chunks_until_words_end(listener, hooks) == 49 + 100  # 2000 ms
+    assert not asked
+
+
+async def test_words_that_come_too_late_leave_the_turn_to_the_fixed_end_point():
+    listener, hooks, asked = listener_with_words(Verdict.INCOMPLETE, FakeRecognizer(hang_accept=True))
+    end = await chunks_until_words_end(listener, hooks)
+    assert end == 49 + 30 and not asked  # 200 ms + the 400 ms timeout: 600 ms, not the 1200 ms ceiling
+    listener.stop()
 
 
 async def test_our_prompt_coming_back_as_echo_does_not_barge_in_but_the_caller_does():
@@ -225,3 +347,64 @@ async def test_with_silero_our_spoken_prompt_at_minus_20_db_does_not_barge_in_an
     listener.stop()
     assert started_at is not None and started_at > start, "the echo alone barged in"
     assert (started_at - start - onset) / 8 <= 400, (started_at - start - onset) / 8
+
+
+async def test_with_the_real_recognizer_a_finished_request_ends_at_the_short_pause_and_a_cut_one_waits(
+    settings,
+):
+    """Real speech, real vietasr, the matcher on the catalog phrased like the recordings: the whole question
+    ends 250 ms after the caller stops (the padding brings out its last word); the same question stopped
+    after "... như là một huấn" (the first syllable of "huấn luyện viên") is heard as unfinished."""
+    from intents.catalog import load_catalog
+    from intents.matcher import Matcher
+    from ivr.turn_text import WordsJudge
+    from voice.asr import Recognizer
+
+    matcher = Matcher(load_catalog(FIXTURES / "ivr" / "intents"))
+    recognizer = Recognizer.from_settings(settings, engine="vietasr")
+    voice = resample(read_audio(FIXTURES / "speech" / "binh_north_male.wav"), 8000).array()
+    loud = np.flatnonzero(np.abs(voice) > 500)
+    voice = voice[loud[0] : loud[-1]]
+    heard = []
+    try:
+        for cut in (voice.size, int(voice.size * 0.86)):
+            samples = np.concatenate([voice[:cut], np.zeros(8000 * 2, dtype=np.int16)])
+            words = WordsJudge(lambda: matcher)
+            asked: list[str] = []
+
+            def judge(text: str, words=words, asked=asked):
+                asked.append(text)
+                return words(text)
+
+            hooks = Hooks()
+            turn = TurnSettings(0.5, 600, 2000, unsure_silence_ms=1000, text_pad_ms=300, text_timeout_ms=5000)
+            segments = SegmenterSettings(min_speech_ms=100, silence_ms=1200, preroll_ms=300, pause_ms=250)
+            listener = CallListener(
+                hooks,
+                call="caller-1",
+                rate=8000,
+                admission=AsrAdmission(4),
+                recognizer=recognizer,
+                settings=ListenerSettings(segmenter=segments, turn=turn),
+                detector=SileroModel(silero_path()).detector(),
+                text_turn=judge,
+            )
+            listener.listen(True)
+            ended_at = None
+            for i in range(0, samples.size - 160, 160):
+                listener.on_chunk(AudioChunk.from_array(samples[i : i + 160], 8000, i // 8))
+                for _ in range(500):  # the recognizer keeps up in a call; here it is let catch up
+                    await asyncio.sleep(0.002 if listener.judging or recognizer.pending else 0)
+                    if not (listener.judging or recognizer.pending):
+                        break
+                if ("ended",) in hooks.log:
+                    ended_at = (i + 160) / 8 - cut / 8  # ms of silence after the speech
+                    break
+            listener.stop()
+            heard.append((ended_at, asked[-1] if asked else "", listener.last_end))
+    finally:
+        recognizer.close()
+    (whole_ms, whole_words, whole_end), (cut_ms, cut_words, cut_end) = heard
+    assert whole_end == "turn" and whole_ms is not None and whole_ms < 500, heard
+    assert whole_words.endswith("huấn luyện viên"), heard
+    assert cut_end == "silence" and cut_ms is not None and cut_ms >= 1200, heard  # incomplete: the ceiling

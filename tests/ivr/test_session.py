@@ -120,3 +120,37 @@ async def test_the_media_channel_going_away_is_a_warning_only_when_the_call_did_
         other.channel_gone(other.media_id)
     # (the channel id may be masked: a test before may have installed the log's personal-data filter)
     assert [r.getMessage() for r in caplog.records if "went away" in r.getMessage()]
+
+
+async def test_words_at_a_pause_get_the_answer_ready_and_nothing_else(settings):
+    """Speculation: the transcript at a pause (the turn may not end there) has its answer's audio read
+    into the prompt cache; the flow hears nothing, nothing is logged, an action's intent runs nothing."""
+    from ivr import flow as F
+    from tests.ivr.test_flow import MENU, fake_match
+
+    class Prompts:
+        def __init__(self) -> None:
+            self.made: list[str] = []
+
+        def cached_text(self, text):
+            return None
+
+        async def text_audio(self, text):
+            self.made.append(text)
+
+    services = Services(settings, RecordingAri())
+    services.prompts = Prompts()
+    app = Hotline(services)  # type: ignore[arg-type]
+    session = CallSession(app, CALLER, [])
+    session.flow = flow = F.CallFlow(MENU, fake_match)
+    flow.state = F.State.MAIN
+    session.on_tentative_transcript("làm căn cước")
+    session.on_tentative_transcript("tôi muốn phản ánh")  # an action: nothing made ahead, nothing run
+    session.on_tentative_transcript("xin chào")  # no intent
+    await asyncio.gather(*list(session._tasks))
+    assert services.prompts.made == ["Làm căn cước ở công an xã."]
+    assert session.queue.empty() and services.calllog.rows == []
+    assert flow.state is F.State.MAIN
+    flow.state = F.State.COLLECT  # a code being said: its digits are not a question
+    session.on_tentative_transcript("làm căn cước")
+    assert not session._tasks
