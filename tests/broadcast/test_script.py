@@ -120,3 +120,13 @@ def test_sample_scripts_have_no_digits_or_markup(path: Path):
     for ch in "#*[]<>`|":
         assert ch not in s.text, (ch, path.name)
     assert not s.warnings
+
+
+@pytest.mark.parametrize("template", sorted(p.stem for p in TEMPLATES.glob("*.yaml")))
+def test_no_template_repeats_a_word_around_its_blanks(template: str):
+    """A blank's value carries its own lead word ({date} is "ngày 24 tháng 11 …", {commune} "xã …"):
+    the wording around it must not say it again ("bản tin ngày ngày …")."""
+    s = script_of("Nội dung.", template=template, commune="Xã Anh Sơn", priority="emergency")
+    words = s.text.lower().split()
+    doubled = [a for a, b in zip(words, words[1:], strict=False) if a == b and a.isalpha()]
+    assert not doubled, (template, doubled)
