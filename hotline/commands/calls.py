@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from datetime import tzinfo
 from typing import Annotated
@@ -135,12 +136,16 @@ def register_calls(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
             return
+        from console.labels import CALLER_WITHHELD_VI, OUTCOME_VI
+
         if not out:
-            typer.echo("no calls yet")
-        for c in out:
+            typer.echo("Chưa có cuộc gọi nào.")
+        for c, (call, _n) in zip(out, rows, strict=True):
+            outcome = OUTCOME_VI.get(c["outcome"] or "", c["outcome"] or "-")
             typer.echo(
-                f"{c['id']:>6}  {c['started_at']}  {c['caller']:>14}  {c['outcome']:<14} "
-                f"turns={c['turns']} rating={c['satisfaction'] or '-'}"
+                f"{c['id']:>6}  {format_local(call.started_at, tz, '%d/%m/%Y %H:%M:%S', empty='-')}  "
+                f"{c['caller'] or CALLER_WITHHELD_VI:>14}  {outcome}  {c['turns']} lượt  "
+                f"hài lòng: {c['satisfaction'] or '-'}"
             )
 
     @calls_app.command("show")
@@ -156,26 +161,34 @@ def register_calls(app: typer.Typer) -> None:
         settings, factory = _factory(ctx)
         data = call_report(factory, call_id=call_id, tz=settings.locale.tz)
         if data is None:
-            raise HotlineError(f"no call with id {call_id}")
+            raise HotlineError(f"Không có cuộc gọi số {call_id}.")
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
             return
+        from console.labels import CALLER_WITHHELD_VI, INTENT_ACTION_VI, KIND_VI, OUTCOME_VI, TURN_ACTION_VI
+
+        def local(iso: str | None) -> str:  # the report's ISO time with offset, read the Vietnamese way
+            return dt.datetime.fromisoformat(iso).strftime("%d/%m/%Y %H:%M:%S") if iso else "-"
+
+        outcome = OUTCOME_VI.get(data["outcome"] or "", data["outcome"] or "-")
         typer.echo(
-            f"call {data['id']} from {data['caller']}  {data['started_at']} -> {data['ended_at']}  "
-            f"outcome={data['outcome']} rating={data['satisfaction'] or '-'}"
+            f"Cuộc gọi số {data['id']} từ {data['caller'] or CALLER_WITHHELD_VI}, "
+            f"{local(data['started_at'])} → {local(data['ended_at'])}. Kết quả: {outcome}. "
+            f"Hài lòng: {data['satisfaction'] or '-'}"
         )
+        actions = {**INTENT_ACTION_VI, **TURN_ACTION_VI}
         for t in data["turns"]:
-            bits = [f"{t['seq']:>3} {t['kind']:<8}"]
+            bits = [f"{t['seq']:>3} {KIND_VI.get(t['kind'], t['kind'])}"]
             if t["transcript"]:
-                bits.append(f'"{t["transcript"]}" (conf {t["confidence"]})')
+                bits.append(f"“{t['transcript']}” (độ tin cậy {t['confidence']})")
             if t["dtmf"]:
-                bits.append(f"keys {t['dtmf']}")
+                bits.append(f"phím {t['dtmf']}")
             if t["intent"]:
-                bits.append(f"-> {t['intent']} ({t['score']})")
+                bits.append(f"→ chủ đề {t['intent']} (điểm {t['score']})")
             if t["action"]:
-                bits.append(f"[{t['action']}]")
+                bits.append(f"[{actions.get(t['action'], t['action'])}]")
             if t["response_ms"] is not None:
-                bits.append(f"{t['response_ms']} ms")
+                bits.append(f"trả lời sau {t['response_ms']} ms")
             typer.echo("  ".join(bits))
 
     @calls_app.command("purge")

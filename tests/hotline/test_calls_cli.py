@@ -36,7 +36,11 @@ def test_calls_list_and_show_print_vietnam_time(tmp_path):
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
-    assert "2027-01-01 00:30:05" in run("calls", "list")
+    listed = run("calls", "list")
+    assert "01/01/2027 00:30:05" in listed and "Đã trả lời (hỏi bằng lời)" in listed, listed
+    assert Outcome.ANSWERED_SPEECH.value not in listed and "*******678" in listed
+    told = run("calls", "show", str(cid))
+    assert "01/01/2027 00:30:05 → 01/01/2027 00:30:45" in told and "Kết quả: Đã trả lời" in told, told
     shown = json.loads(run("calls", "show", str(cid), "--json"))
     assert shown["started_at"] == "2027-01-01T00:30:05+07:00"
     assert shown["ended_at"] == "2027-01-01T00:30:45+07:00"
