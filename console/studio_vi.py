@@ -15,6 +15,9 @@ GROUP_VI: dict[str, str] = {
     RecordableGroup.CODE: "Tra cứu hồ sơ, phiếu, bản tin xã",
     RecordableGroup.TRANSFER: "Chuyển máy, tổ công nghệ số",
     RecordableGroup.PROBLEM: "Khi chưa hiểu, khi có lỗi",
+    RecordableGroup.TOPIC_ANSWER: "Câu trả lời theo chủ đề",
+    RecordableGroup.TOPIC_FOLLOW_UP: "Câu hỏi tiếp sau câu trả lời",
+    RecordableGroup.KEYPAD_LINE: "Các dòng của danh sách phím",
     RecordableGroup.NUMBER: "Số đếm (ghép thành số, ngày, giờ, mã)",
     RecordableGroup.WORD: "Từ ghép câu (đơn vị, trạng thái, tên xã)",
 }
@@ -35,6 +38,19 @@ def group_vi(group: str) -> str:
     return GROUP_VI.get(group, group or "Khác")
 
 
+TOPIC_LABELS: dict[str, str] = {
+    RecordableGroup.TOPIC_ANSWER: "Câu trả lời",
+    RecordableGroup.TOPIC_FOLLOW_UP: "Câu hỏi tiếp",
+    RecordableGroup.KEYPAD_LINE: "Dòng danh sách phím",
+}
+
+
 def item_label(item: Recordable) -> str:
-    """How the sheet names a piece: a prompt's number operators know, else the words of a bank unit."""
-    return prompt_label(item.key) if item.key in PROMPT_KEYS else f"Từ “{item.text}”"
+    """How the sheet names a piece: a prompt's number operators know, a topic's sentence by its use, else
+    the words of a bank unit."""
+    if item.key in PROMPT_KEYS:
+        return prompt_label(item.key)
+    kind = TOPIC_LABELS.get(str(item.group))
+    if kind is not None:
+        return f"{kind}: {item.usage[0].lower()}{item.usage[1:]}"
+    return f"Từ “{item.text}”"

@@ -133,15 +133,20 @@ class Catalog:
                 return g.prompt
         elif menu.prompt:
             return menu.prompt
-        lines = [
-            menu.item.format(label=e.label, digit=_say_key(e.digit))
-            for e in self.menu_entries(group)
-            if e.digit not in RESERVED_KEYS
-        ]
+        lines = [text for _entry, text in self.menu_lines(group)]
         parts = ([menu.main_intro] if group is None and menu.main_intro else []) + lines
         if menu.global_keys:
             parts.append(menu.global_keys)
         return " ".join(p for p in parts if p)
+
+    def menu_lines(self, group: str | None = None) -> list[tuple[MenuEntry, str]]:
+        """Each key of a menu with the line that says it ("Để hỏi về ..., nhấn phím 1."), in key order."""
+        item = self.menu.item if self.menu else MenuFile.model_fields["item"].default
+        return [
+            (e, item.format(label=e.label, digit=_say_key(e.digit)))
+            for e in self.menu_entries(group)
+            if e.digit not in RESERVED_KEYS
+        ]
 
     def resolve_keys(self, keys: str) -> IntentSpec | MenuGroup | None:
         """What a key sequence leads to: "3" -> intent or group 3, "1.2"/"12" -> item 2 of group 1."""

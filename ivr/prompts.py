@@ -13,6 +13,11 @@ from recorded words and phrases (`voice.compose`): the longest recorded pieces c
 words nobody recorded are synthesized. `human_share` tells how much of a played sentence was a human
 voice (the call log keeps it per play; the dashboard shows last week's share).
 
+The intent catalog's answers, follow-up questions and keypad menu lines are units of the composer too
+(`use_catalog`, keys from `ivr.topic_units`): an answer recorded in the studio is played whole from its
+recording, a menu from its recorded lines. A topic's recording is used only while it was read from the
+text in force (`ivr.take_notes`); after a text edit the new text is synthesized until it is recorded again.
+
 The running hotline notices an edited prompts file (the console writes it, an operator may edit it by
 hand): each play compares the file's size, mtime and inode with those last read and reloads the texts
 when they differ; a key whose text changed is then rendered again (its source stamp holds the text's
@@ -38,6 +43,8 @@ from core.errors import AudioError, ConfigError
 from core.filestamp import file_stamp
 from core.yamlfile import describe_validation_error, load_yaml
 from ivr.flow import PROMPT_KEYS, Texts
+from ivr.take_notes import TakeNotes
+from ivr.topic_units import topic_labels, topic_units
 from ivr.word_bank import WordBank, bank_commune_units, composer_units, load_word_bank
 from voice.audio import TELEPHONE_RATE, AudioChunk, read_audio, resample, to_mono, write_wav
 from voice.audio_stream import AudioFileStream
@@ -46,6 +53,7 @@ from voice.tts.cache import mark_used, voice_signature
 from voice.tts.pieces import abbreviations_for, prepare
 
 if TYPE_CHECKING:
+    from intents.catalog import Catalog
     from ivr.settings import IvrConfig
 
 logger = logging.getLogger(__name__)
@@ -158,6 +166,11 @@ class Prompts:
         self._shares: OrderedDict[str, float] = OrderedDict()  # text -> human share of its audio
         self._labels: dict[str, str] = {}  # known dynamic texts -> what they are (coverage figures)
         self._patterns: tuple[Texts, list[tuple[str, re.Pattern[str]]]] | None = None
+        self._catalog: object | None = None  # the catalog the topic units were read from
+        self._topics: dict[str, str] = {}  # topic unit key -> text (answers, follow-ups, menu lines)
+        self._topic_labels: dict[str, str] = {}  # their texts -> coverage labels
+        self._composer_topics: dict[str, str] | None = None
+        self._notes = TakeNotes(self.recordings_dir)
 
     # --- the word bank ------------------------------------------------------------------------
 
@@ -171,19 +184,44 @@ class Prompts:
             logger.error("word bank unavailable, dynamic sentences are synthesized: %s", exc)
             return None
 
+    def use_catalog(self, catalog: Catalog | None, menus: dict[str, str] | None = None) -> None:
+        """Speak this catalog's answers, follow-ups and menu lines from their recordings when there are
+        some; `menus` (keypad prefix -> spoken menu) names the menus in the coverage figures. One identity
+        check when the catalog is the one in use (every call's flow is built with it)."""
+        if catalog is self._catalog:
+            return
+        units = topic_units(catalog)
+        self._catalog = catalog
+        self._topics = {u.key: u.text for u in units}
+        self._topic_labels = topic_labels(units)
+        self._topic_labels.update(
+            {text: f"menu:{prefix or 'main'}" for prefix, text in (menus or {}).items()}
+        )
+
+    def _recording_current(self, key: str, text: str) -> bool:
+        """A topic's recording is played only when read from its present text; other units always."""
+        return key not in self._topics or self._notes.current(key, text)
+
     def composer(self) -> Composer | None:
-        """The composer over the bank and the recorded prompts (rebuilt when the prompt texts change)."""
-        if self.bank is None:
+        """The composer over the bank, the recorded prompts and the catalog's sentences (rebuilt when the
+        prompt texts or the catalog change)."""
+        cfg = self.settings.ivr.word_bank
+        if cfg.use == "off":
             return None
+        if self._notes.recordings_dir != self.recordings_dir:
+            self._notes = TakeNotes(self.recordings_dir)
         if (
             self._composer is None
             or self._composer_texts is not self.texts.prompts
+            or self._composer_topics is not self._topics
             or self._composer.recordings_dir != self.recordings_dir
         ):
-            cfg = self.settings.ivr.word_bank
             self._composer_texts = self.texts.prompts
+            self._composer_topics = self._topics
+            # A broken bank file leaves the recorded prompts and the catalog's sentences.
+            bank = self.bank or WordBank({}, ())
             self._composer = Composer(
-                composer_units(self.bank, self.texts.prompts, self._bank_extra),
+                {**self._topics, **composer_units(bank, self.texts.prompts, self._bank_extra)},
                 self.recordings_dir,
                 normalize=self._normalize,
                 synthesize=self._synthesize,
@@ -193,6 +231,7 @@ class Prompts:
                 ),
                 target_lufs=cfg.target_lufs,
                 min_share=cfg.min_share,
+                current=self._recording_current,
             )
         return self._composer
 
@@ -208,7 +247,8 @@ class Prompts:
         if self._bank_state is None or self._bank_state[0] != stamp:
             composer = self.composer()
             use = self.settings.ivr.word_bank.use
-            on = composer is not None and (use == "on" or bool(composer.recorded()))
+            # Any recording turns composing on (on the event loop: a listing, no staleness check here).
+            on = composer is not None and (use == "on" or bool(composer.recorded(check=False)))
             self._bank_state = (stamp, on)
         return self._bank_state
 
@@ -219,7 +259,7 @@ class Prompts:
     def label_of(self, text: str) -> str:
         """What a played dynamic text is, without its personal content: an intent's answer, the template
         it was filled from ("template:ticket_number"), or "text"."""
-        label = self._labels.get(text)
+        label = self._topic_labels.get(text) or self._labels.get(text)
         if label is not None:
             return label
         for name, pattern in self._template_patterns():

@@ -1,10 +1,10 @@
 """Everything a voice talent can record for callers, as one list: the console's script sheet and studio.
 
 A `Recordable` is a piece of speech callers hear, with the text to read, the group it is printed under
-and where a caller hears it: the fixed prompts (`config/prompts.yaml`), then the recorded word bank
-(`ivr.word_bank`: numbers and words joined into sentences, under the bank's own groups). Intent answers
-are synthesized from their text at call time and cannot be replaced by a recording yet, so they are not
-listed.
+and where a caller hears it: the fixed prompts (`config/prompts.yaml`), then the intent catalog's answers,
+follow-up questions and keypad menu lines (`ivr.topic_units`, keyed by intent id), then the recorded word
+bank (`ivr.word_bank`: numbers and words joined into sentences, under the bank's own groups). A topic's
+sentence is `strict`: callers hear its recording only while it was read from the text in force.
 
 `before`/`after` name other recordables played around this one when the studio plays a take "in
 context" (a prompt after the greeting, a word inside a sample sentence).
@@ -12,14 +12,17 @@ context" (a prompt after the greeting, a word inside a sample sentence).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ivr.flow.config import PROMPT_KEYS
 from ivr.prompts import TONE_KEYS
+from ivr.take_notes import text_digest
+from ivr.topic_units import TopicKind, TopicUnit
 from ivr.word_bank import BankUnit
+
+__all__ = ["PROMPT_USES", "Recordable", "RecordableGroup", "recordables", "text_digest"]
 
 
 class RecordableGroup(StrEnum):
@@ -32,6 +35,9 @@ class RecordableGroup(StrEnum):
     CODE = "code"  # asking for and reading dossier, ticket and commune codes
     TRANSFER = "transfer"  # operators, teams, messages
     PROBLEM = "problem"  # not understood, errors, limits
+    TOPIC_ANSWER = "topic_answer"  # intent catalog: answers, one per topic
+    TOPIC_FOLLOW_UP = "topic_follow_up"  # intent catalog: questions asked after an answer
+    KEYPAD_LINE = "keypad_line"  # intent catalog: the lines of the keypad menus
     NUMBER = "number"  # word bank: digits and number words
     WORD = "word"  # word bank: other words (units, dates, statuses, communes)
 
@@ -46,16 +52,12 @@ class Recordable:
     usage: str  # where a caller hears it, in Vietnamese, for the script sheet
     before: tuple[str, ...] = ()  # keys played before it in context (e.g. the greeting)
     after: tuple[str, ...] = ()
+    strict: bool = False  # played only while the recording was read from this text (topic sentences)
 
     @property
     def text_digest(self) -> str:
         """What a take stores of the text it was read from: a different digest later means 'stale'."""
         return text_digest(self.text)
-
-
-def text_digest(text: str) -> str:
-    """Digest of a text as read aloud: spacing does not count, anything else does."""
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:16]
 
 
 # Prompt key -> (group, where a caller hears it). Every key of PROMPT_KEYS has one (a test checks).
@@ -123,13 +125,57 @@ def prompt_recordables(texts: Mapping[str, str]) -> list[Recordable]:
     return out
 
 
+_TOPIC_GROUPS = {
+    TopicKind.ANSWER: RecordableGroup.TOPIC_ANSWER,
+    TopicKind.FOLLOW_UP: RecordableGroup.TOPIC_FOLLOW_UP,
+    TopicKind.MENU_LINE: RecordableGroup.KEYPAD_LINE,
+}
+
+
+def _topic_usage(unit: TopicUnit) -> str:
+    if unit.kind == TopicKind.ANSWER:
+        return f"Khi người gọi hỏi về {unit.topic}"
+    if unit.kind == TopicKind.FOLLOW_UP:
+        return f"Sau câu trả lời về {unit.topic}: hỏi tiếp người gọi"
+    if unit.key == "phim_mo_dau":
+        return "Đầu danh sách phím chính, trước các dòng chọn"
+    if unit.key == "phim_chung":
+        return "Cuối mỗi danh sách phím: nhắc phím sao và phím không"
+    if unit.key.startswith("phim_trang_"):
+        return f"Cả danh sách phím: {unit.topic}"
+    if unit.key.startswith("phim_nhom_"):
+        return f"Trong danh sách phím chính: mở nhóm {unit.topic}"
+    return f"Trong danh sách phím: chọn chủ đề {unit.topic}"
+
+
+def topic_recordables(units: Iterable[TopicUnit]) -> list[Recordable]:
+    """The catalog's answers, follow-ups and menu lines, each heard in context where a caller hears it."""
+    out = []
+    for u in units:
+        before: tuple[str, ...]
+        after: tuple[str, ...]
+        if u.kind == TopicKind.ANSWER:
+            before, after = (), ("anything_else",)
+        elif u.kind == TopicKind.FOLLOW_UP:
+            before, after = (f"tl_{u.intent}",), ()
+        else:
+            before, after = ("keypad_menu_intro",), ()
+        out.append(
+            Recordable(u.key, u.text, _TOPIC_GROUPS[u.kind], _topic_usage(u), before, after, strict=True)
+        )
+    return out
+
+
 def bank_recordables(units: Iterable[BankUnit]) -> list[Recordable]:
     """Word bank units as recordables; their group is the bank's own Vietnamese title (after the prompts)."""
     return [Recordable(u.key, u.text, u.group, u.usage) for u in units]
 
 
-def recordables(texts: Mapping[str, str], bank: Iterable[BankUnit] = ()) -> list[Recordable]:
-    """Everything to record, grouped in print order (stable within a group): prompts, then the bank."""
-    items = prompt_recordables(texts) + bank_recordables(bank)
+def recordables(
+    texts: Mapping[str, str], bank: Iterable[BankUnit] = (), topics: Iterable[TopicUnit] = ()
+) -> list[Recordable]:
+    """Everything to record, grouped in print order (stable within a group): prompts, the catalog's
+    sentences (answers, follow-ups, menu lines), then the bank."""
+    items = prompt_recordables(texts) + topic_recordables(topics) + bank_recordables(bank)
     order = {str(g): i for i, g in enumerate(RecordableGroup)}
     return sorted(items, key=lambda r: order.get(str(r.group), len(order)))

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from intents.catalog import Catalog
 from intents.watcher import CatalogWatcher
 from ivr import flow as F
 from ivr.admission import AsrAdmission
@@ -129,12 +130,15 @@ def build_flow(
     def match(text: str) -> Any:
         return matcher.match(text)
 
+    menus = menu_prompts(catalog)
+    # The catalog's sentences are spoken from their recordings (a no-op while the catalog is unchanged).
+    prompts.use_catalog(catalog if isinstance(catalog, Catalog) else None, menus)
     return F.CallFlow(
         F.menu_from_catalog(catalog),
         match,
         flow_config(settings),
         prompts.texts.templates,
-        menu_prompts=menu_prompts(catalog),
+        menu_prompts=menus,
         communes=communes,
     )
 

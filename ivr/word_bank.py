@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError
 from core.yamlfile import describe_validation_error, load_yaml
+from ivr.topic_units import PREFIXES as TOPIC_PREFIXES
 from voice.text import fold_tones
 
 if TYPE_CHECKING:
@@ -83,6 +84,11 @@ def load_word_bank(path: Path, prompt_keys: Iterable[str] = ()) -> WordBank:
             problems.append(f"{where}: units.{key}.group: unknown group {unit.group!r}")
         if key in taken:
             problems.append(f"{where}: units.{key}: is the key of a fixed prompt (config/prompts.yaml)")
+        if key.startswith(TOPIC_PREFIXES):
+            problems.append(
+                f"{where}: units.{key}: keys starting with {', '.join(TOPIC_PREFIXES)} name the intent "
+                "catalog's answers and menu lines"
+            )
         text = unit.text.strip().lower()
         if text in seen:
             problems.append(f"{where}: units.{key}.text: same words as units.{seen[text]}")

@@ -102,13 +102,21 @@ def _words(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(text) if t[0].isalnum() or t[0] == "_"]
 
 
-def unit_index(units: Mapping[str, str]) -> dict[tuple[str, ...], str]:
-    """Word sequence -> unit key; the first key wins when two units say the same words."""
+def unit_index(
+    units: Mapping[str, str], read: Callable[[str], str] | None = None
+) -> dict[tuple[str, ...], str]:
+    """Word sequence -> unit key; the first key wins when two units say the same words.
+
+    With `read` (how the synthesizer reads a text), each unit is also found by the words it is read as,
+    so a recorded sentence holding digits or acronyms ("1022", "UBND") matches the sentence played.
+    """
     index: dict[tuple[str, ...], str] = {}
-    for key, text in units.items():
-        words = tuple(match_key(w) for w in _words(text))
-        if words:
-            index.setdefault(words, key)
+    forms = [units] if read is None else [units, {k: read(t) for k, t in units.items()}]
+    for texts in forms:
+        for key, text in texts.items():
+            words = tuple(match_key(w) for w in _words(text))
+            if words:
+                index.setdefault(words, key)
     return index
 
 
@@ -194,6 +202,7 @@ class Composer:
         pauses: Pauses = Pauses(),
         target_lufs: float = TARGET_LUFS,
         min_share: float = 0.0,
+        current: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.units = dict(units)
         self.recordings_dir = recordings_dir
@@ -203,31 +212,48 @@ class Composer:
         self.pauses = pauses
         self.target_lufs = target_lufs
         self.min_share = min_share  # below this share of recorded words the whole sentence is synthesized
+        # (key, text) -> whether its recording may be played for that text (blocking); None: any recording
+        self.current = current
         self._pieces: dict[str, tuple[object, np.ndarray]] = {}  # key -> (file stamp, prepared audio)
+        self._read: dict[str, str] = {}  # unit text -> how the synthesizer reads it (unit texts only)
 
     def path(self, key: str) -> Path:
         return self.recordings_dir / f"{key}.wav"
 
-    def recorded(self) -> dict[str, str]:
-        """The units that have a recording now (key -> text); one directory listing, not a stat per unit."""
+    def recorded(self, *, check: bool = True) -> dict[str, str]:
+        """The units that have a recording now (key -> text); one directory listing, not a stat per unit.
+
+        `check`: only those `current` accepts for their text (blocking: may read the recordings)."""
         try:
             present = {
                 entry.name[:-4] for entry in os.scandir(self.recordings_dir) if entry.name.endswith(".wav")
             }
         except OSError:
             return {}
-        return {k: t for k, t in self.units.items() if k in present}
+        found = {k: t for k, t in self.units.items() if k in present}
+        if check and self.current is not None:
+            found = {k: t for k, t in found.items() if self.current(k, t)}
+        return found
+
+    def _read_unit(self, text: str) -> str:
+        read = self._read.get(text)
+        if read is None:
+            read = self._read[text] = self.normalize(text)
+        return read
 
     def plan_text(self, text: str) -> Plan:
         """The plan for a raw text against the recordings present now (blocking: reads the disk)."""
-        return plan(self.normalize(text), unit_index(self.recorded()), self.pauses)
+        return plan(self.normalize(text), unit_index(self.recorded(), self._read_unit), self.pauses)
 
     def warm(self) -> int:
         """Load the loudness meter and every recorded unit now (blocking: start-up, in a thread), so the
         first sentence of the first call is not the one that waits; returns how many units were loaded."""
         import pyloudnorm  # noqa: F401  # its import (scipy.signal) alone takes seconds on a busy machine
 
-        return sum(1 for key in self.recorded() if self._piece(key) is not None)
+        recorded = self.recorded()
+        for text in recorded.values():
+            self._read_unit(text)
+        return sum(1 for key in recorded if self._piece(key) is not None)
 
     def _piece(self, key: str) -> np.ndarray | None:
         """A recorded unit ready to join (blocking); None when its file is gone or unreadable."""

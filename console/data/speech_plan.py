@@ -9,6 +9,7 @@ from ivr.prompts import Prompts
 from voice.compose import Plan, Source
 
 if TYPE_CHECKING:
+    from intents.catalog import Catalog
     from ivr.settings import IvrConfig
 
 
@@ -30,9 +31,14 @@ class SpokenPlan:
         return list(dict.fromkeys(w.lower() for w in self.plan.missing))
 
 
-def speech_plan(settings: IvrConfig, text: str, communes: list[str]) -> SpokenPlan | None:
-    """The plan for `text` against the recordings present now; None when the word bank is off (blocking)."""
-    composer = Prompts(settings, None, commune_names=communes).composer()
+def speech_plan(
+    settings: IvrConfig, text: str, communes: list[str], catalog: Catalog | None = None
+) -> SpokenPlan | None:
+    """The plan for `text` against the recordings present now (the catalog's recorded answers and menu
+    lines among them); None when the word bank is off (blocking)."""
+    prompts = Prompts(settings, None, commune_names=communes)
+    prompts.use_catalog(catalog)
+    composer = prompts.composer()
     if composer is None or not text.strip():
         return None
     plan = composer.plan_text(text)

@@ -67,7 +67,8 @@ def _quoted(text: str, limit: int = 70) -> str:
 def prompt_namer(
     prompts: dict[str, str], templates: dict[str, str], topic: Callable[[str | None], str]
 ) -> Callable[[str], str]:
-    """Prompt id (a key, "answer:<intent>", "template:<name>") -> how operators know it, in Vietnamese."""
+    """Prompt id (a key, "answer:<intent>", "menu:<main|key>", "template:<name>") -> how operators know it,
+    in Vietnamese."""
     from console.labels import prompt_label
 
     def name(prompt: str) -> str:
@@ -83,6 +84,8 @@ def prompt_namer(
             return f"Câu trả lời: {topic(rest)}"
         if kind == "follow_up":
             return f"Câu hỏi tiếp: {topic(rest)}"
+        if kind == "menu":
+            return "Danh sách phím chính" if rest == "main" else f"Danh sách phím sau khi bấm phím {rest}"
         if kind == "template":
             return f"{prompt_label(rest)}: {_quoted(templates.get(rest, ''))}"
         return "Câu khác (đọc trong cuộc gọi)"

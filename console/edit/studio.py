@@ -29,7 +29,9 @@ from console.data.prompts import prompts_dir, rendered_path
 from console.edit.takes import Take
 from core.errors import AudioError, HotlineError
 from ivr.prompt_history import HISTORY_DIR, STAMP_FORMAT
-from ivr.recordables import Recordable
+from ivr.recordables import Recordable, topic_recordables
+from ivr.take_notes import TAKE_NOTE_SUFFIX, ReadFrom, read_from
+from ivr.topic_units import topic_units
 from voice.audio import (
     TELEPHONE_RATE,
     AudioChunk,
@@ -44,6 +46,7 @@ from voice.audio import (
 )
 
 if TYPE_CHECKING:
+    from intents.catalog import Catalog
     from ivr.settings import IvrConfig
 
 logger = logging.getLogger(__name__)
@@ -52,7 +55,6 @@ DRAFTS_DIR = ("console", "studio")  # under paths.data_dir
 DRAFT_ID = re.compile(r"[0-9a-f]{16}")
 DRAFT_MAX_AGE_S = 24 * 3600.0  # drafts nobody decided on are removed after a day
 CONTEXT_PAUSE_S = 0.35  # between the pieces played in context, about the pause of the call flow
-TAKE_NOTE_SUFFIX = ".take.json"
 
 
 class StudioError(HotlineError):
@@ -104,17 +106,25 @@ def _sha(path: Path) -> str:
 
 
 def status(settings: IvrConfig, item: Recordable) -> Status:
-    """Missing, recorded, or recorded from another text (only known for takes made in the studio)."""
-    wav = recording_path(settings, item.key)
-    if not wav.is_file():
+    """Missing, recorded, or recorded from another text (only known for takes made in the studio).
+
+    A recording replaced some other way (by phone, by a restore) counts as recorded for a fixed prompt; a
+    topic's sentence (`strict`) is played only from a take read from its present text, so it is stale.
+    """
+    found = read_from(prompts_dir(settings), item.key, item.text)
+    if found == ReadFrom.NONE:
         return Status.MISSING
-    try:
-        note = json.loads(_note_path(settings, item.key).read_text(encoding="utf-8"))
-        if note.get("audio_sha256") != _sha(wav):
-            return Status.RECORDED  # replaced by phone or restored: the text it was read from is unknown
-    except (OSError, ValueError, AttributeError):
+    if found == ReadFrom.CURRENT or (found == ReadFrom.UNKNOWN and not item.strict):
         return Status.RECORDED
-    return Status.RECORDED if note.get("text_digest") == item.text_digest else Status.STALE
+    return Status.STALE
+
+
+def topic_statuses(
+    settings: IvrConfig, catalog: Catalog | None, intent_id: str
+) -> list[tuple[Recordable, Status]]:
+    """The recordable sentences of one topic (answer, follow-up, its menu line) with their status."""
+    units = [u for u in topic_units(catalog) if u.intent == intent_id]
+    return [(item, status(settings, item)) for item in topic_recordables(units)]
 
 
 # --- drafts ------------------------------------------------------------------------------------------

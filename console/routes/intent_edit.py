@@ -21,11 +21,14 @@ from console.data.audit import Actor
 from console.data.catalog import CatalogState
 from console.data.sessions import Login
 from console.deps import ConsoleDep, CsrfLogin, IntentEditorDep, PageActor, PageLogin
+from console.edit import studio
 from console.edit.history import MAX_VERSIONS, digest
 from console.edit.intent_form import FormInput, IntentDraft, IntentEditError
 from console.edit.intent_problems import problem_vi
 from console.edit.intent_yaml import IntentSource, draft_in
 from console.routes.intents import MAX_TRY_CHARS
+from console.routes.studio import STUDIO_ROLES
+from console.studio_vi import item_label
 from intents.catalog import speaking_seconds
 from intents.replay import ReplayReport, replay
 from ivr.store import speech_transcripts, utcnow
@@ -109,6 +112,13 @@ def _edit_page(
         (v, _difference(source.draft, draft_in(v.path.read_bytes(), source.intent_id))) for v in versions
     ]
     state = console.catalog.state()
+    # Recordings of this topic read from a text that has been edited since: callers hear the synthetic
+    # voice until it is recorded again, which the page says with a way to the studio's row.
+    stale = [
+        (item, item_label(item))
+        for item, st in studio.topic_statuses(console.settings, state.catalog, source.intent_id)
+        if st == studio.Status.STALE
+    ]
     shown = (tried or state).catalog
     titles = {i.id: i.title for i in shown.intents} if shown else {}
     cfg = console.settings.intents
@@ -143,6 +153,8 @@ def _edit_page(
         restore_problems=restore_problems or [],
         preview=preview,
         preview_days=PREVIEW_DAYS,
+        stale_recordings=stale,
+        studio_link=login.operator.role in STUDIO_ROLES,
         limits={
             "title": MAX_TITLE_CHARS,
             "answer": MAX_ANSWER_CHARS,

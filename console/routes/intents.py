@@ -83,6 +83,7 @@ def _spoken(console: Console, text: str) -> SpokenPlan | None:
     if not text.strip():
         return None
     try:
-        return speech_plan(console.settings, text, [name for _, name in console.communes()])
+        communes = [name for _, name in console.communes()]
+        return speech_plan(console.settings, text, communes, console.catalog.state().catalog)
     except Exception:  # a sentence the reader cannot say (only symbols): nothing to show
         return None

@@ -29,6 +29,7 @@ from console.edit.takes import MAX_TAKE_SECONDS, TakeError, decode, process
 from console.studio_vi import SOURCE_VI, STATUS_VI, group_vi, item_label
 from core.errors import ConfigError
 from ivr.recordables import Recordable, recordables
+from ivr.topic_units import topic_units
 from ivr.word_bank import studio_units
 from voice.audio import wav_bytes
 
@@ -96,7 +97,8 @@ def _items(console: Console) -> dict[str, Recordable]:
         bank = studio_units(console.settings, names)
     except ConfigError:  # a broken word bank file: the fixed prompts can still be recorded
         bank = []
-    return {r.key: r for r in recordables(texts, bank)}
+    topics = topic_units(console.catalog.state().catalog)  # a broken catalog lists none of its sentences
+    return {r.key: r for r in recordables(texts, bank, topics)}
 
 
 def _item(console: Console, key: str) -> Recordable:

@@ -51,3 +51,20 @@ def test_the_dashboard_shows_the_week_share_and_table(console_settings, logged_i
     # 4 + 4 + 10 + 6 s heard in the 7 days to the fixed day, 12.5 s of it human; the later play not counted.
     assert 'id="voice-share">52%<' in page and "0,2 trên 0,4 phút" in page
     assert "Câu trả lời: thẻ căn cước" in page and "greeting" not in page and "answer:" not in page
+
+
+def test_a_recorded_answer_and_keypad_menus_count_by_topic_and_menu(console_settings):
+    """What the hotline logs when it plays a topic's answer from its take (share 1) and a menu."""
+    store = CallStore(session_factory(engine_for(console_settings)), console_settings.data_dir / "recordings")
+    call = store.start_call("chan-2", "0912345678", at=MONDAY)
+    store.log_play(call, "answer:vneid", 9000, 9000, at=MONDAY)
+    store.log_play(call, "menu:main", 12_000, 7000, at=MONDAY)
+    store.log_play(call, "menu:1", 8000, 0, at=MONDAY)
+    name = prompt_namer({}, {}, lambda i: f"chủ đề {i}")
+    with store.factory() as s:
+        cov = voice_coverage(s, MONDAY, MONDAY + dt.timedelta(days=1), name)
+    assert [(r.prompt, r.share) for r in cov.rows] == [
+        ("Danh sách phím chính", 7 / 12),
+        ("Câu trả lời: chủ đề vneid", 1.0),
+        ("Danh sách phím sau khi bấm phím 1", 0.0),
+    ]

@@ -264,3 +264,44 @@ def test_only_logged_in_accounts_with_a_recording_role_reach_the_studio(
     assert r.status_code == 403
     assert not (console_settings.path(console_settings.ivr.prompts_dir) / "greeting.wav").exists()
     assert console_client.get("/console/studio/khong_co/take/0123456789abcdef/audio").status_code == 404
+
+
+def test_topic_answers_are_listed_recorded_and_flagged_on_the_topic_page_after_an_edit(client, tmp_path):
+    from tests.console.intent_helpers import form_of, post
+
+    sheet = client.get("/console/studio").text
+    # After the fixed prompts, before the word bank: answers, follow-ups, the keypad menu's lines.
+    assert (
+        sheet.index('id="r-call_too_long"')
+        < sheet.index("Câu trả lời theo chủ đề")
+        < sheet.index("Câu hỏi tiếp sau câu trả lời")
+        < sheet.index("Các dòng của danh sách phím")
+        < sheet.index("Số đếm và chữ số")
+    )
+    row = _row(sheet, "tl_cccd")
+    assert "Khi người gọi hỏi về thẻ căn cước" in row and "chưa ghi" in row and "căn cước" in row
+    assert "nhấn phím 1" in _row(sheet, "phim_cccd") and "tl_cccd" not in re.sub(r"<[^>]+>", "", row)
+    page = client.get("/console/studio/tl_cccd")
+    assert page.status_code == 200 and "Câu trả lời: khi người gọi hỏi về thẻ căn cước" in page.text
+
+    data = _encoded(tmp_path, "wav")
+    assert _accept(client, "tl_cccd", _draft_id(_take(client, "tl_cccd", data, "a.wav"))).status_code == 303
+    assert "đã ghi" in _row(client.get("/console/studio").text, "tl_cccd")
+    assert 'id="recording-stale"' not in client.get("/console/intents/cccd").text
+    # The sentence tester: the topic's answer is now read whole from the take.
+    page = client.get("/console/intents").text
+    tried = client.post("/console/intents/try", data={"csrf": csrf_of(page), "text": "tôi muốn làm căn cước"})
+    assert "Tổng đài sẽ đọc câu trả lời" in tried.text and "Cả câu được đọc bằng giọng ghi âm." in tried.text
+
+    # The answer is edited: the take no longer says what callers are told.
+    form = form_of(client.get("/console/intents/cccd").text)
+    r = post(client, "cccd", form | {"do": "save", "answer": form["answer"] + " Xin cảm ơn anh chị."})
+    assert r.status_code == 303, r.text
+    topic = client.get("/console/intents/cccd?saved=1").text
+    notice = re.search(r'id="recording-stale".*?</div>', topic, re.S)
+    assert notice and "Bản ghi giọng người đã cũ" in notice.group(0)
+    assert 'href="/console/studio#r-tl_cccd"' in notice.group(
+        0
+    ) and 'href="/console/studio/tl_cccd"' in notice.group(0)
+    assert ">cũ<" in _row(client.get("/console/studio").text, "tl_cccd")
+    assert "hoi_cccd" not in notice.group(0)  # the follow-up was not recorded: nothing stale there
