@@ -30,6 +30,8 @@ SUITES: dict[str, dict[str, str]] = {
     "broadcast": {"": "bench.broadcast"},
     # Issue 14: one bulletin for all 130 communes of the province, each with its own greeting.
     "communes": {"": "bench.broadcast_communes"},
+    # ... and a bulletin read by a person: upload to mastered MP3 for 5 and 20 minutes of reading.
+    "reading": {"": "bench.broadcast_reading"},
     # Issue 11: end of speech to first answer over real SIP calls at 1/5/10/20/30 calls, per end-pointer
     # variant (the old ivr.json measured levels 1/5/10/20 only); end-of-turn quality offline.
     "latency": {"": "bench.ivr"},

@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 from broadcast.bulletin import PRIORITY_LABELS_VI
 from broadcast.communes import Commune
 from broadcast.models import Segment
+from broadcast.reading import voice_vi
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -79,7 +80,7 @@ def build_feed(
             item,
             "description",
             f"{seg.title}. Ngày {seg.bulletin_date:%d/%m/%Y}. Mức ưu tiên: {label}. "
-            f"Thời lượng {duration_hms(seg.duration_s)}. {seg.agency}.",
+            f"Thời lượng {duration_hms(seg.duration_s)}. Giọng đọc: {voice_vi(seg.engine)}. {seg.agency}.",
         )
         _sub(item, "enclosure", url=file_url(seg), length=str(seg.size_bytes), type="audio/mpeg")
         _sub(item, "guid", guid(seg), isPermaLink="false")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base
 
 JOB_STATUSES = ("queued", "running", "done", "failed")
+HUMAN_ENGINE = "human"  # `Segment.engine` of a bulletin read by a person (broadcast.reading)
 
 
 class Segment(Base):
@@ -28,7 +29,7 @@ class Segment(Base):
     commune_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # set: greeting for this commune
     communes_json: Mapped[str] = mapped_column(Text, default='"all"')  # "all" or a JSON list of unit codes
     template: Mapped[str] = mapped_column(String(64), default="")
-    engine: Mapped[str] = mapped_column(String(32), default="")
+    engine: Mapped[str] = mapped_column(String(32), default="")  # TTS engine, or HUMAN_ENGINE
     voice: Mapped[str] = mapped_column(String(200), default="")
     duration_s: Mapped[float] = mapped_column(Float)
     loudness_lufs: Mapped[float] = mapped_column(Float)
@@ -51,6 +52,10 @@ class Segment(Base):
         """Unit codes the segment is for; None: every commune of the province."""
         value = json.loads(self.communes_json or '"all"')
         return None if value == "all" else [int(v) for v in value]
+
+    @property
+    def read_by_person(self) -> bool:
+        return self.engine == HUMAN_ENGINE
 
     def for_commune(self, code: int) -> bool:
         codes = self.communes

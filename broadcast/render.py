@@ -25,7 +25,9 @@ from broadcast.mastering import (
     pcm16,
     true_peak,
 )
+from broadcast.models import HUMAN_ENGINE
 from broadcast.mp3 import encode_and_measure, sha256_file, write_tags
+from broadcast.reading import Reading, bulletin_record
 from broadcast.script import Pauses, Script, build_script
 from broadcast.templates import load_template
 from core.errors import HotlineError
@@ -204,10 +206,12 @@ def render_bulletin(
     progress: Progress | None = None,
     basename: str | None = None,
     hint: EncoderHint | None = None,
+    reading: Reading | None = None,
 ) -> RenderResult:
     """Render into `out_dir` atomically: either every output file appears, or none does.
 
     `speech` (with `reuse`) and `hint` are shared by the versions of one bulletin for many communes.
+    `reading`: a person read the script; it replaces the synthesized speech, the rest is the same.
     """
     options = options or RenderOptions()
     cfg = settings.broadcast
@@ -249,23 +253,29 @@ def render_bulletin(
     engine = options.engine or meta.voice
     speed = options.rate or meta.rate
 
-    own_speech = speech is None
-    speech = speech or SpeechRenderer(settings)
-    try:
-        engine_name, voice_id = speech.engine_info(engine)
-        sentences = script.sentences
-        spoken = speech.speak(
-            sentences,
-            rate=rate,
-            engine=engine_name,
-            speed=speed,
-            workers=cfg.workers,
-            pause_sentence_ms=cfg.pause_sentence_ms,
-            progress=progress,
-        )
-    finally:
-        if own_speech:
-            speech.close()
+    sentences = script.sentences
+    if reading is not None:
+        engine_name, voice_id, speed = HUMAN_ENGINE, "", None
+        spoken = reading.chunk
+        if progress:
+            progress("speech", 1, 1)
+    else:
+        own_speech = speech is None
+        speech = speech or SpeechRenderer(settings)
+        try:
+            engine_name, voice_id = speech.engine_info(engine)
+            spoken = speech.speak(
+                sentences,
+                rate=rate,
+                engine=engine_name,
+                speed=speed,
+                workers=cfg.workers,
+                pause_sentence_ms=cfg.pause_sentence_ms,
+                progress=progress,
+            )
+        finally:
+            if own_speech:
+                speech.close()
     tts_s = time.perf_counter() - started
     if progress:
         progress("mastering", 0, 1)
@@ -354,7 +364,8 @@ def render_bulletin(
             "language": meta.language,
             "engine": engine_name,
             "voice": voice_id,
-            "rate": speed or settings.voice.tts.rate,
+            "rate": None if reading is not None else speed or settings.voice.tts.rate,
+            "reading": reading.sidecar() if reading is not None else None,
             "music_bed": bool(use_bed and assets.bed),
             "loudspeaker_profile": loudspeaker,
             "script": script.text,
@@ -378,6 +389,7 @@ def render_bulletin(
             "tts_seconds": round(tts_s, 2),
             "rendered_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "source": bulletin.path.name,
+            "bulletin": bulletin_record(bulletin),  # a person's reading is mastered from it later
         }
         write_tags(mp3_tmp, info)
         info["mp3"]["bytes"] = mp3_tmp.stat().st_size

@@ -22,6 +22,7 @@ from broadcast.bundle import BundleCache
 from broadcast.communes import Commune, CommuneIndex, fold, load_communes
 from broadcast.models import RenderJob, Segment
 from broadcast.playlist import airing_order
+from broadcast.reading import Reading
 from broadcast.render import (
     EncoderHint,
     RenderOptions,
@@ -91,10 +92,12 @@ class BroadcastService:
         speech: SpeechRenderer | None = None,
         hint: EncoderHint | None = None,
         held: bool = False,
+        reading: Reading | None = None,
     ) -> Segment:
         """Render and add to the catalog; a failure leaves the catalog and the previous segment untouched.
 
-        `held`: rendered for the editor to hear first, released to communes later (`release`)."""
+        `held`: rendered for the editor to hear first, released to communes later (`release`).
+        `reading`: read by a person instead of the synthesizer (mastered the same way)."""
         options = options or RenderOptions()
         commune = self.communes.resolve(options.commune) if options.commune else None
         key = segment_key(bulletin, commune)
@@ -109,6 +112,7 @@ class BroadcastService:
             progress=progress,
             basename=basename,
             hint=hint,
+            reading=reading,
         )
         try:
             return self._record(result, key, bulletin, commune, held=held)
@@ -405,7 +409,15 @@ class BroadcastService:
                 setattr(job, k, v)
             job.updated_at = utcnow()
 
-    def run_job(self, job_id: str, bulletin: Bulletin, options: RenderOptions, *, held: bool = False) -> None:
+    def run_job(
+        self,
+        job_id: str,
+        bulletin: Bulletin,
+        options: RenderOptions,
+        *,
+        held: bool = False,
+        reading: Reading | None = None,
+    ) -> None:
         """Blocking: render and publish, recording progress; meant for a worker thread."""
         last = [0.0]
 
@@ -417,7 +429,7 @@ class BroadcastService:
 
         self._update_job(job_id, status="running", stage="script")
         try:
-            seg = self.publish(bulletin, options, progress=progress, held=held)
+            seg = self.publish(bulletin, options, progress=progress, held=held, reading=reading)
         except HotlineError as exc:
             logger.warning("render job %s failed: %s", job_id, exc)
             self._update_job(job_id, status="failed", message=str(exc), finished=True)

@@ -92,6 +92,9 @@ class BroadcastSettings(BaseModel):
     # working days after publication communes have to confirm airing, when the bulletin sets no deadline
     airing_deadline_days: int = Field(default=2, ge=0, le=30)
     max_upload_bytes: int = Field(default=262144, ge=1024)  # largest API upload (bytes)
+    # a bulletin read by a person (recorded in the browser or uploaded) instead of the synthesizer
+    reading_max_minutes: int = Field(default=20, ge=1, le=60)  # longest reading accepted (minutes)
+    reading_max_upload_mb: int = Field(default=120, ge=1, le=1000)  # largest reading file (MB)
     api_token: str = ""  # bearer token for upload/delete; empty: writes only with a console session
     bundle_cache_mb: int = Field(default=1024, ge=1)  # disk kept for offline bundles (MB); LRU beyond
     jobs_kept: int = Field(default=200, ge=10)  # finished render jobs remembered for status queries

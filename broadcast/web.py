@@ -28,6 +28,7 @@ from broadcast.feed import build_feed
 from broadcast.models import RenderJob, Segment
 from broadcast.phone import radio_keys
 from broadcast.playlist import build_m3u
+from broadcast.reading import voice_vi
 from broadcast.render import RenderOptions, target_communes
 from broadcast.schedule import DayPlan, day_plan, parse_day, plan_json, plan_m3u
 from broadcast.service import BroadcastService, NotFound, utcnow
@@ -107,8 +108,9 @@ class SegmentOut(BaseModel):
     duration_s: float
     loudness_lufs: float
     true_peak_dbtp: float
-    engine: str
+    engine: str  # TTS engine, or "human" for a bulletin read by a person
     voice: str
+    read_by_person: bool
     size_bytes: int
     sha256: str
     created_at: str  # ISO, UTC
@@ -284,6 +286,7 @@ def segment_json(svc: BroadcastService, seg: Segment, base: str) -> dict:
         "true_peak_dbtp": seg.true_peak_dbtp,
         "engine": seg.engine,
         "voice": seg.voice,
+        "read_by_person": seg.read_by_person,
         "size_bytes": seg.size_bytes,
         "sha256": seg.checksum,
         "created_at": seg.created_at.replace(tzinfo=dt.UTC).isoformat(),
@@ -395,6 +398,7 @@ def install(
         "duration": _duration_vi,
         "size": _size,
         "column": column_name,
+        "voice": voice_vi,
         "base": base,
         "fold": fold,
     }

@@ -43,6 +43,7 @@ class AuditAction(StrEnum):
     ISSUE_DEVICE_TOKEN = "issue_device_token"  # a commune's device token made or replaced
     EXPORT_AIRING = "export_airing"  # the province's airing sheet of a bulletin downloaded
     RECORD_PROMPT = "record_prompt"  # a take from the recording studio accepted
+    RECORD_READING = "record_reading"  # a bulletin's reading by a person recorded or uploaded
 
 
 # Closing review items: the status set -> the action audited.

@@ -152,6 +152,17 @@ PATTERNS: list[tuple[re.Pattern[str], Say]] = [
         ),
     ),
     (
+        re.compile(
+            r"([\d.]+) s read by a person \((browser|upload)\)(?:; commune=(\d+))?(; kept despite [\w,]+)?"
+        ),
+        lambda w, s, source, code, warned: (
+            f"Giọng đọc {_seconds(s)}, "
+            + ("ghi bằng trình duyệt" if source == "browser" else "tải lên")
+            + (f"; bản phát cho {w.commune(code)}" if code else "")
+            + ("; dùng dù có lưu ý" if warned else "")
+        ),
+    ),
+    (
         re.compile(r"([\d.]+) s recorded by phone on (\S+)(.*)"),
         lambda _w, s, seat, _kept: f"Bản ghi {_seconds(s)}, ghi qua điện thoại từ {seat_vi(seat)}",
     ),

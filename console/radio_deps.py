@@ -87,7 +87,8 @@ def own_commune(radio: BroadcastService, login: Login) -> Commune:
 
 def segment_for(radio: BroadcastService, login: Login, segment_id: int) -> Segment:
     """The segment a login may see: writers and the province any; a commune account its commune's
-    released ones only (another commune's: 403; held or expired: 404)."""
+    released ones, and its own version held for it to hear before release (another commune's: 403; held
+    or expired: 404)."""
     try:
         seg = radio.get(segment_id)
     except NotFound:
@@ -97,6 +98,8 @@ def segment_for(radio: BroadcastService, login: Login, segment_id: int) -> Segme
         return seg
     if op.role != "commune" or op.commune_code is None:
         raise HTTPException(403, COMMUNE_ONLY)
+    if seg.held and seg.commune_code == op.commune_code:  # the commune's own reading, not yet released
+        return seg
     if not BroadcastService.is_current(seg, _utcnow()):
         raise HTTPException(404, NO_BULLETIN)
     if not seg.for_commune(op.commune_code):

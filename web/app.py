@@ -65,6 +65,10 @@ def create_app(settings: WebConfig, *, app_probe: AppProbe | None = None) -> Fas
     upload_caps = {
         ("POST", f"{broadcast_web.API}/bulletins"): upload_cap(settings.broadcast.max_upload_bytes),
         ("POST", f"{CONSOLE}/prompts/{{key}}/upload"): upload_cap(PROMPT_UPLOAD_BYTES),
+        ("POST", f"{CONSOLE}/studio/{{key}}/take"): upload_cap(PROMPT_UPLOAD_BYTES),
+        ("POST", f"{CONSOLE}/truyen-thanh/ban-tin/{{segment_id}}/giong-doc"): upload_cap(
+            settings.broadcast.reading_max_upload_mb * 1024 * 1024
+        ),
     }
     # Added innermost first: the headers go on every answer, and the guard and the cap answer before
     # any route reads a body.

@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from broadcast.mastering import integrated_loudness  # BS.1770 piece by piece: memory flat with length
 from core.errors import AudioError, HotlineError
 from ivr.settings import StudioSettings
 from voice.audio import (
     AUDIO_DEMUXERS,
     AudioChunk,
     ffmpeg_input,
-    integrated_loudness,
     read_audio,
     resample,
     to_mono,
@@ -90,10 +90,18 @@ class Take:
         return not any(v.blocking for v in self.verdicts)
 
 
+def duration_vi(seconds: float) -> str:
+    """A limit as an operator reads it: "60 giây", "20 phút"."""
+    whole = int(round(seconds))
+    return f"{whole // 60} phút" if whole >= 120 and whole % 60 == 0 else f"{whole} giây"
+
+
 def decode(path: Path, max_seconds: float = MAX_TAKE_SECONDS + 1) -> AudioChunk:
     """Any common audio file (WAV, FLAC, OGG/Opus, MP3, M4A, AAC, WebM from a browser) as mono PCM.
 
-    Raises TakeError (Vietnamese) for what is not audio or is longer than allowed.
+    `max_seconds` carries one second of slack over the limit (what is longer is cut there, so that
+    `process` still sees it is too long). Raises TakeError (Vietnamese) for what is not audio or is
+    longer than allowed.
     """
     try:
         sf.info(str(path))
@@ -103,7 +111,7 @@ def decode(path: Path, max_seconds: float = MAX_TAKE_SECONDS + 1) -> AudioChunk:
         chunk = read_audio(path, max_seconds=max_seconds)
     except AudioError as exc:
         if "longer than" in str(exc):
-            raise TakeError(f"Bản ghi dài quá {MAX_TAKE_SECONDS:.0f} giây.") from None
+            raise TakeError(f"Bản ghi dài quá {duration_vi(max_seconds - 1)}.") from None
         chunk = _decode_with_ffmpeg(path, max_seconds)
     return to_mono(chunk)
 
@@ -132,14 +140,17 @@ def _frame_dbfs(x: np.ndarray, rate: int) -> np.ndarray:
     return np.asarray(20 * np.log10(np.maximum(rms, 1e-9)))
 
 
-def _clipped_runs(x: np.ndarray) -> int:
-    """How many runs of at least CLIP_RUN consecutive samples sit at full scale."""
-    hot = np.abs(x) >= CLIP_LEVEL
-    if not hot.any():
+def _clipped_runs(pcm: np.ndarray) -> int:
+    """How many runs of at least CLIP_RUN consecutive int16 samples sit at full scale."""
+    level = int(CLIP_LEVEL * 32768)
+    # Positions only (few even in a clipped take): no whole-length temporary arrays for a long reading.
+    hot = np.flatnonzero((pcm >= level) | (pcm <= -level))
+    if not len(hot):
         return 0
-    edges = np.diff(np.concatenate(([0], hot.astype(np.int8), [0])))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return int(np.sum((ends - starts) >= CLIP_RUN))
+    breaks = np.flatnonzero(np.diff(hot) != 1)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [len(hot) - 1]))
+    return int(np.sum(ends - starts + 1 >= CLIP_RUN))
 
 
 def syllables(text: str) -> int:
@@ -147,20 +158,30 @@ def syllables(text: str) -> int:
     return sum(1 for w in text.split() if any(c.isalnum() for c in w))
 
 
-def process(recorded: AudioChunk, text: str, cfg: StudioSettings | None = None) -> Take:
-    """Check, trim and normalize a take of `text` (any rate, mono or not) as `ivr.studio` says."""
+def process(
+    recorded: AudioChunk,
+    text: str,
+    cfg: StudioSettings | None = None,
+    *,
+    rate: int = STUDIO_RATE,
+    max_seconds: float = MAX_TAKE_SECONDS,
+) -> Take:
+    """Check, trim and normalize a take of `text` (any rate, mono or not) as `ivr.studio` says; the
+    result is at `rate` (a radio bulletin read by a person keeps the radio's rate and may be longer)."""
     cfg = cfg or StudioSettings()
     keep_s = cfg.keep_silence_ms / 1000
     mono = to_mono(recorded)
-    raw = mono.array().astype(np.float64) / 32768.0
     recorded_s = mono.duration_s
     verdicts: list[Verdict] = []
-    if recorded_s > MAX_TAKE_SECONDS:
-        verdicts.append(Verdict(Check.TOO_LONG, f"Bản ghi dài quá {MAX_TAKE_SECONDS:.0f} giây.", True))
-    runs = _clipped_runs(raw)
-    chunk = resample(mono, STUDIO_RATE)
-    x = chunk.array().astype(np.float64) / 32768.0
-    levels = _frame_dbfs(x, STUDIO_RATE)
+    if recorded_s > max_seconds:
+        verdicts.append(Verdict(Check.TOO_LONG, f"Bản ghi dài quá {duration_vi(max_seconds)}.", True))
+    runs = _clipped_runs(mono.array())
+    chunk = resample(mono, rate)
+    del mono
+    # float32: a bulletin read for twenty minutes is tens of millions of samples; precision to spare.
+    x = chunk.array().astype(np.float32)
+    x *= np.float32(1 / 32768.0)
+    levels = _frame_dbfs(x, rate)
     noise = float(np.percentile(levels, 10))
     speech = float(np.percentile(levels, 95))
     measures = {"clipped_runs": float(runs), "snr_db": speech - noise}
@@ -170,28 +191,30 @@ def process(recorded: AudioChunk, text: str, cfg: StudioSettings | None = None) 
     # Speech: frames well above the noise floor and not far below the loud frames.
     threshold = max(noise + 10.0, speech - 35.0)
     voiced = np.flatnonzero(levels > threshold)
-    n = int(STUDIO_RATE * FRAME_S)
-    keep = int(STUDIO_RATE * keep_s)
+    n = int(rate * FRAME_S)
+    keep = int(rate * keep_s)
     start = max(0, int(voiced[0]) * n - keep)
     end = min(len(x), (int(voiced[-1]) + 1) * n + keep)
-    y = x[start:end].copy()
-    fade = min(int(STUDIO_RATE * FADE_S), len(y) // 2)
+    y = x[start:end]  # a view: x is this function's own array, changed in place from here on
+    del x
+    fade = min(int(rate * FADE_S), len(y) // 2)
     if fade:
-        ramp = np.linspace(0.0, 1.0, fade)
+        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
         y[:fade] *= ramp
         y[-fade:] *= ramp[::-1]
-    speech_s = len(y) / STUDIO_RATE
+    speech_s = len(y) / rate
     if speech_s < MIN_TAKE_SECONDS:
         verdicts.append(Verdict(Check.TOO_SHORT, "Bản ghi quá ngắn. Hãy ghi lại.", True))
-    measured = integrated_loudness(y, STUDIO_RATE) if speech_s >= 0.4 else speech
+    measured = integrated_loudness(y, rate) if speech_s >= 0.4 else speech
     if not np.isfinite(measured):
         measured = speech
     peak = float(np.max(np.abs(y))) or 1e-9
     gain = min(cfg.target_lufs - measured, cfg.peak_ceiling_dbfs - 20 * np.log10(peak))
-    y = np.clip(y * 10 ** (gain / 20), -1.0, 1.0)
+    y *= np.float32(10 ** (gain / 20))
+    np.clip(y, -1.0, 1.0, out=y)
     loudness = measured + gain
-    measures["trimmed_start_s"] = start / STUDIO_RATE
-    measures["trimmed_end_s"] = (len(x) - end) / STUDIO_RATE
+    measures["trimmed_start_s"] = start / rate
+    measures["trimmed_end_s"] = (chunk.samples - end) / rate
     if runs >= CLIP_RUNS:
         verdicts.append(
             Verdict(
@@ -218,17 +241,22 @@ def process(recorded: AudioChunk, text: str, cfg: StudioSettings | None = None) 
     count = syllables(text)
     if count:
         said = max(speech_s - 2 * keep_s, 0.01)
-        rate = count / said
-        if rate > SYLLABLES_PER_S[1]:
+        pace = count / said
+        if pace > SYLLABLES_PER_S[1]:
             verdicts.append(
                 Verdict(Check.FAST, "Bản ghi ngắn so với nội dung: có thể thiếu chữ hoặc đọc quá nhanh.")
             )
-        elif rate < SYLLABLES_PER_S[0]:
+        elif pace < SYLLABLES_PER_S[0]:
             verdicts.append(
                 Verdict(
                     Check.SLOW,
                     "Bản ghi dài so với nội dung: có thể có khoảng lặng dài, đọc thừa hoặc đọc quá chậm.",
                 )
             )
-    out = AudioChunk.from_array(y, STUDIO_RATE)
+    # To 16-bit in place (what AudioChunk.from_array does, without its three temporary copies).
+    y *= np.float32(32767.0)
+    np.rint(y, out=y)
+    np.clip(y, -32768, 32767, out=y)
+    out = AudioChunk.from_array(y.astype(np.int16), rate)
+    del y
     return Take(out, tuple(verdicts), recorded_s, speech_s, noise, speech, loudness, gain, measures)

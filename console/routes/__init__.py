@@ -19,6 +19,7 @@ from console.routes import (
     radio,
     radio_airing,
     radio_commune,
+    radio_reading,
     reports,
     review,
     studio,
@@ -43,4 +44,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     radio.router,
     radio_commune.router,
     radio_airing.router,
+    radio_reading.router,
 )

@@ -14,8 +14,9 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 
 from broadcast.airing import bulletin_key
 from broadcast.bulletin import PRIORITY_LABELS_VI, Bulletin
-from broadcast.models import Segment
+from broadcast.models import RenderJob, Segment
 from broadcast.preview import preview_script
+from broadcast.reading import SOURCE_VI, voice_vi
 from broadcast.render import RenderOptions, target_communes
 from broadcast.service import BroadcastService, NotFound
 from broadcast.templates import available_templates, load_template
@@ -23,14 +24,14 @@ from broadcast.web import job_json
 from console.audit_actions import AuditAction
 from console.context import RADIO, TEMPLATES_DIR, Console
 from console.data.sessions import Login
-from console.deps import AnyActor, AnyPageLogin, ConsoleDep
+from console.deps import AnyActor, AnyCsrfLogin, AnyPageLogin, ConsoleDep
 from console.radio_deps import (
     NO_BULLETIN,
+    WRITERS_ONLY,
     Airings,
     Pool,
     Radio,
     WriterCsrfLogin,
-    WriterLogin,
     deadline_of,
     own_commune,
     segment_for,
@@ -238,12 +239,24 @@ async def compose(
     return RedirectResponse(f"{RADIO}/viec/{job_id}", status_code=303)
 
 
-@router.get(RADIO + "/viec/{job_id}")
-def job_page(job_id: str, console: ConsoleDep, radio: Radio, login: WriterLogin) -> Response:
+def _job_for(radio: BroadcastService, login: Login, job_id: str, missing: str) -> RenderJob:
+    """Writers see every render job; a commune account only its own commune's readings."""
+    op = login.operator
+    own = own_commune(radio, login).slug if op.role == "commune" and not op.radio_writer else None
+    if not op.radio_writer and own is None:
+        raise HTTPException(403, WRITERS_ONLY)
     try:
         job = radio.job(job_id[:32])
     except NotFound:
-        raise HTTPException(404, "Không tìm thấy lượt dựng này (có thể đã quá cũ).") from None
+        raise HTTPException(404, missing) from None
+    if own is not None and job.commune != own:
+        raise HTTPException(403, WRITERS_ONLY)
+    return job
+
+
+@router.get(RADIO + "/viec/{job_id}")
+def job_page(job_id: str, console: ConsoleDep, radio: Radio, login: AnyPageLogin) -> Response:
+    job = _job_for(radio, login, job_id, "Không tìm thấy lượt dựng này (có thể đã quá cũ).")
     return console.render(
         "radio_job.html",
         login,
@@ -255,12 +268,9 @@ def job_page(job_id: str, console: ConsoleDep, radio: Radio, login: WriterLogin)
 
 
 @router.get(RADIO + "/viec/{job_id}/trang-thai")
-def job_status(job_id: str, radio: Radio, login: WriterLogin) -> JSONResponse:
+def job_status(job_id: str, radio: Radio, login: AnyPageLogin) -> JSONResponse:
     """The render job's JSON (as the API gives it) with the stage in Vietnamese, for the page's script."""
-    try:
-        job = radio.job(job_id[:32])
-    except NotFound:
-        raise HTTPException(404, "Không tìm thấy lượt dựng này.") from None
+    job = _job_for(radio, login, job_id, "Không tìm thấy lượt dựng này.")
     out = job_json(job, "")
     out["stage_vi"] = STAGE_VI.get(job.stage, "Đang dựng")
     out["page"] = f"{RADIO}/ban-tin/{job.segment_id}" if job.segment_id else None
@@ -302,6 +312,11 @@ def bulletin_page(
         own=own,
         aired=aired,
         done=done,
+        voice=voice_vi(seg.engine),
+        reading=sidecar.get("reading") or None,
+        reading_source=SOURCE_VI,
+        may_release=may_release(login, seg) and seg.held,
+        may_read=login.operator.radio_writer or own is not None,
     )
 
 
@@ -315,9 +330,19 @@ def bulletin_audio(radio: Radio, login: AnyPageLogin, segment_id: int = SegmentI
     return FileResponse(path, media_type="audio/mpeg", headers={"Cache-Control": "private, no-store"})
 
 
+def may_release(login: Login, seg: Segment) -> bool:
+    """Writers release any held segment; a commune account its own commune's version (its reading)."""
+    op = login.operator
+    return op.radio_writer or (op.role == "commune" and seg.held and seg.commune_code == op.commune_code)
+
+
 @router.post(RADIO + "/ban-tin/{segment_id}/phat-hanh")
-def release(radio: Radio, login: WriterCsrfLogin, actor: AnyActor, segment_id: int = SegmentId) -> Response:
+def release(radio: Radio, login: AnyCsrfLogin, actor: AnyActor, segment_id: int = SegmentId) -> Response:
     """Publish a held segment to the communes it was written for."""
+    if not login.operator.radio_writer:
+        seg = segment_for(radio, login, segment_id)
+        if not may_release(login, seg):
+            raise HTTPException(403, WRITERS_ONLY)
     try:
         seg = radio.release(segment_id)
     except NotFound:

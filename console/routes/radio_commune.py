@@ -46,6 +46,12 @@ def _commune_page(
 ) -> Response:
     segments = radio.list_segments(commune)
     aired = {seg.id: airings.aired(bulletin_key(seg), commune.code) for seg in segments}
+    # The commune's own readings awaiting its release (nowhere else to find them once the job page is left).
+    held = [
+        seg
+        for seg in radio.list_segments(include_hidden=True)
+        if seg.held and seg.commune_code == commune.code
+    ]
     base = public_base_url(console.settings.web)
     return console.render(
         "radio_commune.html",
@@ -53,6 +59,7 @@ def _commune_page(
         page="radio",
         commune=commune,
         segments=segments,
+        held=held,
         aired=aired,
         deadline=lambda seg: deadline_of(console, seg),
         labels=PRIORITY_LABELS_VI,

@@ -33,6 +33,7 @@ def add_segment(
     template: str = "",
     created_at: dt.datetime = PAST,
     bulletin_date: dt.date = dt.date(2001, 1, 1),
+    held: bool = False,
 ) -> Segment:
     """A segment (for every commune unless `communes` or `commune_code` say otherwise), with `size` bytes
     of stand-in audio and a sidecar holding `script`."""
@@ -60,6 +61,7 @@ def add_segment(
             created_at=created_at,
             publish_at=publish_at,
             expires_at=expires_at,
+            held=held,
         )
         s.add(seg)
         s.flush()

@@ -48,6 +48,15 @@ def test_sidecar_and_script(rendered):
     result, stages, _ = rendered
     info = json.loads(result.sidecar.read_text(encoding="utf-8"))
     assert info["engine"] == "espeak" and info["voice"].startswith("espeak-ng")
+    # The bulletin itself is kept, so that a person's reading can be mastered from it later, and it
+    # comes back as the same bulletin (days stay days: an `expires` day still ends at its midnight).
+    from broadcast.bulletin import load_bulletin as load
+    from broadcast.reading import bulletin_from_record
+
+    kept = bulletin_from_record(info["bulletin"])
+    source = load(SAMPLES / "07-to-cong-nghe-so-cong-dong.md")
+    assert kept.meta == source.meta and kept.body == source.body
+    assert info["reading"] is None
     assert info["commune"] == "Xã Đô Lương" and info["priority"] == "normal"
     assert info["template"] == "chuyen-doi-so" and info["music_bed"] is True
     script = info["script"]

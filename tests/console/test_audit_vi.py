@@ -52,6 +52,10 @@ DETAILS: dict[str, tuple[str, ...]] = {
         "2.9 s recorded in the studio (browser)",
         "3.1 s recorded in the studio (upload); kept despite noisy,clipped; previous kept as greeting-x.wav",
     ),
+    AuditAction.RECORD_READING: (
+        "312.4 s read by a person (upload)",
+        "95.0 s read by a person (browser); commune=17329; kept despite noisy",
+    ),
     CallAuditAction.RECORD_PROMPT_BY_PHONE: ("2.5 s recorded by phone on operator2; previous kept as x.wav",),
     CallAuditAction.RESTORE_PROMPT_RECORDING: (
         "restored greeting-20270101T000000.wav; previous kept as greeting-20270102T000000.wav",

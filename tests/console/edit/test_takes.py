@@ -12,6 +12,7 @@ from console.edit.takes import (
     Check,
     TakeError,
     decode,
+    duration_vi,
     process,
     syllables,
 )
@@ -98,3 +99,16 @@ def test_what_is_not_audio_is_refused_in_vietnamese(tmp_path):
     note.write_text("đây không phải âm thanh\n" * 40, encoding="utf-8")
     with pytest.raises(TakeError, match="không phải là âm thanh"):
         decode(note)
+
+
+def test_a_bulletin_reading_keeps_the_radios_rate_and_its_own_length_limit():
+    """A bulletin read by a person: the same checks, at the radio's rate, limited in minutes."""
+    take = process(speech(), TEXT, rate=44100, max_seconds=1200)
+    assert take.chunk.rate == 44100 and take.savable and take.verdicts == ()
+    y = take.chunk.array().astype(np.float64) / 32768
+    assert abs(integrated_loudness(y, 44100) - TARGET_LUFS) < 1.0
+    long = process(speech(seconds_after=5.0), TEXT, max_seconds=4.0)
+    assert [(v.check, v.message) for v in long.verdicts if v.blocking] == [
+        (Check.TOO_LONG, "Bản ghi dài quá 4 giây.")
+    ]
+    assert duration_vi(1200) == "20 phút" and duration_vi(60) == "60 giây" and duration_vi(150) == "150 giây"

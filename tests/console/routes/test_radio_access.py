@@ -64,6 +64,31 @@ TABLE: list[tuple[str, str, str, str]] = [
     ("POST", "/console/prompts/{key}/text", "/console/prompts/greeting/text", STAFF),
     ("GET", "/console/prompts/{key}/audio", "/console/prompts/greeting/audio", STAFF),
     ("POST", "/console/prompts/{key}/upload", "/console/prompts/greeting/upload", STAFF),
+    ("POST", "/console/intents/speak", "/console/intents/speak", STAFF),
+    # the recording studio: what every caller hears, so hotline staff only
+    ("GET", "/console/studio", "/console/studio", STAFF),
+    ("GET", "/console/studio.js", "/console/studio.js", OPEN),
+    ("GET", "/console/studio/{key}", "/console/studio/greeting", STAFF),
+    ("GET", "/console/studio/{key}/context", "/console/studio/greeting/context", STAFF),
+    (
+        "GET",
+        "/console/studio/{key}/take/{take}/audio",
+        "/console/studio/greeting/take/khong-co/audio",
+        STAFF,
+    ),
+    ("POST", "/console/studio/{key}/take", "/console/studio/greeting/take", STAFF),
+    (
+        "POST",
+        "/console/studio/{key}/take/{take}/accept",
+        "/console/studio/greeting/take/khong-co/accept",
+        STAFF,
+    ),
+    (
+        "POST",
+        "/console/studio/{key}/take/{take}/discard",
+        "/console/studio/greeting/take/khong-co/discard",
+        STAFF,
+    ),
     ("GET", "/console/audit", "/console/audit", ADMIN),
     ("GET", "/console/operators", "/console/operators", ADMIN),
     ("POST", "/console/operators/add", "/console/operators/add", ADMIN),
@@ -101,6 +126,31 @@ TABLE: list[tuple[str, str, str, str]] = [
         "/console/truyen-thanh/ban-tin/{a}/phat-hanh",
         WRITER,
     ),
+    # a reading by a person: writers for any bulletin, a commune account for a bulletin sent to it
+    (
+        "GET",
+        "/console/truyen-thanh/ban-tin/{segment_id}/giong-doc",
+        "/console/truyen-thanh/ban-tin/{a}/giong-doc",
+        ANY_LOGIN,
+    ),
+    (
+        "GET",
+        "/console/truyen-thanh/ban-tin/{segment_id}/giong-doc",
+        "/console/truyen-thanh/ban-tin/{b}/giong-doc",
+        "loodoll",
+    ),
+    (
+        "POST",
+        "/console/truyen-thanh/ban-tin/{segment_id}/giong-doc",
+        "/console/truyen-thanh/ban-tin/{a}/giong-doc",
+        ANY_LOGIN,
+    ),
+    (
+        "POST",
+        "/console/truyen-thanh/ban-tin/{segment_id}/giong-doc",
+        "/console/truyen-thanh/ban-tin/{b}/giong-doc",
+        "loodoll",
+    ),
     ("GET", "/console/truyen-thanh/xa", "/console/truyen-thanh/xa", "ldoooll"),
     (
         "POST",
@@ -132,6 +182,8 @@ TABLE: list[tuple[str, str, str, str]] = [
     ("GET", "/truyen-thanh/{slug}", "/truyen-thanh/{slug}", OPEN),
     ("GET", "/truyen-thanh/{slug}/rss.xml", "/truyen-thanh/{slug}/rss.xml", COMMUNE_A),
     ("GET", "/truyen-thanh/{slug}/danh-sach-phat.m3u", "/truyen-thanh/{slug}/danh-sach-phat.m3u", COMMUNE_A),
+    ("GET", "/truyen-thanh/{slug}/lich/{day}.json", "/truyen-thanh/{slug}/lich/01-01-2001.json", COMMUNE_A),
+    ("GET", "/truyen-thanh/{slug}/lich/{day}.m3u", "/truyen-thanh/{slug}/lich/01-01-2001.m3u", COMMUNE_A),
     (
         "GET",
         "/truyen-thanh/{slug}/goi-ngoai-tuyen.zip",
