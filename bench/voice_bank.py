@@ -10,8 +10,11 @@ levels, pauses, coverage accounting), not a human voice.
   fade) for comparison.
 - intelligibility: the recognizer's character error rate on those sentences, composed from the bank
   and synthesized whole by espeak, both at 8 kHz (the telephone path).
-- coverage: a seeded week of calls played through `ivr.prompts.Prompts` with the bank and some fixed
-  prompts recorded, logged as the call side logs them, read back as the dashboard reads them.
+- coverage: a seeded week of calls (answers and follow-ups, clarifying questions, keypad menus, ticket
+  statuses and numbers, commune teams) played through `ivr.prompts.Prompts`, logged as the call side logs
+  them, read back as the dashboard reads them; twice: with the bank and the greeting and goodbye recorded,
+  and with everything on the studio's script sheet recorded (strict pieces with the studio's note), what
+  was still not wholly a human voice named with the words synthesized.
 
 `python -m bench.voice_bank` prints the result; `make bench` stores it under "bank" in
 bench/results/voice.json.
@@ -130,8 +133,58 @@ def _cer(settings, refs: list[str], chunks) -> float:
     return errors / sum(len(norm(r)) for r in refs)
 
 
-async def _week(settings, synth, prompts, rng: random.Random) -> dict:
-    """Seven days of calls: greeting, a question, an answer or a ticket status, goodbye; logged, read back."""
+def _week_plays(catalog, templates, communes: list[str], rng: random.Random) -> list[list[tuple]]:
+    """A seeded week of calls as the flow would play them: (prompt key, None) or (None, dynamic text).
+
+    Each call: greeting and invitation; then a spoken question answered (with its follow-up), a clarifying
+    question naming two topics, the keypad menus down to an answer, a ticket's status, a complaint left
+    (its ticket number read), or the commune team rung; then the goodbye.
+    """
+    from ivr.services import menu_prompts
+    from ivr.store import STATUS_SPOKEN
+    from voice.text import spell_digits
+
+    intents = [i for i in catalog.intents if i.answer.strip()]
+    menus = menu_prompts(catalog)
+    groups = sorted(k for k in menus if k)
+    calls = []
+    for _ in range(7 * CALLS_PER_DAY):
+        plays: list[tuple] = [("greeting", None), ("speak_or_press", None)]
+        r = rng.random()
+        if r < 0.40:
+            intent = rng.choice(intents)
+            plays += [(None, intent.answer)] + ([(None, intent.follow_up)] if intent.follow_up else [])
+            plays.append(("anything_else", None))
+        elif r < 0.55:
+            a, b = rng.sample(intents, 2)
+            plays += [(None, templates.clarify.format(a=a.title, b=b.title)), (None, a.answer)]
+            plays.append(("anything_else", None))
+        elif r < 0.70:
+            plays += [("keypad_menu_intro", None), (None, menus[""])]
+            if groups:
+                plays.append((None, menus[rng.choice(groups)]))
+            plays += [(None, rng.choice(intents).answer), ("anything_else", None)]
+        elif r < 0.85:
+            number = spell_digits(str(rng.randint(100_000, 999_999)))
+            status = rng.choice(list(STATUS_SPOKEN.values()))
+            plays.append(("ticket_ask", None))
+            plays.append((None, templates.ticket_status.format(digits=number, status=status)))
+        elif r < 0.95:
+            number = spell_digits(str(rng.randint(100_000, 999_999)))
+            plays += [("feedback_intro", None), ("beep", None), ("feedback_saved", None)]
+            plays.append((None, templates.ticket_number.format(digits=number)))
+        else:
+            name = rng.choice(communes)
+            words = name[:1].lower() + name[1:]  # "xã Anh Sơn", as the flow says it
+            plays += [("team_ask", None), (None, templates.team_connect.format(commune=words))]
+        plays.append(("goodbye", None))
+        calls.append(plays)
+    return calls
+
+
+async def _week(settings, prompts, calls: list[list[tuple]], recorded: str) -> dict:
+    """The week played through `prompts`, logged as the call side logs it, read back as the dashboard does;
+    what was not wholly a human voice is named, with the words synthesized."""
     from console.data.voice_coverage import prompt_namer, voice_coverage
     from core.db import engine_for, session_factory
     from hotline.db import upgrade
@@ -139,68 +192,92 @@ async def _week(settings, synth, prompts, rng: random.Random) -> dict:
 
     upgrade(settings.database_url)
     store = CallStore(session_factory(engine_for(settings)), settings.data_dir / "recordings")
-    answers = {
-        "Để làm thẻ căn cước, anh chị mang giấy khai sinh tới công an xã.": "answer:cccd",
-        "Anh chị tải ứng dụng VNeID và đăng ký tài khoản định danh mức hai.": "answer:vneid",
-    }
-    prompts.name_texts(answers)
     start = dt.datetime(2026, 11, 2, 1, 0)  # a fixed week (UTC)
-    for day in range(7):
-        for n in range(CALLS_PER_DAY):
-            at = start + dt.timedelta(days=day, minutes=17 * n)
-            call = store.start_call(f"bench-{day}-{n}", "", at=at)
-            plays: list[tuple[str | None, str | None]] = [("greeting", None), ("speak_or_press", None)]
-            if rng.random() < 0.5:
-                plays.append((None, rng.choice(list(answers))))
+    short: dict[str, dict] = {}  # prompt label -> plays and words not recorded
+    composer = prompts.composer()
+    for n, plays in enumerate(calls):
+        at = start + dt.timedelta(days=n // CALLS_PER_DAY, minutes=17 * (n % CALLS_PER_DAY))
+        call = store.start_call(f"bench-{n}", "", at=at)
+        for key, text in plays:
+            if key is not None:
+                chunk = await prompts.audio(key)
+                share, label = prompts.human_share(key=key), key
             else:
-                status = rng.choice(["đang được xử lý", "đã có trả lời", "đã xử lý xong"])
-                plays.append(
-                    (
-                        None,
-                        prompts.texts.templates.ticket_status.format(
-                            digits=", ".join(str(rng.randint(0, 9)) for _ in range(6)), status=status
-                        ),
-                    )
-                )
-            plays.append(("goodbye", None))
-            for key, text in plays:
-                if key is not None:
-                    chunk = await prompts.audio(key)
-                    share, label = prompts.human_share(key=key), key
-                else:
-                    assert text is not None
-                    chunk = await prompts.text_audio(text)
-                    share, label = prompts.human_share(text=text), prompts.label_of(text)
-                ms = int(chunk.duration_s * 1000)
-                store.log_play(call, label, ms, int(ms * share), at=at)
+                chunk = await prompts.text_audio(text)
+                share, label = prompts.human_share(text=text), prompts.label_of(text)
+            ms = int(chunk.duration_s * 1000)
+            store.log_play(call, label, ms, int(ms * share), at=at)
+            if share < 0.999:
+                row = short.setdefault(label, {"plays": 0, "share": [], "words": set()})
+                row["plays"] += 1
+                row["share"].append(share)
+                if text is not None and composer is not None:
+                    row["words"].update(composer.plan_text(text).missing)
     templates = {f: getattr(prompts.texts.templates, f) for f in prompts.texts.templates.__dataclass_fields__}
-    name = prompt_namer(prompts.texts.prompts, templates, lambda i: i or "")
+    titles = {i.id: i.title for i in prompts._catalog.intents} if prompts._catalog is not None else {}
+    name = prompt_namer(prompts.texts.prompts, templates, lambda i: titles.get(i or "", i or ""))
     with store.factory() as s:
         cov = voice_coverage(s, start, start + dt.timedelta(days=7), name)
     return {
-        "calls": 7 * CALLS_PER_DAY,
-        "recorded": "greeting and goodbye, and every word bank unit; other prompts and answers synthesized",
+        "calls": len(calls),
+        "recorded": recorded,
         "human_share": round(cov.share or 0.0, 3),
         "heard_minutes": round(cov.heard_s / 60, 1),
         "per_prompt": [
             {"prompt": r.prompt, "plays": r.plays, "human_share": round(r.share, 3)} for r in cov.rows
         ],
+        "not_wholly_human": [
+            {
+                "prompt": name(label),
+                "plays": row["plays"],
+                "human_share_mean": round(statistics.mean(row["share"]), 3),
+                "words_synthesized": sorted(row["words"]),
+            }
+            for label, row in sorted(short.items())
+        ],
     }
 
 
+async def _record_everything(prompts, synth, catalog, communes: list[str]) -> int:
+    """Every piece the studio's script sheet lists, rendered by espeak-ng and accepted as a studio take
+    (with the note of the text read, as the strict pieces need); returns how many."""
+    from ivr.recordables import recordables
+    from ivr.take_notes import write_note
+    from ivr.template_units import template_units
+    from ivr.topic_units import topic_units
+    from ivr.word_bank import bank_units
+
+    assert prompts.bank is not None
+    bank = bank_units(prompts.bank, communes)
+    texts = prompts.texts.prompts
+    fragments = template_units(prompts.texts.templates, [*texts.values(), *(u.text for u in bank)])
+    items = [r for r in recordables(texts, bank, topic_units(catalog), fragments) if r.key != "beep"]
+    await _record_bank(prompts, synth, {r.key: r.text for r in items})
+    for r in items:
+        write_note(prompts.recordings_dir, r.key, r.text, by="bench", source="upload")
+    return len(items)
+
+
 def run() -> dict:
+    from broadcast.communes import load_communes
+    from intents.catalog import load_catalog
     from ivr.prompts import Prompts
+    from ivr.services import menu_prompts
     from voice.tts import Synthesizer
 
     rng = random.Random(SEED)
     with tempfile.TemporaryDirectory(prefix="bench-bank-") as tmp_name:
         tmp = Path(tmp_name)
-        settings = _settings(tmp)
+        settings = _settings(tmp / "bank")
+        full_settings = _settings(tmp / "all")
+        catalog = load_catalog(settings.path(settings.intents.catalog_dir))
+        communes = [c.name for c in load_communes(settings.broadcast.province).communes]
         with Synthesizer.from_settings(settings) as synth:
 
             async def main() -> dict:
-                prompts = Prompts(settings, synth)
+                prompts = Prompts(settings, synth, commune_names=communes)
                 assert prompts.bank is not None
+                prompts.use_catalog(catalog, menu_prompts(catalog))
                 await _record_bank(prompts, synth, prompts.bank.texts())
                 composer = prompts.composer()
                 assert composer is not None
@@ -214,13 +291,30 @@ def run() -> dict:
                 await _record_bank(
                     prompts, synth, {k: prompts.texts.prompts[k] for k in ("greeting", "goodbye")}
                 )
-                week = await _week(settings, synth, prompts, rng)
+                calls = _week_plays(catalog, prompts.texts.templates, communes, rng)
+                week = await _week(
+                    settings,
+                    prompts,
+                    calls,
+                    "greeting and goodbye, and the word bank file's units; other prompts, answers, menus, "
+                    "titles and template fragments synthesized",
+                )
+                everything = Prompts(full_settings, synth, commune_names=communes)
+                everything.use_catalog(catalog, menu_prompts(catalog))
+                pieces = await _record_everything(everything, synth, catalog, communes)
+                week_all = await _week(
+                    full_settings,
+                    everything,
+                    calls,
+                    f"everything on the studio's script sheet ({pieces} pieces; the beep stays a tone)",
+                )
                 return {
                     "complete": complete,
                     "whole": whole,
                     "missing": missing,
                     "composer": composer,
                     "week": week,
+                    "week_all": week_all,
                 }
 
             got = asyncio.run(main())
@@ -240,6 +334,7 @@ def run() -> dict:
             "cer_espeak_whole": round(cer_whole, 4),
         },
         "coverage_week": got["week"],
+        "coverage_week_everything_recorded": got["week_all"],
     }
 
 

@@ -18,6 +18,8 @@ GROUP_VI: dict[str, str] = {
     RecordableGroup.TOPIC_ANSWER: "Câu trả lời theo chủ đề",
     RecordableGroup.TOPIC_FOLLOW_UP: "Câu hỏi tiếp sau câu trả lời",
     RecordableGroup.KEYPAD_LINE: "Các dòng của danh sách phím",
+    RecordableGroup.TEMPLATE: "Phần cố định của câu ghép lúc gọi (số phiếu, hồ sơ, câu hỏi lại)",
+    RecordableGroup.TOPIC_TITLE: "Tên chủ đề (đọc trong câu hỏi lại khi chưa rõ chủ đề)",
     RecordableGroup.NUMBER: "Số đếm (ghép thành số, ngày, giờ, mã)",
     RecordableGroup.WORD: "Từ ghép câu (đơn vị, trạng thái, tên xã)",
 }
@@ -43,6 +45,10 @@ TOPIC_LABELS: dict[str, str] = {
     RecordableGroup.TOPIC_FOLLOW_UP: "Câu hỏi tiếp",
     RecordableGroup.KEYPAD_LINE: "Dòng danh sách phím",
 }
+QUOTED_LABELS: dict[str, str] = {  # pieces named by their words: a title, a template's fragment
+    RecordableGroup.TOPIC_TITLE: "Tên chủ đề",
+    RecordableGroup.TEMPLATE: "Phần câu ghép",
+}
 
 
 def item_label(item: Recordable) -> str:
@@ -50,6 +56,9 @@ def item_label(item: Recordable) -> str:
     the words of a bank unit."""
     if item.key in PROMPT_KEYS:
         return prompt_label(item.key)
+    quoted = QUOTED_LABELS.get(str(item.group))
+    if quoted is not None:
+        return f"{quoted} “{item.text}”"
     kind = TOPIC_LABELS.get(str(item.group))
     if kind is not None:
         return f"{kind}: {item.usage[0].lower()}{item.usage[1:]}"

@@ -4,7 +4,10 @@ A recording made on extension 1089 replaces what every caller hears. So before i
 `<prompts_dir>/<key>.wav` the recording in place is copied into the prompt history (the directory the
 console keeps replaced uploads in, with the same `<key>-<UTC time>.wav` names), and the change is
 written to the audit log; when the entry cannot be written, the previous recording is put back: no
-change by phone goes unaudited. `hotline prompts history|restore` lists and puts back kept versions.
+change by phone goes unaudited. `hotline prompts history|restore` lists and puts back kept versions of any
+recordable piece (fixed prompts, the catalog's sentences, template fragments, word bank units). A studio
+take's note (`ivr.take_notes`) is kept and restored with its recording, so a restored topic answer is
+played again (while the text it was read from is in force).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import HotlineError
 from ivr.audit import RECORD_PROMPT_BY_PHONE, RESTORE_PROMPT_RECORDING, CallAuditAction
-from ivr.flow.config import PROMPT_KEYS
+from ivr.take_notes import keep_note, note_path, restore_note
 from voice.audio import AudioChunk, write_wav
 
 if TYPE_CHECKING:
@@ -51,6 +54,7 @@ class Version:
 class Change:
     path: Path  # <prompts_dir>/<key>.wav (absent after going back to the synthesized voice)
     previous: Path | None  # where the replaced recording was kept; None: there was none
+    note: bool = False  # a restore brought back the studio's note of the take (the text it was read from)
 
 
 class PromptHistory:
@@ -103,7 +107,12 @@ class PromptHistory:
             what = f"no kept recording {name!r}" if name else "no kept recording"
             raise PromptHistoryError(f"prompt {key}: {what} in {self.history_dir}")
         return self._change(
-            key, by, RESTORE_PROMPT_RECORDING, f"restored {chosen.name}", lambda t: _copy_into(chosen.path, t)
+            key,
+            by,
+            RESTORE_PROMPT_RECORDING,
+            f"restored {chosen.name}",
+            lambda t: _copy_into(chosen.path, t),
+            chosen.path,
         )
 
     def remove(self, key: str, *, by: str) -> Change:
@@ -114,23 +123,43 @@ class PromptHistory:
         return self._change(key, by, RESTORE_PROMPT_RECORDING, "back to the synthesized voice", _unlink)
 
     def _change(
-        self, key: str, by: str, action: CallAuditAction, detail: str, write: Callable[[Path], object]
+        self,
+        key: str,
+        by: str,
+        action: CallAuditAction,
+        detail: str,
+        write: Callable[[Path], object],
+        restoring: Path | None = None,
     ) -> Change:
+        """Replace the recording of `key`; `restoring`: the kept version it comes from (its note too)."""
         _check_key(key)
         if self.audit is None:
             raise PromptHistoryError("no audit log: prompt recordings are not changed without one")
         target = self.recordings_dir / f"{key}.wav"
+        note = note_path(self.recordings_dir, key)
+        old_note = note.read_bytes() if note.is_file() else None
         previous = self._keep(key, target)
+        kept_note = keep_note(self.recordings_dir, key, previous) if previous is not None else None
         write(target)
+        # The note in place describes the replaced audio: it leaves with it; a restore brings its own back.
+        came_back = restore_note(self.recordings_dir, key, restoring) if restoring else False
+        if restoring is None:
+            note.unlink(missing_ok=True)
         kept = f"; previous kept as {previous.name}" if previous else ""
         try:
             self.audit.record(by, action, f"prompt:{key}", f"{detail}{kept}")
         except Exception:
             logger.error("prompt %s: the change could not be audited: the previous recording is back", key)
             _undo(previous, target)
+            if kept_note is not None:
+                kept_note.unlink(missing_ok=True)
+            if old_note is not None:
+                note.write_bytes(old_note)
+            else:
+                note.unlink(missing_ok=True)
             raise
         logger.info("prompt %s: %s by %s%s", key, detail, by, kept)
-        return Change(target, previous)
+        return Change(target, previous, came_back)
 
     def _keep(self, key: str, target: Path) -> Path | None:
         """Copy the recording in place (if any) into the history under a name no other version has."""
@@ -151,9 +180,12 @@ class PromptHistory:
         raise PromptHistoryError(f"prompt {key}: no free name in {self.history_dir}")
 
 
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")  # every recordable's key (prompts, catalog, templates, bank)
+
+
 def _check_key(key: str) -> None:
-    if key not in PROMPT_KEYS:
-        raise PromptHistoryError(f"unknown prompt {key!r} (one of {', '.join(PROMPT_KEYS)})")
+    if not _KEY.fullmatch(key):
+        raise PromptHistoryError(f"not a recording's key: {key!r} (e.g. greeting, tl_cccd)")
 
 
 def _copy_into(source: Path, target: Path) -> None:

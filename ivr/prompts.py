@@ -17,6 +17,9 @@ The intent catalog's answers, follow-up questions and keypad menu lines are unit
 (`use_catalog`, keys from `ivr.topic_units`): an answer recorded in the studio is played whole from its
 recording, a menu from its recorded lines. A topic's recording is used only while it was read from the
 text in force (`ivr.take_notes`); after a text edit the new text is synthesized until it is recorded again.
+The same holds for the topics' titles and for the fixed words of the templates (`ivr.template_units`), so a
+sentence filled at call time (the clarifying question naming two topics, a ticket's status) can be spoken
+wholly from recordings.
 
 The running hotline notices an edited prompts file (the console writes it, an operator may edit it by
 hand): each play compares the file's size, mtime and inode with those last read and reloads the texts
@@ -44,6 +47,7 @@ from core.filestamp import file_stamp
 from core.yamlfile import describe_validation_error, load_yaml
 from ivr.flow import PROMPT_KEYS, Texts
 from ivr.take_notes import TakeNotes
+from ivr.template_units import template_units
 from ivr.topic_units import topic_labels, topic_units
 from ivr.word_bank import WordBank, bank_commune_units, composer_units, load_word_bank
 from voice.audio import TELEPHONE_RATE, AudioChunk, read_audio, resample, to_mono, write_wav
@@ -170,6 +174,7 @@ class Prompts:
         self._topics: dict[str, str] = {}  # topic unit key -> text (answers, follow-ups, menu lines)
         self._topic_labels: dict[str, str] = {}  # their texts -> coverage labels
         self._composer_topics: dict[str, str] | None = None
+        self._fragments: dict[str, str] = {}  # template fragment key -> words (set with the composer)
         self._notes = TakeNotes(self.recordings_dir)
 
     # --- the word bank ------------------------------------------------------------------------
@@ -199,8 +204,10 @@ class Prompts:
         )
 
     def _recording_current(self, key: str, text: str) -> bool:
-        """A topic's recording is played only when read from its present text; other units always."""
-        return key not in self._topics or self._notes.current(key, text)
+        """A topic's or a template fragment's recording is played only when read from its present text;
+        other units always."""
+        strict = key in self._topics or key in self._fragments
+        return not strict or self._notes.current(key, text)
 
     def composer(self) -> Composer | None:
         """The composer over the bank, the recorded prompts and the catalog's sentences (rebuilt when the
@@ -220,8 +227,10 @@ class Prompts:
             self._composer_topics = self._topics
             # A broken bank file leaves the recorded prompts and the catalog's sentences.
             bank = self.bank or WordBank({}, ())
+            units = composer_units(bank, self.texts.prompts, self._bank_extra)
+            self._fragments = {u.key: u.text for u in template_units(self.texts.templates, units.values())}
             self._composer = Composer(
-                {**self._topics, **composer_units(bank, self.texts.prompts, self._bank_extra)},
+                {**self._topics, **self._fragments, **units},
                 self.recordings_dir,
                 normalize=self._normalize,
                 synthesize=self._synthesize,

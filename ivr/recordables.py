@@ -2,9 +2,11 @@
 
 A `Recordable` is a piece of speech callers hear, with the text to read, the group it is printed under
 and where a caller hears it: the fixed prompts (`config/prompts.yaml`), then the intent catalog's answers,
-follow-up questions and keypad menu lines (`ivr.topic_units`, keyed by intent id), then the recorded word
-bank (`ivr.word_bank`: numbers and words joined into sentences, under the bank's own groups). A topic's
-sentence is `strict`: callers hear its recording only while it was read from the text in force.
+follow-up questions and keypad menu lines (`ivr.topic_units`, keyed by intent id), then the fixed words of
+the sentences filled at call time and the topics' titles said inside them (`ivr.template_units`), then the
+recorded word bank (`ivr.word_bank`: numbers and words joined into sentences, under the bank's own groups).
+A topic's sentence, title or template fragment is `strict`: callers hear its recording only while it was
+read from the text in force.
 
 `before`/`after` name other recordables played around this one when the studio plays a take "in
 context" (a prompt after the greeting, a word inside a sample sentence).
@@ -12,13 +14,14 @@ context" (a prompt after the greeting, a word inside a sample sentence).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ivr.flow.config import PROMPT_KEYS
 from ivr.prompts import TONE_KEYS
 from ivr.take_notes import text_digest
+from ivr.template_units import TEMPLATE_USES, TemplateUnit
 from ivr.topic_units import TopicKind, TopicUnit
 from ivr.word_bank import BankUnit
 
@@ -38,6 +41,8 @@ class RecordableGroup(StrEnum):
     TOPIC_ANSWER = "topic_answer"  # intent catalog: answers, one per topic
     TOPIC_FOLLOW_UP = "topic_follow_up"  # intent catalog: questions asked after an answer
     KEYPAD_LINE = "keypad_line"  # intent catalog: the lines of the keypad menus
+    TEMPLATE = "template"  # the fixed words of sentences filled at call time (config/prompts.yaml templates)
+    TOPIC_TITLE = "topic_title"  # intent catalog: titles, said inside those sentences
     NUMBER = "number"  # word bank: digits and number words
     WORD = "word"  # word bank: other words (units, dates, statuses, communes)
 
@@ -129,6 +134,7 @@ _TOPIC_GROUPS = {
     TopicKind.ANSWER: RecordableGroup.TOPIC_ANSWER,
     TopicKind.FOLLOW_UP: RecordableGroup.TOPIC_FOLLOW_UP,
     TopicKind.MENU_LINE: RecordableGroup.KEYPAD_LINE,
+    TopicKind.TITLE: RecordableGroup.TOPIC_TITLE,
 }
 
 
@@ -137,6 +143,11 @@ def _topic_usage(unit: TopicUnit) -> str:
         return f"Khi người gọi hỏi về {unit.topic}"
     if unit.kind == TopicKind.FOLLOW_UP:
         return f"Sau câu trả lời về {unit.topic}: hỏi tiếp người gọi"
+    if unit.kind == TopicKind.TITLE:
+        return (
+            "Trong câu hỏi lại khi chưa rõ chủ đề (“Anh chị muốn hỏi về …, hay về …?”) "
+            "và trong danh sách phím tự tạo"
+        )
     if unit.key == "phim_mo_dau":
         return "Đầu danh sách phím chính, trước các dòng chọn"
     if unit.key == "phim_chung":
@@ -158,10 +169,27 @@ def topic_recordables(units: Iterable[TopicUnit]) -> list[Recordable]:
             before, after = (), ("anything_else",)
         elif u.kind == TopicKind.FOLLOW_UP:
             before, after = (f"tl_{u.intent}",), ()
+        elif u.kind == TopicKind.TITLE:  # as in "Anh chị muốn hỏi về <title>, hay về ..."
+            before, after = ("mau_clarify_1",), ("mau_clarify_2",)
         else:
             before, after = ("keypad_menu_intro",), ()
         out.append(
             Recordable(u.key, u.text, _TOPIC_GROUPS[u.kind], _topic_usage(u), before, after, strict=True)
+        )
+    return out
+
+
+def template_recordables(
+    units: Iterable[TemplateUnit], describe: Callable[[str, str], str] | None = None
+) -> list[Recordable]:
+    """The templates' fixed fragments; the usage shows the whole sentence, its blanks written by `describe`
+    ((template name, text) -> the sentence as shown; the console names the blanks in Vietnamese)."""
+    out = []
+    for u in units:
+        sentence = describe(u.template, u.sentence) if describe else u.sentence
+        where = TEMPLATE_USES.get(u.template, "Trong câu ghép lúc gọi")
+        out.append(
+            Recordable(u.key, u.text, RecordableGroup.TEMPLATE, f"{where}. Cả câu: “{sentence}”", strict=True)
         )
     return out
 
@@ -172,10 +200,19 @@ def bank_recordables(units: Iterable[BankUnit]) -> list[Recordable]:
 
 
 def recordables(
-    texts: Mapping[str, str], bank: Iterable[BankUnit] = (), topics: Iterable[TopicUnit] = ()
+    texts: Mapping[str, str],
+    bank: Iterable[BankUnit] = (),
+    topics: Iterable[TopicUnit] = (),
+    templates: Iterable[TemplateUnit] = (),
+    describe_template: Callable[[str, str], str] | None = None,
 ) -> list[Recordable]:
     """Everything to record, grouped in print order (stable within a group): prompts, the catalog's
-    sentences (answers, follow-ups, menu lines), then the bank."""
-    items = prompt_recordables(texts) + topic_recordables(topics) + bank_recordables(bank)
+    sentences (answers, follow-ups, menu lines), the templates' fixed words and the titles, then the bank."""
+    items = (
+        prompt_recordables(texts)
+        + topic_recordables(topics)
+        + template_recordables(templates, describe_template)
+        + bank_recordables(bank)
+    )
     order = {str(g): i for i, g in enumerate(RecordableGroup)}
     return sorted(items, key=lambda r: order.get(str(r.group), len(order)))

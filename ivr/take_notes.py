@@ -2,15 +2,20 @@
 
 The console's studio writes the note when a take is accepted: the digest of the text the talent read and
 the digest of the audio saved. A recording whose note names another text is stale; a recording replaced
-some other way (by phone, by a restore) no longer matches its note, so the text it was read from is
-unknown. The hotline asks this before playing a topic's recorded sentence (`ReadFrom.CURRENT` only), on
-every play, so the answer is cached by the files' stamps.
+some other way (by phone, an upload) no longer matches its note, so the text it was read from is unknown.
+When a recording goes to the prompt history its note goes along (`<key>-<time>.take.json` beside
+`<key>-<time>.wav`), and restoring that version brings the note back: a restored studio take is played for
+its topic again, as long as the text it was read from is still the text in force. The hotline asks this
+before playing a topic's recorded sentence (`ReadFrom.CURRENT` only), on every play, so the answer is
+cached by the files' stamps.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from enum import StrEnum
 from pathlib import Path
 
@@ -35,6 +40,44 @@ def text_digest(text: str) -> str:
 
 def note_path(recordings_dir: Path, key: str) -> Path:
     return recordings_dir / f"{key}{TAKE_NOTE_SUFFIX}"
+
+
+def write_note(recordings_dir: Path, key: str, text: str, **extra: str) -> Path:
+    """Note that the recording of `key` in place was read from `text` (blocking; written atomically)."""
+    audio = hashlib.sha256((recordings_dir / f"{key}.wav").read_bytes()).hexdigest()
+    note = note_path(recordings_dir, key)
+    tmp = note.with_name(f".{note.name}.part")
+    tmp.write_text(json.dumps({"text_digest": text_digest(text), "audio_sha256": audio, **extra}), "utf-8")
+    os.replace(tmp, note)
+    return note
+
+
+def kept_note_path(kept_wav: Path) -> Path:
+    """The note beside a recording kept in the history: `<key>-<time>.wav` -> `<key>-<time>.take.json`."""
+    return kept_wav.with_name(kept_wav.stem + TAKE_NOTE_SUFFIX)
+
+
+def keep_note(recordings_dir: Path, key: str, kept_wav: Path) -> Path | None:
+    """Copy the note of the recording in place beside its copy in the history (blocking); None: no note."""
+    note = note_path(recordings_dir, key)
+    if not note.is_file():
+        return None
+    kept = kept_note_path(kept_wav)
+    shutil.copyfile(note, kept)
+    return kept
+
+
+def restore_note(recordings_dir: Path, key: str, kept_wav: Path) -> bool:
+    """Put back the note kept with a restored recording, or remove the note of the recording it replaced
+    (it describes other audio); True when a note came back (blocking)."""
+    kept, note = kept_note_path(kept_wav), note_path(recordings_dir, key)
+    if not kept.is_file():
+        note.unlink(missing_ok=True)
+        return False
+    tmp = note.with_name(f".{note.name}.part")
+    shutil.copyfile(kept, tmp)
+    os.replace(tmp, note)
+    return True
 
 
 def read_from(recordings_dir: Path, key: str, text: str) -> ReadFrom:

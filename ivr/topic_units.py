@@ -5,6 +5,8 @@ keeps every recording with its sentence and an edited text makes the recording s
 to another sentence:
 
 - `tl_<intent id>`: the intent's answer; `hoi_<intent id>`: its follow-up question;
+- `ten_<intent id>`: the intent's title, said inside sentences filled at call time (the clarifying question
+  "Anh chị muốn hỏi về <title>, hay về <title>?", the generated keypad menus);
 - `phim_<intent id>`: the menu line that offers the intent ("Để hỏi về ..., nhấn phím 2.");
 - `phim_nhom_<key>`: the top menu's line that opens sub-menu <key> (a group has no id: its key is it);
 - `phim_mo_dau`, `phim_chung`: the top menu's introduction and the reminder of keys * and 0;
@@ -22,12 +24,13 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from intents.catalog import Catalog
 
-PREFIXES = ("tl_", "hoi_", "phim_")  # reserved: no word bank unit may start with these
+PREFIXES = ("tl_", "hoi_", "ten_", "phim_")  # reserved: no word bank unit may start with these
 
 
 class TopicKind(StrEnum):
     ANSWER = "answer"
     FOLLOW_UP = "follow_up"
+    TITLE = "title"
     MENU_LINE = "menu_line"
 
 
@@ -42,7 +45,8 @@ class TopicUnit(NamedTuple):
 
 
 def topic_units(catalog: Catalog | None) -> list[TopicUnit]:
-    """Every catalog sentence a caller can hear, in catalog order: answers and follow-ups, then menu lines."""
+    """Every catalog sentence a caller can hear, in catalog order: answers and follow-ups, then the titles,
+    then menu lines."""
     if catalog is None:
         return []
     out: list[TopicUnit] = []
@@ -52,6 +56,7 @@ def topic_units(catalog: Catalog | None) -> list[TopicUnit]:
             out.append(
                 TopicUnit(f"hoi_{intent.id}", intent.follow_up, TopicKind.FOLLOW_UP, intent.title, intent.id)
             )
+    out += [TopicUnit(f"ten_{i.id}", i.title, TopicKind.TITLE, i.title, i.id) for i in catalog.intents]
     out += menu_units(catalog)
     return [u for u in out if u.text.strip()]
 
@@ -84,4 +89,5 @@ def menu_units(catalog: Catalog) -> list[TopicUnit]:
 
 def topic_labels(units: list[TopicUnit]) -> dict[str, str]:
     """Text -> coverage label ("answer:<intent id>", "follow_up:<intent id>") of answers and follow-ups."""
-    return {u.text: f"{u.kind}:{u.intent}" for u in units if u.kind != TopicKind.MENU_LINE and u.intent}
+    spoken_alone = (TopicKind.ANSWER, TopicKind.FOLLOW_UP)  # titles and lines are parts of other sentences
+    return {u.text: f"{u.kind}:{u.intent}" for u in units if u.kind in spoken_alone and u.intent}

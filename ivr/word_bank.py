@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError
 from core.yamlfile import describe_validation_error, load_yaml
+from ivr.template_units import PREFIX as TEMPLATE_PREFIX
 from ivr.topic_units import PREFIXES as TOPIC_PREFIXES
 from voice.text import fold_tones
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 COMMUNE_GROUP = "dia_danh"  # the group commune names are listed in
 _UNIT_PREFIXES = ("xã ", "phường ", "đặc khu ", "thị trấn ")
+RESERVED_PREFIXES = (*TOPIC_PREFIXES, TEMPLATE_PREFIX)  # keys of the catalog's and the templates' units
 
 
 class BankUnit(NamedTuple):
@@ -84,10 +86,10 @@ def load_word_bank(path: Path, prompt_keys: Iterable[str] = ()) -> WordBank:
             problems.append(f"{where}: units.{key}.group: unknown group {unit.group!r}")
         if key in taken:
             problems.append(f"{where}: units.{key}: is the key of a fixed prompt (config/prompts.yaml)")
-        if key.startswith(TOPIC_PREFIXES):
+        if key.startswith(RESERVED_PREFIXES):
             problems.append(
-                f"{where}: units.{key}: keys starting with {', '.join(TOPIC_PREFIXES)} name the intent "
-                "catalog's answers and menu lines"
+                f"{where}: units.{key}: keys starting with {', '.join(RESERVED_PREFIXES)} name the intent "
+                "catalog's sentences and the templates' fixed words"
             )
         text = unit.text.strip().lower()
         if text in seen:

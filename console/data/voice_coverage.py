@@ -70,6 +70,7 @@ def prompt_namer(
     """Prompt id (a key, "answer:<intent>", "menu:<main|key>", "template:<name>") -> how operators know it,
     in Vietnamese."""
     from console.labels import prompt_label
+    from console.template_blanks import template_vi
 
     def name(prompt: str) -> str:
         kind, _, rest = prompt.partition(":")
@@ -87,7 +88,7 @@ def prompt_namer(
         if kind == "menu":
             return "Danh sách phím chính" if rest == "main" else f"Danh sách phím sau khi bấm phím {rest}"
         if kind == "template":
-            return f"{prompt_label(rest)}: {_quoted(templates.get(rest, ''))}"
+            return f"{prompt_label(rest)}: {_quoted(template_vi(rest, templates.get(rest, '')))}"
         return "Câu khác (đọc trong cuộc gọi)"
 
     return name

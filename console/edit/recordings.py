@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from console.data.prompts import prompts_dir
 from core.errors import AudioError, HotlineError
+from ivr.take_notes import keep_note
 from voice.audio import TELEPHONE_RATE, read_audio, resample, rms_dbfs, to_mono, write_wav
 
 if TYPE_CHECKING:
@@ -59,7 +60,9 @@ def install_recording(settings: IvrConfig, key: str, upload: Path) -> tuple[Path
         history = settings.data_dir / "console" / "prompt-history"
         history.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-        shutil.copy2(target, history / f"{key}-{stamp}.wav")
+        kept = history / f"{key}-{stamp}.wav"
+        shutil.copy2(target, kept)
+        keep_note(prompts_dir(settings), key, kept)
     write_wav(target, chunk)  # temp file + rename: the IVR never reads half a file
     logger.info("prompt %s replaced by an uploaded recording (%.1f s)", key, seconds)
     return target, seconds

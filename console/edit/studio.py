@@ -5,13 +5,13 @@ operator accepts it; only then does it replace <prompts_dir>/<key>.wav, the reco
 prompt history first (the same directory and names as uploads and recordings by phone, so `hotline prompts
 restore` and the console's restore see it). Next to the recording, <key>.take.json keeps the digest of
 the text it was read from and the digest of the audio: when the text changes later, the recording is
-stale; when the audio was replaced some other way (by phone, by a restore), the note no longer applies.
+stale; when the audio was replaced some other way (by phone, an upload), the note no longer applies. A take
+replaced by another goes to the history with its note, and `hotline prompts restore` brings both back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import re
@@ -30,7 +30,7 @@ from console.edit.takes import Take
 from core.errors import AudioError, HotlineError
 from ivr.prompt_history import HISTORY_DIR, STAMP_FORMAT
 from ivr.recordables import Recordable, topic_recordables
-from ivr.take_notes import TAKE_NOTE_SUFFIX, ReadFrom, read_from
+from ivr.take_notes import ReadFrom, keep_note, read_from, write_note
 from ivr.topic_units import topic_units
 from voice.audio import (
     TELEPHONE_RATE,
@@ -90,16 +90,8 @@ def recording_path(settings: IvrConfig, key: str) -> Path:
     return prompts_dir(settings) / f"{key}.wav"
 
 
-def _note_path(settings: IvrConfig, key: str) -> Path:
-    return prompts_dir(settings) / f"{key}{TAKE_NOTE_SUFFIX}"
-
-
 def _drafts(settings: IvrConfig) -> Path:
     return settings.data_dir.joinpath(*DRAFTS_DIR)
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- status ------------------------------------------------------------------------------------------
@@ -223,16 +215,8 @@ def accept(settings: IvrConfig, item: Recordable, draft_id: str, by: str) -> tup
     target.parent.mkdir(parents=True, exist_ok=True)
     previous = _keep_previous(settings, item.key, target)
     write_wav(target, read_audio(wav))  # temp file + rename: the hotline never reads half a file
-    note = {
-        "text_digest": item.text_digest,
-        "audio_sha256": _sha(target),
-        "recorded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
-        "by": by,
-        "source": draft.source,
-    }
-    tmp = _note_path(settings, item.key).with_suffix(".part")
-    tmp.write_text(json.dumps(note), encoding="utf-8")
-    tmp.replace(_note_path(settings, item.key))
+    recorded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    write_note(target.parent, item.key, item.text, recorded_at=recorded_at, by=by, source=draft.source)
     wav.unlink(missing_ok=True)
     meta.unlink(missing_ok=True)
     logger.info("studio take for %s accepted (%.1f s)", item.key, draft.seconds)
@@ -249,6 +233,7 @@ def _keep_previous(settings: IvrConfig, key: str, target: Path) -> Path | None:
         kept = history / f"{key}-{at.strftime(STAMP_FORMAT)}.wav"
         if not kept.exists():
             shutil.copy2(target, kept)
+            keep_note(prompts_dir(settings), key, kept)  # restoring this version brings its note back
             return kept
         at += dt.timedelta(microseconds=1)
     raise StudioError("Không lưu được bản ghi cũ vào lịch sử. Không có gì thay đổi.")

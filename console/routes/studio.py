@@ -27,8 +27,11 @@ from console.edit import studio
 from console.edit.recordings import MAX_UPLOAD_BYTES, PromptUploadError, spool_upload
 from console.edit.takes import MAX_TAKE_SECONDS, TakeError, decode, process
 from console.studio_vi import SOURCE_VI, STATUS_VI, group_vi, item_label
+from console.template_blanks import template_vi
 from core.errors import ConfigError
+from ivr.flow.config import Texts
 from ivr.recordables import Recordable, recordables
+from ivr.template_units import template_units
 from ivr.topic_units import topic_units
 from ivr.word_bank import studio_units
 from voice.audio import wav_bytes
@@ -89,16 +92,18 @@ StudioCsrfLogin = Annotated[Login, Depends(studio_csrf_login)]
 
 def _items(console: Console) -> dict[str, Recordable]:
     try:
-        texts, _templates = load_prompts(console.settings)
+        texts, templates = load_prompts(console.settings)
     except ConfigError:
-        texts = {}
+        texts, templates = {}, {}
     try:
         names = [name for _code, name in console.communes()]
         bank = studio_units(console.settings, names)
     except ConfigError:  # a broken word bank file: the fixed prompts can still be recorded
         bank = []
     topics = topic_units(console.catalog.state().catalog)  # a broken catalog lists none of its sentences
-    return {r.key: r for r in recordables(texts, bank, topics)}
+    # Fragments already said by a prompt or a bank unit are recorded there (the hotline skips them alike).
+    fragments = template_units(Texts.from_mapping(templates), [*texts.values(), *(u.text for u in bank)])
+    return {r.key: r for r in recordables(texts, bank, topics, fragments, template_vi)}
 
 
 def _item(console: Console, key: str) -> Recordable:

@@ -29,7 +29,10 @@ def register(app: typer.Typer) -> None:
 
     @prompts_app.command("history")
     def history(
-        ctx: typer.Context, key: Annotated[str, typer.Argument(help="Prompt key, e.g. greeting.")]
+        ctx: typer.Context,
+        key: Annotated[
+            str, typer.Argument(help="Recording key, e.g. greeting or tl_cccd (as in the studio).")
+        ],
     ) -> None:
         """The kept recordings of a prompt, newest first (UTC time each was replaced)."""
         h = _history(ctx)
@@ -44,7 +47,9 @@ def register(app: typer.Typer) -> None:
     @prompts_app.command("restore")
     def restore(
         ctx: typer.Context,
-        key: Annotated[str, typer.Argument(help="Prompt key, e.g. greeting.")],
+        key: Annotated[
+            str, typer.Argument(help="Recording key, e.g. greeting or tl_cccd (as in the studio).")
+        ],
         name: Annotated[
             str | None, typer.Argument(help="A kept version (see `history`); default: the newest.")
         ] = None,
@@ -53,9 +58,24 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Put a kept recording back (the running hotline plays it from the next prompt on)."""
+        from ivr.word_bank import RESERVED_PREFIXES
+
         h = _history(ctx)
         by = f"cli:{getpass.getuser()}"
         change = h.remove(key, by=by) if synthesized else h.restore(key, name, by=by)
         kept = f"; the replaced recording is kept as {change.previous.name}" if change.previous else ""
         what = "synthesized voice" if synthesized else str(change.path)
         typer.echo(f"prompt {key}: {what}{kept}")
+        if synthesized:
+            return
+        if change.note:
+            typer.echo(
+                "Ghi chú phòng thu của bản ghi cũng được khôi phục: tổng đài phát lại bản ghi này "
+                "khi nội dung chữ vẫn là nội dung lúc ghi."
+            )
+        elif key.startswith(RESERVED_PREFIXES):
+            typer.echo(
+                "Bản ghi này không có ghi chú phòng thu (không rõ đã đọc theo nội dung chữ nào) nên tổng đài "
+                f"chưa phát nó: hãy tải tệp {change.path} lên Phòng thu làm bản ghi thử rồi bấm lưu, "
+                "hoặc ghi lại câu này."
+            )

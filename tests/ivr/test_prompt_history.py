@@ -128,3 +128,48 @@ def test_hotline_prompts_history_and_restore(prompts_settings):
         f"restored {kept.name}",
         "back to the synthesized voice",
     ]
+
+
+def _studio_take(history: PromptHistory, key: str, text: str, hz: float) -> None:
+    """A take accepted in the studio: the recording and the note of the text it was read from."""
+    import hashlib
+    import json
+
+    from ivr.take_notes import note_path, text_digest
+
+    wav = write_wav(history.recordings_dir / f"{key}.wav", tone(hz))
+    sha = hashlib.sha256(wav.read_bytes()).hexdigest()
+    note_path(history.recordings_dir, key).write_text(
+        json.dumps({"text_digest": text_digest(text), "audio_sha256": sha})
+    )
+
+
+def test_restoring_a_topic_take_brings_its_studio_note_back_and_says_so(prompts_settings):
+    from typer.testing import CliRunner
+
+    from hotline.cli import app
+    from ivr.take_notes import ReadFrom, read_from
+
+    key, text = "tl_cccd", "Để làm thẻ căn cước, anh chị mang giấy khai sinh tới công an xã."
+    history = PromptHistory.from_settings(prompts_settings, ConsoleAudit(prompts_settings))
+    history.recordings_dir.mkdir(parents=True, exist_ok=True)
+    _studio_take(history, key, text, 440)
+    history.install(key, tone(880), by="operator")  # replaced some other way: the note leaves with the take
+    assert read_from(history.recordings_dir, key, text) == ReadFrom.UNKNOWN
+    # A restore whose audit entry cannot be written leaves recording and note as they were.
+    with pytest.raises(OSError):
+        PromptHistory.from_settings(prompts_settings, BrokenAudit()).restore(key, by="cli:admin")
+    assert read_from(history.recordings_dir, key, text) == ReadFrom.UNKNOWN
+    assert pitch(history.recordings_dir / f"{key}.wav") == pytest.approx(880, abs=5)
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["prompts", "restore", key])
+    assert r.exit_code == 0, r.output
+    assert "Ghi chú phòng thu của bản ghi cũng được khôi phục" in r.output
+    assert read_from(history.recordings_dir, key, text) == ReadFrom.CURRENT  # the hotline plays it again
+    # The version recorded another way has no note: the command says the studio must accept it again.
+    r = runner.invoke(app, ["prompts", "restore", key])
+    assert r.exit_code == 0, r.output
+    assert pitch(history.recordings_dir / f"{key}.wav") == pytest.approx(880, abs=5)
+    assert "Phòng thu làm bản ghi thử rồi bấm lưu" in r.output
+    assert read_from(history.recordings_dir, key, text) == ReadFrom.UNKNOWN

@@ -34,7 +34,7 @@ def test_share_overall_and_per_prompt_the_longest_heard_first(console_settings):
     assert [(r.prompt, r.plays, r.heard_s, r.share) for r in cov.rows] == [
         ("Câu trả lời: chủ đề cccd", 1, 10.0, 0.0),
         ("Lời nhắc số 02: “Xin chào.”", 2, 8.0, 1.0),
-        ("Mẫu câu số 05: “Số phiếu: {digits}.”", 1, 6.0, 0.75),
+        ("Mẫu câu số 05: “Số phiếu: «số phiếu vừa tạo».”", 1, 6.0, 0.75),
     ]
     with store.factory() as s:
         assert voice_coverage(s, MONDAY - dt.timedelta(days=7), MONDAY, name).share is None

@@ -101,11 +101,20 @@ def test_the_script_sheet_lists_every_prompt_by_group_with_its_use_and_status(co
     mot = _row(text, "so_1_mot")
     assert "mốt" in mot and "hai mươi mốt" in mot and "Từ “mốt”" in mot
     assert "Anh Sơn" in _row(text, "dd_anh_son")
+    # The fixed words of sentences filled at call time and the topics' titles, each in a group of its own.
+    fragments, titles = "Phần cố định của câu ghép lúc gọi", "Tên chủ đề (đọc trong câu hỏi lại"
+    assert text.index('id="r-phim_chung"') < text.index(fragments) < text.index(titles) < text.index("Số đếm")
+    clarify = _row(text, "mau_clarify_1")
+    assert "Anh chị muốn hỏi về" in clarify and "Trong câu hỏi lại khi chưa rõ chủ đề" in clarify
+    assert "Anh chị muốn hỏi về «chủ đề thứ nhất», hay về «chủ đề thứ hai»?" in clarify and "{a}" not in text
+    assert "Tên chủ đề “thẻ căn cước”" in _row(text, "ten_cccd")
     rows = text.count('<tr id="r-')
     assert rows > len(PROMPT_KEYS) + 100 and "Chưa ghi</b>" not in text
     assert re.search(rf"chưa ghi <b>{rows}</b>", text)
     word = logged_in.get("/console/studio/so_1_mot")
     assert word.status_code == 200 and "<h1>Từ “mốt”" in word.text
+    fragment = logged_in.get("/console/studio/mau_ticket_locked_1")
+    assert fragment.status_code == 200 and "Phần câu ghép “Anh chị đã nhập sai số phiếu" in fragment.text
     assert logged_in.get("/console/studio/khong_co").status_code == 404
     css = logged_in.get("/console/console.css").text
     assert "@media print" in css and ".script-sheet .no-print" in css
