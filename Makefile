@@ -14,7 +14,7 @@ APT_PACKAGES := espeak-ng ffmpeg sox debootstrap chromium python3-venv ca-certif
 	fail2ban systemd
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup apt venv db models test run bench lint clean
+.PHONY: help setup apt venv db models test test-postgres run bench lint clean
 
 help:
 	@echo "make run    - set up everything and start the hotline (Asterisk, ARI app, web app)"
@@ -50,8 +50,13 @@ db: venv
 models: venv
 	$(BIN)/hotline voices turn-models
 
-test: setup
-	$(BIN)/python -m pytest -q -rfEs
+# The store tests run on SQLite and on PostgreSQL: Debian's server and, as root, a user to run it as
+# (tests/postgres-setup.sh); the tests start a throw-away cluster and fail if it cannot start.
+test-postgres:
+	@bash tests/postgres-setup.sh
+
+test: setup test-postgres
+	TEST_POSTGRES=required $(BIN)/python -m pytest -q -rfEs
 
 run: setup
 	$(BIN)/hotline run

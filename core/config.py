@@ -34,6 +34,46 @@ class PathSettings(Section):
 class DatabaseSettings(Section):
     url: str = ""  # empty: SQLite file <data_dir>/hotline.db; or e.g. postgresql+psycopg://...
     echo: bool = False
+    # PostgreSQL only (SQLite opens its file per connection): connections each process keeps open, more
+    # it may open at a peak, and how long a request waits for one before failing.
+    pool_size: int = Field(5, ge=1, le=100)
+    max_overflow: int = Field(10, ge=0, le=100)
+    pool_timeout_seconds: float = Field(10.0, gt=0, le=300)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return check_database_url(value)
+
+
+# The back-ends the product runs on, each with the one driver it installs (psycopg 3 for PostgreSQL).
+_DB_SCHEMES = {
+    "sqlite": "sqlite",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",  # SQLAlchemy's default driver (psycopg2) is not installed
+    "postgres": "postgresql+psycopg",
+}
+
+
+def check_database_url(value: str) -> str:
+    """An empty URL (the SQLite file) or one for SQLite or PostgreSQL through psycopg; the driver named."""
+    text = value.strip()
+    if not text:
+        return ""
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() not in _DB_SCHEMES:
+        raise ValueError(
+            "use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE "
+            f"(scheme {scheme.lower()!r} is not supported)"
+        )
+    scheme = _DB_SCHEMES[scheme.lower()]
+    if scheme == "sqlite" and not rest.startswith("/"):
+        raise ValueError("a SQLite URL is sqlite:///PATH (three slashes, then the file)")
+    if scheme != "sqlite" and not rest.partition("/")[0].rpartition("@")[2]:
+        raise ValueError(
+            "a PostgreSQL URL names its host: postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
+        )
+    return f"{scheme}://{rest}"
 
 
 class WebSettings(Section):

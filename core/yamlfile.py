@@ -188,6 +188,14 @@ def _dotted(loc: Iterable[str | int]) -> str:
     return out or "(top level)"
 
 
+_URL_PASSWORD = re.compile(r"(://[^:/@\s'\"]*):[^@/\s'\"]*@")
+
+
+def hide_url_password(text: str) -> str:
+    """A URL's password (a database URL in a mistaken setting) is not echoed into an error message."""
+    return _URL_PASSWORD.sub(r"\1:***@", text)
+
+
 def describe_validation_error(
     exc: ValidationError,
     doc: YamlDoc,
@@ -224,7 +232,7 @@ def describe_validation_error(
             msg = "required key is missing"
         got = ""
         if err["type"] not in ("missing", "extra_forbidden") and not isinstance(err.get("input", {}), dict):
-            shown = repr(err["input"])
+            shown = hide_url_password(repr(err["input"]))
             got = f" (got {shown[:80]})"
         messages.append(f"{where}: {_dotted(loc)}: {msg}{got}")
     return messages

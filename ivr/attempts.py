@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import transaction
+from core.db import serialize, transaction
 from ivr.models import PhoneAttempt
 from ivr.store import hash_caller, utcnow
 
@@ -52,8 +52,10 @@ class AttemptLog:
         since = now - limit.window
         who = hash_caller(source)
         with transaction(self.factory) as s:
-            # The delete comes first: it takes SQLite's write lock, so the count below and the insert
-            # are one step that concurrent calls take one after the other.
+            # The delete comes first: it takes SQLite's write lock (on PostgreSQL the lock on the kind
+            # does), so the count below and the insert are one step that concurrent calls, in this
+            # process or on other machines, take one after the other.
+            serialize(s, f"ivr.attempts:{limit.kind}")
             s.execute(delete(PhoneAttempt).where(PhoneAttempt.kind == limit.kind, PhoneAttempt.at < since))
             failed = select(func.count()).where(
                 PhoneAttempt.kind == limit.kind, PhoneAttempt.at >= since, PhoneAttempt.ok.is_(False)

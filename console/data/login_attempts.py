@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from console.data.times import utcnow
 from console.models import LoginAttempt
-from core.db import transaction
+from core.db import serialize, transaction
 
 LIMIT = 5  # attempts per (user name, address) within the window; 4x that per address, whatever the names
 WINDOW_S = 300.0  # seconds an attempt counts for
@@ -47,8 +47,10 @@ class LoginLimiter:
         now = self.clock()
         since = now - timedelta(seconds=self.window_s)
         with self.factory() as s:
-            # Writing first takes SQLite's write lock for the whole transaction: reservations from parallel
-            # requests and other processes are counted one after another, never from the same snapshot.
+            # Writing first takes SQLite's write lock for the whole transaction (on PostgreSQL a lock on the
+            # address does): reservations from parallel requests and other processes and machines are
+            # counted one after another, never from the same snapshot. Both counts are per address.
+            serialize(s, f"console.login:{ip}")
             s.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
             s.add(LoginAttempt(at=now, username=name, ip=ip))
             s.flush()

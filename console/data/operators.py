@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from console.data.sessions import close_all
 from console.data.times import utcnow
 from console.models import ROLES, Operator, OperatorInfo
-from core.db import transaction
+from core.db import serialize, transaction
 from core.errors import HotlineError
 
 logger = logging.getLogger(__name__)
@@ -188,6 +188,9 @@ def set_active(
     (run by whoever administers the machine) passes no actor and can undo anything it does.
     """
     with transaction(factory) as s:
+        if not active and actor is not None:
+            # Two administrators disabling each other at once must not both pass the count below.
+            serialize(s, "console.admins")
         op = _get(s, username)
         if not active and actor is not None:
             if op.id == actor.id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from alembic import context
+from sqlalchemy import func, select, text
 
 from core.db import Base, make_engine
 
@@ -17,6 +18,7 @@ for _name in ("ivr.models", "broadcast.models", "console.models"):
             raise
 
 config = context.config
+MIGRATION_LOCK = 0x686F746C696E65  # any fixed 64-bit key ("hotline"): the lock every upgrade takes
 target_metadata = Base.metadata
 
 
@@ -34,6 +36,12 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Workers on several machines upgrade at start: one migrates, the others wait here and
+                # then find the schema current (SQLite's file lock does the same for one machine). The
+                # wait and the DDL's own lock waits may be long: not the application's 5 s.
+                connection.execute(text("SET LOCAL lock_timeout = '10min'"))
+                connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
             context.run_migrations()
     engine.dispose()
 

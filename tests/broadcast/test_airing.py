@@ -1,5 +1,6 @@
-"""Proof of airing on a real SQLite file: device tokens (hashed, rotated), downloads per commune, airing
-confirmations (one per commune and bulletin, never in the future) and the per-commune report."""
+"""Proof of airing on a real SQLite file and a PostgreSQL database: device tokens (hashed, rotated),
+downloads per commune, airing confirmations (one per commune and bulletin, never in the future) and the
+per-commune report."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from broadcast.service import BroadcastService
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
 from tests.broadcast.catalog import add_segment
+from tests.broadcast.conftest import make_settings
 
 
-def test_tokens_downloads_and_confirmations(bsettings):
+def test_tokens_downloads_and_confirmations(migrated_db_url, tmp_path):
+    bsettings = make_settings(tmp_path, HOTLINE_DATABASE__URL=migrated_db_url)
     upgrade(bsettings.database_url)
     sessions = session_factory(engine_for(bsettings))
     svc, log = BroadcastService(bsettings, sessions), AiringLog(sessions)

@@ -12,6 +12,7 @@ from broadcast.render import RenderError, RenderOptions
 from broadcast.service import BroadcastService, NotFound
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
+from tests.broadcast.catalog import FUTURE, add_segment
 from tests.broadcast.conftest import make_settings, short_bulletin
 
 pytestmark = pytest.mark.slow
@@ -120,3 +121,43 @@ def test_republish_replaces_and_removes_old_file(svc, published):
     )
     assert again.id == c.id and again.file != c.file
     assert svc.path_of(again).is_file() and not (svc.segments_dir / c.file).exists()
+
+
+def test_catalog_rows_and_render_jobs_on_each_back_end(migrated_db_url, tmp_path):
+    """The catalog's queries without rendering (stand-in files), on SQLite and on PostgreSQL."""
+    settings = make_settings(tmp_path, HOTLINE_DATABASE__URL=migrated_db_url)
+    upgrade(settings.database_url)
+    engine = engine_for(settings)
+    svc = BroadcastService(settings, session_factory(engine))
+    try:
+        do_luong, cua_lo = svc.communes.resolve("Đô Lương"), svc.communes.resolve("Cửa Lò")
+        day = dt.date(2026, 11, 20)
+        made = dt.datetime(2026, 11, 20, 1, 0)
+        generic = add_segment(svc, "so-hoa", title="Số hoá", bulletin_date=day, created_at=made)
+        own = add_segment(
+            svc, "so-hoa--xa-do-luong", commune_code=do_luong.code, bulletin_date=day, created_at=made
+        )
+        later = add_segment(
+            svc, "cua-lo", communes=[cua_lo.code], bulletin_date=dt.date(2026, 11, 22), created_at=made,
+            expires_at=dt.datetime(2026, 11, 30),
+        )  # fmt: skip
+        held = add_segment(svc, "sap-phat", publish_at=FUTURE, created_at=made)
+        now = dt.datetime(2026, 11, 25)
+        assert [s.id for s in svc.list_segments(do_luong, now=now)] == [own.id]
+        assert [s.id for s in svc.list_segments(cua_lo, now=now)] == [later.id, generic.id]
+        assert [s.id for s in svc.list_segments(cua_lo, "so hoa", now=now)] == [generic.id]
+        assert held.id in {s.id for s in svc.list_segments(include_hidden=True, now=now)}
+        assert held.id not in {s.id for s in svc.list_segments(now=now)}
+        assert svc.new_communes(7, now=dt.datetime(2026, 11, 21)) is None  # a province-wide one is new
+        assert [s.id for s in svc.prune(now=dt.datetime(2026, 12, 1))] == [later.id]
+        assert not svc.path_of(later).exists()
+        with pytest.raises(NotFound):
+            svc.get(later.id)
+
+        first, second = svc.create_job("a.md", None), svc.create_job("b.md", "Đô Lương")
+        svc._update_job(first, status="done", finished=True)
+        assert svc.fail_interrupted_jobs() == 1  # the unfinished one; a boolean column on both back-ends
+        jobs = {j.id: j for j in svc.jobs()}
+        assert jobs[second].status == "failed" and jobs[second].finished and jobs[first].status == "done"
+    finally:
+        engine.dispose()

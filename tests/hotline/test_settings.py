@@ -115,3 +115,32 @@ def test_loading_settings_loads_no_machinery():
     # Dial strings, trunks and the duty rota's hours are checked while loading: small pure modules (the
     # rota's holiday calendar is loaded only when the hotline starts).
     assert loaded == ["asterisk.dial", "asterisk.trunks", "ivr.duty"], loaded
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        (
+            "mysql://hotline:s3cret-pw@db.tinh/hotline",
+            [":3:", "database.url", "postgresql+psycopg://", "'mysql'"],
+        ),
+        ("postgresql+psycopg://hotline:s3cret-pw@/hotline", [":3:", "database.url", "names its host"]),
+        ("sqlite://var/hotline.db", [":3:", "database.url", "three slashes"]),
+    ],
+)
+def test_a_wrong_database_url_names_the_line_and_never_shows_its_password(tmp_path, url, expected):
+    f = _write(tmp_path, f"database:\n  echo: false\n  url: {url}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(f, env={})
+    message = str(info.value)
+    for part in expected:
+        assert part in message, message
+    assert "s3cret-pw" not in message
+
+
+def test_postgresql_urls_use_the_installed_driver():
+    for given in ("postgresql://h:pw@10.0.0.5:5432/hotline", "postgres://h:pw@10.0.0.5:5432/hotline"):
+        s = load_settings(CONFIG, env={"HOTLINE_DATABASE__URL": given})
+        assert s.database_url == "postgresql+psycopg://h:pw@10.0.0.5:5432/hotline"
+    s = load_settings(CONFIG, env={"HOTLINE_DATABASE__URL": "postgresql+psycopg://h:pw@db/hotline"})
+    assert s.database_url == "postgresql+psycopg://h:pw@db/hotline" and s.database.pool_size == 5

@@ -1,4 +1,5 @@
-"""The call log off the call's path, on a real SQLite file that another connection locks."""
+"""The call log off the call's path, on a real SQLite file and a PostgreSQL database that another
+connection locks."""
 
 from __future__ import annotations
 
@@ -23,28 +24,45 @@ from tests.support import until
 
 
 @pytest.fixture
-def db(settings):
-    """The call log's tables on a migrated SQLite file; a locked database fails a write in 0.2 s."""
+def db(db_settings):
+    """The call log's tables on each back-end (a migrated SQLite file, a PostgreSQL database); a locked
+    database or table fails a write in 0.2 s."""
+    settings = db_settings
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
 
     @event.listens_for(engine, "connect")
-    def short_busy_timeout(dbapi_conn, _record):  # after the product's pragmas: fail fast when locked
-        dbapi_conn.execute("PRAGMA busy_timeout=200")
+    def short_lock_wait(dbapi_conn, _record):  # after the product's settings: fail fast when locked
+        if settings.database_url.startswith("sqlite"):
+            dbapi_conn.execute("PRAGMA busy_timeout=200")
+        else:
+            dbapi_conn.execute("SET lock_timeout = '200ms'")
+            dbapi_conn.commit()
 
-    path = settings.database_url.removeprefix("sqlite:///")
-    return CallStore(session_factory(engine), settings.data_dir / "recordings"), path
+    yield CallStore(session_factory(engine), settings.data_dir / "recordings"), settings.database_url
+    engine.dispose()
 
 
 class Lock:
-    """Another process's write transaction on the database file (what a stuck writer or a backup does)."""
+    """Another process's write transaction on the database (what a stuck writer or a backup does): the
+    whole SQLite file, or on PostgreSQL the call log's tables (read, not written, by others meanwhile)."""
 
-    def __init__(self, path: str) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None, timeout=5)
-        self.conn.execute("BEGIN IMMEDIATE")
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite"):
+            self.conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=5)
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        u = make_url(url)
+        self.conn = psycopg.connect(
+            host=u.host, port=u.port, user=u.username, password=u.password, dbname=u.database
+        )
+        self.conn.execute("LOCK TABLE calls, call_turns, prompt_plays IN EXCLUSIVE MODE")
 
     def release(self) -> None:
-        self.conn.execute("ROLLBACK")
+        self.conn.rollback()
         self.conn.close()
 
 

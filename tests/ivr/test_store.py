@@ -1,4 +1,5 @@
-"""Call log, tickets, dossiers and retention purge on a real SQLite file (migrated with alembic)."""
+"""Call log, tickets, dossiers and retention purge on a real SQLite file and a real PostgreSQL database
+(migrated with alembic)."""
 
 from __future__ import annotations
 
@@ -21,17 +22,22 @@ from voice.audio import AudioChunk, read_audio
 
 
 @pytest.fixture
-def db(settings):
+def db(db_settings):
+    """Settings, sessions and the call store on each back-end (`db_url`: SQLite, PostgreSQL)."""
+    settings = db_settings
     upgrade(settings.database_url)
-    factory = session_factory(engine_for(settings))
-    return settings, factory, S.CallStore(factory, settings.data_dir / "recordings")
+    engine = engine_for(settings)
+    factory = session_factory(engine)
+    yield settings, factory, S.CallStore(factory, settings.data_dir / "recordings")
+    engine.dispose()  # PostgreSQL: the pool's connections are closed, not left to the end of the session
 
 
 def test_migration_creates_ivr_branch(db):
     settings, factory, _ = db
     names = set(inspect(factory.kw["bind"]).get_table_names())
     assert {"calls", "call_turns", "tickets", "dossiers"} <= names
-    assert settings.database_url.startswith("sqlite:///") and (settings.data_dir / "hotline.db").is_file()
+    if settings.database_url.startswith("sqlite:///"):  # the default: a file under data_dir
+        assert (settings.data_dir / "hotline.db").is_file()
 
 
 def test_ivr_migrations_match_the_models_and_the_ticket_commune_downgrades(tmp_path):
@@ -255,14 +261,14 @@ def test_overdue_tickets_are_counted_for_monitoring(db):
     assert scraped() == []  # no call store in this process: no sample, not a false 0
 
 
-def test_the_migration_keeps_each_reply_note_as_the_first_reply(tmp_path):
+def test_the_migration_keeps_each_reply_note_as_the_first_reply(db_url, tmp_path):
     from alembic import command
     from sqlalchemy import text
 
     from core.db import make_engine
     from hotline.db import alembic_config
 
-    url = f"sqlite:///{tmp_path / 'm.db'}"
+    url = db_url
     upgrade(url)
     command.downgrade(alembic_config(url), "ivr_0004_phone_attempts")
     engine = make_engine(url)
@@ -334,7 +340,7 @@ def test_purge_respects_retention(db):
         assert s.get(Call, new_call) is not None and s.get(Call, old_call) is None
 
 
-def test_cli_lists_and_replies(settings, db, monkeypatch):
+def test_cli_lists_and_replies(db, monkeypatch):
     from typer.testing import CliRunner
 
     from hotline.cli import app
@@ -427,3 +433,48 @@ def test_call_report_by_sip_call_id_waits_until_the_call_is_closed(db):
     open_id = store.start_call("chan-open", "100", sip_call_id="open@127.0.0.1")
     rep = S.wait_call_report(factory, "open@127.0.0.1", timeout=0.3)
     assert rep["id"] == open_id and rep["ended_at"] is None
+
+
+def test_tickets_created_at_once_by_several_writers_get_distinct_numbers_and_none_is_lost(db, monkeypatch):
+    import random
+    import threading
+    from types import SimpleNamespace
+
+    _, factory, store = db
+    # Numbers drawn from 1,000 instead of 900,000: writers collide often, so the unique index and the
+    # redraw are what keeps numbers apart (the numbers each writer holds are still distinct).
+    draws = []
+    rng = random.Random(15)
+
+    def randbelow(_n: int) -> int:
+        draws.append(1)
+        return rng.randrange(1000)
+
+    monkeypatch.setattr(S, "secrets", SimpleNamespace(randbelow=randbelow))
+    writers, each = 4, 50
+    start = threading.Barrier(writers, timeout=30)
+    made: list[list[str]] = [[] for _ in range(writers)]
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            start.wait()
+            for _ in range(each):
+                made[i].append(store.create_ticket(
+                    call_id=None, caller="0912345678", reason="message", audio_path=None, duration_ms=0
+                ))  # fmt: skip
+        except BaseException as exc:  # reported below, with the writer's other tickets
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and not any(t.is_alive() for t in threads)
+    numbers = [n for ns in made for n in ns]
+    assert len(numbers) == writers * each == len(set(numbers))
+    assert len(draws) > len(numbers)  # some draws collided and were drawn again
+    with factory() as s:
+        stored = list(s.scalars(select(Ticket.number)))
+    assert sorted(stored) == sorted(numbers)

@@ -1,4 +1,5 @@
-"""The login limiter on a real SQLite file: window, per-address limit, success, parallel reservations."""
+"""The login limiter on a real SQLite file (and PostgreSQL where it matters): window, per-address limit,
+success, parallel reservations."""
 
 from __future__ import annotations
 
@@ -15,9 +16,16 @@ def _limiter(settings, now: list[dt.datetime], limit: int = 5):
     )
 
 
-def test_attempts_count_for_the_window_per_name_and_per_address(console_settings):
+def _migrated(settings):
+    from hotline.db import upgrade
+
+    upgrade(settings.database_url)
+    return settings
+
+
+def test_attempts_count_for_the_window_per_name_and_per_address(db_settings):
     now = [dt.datetime(2030, 1, 1, 8, 0)]
-    limiter = _limiter(console_settings, now)
+    limiter = _limiter(_migrated(db_settings), now)
     assert all(limiter.reserve("Lan", "10.0.0.1") for _ in range(5))
     assert limiter.reserve("lan ", "10.0.0.1") is None  # names compared as the login form does
     assert limiter.reserve("lan", "10.0.0.2") is not None  # per address
@@ -41,10 +49,11 @@ def test_a_success_clears_its_name_and_address_only(console_settings):
     assert limiter.reserve("minh", "10.0.0.1") is None
 
 
-def test_parallel_reservations_from_two_processes_never_exceed_the_limit(console_settings):
+def test_parallel_reservations_from_two_processes_never_exceed_the_limit(db_settings):
     now = [dt.datetime(2030, 1, 1, 8, 0)]
-    # Two limiters with their own engines: two web processes sharing the database file.
-    limiters = [_limiter(console_settings, now), _limiter(console_settings, now)]
+    # Two limiters with their own engines: two web processes sharing the database (file or server).
+    settings = _migrated(db_settings)
+    limiters = [_limiter(settings, now), _limiter(settings, now)]
     start = threading.Barrier(16)
     granted: list[bool] = []
 

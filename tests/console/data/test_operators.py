@@ -179,3 +179,52 @@ def test_radio_accounts_a_commune_account_is_bound_to_its_commune(console_settin
     assert not (account.is_staff or account.radio_writer or account.sees_province)
     listed = CliRunner().invoke(app, ["operators", "list"]).output
     assert any(line.startswith("xa-do-luong") and "(Xã Đô Lương)" in line for line in listed.splitlines())
+
+
+def test_accounts_sessions_and_the_audit_log_on_each_back_end(db_settings):
+    """Console accounts on SQLite and on PostgreSQL: unique names, log-in, sessions, the last admin, audit."""
+    import datetime as dt
+
+    import pytest
+
+    from console.audit_actions import AuditAction
+    from console.data import audit, sessions
+    from console.data.operators import AccountError, add_operator, authenticate, list_operators, set_active
+    from core.db import engine_for, session_factory
+    from hotline.db import upgrade
+
+    upgrade(db_settings.database_url)
+    engine = engine_for(db_settings)
+    factory = session_factory(engine)
+    try:
+        lan = add_operator(factory, "Lan", "bi-mat-thu-nhat", "admin")
+        minh = add_operator(factory, "minh", "bi-mat-thu-hai", "admin")
+        with pytest.raises(AccountError) as taken:
+            add_operator(factory, "LAN", "bi-mat-thu-ba")
+        assert taken.value.code == "console.account.exists"
+        assert [o.username for o in list_operators(factory)] == ["lan", "minh"]
+        assert (
+            authenticate(factory, "lan", "sai-mat-khau") is None
+            and authenticate(factory, "x" * 200, "y") is None
+        )
+        assert authenticate(factory, " LAN ", "bi-mat-thu-nhat").id == lan.id
+
+        token, csrf = sessions.open_session(factory, lan, "2001:db8::" + "f" * 80)  # an address, clipped
+        login = sessions.resolve_session(factory, token)
+        assert login is not None and login.operator.id == lan.id and login.csrf == csrf
+        assert sessions.resolve_session(factory, token, now=dt.datetime(2999, 1, 1)) is None  # expired
+        assert sessions.resolve_session(factory, token) is None  # and removed
+
+        token, _ = sessions.open_session(factory, minh, "10.0.0.2")
+        assert set_active(factory, "minh", False, actor=lan) == 1  # minh's session closed with the account
+        assert sessions.resolve_session(factory, token) is None
+        with pytest.raises(AccountError) as last:
+            set_active(factory, "lan", False, actor=minh)
+        assert last.value.code == "console.account.last_admin"
+
+        audit.record(factory, lan, AuditAction.LOGIN, "t" * 300, "d" * 3000, "10.0.0.1")
+        [entry] = audit.recent(factory)
+        assert entry.username == "lan" and len(entry.target) == 128 and len(entry.detail) == 2000
+        assert audit.purge(factory, days=1, now=dt.datetime(2999, 1, 1)) == 1
+    finally:
+        engine.dispose()

@@ -1,4 +1,5 @@
-"""The managers' figures on a seeded month in a real SQLite file, against the same figures by hand."""
+"""The managers' figures on a seeded month in a real SQLite file and a PostgreSQL database (each computes
+local days and joins values its own way), against the same figures by hand."""
 
 from __future__ import annotations
 
@@ -23,11 +24,15 @@ TODAY = dt.date(2026, 12, 20)
 
 
 @pytest.fixture
-def month(console_settings):
+def month(db_settings):
     from core.db import engine_for, session_factory
+    from hotline.db import upgrade
 
-    calls, tickets = seed_month(console_settings)
-    return session_factory(engine_for(console_settings)), calls, tickets
+    upgrade(db_settings.database_url)
+    calls, tickets = seed_month(db_settings)
+    engine = engine_for(db_settings)
+    yield session_factory(engine), calls, tickets
+    engine.dispose()
 
 
 def _check(t, by_hand) -> None:
