@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -299,7 +300,7 @@ def write_wav(path: Path | str, chunk: AudioChunk, *, subtype: str = "PCM_16", d
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
+    tmp = _temp_beside(path)
     try:
         sf.write(str(tmp), chunk.array(), chunk.rate, subtype=subtype, format="WAV")
         if durable:
@@ -311,6 +312,12 @@ def write_wav(path: Path | str, chunk: AudioChunk, *, subtype: str = "PCM_16", d
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _temp_beside(path: Path) -> Path:
+    """A temporary name in the target's directory (so the rename is atomic), unique per writer: two
+    renders of the same text at once (start-up cache and a call) must not share one temporary file."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.part")
 
 
 def _fsync(path: Path) -> None:
@@ -331,7 +338,7 @@ def write_mp3(path: Path | str, chunk: AudioChunk, *, bitrate_kbps: int = 64) ->
     """Encode MP3 with ffmpeg/libmp3lame, atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
+    tmp = _temp_beside(path)
     cmd = [
         "ffmpeg",
         "-nostdin",

@@ -145,3 +145,17 @@ def test_audio_a_phone_or_an_editor_saves_still_reads(tmp_path, suffix, codec):
     renamed = path.rename(tmp_path / "upload.bin")  # uploads are spooled under a name of ours
     c = read_audio(renamed)
     assert c.duration_s == pytest.approx(1.5, abs=0.1) and rms_dbfs(c) > -30  # lavfi sine: -21 dBFS
+
+
+def test_two_writers_of_one_file_at_once_both_succeed_and_leave_a_whole_file(tmp_path):
+    """The start-up cache and a call may render the same text together: each writes its own temporary
+    file, the last rename wins, nobody's rename finds its temporary file gone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    target = tmp_path / "same.wav"
+    chunk = AudioChunk.from_array(sine(1.0, 8000), 8000)
+    with ThreadPoolExecutor(4) as pool:
+        done = list(pool.map(lambda _: write_wav(target, chunk), range(40)))
+    assert done == [target] * 40
+    assert read_audio(target).duration_s == pytest.approx(1.0, abs=0.01)
+    assert [p.name for p in tmp_path.iterdir()] == ["same.wav"]  # no temporary file left behind
