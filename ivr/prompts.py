@@ -49,7 +49,7 @@ from ivr.flow import PROMPT_KEYS, Texts
 from ivr.take_notes import TakeNotes
 from ivr.template_units import template_units
 from ivr.topic_units import topic_labels, topic_units
-from ivr.word_bank import WordBank, bank_commune_units, composer_units, load_word_bank
+from ivr.word_bank import WordBank, bank_commune_units, bank_letter_units, composer_units, load_word_bank
 from voice.audio import TELEPHONE_RATE, AudioChunk, read_audio, resample, to_mono, write_wav
 from voice.audio_stream import AudioFileStream
 from voice.compose import Composer, Pauses
@@ -163,7 +163,12 @@ class Prompts:
         self._voice = voice_signature(settings)  # the settings are frozen: computed once
         self.bank = self._load_bank()
         # Commune names are units too; the service that assembles the product knows them.
-        self._bank_extra = tuple(bank_commune_units(self.bank, commune_names)) if self.bank else ()
+        # So are the letter names a code is spelled with.
+        self._bank_extra = (
+            (*bank_commune_units(self.bank, commune_names), *bank_letter_units(self.bank, settings))
+            if self.bank
+            else ()
+        )
         self._composer: Composer | None = None
         self._composer_texts: dict[str, str] | None = None  # the prompt texts it was built from
         self._bank_state: tuple[object, bool] | None = None  # (recordings dir stamp, anything recorded)

@@ -130,6 +130,52 @@ def commune_units(names: Iterable[str], group_title: str) -> list[BankUnit]:
     return out
 
 
+# Vietnamese letters with marks -> ASCII in keys (D and Đ are both "đê": one recording).
+_LETTER_KEYS = str.maketrans({"Ă": "aw", "Â": "aa", "Đ": "dd", "Ê": "ee", "Ô": "oo", "Ơ": "ow", "Ư": "uw"})
+LETTER_GROUP_VI = "Chữ cái và dấu trong mã (đánh vần mã hồ sơ, mã văn bản)"
+# The reading table's words for marks inside codes, said as in "hát bốn hai, gạch hai bốn…".
+_MARKS_VI = {
+    "dot": "dấu chấm",
+    "hyphen": "dấu gạch ngang",
+    "slash": "dấu gạch chéo trong số văn bản",
+    "web_slash": "dấu gạch chéo trong địa chỉ trang web",
+    "underscore": "dấu gạch dưới",
+    "plus": "dấu cộng trước số điện thoại",
+}
+
+
+def letter_units(
+    letters: Mapping[str, str], marks: Mapping[str, str] | None = None, taken: Iterable[str] = ()
+) -> list[BankUnit]:
+    """A unit per letter name of the reading table (`letters` of config/abbreviations.yaml: "B" -> "bê")
+    and per word said for a mark inside a code (`reading`: "-" -> "gạch"), so a code read back letter by
+    letter ("hát bốn hai, gạch …") is in the recorded voice too. Words already a unit (`taken`) are not
+    listed twice."""
+    seen = {t.strip().lower() for t in taken}
+    out: list[BankUnit] = []
+
+    def add(key: str, text: str, usage: str) -> None:
+        words = " ".join(text.split())
+        if words and words.lower() not in seen:
+            seen.add(words.lower())
+            out.append(BankUnit(key, words, LETTER_GROUP_VI, usage))
+
+    for letter, name in letters.items():
+        key = "cc_" + letter.upper().translate(_LETTER_KEYS).lower()
+        add(key, name, f"Tên chữ cái {letter} khi đọc từng chữ của một mã.")
+    for field, mark in _MARKS_VI.items():
+        add(f"cc_dau_{field}", (marks or {}).get(field, ""), f"Đọc {mark} trong một mã.")
+    return out
+
+
+def bank_letter_units(bank: WordBank, settings: IvrConfig) -> list[BankUnit]:
+    """The letter names and code marks of the configured reading table, less what the bank file has."""
+    from voice.text.table import load_table
+
+    table = load_table(settings.path(settings.voice.text.abbreviations))
+    return letter_units(table.letters, table.reading.model_dump(), (u.text for u in bank.units))
+
+
 def bank_commune_units(bank: WordBank, communes: Iterable[str]) -> list[BankUnit]:
     """The communes' units, listed under the bank's place-name group."""
     return commune_units(communes, bank.groups.get(COMMUNE_GROUP, "Xã, phường"))
@@ -156,4 +202,5 @@ def studio_units(settings: IvrConfig, communes: Iterable[str] = ()) -> list[Bank
     from ivr.prompts import load_prompt_texts
 
     prompts = load_prompt_texts(settings.path(settings.ivr.prompts_file)).prompts
-    return bank_units(load_word_bank(settings.path(settings.ivr.word_bank.file), prompts), communes)
+    bank = load_word_bank(settings.path(settings.ivr.word_bank.file), prompts)
+    return bank_units(bank, communes) + bank_letter_units(bank, settings)
