@@ -7,8 +7,8 @@ log shows the expected intent. Latency is measured by the caller on what it hear
 
 Each entry of `VARIANTS` (settings overrides, as environment variables) runs every level against the same
 Asterisk in the same run, so the fixed end-pointer and an end-of-turn model are compared under the same
-machine load. CPU is reported per level and per call (the calls-per-core curve); `--profile=N` samples
-the application's threads during level N (`bench.sampler`).
+machine load. CPU is reported per level and per call (the calls-per-core curve); `--profile=N[,M]` samples
+the application's threads during those levels (`bench.sampler`).
 """
 
 from __future__ import annotations
@@ -45,6 +45,12 @@ VARIANTS: dict[str, dict[str, str]] = {
     },
     # example endings without speculation: what the speculative final transcript saves
     "words_not_speculative": {"HOTLINE_IVR__MEDIA__TURN__SPECULATIVE": "false"},
+    # the shipped end of turn without this round's capacity work: Silero run on silence too, the
+    # recognizer's jobs first come first served, audio that waited sent one 200 ms batch per job
+    "shipped_before_capacity": {
+        "HOTLINE_IVR__MEDIA__SILERO__SILENT_BELOW_DB": "-120",
+        "HOTLINE_IVR__ASR_ANSWER_FIRST": "false",
+    },
     "shipped": {},
 }
 
@@ -134,7 +140,7 @@ def run(
     levels: tuple[int, ...] = LEVELS,
     stagger_s: float = STAGGER_S,
     variants: dict[str, dict[str, str]] | None = None,
-    profile_level: int | None = None,
+    profile_level: int | tuple[int, ...] | None = None,
 ) -> dict:
     from asterisk.process import start
     from hotline.settings import load_settings
@@ -174,7 +180,7 @@ def _loadavg() -> list[float]:
 
 
 def _run_levels(
-    settings, handle, levels: tuple[int, ...], stagger_s: float, profile_level: int | None
+    settings, handle, levels: tuple[int, ...], stagger_s: float, profile_level: int | tuple[int, ...] | None
 ) -> dict[str, dict]:
     from sqlalchemy import select
 
@@ -200,7 +206,8 @@ def _run_levels(
             .hangup()
         )
         for n in levels:
-            sampler = StackSampler().start() if n == profile_level else None
+            profiled = profile_level if isinstance(profile_level, tuple) else (profile_level,)
+            sampler = StackSampler().start() if n in profiled else None
             ends0, judged0 = _turn_counts()
             cpu0, ast0, t0 = time.process_time(), _proc_cpu_s(handle.pid or 0), time.monotonic()
             kids0 = os.times()
@@ -272,12 +279,14 @@ if __name__ == "__main__":
     import sys
 
     args = sys.argv[1:]
-    stagger, profile = STAGGER_S, None
+    stagger, profile, chosen = STAGGER_S, None, None
     while args and args[0].startswith("--"):
         key, _, value = args.pop(0).partition("=")
         if key == "--stagger":
             stagger = float(value)
-        elif key == "--profile":
-            profile = int(value)
+        elif key == "--profile":  # e.g. --profile=10,20
+            profile = tuple(int(v) for v in value.split(","))
+        elif key == "--variants":  # e.g. --variants=fixed_600ms,shipped
+            chosen = {name: VARIANTS[name] for name in value.split(",")}
     lv = tuple(int(a) for a in args) or LEVELS
-    print(json.dumps(run(lv, stagger, profile_level=profile), indent=2, ensure_ascii=False))
+    print(json.dumps(run(lv, stagger, chosen, profile_level=profile), indent=2, ensure_ascii=False))

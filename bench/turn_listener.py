@@ -52,7 +52,10 @@ def _turn_taking(overrides: tuple[tuple[str, str], ...]) -> Any:
     if tt.words is not None:
         shipped = Matcher(load_catalog(ROOT / "config" / "intents"), settings)
         pairs = [(i.id, ex) for m in (shipped, matcher) for i in m.catalog.intents for ex in i.examples]
-        endings = Endings.learn(pairs, WordsJudge._prepare(matcher), matcher.dialect.closing)
+        rule = tt.words.settings
+        endings = Endings.learn(
+            pairs, WordsJudge._prepare(matcher), matcher.dialect.closing, rule.tail_words, rule.continue_words
+        )
         tt.words._learnt = (matcher, endings)
     return tt
 

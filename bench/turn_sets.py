@@ -9,7 +9,11 @@ trip, over a faint line noise (never digital silence, which no real line has).
   - `code_groups`: three pauses at the quarter points, as when a caller reads a dossier code in groups
     (the recordings hold no digits, so the groups are syllables: what matters to an end-pointer is the
     rhythm of short groups and pauses);
-  - `hesitation`: one longer pause (500-900 ms) before the last word.
+  - `hesitation`: one longer pause (500-900 ms) before the last word;
+  - `after_request`: one pause right after words that already are a request of the test catalog, before
+    the caller goes on ("... ném vào bãi cỏ | xanh tươi ...", "... đánh bắt cá | được thương mại hóa"):
+    the hardest case for an end of turn by words, of the kind of "... logic tương tự | với người khác",
+    which the `code_groups` and `hesitation` cuts of that recording already make.
   Speech is set to an active level of -22 dBFS +-4 dB (quiet and loud callers).
 * **Noise only** (what a prompt plays over, and must not be interrupted by): street traffic, babble
   mixed from the fixture voices, wind, an engine's harmonic hum, and the hotline's own prompt leaking
@@ -49,6 +53,11 @@ NOISE_KINDS = ("street", "babble", "wind", "engine", "echo")
 ECHO_DELAY_MS = 40  # the line's round trip: the prompt comes back this much later
 FRAME_MS = 10  # analysis frames of the cutting
 QUIET_DB = -30.0  # a frame this far under the recording's active level is part of a gap, not a syllable
+# `after_request` cuts: recording -> ms into the trimmed recording, the energy minimum after the words that
+# make a request (found by recognizing the audio up to each minimum: "... ném vào bãi cỏ" is heard as
+# "... ném vào bãi con" there in isolation; "cá" runs into "được" with no gap, so that cut is in the voicing,
+# as a caller stopping short would make it).
+AFTER_REQUEST_MS = {"tuyen_north_male": 2375, "vinh_south_male": 2295}
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +246,29 @@ def paused_utterances(seed: int = SEED, variants: int = VARIANTS) -> list[Paused
                         f"{kind}/{clip.name}/{v}", kind, audio, clip.text, start, end, spans, round(level, 1)
                     )
                 )
+    return out + _after_request(np.random.default_rng(seed + 4), variants)
+
+
+def _after_request(rng: np.random.Generator, variants: int) -> list[Paused]:
+    """The `after_request` kind (its own random stream: the other kinds stay as they were)."""
+    out: list[Paused] = []
+    frame = RATE * FRAME_MS // 1000
+    for clip in clips():
+        at_ms = AFTER_REQUEST_MS.get(clip.name)
+        if at_ms is None:
+            continue
+        # The quietest 10 ms frame within 30 ms of the cut found by recognition.
+        db = _frames_db(clip.samples, frame)
+        i = at_ms // FRAME_MS
+        i = min(range(i - 3, i + 4), key=lambda k: db[k])
+        a, b = _quiet_span(clip.samples, i * frame + frame // 2)
+        pieces = [clip.samples[:a], clip.samples[b:]]
+        for v in range(variants):
+            pauses = [int(rng.integers(PAUSE_MS[0], PAUSE_MS[1] + 1))]
+            level = SPEECH_DB + float(rng.uniform(-SPEECH_SPREAD_DB, SPEECH_SPREAD_DB))
+            audio, start, end, spans = _assemble(pieces, pauses, 10 ** (level / 20), rng)
+            name = f"after_request/{clip.name}/{v}"
+            out.append(Paused(name, "after_request", audio, clip.text, start, end, spans, round(level, 1)))
     return out
 
 

@@ -3,10 +3,11 @@
 One pass of the product's `CallListener` (real Silero, segmenter, `vietasr` with the padding at each
 pause) over the turn sets records, for every pause of every utterance, the transcript the words judge
 would read and how long that silence lasted before the caller spoke again. Each rule — an intent score,
-an example-ending length, the unsure timer, the short pause — is then replayed on those records: at each
-pause its verdict ends the turn (complete), waits for the unsure timer or the ceiling, and the turn ends
-at the first pause whose silence reaches that. So the whole curve costs one recognition of the sets, and
-the thresholds are chosen from it, not by hand (`best`: the shortest wait with cut-offs within target).
+an example-ending length, the continuation check, the unsure timer, the short pause — is then replayed
+on those records: at each pause its verdict ends the turn (complete), waits for the unsure timer or the
+ceiling, and the turn ends at the first pause whose silence reaches that. So the whole curve costs one
+recognition of the sets, and the thresholds are chosen from it, not by hand (`best`: the shortest wait
+with cut-offs within target); `replayed` sweeps new rules on the records of an earlier run.
 
 Replaying at a longer short pause than recorded keeps only the pauses that long and moves their
 judgement later by the difference (the transcript is the same audio plus padding); the judgement's wall
@@ -28,6 +29,8 @@ CEILING_MS = 1200  # `max_silence_ms`: an incomplete turn ends at this much sile
 PAUSE_MS = (200, 250)
 INTENT_SCORES = (0.7, 0.8, 0.85, 0.9, 1.01)  # 1.01: the intent rule off
 TAIL_WORDS = (0, 2, 3, 4)
+CONTINUE_WORDS = (0, 1, 2, 3)  # 0: the continuation check off
+CONTINUE_SHARES = (0.01, 0.5, 0.67)  # words go on in at least this share of the examples holding them
 UNSURE_MS = (600, 800, 1000, 1200)
 TARGET_CUTOFFS = 0.02
 
@@ -81,7 +84,9 @@ def record(utterances: list[Paused]) -> tuple[list[list[PauseRecord]], list[floa
     return out, list(ListenerEndpointer.judge_ms)
 
 
-def _verdicts(texts: set[str], intent_score: float, tail_words: int) -> dict[str, str]:
+def _verdicts(
+    texts: set[str], intent_score: float, tail_words: int, continue_words: int = 0, share: float = 0.5
+) -> dict[str, str]:
     from bench.turn_listener import TEST_CATALOG, _settings
     from intents.catalog import load_catalog
     from intents.matcher import Matcher
@@ -92,14 +97,20 @@ def _verdicts(texts: set[str], intent_score: float, tail_words: int) -> dict[str
     shipped = _matchers(turn_sets.ROOT / "config" / "intents", settings, load_catalog, Matcher)
     pairs = [(i.id, ex) for m in (shipped, matcher) for i in m.catalog.intents for ex in i.examples]
     prepare = WordsJudge._prepare(matcher)
-    endings = Endings.learn(pairs, prepare, matcher.dialect.closing, tail_words)
-    rule = TextTurnSettings(intent_score, 0.3, tail_words)
+    endings = Endings.learn(pairs, prepare, matcher.dialect.closing, tail_words, continue_words, share)
+    rule = TextTurnSettings(intent_score, 0.3, tail_words, continue_words)
     out = {}
     for text in texts:
-        d = matcher.match(text)
-        intent = Intent(d.score, d.score - d.runner_up_score, d.intent is not None and not d.clarify)
-        out[text] = str(judge_transcript(prepare(text), endings, intent, settings=rule))
+        if text not in _MATCHED:
+            d = matcher.match(text)
+            clear = d.intent is not None and not d.clarify
+            _MATCHED[text] = (prepare(text), Intent(d.score, d.score - d.runner_up_score, clear))
+        words, intent = _MATCHED[text]
+        out[text] = str(judge_transcript(words, endings, intent, settings=rule))
     return out
+
+
+_MATCHED: dict[str, Any] = {}  # transcript -> (prepared words, intent): the same for every rule
 
 
 _MATCHERS: dict[Any, Any] = {}
@@ -147,14 +158,20 @@ def sweep(
 ) -> list[dict[str, Any]]:
     texts = {p.text for recs in paused_rec + complete_rec for p in recs if p.text}
     rows = []
-    for score, tail in product(INTENT_SCORES, TAIL_WORDS):
-        verdicts = _verdicts(texts, score, tail)
+    for score, tail, cont, share in product(INTENT_SCORES, TAIL_WORDS, CONTINUE_WORDS, CONTINUE_SHARES):
+        if (cont and not tail and score > 1) or (not cont and share != CONTINUE_SHARES[0]):
+            continue  # nothing to hold back, or the share of a check that is off
+        verdicts = _verdicts(texts, score, tail, cont, share)
         for pause_ms, unsure_ms in product(PAUSE_MS, UNSURE_MS):
             cut, waits, finished_cut, finished_waits = 0, [], 0, []
+            by_kind: dict[str, list[int]] = {}
             for u, recs in zip(paused, paused_rec, strict=True):
                 end = replay(recs, verdicts, pause_ms, unsure_ms)
+                counts = by_kind.setdefault(u.kind, [0, 0])
+                counts[1] += 1
                 if end is not None and end < u.speech_end_ms:
                     cut += 1
+                    counts[0] += 1
                 elif end is not None:
                     waits.append(end - u.speech_end_ms)
             for u, recs in zip(complete, complete_rec, strict=True):
@@ -167,9 +184,12 @@ def sweep(
                 {
                     "intent_score": score if score <= 1 else None,
                     "tail_words": tail,
+                    "continue_words": cont,
+                    "continue_share": share if cont else None,
                     "pause_ms": pause_ms,
                     "unsure_ms": unsure_ms,
                     "premature_share": round(cut / len(paused), 4),
+                    "premature_by_kind": {k: f"{c[0]}/{c[1]}" for k, c in by_kind.items()},
                     "paused_wait_p50_ms": _pct(waits, 0.5),
                     "finished_cut_share": round(finished_cut / len(complete), 4),
                     "finished_wait_p50_ms": _pct(finished_waits, 0.5),
@@ -184,6 +204,19 @@ def best(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     ok = [r for r in rows if r["premature_share"] <= TARGET_CUTOFFS and r["finished_cut_share"] == 0]
     key = lambda r: (r["finished_wait_p50_ms"] or 1e9, r["finished_wait_p95_ms"] or 1e9)  # noqa: E731
     return min(ok, key=key) if ok else None
+
+
+def replayed(saved: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rules replayed on the records of an earlier `run()` (its "transcripts"): a new rule is swept
+    without recognizing the sets again."""
+    inf = float("inf")
+    recs = {
+        name: [PauseRecord(int(f), inf if s is None else float(s), t) for f, s, t in v]
+        for name, v in saved["transcripts"].items()
+    }
+    paused = turn_sets.paused_utterances()
+    complete = turn_sets.complete_utterances()
+    return sweep(paused, [recs[u.name] for u in paused], complete, [recs[u.name] for u in complete])
 
 
 def run() -> dict[str, object]:

@@ -26,9 +26,12 @@ logger = logging.getLogger(__name__)
 class AsrCallStream(Protocol):
     """One utterance being recognized (`voice.asr.RecognizerStream`)."""
 
-    async def accept(self, chunk: AudioChunk) -> AsrResult | None: ...
+    async def accept(self, chunk: AudioChunk, *, urgent: bool = False) -> AsrResult | None: ...
 
-    async def finish(self) -> AsrResult: ...
+    async def finish(self, *, urgent: bool = False) -> AsrResult: ...
+
+    def hurry(self) -> None:
+        """A caller now waits on this stream: its job still queued goes before other calls' audio."""
 
     def close(self) -> None: ...
 
@@ -103,13 +106,18 @@ class AdmittedStream:
         self._stream: AsrCallStream | None = stream
         self._finished = False
 
-    async def accept(self, chunk: AudioChunk) -> AsrResult | None:
+    async def accept(self, chunk: AudioChunk, *, urgent: bool = False) -> AsrResult | None:
+        """`urgent`: a caller is waiting on this result (it goes before other calls' audio)."""
         assert self._stream is not None, "stream released"
-        return await self._stream.accept(chunk)
+        return await self._stream.accept(chunk, urgent=urgent)
 
-    async def finish(self) -> AsrResult:
+    def hurry(self) -> None:
+        if self._stream is not None:
+            self._stream.hurry()
+
+    async def finish(self, *, urgent: bool = False) -> AsrResult:
         assert self._stream is not None, "stream released"
-        result = await self._stream.finish()
+        result = await self._stream.finish(urgent=urgent)
         self._finished = True
         return result
 

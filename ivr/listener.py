@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 HEARD_KEPT = 3  # utterances whose audio waits for `take_utterance`
+CATCH_UP_MS = 1000  # a stream the recognizer fell behind on sends at most this much waiting audio per job
 
 
 class ListenerHooks(Protocol):
@@ -110,6 +111,10 @@ class ListenerSettings:
     energy: EnergySettings = EnergySettings()
     turn: TurnSettings = TurnSettings()
     asr_batch_ms: int = 200  # audio fed to the recognizer per job
+    # A caller waiting goes first: the words at a pause and the final transcript jump the recognizer's queue
+    # (and at a pause, the batch still queued before it), and audio that waited for the recognizer goes in
+    # one job (up to CATCH_UP_MS), not one per batch.
+    answer_first: bool = True
     asr_timeout_s: float = 8.0  # no final transcript (or a batch not taken) by then: recognition failed
     record_silence_ms: float = 5000  # this much silence ends a recording
     min_voiced_ms: int = 300  # a recording with less voice than this is empty
@@ -141,6 +146,7 @@ class ListenerSettings:
                 speculative=turn.speculative,
             ),
             asr_timeout_s=ivr.asr_timeout_seconds,
+            answer_first=ivr.asr_answer_first,
             record_silence_ms=ivr.flow.record_silence_seconds * 1000,
         )
 
@@ -196,6 +202,7 @@ class CallListener:
         self.listening = False
         self._utterance: asyncio.Queue[AudioChunk | _Pause | None] | None = None
         self._utterance_task: asyncio.Task[None] | None = None  # the utterance being heard
+        self._asr_stream: AdmittedStream | None = None  # its recognizer stream, once admitted
         self._tasks: set[asyncio.Task[None]] = set()  # every utterance still being recognized
         self._recorders: dict[str, Recorder] = {}  # recording now
         self._finished: dict[str, AudioChunk] = {}  # finished, audio not yet taken
@@ -307,6 +314,8 @@ class CallListener:
             self._text_pause = (self._utterance_no, pause.pause, deadline)
             self.judging += 1
             self._utterance.put_nowait(_Pause(self._utterance_no, pause.pause, time.monotonic()))
+            if self.settings.answer_first and self._asr_stream is not None:
+                self._asr_stream.hurry()  # the batch before the pause may still wait behind other calls
             if self.settings.turn.speculative:
                 self._held, self._held_ms = deque(), 0
             return
@@ -435,6 +444,8 @@ class CallListener:
             self.hooks.on_recognition_failed(refused.stage, refused.detail)
             return
         heard: list[AudioChunk] = []
+        if queue is self._utterance:
+            self._asr_stream = stream
         try:
             result, ended = await self._stream_utterance(stream, queue, heard)
         except asyncio.CancelledError:
@@ -445,6 +456,8 @@ class CallListener:
             self.hooks.on_recognition_failed("asr", detail)
             return
         finally:
+            if self._asr_stream is stream:
+                self._asr_stream = None
             stream.release()
         if heard:
             self._heard.append(((result.text or "").strip(), concat(heard)))
@@ -462,8 +475,14 @@ class CallListener:
         # The transcript at the latest pause, while nothing has been fed after it: the final one if the
         # utterance ends now (the recognizer has had the padding that releases the last word).
         speculative: str | None = None
+        first = self.settings.answer_first
+        ahead: AudioChunk | _Pause | None = None  # taken from the queue while catching up, not yet handled
+        have_ahead = False
         while True:
-            item = await queue.get()
+            if have_ahead:
+                item, have_ahead = ahead, False
+            else:
+                item = await queue.get()
             if item is None:
                 ended = time.monotonic()
                 break
@@ -472,7 +491,7 @@ class CallListener:
                 # lets go of the last word (the caller's pause is real; the padding only lengthens it).
                 try:
                     pad = self.settings.turn.text_pad_ms * self.rate // 1000
-                    await self._accept(stream, [*batch, AudioChunk(bytes(2 * pad), self.rate)])
+                    await self._accept(stream, [*batch, AudioChunk(bytes(2 * pad), self.rate)], urgent=first)
                     batch, batch_ms = [], 0
                 finally:
                     self.judging -= 1
@@ -486,6 +505,16 @@ class CallListener:
             heard.append(item)
             batch_ms += chunk_ms(item)
             if batch_ms >= self.settings.asr_batch_ms:
+                while first and batch_ms < CATCH_UP_MS and not queue.empty():
+                    # The recognizer was busy and more audio waits: it goes in this job, so a stream that
+                    # fell behind catches up in one trip through the recognizer's queue, not one per batch.
+                    nxt = queue.get_nowait()
+                    if not isinstance(nxt, AudioChunk):
+                        ahead, have_ahead = nxt, True
+                        break
+                    batch.append(nxt)
+                    heard.append(nxt)
+                    batch_ms += chunk_ms(nxt)
                 await self._accept(stream, batch)
                 batch, batch_ms = [], 0
         if speculative is not None and not batch:
@@ -493,14 +522,16 @@ class CallListener:
             # phone; the recognizer's final job would cost 70-140 ms more on a loaded machine).
             return AsrResult(speculative, is_final=True), ended
         if batch:
-            await self._accept(stream, batch)
-        return await asyncio.wait_for(stream.finish(), timeout=self.settings.asr_timeout_s), ended
+            await self._accept(stream, batch, urgent=first)
+        final = stream.finish(urgent=first)
+        return await asyncio.wait_for(final, timeout=self.settings.asr_timeout_s), ended
 
-    async def _accept(self, stream: AdmittedStream, batch: list[AudioChunk]) -> None:
+    async def _accept(self, stream: AdmittedStream, batch: list[AudioChunk], urgent: bool = False) -> None:
         # A batch is a fraction of a second of audio: an engine that takes the whole ASR timeout over it
         # is hung, and the caller would wait for a transcript that never comes.
         chunk = batch[0] if len(batch) == 1 else concat(batch)
-        partial = await asyncio.wait_for(stream.accept(chunk), timeout=self.settings.asr_timeout_s)
+        accepted = stream.accept(chunk, urgent=urgent)
+        partial = await asyncio.wait_for(accepted, timeout=self.settings.asr_timeout_s)
         if partial is not None and partial.text:
             self._partial = partial.text
             self.hooks.on_partial_transcript(partial)

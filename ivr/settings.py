@@ -94,6 +94,7 @@ class SileroSection(BaseModel):
 
     start_probability: float = Field(0.5, gt=0, lt=1)  # a 32 ms window this likely speech starts speech
     continue_probability: float = Field(0.35, gt=0, lt=1)  # inside speech, windows above this still count
+    silent_below_db: float = Field(-55.0, ge=-120, le=-30)  # outside speech: quieter not run (-120: off)
 
     @model_validator(mode="after")
     def _check_hysteresis(self) -> SileroSection:
@@ -122,7 +123,9 @@ class TurnSection(BaseModel):
     early_intent_score: float = Field(0.9, gt=0, le=1)
     early_intent_margin: float = Field(0.3, ge=0, le=1)  # ... and leads the runner-up by at least this
     # text: the words so far end with the last this many words of a catalog example: finished (0: off)
-    tail_words: int = Field(3, ge=0, le=6)
+    tail_words: int = Field(2, ge=0, le=6)
+    # text: ... but when examples go on after the last this many words, the timer decides (0: off)
+    continue_words: int = Field(2, ge=0, le=6)
     # text: the transcript at the pause is kept as the final one if the caller does not speak again, so the
     # answer needs no further recognition when the turn ends; silence after the pause is not recognized
     speculative: bool = True
@@ -403,6 +406,9 @@ class IvrSettings(BaseModel):
     reconnect_max_seconds: float = Field(3.0, gt=0, le=60)  # cap of the ARI reconnect backoff
     asr_timeout_seconds: float = Field(8.0, gt=0, le=120)  # no final transcript by then: keypad fallback
     max_recognitions: int = Field(8, ge=1, le=256)  # calls recognizing at once; more: pool saturated, keypad
+    # the recognizer serves first the calls waiting for their answer (words at a pause, final transcripts),
+    # and audio that waited for it goes in one job
+    asr_answer_first: bool = True
     duty: DutySettings = DutySettings()  # who rings at which hours (else flow.operator_endpoint)
     commune_teams: tuple[CommuneTeamSettings, ...] = ()  # tổ công nghệ số cộng đồng: commune -> phones
     tickets: TicketSettings = TicketSettings()  # categories, agencies, deadlines in working days

@@ -41,7 +41,7 @@ class TurnTaking:
         self.words = words  # the end of turn by words (turn.model: text), shared by all calls
         media = settings.ivr.media
         self._silero_settings = SileroSettings(
-            media.silero.start_probability, media.silero.continue_probability
+            media.silero.start_probability, media.silero.continue_probability, media.silero.silent_below_db
         )
         self._energy_settings = EnergySettings(media.speech_threshold_db, media.noise_margin_db)
 
@@ -73,7 +73,9 @@ class TurnTaking:
         if turn.model == "text" and matcher is not None:
             words = WordsJudge(
                 matcher,
-                TextTurnSettings(turn.early_intent_score, turn.early_intent_margin, turn.tail_words),
+                TextTurnSettings(
+                    turn.early_intent_score, turn.early_intent_margin, turn.tail_words, turn.continue_words
+                ),
             )
         return cls(silero, judge, settings, words)
 

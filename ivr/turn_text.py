@@ -10,7 +10,11 @@ detector does from text. The transcript is
   of a catalog example ("... huấn luyện viên"): callers end their requests the way the examples do;
 * `INCOMPLETE` when its last word never ends a request but often stands inside one (của, và, cho, the
   "hồ" of "hồ sơ"...), or while a code is said and it holds fewer digits than a code has;
-* `UNSURE` otherwise.
+* `UNSURE` otherwise, and also when the intent or the example ending would call it complete but its last
+  words go on in an example of the catalog ("... áp dụng logic tương tự" is an example, and so is
+  "... logic tương tự với người khác"): a request that is already whole while the caller may well be
+  saying a longer one is what cut callers off mid-sentence (README, turn-taking), and only the timer can
+  tell those apart.
 
 Which words close and which dangle is learnt from the intent catalog's examples (after the dialect
 table, so "ở mô" counts as "ở đâu"), plus the dialect table's `closing` particles (which the matcher
@@ -39,6 +43,10 @@ CLOSING_MIN_INTENTS = 5
 CLOSING_MIN_SHARE = 0.45
 # A word dangles when it never ends an example but occurs in at least this many.
 DANGLING_MIN_USES = 3
+# Words may go on when at least this share of the examples holding them go on after them ("logic tương
+# tự" ends one example of the test catalog and goes on in another: 1 of 2; "hồ sơ" of the shipped one goes on
+# in most of the examples holding it).
+CONTINUING_MIN_SHARE = 0.5
 
 
 class Verdict(StrEnum):
@@ -55,6 +63,8 @@ class Endings:
     dangling: frozenset[str]
     # The last `TextTurnSettings.tail_words` words of every example (fewer for a shorter example).
     tails: frozenset[tuple[str, ...]] = frozenset()
+    # Every run of `TextTurnSettings.continue_words` words that some example goes on after.
+    continuing: frozenset[tuple[str, ...]] = frozenset()
 
     @classmethod
     def learn(
@@ -63,12 +73,17 @@ class Endings:
         prepare: Callable[[str], str],
         particles: Iterable[str] = (),
         tail_words: int = 0,
+        continue_words: int = 0,
+        continue_share: float = CONTINUING_MIN_SHARE,
     ) -> Endings:
         """From the catalog's (intent, example) pairs, each example put through `prepare` (normalization
         and dialect), and the dialect table's closing particles; `tail_words`: learn the examples' last
-        words too (0: not)."""
+        words too (0: not); `continue_words`: learn the runs of this many words that at least
+        `continue_share` of the examples holding them go on after (0: not)."""
         final: Counter[str] = Counter()
         tails: set[tuple[str, ...]] = set()
+        goes_on: Counter[tuple[str, ...]] = Counter()  # examples holding these words that go on after them
+        holding: Counter[tuple[str, ...]] = Counter()  # examples holding these words
         uses: Counter[str] = Counter()
         topics: dict[str, set[str]] = {}
         for intent, example in examples:
@@ -80,6 +95,11 @@ class Endings:
             # words are the closing rule's, which weighs how often they end requests.
             if tail_words and len(words) >= min(2, tail_words):
                 tails.add(tuple(words[-tail_words:]))
+            if continue_words:
+                n = continue_words
+                runs = [tuple(words[i - n : i]) for i in range(n, len(words) + 1)]
+                holding.update(set(runs))
+                goes_on.update(set(runs[:-1]))
             topics.setdefault(words[-1], set()).add(intent)
             uses.update(set(words))
         closing = {
@@ -91,11 +111,19 @@ class Endings:
         }
         closing |= {w for p in particles for w in prepare(p).split()[-1:]}
         dangling = {w for w, n in uses.items() if n >= DANGLING_MIN_USES and not final[w]} - closing
-        return cls(frozenset(closing), frozenset(dangling), frozenset(tails))
+        continuing = {run for run, n in goes_on.items() if n / holding[run] >= continue_share}
+        return cls(frozenset(closing), frozenset(dangling), frozenset(tails), frozenset(continuing))
 
     def ends_like_example(self, tokens: list[str]) -> bool:
         """The transcript's last words are the last words of an example (or a whole short example)."""
         return any(tuple(tokens[-len(tail) :]) == tail for tail in self.tails if len(tokens) >= len(tail))
+
+    def may_go_on(self, tokens: list[str]) -> bool:
+        """An example goes on after the transcript's last words (they stand inside a longer request)."""
+        if not self.continuing:
+            return False
+        n = len(next(iter(self.continuing)))
+        return len(tokens) >= n and tuple(tokens[-n:]) in self.continuing
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +140,8 @@ class TextTurnSettings:
     intent_score: float = 0.9  # a clear intent scoring at least this ...
     intent_margin: float = 0.3  # ... and leading the runner-up by this much is a finished request
     tail_words: int = 0  # the transcript ends with an example's last this many words: finished (0: off)
+    # ... unless an example goes on after its last this many words: then unsure, the timer decides (0: off)
+    continue_words: int = 0
 
 
 def judge_transcript(
@@ -136,6 +166,9 @@ def judge_transcript(
         return Verdict.INCOMPLETE
     if last in endings.closing:
         return Verdict.COMPLETE
+    if endings.may_go_on(tokens):
+        # Whole as it stands, but the catalog's callers go on from here: neither rule below may end it.
+        return Verdict.UNSURE
     if endings.tails and endings.ends_like_example(tokens):
         return Verdict.COMPLETE
     if (
@@ -163,7 +196,11 @@ class WordsJudge:
         if self._learnt is None or self._learnt[0] is not matcher:
             examples = ((intent.id, ex) for intent in matcher.catalog.intents for ex in intent.examples)
             endings = Endings.learn(
-                examples, self._prepare(matcher), matcher.dialect.closing, self.settings.tail_words
+                examples,
+                self._prepare(matcher),
+                matcher.dialect.closing,
+                self.settings.tail_words,
+                self.settings.continue_words,
             )
             self._learnt = (matcher, endings)
         return self._learnt[1]

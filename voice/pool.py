@@ -7,8 +7,10 @@ process is summed per name ("asr", "tts") into four gauges; a pool that is garba
 
 from __future__ import annotations
 
+import queue
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -18,11 +20,68 @@ from core.metrics import PREFIX, gauge_from
 T = TypeVar("T")
 
 
+class _Lanes:
+    """The pool's work queue with two lanes: urgent jobs are taken before any job already waiting.
+
+    A drop-in for `ThreadPoolExecutor._work_queue` (a `queue.SimpleQueue`: `put`, `get`, `get_nowait`),
+    so the executor's own threads, shutdown and cancellation keep working unchanged. Which lane a job goes
+    to is set for the submitting thread just around `submit` (the executor puts the job synchronously).
+    """
+
+    def __init__(self) -> None:
+        self._urgent: deque[Any] = deque()
+        self._normal: deque[Any] = deque()
+        self._ready = threading.Condition(threading.Lock())
+        self.next_urgent = threading.local()
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        urgent = getattr(self.next_urgent, "on", False)
+        with self._ready:
+            (self._urgent if urgent else self._normal).append(item)
+            self._ready.notify()
+
+    def put_nowait(self, item: Any) -> None:
+        self.put(item)
+
+    def promote(self, future: Future[Any]) -> bool:
+        """Move the waiting job of `future` to the urgent lane (False: it is not waiting any more)."""
+        with self._ready:
+            for i, item in enumerate(self._normal):
+                if getattr(item, "future", None) is future:
+                    del self._normal[i]
+                    self._urgent.append(item)
+                    return True
+        return False
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        with self._ready:
+            if block and not self._ready.wait_for(lambda: self._urgent or self._normal, timeout):
+                raise queue.Empty
+            if self._urgent:
+                return self._urgent.popleft()
+            if self._normal:
+                return self._normal.popleft()
+            raise queue.Empty
+
+    def get_nowait(self) -> Any:
+        return self.get(block=False)
+
+    def empty(self) -> bool:
+        with self._ready:
+            return not (self._urgent or self._normal)
+
+    def qsize(self) -> int:
+        with self._ready:
+            return len(self._urgent) + len(self._normal)
+
+
 class CountedPool(ThreadPoolExecutor):
-    """A thread pool that counts its queued and running jobs."""
+    """A thread pool that counts its queued and running jobs; `submit_urgent` jumps the queue."""
 
     def __init__(self, name: str, workers: int) -> None:
         super().__init__(max_workers=workers, thread_name_prefix=name)
+        self._lanes = _Lanes()
+        self._work_queue = self._lanes  # type: ignore[assignment]  # same interface as its SimpleQueue
         self.name = name  # "asr" or "tts": the `pool` label of the gauges
         self.workers = workers
         self._count_lock = threading.Lock()
@@ -52,6 +111,18 @@ class CountedPool(ThreadPoolExecutor):
             raise
         future.add_done_callback(self._cancelled)
         return future
+
+    def submit_urgent(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """As `submit`, but the job runs before every job still waiting (a caller is waiting on it)."""
+        self._lanes.next_urgent.on = True
+        try:
+            return self.submit(fn, *args, **kwargs)
+        finally:
+            self._lanes.next_urgent.on = False
+
+    def hurry(self, future: Future[Any]) -> bool:
+        """A job already waiting becomes urgent (a caller now waits on it); False if it is not waiting."""
+        return self._lanes.promote(future)
 
     def _cancelled(self, future: Future[Any]) -> None:
         # A job cancelled before it started (shutdown with cancel_futures) never ran `job`.

@@ -28,9 +28,11 @@ def noises() -> list[turn_sets.Noise]:
 
 def test_paused_utterances_have_their_pauses_levels_and_room_to_end(utterances):
     kinds = [u.kind for u in utterances]
-    assert len(utterances) == 6 * 3 * turn_sets.VARIANTS
+    after = len(turn_sets.AFTER_REQUEST_MS) * turn_sets.VARIANTS  # a pause right after a whole request
+    assert len(utterances) == 6 * 3 * turn_sets.VARIANTS + after
     assert {k: kinds.count(k) for k in set(kinds)} == {
-        k: 6 * turn_sets.VARIANTS for k in ("two_phrases", "code_groups", "hesitation")
+        **{k: 6 * turn_sets.VARIANTS for k in ("two_phrases", "code_groups", "hesitation")},
+        "after_request": after,
     }
     for u in utterances:
         assert u.audio.rate == 8000 and u.audio.width == 2

@@ -65,17 +65,25 @@ class FakeStream:
         self.hang_accept = hang_accept  # the engine never returns from the first batch on
         self.finish_s = finish_s  # how long the final result takes after the end of speech
         self.accepted: list[AudioChunk] = []
+        self.urgent: list[bool] = []  # per accepted chunk: asked to go before other calls' audio
+        self.finished_urgent: bool | None = None
+        self.hurried = 0  # asked to put its queued job first (the caller paused)
         self.closed = False
 
-    async def accept(self, chunk):
+    async def accept(self, chunk, *, urgent=False):
         assert chunk.rate == self.rate
         self.accepted.append(chunk)
+        self.urgent.append(urgent)
         if self.hang_accept:
             await asyncio.sleep(60)
         words = " ".join(["xin", "chào", "bạn", "ơi", "nhé"][: len(self.accepted)])
         return AsrResult(words, is_final=False) if len(self.accepted) <= 3 else None  # unchanged: None
 
-    async def finish(self):
+    def hurry(self):
+        self.hurried += 1
+
+    async def finish(self, *, urgent=False):
+        self.finished_urgent = urgent
         if self.hang:
             await asyncio.sleep(60)
         await asyncio.sleep(self.finish_s)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -408,3 +409,30 @@ async def test_with_the_real_recognizer_a_finished_request_ends_at_the_short_pau
     assert whole_end == "turn" and whole_ms is not None and whole_ms < 500, heard
     assert whole_words.endswith("huấn luyện viên"), heard
     assert cut_end == "silence" and cut_ms is not None and cut_ms >= 1200, heard  # incomplete: the ceiling
+
+
+async def test_the_words_at_a_pause_and_the_final_transcript_go_before_other_calls_audio():
+    recognizer = FakeRecognizer()
+    listener, hooks, _ = listener_with_words(Verdict.COMPLETE, recognizer)
+    assert await chunks_until_words_end(listener, hooks) == 59
+    await settle(hooks)
+    (stream,) = recognizer.streams
+    # Only the job the caller waits on (the words at the pause, padded) jumps the recognizer's queue.
+    assert stream.urgent[-1] and not any(stream.urgent[:-1])
+    assert stream.finished_urgent is True
+    assert stream.hurried == 1  # at the pause, the batch still queued before it was hurried too
+
+
+async def test_audio_that_waited_for_a_busy_recognizer_goes_in_one_job_not_one_per_batch():
+    async def jobs(answer_first: bool) -> list[float]:
+        recognizer = FakeRecognizer()
+        listener, _, _ = listener_with_words(Verdict.COMPLETE, recognizer)
+        listener.settings = replace(listener.settings, answer_first=answer_first)
+        for i in range(40):  # 800 ms arrive while the utterance's task cannot run (the loop is busy)
+            listener.on_chunk(AudioChunk(bytes(320), 8000, timestamp_ms=20 * i))
+        await asyncio.sleep(0.01)
+        listener.close()
+        return [round(c.duration_s, 2) for c in recognizer.streams[0].accepted]
+
+    assert await jobs(True) == [0.8]  # the pre-roll, the onset and all that waited: one trip
+    assert await jobs(False) == [0.2, 0.2, 0.2, 0.2]  # one job per batch, each queued behind other calls

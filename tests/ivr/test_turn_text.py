@@ -101,3 +101,37 @@ def test_with_the_real_catalog_the_example_ending_ends_a_request_the_intent_scor
     by_ending = WordsJudge(lambda: matcher, TextTurnSettings(tail_words=3))
     assert by_ending(heard) is Verdict.COMPLETE
     assert by_ending("mình chỉ muốn được nhìn nhận đi làm một huấn") is Verdict.INCOMPLETE
+
+
+def test_words_that_an_example_goes_on_after_leave_a_whole_request_to_the_timer():
+    """The words "… logic tương tự" are a whole example and also the middle of a longer one: neither the
+    example ending nor a clear intent may end the turn there, only the timer; a closing word still does."""
+    examples = [
+        ("feedback", "chúng ta có thể áp dụng logic tương tự"),
+        ("feedback", "áp dụng logic tương tự với người khác"),
+        ("coach", "muốn làm huấn luyện viên"),
+        ("coach", "được nhìn nhận là huấn luyện viên"),
+        ("coach", "huấn luyện viên giỏi"),
+    ]
+    plain = Endings.learn(examples, str.lower, tail_words=3)
+    held = Endings.learn(examples, str.lower, tail_words=3, continue_words=2)
+    assert ("tương", "tự") in held.continuing and ("người", "khác") not in held.continuing
+    assert ("luyện", "viên") not in held.continuing  # goes on in 1 of the 3 examples holding it
+    clear = Intent(score=0.97, margin=0.6, clear=True)
+    cut = "chúng ta có thể áp dụng logic tương tự"
+    assert judge_transcript(cut, plain, clear) is Verdict.COMPLETE  # the old rule: cut off here
+    assert judge_transcript(cut, held, clear) is Verdict.UNSURE
+    assert judge_transcript(f"{cut} với người khác", held, clear) is Verdict.COMPLETE
+    assert judge_transcript("tôi muốn làm huấn luyện viên", held) is Verdict.COMPLETE
+    assert judge_transcript(f"{cut} ạ", Endings.learn(examples, str.lower, ["ạ"], 3, 2)) is Verdict.COMPLETE
+
+
+def test_with_the_real_catalog_a_request_said_halfway_waits_and_the_whole_one_does_not():
+    matcher = Matcher(load_catalog(FIXTURES / "ivr" / "intents"))
+    judge = WordsJudge(lambda: matcher, TextTurnSettings(tail_words=3, continue_words=2))
+    assert judge("chúng ta có thể áp dụng logic tương tự") is Verdict.UNSURE
+    assert judge("chúng ta có thể áp dụng logic tương tự với người khác") is Verdict.COMPLETE
+    assert judge("bạn cầm khúc cây và ném vào bãi cỏ") is Verdict.UNSURE  # "… bãi cỏ xanh" goes on
+    assert judge("mình chỉ muốn được nhìn nhận đi làm một huấn luyện viên") is Verdict.COMPLETE
+    old = WordsJudge(lambda: matcher, TextTurnSettings(tail_words=3))
+    assert old("chúng ta có thể áp dụng logic tương tự") is Verdict.COMPLETE

@@ -52,3 +52,31 @@ def test_saturation_is_jobs_per_thread():
     finally:
         release.set()
         pool.shutdown()
+
+
+def test_an_urgent_job_runs_before_the_jobs_already_waiting_and_shutdown_still_cancels():
+    pool = CountedPool("lanes-test", 1)
+    release, order = threading.Event(), []
+    busy = pool.submit(release.wait, 5)
+    waiting = [pool.submit(order.append, "other call 1"), pool.submit(order.append, "other call 2")]
+    urgent = pool.submit_urgent(order.append, "caller waiting")
+    assert pool.queued == 3
+    release.set()
+    for f in (busy, *waiting, urgent):
+        f.result(5)
+    assert order == ["caller waiting", "other call 1", "other call 2"]
+    release, running, order = threading.Event(), threading.Event(), []
+    busy = pool.submit(lambda: running.set() or release.wait(5))
+    assert running.wait(5)
+    first, paused = pool.submit(order.append, "other call"), pool.submit(order.append, "caller paused")
+    assert pool.hurry(paused) and not pool.hurry(busy)  # a job running already cannot be hurried
+    release.set()
+    for f in (busy, first, paused):
+        f.result(5)
+    assert order == ["caller paused", "other call"]
+    release = threading.Event()
+    pool.submit(release.wait, 5)
+    left = pool.submit(order.append, "never")
+    pool.shutdown(wait=False, cancel_futures=True)  # the executor's own shutdown empties the lanes
+    release.set()
+    assert left.cancelled() and pool.queued == 0 and "never" not in order

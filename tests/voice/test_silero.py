@@ -44,7 +44,9 @@ def test_silero_finds_the_speech_of_each_recording_over_the_phone(model, clip):
     voiced = speech_seconds(detector, speech)
     assert lead == 0.0
     assert voiced >= 0.75 * speech.size / RATE, (voiced, speech.size / RATE)
-    assert abs(detector.windows - (RATE + speech.size) / 256) <= 2  # 8 kHz windows: nothing resampled
+    judged = detector.windows + detector.skipped - detector.warm_ups
+    assert abs(judged - (RATE + speech.size) / 256) <= 2  # 8 kHz windows: nothing resampled
+    assert detector.skipped >= RATE / 256 - 1  # the second of digital silence never reached the model
 
 
 def noises(seconds: int = 20) -> dict[str, np.ndarray]:
@@ -81,6 +83,32 @@ def test_hysteresis_holds_speech_between_the_two_probabilities():
 
     detector = SileroDetector(Scores([0.4, 0.6, 0.4, 0.3, 0.45]), SileroSettings(0.5, 0.35))
     flags = []
+    hiss = AudioChunk.from_array(np.full(256, 300, dtype=np.int16), RATE)  # -41 dBFS: always judged
     for _ in range(5):  # a 256-sample window per 32 ms chunk
-        flags.append(detector.is_speech(AudioChunk(bytes(512), RATE), False))
+        flags.append(detector.is_speech(hiss, False))
     assert flags == [False, True, True, False, False]
+
+
+def test_silence_outside_speech_is_not_given_to_the_model_but_heard_before_an_onset_and_inside_speech():
+    class Scores:
+        def __init__(self):
+            self.heard: list[float] = []  # the RMS of every window run
+
+        def run(self, window, state, rate):
+            rms = float(np.sqrt(np.mean(window[0, 32:] ** 2)))
+            self.heard.append(rms)
+            return (0.9 if rms > 0.01 else 0.1), state
+
+    def window(db: float) -> AudioChunk:
+        return AudioChunk.from_array(np.full(256, round(32767 * 10 ** (db / 20)), dtype=np.int16), RATE)
+
+    scores = Scores()
+    detector = SileroDetector(scores, SileroSettings(0.5, 0.35, silent_below_db=-55))
+    for _ in range(20):
+        assert not detector.is_speech(window(-70), False)
+    assert scores.heard == [] and detector.skipped == 20  # a caller listening in silence costs no run
+    assert detector.is_speech(window(-20), False)
+    # The last 8 silent windows, then the onset: the model's state is as if it had heard them.
+    assert len(scores.heard) == 9 and max(scores.heard[:8]) < 0.001 and detector.warm_ups == 8
+    detector.is_speech(window(-70), True)  # inside speech, a quiet window is judged by the model
+    assert len(scores.heard) == 10 and not detector.speaking

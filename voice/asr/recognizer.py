@@ -12,6 +12,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -72,7 +73,16 @@ class Recognizer:
         name = select_engine(engine, self.engine_name)
         await self._submit(self._engine, name)
 
-    async def _submit(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _submit(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        urgent: bool = False,
+        track: Callable[[Future[Any]], None] | None = None,
+    ) -> T:
+        """`urgent`: a caller waits on this job (the words at a pause, a final transcript): it runs before
+        the jobs already waiting (audio of other callers still speaking, whose results can wait). `track`:
+        told the job's future (a stream may hurry it later)."""
         if self._closed:
             raise AsrUnavailable("speech recognizer is closed", retryable=False)
         with self._count_lock:
@@ -82,7 +92,9 @@ class Recognizer:
                     f"voice.asr.max_pending={self._max_pending})", code="asr_busy", retryable=True)
             self._pending += 1
         try:
-            future = self._pool.submit(fn, *args)
+            future = (self._pool.submit_urgent if urgent else self._pool.submit)(fn, *args)
+            if track is not None:
+                track(future)
         except RuntimeError as exc:  # pool shut down between the check and the submit
             self._release()
             raise AsrUnavailable("speech recognizer is closed", retryable=False) from exc
@@ -175,10 +187,12 @@ class RecognizerStream:
         self._last_partial = ""
         self._final: AsrResult | None = None
         self._closed = False
+        self._job: Future[Any] | None = None  # the stream's latest job in the pool
         self.audio_s = 0.0  # seconds of audio accepted
 
-    async def accept(self, chunk: AudioChunk) -> AsrResult | None:
-        """Feed a chunk; returns a partial result when the text changed, else None."""
+    async def accept(self, chunk: AudioChunk, *, urgent: bool = False) -> AsrResult | None:
+        """Feed a chunk; returns a partial result when the text changed, else None. `urgent`: a caller
+        waits on this partial (see `Recognizer._submit`)."""
         _check_chunk(chunk)
         if chunk.rate != self.rate:
             raise AudioError(f"this stream takes {self.rate} Hz audio, got a {chunk.rate} Hz chunk")
@@ -187,16 +201,25 @@ class RecognizerStream:
         async with self._order:
             if self._final is not None or self._closed:  # finished while this chunk waited its turn
                 raise AsrError("stream already finished", code="asr_stream_finished")
-            return await self._rec._submit(self._accept_job, chunk)
+            return await self._rec._submit(self._accept_job, chunk, urgent=urgent, track=self._track)
 
-    async def finish(self) -> AsrResult:
+    def _track(self, job: Future[Any]) -> None:
+        self._job = job
+
+    def hurry(self) -> None:
+        """The caller now waits on this stream (they paused): its job still waiting goes first."""
+        job = self._job
+        if job is not None and not job.done():
+            self._rec._pool.hurry(job)
+
+    async def finish(self, *, urgent: bool = False) -> AsrResult:
         """Flush and return the final result; the engine session is released."""
         async with self._order:
             if self._final is not None:
                 return self._final
             if self._closed:
                 raise AsrError("stream is closed", code="asr_stream_finished")
-            self._final = await self._rec._submit(self._finish_job)
+            self._final = await self._rec._submit(self._finish_job, urgent=urgent)
             return self._final
 
     def _engine_stream(self) -> AsrStream:
