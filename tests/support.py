@@ -133,3 +133,4 @@ class FakeServices:
         self.ari = ari
         self.calllog = FakeCallLog()
         self.review = None  # no review queue: a session with one is tested against the real store
+        self.radio = None  # no commune radio: no emergency notice

@@ -483,5 +483,6 @@ async def test_a_tickets_audio_is_on_disk_before_its_spool_is_deleted(settings, 
     wav = Path(store.ticket(created.number).audio_path)
     deleted = events.index(("unlink", str(spool)))
     synced = [path for kind, path in events[:deleted] if kind == "fsync"]
-    assert str(wav.parent / f".{wav.name}.part") in synced  # the data, before the rename
+    temp = [p for p in synced if p.startswith(str(wav.parent / f".{wav.name}.")) and p.endswith(".part")]
+    assert len(temp) == 1, synced  # the data, under its writer's temporary name, before the rename
     assert str(wav.parent) in synced  # the rename

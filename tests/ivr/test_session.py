@@ -49,6 +49,7 @@ class Services:
         self.ports = PortPool(40000, 39999)
         self.calllog = FakeCallLog()
         self.review = None
+        self.radio = None  # no commune radio: no emergency notice
 
         class Store:  # the call row as the application wrote it before answering (earlier releases)
             def start_call(self, *args, **kwargs):
