@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.clock import DEFAULT_TIME_ZONE, zone
 from core.publicurl import check_public_url
@@ -44,6 +44,26 @@ class DatabaseSettings(Section):
     @classmethod
     def _check_url(cls, value: str) -> str:
         return check_database_url(value)
+
+
+class JobsSettings(Section):
+    """Where background work runs (README "Jobs"): in the process that asks for it, or on procrastinate."""
+
+    # auto: procrastinate when database.url is PostgreSQL, in-process with SQLite; procrastinate needs
+    # PostgreSQL (checked where both sections are known: hotline.settings).
+    mode: Literal["auto", "in_process", "procrastinate"] = "auto"
+    concurrency: int = Field(2, ge=1, le=64)  # jobs one process runs at once (each in a thread)
+    heartbeat_seconds: float = Field(10.0, gt=0, le=300)  # how often a worker says it is alive
+    # A worker silent this long is taken for dead: its running jobs are queued again (stalled-job
+    # recovery). Several heartbeats, so a busy machine is not taken for a dead one.
+    stalled_after_seconds: float = Field(60.0, gt=0, le=3600)
+    keep_finished_days: int = Field(30, ge=1, le=3650)  # succeeded jobs kept (failed ones: until retried)
+
+    @model_validator(mode="after")
+    def _check_stalled(self) -> JobsSettings:
+        if self.stalled_after_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError("stalled_after_seconds must be at least twice heartbeat_seconds")
+        return self
 
 
 # The back-ends the product runs on, each with the one driver it installs (psycopg 3 for PostgreSQL).

@@ -19,6 +19,7 @@ from broadcast import phone as broadcast_phone
 from console.data import audit
 from core.db import engine_for, session_factory
 from hotline.db import upgrade
+from hotline.jobs import run_jobs
 from hotline.private_data import secure_data
 from hotline.settings import Settings
 from hotline.supervisor import (
@@ -84,11 +85,8 @@ async def _serve_ops(settings: Settings, stop: asyncio.Event, probe: LocalProbe)
     await task
 
 
-RETENTION_INTERVAL_S = 6 * 3600
-
-
 def purge_expired(settings: Settings) -> dict[str, int]:
-    """One retention pass over every kind of personal data (the service runs it every 6 h)."""
+    """One retention pass over every kind of personal data (a job: hotline/jobs.py, every 6 h)."""
     engine = engine_for(settings)
     try:
         factory = session_factory(engine)
@@ -107,19 +105,6 @@ def purge_expired(settings: Settings) -> dict[str, int]:
         return counts
     finally:
         engine.dispose()
-
-
-async def _retention(settings: Settings, stop: asyncio.Event) -> None:
-    """Apply the privacy retention periods at start and every few hours while running."""
-    while not stop.is_set():
-        try:
-            counts = await asyncio.to_thread(purge_expired, settings)
-            if any(counts.values()):
-                logger.info("retention purge: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
-        except Exception:
-            logger.exception("retention purge failed; retrying at the next interval")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), RETENTION_INTERVAL_S)
 
 
 def commune_finder(settings: Settings) -> CommuneFinder | None:
@@ -183,7 +168,7 @@ async def _hotline(settings: Settings, stop: asyncio.Event, ready: asyncio.Event
 
 
 async def _worker(settings: Settings, web: bool) -> None:
-    """The worker: the ARI application, the web app (unless it runs as its own service), retention."""
+    """The worker: the ARI application, the web app (unless it runs as its own service), the jobs."""
     die_with_supervisor()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -194,7 +179,7 @@ async def _worker(settings: Settings, web: bool) -> None:
     ready = asyncio.Event()
     probe = LocalProbe(lambda: None)  # the application, once it has started
     hotline = asyncio.create_task(_hotline(settings, stop, ready, probe))
-    tasks = [hotline, asyncio.create_task(_retention(settings, stop))]
+    tasks = [hotline, asyncio.create_task(run_jobs(settings, stop))]  # the retention purge
     serve = _serve_web if web else _serve_ops
     tasks.append(asyncio.create_task(serve(settings, stop, probe)))
     ready_wait = asyncio.create_task(ready.wait())

@@ -19,6 +19,7 @@ from broadcast.settings import BroadcastSettings
 from core.config import (
     PROJECT_ROOT,
     DatabaseSettings,
+    JobsSettings,
     LocaleSettings,
     LoggingSettings,
     PathSettings,
@@ -26,6 +27,7 @@ from core.config import (
     Section,
     WebSettings,
 )
+from core.db import is_sqlite
 from core.errors import ConfigError
 from core.yamlfile import Loc, YamlDoc, describe_validation_error, load_yaml
 from intents.settings import IntentSettings
@@ -42,6 +44,7 @@ class Settings(Section):
     config_file: Path | None = None  # set by the loader
     paths: PathSettings = PathSettings()
     database: DatabaseSettings = DatabaseSettings()
+    jobs: JobsSettings = JobsSettings()
     web: WebSettings = WebSettings()
     privacy: PrivacySettings = PrivacySettings()
     logging: LoggingSettings = LoggingSettings()
@@ -51,6 +54,12 @@ class Settings(Section):
     ivr: IvrSettings = IvrSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
     ops: OpsSettings = OpsSettings()
+
+    @model_validator(mode="after")
+    def _check_jobs_mode(self) -> Settings:
+        if self.jobs.mode == "procrastinate" and is_sqlite(self.database_url):
+            raise ValueError("jobs.mode: procrastinate needs database.url on PostgreSQL (or use auto)")
+        return self
 
     @model_validator(mode="after")
     def _check_commune_teams(self) -> Settings:

@@ -2,7 +2,8 @@
 
 `hotline service-units --out /etc/systemd/system --user hotline` renders them for this installation
 (its `hotline` command, config file, data and cache directories); `systemctl daemon-reload` and
-`systemctl enable --now hotline-asterisk hotline hotline-web` start them.
+`systemctl enable --now hotline-asterisk hotline hotline-web` start them (and `hotline-jobs`, rendered when
+jobs run on PostgreSQL, on a machine that runs jobs and no calls).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from pathlib import Path
 
 import jinja2
 
+from core.jobs import choose_mode
 from hotline.settings import Settings
 
 TEMPLATES = Path(__file__).with_name("systemd")
 ASTERISK_UNIT = "hotline-asterisk.service"
+JOBS_UNIT = "hotline-jobs.service"
 
 
 def render_units(settings: Settings, user: str, group: str | None = None) -> dict[str, str]:
@@ -50,4 +53,6 @@ def render_units(settings: Settings, user: str, group: str | None = None) -> dic
         autoescape=False,
     )
     names = ["hotline.service", "hotline-web.service"] + ([] if external else [ASTERISK_UNIT])
+    if choose_mode(settings.jobs.mode, settings.database_url) == "procrastinate":
+        names.append(JOBS_UNIT)  # a job-only worker; with SQLite jobs run inside the call worker
     return {name: env.get_template(f"{name}.j2").render(**values) for name in names}

@@ -29,7 +29,7 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def register_commands(app: typer.Typer) -> None:
-    from hotline.commands import broadcast, console, intents, ivr, prompts, report, service, voice
+    from hotline.commands import broadcast, console, intents, ivr, jobs, prompts, report, service, voice
 
-    for module in (voice, intents, ivr, prompts, broadcast, service, console, report):
+    for module in (voice, intents, ivr, prompts, broadcast, service, console, report, jobs):
         module.register(app)

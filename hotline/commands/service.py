@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", help="Write the units here (else print).")] = None,
         user: Annotated[str, typer.Option("--user", help="User the hotline and web app run as.")] = "hotline",
     ) -> None:
-        """systemd units for this installation: Asterisk, the supervised hotline, the web app."""
+        """systemd units for this installation: Asterisk, the supervised hotline, the web app, the jobs."""
         from hotline.units import render_units
 
         try:

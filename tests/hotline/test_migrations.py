@@ -16,14 +16,30 @@ from hotline.db import alembic_config, upgrade
 
 
 def _tables(engine: sa.Engine) -> set[str]:
+    """Our tables; procrastinate's (the jobs branch, PostgreSQL only) are checked apart."""
     with engine.connect() as conn:
-        return set(sa.inspect(conn).get_table_names())
+        return {t for t in sa.inspect(conn).get_table_names() if not t.startswith("procrastinate_")}
+
+
+def _unmodelled(diff: tuple) -> bool:
+    """A difference about a table no model describes: app_meta (the base revision's) or procrastinate's."""
+    obj = diff[1]
+    table = obj if isinstance(obj, sa.Table) else getattr(obj, "table", None)
+    name = getattr(table, "name", "")
+    return diff[0] in ("remove_table", "remove_index") and (
+        name == "app_meta" or name.startswith("procrastinate_")
+    )
+
+
+def _job_tables(engine: sa.Engine) -> set[str]:
+    with engine.connect() as conn:
+        return {t for t in sa.inspect(conn).get_table_names() if t.startswith("procrastinate_")}
 
 
 def test_every_migration_goes_up_matches_the_models_goes_down_and_up_again(db_url):
     cfg = alembic_config(db_url)
     heads = set(ScriptDirectory.from_config(cfg).get_heads())
-    assert {h.split("_")[0] for h in heads} >= {"ivr", "broadcast", "console"}
+    assert {h.split("_")[0] for h in heads} >= {"ivr", "broadcast", "console", "jobs"}
     upgrade(db_url)
     engine = make_engine(db_url)
     try:
@@ -31,13 +47,26 @@ def test_every_migration_goes_up_matches_the_models_goes_down_and_up_again(db_ur
             assert set(MigrationContext.configure(conn).get_current_heads()) == heads
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         # app_meta (the base revision's key/value table) has no model: nothing else may differ.
-        assert [d for d in diff if not (d[0] == "remove_table" and d[1].name == "app_meta")] == []
+        # procrastinate's tables and indexes have no models either (the job engine owns them).
+        assert [d for d in diff if not _unmodelled(d)] == []
+        postgres = engine.dialect.name == "postgresql"
+        assert _job_tables(engine) == (
+            {
+                "procrastinate_jobs",
+                "procrastinate_workers",
+                "procrastinate_events",
+                "procrastinate_periodic_defers",
+            }
+            if postgres
+            else set()
+        )
         assert set(Base.metadata.tables) | {"app_meta", "alembic_version"} == _tables(engine)
         assert broadcast.models.Segment.__tablename__ in _tables(engine)
         assert console.models.Operator.__tablename__ in _tables(engine)
 
         command.downgrade(cfg, "base")  # every branch, newest first, down to the empty schema
         assert _tables(engine) <= {"alembic_version"}
+        assert _job_tables(engine) == set()
 
         upgrade(db_url)  # the downgrades left nothing behind that stops a fresh upgrade
         assert set(Base.metadata.tables) <= _tables(engine)

@@ -82,3 +82,16 @@ def test_asterisk_elsewhere_means_no_asterisk_unit(tmp_path):
 def test_an_unknown_user_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no such user: nobody-here"):
         render_units(_settings(tmp_path), "nobody-here")
+
+
+def test_jobs_on_postgresql_add_a_job_worker_unit_that_passes_systemd_analyze(tmp_path):
+    (tmp_path / "var").mkdir()
+    assert "hotline-jobs.service" not in render_units(_settings(tmp_path), ME)  # SQLite: in-process
+    pg = _settings(tmp_path, HOTLINE_DATABASE__URL="postgresql+psycopg://hotline:pw@10.0.0.5/hotline")
+    jobs = render_units(pg, ME)["hotline-jobs.service"]
+    assert f"ExecStart={HOTLINE} --config {ROOT / 'config' / 'hotline.yaml'} jobs run" in jobs
+    assert "NoNewPrivileges=yes" in jobs and "Requires=" not in jobs  # no Asterisk needed
+    unit = tmp_path / "hotline-jobs.service"
+    unit.write_text(jobs)
+    checked = _verify([unit])
+    assert checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(), checked.stderr
