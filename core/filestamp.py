@@ -9,9 +9,15 @@ size and time, but it was created while the old file still existed, so its inode
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
+
+from core.errors import ConfigError
+
+T = TypeVar("T")
 
 DEFAULT_SUFFIXES = (".yaml", ".yml")
 
@@ -62,3 +68,28 @@ def tree_stamp(paths: Iterable[Path | str], suffixes: tuple[str, ...] = DEFAULT_
             if stamp is not None:
                 out.append((str(path), stamp))
     return tuple(out)
+
+
+class StampedCache(Generic[T]):
+    """Parsed files kept until the file changes (its stamp): one `stat()` per look-up, thread-safe.
+
+    `what` names the setting that points at the file, for the error when it is missing."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self._items: dict[Path, tuple[FileStamp, T]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, path: Path, parse: Callable[[Path], T]) -> T:
+        """The parsed file (blocking: reads it when it changed); ConfigError when it is missing."""
+        stamp = file_stamp(path)
+        with self._lock:
+            hit = self._items.get(path)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+        if stamp is None:
+            raise ConfigError(f"{path}: file not found ({self.what})")
+        value = parse(path)  # outside the lock: another file's reader need not wait for this one
+        with self._lock:
+            self._items[path] = (stamp, value)
+        return value

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from core.errors import ConfigError
-from core.filestamp import FileStamp, file_stamp
+from core.filestamp import StampedCache
 from core.yamlfile import describe_validation_error, load_yaml
 from voice.text.patterns import ROAD_TAIL
 from voice.text.tones import canonical_tones, nfc
@@ -208,25 +207,18 @@ def parse_table(doc: Any) -> TextTable:
     return TextTable.from_model(model, str(doc.path))
 
 
-_cache: dict[Path, tuple[FileStamp, TextTable]] = {}
-_cache_lock = threading.Lock()
+_cache: StampedCache[TextTable] = StampedCache("voice.text.abbreviations")
 
 
 def load_table(path: Path | str | None = None) -> TextTable:
     """The table from a YAML file (default: config/abbreviations.yaml), cached until the file changes."""
-    path = Path(path) if path is not None else _default_path
-    stamp = file_stamp(path)
-    with _cache_lock:
-        hit = _cache.get(path)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-    if stamp is None:
-        raise ConfigError(f"{path}: file not found (voice.text.abbreviations)")
-    table = parse_table(load_yaml(path))
-    with _cache_lock:
-        _cache[path] = (stamp, table)
-    logger.debug("loaded reading table %s: %d abbreviations", path, len(table.abbreviations))
-    return table
+
+    def parse(p: Path) -> TextTable:
+        table = parse_table(load_yaml(p))
+        logger.debug("loaded reading table %s: %d abbreviations", p, len(table.abbreviations))
+        return table
+
+    return _cache.get(Path(path) if path is not None else _default_path, parse)
 
 
 _default_path = DEFAULT_PATH

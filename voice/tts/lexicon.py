@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from core.errors import ConfigError
-from core.filestamp import FileStamp, file_stamp
+from core.filestamp import StampedCache
 from core.yamlfile import describe_validation_error, load_yaml
 from voice.text.tones import canonical_tones, nfc
 
@@ -160,25 +160,18 @@ def parse_lexicon(doc: Any) -> Lexicon:
     )
 
 
-_cache: dict[Path, tuple[FileStamp, Lexicon]] = {}
-_cache_lock = threading.Lock()
+_cache: StampedCache[Lexicon] = StampedCache("voice.tts.lexicon")
 
 
 def load_lexicon(path: Path | str) -> Lexicon:
     """The lexicon in a YAML file, cached until the file changes (blocking: reads the file)."""
-    path = Path(path)
-    stamp = file_stamp(path)
-    with _cache_lock:
-        hit = _cache.get(path)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-    if stamp is None:
-        raise ConfigError(f"{path}: file not found (voice.tts.lexicon)")
-    lexicon = parse_lexicon(load_yaml(path))
-    with _cache_lock:
-        _cache[path] = (stamp, lexicon)
-    logger.debug("loaded pronunciation lexicon %s: %d words", path, len(lexicon.words))
-    return lexicon
+
+    def parse(p: Path) -> Lexicon:
+        lexicon = parse_lexicon(load_yaml(p))
+        logger.debug("loaded pronunciation lexicon %s: %d words", p, len(lexicon.words))
+        return lexicon
+
+    return _cache.get(Path(path), parse)
 
 
 def lexicon_from_settings(settings: Any) -> Lexicon:
