@@ -165,3 +165,11 @@ def reveal_number(actor: Actor, target: str, lookup: Callable[[], str | None], m
         raise HTTPException(404, missing)
     actor.record(AuditAction.SHOW_NUMBER, target)
     return raw or "(không có số)"
+
+
+def refuse_oversized_body(request: Request, limit_bytes: int) -> None:
+    """An upload whose declared length is over `limit_bytes` (plus the form's own fields) is refused
+    before a byte of it is read; the spooling then enforces the limit on what actually arrives."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit_bytes + 64 * 1024:
+        raise HTTPException(413, f"Tệp quá lớn (tối đa {limit_bytes // (1024 * 1024)} MB).")

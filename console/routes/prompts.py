@@ -24,6 +24,7 @@ from console.deps import (
     PageLogin,
     PromptEditorDep,
     check_csrf,
+    refuse_oversized_body,
 )
 from console.edit.history import MAX_VERSIONS, digest
 from console.edit.prompts import (
@@ -235,9 +236,7 @@ async def upload(
 ) -> Response:
     # The form is parsed here rather than by FastAPI so that an oversized body is refused before
     # it is read, and only after the login was checked.
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise HTTPException(413, f"Tệp quá lớn (tối đa {MAX_UPLOAD_BYTES // (1024 * 1024)} MB).")
+    refuse_oversized_body(request, MAX_UPLOAD_BYTES)
     async with request.form(max_files=1, max_fields=4) as form:
         csrf = form.get("csrf")
         check_csrf(login, csrf if isinstance(csrf, str) else None)

@@ -31,7 +31,7 @@ from console.audit_actions import AuditAction
 from console.context import RADIO, Console
 from console.data.audit import Actor
 from console.data.sessions import Login
-from console.deps import AnyActor, AnyPageLogin, ConsoleDep, check_csrf
+from console.deps import AnyActor, AnyPageLogin, ConsoleDep, check_csrf, refuse_oversized_body
 from console.edit.recordings import PromptUploadError, spool_upload
 from console.edit.takes import TakeError, decode, duration_vi, process
 from console.radio_deps import Pool, Radio, own_commune, segment_for
@@ -170,9 +170,7 @@ async def new_reading(
 ) -> Response:
     """A reading recorded in the browser or uploaded: checked, then mastered in the background (held)."""
     _seconds, size = _limits(console)
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > size + 64 * 1024:
-        raise HTTPException(413, f"Tệp quá lớn (tối đa {size // (1024 * 1024)} MB).")
+    refuse_oversized_body(request, size)
     async with request.form(max_files=1, max_fields=4, max_part_size=64 * 1024) as form:
         csrf = form.get("csrf")
         check_csrf(login, csrf if isinstance(csrf, str) else None)

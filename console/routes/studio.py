@@ -22,7 +22,15 @@ from console.context import PREFIX, Console
 from console.data.audit import Actor
 from console.data.prompts import load_prompts
 from console.data.sessions import Login
-from console.deps import ApiLogin, ConsoleDep, CsrfLogin, PageActor, PageLogin, check_csrf
+from console.deps import (
+    ApiLogin,
+    ConsoleDep,
+    CsrfLogin,
+    PageActor,
+    PageLogin,
+    check_csrf,
+    refuse_oversized_body,
+)
 from console.edit import studio
 from console.edit.recordings import MAX_UPLOAD_BYTES, PromptUploadError, spool_upload
 from console.edit.takes import MAX_TAKE_SECONDS, TakeError, decode, process
@@ -198,9 +206,7 @@ async def new_take(
     key: str, request: Request, console: ConsoleDep, login: StudioLogin, workers: Workers
 ) -> Response:
     """A take recorded in the browser or uploaded: checked and kept as a draft, not yet heard by callers."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise HTTPException(413, f"Tệp quá lớn (tối đa {MAX_UPLOAD_BYTES // (1024 * 1024)} MB).")
+    refuse_oversized_body(request, MAX_UPLOAD_BYTES)
     async with request.form(max_files=1, max_fields=4) as form:
         csrf = form.get("csrf")
         check_csrf(login, csrf if isinstance(csrf, str) else None)

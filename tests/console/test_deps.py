@@ -18,6 +18,7 @@ CSRF_IN_BODY = {  # check their tokens themselves
     PREFIX + "/login",
     PREFIX + "/prompts/{key}/upload",
     PREFIX + "/studio/{key}/take",
+    RADIO + "/ban-tin/{segment_id}/giong-doc",
 }
 
 
