@@ -381,7 +381,7 @@ class BroadcastService:
                     id=job_id,
                     status="queued",
                     source=source[:200],
-                    commune=commune,
+                    commune=commune[:100] if commune else commune,  # the column's width (PostgreSQL checks)
                     created_at=now,
                     updated_at=now,
                 )
