@@ -225,3 +225,12 @@ def audit_rows(settings, action: str | None = None) -> list:
         if action:
             q = q.where(AuditEntry.action == action)
         return list(s.scalars(q))
+
+
+def logged_in_client(app, username: str):
+    """A new client of `app` logged in as `username`, with the CSRF token of its session."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    assert login(client, username).status_code == 303
+    return client, csrf_of(client.get("/console/", follow_redirects=True).text)

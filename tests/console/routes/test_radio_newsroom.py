@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.broadcast.catalog import add_segment
-from tests.console.helpers import PASSWORD, add_operator, csrf_of, login
+from tests.console.helpers import PASSWORD, add_operator, logged_in_client
 
 UPLOADED = """---
 title: Thông báo lịch tiêm chủng
@@ -30,10 +30,7 @@ def app(console_settings):
         yield client.app
 
 
-def _logged_in(app, username: str) -> tuple[TestClient, str]:
-    client = TestClient(app)
-    assert login(client, username).status_code == 303
-    return client, csrf_of(client.get("/console/", follow_redirects=True).text)
+_logged_in = logged_in_client
 
 
 def _audit(app) -> list[tuple[str, str, str]]:

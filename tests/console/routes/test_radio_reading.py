@@ -18,7 +18,7 @@ from broadcast.bulletin import parse_bulletin
 from broadcast.reading import bulletin_record
 from tests.broadcast.catalog import add_segment
 from tests.broadcast.conftest import decode_mp3, measure
-from tests.console.helpers import PASSWORD, ROOT, add_operator, audit_rows, csrf_of, login
+from tests.console.helpers import PASSWORD, ROOT, add_operator, audit_rows, csrf_of, logged_in_client
 from voice.audio import read_audio, resample, to_mono, write_wav
 
 RECORDING = ROOT / "tests" / "fixtures" / "speech" / "tuyen_north_male.wav"  # 4.5 s, a man reading
@@ -35,10 +35,7 @@ def app(console_settings):
         yield client.app
 
 
-def _logged_in(app, username: str) -> tuple[TestClient, str]:
-    client = TestClient(app)
-    assert login(client, username).status_code == 303
-    return client, csrf_of(client.get("/console/", follow_redirects=True).text)
+_logged_in = logged_in_client
 
 
 def _commune_account(settings, username: str, code: int) -> None:
