@@ -23,6 +23,8 @@ PG_USER = "hotline-pgtest"  # the system user tests/postgres-setup.sh creates wh
 SUPERUSER = "hotline"  # the cluster's own superuser (a role inside it, not a system user)
 SHM_NEEDED_BYTES = 1 << 30  # a cluster with its migrated template and a few tests' copies, with margin
 START_ATTEMPTS = 3  # a free port taken by someone else between the check and the start: try another
+PREFIX = "hotline-pg-"  # the clusters' temporary directories
+OWNER_FILE = "owner.pid"  # the test process a cluster belongs to: a cluster whose owner is gone is removed
 
 
 class PostgresUnavailable(RuntimeError):
@@ -147,13 +149,42 @@ def _run_as() -> tuple[list[str], int | None, int | None]:
     return [runuser, "-u", PG_USER, "--"], user.pw_uid, user.pw_gid
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_leftovers(run_as: list[str], bindir: Path) -> list[Path]:
+    """Stops and removes clusters whose test process died without its clean-up (killed with SIGKILL),
+    so they do not keep running and holding memory; a running test session's cluster is left alone."""
+    removed = []
+    for base in {_scratch_dir() or tempfile.gettempdir(), tempfile.gettempdir()}:
+        for root in Path(base).glob(f"{PREFIX}*"):
+            try:
+                owner = int((root / OWNER_FILE).read_text())
+            except (OSError, ValueError):
+                continue  # not ours, or still being created
+            if _alive(owner):
+                continue
+            Cluster(root, 0, "", run_as, bindir).stop()
+            removed.append(root)
+    return removed
+
+
 def start_cluster() -> Cluster:
     """initdb + pg_ctl start in a new temporary directory; raises PostgresUnavailable with the reason."""
     bindir = server_bindir()
     run_as, uid, gid = _run_as()
-    root = Path(tempfile.mkdtemp(prefix="hotline-pg-", dir=_scratch_dir()))
+    reap_leftovers(run_as, bindir)
+    root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=_scratch_dir()))
     password = secrets.token_urlsafe(18)
     try:
+        (root / OWNER_FILE).write_text(str(os.getpid()))
         if uid is not None and gid is not None:
             os.chown(root, uid, gid)
         pwfile = root / "pw"
