@@ -51,7 +51,11 @@ class LoginLimiter:
             # address does): reservations from parallel requests and other processes and machines are
             # counted one after another, never from the same snapshot. Both counts are per address.
             serialize(s, f"console.login:{ip}")
-            s.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
+            # Expired attempts of every address go too; on PostgreSQL rows another login is removing right
+            # now are skipped, not waited for: two logins from different addresses each hold only their
+            # own address's lock, and waiting on each other's deletions could deadlock them.
+            expired = select(LoginAttempt.id).where(LoginAttempt.at < since).with_for_update(skip_locked=True)
+            s.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(expired)))
             s.add(LoginAttempt(at=now, username=name, ip=ip))
             s.flush()
             recent = (

@@ -67,3 +67,42 @@ def test_parallel_reservations_from_two_processes_never_exceed_the_limit(db_sett
     for t in threads:
         t.join(timeout=60)
     assert len(granted) == 16 and granted.count(True) == 5
+
+
+def test_parallel_logins_from_many_addresses_clear_expired_attempts_without_failing(db_settings):
+    # Every reservation removes the expired attempts of all addresses; parallel ones from different
+    # addresses (different locks) must neither fail nor leave expired rows behind.
+    from sqlalchemy import func, select
+
+    from console.models import LoginAttempt
+    from core.db import engine_for, session_factory
+
+    now = [dt.datetime(2030, 1, 1, 8, 0)]
+    settings = _migrated(db_settings)
+    old = _limiter(settings, now, limit=1000)
+    for i in range(200):
+        old.reserve(f"user{i % 7}", f"10.1.0.{i % 50}")
+    now[0] += dt.timedelta(seconds=301)
+    limiters = [_limiter(settings, now), _limiter(settings, now)]
+    start = threading.Barrier(16)
+    errors: list[BaseException] = []
+    granted: list[bool] = []
+
+    def attempt(i: int) -> None:
+        start.wait(timeout=30)
+        try:
+            granted.append(limiters[i % 2].reserve("lan", f"10.2.0.{i}") is not None)
+        except BaseException as exc:  # a deadlock or serialization failure surfaces here
+            errors.append(exc)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and granted.count(True) == 16
+    limiters[0].reserve("lan", "10.3.0.1")  # a last one with nobody else removing: all expired gone
+    with session_factory(engine_for(settings))() as s:
+        since = now[0] - dt.timedelta(seconds=300)
+        assert s.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at < since)) == 0
+        assert s.scalar(select(func.count()).select_from(LoginAttempt)) == 17
