@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.errors import ConfigError
-from core.yamlfile import describe_validation_error, load_yaml
+from core.yamlfile import load_yaml, validate_doc
 
 PLACEHOLDERS = ("commune", "province", "date", "title", "agency")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -62,12 +62,8 @@ def load_template(templates_dir: Path, template_id: str) -> Template:
         raise ConfigError(
             f"{path}:1: mẫu chương trình phải là các dòng 'khóa: giá trị' (name:, opening:, ...)"
         )
-    try:
-        return Template.model_validate({**doc.data, "id": template_id})
-    except ValidationError as exc:
-        raise ConfigError(
-            "mẫu chương trình viết sai:\n  " + "\n  ".join(describe_validation_error(exc, doc))
-        ) from None
+    data = {**doc.data, "id": template_id}
+    return validate_doc(Template, doc, heading="mẫu chương trình viết sai", data=data)
 
 
 def available_templates(templates_dir: Path) -> list[str]:

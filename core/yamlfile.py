@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -18,6 +18,7 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 from core.errors import ConfigError
 
 Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
 
 # Bounds on what one operator-edited file may make us build. Our largest configuration file is about
 # 20 kB, nested 6 levels deep, and none uses anchors; a hostile file (a "billion laughs" alias bomb of
@@ -236,3 +237,16 @@ def describe_validation_error(
             got = f" (got {shown[:80]})"
         messages.append(f"{where}: {_dotted(loc)}: {msg}{got}")
     return messages
+
+
+_NO_DATA = object()
+
+
+def validate_doc(model: type[M], doc: YamlDoc, *, heading: str = "", data: Any = _NO_DATA) -> M:
+    """`model` from the file's data (or `data` drawn from it); a ConfigError with one `file:line: key`
+    line per problem, under `heading` when given."""
+    try:
+        return model.model_validate(doc.data if data is _NO_DATA else data)
+    except ValidationError as exc:
+        lines = describe_validation_error(exc, doc)
+        raise ConfigError(f"{heading}:\n  " + "\n  ".join(lines) if heading else "\n".join(lines)) from None

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import ConfigError
-from core.yamlfile import describe_validation_error, load_yaml
+from core.yamlfile import load_yaml, validate_doc
 from intents.matcher import Matcher
 
 NONE = "none"  # label of out-of-scope utterances
@@ -33,12 +33,8 @@ def load_cases(path: Path | str, known_ids: set[str] | None = None) -> list[Case
     """Read `cases: [{text, intent}]`; unknown intent labels are errors naming the line."""
     path = Path(path)
     doc = load_yaml(path)
-    try:
-        parsed = CaseFile.model_validate(doc.data if doc.data is not None else {})
-    except ValidationError as exc:
-        raise ConfigError(
-            "invalid cases file:\n  " + "\n  ".join(describe_validation_error(exc, doc))
-        ) from None
+    data = doc.data if doc.data is not None else {}
+    parsed = validate_doc(CaseFile, doc, heading="invalid cases file", data=data)
     if known_ids is not None:
         bad = [
             f"{doc.where(('cases', i, 'intent'))}: cases[{i}].intent: unknown intent {c.intent!r}"

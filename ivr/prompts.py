@@ -40,11 +40,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from core.errors import AudioError, ConfigError
 from core.filestamp import file_stamp
-from core.yamlfile import describe_validation_error, load_yaml
+from core.yamlfile import load_yaml, validate_doc
 from ivr.flow import PROMPT_KEYS, Texts
 from ivr.take_notes import TakeNotes
 from ivr.template_units import template_units
@@ -84,12 +84,7 @@ class PromptTexts:
 def load_prompt_texts(path: Path) -> PromptTexts:
     """Read config/prompts.yaml; every problem names file, line and key."""
     doc = load_yaml(path)
-    try:
-        parsed = _PromptFile.model_validate(doc.data or {})
-    except ValidationError as exc:
-        raise ConfigError(
-            "invalid prompts file:\n  " + "\n  ".join(describe_validation_error(exc, doc))
-        ) from None
+    parsed = validate_doc(_PromptFile, doc, heading="invalid prompts file", data=doc.data or {})
     problems = []
     for key in PROMPT_KEYS:
         if key not in parsed.prompts:

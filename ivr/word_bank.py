@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import ConfigError
-from core.yamlfile import describe_validation_error, load_yaml
+from core.yamlfile import load_yaml, validate_doc
 from ivr.template_units import PREFIX as TEMPLATE_PREFIX
 from ivr.topic_units import PREFIXES as TOPIC_PREFIXES
 from voice.text import fold_tones
@@ -69,12 +69,7 @@ class WordBank:
 def load_word_bank(path: Path, prompt_keys: Iterable[str] = ()) -> WordBank:
     """Read config/word_bank.yaml; every problem names file, line and key."""
     doc = load_yaml(path)
-    try:
-        parsed = _BankFile.model_validate(doc.data or {})
-    except ValidationError as exc:
-        raise ConfigError(
-            "invalid word bank file:\n  " + "\n  ".join(describe_validation_error(exc, doc))
-        ) from None
+    parsed = validate_doc(_BankFile, doc, heading="invalid word bank file", data=doc.data or {})
     problems = []
     taken = set(prompt_keys)
     seen: dict[str, str] = {}

@@ -8,10 +8,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.errors import ConfigError
-from core.yamlfile import describe_validation_error, load_yaml
+from core.yamlfile import load_yaml, validate_doc
 
 DEFAULT_CATALOG = Path(__file__).resolve().parent / "catalog.yaml"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -100,10 +100,7 @@ def load_catalog(path: Path | None = None) -> Catalog:
     if not path.is_file():
         raise ConfigError(f"{path}: file not found (voice.catalog)")
     doc = load_yaml(path)
-    try:
-        return Catalog.model_validate(doc.data or {})
-    except ValidationError as exc:
-        raise ConfigError("\n".join(describe_validation_error(exc, doc))) from None
+    return validate_doc(Catalog, doc, data=doc.data or {})
 
 
 def catalog_from_settings(settings: Any) -> Catalog:

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
-from core.yamlfile import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_YAML_BYTES, load_yaml, parse_yaml_text
+from core.yamlfile import (
+    MAX_ALIAS_VALUES,
+    MAX_DEPTH,
+    MAX_YAML_BYTES,
+    load_yaml,
+    parse_yaml_text,
+    validate_doc,
+)
 
 NAME = Path("config/intents/x.yaml")
 
@@ -65,3 +72,29 @@ def test_tabs_duplicate_keys_and_a_bom():
     with pytest.raises(ConfigError, match=r'x\.yaml:3: found duplicate key "id"'):
         parse_yaml_text("intents:\n  - id: a\n    id: b\n", NAME)
     assert parse_yaml_text("\ufeffintents: []\n", NAME).data == {"intents": []}
+
+
+def test_validate_doc_names_file_line_and_key_under_a_heading(tmp_path):
+    from pydantic import BaseModel, ConfigDict
+
+    class Item(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str
+        count: int
+
+    class File(BaseModel):
+        items: list[Item]
+
+    path = tmp_path / "things.yaml"
+    path.write_text("items:\n  - name: a\n    count: 1\n  - name: b\n    count: many\n    colour: red\n")
+    doc = load_yaml(path)
+    with pytest.raises(ConfigError) as err:
+        validate_doc(File, doc, heading="invalid things file")
+    lines = str(err.value).splitlines()
+    assert lines[0] == "invalid things file:"
+    assert any(f"{path}:5: items[1].count" in line and "'many'" in line for line in lines)
+    assert any(f"{path}:6: items[1].colour: unknown key" in line for line in lines)
+    assert validate_doc(File, doc, data={"items": []}).items == []  # data drawn from the file
+    with pytest.raises(ConfigError) as bare:
+        validate_doc(Item, doc, data={"name": "x"})
+    assert not str(bare.value).startswith(" ") and "count: required key is missing" in str(bare.value)

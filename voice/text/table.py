@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from core.errors import ConfigError
 from core.filestamp import StampedCache
-from core.yamlfile import describe_validation_error, load_yaml
+from core.yamlfile import load_yaml, validate_doc
 from voice.text.patterns import ROAD_TAIL
 from voice.text.tones import canonical_tones, nfc
 
@@ -200,10 +200,7 @@ def parse_table(doc: Any) -> TextTable:
 
     if not isinstance(doc.data, dict):
         raise ConfigError(f"{doc.path}: expected a mapping with sections letters, abbreviations, ...")
-    try:
-        model = TableModel.model_validate(doc.data)
-    except ValidationError as exc:
-        raise ConfigError("\n".join(describe_validation_error(exc, doc))) from None
+    model = validate_doc(TableModel, doc)
     return TextTable.from_model(model, str(doc.path))
 
 

@@ -21,13 +21,12 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    ValidationError,
     field_validator,
 )
 
 from core.errors import ConfigError
 from core.filestamp import StampedCache
-from core.yamlfile import describe_validation_error, load_yaml
+from core.yamlfile import load_yaml, validate_doc
 from voice.text.tones import canonical_tones, nfc
 
 logger = logging.getLogger(__name__)
@@ -151,10 +150,7 @@ def parse_lexicon(doc: Any) -> Lexicon:
         return Lexicon(words={}, engines={}, source=str(doc.path))
     if not isinstance(doc.data, dict):
         raise ConfigError(f"{doc.path}: expected a mapping with the sections words and engines")
-    try:
-        model = LexiconModel.model_validate(doc.data)
-    except ValidationError as exc:
-        raise ConfigError("\n".join(describe_validation_error(exc, doc))) from None
+    model = validate_doc(LexiconModel, doc)
     return Lexicon(
         words=dict(model.words), engines={k: dict(v) for k, v in model.engines.items()}, source=str(doc.path)
     )
