@@ -6,7 +6,6 @@ import hashlib
 import logging
 import os
 import threading
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from broadcast.bulletin import PRIORITY_LABELS_VI
 from broadcast.communes import Commune
 from broadcast.feed import duration_hms
 from broadcast.models import Segment
+from core.tempname import temp_beside
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def build_bundle(
     if path.is_file():
         return path
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".{path.name}.{uuid.uuid4().hex[:8]}.part"
+    tmp = temp_beside(path)
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
             for i, seg in enumerate(segments, 1):

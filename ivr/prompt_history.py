@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import HotlineError
+from core.tempname import temp_beside
 from ivr.audit import RECORD_PROMPT_BY_PHONE, RESTORE_PROMPT_RECORDING, CallAuditAction
 from ivr.take_notes import keep_note, note_path, restore_note
 from voice.audio import AudioChunk, write_wav
@@ -190,7 +191,7 @@ def _check_key(key: str) -> None:
 
 def _copy_into(source: Path, target: Path) -> None:
     """Copy `source` over `target` atomically, with a fresh modification time (the hotline re-renders)."""
-    tmp = target.with_name(f".{target.name}.part")
+    tmp = temp_beside(target)
     try:
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)

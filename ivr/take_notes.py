@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from core.filestamp import file_stamp
+from core.tempname import temp_beside
 
 TAKE_NOTE_SUFFIX = ".take.json"
 
@@ -46,7 +47,7 @@ def write_note(recordings_dir: Path, key: str, text: str, **extra: str) -> Path:
     """Note that the recording of `key` in place was read from `text` (blocking; written atomically)."""
     audio = hashlib.sha256((recordings_dir / f"{key}.wav").read_bytes()).hexdigest()
     note = note_path(recordings_dir, key)
-    tmp = note.with_name(f".{note.name}.part")
+    tmp = temp_beside(note)
     tmp.write_text(json.dumps({"text_digest": text_digest(text), "audio_sha256": audio, **extra}), "utf-8")
     os.replace(tmp, note)
     return note
@@ -74,7 +75,7 @@ def restore_note(recordings_dir: Path, key: str, kept_wav: Path) -> bool:
     if not kept.is_file():
         note.unlink(missing_ok=True)
         return False
-    tmp = note.with_name(f".{note.name}.part")
+    tmp = temp_beside(note)
     shutil.copyfile(kept, tmp)
     os.replace(tmp, note)
     return True

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import soundfile as sf
 import soxr
 
 from core.errors import AudioError
+from core.tempname import temp_beside
 
 SAMPLE_WIDTH = 2  # bytes per sample of the internal format (int16)
 TELEPHONE_RATE = 8000
@@ -300,7 +300,7 @@ def write_wav(path: Path | str, chunk: AudioChunk, *, subtype: str = "PCM_16", d
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_beside(path)
+    tmp = temp_beside(path)
     try:
         sf.write(str(tmp), chunk.array(), chunk.rate, subtype=subtype, format="WAV")
         if durable:
@@ -312,12 +312,6 @@ def write_wav(path: Path | str, chunk: AudioChunk, *, subtype: str = "PCM_16", d
         tmp.unlink(missing_ok=True)
         raise
     return path
-
-
-def _temp_beside(path: Path) -> Path:
-    """A temporary name in the target's directory (so the rename is atomic), unique per writer: two
-    renders of the same text at once (start-up cache and a call) must not share one temporary file."""
-    return path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.part")
 
 
 def _fsync(path: Path) -> None:
@@ -338,7 +332,7 @@ def write_mp3(path: Path | str, chunk: AudioChunk, *, bitrate_kbps: int = 64) ->
     """Encode MP3 with ffmpeg/libmp3lame, atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_beside(path)
+    tmp = temp_beside(path)
     cmd = [
         "ffmpeg",
         "-nostdin",

@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 from core.errors import HotlineError
+from core.tempname import temp_beside
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def _intact(path: Path, model: ModelFile) -> bool:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
+    tmp = temp_beside(path)
     tmp.write_bytes(data)
     os.replace(tmp, path)
 

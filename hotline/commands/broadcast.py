@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from core.cliutil import JsonOption, echo_json
 from core.errors import HotlineError
+from core.tempname import temp_beside
 from hotline.commands import settings_of
 
 
@@ -360,7 +361,7 @@ def register(app: typer.Typer) -> None:
         path = svc.bundles.get(unit, segs)
         dest = out / f"truyen-thanh-{unit.slug}.zip" if out.is_dir() or str(out).endswith("/") else out
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.part")
+        tmp = temp_beside(dest)
         shutil.copyfile(path, tmp)
         tmp.replace(dest)
         typer.echo(f"{dest}: {len(segs)} chương trình cho {unit.name}")
