@@ -65,7 +65,8 @@ class Segment(Base):
 
 
 class RenderJob(Base):
-    """A render requested through the API: status and progress for polling clients."""
+    """A render requested through the API or the newsroom: what to render (the job's only argument is this
+    row's id), then status and progress for polling clients."""
 
     __tablename__ = "broadcast_jobs"
 
@@ -81,6 +82,13 @@ class RenderJob(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str] = mapped_column(String(200), default="")  # the bulletin's, for the jobs page
+    bulletin: Mapped[str] = mapped_column(Text, default="")  # the Markdown rendered (empty: a reading)
+    options_json: Mapped[str] = mapped_column(Text, default="{}")  # RenderOptions' commune and engine
+    held: Mapped[bool] = mapped_column(Boolean, default=False)  # rendered for the editor to hear first
+    each: Mapped[bool] = mapped_column(Boolean, default=False)  # one version per commune (fan-out)
+    parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)  # its fan-out
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # runs started (retries included)
 
 
 class DeviceToken(Base):

@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,10 +34,20 @@ from broadcast.render import (
 )
 from core.db import transaction
 from core.errors import HotlineError
+from core.jobs import JobRunner
 
 logger = logging.getLogger(__name__)
 
 STALE_STAGING_S = 3600  # staging directories older than this are leftovers of a crash
+RENDER_TASK = "radio_render"  # the job that renders one render row (broadcast.jobs)
+RENDER_RETRIES = 2  # a render that crashed (disk full, a synthesizer fault) is tried twice more
+CRASHED_VI = "lỗi nội bộ khi dựng chương trình; xem nhật ký máy chủ rồi tải bản tin lên lại"
+RETRYING_VI = "Lần dựng vừa rồi gặp lỗi; hệ thống sẽ tự dựng lại sau ít phút."
+FAILED_VI = (
+    "Không dựng được chương trình sau {attempts} lần thử (lỗi nội bộ; xem nhật ký máy chủ). "
+    "Quản trị viên có thể bấm “Thử lại” ở trang Công việc nền, hoặc tải bản tin lên lại."
+)
+READING_LOST_VI = "bị gián đoạn: máy chủ khởi động lại khi đang dựng; hãy tải bản thu giọng đọc lên lại"
 
 Row = TypeVar("Row", Segment, RenderJob)
 
@@ -373,32 +383,72 @@ class BroadcastService:
     # --- render jobs (API) ------------------------------------------------------------------------
 
     def create_job(self, source: str, commune: str | None) -> str:
+        """A render row for a render this process runs itself (a reading: its audio is in memory)."""
         job_id = uuid.uuid4().hex
-        now = utcnow()
         with transaction(self.sessions) as s:
-            s.add(
-                RenderJob(
-                    id=job_id,
-                    status="queued",
-                    source=source[:200],
-                    commune=commune[:100] if commune else commune,  # the column's width (PostgreSQL checks)
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            # Forget the oldest finished jobs beyond the configured number.
-            keep = self.settings.broadcast.jobs_kept
-            ids = list(
-                s.scalars(
-                    select(RenderJob.id)
-                    .where(RenderJob.finished.is_(True))
-                    .order_by(RenderJob.created_at.desc())
-                    .offset(keep)
-                )
-            )
-            if ids:
-                s.execute(delete(RenderJob).where(RenderJob.id.in_(ids)))
+            self._add_job(s, job_id, source=source, commune=commune)
         return job_id
+
+    def queue_render(
+        self,
+        runner: JobRunner,
+        text: str,
+        name: str,
+        options: RenderOptions | None = None,
+        *,
+        held: bool = False,
+        each: bool = False,
+    ) -> str:
+        """The render row and its job in one transaction: neither exists without the other. The job's
+        argument is the row's id; the row holds the bulletin's Markdown and options.
+
+        `each`: one version per commune the bulletin is for, each its own job once the first version
+        has synthesized the shared body (`execute_render`)."""
+        bulletin = self.parse(text, name)
+        options = options or RenderOptions()
+        job_id = uuid.uuid4().hex
+        with transaction(self.sessions) as s:
+            self._add_job(
+                s,
+                job_id,
+                source=name,
+                commune=options.commune,
+                title=bulletin.meta.title,
+                bulletin=text,
+                options_json=json.dumps(asdict(options)),
+                held=held,
+                each=each,
+            )
+            runner.enqueue(s, RENDER_TASK, {"render_id": job_id})
+        return job_id
+
+    def _add_job(
+        self, s: Session, job_id: str, *, source: str, commune: str | None, **fields: object
+    ) -> None:
+        now = utcnow()
+        s.add(
+            RenderJob(
+                id=job_id,
+                status="queued",
+                source=source[:200],
+                commune=commune[:100] if commune else commune,  # the column's width (PostgreSQL checks)
+                created_at=now,
+                updated_at=now,
+                **fields,
+            )
+        )
+        # Forget the oldest finished jobs beyond the configured number.
+        keep = self.settings.broadcast.jobs_kept
+        ids = list(
+            s.scalars(
+                select(RenderJob.id)
+                .where(RenderJob.finished.is_(True), RenderJob.parent_id.is_(None))
+                .order_by(RenderJob.created_at.desc())
+                .offset(keep)
+            )
+        )
+        if ids:
+            s.execute(delete(RenderJob).where(RenderJob.id.in_(ids) | RenderJob.parent_id.in_(ids)))
 
     def _update_job(self, job_id: str, **fields) -> None:
         with transaction(self.sessions) as s:
@@ -409,6 +459,17 @@ class BroadcastService:
                 setattr(job, k, v)
             job.updated_at = utcnow()
 
+    def _progress(self, job_id: str) -> Callable[[str, int, int], None]:
+        last = [0.0]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.3 or done == total:  # bounded database writes for long bulletins
+                last[0] = now
+                self._update_job(job_id, stage=stage, done=done, total=total)
+
+        return progress
+
     def run_job(
         self,
         job_id: str,
@@ -418,44 +479,150 @@ class BroadcastService:
         held: bool = False,
         reading: Reading | None = None,
     ) -> None:
-        """Blocking: render and publish, recording progress; meant for a worker thread."""
-        last = [0.0]
-
-        def progress(stage: str, done: int, total: int) -> None:
-            now = time.monotonic()
-            if now - last[0] >= 0.3 or done == total:  # bounded database writes for long bulletins
-                last[0] = now
-                self._update_job(job_id, stage=stage, done=done, total=total)
-
+        """Blocking: render and publish, recording progress; meant for a worker thread (a reading, whose
+        audio only this process has; bulletins are jobs: `queue_render`)."""
         self._update_job(job_id, status="running", stage="script")
         try:
-            seg = self.publish(bulletin, options, progress=progress, held=held, reading=reading)
+            seg = self.publish(bulletin, options, progress=self._progress(job_id), held=held, reading=reading)
         except HotlineError as exc:
             logger.warning("render job %s failed: %s", job_id, exc)
             self._update_job(job_id, status="failed", message=str(exc), finished=True)
         except Exception:  # a job must end in a state a client can see
             logger.exception("render job %s crashed", job_id)
-            self._update_job(
-                job_id,
-                status="failed",
-                message="lỗi nội bộ khi dựng chương trình; xem nhật ký máy chủ rồi tải bản tin lên lại",
-                finished=True,
-            )
+            self._update_job(job_id, status="failed", message=CRASHED_VI, finished=True)
         else:
             self._update_job(job_id, status="done", stage="done", segment_id=seg.id, finished=True)
 
-    def fail_interrupted_jobs(self) -> int:
-        """Mark jobs left queued/running by a previous process as failed (their thread is gone)."""
+    def execute_render(self, render_id: str, runner: JobRunner | None = None) -> int | None:
+        """The render job: render the row's bulletin and publish it; the segment's id.
+
+        Idempotent: a row already done is not rendered again, and a render run again after a crash
+        replaces its segment by key (one segment, never two). A bulletin that cannot be rendered as
+        written fails at once (the same text fails the same way); anything else raises, so the runner
+        tries again, until the last attempt leaves the failure in Vietnamese on the row.
+        `runner`: where a fan-out queues its communes' jobs (`each`)."""
         with transaction(self.sessions) as s:
-            jobs = list(s.scalars(select(RenderJob).where(RenderJob.finished.is_(False))))
+            row = s.get(RenderJob, render_id, with_for_update=True)
+            if row is None:  # forgotten (jobs_kept) before it ran: nothing to do
+                logger.warning("render job %s: no such row", render_id)
+                return None
+            if row.status == "done":
+                logger.info("render job %s already done", render_id)
+                return row.segment_id
+            row.attempts += 1
+            row.status, row.stage, row.message, row.finished = "running", "script", "", False
+            row.updated_at = utcnow()
+            attempts, text, name = row.attempts, row.bulletin, row.source or "bulletin.md"
+            options = RenderOptions(**json.loads(row.options_json or "{}"))
+            held, each = row.held, row.each
+        try:
+            if not text:
+                raise HotlineError(READING_LOST_VI)
+            bulletin = self.parse(text, name)
+            if each:
+                seg = self._fan_out(render_id, bulletin, options, held=held, runner=runner)
+            else:
+                seg = self.publish(bulletin, options, progress=self._progress(render_id), held=held)
+        except HotlineError as exc:
+            logger.warning("render job %s failed: %s", render_id, exc)
+            self._update_job(render_id, status="failed", message=str(exc), finished=True)
+            return None
+        except Exception:
+            final = attempts > RENDER_RETRIES
+            logger.exception("render job %s crashed (attempt %d)", render_id, attempts)
+            if final:
+                message = FAILED_VI.format(attempts=attempts)
+                self._update_job(render_id, status="failed", message=message, finished=True)
+            else:
+                self._update_job(render_id, status="queued", stage="", message=RETRYING_VI)
+            raise
+        self._update_job(render_id, status="done", stage="done", segment_id=seg.id, finished=True)
+        return seg.id
+
+    def _fan_out(
+        self,
+        parent_id: str,
+        bulletin: Bulletin,
+        options: RenderOptions,
+        *,
+        held: bool,
+        runner: JobRunner | None,
+    ) -> Segment:
+        """The first commune's version here (its synthesis fills the speech cache with the shared body),
+        then one job per other version, queued together; ids from the parent's, so a fan-out run again
+        queues none twice."""
+        if runner is None:
+            raise RuntimeError("a fan-out needs the job runner")
+        targets = target_communes(bulletin, self.settings)
+        units: list[Commune | None] = list(targets or self.communes.communes)
+        if targets is None:
+            units.append(None)  # the province-wide version (what the hotline plays, the province's page)
+        first = self.publish(
+            bulletin,
+            replace(options, commune=units[0].slug if units[0] else None),
+            progress=self._progress(parent_id),
+            held=held,
+        )
+        with transaction(self.sessions) as s:
+            parent = s.get(RenderJob, parent_id)
+            assert parent is not None
+            for unit in units[1:]:
+                child_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{parent_id}/{unit.code if unit else 0}").hex
+                if s.get(RenderJob, child_id) is not None:
+                    continue
+                one = replace(options, commune=unit.slug if unit else None)
+                self._add_job(
+                    s,
+                    child_id,
+                    source=parent.source,
+                    commune=one.commune,
+                    title=parent.title,
+                    bulletin=parent.bulletin,
+                    options_json=json.dumps(asdict(one)),
+                    held=held,
+                    parent_id=parent_id,
+                )
+                runner.enqueue(s, RENDER_TASK, {"render_id": child_id})
+            parent.stage = "communes"
+        return first
+
+    def fail_interrupted_jobs(self) -> int:
+        """Mark readings left queued/running by a previous process as failed (their audio was in its
+        memory); bulletins are jobs, run again by the job runner."""
+        with transaction(self.sessions) as s:
+            jobs = list(
+                s.scalars(select(RenderJob).where(RenderJob.finished.is_(False), RenderJob.bulletin == ""))
+            )
             for job in jobs:
                 job.status, job.finished, job.updated_at = "failed", True, utcnow()
-                job.message = "bị gián đoạn: máy chủ khởi động lại khi đang dựng; hãy tải bản tin lên lại"
+                job.message = READING_LOST_VI
         return len(jobs)
 
     def job(self, job_id: str) -> RenderJob:
-        return self._row(RenderJob, job_id, "render job")
+        """The render row; a fan-out's with its communes' progress: done when every version is."""
+        job = self._row(RenderJob, job_id, "render job")
+        if not job.each or job.status != "done":
+            return job
+        with self.sessions() as s:
+            children = list(s.scalars(select(RenderJob).where(RenderJob.parent_id == job_id)))
+        job.stage, job.total = "communes", len(children) + 1
+        job.done = 1 + sum(1 for c in children if c.status == "done")
+        failed = [c for c in children if c.status == "failed"]
+        if any(not c.finished for c in children):
+            job.status, job.finished = "running", False
+        elif failed:
+            job.status = "failed"
+            job.message = f"{len(failed)} xã chưa dựng được: {failed[0].message}"
+        return job
 
     def jobs(self, limit: int = 50) -> list[RenderJob]:
         with self.sessions() as s:
             return list(s.scalars(select(RenderJob).order_by(RenderJob.created_at.desc()).limit(limit)))
+
+    def titles_of(self, render_ids: list[str]) -> dict[str, RenderJob]:
+        """Render rows by id (what the jobs page says a job belongs to)."""
+        if not render_ids:
+            return {}
+        with self.sessions() as s:
+            rows = s.scalars(select(RenderJob).where(RenderJob.id.in_(render_ids)))
+            return {r.id: r for r in rows}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import email.utils
 import hmac
@@ -17,6 +16,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,6 +25,7 @@ from broadcast.airing import AiringLog
 from broadcast.bulletin import PRIORITY_LABELS_VI
 from broadcast.communes import Commune, fold
 from broadcast.feed import build_feed
+from broadcast.jobs import web_runner
 from broadcast.models import RenderJob, Segment
 from broadcast.phone import radio_keys
 from broadcast.playlist import build_m3u
@@ -36,6 +37,7 @@ from broadcast.templates import available_templates, load_template
 from core.clock import today_local
 from core.db import MAX_ROW_ID
 from core.errors import HotlineError
+from core.jobs import InProcessRunner
 from core.publicurl import ANY_ADDRESS, public_base_url
 
 logger = logging.getLogger(__name__)
@@ -371,16 +373,26 @@ def install(
     app.state.broadcast_pool = pool
     app.router.on_shutdown.append(lambda: pool.shutdown(wait=False, cancel_futures=True))
 
+    # Bulletin renders are jobs (broadcast.jobs): in-process here with SQLite, queued for the job
+    # workers on PostgreSQL. The console's jobs page lists and retries them through the same runner.
+    runner = web_runner(settings, app.state.sessions, svc)
+    app.state.job_runner = runner
+
     def _recover() -> None:
         try:
             count = svc.fail_interrupted_jobs()
+            rerun = runner.recover() if isinstance(runner, InProcessRunner) else 0
         except SQLAlchemyError as exc:  # schema not created yet (`hotline db upgrade`): nothing to recover
             logger.debug("render jobs not checked: %s", exc)
             return
         if count:
-            logger.warning("%d render job(s) were interrupted by a restart and marked failed", count)
+            logger.warning("%d reading render(s) were interrupted by a restart and marked failed", count)
+        if rerun:
+            logger.warning("%d render job(s) interrupted by a restart run again", rerun)
 
     app.router.on_startup.append(_recover)
+    if isinstance(runner, InProcessRunner):
+        app.router.on_shutdown.append(runner.close)
     env = Environment(loader=FileSystemLoader(str(PAGES_DIR)), autoescape=select_autoescape(["html"]))
     css = (PAGES_DIR / "style.css").read_text(encoding="utf-8")
     script = (PAGES_DIR / "filter.js").read_text(encoding="utf-8")
@@ -718,8 +730,12 @@ def install(
         request: Request,
         commune: str | None = Query(None, max_length=100),
         engine: str | None = Query(None, max_length=32),
+        each: bool = Query(False),
     ) -> JSONResponse:
-        """Upload a bulletin (multipart `file`, or the Markdown as the request body) and queue its render."""
+        """Upload a bulletin (multipart `file`, or the Markdown as the request body) and queue its render.
+
+        `each`: one version per commune the bulletin is for (each greeting its commune by name; all of
+        the province's and a province-wide one when it names none), one job per version after the first."""
         raw, name = await read_bulletin(request, cfg.max_upload_bytes)
         try:
             text = raw.decode("utf-8")
@@ -733,9 +749,9 @@ def install(
         except HotlineError as exc:
             raise HTTPException(422, str(exc)) from None
         options = RenderOptions(commune=commune, engine=engine)
-        loop = asyncio.get_running_loop()
-        job_id = await loop.run_in_executor(None, svc.create_job, name, commune)
-        pool.submit(svc.run_job, job_id, bulletin, options)
+        if each and commune:
+            raise HTTPException(422, "Chọn một xã (commune) hoặc dựng cho từng xã (each), không chọn cả hai.")
+        job_id = await run_in_threadpool(svc.queue_render, runner, text, name, options, each=each)
         return JSONResponse(
             {"job": job_id, "status": "queued", "status_url": f"{base}{API}/jobs/{job_id}"},
             status_code=202,

@@ -44,6 +44,7 @@ class AuditAction(StrEnum):
     EXPORT_AIRING = "export_airing"  # the province's airing sheet of a bulletin downloaded
     RECORD_PROMPT = "record_prompt"  # a take from the recording studio accepted
     RECORD_READING = "record_reading"  # a bulletin's reading by a person recorded or uploaded
+    RETRY_JOB = "retry_job"  # a failed background job queued again (the jobs page)
 
 
 # Closing review items: the status set -> the action audited.

@@ -175,6 +175,7 @@ ACTIONS_VI: dict[str, str] = {
     AuditAction.EXPORT_AIRING: "Tải bảng phát sóng của bản tin",
     AuditAction.RECORD_PROMPT: "Ghi âm lời nhắc (phòng thu)",
     AuditAction.RECORD_READING: "Ghi giọng đọc bản tin truyền thanh",
+    AuditAction.RETRY_JOB: "Chạy lại công việc nền bị lỗi",
     CallAuditAction.RECORD_PROMPT_BY_PHONE: "Ghi âm lại lời nhắc qua điện thoại",
     CallAuditAction.RESTORE_PROMPT_RECORDING: "Khôi phục bản ghi lời nhắc",
     CallAuditAction.PROMPT_PIN_LOCKED: "Khóa ghi âm lời nhắc (sai mã PIN)",

@@ -1,5 +1,5 @@
-"""What the radio pages of the console share: the radio's service, airing log and render pool (put on the
-app by broadcast.web.install), the logins each radio role may use, and the default airing deadline."""
+"""What the radio pages of the console share: the radio's service, airing log, render pool and job runner (put
+on the app by broadcast.web.install), the logins each radio role may use, and the default airing deadline."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from broadcast.service import BroadcastService, NotFound
 from console.context import Console
 from console.data.sessions import Login
 from console.deps import AnyCsrfLogin, AnyPageLogin
+from core.jobs import JobRunner
 
 WRITERS_ONLY = "Chỉ biên tập viên, cán bộ trực và quản trị viên được soạn và phát hành bản tin."
 PROVINCE_ONLY = "Chỉ biên tập viên và quản trị viên của tỉnh được xem tình hình phát sóng các xã."
@@ -36,7 +37,12 @@ async def get_pool(request: Request) -> ThreadPoolExecutor:
     return cast(ThreadPoolExecutor, request.app.state.broadcast_pool)
 
 
+async def get_job_runner(request: Request) -> JobRunner:
+    return cast(JobRunner, request.app.state.job_runner)
+
+
 Radio = Annotated[BroadcastService, Depends(get_radio)]
+Jobs = Annotated[JobRunner, Depends(get_job_runner)]
 Airings = Annotated[AiringLog, Depends(get_airing)]
 Pool = Annotated[ThreadPoolExecutor, Depends(get_pool)]
 

@@ -26,7 +26,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.jobs import AlreadyQueued, JobArgs, Task
+from core.jobs import PROCRASTINATE_STATUS, AlreadyQueued, JobArgs, JobInfo, Task
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,14 @@ QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
 CLEANUP_EVERY_S = 3600.0  # how often each worker deletes old finished jobs (the DELETE is idempotent)
 RETRY_WAIT_S = 30  # a failed job is tried again 30 s later, then 60 s, 90 s... (linear: a database restart)
 
+# Each job with the time of its last event (queued, started, retried, finished), newest first.
+_LIST = text(
+    "SELECT j.id, j.task_name, j.args, j.status, j.attempts, "
+    "(SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id) AS at "
+    "FROM procrastinate_jobs j ORDER BY j.id DESC LIMIT :limit"
+)
+_STATUS = text("SELECT status FROM procrastinate_jobs WHERE id = :id FOR UPDATE")
+_RETRY = text("SELECT procrastinate_retry_job_v2(:id, now(), NULL, NULL, NULL)")
 _DEFER = text(
     "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :qlock, :qlock, "
     "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1]))"
@@ -121,6 +129,23 @@ class ProcrastinateRunner:
             if constraint == QUEUEING_LOCK_INDEX:
                 raise AlreadyQueued(lock) from exc
             raise
+
+    def list_jobs(self, session: Session, limit: int = 200) -> list[JobInfo]:
+        """The newest jobs first, read with the product's session (the console's page)."""
+        out = []
+        for row in session.execute(_LIST, {"limit": limit}):
+            at = row.at.astimezone(dt.UTC).replace(tzinfo=None) if row.at is not None else None
+            status = PROCRASTINATE_STATUS.get(str(row.status), PROCRASTINATE_STATUS["failed"])
+            out.append(JobInfo(row.id, row.task_name, dict(row.args or {}), status, row.attempts, at))
+        return out
+
+    def retry(self, session: Session, job_id: int) -> bool:
+        """A failed job queued again now, in `session`'s transaction (the console's "Thử lại")."""
+        status = session.scalar(_STATUS, {"id": job_id})
+        if status != "failed":
+            return False
+        session.execute(_RETRY, {"id": job_id})
+        return True
 
     async def task_counts(self) -> list[dict[str, Any]]:
         """Per task: jobs waiting (todo), running (doing), succeeded, failed."""

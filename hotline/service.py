@@ -18,8 +18,9 @@ from asterisk.process import stop as stop_asterisk
 from broadcast import phone as broadcast_phone
 from console.data import audit
 from core.db import engine_for, session_factory
+from core.jobs import InProcessRunner
 from hotline.db import upgrade
-from hotline.jobs import run_jobs
+from hotline.jobs import call_jobs, run_jobs
 from hotline.private_data import secure_data
 from hotline.settings import Settings
 from hotline.supervisor import (
@@ -154,7 +155,9 @@ async def build_hotline_services(settings: Settings, **parts: Any) -> Services:
     parts.setdefault("communes", commune_finder(settings))
     parts.setdefault("commune_names", commune_names(settings))
     parts.setdefault("audit", ConsoleAudit(settings))
-    return await build_services(settings, **parts)
+    services = await build_services(settings, **parts)
+    services.jobs = await call_jobs(settings, services)
+    return services
 
 
 async def _hotline(settings: Settings, stop: asyncio.Event, ready: asyncio.Event, probe: LocalProbe) -> None:
@@ -164,7 +167,11 @@ async def _hotline(settings: Settings, stop: asyncio.Event, ready: asyncio.Event
         probe.app_of = lambda: app
         ready.set()
 
-    await run_hotline(settings, stop, services=services, on_ready=on_ready)
+    try:
+        await run_hotline(settings, stop, services=services, on_ready=on_ready)
+    finally:
+        if isinstance(services.jobs, InProcessRunner):
+            services.jobs.close()  # a transcription not started yet runs at the next start
 
 
 async def _worker(settings: Settings, web: bool) -> None:

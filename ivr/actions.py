@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from asterisk.dial import dial_targets
+from core.jobs import JobRunner
 from core.metrics import ErrorStage, count_error
 from ivr import flow as F
 from ivr.enums import PinVerdict
@@ -178,6 +179,7 @@ class ActionRunner:
         tickets: TicketStatusByPhone | None = None,
         prompt_pin: PromptPin | None = None,
         prompt_history: PromptHistory | None = None,
+        jobs: JobRunner | None = None,
     ) -> None:
         self.call = call
         self.ari = ari
@@ -196,6 +198,9 @@ class ActionRunner:
         self.tickets = tickets  # ticket status by phone, with its limits
         self.prompt_pin = prompt_pin  # prompt re-recording: the PIN, with its limits
         self.prompt_history = prompt_history  # prompt re-recording: history and audit of each change
+        # Where a ticket's transcription is queued with the ticket (ivr.transcription); None: transcribed
+        # here after the call, in the background, as before jobs had an engine.
+        self.jobs = jobs
         self.retry_s = TICKET_RETRY_S
         self.retry_for_s = TICKET_RETRY_FOR_S
         self.operator_id: str | None = None  # the operator leg that answered (bridged with the caller)
@@ -249,7 +254,7 @@ class ActionRunner:
         seconds = chunk.duration_s if chunk is not None else 0.0
         logger.info("call %s: ticket %s stored (%s, %.1f s)", call.channel_id, number, reason, seconds)
         self.post(F.TicketCreated(number))
-        if chunk is not None:
+        if chunk is not None and self.jobs is None:
             # Transcribe after the caller heard the number; this outlives the call.
             self.spawn_background(self._transcribe_ticket(number, chunk), f"transcribe-{number}")
 
@@ -270,6 +275,7 @@ class ActionRunner:
             duration_ms=int(chunk.duration_s * 1000) if chunk is not None else 0,
             commune=commune,
             topic=topic,
+            jobs=self.jobs,
         )
 
     async def _store_later(
@@ -297,7 +303,7 @@ class ActionRunner:
             if spool is not None:
                 await asyncio.to_thread(spool.unlink, missing_ok=True)
             logger.warning("call %s: ticket %s stored at retry %d (%s)", channel, number, attempt, reason)
-            if chunk is not None:
+            if chunk is not None and self.jobs is None:
                 await self._transcribe_ticket(number, chunk)
             return
         logger.error("call %s: ticket not stored after %g s: its audio waits in the spool for the next start",

@@ -12,6 +12,7 @@ covers it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from asterisk.handle import layout_for
 from core.callerid import national_caller
 from core.errors import AudioError
+from core.jobs import JobRunner
 from voice.audio import AudioChunk, read_audio, rms_dbfs, to_mono
 
 if TYPE_CHECKING:
@@ -61,9 +63,16 @@ def caller_of(sidecar: Path) -> str:
 
 
 def import_messages(
-    store: CallStore, directory: Path, *, now: float | None = None, quiet_s: float = QUIET_S
+    store: CallStore,
+    directory: Path,
+    *,
+    now: float | None = None,
+    quiet_s: float = QUIET_S,
+    jobs: JobRunner | None = None,
 ) -> list[ImportedMessage]:
     """Turn every finished message in `directory` into a ticket; returns what was imported.
+
+    `jobs`: each ticket's transcription job is queued with it (ivr.transcription).
 
     A message whose ticket cannot be stored (database down, disk full) stays in place for the next
     pass; one too short or silent is removed.
@@ -97,6 +106,7 @@ def import_messages(
                 reason="message",
                 audio_path=path,
                 duration_ms=int(chunk.duration_s * 1000),
+                jobs=jobs,
             )
         except Exception as exc:
             logger.error("fallback message %s kept for the next try: %s", wav.name, exc)
@@ -126,17 +136,24 @@ class Transcriber(Protocol):
 
 
 async def watch_messages(
-    store: CallStore, directory: Path, transcriber: Transcriber | None, *, poll_s: float = POLL_S
+    store: CallStore,
+    directory: Path,
+    transcriber: Transcriber | None,
+    *,
+    poll_s: float = POLL_S,
+    jobs: JobRunner | None = None,
 ) -> None:
-    """Import fallback messages at start and every `poll_s` seconds while the application runs."""
+    """Import fallback messages at start and every `poll_s` seconds while the application runs; their
+    transcription is a job when `jobs` is given, else done here after the import."""
     while True:
         try:
-            imported = await asyncio.to_thread(import_messages, store, directory)
+            one_pass = functools.partial(import_messages, store, directory, jobs=jobs)
+            imported = await asyncio.to_thread(one_pass)
         except Exception:
             logger.exception("importing fallback messages failed; trying again later")
             imported = []
         for message in imported:
-            if transcriber is None:
+            if transcriber is None or jobs is not None:
                 break
             try:
                 result = await transcriber.transcribe(message.chunk)

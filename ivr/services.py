@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.jobs import JobRunner
 from intents.catalog import Catalog
 from intents.watcher import CatalogWatcher
 from ivr import flow as F
@@ -167,3 +168,6 @@ class Services:
     asr: AsrAdmission = field(default_factory=AsrAdmission)  # the one ASR admission control of all calls
     review: ReviewQueue | None = None  # what the hotline did not understand, for operators (None: off)
     turn_taking: TurnTaking | None = None  # speech detector and end-of-turn models (None: energy, timer)
+    # Where tickets' transcription jobs are queued (ivr.transcription); None: transcribed in the background
+    # of the call that made the ticket.
+    jobs: JobRunner | None = None

@@ -293,6 +293,7 @@ class CallSession:
             tickets=s.tickets,
             prompt_pin=s.prompt_pin,
             prompt_history=s.prompt_history,
+            jobs=s.jobs,
         )
         await ari.create_bridge(self.bridge_id, name=f"hotline {self.channel_id}")
         self.app.owned[self.media_id] = self

@@ -222,7 +222,8 @@ async def run_hotline(
         app.spawn(services.prompts.prerender_texts(answers), "prerender-answers")
     spool = messages_dir(settings)
     if spool is not None:  # messages callers left while the application was down become tickets
-        app.spawn(watch_messages(services.store, spool, services.recognizer), "fallback-messages")
+        watch = watch_messages(services.store, spool, services.recognizer, jobs=services.jobs)
+        app.spawn(watch, "fallback-messages")
     if on_ready is not None:
         on_ready(app)
     logger.info("hotline application %r starting (ARI %s)", settings.ivr.app_name, services.ari.cfg.url)

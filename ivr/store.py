@@ -22,12 +22,15 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from core.clock import iso_local, zone
 from core.db import affected, transaction
 from core.errors import HotlineError
+from core.jobs import JobRunner
 from core.masking import mask_personal
 from ivr.enums import Outcome
 from ivr.flow import Turn as FlowTurn
 from ivr.models import TICKET_STATUSES, Call, Dossier, PromptPlay, Ticket, TicketReply, Turn
 from ivr.ticket_rules import HANDLED_STATUSES, TicketRules, default_rules
 from voice.audio import AudioChunk, write_wav
+
+TRANSCRIBE_TASK = "ticket_transcribe"  # the job that transcribes a ticket's recording (ivr.transcription)
 
 logger = logging.getLogger(__name__)
 
@@ -222,8 +225,12 @@ class CallStore:
         commune: str | None = None,
         topic: str | None = None,
         at: datetime | None = None,
+        jobs: JobRunner | None = None,
     ) -> str:
         """Insert a ticket (a fresh random number) with its category and due date; returns its number.
+
+        `jobs`: the ticket's transcription job (a recording without a transcript) is queued in the
+        ticket's own transaction (ivr.transcription), so one is never stored without the other.
 
         `topic`: the intent the caller was on (its category's, else one by `reason`). `audio_path`
         becomes the ticket's: when the row cannot be stored the file is removed, since a recording no
@@ -250,18 +257,23 @@ class CallStore:
                 agency=rules.category_agency.get(category, ""),
                 due_date=rules.due_date(category, now),
             )
-            return self._insert_ticket(values)
+            transcribe = jobs if audio_path is not None and not transcript else None
+            return self._insert_ticket(values, transcribe)
         except BaseException:
             if audio_path is not None:
                 Path(audio_path).unlink(missing_ok=True)
             raise
 
-    def _insert_ticket(self, values: dict[str, object]) -> str:
+    def _insert_ticket(self, values: dict[str, object], jobs: JobRunner | None = None) -> str:
         for _ in range(20):
             number = str(secrets.randbelow(9 * 10 ** (TICKET_DIGITS - 1)) + 10 ** (TICKET_DIGITS - 1))
             try:
                 with transaction(self.factory) as s:
-                    s.add(Ticket(number=number, **values))
+                    ticket = Ticket(number=number, **values)
+                    s.add(ticket)
+                    if jobs is not None:
+                        s.flush()  # the ticket's id, the job's only argument
+                        jobs.enqueue(s, TRANSCRIBE_TASK, {"ticket_id": ticket.id})
                 return number
             except IntegrityError:
                 continue  # number taken: draw again
@@ -281,6 +293,10 @@ class CallStore:
                 .where(Ticket.number == number)
                 .values(transcript=mask_personal(transcript), updated_at=utcnow())
             )
+
+    def ticket_by_id(self, ticket_id: int) -> Ticket | None:
+        with self.factory() as s:
+            return s.get(Ticket, ticket_id)
 
     def ticket(self, number: str) -> Ticket | None:
         """The ticket with its reply history loaded (usable once the session is closed)."""

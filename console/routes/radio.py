@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from broadcast.airing import bulletin_key
 from broadcast.bulletin import PRIORITY_LABELS_VI, Bulletin
@@ -29,7 +30,7 @@ from console.radio_deps import (
     NO_BULLETIN,
     WRITERS_ONLY,
     Airings,
-    Pool,
+    Jobs,
     Radio,
     WriterCsrfLogin,
     deadline_of,
@@ -54,9 +55,17 @@ STAGE_VI = {
     "script": "Đang chuẩn bị lời đọc",
     "speech": "Đang đọc thành tiếng từng câu",
     "mastering": "Đang ghép nhạc hiệu, chỉnh âm lượng và nén MP3",
+    "communes": "Đang dựng bản riêng cho từng xã, phường",
     "done": "Đã dựng xong",
 }
 SegmentId = PathParam(ge=1, le=MAX_ROW_ID)
+
+
+def _stage_vi(job: RenderJob) -> str:
+    """The stage in Vietnamese; a render waiting for its next attempt says so (its message)."""
+    if job.status == "queued" and job.message:
+        return job.message
+    return STAGE_VI.get(job.stage, "Đang dựng")
 
 
 @cache
@@ -205,7 +214,7 @@ NoFile = File(None)
 async def compose(
     console: ConsoleDep,
     radio: Radio,
-    pool: Pool,
+    jobs: Jobs,
     login: WriterCsrfLogin,
     actor: AnyActor,
     action: str = Form("preview", max_length=16),
@@ -233,8 +242,7 @@ async def compose(
     except (_Refused, HotlineError) as exc:
         typed = not (file is not None and file.filename)
         return _newsroom(console, radio, login, form=form, error=_reason(exc, typed), status_code=422)
-    job_id = radio.create_job(name, None)
-    pool.submit(radio.run_job, job_id, bulletin, RenderOptions(), held=True)
+    job_id = await run_in_threadpool(radio.queue_render, jobs, text, name, RenderOptions(), held=True)
     actor.record(AuditAction.RENDER_BULLETIN, f"bulletin:{bulletin.meta.title[:100]}")
     return RedirectResponse(f"{RADIO}/viec/{job_id}", status_code=303)
 
@@ -263,7 +271,7 @@ def job_page(job_id: str, console: ConsoleDep, radio: Radio, login: AnyPageLogin
         headers={"Content-Security-Policy": JOB_POLICY},
         page="radio",
         job=job,
-        stage=STAGE_VI.get(job.stage, "Đang dựng"),
+        stage=_stage_vi(job),
     )
 
 
@@ -272,7 +280,7 @@ def job_status(job_id: str, radio: Radio, login: AnyPageLogin) -> JSONResponse:
     """The render job's JSON (as the API gives it) with the stage in Vietnamese, for the page's script."""
     job = _job_for(radio, login, job_id, "Không tìm thấy lượt dựng này.")
     out = job_json(job, "")
-    out["stage_vi"] = STAGE_VI.get(job.stage, "Đang dựng")
+    out["stage_vi"] = _stage_vi(job)
     out["page"] = f"{RADIO}/ban-tin/{job.segment_id}" if job.segment_id else None
     return JSONResponse(out, headers={"Cache-Control": "no-store"})
 

@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
 
     @jobs_app.command("run")
     def jobs_run(ctx: typer.Context) -> None:
-        """A worker that runs jobs and no calls (a machine for renders), until SIGTERM or Ctrl+C."""
+        """A worker running jobs and no calls (renders, transcriptions, the purge) until SIGTERM or Ctrl+C."""
         import signal
 
         from core.errors import HotlineError

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from core.db import Base, make_engine
 
 # Import every area's models so that autogenerate sees them (missing areas are skipped).
-for _name in ("ivr.models", "broadcast.models", "console.models"):
+for _name in ("core.jobs", "ivr.models", "broadcast.models", "console.models"):
     try:
         importlib.import_module(_name)
     except ModuleNotFoundError as exc:

@@ -208,7 +208,7 @@ def test_api_token(tmp_path):
         assert client.delete("/api/broadcast/segments/1").status_code == 401
 
 
-def test_jobs_interrupted_by_a_restart_are_reported_failed(tmp_path):
+def test_readings_interrupted_by_a_restart_are_reported_failed(tmp_path):
     from web.app import create_app
 
     settings = make_settings(tmp_path, HOTLINE_BROADCAST__API_TOKEN=TOKEN)
@@ -218,3 +218,34 @@ def test_jobs_interrupted_by_a_restart_are_reported_failed(tmp_path):
     with TestClient(create_app(settings)) as client:
         job = client.get(f"/api/broadcast/jobs/{job_id}", headers=AUTH).json()
     assert job["status"] == "failed" and "bị gián đoạn" in job["message"]
+
+
+def test_a_fan_out_queued_when_the_process_died_renders_every_commune_at_the_next_start(tmp_path):
+    """In-process (SQLite): the API's render job is stored with its row; the next app's start runs it, and
+    the fan-out's first version queues one job for the other commune."""
+    from broadcast.communes import load_communes
+    from web.app import create_app
+
+    settings = make_settings(tmp_path, HOTLINE_BROADCAST__API_TOKEN=TOKEN)
+    upgrade(settings.database_url)
+    first = create_app(settings)
+    first.state.job_runner.close()  # the process dies before its render thread takes the job
+    text = short_bulletin(title="Tin hai xã", communes="[Anh Sơn, Đô Lương]").encode()
+    r = TestClient(first).post("/api/broadcast/bulletins?each=true", content=text, headers=AUTH)
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job"]
+    refused = TestClient(first).post(
+        "/api/broadcast/bulletins?each=true&commune=Anh%20S%C6%A1n", content=text, headers=AUTH
+    )
+    assert refused.status_code == 422
+    with TestClient(create_app(settings)) as client:
+        deadline = time.monotonic() + 120
+        while (job := client.get(f"/api/broadcast/jobs/{job_id}", headers=AUTH).json())["status"] != "done":
+            assert job["status"] in ("queued", "running"), job
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+        assert (job["done"], job["total"]) == (2, 2)
+        segments = client.get("/api/broadcast/segments?all=true", headers=AUTH).json()
+    index = load_communes(settings.broadcast.province)
+    own = {index.by_code(s["commune_code"]).name for s in segments["segments"] if s.get("commune_code")}
+    assert own == {"Xã Anh Sơn", "Xã Đô Lương"}

@@ -56,6 +56,7 @@ DETAILS: dict[str, tuple[str, ...]] = {
         "312.4 s read by a person (upload)",
         "95.0 s read by a person (browser); commune=17329; kept despite noisy",
     ),
+    AuditAction.RETRY_JOB: ("",),
     CallAuditAction.RECORD_PROMPT_BY_PHONE: ("2.5 s recorded by phone on operator2; previous kept as x.wav",),
     CallAuditAction.RESTORE_PROMPT_RECORDING: (
         "restored greeting-20270101T000000.wav; previous kept as greeting-20270102T000000.wav",

@@ -139,3 +139,64 @@ def test_an_editor_publishes_to_two_communes_and_the_province_sees_who_aired_it(
     assert standings[a.name] == "Đã phát đúng hạn" and standings[b.name] == "Chưa phát, quá hạn"
     assert refused == []
     editor.close()
+
+
+def test_an_admin_sees_a_failed_render_on_the_jobs_page_and_runs_it_again(newsroom):
+    """The render that failed its last attempt: the editor's page says why in Vietnamese, the jobs page
+    lists it by bulletin and commune (no internal names), and "Thử lại" renders it."""
+    from sqlalchemy import update
+
+    from broadcast.jobs import render_tasks
+    from broadcast.models import RenderJob
+    from broadcast.render import RenderOptions
+    from broadcast.service import FAILED_VI
+    from console.data.operators import add_operator
+    from core.db import transaction
+    from core.jobs import InProcessJob, InProcessRunner, JobStatus
+    from tests.broadcast.conftest import short_bulletin
+
+    base, browser, radio, (a, _b, _other) = newsroom
+    add_operator(radio.sessions, "quan-tri", PASSWORD, "admin")
+    # Queued by a runner that stopped (stored only), then marked as its last attempt left it.
+    elsewhere = InProcessRunner(render_tasks(lambda: radio, lambda: elsewhere), sessions=radio.sessions)
+    elsewhere.close()
+    title = "Tin dựng lỗi rồi dựng lại"
+    job_id = radio.queue_render(
+        elsewhere, short_bulletin(title=title), "d.md", RenderOptions(commune=a.slug), held=True
+    )
+    message = FAILED_VI.format(attempts=3)
+    with transaction(radio.sessions) as s:
+        s.execute(
+            update(RenderJob)
+            .where(RenderJob.id == job_id)
+            .values(status="failed", finished=True, attempts=3, message=message)
+        )
+        s.execute(
+            update(InProcessJob)
+            .where(InProcessJob.args_json.contains(job_id))
+            .values(status=JobStatus.FAILED, attempts=3)
+        )
+
+    page = browser.new_context().new_page()
+    log_in_on_the_way(page, base, "/console/cong-viec", "quan-tri", PASSWORD)
+    row = page.locator("tr.job.failed")
+    assert row.count() == 1
+    text = row.inner_text()
+    assert f"{title} – {a.name}" in text and "Dựng chương trình truyền thanh" in text and "Bị lỗi" in text
+    assert "radio_render" not in page.content() and job_id not in page.inner_text("main")
+    page.goto(f"{base}/console/truyen-thanh/viec/{job_id}")
+    assert message in page.inner_text("main")
+
+    page.goto(f"{base}/console/cong-viec")
+    page.click("tr.job.failed button")
+    page.wait_for_selector("#done")
+    assert page.locator("tr.job.failed").count() == 0
+    deadline = 120
+    for _ in range(deadline * 4):
+        if radio.job(job_id).status == "done":
+            break
+        page.wait_for_timeout(250)
+    job = radio.job(job_id)
+    assert job.status == "done" and radio.get(job.segment_id).title == title
+    page.reload()
+    assert "Đã xong" in page.locator("tr.job").first.inner_text()

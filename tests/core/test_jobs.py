@@ -7,7 +7,7 @@ import asyncio
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from core.db import make_engine, session_factory, transaction
 from core.jobs import AlreadyQueued, InProcessRunner, Task, choose_mode
@@ -164,3 +164,38 @@ def test_the_jobs_command_on_sqlite_says_jobs_run_in_process(settings):
     assert listed.exit_code == 0 and "in-process" in listed.stdout, listed.output
     worker = CliRunner().invoke(app, ["jobs", "run"])  # each `hotline run` worker runs them already
     assert worker.exit_code != 0
+
+
+def test_stored_in_process_jobs_run_at_the_next_start_but_not_one_that_died_in_its_last_attempt(tmp_path):
+    """A job queued when the process died runs at the next start; one that was running its last attempt
+    (perhaps what killed the process) is failed instead, so a restart does not loop on it."""
+    from sqlalchemy import update
+
+    from core.jobs import InProcessJob, JobStatus
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+    InProcessJob.__table__.create(engine)
+    factory = session_factory(engine)
+    marker = tmp_path / "ran"
+    dead = InProcessRunner([Task("note", note)], sessions=factory)
+    dead.close()
+    with transaction(factory) as s:
+        dead.enqueue(s, "note", {"marker": str(marker), "word": "queued"})
+        dead.enqueue(s, "note", {"marker": str(marker), "word": "killer"})
+    with transaction(factory) as s:  # the second was running its only attempt when the process died
+        killer = update(InProcessJob).where(InProcessJob.id == 2)
+        s.execute(killer.values(status=JobStatus.RUNNING, attempts=1))
+
+    again = InProcessRunner([Task("note", note)], sessions=factory)
+    assert again.recover() == 1
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        with factory() as s:
+            rows = [(r.status, r.attempts) for r in s.scalars(select(InProcessJob).order_by(InProcessJob.id))]
+        if rows[0][0] == JobStatus.SUCCEEDED or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    again.close()
+    engine.dispose()
+    assert rows == [(JobStatus.SUCCEEDED, 1), (JobStatus.FAILED, 1)]
+    assert marker.read_text().split() == ["queued"]

@@ -245,3 +245,30 @@ def test_the_jobs_command_lists_a_failed_job_and_queues_it_again(pg_url, factory
     assert _jobs(factory)[0][:2] == ("fail", "todo")
     asyncio.run(_drain(runner))
     assert marker.read_text().split().count("tried") == 2  # run again after the retry
+
+
+def test_the_console_lists_jobs_and_queues_a_failed_one_again_in_its_own_transaction(
+    pg_url, factory, tmp_path
+):
+    from core.jobs import JobStatus
+
+    marker = tmp_path / "ran"
+    runner = _runner(pg_url)
+    with transaction(factory) as s:
+        runner.enqueue(s, "fail", {"marker": str(marker)})
+    asyncio.run(_drain(runner))
+    with transaction(factory) as s:
+        [job] = runner.list_jobs(s)
+        assert (job.task, job.status, job.attempts, job.args) == (
+            "fail",
+            JobStatus.FAILED,
+            1,
+            {"marker": str(marker)},
+        )
+        assert job.updated_at is not None
+        assert runner.retry(s, job.id)
+        assert not runner.retry(s, job.id)  # queued now
+    with factory() as s:
+        assert [j.status for j in runner.list_jobs(s)] == [JobStatus.QUEUED]
+    asyncio.run(_drain(runner))
+    assert marker.read_text().split() == ["tried", "tried"]

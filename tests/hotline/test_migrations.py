@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 
 import broadcast.models
 import console.models
+import core.jobs  # noqa: F401 (the in-process runner's table)
 import ivr.models  # noqa: F401 (every area's tables in Base.metadata)
 from core.db import Base, make_engine
 from hotline.db import alembic_config, upgrade

@@ -315,8 +315,30 @@ async def test_a_stored_ticket_releases_its_spool_and_reports_its_number():
         "duration_ms": 1000,
         "commune": None,
         "topic": None,
+        "jobs": None,  # no job runner: transcribed in the call's background (the next test: with one)
     }
     assert recordings.log == [("take", "rec1"), ("stored", "rec1")]
+
+
+async def test_with_a_job_runner_the_ticket_queues_its_transcription_and_the_call_transcribes_nothing():
+    from voice.audio import AudioChunk
+
+    class Heard:
+        chunks: list = []
+
+        async def transcribe(self, chunk):
+            self.chunks.append(chunk)
+
+    store, recordings = FakeStore(), FakeRecordings(rec1=AudioChunk(bytes(16000), 8000))
+    session = ticket_call(store, recordings)
+    runner, heard = object(), Heard()
+    session.actions.jobs, session.actions.transcriber = runner, heard
+    spawned: list[str] = []
+    session.actions.spawn_background = lambda coro, name: (spawned.append(name), coro.close())
+    await session.actions.create_ticket("rec1", "feedback")
+    assert results(session) == [F.TicketCreated("4242")]
+    assert store.log[1][1]["jobs"] is runner  # queued in the ticket's transaction (CallStore)
+    assert spawned == [] and heard.chunks == []
 
 
 async def test_a_withheld_callers_ticket_is_stored_without_a_number():
@@ -396,7 +418,7 @@ async def test_a_call_back_ticket_has_the_number_and_no_audio():
     assert results(session) == [F.TicketCreated("4242")]
     assert store.log == [
         ("ticket", {"call_id": 7, "caller": "0912345678", "reason": "callback", "audio_path": None,
-                    "duration_ms": 0, "commune": None, "topic": None}),
+                    "duration_ms": 0, "commune": None, "topic": None, "jobs": None}),
     ]  # fmt: skip
     assert recordings.log == []
 

@@ -337,6 +337,18 @@ def test_feedback_recording_becomes_a_ticket(hotline, asterisk, clean, tmp_path)
     assert audio.rate == 8000 and spoken - 0.5 <= audio.duration_s <= spoken + 3.0
     assert "logic" in t.transcript or "tương tự" in t.transcript, t.transcript
     assert c.outcome == "ticket"
+    # Transcribed by a job stored with the ticket (ivr.transcription), which a restart would run again.
+    from core.jobs import InProcessJob
+
+    args = f'{{"ticket_id": {t.id}}}'
+    while True:  # the job is marked done a moment after it stored the transcript
+        with hotline.factory() as s:
+            rows = s.scalars(select(InProcessJob).where(InProcessJob.args_json == args))
+            jobs = [(j.task, j.status) for j in rows]
+        if jobs != [("ticket_transcribe", "running")] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert jobs == [("ticket_transcribe", "succeeded")]
 
 
 def test_call_limit_while_recording_keeps_the_complaint(hotline, asterisk, clean, call_limit, tmp_path):

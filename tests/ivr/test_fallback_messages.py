@@ -122,3 +122,33 @@ async def test_the_running_application_imports_and_transcribes_them(store, tmp_p
     with store.factory() as s:
         rows = s.execute(text("SELECT transcript FROM tickets ORDER BY id")).scalars().all()
     assert rows[0] == "đèn đường ở xóm 3 bị hỏng, số tôi *******678"
+
+
+async def test_with_a_job_runner_each_message_is_transcribed_by_its_ticket_s_job(store, tmp_path):
+    from sqlalchemy import select
+
+    from core.jobs import InProcessJob
+    from ivr.transcription import call_runner
+
+    spool = tmp_path / "messages"
+    spool.mkdir()
+    leave(spool, "hotline-3.0", speech_like(2.0), "0912345678 ")
+    transcriber = FakeTranscriber()
+    runner = call_runner(store, transcriber, asyncio.get_running_loop())
+    task = asyncio.create_task(watch_messages(store, spool, transcriber, poll_s=0.05, jobs=runner))
+    try:
+        await support.until(lambda: transcriber.heard and not list(spool.iterdir()), limit_s=10.0)
+
+        def job_done() -> bool:
+            with store.factory() as s:
+                return s.scalar(select(InProcessJob.status)) == "succeeded"
+
+        await support.until(job_done, limit_s=10.0)
+    finally:
+        task.cancel()
+        runner.close()
+    with store.factory() as s:
+        rows = s.execute(text("SELECT transcript FROM tickets ORDER BY id")).scalars().all()
+        jobs = [(j.task, j.attempts) for j in s.scalars(select(InProcessJob))]
+    assert rows == ["đèn đường ở xóm 3 bị hỏng, số tôi *******678"]
+    assert jobs == [("ticket_transcribe", 1)] and transcriber.heard == [2.0]

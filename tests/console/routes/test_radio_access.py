@@ -95,6 +95,8 @@ TABLE: list[tuple[str, str, str, str]] = [
     ("POST", "/console/operators/password", "/console/operators/password", ADMIN),
     ("POST", "/console/operators/{username}/disable", "/console/operators/khong-co/disable", ADMIN),
     ("POST", "/console/operators/{username}/enable", "/console/operators/khong-co/enable", ADMIN),
+    ("GET", "/console/cong-viec", "/console/cong-viec", ADMIN),
+    ("POST", "/console/cong-viec/{job_id}/thu-lai", "/console/cong-viec/999999/thu-lai", ADMIN),
     # the radio newsroom, commune pages and the province's view
     ("GET", "/console/truyen-thanh", "/console/truyen-thanh", ANY_LOGIN),
     ("POST", "/console/truyen-thanh/soan", "/console/truyen-thanh/soan", WRITER),
