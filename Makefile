@@ -9,9 +9,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # debootstrap (the Asterisk root), chromium (browser tests), python3-venv (virtualenv on Debian's Python),
 # debian-archive-keyring (debootstrap checks Debian unstable's signatures with it, also on Ubuntu hosts),
 # fail2ban (bans sources of repeated SIP failures with config/fail2ban/; the tests check its filter),
-# systemd (systemd-analyze checks the units `hotline service-units` renders).
+# systemd (systemd-analyze checks the units `hotline service-units` renders),
+# haproxy (spreads Asterisk's per-call WebSockets over the call workers; the tests run it on loopback).
 APT_PACKAGES := espeak-ng ffmpeg sox debootstrap chromium python3-venv ca-certificates debian-archive-keyring \
-	fail2ban systemd
+	fail2ban systemd haproxy
 STAMP := $(VENV)/.installed
 
 .PHONY: help setup apt venv db models test test-postgres run bench lint clean

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 from asterisk.instance import pid_is_asterisk, read_pid, run_cli, stop_instance
 from asterisk.provision import AsteriskError
 from asterisk.render import Layout
-from asterisk.secrets import AsteriskSecrets, ensure_gateway_passwords, load_or_create, operator_users
+from asterisk.secrets import (
+    AsteriskSecrets,
+    ensure_gateway_passwords,
+    load_or_create,
+    operator_users,
+    read_worker_password,
+)
 
 if TYPE_CHECKING:
     from asterisk.settings import AsteriskConfig
@@ -186,7 +192,10 @@ def layout_for(settings: AsteriskConfig) -> Layout:
 
 
 def _secrets(settings: AsteriskConfig) -> AsteriskSecrets:
-    path = state_dir(settings) / "secrets.json"
+    # A call worker on another machine reads the Asterisk machine's file (copied): the same ARI password,
+    # prompt PIN and worker password, never credentials of its own that Asterisk does not know.
+    copy = settings.ivr.workers.secrets_file
+    path = settings.path(copy) if copy is not None else state_dir(settings) / "secrets.json"
     cfg = settings.ivr.asterisk
     ensure_gateway_passwords(path, tuple(t.name for t in cfg.trunks if t.kind == "gateway"))
     return load_or_create(path, cfg.operator_seats)
@@ -271,3 +280,11 @@ def _log_tail(handle: AsteriskHandle, lines: int = 8) -> str:
             if tail:
                 out.append(f"\n  {path}:\n    " + "\n    ".join(tail))
     return "".join(out)
+
+
+def worker_password(settings: AsteriskConfig) -> str:
+    """The password Asterisk presents to the call workers (ARI outbound WebSockets)."""
+    copy = settings.ivr.workers.secrets_file
+    if copy is not None:
+        return read_worker_password(settings.path(copy))
+    return _secrets(settings).worker_password

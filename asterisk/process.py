@@ -27,6 +27,7 @@ from asterisk.provision import AsteriskError, modules_dir, provision
 from asterisk.render import Layout, install_tls, render_config, render_prompts
 from asterisk.run_user import hand_over_instance, run_user
 from asterisk.trunk_config import trunk_values
+from asterisk.workers import workers_values
 from core.yamlfile import load_yaml
 from voice.tts import Synthesizer
 
@@ -86,6 +87,7 @@ def start(settings: AsteriskConfig) -> AsteriskHandle:
         "message_max_seconds": cfg.message_max_seconds,
         "modules_dir": modules_dir(layout.root),
         **trunk_values(cfg, handle.secrets),
+        **workers_values(settings.ivr.workers, handle.secrets.worker_password),
     }
     render_config(settings.path("config/asterisk"), layout, values)
     _render_fallback_prompts(settings, layout)

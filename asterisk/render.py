@@ -27,6 +27,7 @@ TEMPLATES = (
     "logger.conf",
     "http.conf",
     "ari.conf",
+    "websocket_client.conf",
     "rtp.conf",
     "pjsip.conf",
     "extensions.conf",

@@ -1,6 +1,6 @@
 """Generated Asterisk credentials (ARI password, SIP passwords, prompt PIN), kept in the data dir.
 
-The file is a flat JSON object: `ari_password`, `caller_password`, `prompt_pin` and one
+The file is a flat JSON object: `ari_password`, `caller_password`, `prompt_pin`, `worker_password` and one
 `<seat user>_password` per operator seat (`operator_password`, `operator2_password`, ...). A value
 missing from an existing file (a seat added to `ivr.asterisk.operator_seats`) is generated and added;
 values already there are never regenerated.
@@ -48,6 +48,7 @@ class AsteriskSecrets:
     prompt_pin: str  # digits for the prompt re-recording extension
     operator_passwords: tuple[str, ...]  # seat n (1-based) at index n - 1; its user is operator_user(n)
     trunk_passwords: dict[str, str] = field(default_factory=dict)  # trunk name -> digest password
+    worker_password: str = ""  # Asterisk's password towards the call workers (outbound WebSockets)
 
     @property
     def operator_password(self) -> str:
@@ -64,6 +65,7 @@ def _generators(seats: int) -> dict[str, Callable[[], str]]:
     out: dict[str, Callable[[], str]] = {
         "ari_password": lambda: secrets.token_urlsafe(PASSWORD_BYTES),
         "caller_password": lambda: secrets.token_urlsafe(PASSWORD_BYTES),
+        "worker_password": lambda: secrets.token_urlsafe(PASSWORD_BYTES),
         "prompt_pin": lambda: "".join(secrets.choice("0123456789") for _ in range(6)),
     }
     for user in operator_users(seats):
@@ -130,6 +132,7 @@ def load_or_create(path: Path, operator_seats: int = 1) -> AsteriskSecrets:
         ari_password=data["ari_password"],
         caller_password=data["caller_password"],
         prompt_pin=data["prompt_pin"],
+        worker_password=data["worker_password"],
         operator_passwords=tuple(data[_password_key(u)] for u in operator_users(operator_seats)),
         trunk_passwords={
             key[len(TRUNK_PREFIX) : -len("_password")]: value
@@ -169,3 +172,15 @@ def ensure_gateway_passwords(path: Path, names: tuple[str, ...]) -> None:
     missing = [n for n in names if trunk_key(n) not in (_read(path) if path.exists() else {})]
     for name in missing:
         set_trunk_password(path, name)
+
+
+def read_worker_password(path: Path) -> str:
+    """`worker_password` from a copy of an Asterisk machine's secrets file (a worker on another machine)."""
+    if not path.is_file():
+        raise ConfigError(f"ivr.workers.secrets_file: {path} does not exist (copy the Asterisk machine's)")
+    value = _read(path).get("worker_password")
+    if not isinstance(value, str) or not value:
+        raise ConfigError(
+            f"{path}: no worker_password; start Asterisk once in ari_mode outbound and copy the file again"
+        )
+    return value

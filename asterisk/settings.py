@@ -9,6 +9,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from asterisk.trunks import DialOutSettings, NatSettings, TrunkSettings, check_trunks
+from asterisk.workers import WorkersSettings
 from voice.settings import VoiceConfig
 
 
@@ -112,6 +113,9 @@ class _AsteriskOwner(Protocol):
 
     @property
     def app_name(self) -> str: ...
+
+    @property
+    def workers(self) -> WorkersSettings: ...
 
 
 class AsteriskConfig(VoiceConfig, Protocol):

@@ -18,6 +18,7 @@ from asterisk.process import stop as stop_asterisk
 from broadcast import phone as broadcast_phone
 from console.data import audit
 from core.db import engine_for, session_factory
+from core.errors import ConfigError
 from core.jobs import InProcessRunner
 from hotline.db import upgrade
 from hotline.jobs import call_jobs, run_jobs
@@ -25,6 +26,7 @@ from hotline.private_data import secure_data
 from hotline.settings import Settings
 from hotline.supervisor import (
     Supervisor,
+    call_worker_command,
     die_with_supervisor,
     hand_over_orphans,
     tell_supervisor_ready,
@@ -229,9 +231,74 @@ async def _supervise(settings: Settings, web: bool, verbose: bool) -> int:
 
 def run_all(settings: Settings, *, web: bool = True, verbose: bool = False) -> int:
     """`hotline run`: the supervisor; returns its exit status."""
+    if settings.ivr.workers.ari_mode == "outbound":
+        # Its ARI connection would register the Stasis application and take every call from the workers.
+        raise ConfigError(
+            f"{settings.config_file}: ivr.workers.ari_mode is outbound: calls go to `hotline worker` "
+            "processes behind HAProxy (`hotline asterisk up`, `hotline haproxy-config`), not `hotline run`"
+        )
     return asyncio.run(_supervise(settings, web, verbose))
 
 
 def run_worker(settings: Settings, *, web: bool = True) -> None:
     """`hotline run --worker`: what the supervisor starts (and restarts)."""
     asyncio.run(_worker(settings, web))
+
+
+async def _call_worker(settings: Settings) -> None:
+    """`hotline worker --child`: calls from Asterisk's per-call WebSockets until SIGTERM drains it."""
+    from asterisk.handle import worker_password
+    from ivr.worker import CallWorker, run_worker
+
+    die_with_supervisor()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    password = await asyncio.to_thread(worker_password, settings)
+    services = await build_hotline_services(settings, recover_calls=False)
+    workers = settings.ivr.workers
+
+    def ready(worker: CallWorker) -> None:
+        tell_supervisor_ready(heartbeat_s=workers.watchdog_seconds / 5)
+        where = f"{workers.listen_address}:{workers.listen_port}"
+        print(f"The call worker is taking calls on {where} (health: /healthz).", flush=True)
+
+    try:
+        await run_worker(settings, services, stop, password=password, on_ready=ready)
+    finally:
+        if isinstance(services.jobs, InProcessRunner):
+            services.jobs.close()  # a transcription not started yet runs at the next start
+
+
+async def _no_hand_over(settings: Settings) -> None:
+    """A call worker died: its calls' sockets closed with it, and Asterisk reconnects each through HAProxy
+    to another worker (which hands the caller to the fallback) or, with none up, runs the fallback itself."""
+
+
+async def _supervise_call_worker(settings: Settings, verbose: bool) -> int:
+    workers = settings.ivr.workers
+    supervisor = Supervisor(
+        settings,
+        call_worker_command(settings, verbose=verbose),
+        on_death=_no_hand_over,
+        watchdog_s=workers.watchdog_seconds,
+        stop_timeout_s=workers.drain_seconds + 15,
+    )
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, supervisor.stop.set)
+    return await supervisor.run()
+
+
+def run_call_worker(settings: Settings, *, child: bool = False, verbose: bool = False) -> int:
+    """`hotline worker`: a supervisor that restarts its call worker when it dies or hangs (watchdog)."""
+    if settings.ivr.workers.ari_mode != "outbound":
+        raise ConfigError(
+            f"{settings.config_file}: ivr.workers.ari_mode is inbound: `hotline run` serves the calls; "
+            "set it to outbound to run call workers behind HAProxy"
+        )
+    if child:
+        asyncio.run(_call_worker(settings))
+        return 0
+    return asyncio.run(_supervise_call_worker(settings, verbose))

@@ -89,13 +89,21 @@ class Supervisor:
         command: Sequence[str],
         policy: RestartPolicy | None = None,
         on_death: Callable[[Settings], Awaitable[None]] = hand_over_orphans,
+        *,
+        watchdog_s: float | None = None,
+        stop_timeout_s: float = STOP_TIMEOUT_S,
     ) -> None:
         self.settings = settings
         self.command = list(command)
         self.policy = policy or RestartPolicy()
         self.on_death = on_death  # what a dead worker's callers need before anything else
+        # A ready worker whose event loop sends no heartbeat this long is hung (stopped, deadlocked): it is
+        # killed, which closes its calls' sockets and connections (None: no watchdog).
+        self.watchdog_s = watchdog_s
+        self.stop_timeout_s = stop_timeout_s
         self.stop = asyncio.Event()
         self.restarts = 0
+        self.hung = 0  # workers killed by the watchdog
 
     async def run(self) -> int:
         """Until stopped: the worker's exit status when it stopped on request, else why we gave up."""
@@ -103,18 +111,36 @@ class Supervisor:
         announced = False
         while not self.stop.is_set():
             started = time.monotonic()
-            proc, ready = await self._spawn()
+            proc, pipe = await self._spawn()
+            ready = asyncio.ensure_future(pipe.ready())
             stopper = asyncio.create_task(self.stop.wait())
             exited = asyncio.create_task(proc.wait())
             waiting: set[asyncio.Future] = {stopper, exited, ready}
+            watch: asyncio.Future | None = None
             while exited in waiting and stopper in waiting:
                 done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 waiting -= done
-                if ready in done and _said_ready(ready) and not announced:
-                    notify_systemd("READY=1\nSTATUS=answering calls")
-                    announced = True
+                if ready in done and _said_ready(ready):
+                    if not announced:
+                        notify_systemd("READY=1\nSTATUS=answering calls")
+                        announced = True
+                    if self.watchdog_s is not None:
+                        watch = asyncio.ensure_future(pipe.silent_for(self.watchdog_s))
+                        waiting.add(watch)
+                if watch is not None and watch in done:
+                    logger.error(
+                        "the hotline worker (pid %d) sent no heartbeat for %.1f s (hung): killed",
+                        proc.pid,
+                        self.watchdog_s,
+                    )
+                    self.hung += 1
+                    with contextlib.suppress(ProcessLookupError):
+                        proc.kill()
             was_ready = _said_ready(ready)
             ready.cancel()
+            if watch is not None:
+                watch.cancel()
+            pipe.close()
             if exited in waiting:  # asked to stop
                 exited.cancel()
                 return await self._stop_worker(proc)
@@ -143,7 +169,7 @@ class Supervisor:
             failures = 0
         return failures + 1, (0 if was_ready else unready + 1)
 
-    async def _spawn(self) -> tuple[asyncio.subprocess.Process, asyncio.Future[bool]]:
+    async def _spawn(self) -> tuple[asyncio.subprocess.Process, WorkerPipe]:
         read_fd, write_fd = os.pipe()
         env = {**os.environ, READY_FD_ENV: str(write_fd), SUPERVISOR_ENV: str(os.getpid())}
         try:
@@ -154,7 +180,9 @@ class Supervisor:
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(f"{proc.pid}\n")
         logger.info("hotline worker started (pid %d)", proc.pid)
-        return proc, asyncio.ensure_future(_wait_ready(read_fd))
+        pipe = WorkerPipe(read_fd)
+        await pipe.open()
+        return proc, pipe
 
     async def _died(self, code: int) -> None:
         how = f"signal {-code}" if code < 0 else f"exit status {code}"
@@ -166,9 +194,9 @@ class Supervisor:
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(signal.SIGTERM)
         try:
-            code = await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+            code = await asyncio.wait_for(proc.wait(), self.stop_timeout_s)
         except TimeoutError:
-            logger.error("the hotline worker did not stop in %.0f s: killed", STOP_TIMEOUT_S)
+            logger.error("the hotline worker did not stop in %.0f s: killed", self.stop_timeout_s)
             proc.kill()
             code = await proc.wait()
             await self.on_death(self.settings)
@@ -180,16 +208,47 @@ def _said_ready(ready: asyncio.Future[bool]) -> bool:
     return ready.done() and not ready.cancelled() and ready.exception() is None and ready.result()
 
 
-async def _wait_ready(read_fd: int) -> bool:
-    """True once the worker wrote to its readiness pipe; False when it closed it unready (died)."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    pipe = os.fdopen(read_fd, "rb", buffering=0)
-    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
-    try:
-        return bool(await reader.read(1))
-    finally:
-        transport.close()
+class WorkerPipe:
+    """The worker's end of a pipe: one byte when it answers calls, then (with a watchdog) a heartbeat."""
+
+    def __init__(self, read_fd: int) -> None:
+        self.read_fd = read_fd
+        self.reader = asyncio.StreamReader()
+        self.transport: asyncio.ReadTransport | None = None
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        pipe = os.fdopen(self.read_fd, "rb", buffering=0)
+        self.transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(self.reader), pipe
+        )
+
+    async def ready(self) -> bool:
+        """True once the worker wrote to the pipe; False when it closed it unready (died)."""
+        return bool(await self.reader.read(1))
+
+    async def silent_for(self, limit_s: float) -> None:
+        """Returns once no heartbeat came for `limit_s`; never while beats come or after the pipe closed
+        (a worker that exits closes it: its exit is watched, not its silence)."""
+        while True:
+            try:
+                data = await asyncio.wait_for(self.reader.read(4096), limit_s)
+            except TimeoutError:
+                return
+            if not data:
+                await asyncio.Event().wait()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+def call_worker_command(settings: Settings, *, verbose: bool) -> list[str]:
+    """A supervised call worker's command line (`hotline worker --child`)."""
+    command = [sys.executable, "-m", "hotline", "--config", str(settings.config_file)]
+    if verbose:
+        command.append("--verbose")
+    return [*command, "worker", "--child"]
 
 
 def worker_command(settings: Settings, *, web: bool, verbose: bool) -> list[str]:
@@ -200,13 +259,34 @@ def worker_command(settings: Settings, *, web: bool, verbose: bool) -> list[str]
     return [*command, "run", "--worker", "--web" if web else "--no-web"]
 
 
-def tell_supervisor_ready() -> None:
-    """In the worker: calls are answered now (closes the readiness pipe)."""
+def tell_supervisor_ready(heartbeat_s: float | None = None) -> None:
+    """In the worker: calls are answered now. Without `heartbeat_s` the pipe is closed; with it, the
+    event loop writes a byte that often (the supervisor's watchdog kills a worker whose loop is stuck)."""
     fd = os.environ.pop(READY_FD_ENV, "")
-    if fd.isdigit():
+    if not fd.isdigit():
+        return
+    out = int(fd)
+    try:
+        os.write(out, b"1")
+    except OSError:
+        return
+    if heartbeat_s is None:
         with contextlib.suppress(OSError):
-            os.write(int(fd), b"1")
-            os.close(int(fd))
+            os.close(out)
+        return
+    os.set_blocking(out, False)
+    loop = asyncio.get_running_loop()
+
+    def beat() -> None:
+        try:
+            os.write(out, b".")
+        except BlockingIOError:
+            pass  # the supervisor has not read the last beats yet: the pipe holds enough of them
+        except OSError:
+            return  # the supervisor is gone
+        loop.call_later(heartbeat_s, beat)
+
+    loop.call_later(heartbeat_s, beat)
 
 
 def die_with_supervisor() -> None:

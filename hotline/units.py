@@ -3,13 +3,15 @@
 `hotline service-units --out /etc/systemd/system --user hotline` renders them for this installation
 (its `hotline` command, config file, data and cache directories); `systemctl daemon-reload` and
 `systemctl enable --now hotline-asterisk hotline hotline-web` start them (and `hotline-jobs`, rendered when
-jobs run on PostgreSQL, on a machine that runs jobs and no calls).
+jobs run on PostgreSQL, on a machine that runs jobs and no calls). With ARI outbound (ivr.workers), call
+workers `hotline-worker@<port>` and `hotline-haproxy` replace the `hotline` unit.
 """
 
 from __future__ import annotations
 
 import grp
 import pwd
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from hotline.settings import Settings
 TEMPLATES = Path(__file__).with_name("systemd")
 ASTERISK_UNIT = "hotline-asterisk.service"
 JOBS_UNIT = "hotline-jobs.service"
+WORKER_UNIT = "hotline-worker@.service"
+HAPROXY_UNIT = "hotline-haproxy.service"
 
 
 def render_units(settings: Settings, user: str, group: str | None = None) -> dict[str, str]:
@@ -45,6 +49,9 @@ def render_units(settings: Settings, user: str, group: str | None = None) -> dic
         # The checkout or data under a home directory stays reachable, read-only but for the data.
         "protect_home": "read-only" if under_home else "yes",
         "asterisk_unit": "" if external else ASTERISK_UNIT,
+        "haproxy": shutil.which("haproxy") or "/usr/sbin/haproxy",
+        # A draining worker's calls may finish before systemd kills it (its supervisor waits as long).
+        "drain_stop_seconds": int(settings.ivr.workers.drain_seconds) + 30,
     }
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -52,7 +59,11 @@ def render_units(settings: Settings, user: str, group: str | None = None) -> dic
         keep_trailing_newline=True,
         autoescape=False,
     )
-    names = ["hotline.service", "hotline-web.service"] + ([] if external else [ASTERISK_UNIT])
+    # Outbound ARI: call workers behind HAProxy instead of the one supervised application.
+    calls = (
+        [WORKER_UNIT, HAPROXY_UNIT] if settings.ivr.workers.ari_mode == "outbound" else ["hotline.service"]
+    )
+    names = [*calls, "hotline-web.service"] + ([] if external else [ASTERISK_UNIT])
     if choose_mode(settings.jobs.mode, settings.database_url) == "procrastinate":
         names.append(JOBS_UNIT)  # a job-only worker; with SQLite jobs run inside the call worker
     return {name: env.get_template(f"{name}.j2").render(**values) for name in names}

@@ -36,6 +36,7 @@ class Hotline:
         self.background: set[asyncio.Task] = set()
         self.finished_sessions = 0
         self.asr_loaded = False  # the recognizer's model is loaded (warm-up done): readiness reads it
+        self.orphaned = False  # a call worker's socket of a call another worker served: handed on
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -150,19 +151,23 @@ class Hotline:
         try:
             await self.s.ari.run(self.on_event, stop, on_connect=self.resync)
         finally:
-            for session in list(self.sessions.values()):
-                session.post(F.Hangup())
-            # Calls end (and store their tickets) first; background work such as pre-rendering is cancelled.
-            calls = [
-                t
-                for t in self.background
-                if not t.done() and t.get_name().startswith(("call-", "transcribe-"))
-            ]
-            if calls:
-                await asyncio.wait(calls, timeout=15)
-            rest = [t for t in self.background if not t.done()]
-            for t in rest:
-                t.cancel()
-            if rest:
-                await asyncio.wait(rest, timeout=5)
+            await self.wind_down()
             await self.hand_over_on_stop()
+
+    async def wind_down(self) -> None:
+        """The connection is gone: every call ends (its ticket stored), background work is cancelled."""
+        for session in list(self.sessions.values()):
+            session.post(F.Hangup())
+        # Calls end (and store their tickets) first; background work such as pre-rendering is cancelled.
+        calls = [
+            t
+            for t in self.background
+            if not t.done() and t.get_name().startswith(("call-", "transcribe-"))
+        ]
+        if calls:
+            await asyncio.wait(calls, timeout=15)
+        rest = [t for t in self.background if not t.done()]
+        for t in rest:
+            t.cancel()
+        if rest:
+            await asyncio.wait(rest, timeout=5)

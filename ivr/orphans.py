@@ -150,3 +150,47 @@ async def _quietly(step: Any, what: str) -> None:
         await step
     except AriError as exc:
         logger.debug("%s: %s", what, exc)
+
+
+async def hand_over_call(ari: AriClient, channel_name: str) -> Handover:
+    """Hand on one call nobody serves any more, found by its caller's channel name (a call's own
+    WebSocket came back to a worker that does not know it: the worker that served it is gone).
+
+    The caller goes to the fallback label; our media and operator legs of its bridge are hung up and the
+    bridge removed, unless the caller is talking to an operator (then `kept` names the pair)."""
+    channels = await ari.channels()
+    done = Handover()
+    caller = next((c for c in channels if c.get("name") == channel_name), None)
+    if caller is None or (caller.get("dialplan") or {}).get("app_name") != "Stasis":
+        return done  # hung up meanwhile, or back in the dialplan already: nothing to hand on
+    cid = str(caller.get("id", ""))
+    bridges = [
+        b
+        for b in await ari.bridges()
+        if str(b.get("id", "")).startswith(PREFIX_BRIDGE) and cid in (b.get("channels") or [])
+    ]
+    done.kept = kept_pairs(channels, bridges)
+    if done.kept:
+        logger.warning("call %s: its worker is gone; the caller and the operator go on talking", cid)
+        return done
+    for bridge in bridges:
+        for member in bridge.get("channels") or []:
+            if str(member).startswith(OUR_PREFIXES):
+                await _quietly(ari.hangup(str(member)), f"hang up {member}")
+                done.hung_up.append(str(member))
+        await _quietly(ari.destroy_bridge(str(bridge["id"])), f"remove bridge {bridge['id']}")
+        done.bridges_removed.append(str(bridge["id"]))
+    dialplan = caller.get("dialplan") or {}
+    context, exten = str(dialplan.get("context") or FALLBACK_CONTEXT), str(dialplan.get("exten") or "s")
+    try:
+        await ari.continue_in_dialplan(cid, context, exten, FALLBACK_LABEL)
+        done.to_fallback.append(cid)
+    except AriError as exc:
+        if exc.status == 409:  # not in Stasis (yet): a new call whose StasisStart is late, not an orphan
+            logger.warning("call %s is not in Stasis: not handed on (%s)", cid, exc)
+            return done
+        logger.error("call %s: the dialplan fallback refused it (%s): hung up", cid, exc)
+        await _quietly(ari.hangup(cid), f"hang up {cid}")
+        done.hung_up.append(cid)
+    logger.warning("call %s nobody served any more was handed on: %s", cid, done.describe())
+    return done

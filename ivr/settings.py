@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from asterisk.dial import check_dialable, dial_targets, expand_targets
 from asterisk.settings import AsteriskConfig, AsteriskSettings
+from asterisk.workers import WorkersSettings
 from intents.settings import IntentsConfig
 from ivr.duty import Hours, Shift, overlap
 
@@ -412,6 +413,7 @@ class IvrSettings(BaseModel):
     duty: DutySettings = DutySettings()  # who rings at which hours (else flow.operator_endpoint)
     commune_teams: tuple[CommuneTeamSettings, ...] = ()  # tổ công nghệ số cộng đồng: commune -> phones
     tickets: TicketSettings = TicketSettings()  # categories, agencies, deadlines in working days
+    workers: WorkersSettings = WorkersSettings()  # ARI inbound (one process) or outbound (call workers)
 
     @model_validator(mode="after")
     def _check_operator_targets(self) -> IvrSettings:

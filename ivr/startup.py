@@ -73,6 +73,7 @@ async def build_services(
     communes: F.CommuneFinder | None = None,
     audit: AuditSink | None = None,
     commune_names: Iterable[str] = (),
+    recover_calls: bool = True,
 ) -> Services:
     """Everything calls share, on a database whose schema is current.
 
@@ -80,13 +81,15 @@ async def build_services(
     phone, `communes` tells which commune a caller means (for its digital technology team) and `audit`
     writes to the console's audit log (prompts re-recorded by phone are refused without it); the
     service that assembles the product passes all three, and `commune_names` (word bank units).
+    `recover_calls` off (a call worker beside others): calls left open and recordings in progress are
+    other workers' live calls, not a crash's leftovers, and are left alone.
     """
     factory = session_factory(engine_for(settings))
     rules = ticket_rules(settings.ivr.tickets, settings.locale.time_zone)
     store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir, rules)
     ticket_gauge.watch(store.count_overdue)
     calllog = CallLog(store, settings.data_dir / CALL_LOG_JOURNAL)
-    await _recover(store, calllog)
+    await _recover(store, calllog, calls=recover_calls)
     if synth == "auto":
         try:
             from voice.tts import Synthesizer
@@ -157,7 +160,7 @@ async def build_services(
     )
 
 
-async def _recover(store: CallStore, calllog: CallLog) -> None:
+async def _recover(store: CallStore, calllog: CallLog, *, calls: bool = True) -> None:
     """What an earlier run left: the call log's journal, calls left open, interrupted recordings. Each
     step may fail (a locked database, a full disk): it is logged and calls are answered all the same."""
     steps: list[tuple[str, Callable[[], Any]]] = [
@@ -166,6 +169,9 @@ async def _recover(store: CallStore, calllog: CallLog) -> None:
         ("demo dossiers", lambda: seed_dossiers(store.factory)),
         ("interrupted recordings", lambda: recover_spool(store, store.recordings_dir / SPOOL_DIR)),
     ]
+    if not calls:
+        live = ("calls left open", "interrupted recordings")
+        steps = [(what, step) for what, step in steps if what not in live]
     for what, step in steps:
         try:
             done = await asyncio.to_thread(step)
@@ -189,17 +195,12 @@ async def _warm_up(app: Hotline) -> None:
     app.asr_loaded = True
 
 
-async def run_hotline(
-    settings: IvrConfig,
-    stop_event: asyncio.Event,
-    *,
-    services: Services | None = None,
-    on_ready: Callable[[Hotline], None] | None = None,
-) -> None:
-    """Run the ARI application until `stop_event` is set (what `hotline run` starts)."""
-    if services is None:
-        services = await build_services(settings)
-    app = Hotline(services)
+def start_background(
+    app: Hotline, settings: IvrConfig, services: Services, *, fallback_messages: bool
+) -> Any:
+    """What runs beside the calls: intent hot reload, recognizer warm-up, answers rendered ahead and (with
+    `fallback_messages`) messages left while the application was down imported as tickets. Returns the
+    intent watcher (stopped by `close_services`)."""
     watcher = services.understanding.watcher
     if watcher is not None:
         watcher.start()  # hot reload of config/intents/ (no-op when intents.hot_reload is off)
@@ -220,28 +221,48 @@ async def run_hotline(
         )
         answers += team_sentences(settings, services.prompts, services.communes)
         app.spawn(services.prompts.prerender_texts(answers), "prerender-answers")
-    spool = messages_dir(settings)
+    spool = messages_dir(settings) if fallback_messages else None
     if spool is not None:  # messages callers left while the application was down become tickets
         watch = watch_messages(services.store, spool, services.recognizer, jobs=services.jobs)
         app.spawn(watch, "fallback-messages")
-    if on_ready is not None:
-        on_ready(app)
-    logger.info("hotline application %r starting (ARI %s)", settings.ivr.app_name, services.ari.cfg.url)
     services.calllog.start_writer()
     if services.review is not None:
         services.review.start_writer()
+    return watcher
+
+
+async def close_services(services: Services, watcher: Any) -> None:
+    """After the calls ended: the call log's last rows written or journaled, engines closed."""
+    await services.calllog.close()
+    if services.review is not None:
+        await services.review.close()
+    if watcher is not None:
+        await watcher.stop()
+    await services.ari.close()
+    for part in (services.recognizer, getattr(services.prompts, "synth", None), services.turn_taking):
+        close = getattr(part, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()
+
+
+async def run_hotline(
+    settings: IvrConfig,
+    stop_event: asyncio.Event,
+    *,
+    services: Services | None = None,
+    on_ready: Callable[[Hotline], None] | None = None,
+) -> None:
+    """Run the ARI application until `stop_event` is set (what `hotline run` starts)."""
+    if services is None:
+        services = await build_services(settings)
+    app = Hotline(services)
+    watcher = start_background(app, settings, services, fallback_messages=True)
+    if on_ready is not None:
+        on_ready(app)
+    logger.info("hotline application %r starting (ARI %s)", settings.ivr.app_name, services.ari.cfg.url)
     try:
         await app.run(stop_event)
     finally:
-        await services.calllog.close()  # after the calls ended: their last rows are written or journaled
-        if services.review is not None:
-            await services.review.close()
-        if watcher is not None:
-            await watcher.stop()
-        await services.ari.close()
-        for part in (services.recognizer, getattr(services.prompts, "synth", None), services.turn_taking):
-            close = getattr(part, "close", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    close()
+        await close_services(services, watcher)
     logger.info("hotline application stopped (%d calls handled)", app.finished_sessions)

@@ -102,6 +102,41 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(code)
 
 
+    @app.command("worker")
+    def worker(
+        ctx: typer.Context, child: Annotated[bool, typer.Option("--child", hidden=True)] = False
+    ) -> None:
+        """A call worker (ivr.workers.ari_mode: outbound): takes the calls HAProxy gives it over Asterisk's
+        per-call WebSockets; restarted if it dies or hangs; SIGTERM drains it (no new calls, the current
+        ones finish)."""
+        from hotline.service import run_call_worker
+
+        root = ctx.find_root().obj or {}
+        code = run_call_worker(settings_of(ctx), child=child, verbose=bool(root.get("verbose")))
+        if code:
+            raise typer.Exit(code)
+
+    @app.command("haproxy-config")
+    def haproxy_config_cmd(
+        ctx: typer.Context,
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Write haproxy.cfg here (default: print it).")
+        ] = None,
+        pid_file: Annotated[str, typer.Option("--pid-file", help="HAProxy's pidfile line.")] = "",
+    ) -> None:
+        """HAProxy's configuration for the call workers (front, health checks, leastconn): ivr.workers."""
+        from hotline.haproxy import haproxy_config
+
+        text = haproxy_config(settings_of(ctx).ivr.workers, pid_file=pid_file)
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(out)
+        typer.echo(f"wrote {out}")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -13,6 +13,7 @@ from asterisk.secrets import AsteriskSecrets, load_or_create, set_trunk_password
 from asterisk.settings import AsteriskSettings
 from asterisk.trunk_config import trunk_values
 from asterisk.trunks import did_forms
+from asterisk.workers import WorkersSettings, workers_values
 from core.errors import ConfigError
 from hotline.settings import load_settings
 from voice.audio import alaw_decode, alaw_encode
@@ -127,6 +128,7 @@ def _rendered(tmp_path, cfg: AsteriskSettings, passwords: dict[str, str]) -> tup
         "prompt_extension": "1089", "operator_ring_seconds": 20, "message_max_seconds": 120,
         "modules_dir": "/usr/lib/asterisk/modules",
         **trunk_values(cfg, AsteriskSecrets("a", "c", "1", ("o",), passwords)),
+        **workers_values(WorkersSettings(), "w"),
     }  # fmt: skip
     layout = Layout(root=tmp_path, inst="/i")
     render_config(ROOT / "config" / "asterisk", layout, values)

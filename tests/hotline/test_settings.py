@@ -112,9 +112,9 @@ def test_loading_settings_loads_no_machinery():
     out = run.stdout.split()
     assert "hotline.settings" in out and "ivr.settings" in out and "asterisk.settings" in out
     loaded = [m for m in out if not (m.endswith(".settings") or m.count(".") == 0 or m.startswith("core."))]
-    # Dial strings, trunks and the duty rota's hours are checked while loading: small pure modules (the
-    # rota's holiday calendar is loaded only when the hotline starts).
-    assert loaded == ["asterisk.dial", "asterisk.trunks", "ivr.duty"], loaded
+    # Dial strings, trunks, the workers' reconnect timing and the duty rota's hours are checked while
+    # loading: small pure modules (the rota's holiday calendar is loaded only when the hotline starts).
+    assert loaded == ["asterisk.dial", "asterisk.trunks", "asterisk.workers", "ivr.duty"], loaded
 
 
 @pytest.mark.parametrize(

@@ -102,3 +102,40 @@ async def test_systemd_hears_ready_once_the_worker_answers_calls(settings, tmp_p
 def test_the_back_off_grows_and_resets():
     policy = RestartPolicy(delays_s=(0.2, 1.0, 5.0))
     assert [policy.delay(n) for n in (1, 2, 3, 9)] == [0.2, 1.0, 5.0, 5.0]
+
+
+BEATING_WORKER = """
+import os, time
+fd = int(os.environ["SUPERVISED_READY_FD"])
+os.write(fd, b"1")
+while True:
+    time.sleep(0.1)
+    os.write(fd, b".")
+"""
+
+
+async def test_the_watchdog_kills_a_worker_whose_heartbeat_stops_and_a_beating_one_lives(settings):
+    deaths: list[float] = []
+    sup = Supervisor(
+        settings, [sys.executable, "-c", BEATING_WORKER], FAST, on_death=_record(deaths), watchdog_s=0.6
+    )
+    running = asyncio.create_task(sup.run())
+    first = await _worker_pid(settings)
+    await asyncio.sleep(1.5)  # beating: more than twice the watchdog's limit, not killed
+    assert sup.hung == 0 and not deaths
+    os.kill(first, signal.SIGSTOP)  # hung: alive, silent
+    stopped = time.monotonic()
+    second = await _worker_pid(settings, other_than=first)
+    assert sup.hung == 1 and len(deaths) == 1 and deaths[0] - stopped < 0.6 + 1.0
+    with pytest.raises(ProcessLookupError):
+        os.kill(first, 0)  # killed (SIGKILL reaches a stopped process), then reaped
+    assert second != first
+    sup.stop.set()
+    assert await asyncio.wait_for(running, 30) == 0
+
+
+def _record(deaths: list[float]):
+    async def on_death(_settings) -> None:
+        deaths.append(time.monotonic())
+
+    return on_death

@@ -95,3 +95,17 @@ def test_jobs_on_postgresql_add_a_job_worker_unit_that_passes_systemd_analyze(tm
     unit.write_text(jobs)
     checked = _verify([unit])
     assert checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(), checked.stderr
+
+
+def test_outbound_mode_renders_call_workers_and_haproxy_that_pass_systemd_analyze(tmp_path):
+    (tmp_path / "var").mkdir()
+    units = render_units(_settings(tmp_path, HOTLINE_IVR__WORKERS__ARI_MODE="outbound"), ME)
+    assert "hotline.service" not in units  # its inbound connection would take every call
+    worker, haproxy = units["hotline-worker@.service"], units["hotline-haproxy.service"]
+    assert "Environment=HOTLINE_IVR__WORKERS__LISTEN_PORT=%i" in worker and " worker\n" in worker
+    assert "TimeoutStopSec=630" in worker and "KillMode=mixed" in worker  # drain_seconds 600 + 30
+    assert f"haproxy-config --out {tmp_path / 'var'}/haproxy.cfg" in haproxy and " -Ws -f " in haproxy
+    (tmp_path / "hotline-worker@8094.service").write_text(worker)  # an instance, as systemd names it
+    (tmp_path / "hotline-haproxy.service").write_text(haproxy)
+    checked = _verify([tmp_path / "hotline-worker@8094.service", tmp_path / "hotline-haproxy.service"])
+    assert checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(), checked.stderr

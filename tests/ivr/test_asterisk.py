@@ -131,6 +131,7 @@ def test_failed_debootstrap_leaves_no_root_that_looks_finished(tmp_path, fake_de
 from asterisk.secrets import AsteriskSecrets  # noqa: E402
 from asterisk.settings import AsteriskSettings  # noqa: E402
 from asterisk.trunk_config import trunk_values  # noqa: E402
+from asterisk.workers import WorkersSettings, workers_values  # noqa: E402
 
 
 def _values(**over):
@@ -155,6 +156,7 @@ def _values(**over):
         "message_max_seconds": 120,
         "modules_dir": "/usr/lib/x86_64-linux-gnu/asterisk/modules",
         **trunk_values(AsteriskSettings(), AsteriskSecrets("a", "c", "1", ("o",))),
+        **workers_values(WorkersSettings(), "s3cret-worker"),
     }
     return {**values, **over}
 
@@ -214,7 +216,8 @@ def test_secrets_add_new_seats_and_never_change_existing_values(tmp_path):
     path = tmp_path / "asterisk" / "secrets.json"
     first = load_or_create(path)
     stored = json.loads(path.read_text())
-    assert set(stored) == {"ari_password", "caller_password", "prompt_pin", "operator_password"}
+    generated = {"ari_password", "caller_password", "prompt_pin", "worker_password", "operator_password"}
+    assert set(stored) == generated
     assert path.stat().st_mode & 0o077 == 0 and first.operator_passwords == (stored["operator_password"],)
     assert len(first.prompt_pin) == 6 and first.prompt_pin.isdigit()
     mtime = path.stat().st_mtime_ns

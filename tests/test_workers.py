@@ -1,0 +1,322 @@
+"""Several call workers behind HAProxy (ARI outbound, per-call WebSockets), as a province runs them: real
+Asterisk, real HAProxy, real `hotline worker` processes (each a supervisor and its worker) on one
+PostgreSQL, real SIP callers.
+
+One Asterisk, one HAProxy and two workers for the module; the tests run in order, each starting from
+what the previous one left: spread, kill -9 (the supervisor restarts the worker), the restarted worker
+takes calls, drain (one worker left), SIGSTOP (the watchdog), no worker at all."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.ivr.conftest import CATALOG, free_rtp_range, loopback_env
+from tests.support import free_port, silence_after
+
+ROOT = Path(__file__).resolve().parents[1]
+# The command as `python -m hotline` from the checkout: the code under test, whatever is installed.
+HOTLINE = [sys.executable, "-m", "hotline"]
+READY = "The call worker is taking calls"
+
+pytestmark = [pytest.mark.slow, pytest.mark.asterisk]
+
+
+def _wait_for(what: str, check, limit_s: float = 30.0, every_s: float = 0.1):
+    deadline = time.monotonic() + limit_s
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(every_s)
+
+
+class Worker:
+    """One `hotline worker` process with its own data directory and listen port."""
+
+    def __init__(self, name: str, base_env: dict[str, str], data: Path, port: int) -> None:
+        self.name = name
+        self.port = port
+        media = free_rtp_range(40)
+        self.env = {
+            **base_env,
+            "HOTLINE_PATHS__DATA_DIR": str(data / "var"),
+            "HOTLINE_PATHS__CACHE_DIR": base_env["HOTLINE_PATHS__CACHE_DIR"],  # rendered prompts shared
+            "HOTLINE_IVR__WORKERS__LISTEN_PORT": str(port),
+            "HOTLINE_IVR__MEDIA__PORT_START": str(media[0]),
+            "HOTLINE_IVR__MEDIA__PORT_END": str(media[1]),
+        }
+        self.data = data
+        self.log = data / "worker.log"
+        self.proc: subprocess.Popen | None = None
+        self.mark = 0
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.mark = len(self.output())  # this run's output starts here (the log is appended to)
+        out = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [*HOTLINE, "worker"], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+        )
+        out.close()
+
+    def wait_ready(self, limit_s: float = 180.0) -> None:
+        def ready() -> bool:
+            assert self.proc is not None and self.proc.poll() is None, self.output()[-3000:]
+            return READY in self.output()[self.mark :]
+
+        _wait_for(f"worker {self.name} ready", ready, limit_s, 0.2)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def health(self) -> dict:
+        resp = httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5)
+        return {**resp.json(), "http": resp.status_code}
+
+    def child(self) -> int:
+        """The pid of the call worker process its supervisor runs now."""
+        return int((self.data / "var" / "run" / "worker.pid").read_text())
+
+    def signal_child(self, sig: int) -> None:
+        os.kill(self.child(), sig)
+
+    def stop(self) -> None:
+        """Down at once: the supervisor (so nothing restarts), then its worker."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        child = self.child()
+        self.proc.kill()
+        self.proc.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+
+
+class Province:
+    def __init__(self, env: dict[str, str], handle, haproxy: subprocess.Popen, workers: list[Worker]) -> None:
+        self.env = env
+        self.handle = handle
+        self.haproxy = haproxy
+        self.workers = workers
+
+    def call(self, heard: Path, wait: float) -> subprocess.Popen:
+        """A caller who listens `wait` seconds after the answer, recording what it hears (JSON on stdout)."""
+        return subprocess.Popen(
+            [*HOTLINE, "call", "--wait", str(wait), "--record", str(heard), "--log-wait", "0", "--json"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
+    def fallback_lines(self) -> list[str]:
+        log = self.handle.log_file.read_text(errors="replace")
+        return [line for line in log.splitlines() if "hotline-fallback: application" in line]
+
+    def calls_in_store(self) -> list[dict]:
+        done = subprocess.run(
+            [*HOTLINE, "calls", "list", "--json"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout)
+
+    def wait_backend_up(self, worker: Worker) -> None:
+        """Until HAProxy's health check has seen the worker ready (its /healthz answered 200)."""
+        _wait_for(f"worker {worker.name} ready", lambda: worker.health()["http"] == 200, 20)
+        time.sleep(1.2)  # one health-check interval: HAProxy has marked it up
+
+
+def _answered(call: subprocess.Popen) -> dict:
+    out, _ = call.communicate(timeout=90)
+    result = json.loads(out)
+    assert result["connected"], result
+    return result
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory, postgres):
+    from asterisk.process import start
+    from hotline.settings import load_settings
+
+    if shutil.which("haproxy") is None:
+        pytest.fail("haproxy is not installed (make setup installs it)", pytrace=False)
+    data = tmp_path_factory.mktemp("province")
+    ports = [free_port(socket.SOCK_STREAM) for _ in range(2)]
+    db_url = postgres.create_database(template=postgres.migrated())
+    env = {
+        **loopback_env(data),
+        "HOTLINE_DATABASE__URL": db_url,
+        "HOTLINE_IVR__WORKERS__ARI_MODE": "outbound",
+        "HOTLINE_IVR__WORKERS__FRONT_PORT": str(free_port(socket.SOCK_STREAM)),
+        "HOTLINE_IVR__WORKERS__BACKENDS": json.dumps([f"127.0.0.1:{p}" for p in ports]),
+        "HOTLINE_IVR__WORKERS__HEALTH_INTERVAL_MS": "500",
+        "HOTLINE_IVR__WORKERS__WATCHDOG_SECONDS": "2",
+        "HOTLINE_IVR__WORKERS__SECRETS_FILE": str(data / "var" / "asterisk" / "secrets.json"),
+        "HOTLINE_INTENTS__CATALOG_DIR": str(CATALOG),
+        "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",
+        "HOTLINE_IVR__FLOW__RATING": "false",
+    }
+    settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
+    handle = start(settings)
+    haproxy = None
+    workers = [Worker(f"w{n}", env, data / f"worker{n}", port) for n, port in enumerate(ports, 1)]
+    try:
+        cfg = data / "haproxy.cfg"
+        done = subprocess.run(
+            [*HOTLINE, "haproxy-config", "--out", str(cfg)], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        haproxy = subprocess.Popen(
+            ["haproxy", "-db", "-f", str(cfg)],
+            stdout=subprocess.DEVNULL,
+            stderr=(data / "haproxy.log").open("wb"),
+        )
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.wait_ready()
+        province = Province(env, handle, haproxy, workers)
+        for worker in workers:
+            province.wait_backend_up(worker)
+        yield province
+    finally:
+        for worker in workers:
+            worker.stop()
+        if haproxy is not None:
+            haproxy.terminate()
+            haproxy.wait(10)
+        handle.stop()
+        if handle.layout is not None and handle.layout.root != Path("/"):
+            shutil.rmtree(handle.layout.host_inst, ignore_errors=True)
+        postgres.drop_database(db_url)
+
+
+def test_calls_spread_over_workers_none_handled_twice(province, tmp_path):
+    callers = [province.call(tmp_path / f"heard{n}.wav", wait=3) for n in range(2)]
+    for n, caller in enumerate(callers):
+        _answered(caller)
+        assert (tmp_path / f"heard{n}.wav").stat().st_size > 8000  # the greeting was heard
+    served = [w.health()["served"] for w in province.workers]
+    assert served == [1, 1], served
+    _wait_for(
+        "both calls stored", lambda: len([c for c in province.calls_in_store() if c.get("ended_at")]) == 2
+    )
+    assert len(province.calls_in_store()) == 2  # one row per call: none handled twice
+    assert province.fallback_lines() == []
+
+
+def _fallback_channels(province: Province) -> set[str]:
+    return {line.split("channel=")[1].split()[0] for line in province.fallback_lines() if "channel=" in line}
+
+
+def test_killed_worker_sends_its_caller_to_the_fallback_and_the_other_call_goes_on(province, tmp_path):
+    before = _fallback_channels(province)
+    served = province.workers[1].health()["served"]
+    heard = [tmp_path / f"heard{n}.wav" for n in range(2)]
+    callers = [province.call(h, wait=7) for h in heard]
+    _wait_for("a call on each worker", lambda: [w.health()["active"] for w in province.workers] == [1, 1], 30)
+    time.sleep(1.0)  # into the greeting
+    doomed, survivor = province.workers
+    doomed.signal_child(signal.SIGKILL)
+    killed = time.time()
+    results = [_answered(c) for c in callers]
+    handed = _fallback_channels(province) - before
+    assert len(handed) == 1, (
+        province.fallback_lines()
+    )  # one caller, the killed worker's, went to the fallback
+    assert survivor.health()["orphans"] == 1  # handed on by the other worker (Asterisk reconnected there)
+    silences = [
+        silence_after(wav, killed - r["recording_started_at"]) for r, wav in zip(results, heard, strict=True)
+    ]
+    print(f"silence after kill -9, per caller: {silences} s")  # the README's figure (pytest -s)
+    assert max(silences) < 3.0, f"a caller heard {max(silences):.1f} s of silence after the worker died"
+    # The other call went on to its end on its worker: not handed to the fallback, stored as ended.
+    assert survivor.health()["served"] == served + 1
+    assert "the hotline worker died (signal 9)" in doomed.output()  # its supervisor restarts it
+
+
+def test_the_killed_workers_supervisor_restarts_it_and_it_takes_new_calls(province, tmp_path):
+    restarted, _ = province.workers  # killed in the previous test: its supervisor started a new one
+    _wait_for("the restarted worker", lambda: restarted.output().count(READY) == 2, 120, 0.2)
+    province.wait_backend_up(restarted)
+    before = _fallback_channels(province)
+    callers = [province.call(tmp_path / f"heard{n}.wav", wait=2) for n in range(2)]
+    for caller in callers:
+        _answered(caller)
+    assert restarted.health()["served"] == 1  # one of the two calls at once went to the new process
+    assert _fallback_channels(province) == before
+
+
+def test_draining_worker_finishes_its_call_and_takes_no_new_one(province, tmp_path):
+    served = [w.health()["served"] for w in province.workers]
+    orphans = sum(w.health()["orphans"] for w in province.workers)
+    first = province.call(tmp_path / "first.wav", wait=6)
+    busy = _wait_for(
+        "the call on a worker", lambda: next((w for w in province.workers if w.health()["active"]), None)
+    )
+    other = next(w for w in province.workers if w is not busy)
+    busy.proc.send_signal(signal.SIGTERM)  # as `systemctl stop` does: the supervisor drains its worker
+    _wait_for("draining", lambda: busy.health()["status"] == "draining", 5)
+    time.sleep(1.2)  # HAProxy's checks see the 503 (a connection meanwhile is retried elsewhere anyway)
+    assert busy.health()["served"] == served[province.workers.index(busy)] + 1  # the first call only
+    second = _answered(province.call(tmp_path / "second.wav", wait=2))
+    assert second["connected"]
+    assert other.health()["served"] == served[province.workers.index(other)] + 1  # the new call went there
+    heard = _answered(first)
+    assert heard["connected"]
+    assert busy.proc.wait(30) == 0, busy.output()[-2000:]  # ended by itself once its call was over
+    assert silence_after(tmp_path / "first.wav", 1.0) < 3.0  # the call was not cut
+    assert "(0 calls still on)" in busy.output()
+    assert other.health()["orphans"] == orphans  # nothing of the drained worker was left to hand on
+
+
+def test_a_hung_worker_is_killed_by_its_watchdog_and_its_caller_gets_the_fallback(province, tmp_path):
+    """SIGSTOP: the socket stays open and Asterisk notices nothing; the supervisor's watchdog does."""
+    (worker,) = [w for w in province.workers if w.proc.poll() is None]  # the other one was drained
+    before = _fallback_channels(province)
+    heard = tmp_path / "heard.wav"
+    caller = province.call(heard, wait=8)
+    _wait_for("the call on the worker", lambda: worker.health()["active"] == 1)
+    time.sleep(1.0)  # into the greeting
+    hung = worker.child()
+    os.kill(hung, signal.SIGSTOP)
+    stopped = time.time()
+    result = _answered(caller)
+    silence = silence_after(heard, stopped - result["recording_started_at"])
+    print(f"silence after SIGSTOP (watchdog 2 s): {silence} s")
+    assert "sent no heartbeat" in worker.output() and f"(pid {hung})" in worker.output()
+    handed = _fallback_channels(province) - before
+    assert len(handed) == 1, province.fallback_lines()  # no other worker up: Asterisk's own fallback
+    assert silence < 2.0 + 3.0  # the watchdog's limit, then at most 3 s as for a dead worker
+
+
+def test_all_workers_down_callers_get_the_fallback(province, tmp_path):
+    for worker in province.workers:
+        worker.stop()
+    before = len(province.fallback_lines())
+    heard = tmp_path / "heard.wav"
+    result = _answered(province.call(heard, wait=3))
+    lines = province.fallback_lines()[before:]
+    assert lines and all("STASISSTATUS=FAILED" in line for line in lines), lines
+    silence = silence_after(heard, 0.0)
+    print(f"silence before the apology with no worker up: {silence} s")
+    assert silence < 3.0  # the apology, not dead air
+    assert result["connected"]
