@@ -57,7 +57,7 @@ test-postgres:
 	@bash tests/postgres-setup.sh
 
 test: setup test-postgres
-	TEST_POSTGRES=required $(BIN)/python -m pytest -q -rfEs
+	TEST_POSTGRES=required $(BIN)/python -m pytest -q -rfEs --durations=30
 
 run: setup
 	$(BIN)/hotline run
