@@ -81,6 +81,7 @@ def start(settings: AsteriskConfig) -> AsteriskHandle:
         ],
         "operator_dial": "&".join(f"PJSIP/{user}" for user in handle.operator_users),  # fallback: ring all
         "app_name": settings.ivr.app_name,
+        "system_name": cfg.system_name,
         "extension": cfg.extension,
         "prompt_extension": cfg.prompt_extension,
         "operator_ring_seconds": cfg.operator_ring_seconds,

@@ -40,6 +40,10 @@ class AsteriskSettings(BaseModel):
     ari_url: str = ""  # empty: http://<http_address>:<http_port>; external mode: the remote ARI base URL
     ari_user: str = "hotline"
     ari_password: str = ""  # empty: generated once into <data_dir>/asterisk/secrets.json
+    # asterisk.conf `systemname`: the prefix of every channel's unique id (`<name>-<epoch>.<seq>`). Two
+    # Asterisks serving the same workers and database must have distinct names, or their channel ids can
+    # collide (calls.channel_id is unique): one call would be refused its call log row.
+    system_name: str = Field("hotline", pattern=r"^[A-Za-z0-9][A-Za-z0-9_]{0,31}$")
     extension: str = "1080"  # the hotline number: sent to Stasis(app_name)
     prompt_extension: str = "1089"  # prompt re-recording, operator seats only: Stasis(app_name, prompt-admin)
     operator_seats: int = Field(1, ge=1, le=50)  # operator SIP endpoints: operator, operator2, operator3, ...

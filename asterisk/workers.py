@@ -8,6 +8,7 @@ HAProxy front, which spreads the calls over the `hotline worker` processes behin
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -42,6 +43,10 @@ class WorkersSettings(BaseModel):
     # A worker on another machine than Asterisk: a copy (mode 0600) of the Asterisk machine's
     # <data_dir>/asterisk/secrets.json (worker password, prompt PIN). Empty: this data directory's own file.
     secrets_file: Path | None = None
+    # Which worker holds a call (stored on its call row): a restarted worker closes the calls and recovers
+    # the recordings its killed predecessor left, and never another worker's. Empty: <host name>:<listen
+    # port>, unique as long as the machines' host names are. Set it when they are not.
+    worker_id: str = Field("", pattern=r"^[A-Za-z0-9._:-]{0,64}$")
 
     @field_validator("backends")
     @classmethod
@@ -69,6 +74,11 @@ class WorkersSettings(BaseModel):
             self.reconnect_attempts * self.connection_timeout_ms
             + (self.reconnect_attempts - 1) * self.reconnect_interval_ms
         )
+
+    @property
+    def worker_name(self) -> str:
+        """This worker's id on its call rows (`worker_id`, else host name and listen port)."""
+        return self.worker_id or f"{socket.gethostname()}:{self.listen_port}"[:64]
 
     @property
     def worker_backends(self) -> tuple[str, ...]:

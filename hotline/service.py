@@ -256,8 +256,9 @@ async def _call_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     password = await asyncio.to_thread(worker_password, settings)
-    services = await build_hotline_services(settings, recover_calls=False)
     workers = settings.ivr.workers
+    # Its own calls only: what its killed predecessor left open is closed, the other workers' is live.
+    services = await build_hotline_services(settings, worker=workers.worker_name)
 
     def ready(worker: CallWorker) -> None:
         tell_supervisor_ready(heartbeat_s=workers.watchdog_seconds / 5)

@@ -51,7 +51,10 @@ class RestartPolicy:
 
 
 def worker_pid_file(settings: Settings) -> Path:
-    return settings.data_dir / "run" / "worker.pid"
+    """The running worker's pid; call workers sharing a data directory each have their own (by port)."""
+    workers = settings.ivr.workers
+    name = f"worker-{workers.listen_port}.pid" if workers.ari_mode == "outbound" else "worker.pid"
+    return settings.data_dir / "run" / name
 
 
 def notify_systemd(message: str) -> None:

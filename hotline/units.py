@@ -27,6 +27,26 @@ WORKER_UNIT = "hotline-worker@.service"
 HAPROXY_UNIT = "hotline-haproxy.service"
 
 
+def written_elsewhere(settings: Settings) -> list[str]:
+    """Directories the product writes that lie outside the data and cache directories (a shared mount for
+    recordings, prompts and radio segments; the checkout's prompt recordings): writable in the units."""
+    inside = [settings.data_dir.resolve(), settings.cache_dir.resolve()]
+    review = settings.ivr.review.audio_dir
+    storage = settings.broadcast.storage_dir
+    candidates = [
+        settings.data_dir / settings.ivr.recordings_dir,
+        settings.data_dir / review,
+        settings.path(settings.ivr.prompts_dir),
+        *([settings.path(storage)] if storage else []),
+    ]
+    out: list[str] = []
+    for path in candidates:
+        resolved = path.resolve()
+        if not any(resolved.is_relative_to(base) for base in inside) and str(resolved) not in out:
+            out.append(str(resolved))
+    return out
+
+
 def render_units(settings: Settings, user: str, group: str | None = None) -> dict[str, str]:
     """File name -> text of each unit (no Asterisk unit when Asterisk runs elsewhere)."""
     try:
@@ -43,6 +63,7 @@ def render_units(settings: Settings, user: str, group: str | None = None) -> dic
         "root": str(settings.root),
         "data_dir": str(settings.data_dir.resolve()),
         "cache_dir": str(settings.cache_dir.resolve()),
+        "written_elsewhere": written_elsewhere(settings),
         "user": user,
         "group": group,
         "mode": settings.ivr.asterisk.mode,

@@ -7,17 +7,26 @@ rings the operators and, if nobody answers, records a message with Record() into
 application imports each finished message as a ticket with reason "message" (moved under the
 recordings directory, then transcribed), so operators see it with the others and the retention purge
 covers it.
+
+With several call workers (ARI outbound) every worker on the Asterisk machine sees the spool: one
+import pass runs at a time across them (`import_exclusively`: an advisory lock on PostgreSQL, a file lock
+beside the spool on SQLite), so no message becomes two tickets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import functools
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import func, select
 
 from asterisk.handle import layout_for
 from core.callerid import national_caller
@@ -123,6 +132,56 @@ def import_messages(
     return imported
 
 
+IMPORT_LOCK = "ivr.fallback_messages.import"  # the advisory lock's key (PostgreSQL)
+LOCK_SUFFIX = ".import.lock"  # beside the messages' directory (SQLite: its processes are on this machine)
+
+
+@contextlib.contextmanager
+def import_lock(store: CallStore, directory: Path) -> Iterator[bool]:
+    """Held by one process at a time: True when this one got it, False when another holds it (no wait)."""
+    engine = store.factory.kw["bind"]
+    if engine.dialect.name == "postgresql":
+        key = func.hashtextextended(IMPORT_LOCK, 0)
+        with engine.connect() as conn:
+            got = bool(conn.scalar(select(func.pg_try_advisory_lock(key))))
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.scalar(select(func.pg_advisory_unlock(key)))
+                    conn.commit()
+        return
+    try:
+        fh = open(directory.with_name(directory.name + LOCK_SUFFIX), "a")  # noqa: SIM115 (closed below)
+    except OSError as exc:  # no lock file there: import as before (one process per spool on SQLite)
+        logger.warning("fallback messages imported without a lock: %s", exc)
+        yield True
+        return
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def import_exclusively(
+    store: CallStore, directory: Path, *, jobs: JobRunner | None = None, quiet_s: float = QUIET_S
+) -> list[ImportedMessage] | None:
+    """One import pass unless another process runs one now (None then: it imports them)."""
+    if not directory.is_dir() or not any(directory.glob("*.wav")):
+        return []
+    with import_lock(store, directory) as got:
+        if not got:
+            return None
+        return import_messages(store, directory, jobs=jobs, quiet_s=quiet_s)
+
+
 def _remove(*paths: Path) -> None:
     for path in paths:
         try:
@@ -147,8 +206,8 @@ async def watch_messages(
     transcription is a job when `jobs` is given, else done here after the import."""
     while True:
         try:
-            one_pass = functools.partial(import_messages, store, directory, jobs=jobs)
-            imported = await asyncio.to_thread(one_pass)
+            one_pass = functools.partial(import_exclusively, store, directory, jobs=jobs)
+            imported = await asyncio.to_thread(one_pass) or []
         except Exception:
             logger.exception("importing fallback messages failed; trying again later")
             imported = []

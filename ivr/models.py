@@ -34,6 +34,8 @@ class Call(Base):
     outcome: Mapped[str] = mapped_column(String(32), default=Outcome.IN_PROGRESS)  # ivr.enums.Outcome
     satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1..5
     degraded: Mapped[bool] = mapped_column(Boolean, default=False)  # fell back to the keypad
+    # The call worker holding the call (ivr.workers.worker_id); None: the one application (`hotline run`).
+    worker: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
     turns: Mapped[list[Turn]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="Turn.seq"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,15 @@ logger = logging.getLogger(__name__)
 CALL_LOG_JOURNAL = "spool/call-log.jsonl"  # under the data directory: call log rows the database refused
 
 
+def call_log_journal(worker: str | None) -> str:
+    """The call log's journal under the data directory: one per call worker, since workers on one machine
+    share the directory and a journal is replayed and removed by the process that wrote it."""
+    if worker is None:
+        return CALL_LOG_JOURNAL
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", worker)
+    return CALL_LOG_JOURNAL.replace(".jsonl", f"-{safe}.jsonl")
+
+
 def ari_config(settings: IvrConfig) -> AriConfig:
 
     handle = handle_for(settings)
@@ -73,7 +83,7 @@ async def build_services(
     communes: F.CommuneFinder | None = None,
     audit: AuditSink | None = None,
     commune_names: Iterable[str] = (),
-    recover_calls: bool = True,
+    worker: str | None = None,
 ) -> Services:
     """Everything calls share, on a database whose schema is current.
 
@@ -81,15 +91,16 @@ async def build_services(
     phone, `communes` tells which commune a caller means (for its digital technology team) and `audit`
     writes to the console's audit log (prompts re-recorded by phone are refused without it); the
     service that assembles the product passes all three, and `commune_names` (word bank units).
-    `recover_calls` off (a call worker beside others): calls left open and recordings in progress are
-    other workers' live calls, not a crash's leftovers, and are left alone.
+    `worker` (a call worker beside others, ivr.workers.worker_id): its calls carry that id, and at start
+    only the calls left open and recordings interrupted under that id are closed and recovered; the other
+    workers' are live.
     """
     factory = session_factory(engine_for(settings))
     rules = ticket_rules(settings.ivr.tickets, settings.locale.time_zone)
-    store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir, rules)
+    store = CallStore(factory, settings.data_dir / settings.ivr.recordings_dir, rules, worker=worker)
     ticket_gauge.watch(store.count_overdue)
-    calllog = CallLog(store, settings.data_dir / CALL_LOG_JOURNAL)
-    await _recover(store, calllog, calls=recover_calls)
+    calllog = CallLog(store, settings.data_dir / call_log_journal(worker))
+    await _recover(store, calllog)
     if synth == "auto":
         try:
             from voice.tts import Synthesizer
@@ -160,18 +171,16 @@ async def build_services(
     )
 
 
-async def _recover(store: CallStore, calllog: CallLog, *, calls: bool = True) -> None:
-    """What an earlier run left: the call log's journal, calls left open, interrupted recordings. Each
-    step may fail (a locked database, a full disk): it is logged and calls are answered all the same."""
+async def _recover(store: CallStore, calllog: CallLog) -> None:
+    """What an earlier run left: the call log's journal, calls left open, interrupted recordings (a call
+    worker's: its own only, `store.worker`). Each step may fail (a locked database, a full disk): it is
+    logged and calls are answered all the same."""
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("call log journal", calllog.recover),
         ("calls left open", store.close_orphans),
         ("demo dossiers", lambda: seed_dossiers(store.factory)),
         ("interrupted recordings", lambda: recover_spool(store, store.recordings_dir / SPOOL_DIR)),
     ]
-    if not calls:
-        live = ("calls left open", "interrupted recordings")
-        steps = [(what, step) for what, step in steps if what not in live]
     for what, step in steps:
         try:
             done = await asyncio.to_thread(step)

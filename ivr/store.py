@@ -109,11 +109,18 @@ class CallStore:
     """Writes of the call flow; one short committed transaction each."""
 
     def __init__(
-        self, factory: sessionmaker[Session], recordings_dir: Path, rules: TicketRules | None = None
+        self,
+        factory: sessionmaker[Session],
+        recordings_dir: Path,
+        rules: TicketRules | None = None,
+        *,
+        worker: str | None = None,
     ) -> None:
         self.factory = factory
         self.recordings_dir = recordings_dir
         self._rules = rules  # categories and deadlines of new tickets; None: the default settings'
+        # The call worker whose calls these are (ivr.workers.worker_id); None: the one application.
+        self.worker = worker
 
     @property
     def rules(self) -> TicketRules:
@@ -133,6 +140,7 @@ class CallStore:
                 caller_hash=hash_caller(caller),
                 started_at=at or utcnow(),
                 outcome=Outcome.IN_PROGRESS,
+                worker=self.worker,
             )
             s.add(call)
             s.flush()
@@ -196,14 +204,21 @@ class CallStore:
             )
 
     def close_orphans(self) -> int:
-        """Calls left 'in_progress' by a crash are closed as 'interrupted' at start-up."""
+        """Calls left 'in_progress' by a crash are closed as 'interrupted' at start-up.
+
+        A call worker (`worker` set) closes only the calls its own earlier run left: those of the other
+        workers sharing the database are live. The one application (`worker` None) closes them all."""
         with transaction(self.factory) as s:
-            res = s.execute(
-                update(Call)
-                .where(Call.ended_at.is_(None))
-                .values(ended_at=utcnow(), outcome=Outcome.INTERRUPTED)
-            )
+            query = update(Call).where(Call.ended_at.is_(None))
+            if self.worker is not None:
+                query = query.where(Call.worker == self.worker)
+            res = s.execute(query.values(ended_at=utcnow(), outcome=Outcome.INTERRUPTED))
             return affected(res)
+
+    def worker_of(self, call_id: int) -> str | None:
+        """The worker that held a call (None: the one application, or no such call)."""
+        with self.factory() as s:
+            return s.scalar(select(Call.worker).where(Call.id == call_id))
 
     # --- tickets --------------------------------------------------------------------------------
 
@@ -370,20 +385,25 @@ class CallStore:
 
 
 def recover_spool(store: CallStore, spool_dir: Path, *, min_ms: int = 800, rate: int = 8000) -> list[str]:
-    """Recordings cut by a crash (`<call_id>-<name>.raw` spools) become tickets; returns their numbers."""
+    """Recordings cut by a crash (`<call_id>-<name>.raw` spools) become tickets; returns their numbers.
+
+    The spool sits under the recordings directory, which several call workers share: a worker
+    (`store.worker` set) recovers only the recordings of its own calls; the others' are being written."""
     import numpy as np
 
     numbers: list[str] = []
     if not spool_dir.is_dir():
         return numbers
     for raw in sorted(spool_dir.glob("*.raw")):
+        head = raw.stem.split("-", 1)[0]
+        call_id = int(head) if head.isdigit() else None
+        if store.worker is not None and (call_id is None or store.worker_of(call_id) != store.worker):
+            continue
         data = raw.read_bytes()
         samples = np.frombuffer(data[: len(data) - len(data) % 2], dtype="<i2")
         if 1000 * samples.size / rate < min_ms:
             raw.unlink(missing_ok=True)
             continue
-        head = raw.stem.split("-", 1)[0]
-        call_id = int(head) if head.isdigit() else None
         with store.factory() as s:
             call = s.get(Call, call_id) if call_id is not None else None
             caller = call.caller if call is not None else ""

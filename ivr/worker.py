@@ -19,6 +19,7 @@ import base64
 import binascii
 import contextlib
 import hmac
+import ipaddress
 import json
 import logging
 import time
@@ -51,6 +52,7 @@ ORPHAN_AFTER_S = 1.2
 SOCKET_CLOSE_GRACE_S = 9.0
 ARI_PATH = "/ari"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 
 
 @dataclass
@@ -62,6 +64,24 @@ class WorkerState:
     active: int = 0  # calls running now
     served: int = 0  # calls started since the worker started
     orphans: int = 0  # calls of a gone worker handed to the fallback
+
+    def metrics(self) -> bytes:
+        """The worker's call counts in Prometheus' text format (after the process's own metrics)."""
+        lines = [
+            "# HELP hotline_worker_calls_running Calls this call worker runs now",
+            "# TYPE hotline_worker_calls_running gauge",
+            f"hotline_worker_calls_running {self.active}",
+            "# HELP hotline_worker_calls_served_total Calls this call worker started since it started",
+            "# TYPE hotline_worker_calls_served_total counter",
+            f"hotline_worker_calls_served_total {self.served}",
+            "# HELP hotline_worker_calls_handed_on_total Calls of a gone worker handed to the fallback here",
+            "# TYPE hotline_worker_calls_handed_on_total counter",
+            f"hotline_worker_calls_handed_on_total {self.orphans}",
+            "# HELP hotline_worker_draining 1 while the worker drains (takes no new calls)",
+            "# TYPE hotline_worker_draining gauge",
+            f"hotline_worker_draining {int(self.draining)}",
+        ]
+        return ("\n".join(lines) + "\n").encode()
 
     def health(self) -> tuple[HTTPStatus, dict[str, Any]]:
         status = "draining" if self.draining else ("ready" if self.ready else "starting")
@@ -83,6 +103,13 @@ def authorized(header: str | None, user: str, password: str) -> bool:
     except (binascii.Error, UnicodeDecodeError):
         return False
     return hmac.compare_digest(given.encode(), f"{user}:{password}".encode())
+
+
+def _loopback(address: Any) -> bool:
+    try:
+        return ipaddress.ip_address(str(address[0])).is_loopback
+    except (ValueError, TypeError, IndexError):
+        return False
 
 
 def is_call_start(event: dict[str, Any]) -> bool:
@@ -129,6 +156,8 @@ class CallWorker:
             response = connection.respond(code, json.dumps(body) + "\n")
             response.headers["Content-Type"] = "application/json"
             return response
+        if path == METRICS_PATH:
+            return self._metrics(connection, request)
         if path != ARI_PATH:
             return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
         if not authorized(request.headers.get("Authorization"), self.user, self.password):
@@ -138,6 +167,24 @@ class CallWorker:
             # HAProxy retries another worker on 503 (retry-on 503 + redispatch).
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "not taking calls\n")
         return None
+
+    def _metrics(self, connection: ServerConnection, request: Request) -> Response:
+        """/metrics for a client on this machine, or anyone with `ops.token` (as the web app's)."""
+        ops = getattr(self.s.settings, "ops", None)
+        token = str(getattr(ops, "token", "") or "")
+        if token:
+            sent = request.headers.get("Authorization") or ""
+            if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+                return connection.respond(HTTPStatus.UNAUTHORIZED, "unauthorized\n")
+        elif not _loopback(connection.remote_address):
+            return connection.respond(HTTPStatus.FORBIDDEN, "forbidden\n")
+        from core.metrics import CONTENT_TYPE, render
+
+        body = render() + self.state.metrics()
+        response = connection.respond(HTTPStatus.OK, body.decode())
+        response.headers["Content-Type"] = CONTENT_TYPE
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     # --- one call's socket ---------------------------------------------------------------------------
 
@@ -283,7 +330,9 @@ async def run_worker(
 
     workers = settings.ivr.workers
     worker = CallWorker(services, services.ari.cfg, WORKER_USER, password)
-    watcher = start_background(worker.home, settings, services, fallback_messages=False)
+    # Messages callers left while no worker answered: imported by the workers that see Asterisk's spool
+    # (those on its machine, sharing its data directory), one pass at a time across them.
+    watcher = start_background(worker.home, settings, services, fallback_messages=True)
     serving = asyncio.create_task(
         worker.serve(workers.listen_address, workers.listen_port, stop, workers.drain_seconds)
     )

@@ -2,9 +2,12 @@
 Asterisk, real HAProxy, real `hotline worker` processes (each a supervisor and its worker) on one
 PostgreSQL, real SIP callers.
 
-One Asterisk, one HAProxy and two workers for the module; the tests run in order, each starting from
-what the previous one left: spread, kill -9 (the supervisor restarts the worker), the restarted worker
-takes calls, drain (one worker left), SIGSTOP (the watchdog), no worker at all."""
+Two Asterisk instances (distinct system names, so their channel ids never collide), one HAProxy and three
+workers (the third for the first test only); the first worker shares Asterisk A's data directory, as the
+worker on the Asterisk machine does. The tests run in order, each starting from what the previous one
+left: spread (calls from both Asterisks), kill -9 (the supervisor restarts the worker, which closes its
+own dead call), the restarted worker takes calls, drain (one worker left), SIGSTOP (the watchdog), no
+worker at all, a message left meanwhile becomes one ticket."""
 
 from __future__ import annotations
 
@@ -88,7 +91,7 @@ class Worker:
 
     def child(self) -> int:
         """The pid of the call worker process its supervisor runs now."""
-        return int((self.data / "var" / "run" / "worker.pid").read_text())
+        return int((self.data / "var" / "run" / f"worker-{self.port}.pid").read_text())
 
     def signal_child(self, sig: int) -> None:
         os.kill(self.child(), sig)
@@ -105,18 +108,30 @@ class Worker:
 
 
 class Province:
-    def __init__(self, env: dict[str, str], handle, haproxy: subprocess.Popen, workers: list[Worker]) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        handle,
+        haproxy: subprocess.Popen,
+        workers: list[Worker],
+        *,
+        env_b: dict[str, str],
+        db_url: str,
+    ) -> None:
         self.env = env
         self.handle = handle
         self.haproxy = haproxy
         self.workers = workers
+        self.env_b = env_b  # the second Asterisk's (its SIP port): a caller through it
+        self.db_url = db_url
+        self.third: Worker | None = None
 
-    def call(self, heard: Path, wait: float) -> subprocess.Popen:
+    def call(self, heard: Path, wait: float, *, via_b: bool = False) -> subprocess.Popen:
         """A caller who listens `wait` seconds after the answer, recording what it hears (JSON on stdout)."""
         return subprocess.Popen(
             [*HOTLINE, "call", "--wait", str(wait), "--record", str(heard), "--log-wait", "0", "--json"],
             cwd=ROOT,
-            env=self.env,
+            env=self.env_b if via_b else self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -137,6 +152,18 @@ class Province:
         )
         assert done.returncode == 0, done.stderr[-2000:]
         return json.loads(done.stdout)
+
+    def call_rows(self) -> list[dict]:
+        """Every call row as stored (channel id, worker, outcome, ended or not)."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.db_url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT channel_id, worker, outcome, ended_at FROM calls"))
+                return [dict(r._mapping) for r in rows]
+        finally:
+            engine.dispose()
 
     def wait_backend_up(self, worker: Worker) -> None:
         """Until HAProxy's health check has seen the worker ready (its /healthz answered 200)."""
@@ -159,10 +186,11 @@ def province(tmp_path_factory, postgres):
     if shutil.which("haproxy") is None:
         pytest.fail("haproxy is not installed (make setup installs it)", pytrace=False)
     data = tmp_path_factory.mktemp("province")
-    ports = [free_port(socket.SOCK_STREAM) for _ in range(2)]
+    ports = [free_port(socket.SOCK_STREAM) for _ in range(3)]
     db_url = postgres.create_database(template=postgres.migrated())
     env = {
         **loopback_env(data),
+        "HOTLINE_IVR__ASTERISK__SYSTEM_NAME": "hotline_a",
         "HOTLINE_DATABASE__URL": db_url,
         "HOTLINE_IVR__WORKERS__ARI_MODE": "outbound",
         "HOTLINE_IVR__WORKERS__FRONT_PORT": str(free_port(socket.SOCK_STREAM)),
@@ -174,10 +202,26 @@ def province(tmp_path_factory, postgres):
         "HOTLINE_IVR__FLOW__RECORDING_NOTICE": "false",
         "HOTLINE_IVR__FLOW__RATING": "false",
     }
+    # A second Asterisk instance (another data directory, SIP port, RTP range and system name) sending its
+    # calls to the same HAProxy front with the same worker password (the shared secrets file).
+    rtp_b = free_rtp_range(200)
+    env_b = {
+        **env,
+        "HOTLINE_PATHS__DATA_DIR": str(data / "var_b"),
+        "HOTLINE_IVR__ASTERISK__SYSTEM_NAME": "hotline_b",
+        "HOTLINE_IVR__ASTERISK__SIP_PORT": str(free_port(socket.SOCK_DGRAM)),
+        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM)),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_START": str(rtp_b[0]),
+        "HOTLINE_IVR__ASTERISK__RTP_PORT_END": str(rtp_b[1]),
+    }
     settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
     handle = start(settings)
+    handle_b = None
     haproxy = None
-    workers = [Worker(f"w{n}", env, data / f"worker{n}", port) for n, port in enumerate(ports, 1)]
+    # The first worker shares Asterisk A's data directory (the worker on the Asterisk machine).
+    workers = [
+        Worker(f"w{n}", env, data if n == 1 else data / f"worker{n}", port) for n, port in enumerate(ports, 1)
+    ]
     try:
         cfg = data / "haproxy.cfg"
         done = subprocess.run(
@@ -191,9 +235,12 @@ def province(tmp_path_factory, postgres):
         )
         for worker in workers:
             worker.start()
+        handle_b = start(load_settings(ROOT / "config" / "hotline.yaml", env=env_b))  # while they load
         for worker in workers:
             worker.wait_ready()
-        province = Province(env, handle, haproxy, workers)
+        # The third worker serves the first test only; the later ones count on two.
+        province = Province(env, handle, haproxy, workers[:2], env_b=env_b, db_url=db_url)
+        province.third = workers[2]
         for worker in workers:
             province.wait_backend_up(worker)
         yield province
@@ -203,24 +250,43 @@ def province(tmp_path_factory, postgres):
         if haproxy is not None:
             haproxy.terminate()
             haproxy.wait(10)
-        handle.stop()
-        if handle.layout is not None and handle.layout.root != Path("/"):
-            shutil.rmtree(handle.layout.host_inst, ignore_errors=True)
+        for h in (handle, handle_b):
+            if h is None:
+                continue
+            h.stop()
+            if h.layout is not None and h.layout.root != Path("/"):
+                shutil.rmtree(h.layout.host_inst, ignore_errors=True)
         postgres.drop_database(db_url)
 
 
-def test_calls_spread_over_workers_none_handled_twice(province, tmp_path):
-    callers = [province.call(tmp_path / f"heard{n}.wav", wait=3) for n in range(2)]
+def test_calls_from_two_asterisks_spread_over_workers_none_handled_twice(province, tmp_path):
+    three = [*province.workers, province.third]
+    callers = [province.call(tmp_path / f"heard{n}.wav", wait=3, via_b=n == 1) for n in range(3)]
     for n, caller in enumerate(callers):
         _answered(caller)
         assert (tmp_path / f"heard{n}.wav").stat().st_size > 8000  # the greeting was heard
-    served = [w.health()["served"] for w in province.workers]
-    assert served == [1, 1], served
+    served = [w.health()["served"] for w in three]
+    assert served == [1, 1, 1], served
     _wait_for(
-        "both calls stored", lambda: len([c for c in province.calls_in_store() if c.get("ended_at")]) == 2
+        "the calls stored", lambda: len([c for c in province.calls_in_store() if c.get("ended_at")]) == 3
     )
-    assert len(province.calls_in_store()) == 2  # one row per call: none handled twice
+    assert len(province.calls_in_store()) == 3  # one row per call: none handled twice
+    rows = province.call_rows()
+    # Calls from both Asterisks (their system names prefix the channel ids), one on each worker.
+    prefixes = sorted(r["channel_id"].split("-")[0] for r in rows)
+    assert prefixes == ["hotline_a", "hotline_a", "hotline_b"], rows
+    names = {f"{socket.gethostname()}:{w.port}" for w in three}
+    assert {r["worker"] for r in rows} == names, rows
     assert province.fallback_lines() == []
+    # Each worker's /metrics (loopback) counts its call.
+    for worker in three:
+        text = httpx.get(f"http://127.0.0.1:{worker.port}/metrics", timeout=5).text
+        assert "hotline_worker_calls_served_total 1" in text and "hotline_worker_calls_running 0" in text
+    # The third worker leaves (drained: Asterisk closes the ended calls' sockets first); two go on.
+    province.third.proc.send_signal(signal.SIGTERM)
+    assert province.third.proc.wait(30) == 0, province.third.output()[-2000:]
+    assert "(0 calls still on)" in province.third.output()
+    time.sleep(1.2)  # HAProxy's checks have marked it down
 
 
 def _fallback_channels(province: Province) -> set[str]:
@@ -256,6 +322,12 @@ def test_killed_worker_sends_its_caller_to_the_fallback_and_the_other_call_goes_
 def test_the_killed_workers_supervisor_restarts_it_and_it_takes_new_calls(province, tmp_path):
     restarted, _ = province.workers  # killed in the previous test: its supervisor started a new one
     _wait_for("the restarted worker", lambda: restarted.output().count(READY) == 2, 120, 0.2)
+    # At its start (seconds after the kill, while the other worker's call still ran) it closed the call its
+    # killed predecessor left open, and only that one: the other call ended as it should.
+    _wait_for("every call closed", lambda: all(r["ended_at"] for r in province.call_rows()), 15)
+    rows = province.call_rows()
+    interrupted = [r for r in rows if r["outcome"] == "interrupted"]
+    assert [r["worker"] for r in interrupted] == [f"{socket.gethostname()}:{restarted.port}"], rows
     province.wait_backend_up(restarted)
     before = _fallback_channels(province)
     callers = [province.call(tmp_path / f"heard{n}.wav", wait=2) for n in range(2)]
@@ -320,3 +392,44 @@ def test_all_workers_down_callers_get_the_fallback(province, tmp_path):
     print(f"silence before the apology with no worker up: {silence} s")
     assert silence < 3.0  # the apology, not dead air
     assert result["connected"]
+
+
+def test_a_message_left_while_no_worker_answers_becomes_one_ticket(province, tmp_path):
+    """The dialplan records a message while no worker is up; the worker on the Asterisk machine (it shares
+    Asterisk's data directory) imports it once it starts, as a ticket, and empties the spool."""
+    import sqlalchemy as sa
+
+    from sip.caller import call
+    from sip.script import CallScript, CallTarget
+    from tests.conftest import FIXTURES
+
+    assert all(w.proc.poll() is not None for w in province.workers)  # all down (the previous test)
+    messages = province.handle.messages_dir
+    script = (
+        CallScript()
+        .wait_for_audio(timeout=15)  # the apology
+        .wait_for_silence(1.5, timeout=60)  # no operator: "leave a message", the beep, then silence
+        .play(FIXTURES / "speech" / "ngoc_north_female.wav")
+        .wait(0.5)
+        .hangup()
+    )
+    result = call(CallTarget.from_handle(province.handle), script, record=tmp_path / "heard.wav", timeout=90)
+    assert result.connected, result.summary()
+    _wait_for("the message in Asterisk's spool", lambda: list(messages.glob("*.wav")), 10)
+    on_asterisk_machine = province.workers[0]
+    on_asterisk_machine.start()
+
+    def message_tickets() -> list:
+        engine = sa.create_engine(province.db_url)
+        try:
+            with engine.connect() as conn:
+                query = "SELECT number, caller FROM tickets WHERE reason = 'message'"
+                return [tuple(r) for r in conn.execute(sa.text(query))]
+        finally:
+            engine.dispose()
+
+    tickets = _wait_for("the message imported", message_tickets, 60, 0.5)
+    assert len(tickets) == 1 and tickets[0][1] == "caller", tickets  # the caller the dialplan noted
+    assert not list(messages.glob("*.wav")) and not list(messages.glob("*.caller"))
+    time.sleep(1.0)
+    assert len(message_tickets()) == 1  # imported once

@@ -126,7 +126,7 @@ def _rendered(tmp_path, cfg: AsteriskSettings, passwords: dict[str, str]) -> tup
         "ari_user": "hotline", "ari_password": "a", "caller_password": "c", "operators": [],
         "operator_dial": "PJSIP/operator", "prompt_pin": "123456", "app_name": "hotline", "extension": "1080",
         "prompt_extension": "1089", "operator_ring_seconds": 20, "message_max_seconds": 120,
-        "modules_dir": "/usr/lib/asterisk/modules",
+        "modules_dir": "/usr/lib/asterisk/modules", "system_name": "hotline",
         **trunk_values(cfg, AsteriskSecrets("a", "c", "1", ("o",), passwords)),
         **workers_values(WorkersSettings(), "w"),
     }  # fmt: skip

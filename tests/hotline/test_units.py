@@ -109,3 +109,29 @@ def test_outbound_mode_renders_call_workers_and_haproxy_that_pass_systemd_analyz
     (tmp_path / "hotline-haproxy.service").write_text(haproxy)
     checked = _verify([tmp_path / "hotline-worker@8094.service", tmp_path / "hotline-haproxy.service"])
     assert checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(), checked.stderr
+
+
+def test_directories_on_a_shared_mount_are_writable_in_the_units(tmp_path):
+    """Recordings, review audio, prompt recordings and radio segments on a share outside the data
+    directory: the hardened units may write there (and start while the mount is missing: "-")."""
+    (tmp_path / "var").mkdir()
+    share = tmp_path / "shared"
+    settings = _settings(
+        tmp_path,
+        HOTLINE_IVR__RECORDINGS_DIR=str(share / "recordings"),
+        HOTLINE_IVR__REVIEW__AUDIO_DIR=str(share / "review-audio"),
+        HOTLINE_IVR__PROMPTS_DIR=str(share / "prompts"),
+        HOTLINE_BROADCAST__STORAGE_DIR=str(share / "broadcast"),
+    )
+    unit = render_units(settings, ME)["hotline-web.service"]
+    line = next(x for x in unit.splitlines() if x.startswith("ReadWritePaths="))
+    for name in ("recordings", "review-audio", "prompts", "broadcast"):
+        assert f" -{(share / name).resolve()}" in line, line
+    out = tmp_path / "units"
+    out.mkdir()
+    (out / "hotline-web.service").write_text(unit)
+    checked = _verify([out / "hotline-web.service"])
+    assert checked.returncode == 0, checked.stderr
+    # By default they are under the data directory (the checkout's prompt recordings aside).
+    default = render_units(_settings(tmp_path), ME)["hotline-web.service"]
+    assert str(share) not in default

@@ -150,6 +150,7 @@ def _values(**over):
         "operator_dial": "PJSIP/operator",
         "prompt_pin": "123456",
         "app_name": "hotline",
+        "system_name": "hotline",
         "extension": "1080",
         "prompt_extension": "1089",
         "operator_ring_seconds": 20,
@@ -499,7 +500,7 @@ def test_cli_up_status_cli_down(asterisk, tmp_path):
         assert "operator seats: operator (offline), operator2 (offline), operator3 (offline)" in status.stdout
         secrets = json.loads((tmp_path / "var" / "asterisk" / "secrets.json").read_text())
         passwords = [v for k, v in secrets.items() if k.endswith("_password")]
-        assert len(passwords) == 5 and not any(p in up.stdout + status.stdout for p in passwords)
+        assert len(passwords) == 6 and not any(p in up.stdout + status.stdout for p in passwords)
         version = run("asterisk", "cli", "core show version")
         assert version.returncode == 0 and "Asterisk 22" in version.stdout
         again = run("asterisk", "up")  # idempotent: finds the running instance
@@ -616,3 +617,22 @@ def test_a_new_instance_started_under_the_private_umask_works(asterisk, tmp_path
         if handle is not None:
             handle.stop()
             shutil.rmtree(handle.layout.host_inst, ignore_errors=True)
+
+
+def test_system_name_prefixes_channel_ids_and_is_checked(tmp_path):
+    """Two Asterisks behind the same workers need distinct system names (channel ids are unique)."""
+    from asterisk.render import Layout, render_config
+    from core.errors import ConfigError
+    from hotline.settings import load_settings
+
+    layout = Layout(root=tmp_path, inst="/i")
+    render_config(ROOT / "config" / "asterisk", layout, _values(system_name="hotline_b"))
+    assert re.search(r"^systemname = hotline_b\b", (tmp_path / "i/etc/asterisk.conf").read_text(), re.M)
+    cfg = ROOT / "config" / "hotline.yaml"
+    assert load_settings(cfg, env={}).ivr.asterisk.system_name == "hotline"  # one install: as before
+    env = {"HOTLINE_IVR__ASTERISK__SYSTEM_NAME": "hotline_b"}
+    assert load_settings(cfg, env=env).ivr.asterisk.system_name == "hotline_b"
+    bad = tmp_path / "hotline.yaml"
+    bad.write_text("ivr:\n  asterisk:\n    system_name: 'a b'\n")
+    with pytest.raises(ConfigError, match=r"hotline.yaml:3.*ivr.asterisk.system_name"):
+        load_settings(bad, env={})

@@ -152,3 +152,49 @@ async def test_with_a_job_runner_each_message_is_transcribed_by_its_ticket_s_job
         jobs = [(j.task, j.attempts) for j in s.scalars(select(InProcessJob))]
     assert rows == ["đèn đường ở xóm 3 bị hỏng, số tôi *******678"]
     assert jobs == [("ticket_transcribe", 1)] and transcriber.heard == [2.0]
+
+
+def test_messages_are_imported_by_one_process_at_a_time(db_settings, tmp_path):
+    """Several call workers see Asterisk's spool: while one imports, another's pass does nothing, and
+    workers importing at once store each message once (advisory lock on PostgreSQL, file lock on SQLite)."""
+    import threading
+
+    from ivr.fallback_messages import import_exclusively, import_lock
+    from ivr.models import Ticket
+
+    upgrade(db_settings.database_url)
+    engines = [engine_for(db_settings) for _ in range(3)]  # one per "worker": their own connections
+    stores = [S.CallStore(session_factory(e), db_settings.data_dir / "recordings") for e in engines]
+    spool = tmp_path / "messages"
+    spool.mkdir()
+    for n in range(4):
+        leave(spool, f"hotline-1765000000.{n}", speech_like(1.5), "0912345678 ")
+    with import_lock(stores[0], spool) as got:
+        assert got
+        assert import_exclusively(stores[1], spool) is None  # another holds the lock: nothing imported
+        assert len(list(spool.glob("*.wav"))) == 4
+    results: list = []
+    start = threading.Barrier(2)
+
+    def worker(store):
+        start.wait()
+        results.append(import_exclusively(store, spool))
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in stores[1:]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    imported = [m for r in results if r for m in r]
+    with session_factory(engines[0])() as s:
+        tickets = s.scalars(select_tickets(Ticket)).all()
+    assert len(imported) == 4 and len(tickets) == 4, (results, tickets)
+    assert not list(spool.glob("*.wav"))
+    for e in engines:
+        e.dispose()
+
+
+def select_tickets(model):
+    from sqlalchemy import select
+
+    return select(model).where(model.reason == "message")

@@ -478,3 +478,30 @@ def test_tickets_created_at_once_by_several_writers_get_distinct_numbers_and_non
     with factory() as s:
         stored = list(s.scalars(select(Ticket.number)))
     assert sorted(stored) == sorted(numbers)
+
+
+def test_a_worker_closes_and_recovers_only_its_own_calls(db):
+    """Call workers share the database and the recordings directory: a restarted worker closes the calls
+    its killed predecessor left and recovers its recordings, never those of a live worker."""
+    settings, factory, _ = db
+    recordings = settings.data_dir / "recordings"
+    mine = S.CallStore(factory, recordings, worker="host-b:8094")
+    other = S.CallStore(factory, recordings, worker="host-b:8095")
+    dead = mine.start_call("chan-dead", "0912000111")
+    live = other.start_call("chan-live", "0912000222")
+    assert mine.worker_of(dead) == "host-b:8094" and other.worker_of(live) == "host-b:8095"
+    spool = recordings / ".incoming"
+    spool.mkdir(parents=True)
+    tone = (3000 * np.sin(np.arange(16000) / 3)).astype("<i2").tobytes()  # 2 s
+    for cid in (dead, live):
+        (spool / f"{cid}-hl-media-x-rec1.raw").write_bytes(tone)
+    assert mine.close_orphans() == 1
+    numbers = S.recover_spool(mine, spool)
+    assert len(numbers) == 1 and mine.ticket(numbers[0]).call_id == dead
+    assert [p.name for p in spool.glob("*.raw")] == [f"{live}-hl-media-x-rec1.raw"]  # still being written
+    with factory() as s:
+        rows = {c.channel_id: c for c in s.scalars(select(Call))}
+    assert rows["chan-dead"].outcome == Outcome.INTERRUPTED and rows["chan-dead"].ended_at is not None
+    assert rows["chan-live"].ended_at is None and rows["chan-live"].outcome == Outcome.IN_PROGRESS
+    # The one application (no worker id) closes whatever is open, as before.
+    assert S.CallStore(factory, recordings).close_orphans() == 1

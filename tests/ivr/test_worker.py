@@ -103,6 +103,40 @@ def test_health_is_ok_only_when_ready_and_not_draining():
     assert state.health() == (503, {"status": "draining", "active": 0, "served": 0, "orphans": 0})
 
 
+def test_metrics_are_prometheus_text_with_the_call_counts():
+    from prometheus_client.parser import text_string_to_metric_families
+
+    state = WorkerState(ready=True, active=2, served=7, orphans=1)
+    families = {f.name: f for f in text_string_to_metric_families(state.metrics().decode())}
+    values = {name: f.samples[0].value for name, f in families.items()}
+    assert values == {
+        "hotline_worker_calls_running": 2,
+        "hotline_worker_calls_served": 7,  # the parser drops a counter's _total
+        "hotline_worker_calls_handed_on": 1,
+        "hotline_worker_draining": 0,
+    }
+
+
+def test_workers_sharing_a_data_directory_keep_their_own_journal_and_pid_file(tmp_path):
+    from hotline.settings import load_settings
+    from hotline.supervisor import worker_pid_file
+    from ivr.startup import CALL_LOG_JOURNAL, call_log_journal
+
+    assert call_log_journal(None) == CALL_LOG_JOURNAL  # the one application: as before
+    assert call_log_journal("host-b:8094") == "spool/call-log-host-b_8094.jsonl"
+    assert call_log_journal("host-b:8094") != call_log_journal("host-b:8095")
+    env = {"HOTLINE_PATHS__DATA_DIR": str(tmp_path), "HOTLINE_IVR__WORKERS__ARI_MODE": "outbound"}
+    cfg = ROOT / "config" / "hotline.yaml"
+    files = {
+        worker_pid_file(load_settings(cfg, env={**env, "HOTLINE_IVR__WORKERS__LISTEN_PORT": port}))
+        for port in ("8094", "8095")
+    }
+    assert len(files) == 2
+    settings = load_settings(cfg, env={**env, "HOTLINE_IVR__WORKERS__WORKER_ID": "b-1"})
+    assert settings.ivr.workers.worker_name == "b-1"
+    assert load_settings(cfg, env=env).ivr.workers.worker_name.endswith(":8094")
+
+
 def test_which_first_event_starts_a_call():
     caller = {"type": "StasisStart", "channel": {"id": "1733.5"}, "args": []}
     assert is_call_start(caller)
