@@ -37,6 +37,8 @@ SUITES: dict[str, dict[str, str]] = {
     "latency": {"": "bench.ivr"},
     # ... and the end of turn by words swept over its thresholds (the whole cut-offs / wait curve).
     "turn": {"": "bench.turn", "sweep": "bench.turn_sweep"},
+    # ... and what the call listener feeds the recognizer: its CPU per call-second, word error unchanged.
+    "asr_feed": {"": "bench.asr_feed"},
     "trunk": {"": "bench.trunk"},
     # Reliability campaigns (issue: security and reliability): each proves what a bad day loses (nothing).
     "fuzz": {"": "bench.fuzz"},

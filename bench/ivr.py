@@ -51,6 +51,12 @@ VARIANTS: dict[str, dict[str, str]] = {
         "HOTLINE_IVR__MEDIA__SILERO__SILENT_BELOW_DB": "-120",
         "HOTLINE_IVR__ASR_ANSWER_FIRST": "false",
     },
+    # the shipped end of turn before the capacity round of issue 11: the short pause judged at 250 ms, all
+    # the silence inside an utterance fed to the recognizer
+    "previous_shipped": {
+        "HOTLINE_IVR__MEDIA__TURN__MIN_SILENCE_MS": "250",
+        "HOTLINE_IVR__MEDIA__ASR_SILENCE_MS": "0",
+    },
     "shipped": {},
 }
 
@@ -63,8 +69,9 @@ def _proc_cpu_s(pid: int) -> float:
         return 0.0
 
 
-def _turn_counts() -> tuple[dict[str, float], tuple[float, float]]:
-    """The application's turn-end counters by reason, and the judgement histogram's (count, sum)."""
+def _turn_counts() -> tuple[dict[str, float], tuple[float, float, float]]:
+    """The application's turn-end counters by reason, and the judgement histogram's (count, sum) with the
+    judgements that came after the timeout."""
     from core.metrics import REGISTRY
 
     ends = {
@@ -73,7 +80,8 @@ def _turn_counts() -> tuple[dict[str, float], tuple[float, float]]:
     }
     count = REGISTRY.get_sample_value("hotline_turn_judgement_seconds_count") or 0.0
     total = REGISTRY.get_sample_value("hotline_turn_judgement_seconds_sum") or 0.0
-    return ends, (count, total)
+    late = REGISTRY.get_sample_value("hotline_turn_judgements_late_total") or 0.0
+    return ends, (count, total, late)
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -141,6 +149,7 @@ def run(
     stagger_s: float = STAGGER_S,
     variants: dict[str, dict[str, str]] | None = None,
     profile_level: int | tuple[int, ...] | None = None,
+    single_rounds: int = 1,
 ) -> dict:
     from asterisk.process import start
     from hotline.settings import load_settings
@@ -153,6 +162,7 @@ def run(
     out: dict = {
         "clip": CLIP.name,
         "stagger_s": stagger_s,
+        "single_call_rounds": single_rounds,
         "asr_workers": base.voice.asr.workers,
         "load_before": _loadavg(),
         "variants": {},
@@ -163,7 +173,7 @@ def run(
             out["variants"][name] = {
                 "settings": extra,
                 "endpoint_silence_ms": settings.ivr.media.endpoint_silence_ms,
-                "levels": _run_levels(settings, handle, levels, stagger_s, profile_level),
+                "levels": _run_levels(settings, handle, levels, stagger_s, profile_level, single_rounds),
             }
     finally:
         handle.stop()
@@ -180,8 +190,15 @@ def _loadavg() -> list[float]:
 
 
 def _run_levels(
-    settings, handle, levels: tuple[int, ...], stagger_s: float, profile_level: int | tuple[int, ...] | None
+    settings,
+    handle,
+    levels: tuple[int, ...],
+    stagger_s: float,
+    profile_level: int | tuple[int, ...] | None,
+    single_rounds: int = 1,
 ) -> dict[str, dict]:
+    """`single_rounds`: the 1-call level is that many calls one after the other (a p50 of one is one
+    measurement)."""
     from sqlalchemy import select
 
     from bench.sampler import StackSampler
@@ -216,8 +233,11 @@ def _run_levels(
                 time.sleep(stagger_s * i / max(1, n - 1) if n > 1 else 0.0)
                 return call(target, script, timeout=180)
 
-            with ThreadPoolExecutor(max_workers=n) as pool:
-                results = list(pool.map(one, range(n)))
+            rounds = single_rounds if n == 1 else 1
+            results = []
+            for _ in range(rounds):
+                with ThreadPoolExecutor(max_workers=n) as pool:
+                    results += list(pool.map(one, range(n)))
             wall = time.monotonic() - t0
             cpu_app, cpu_ast = time.process_time() - cpu0, _proc_cpu_s(handle.pid or 0) - ast0
             if sampler is not None:
@@ -243,8 +263,9 @@ def _run_levels(
                             server.append(turns[0].response_ms / 1000)
             out[str(n)] = {
                 "calls": n,
+                "rounds": rounds,
                 "connected": sum(r.connected for r in results),
-                "completed_correctly": correct / n,
+                "completed_correctly": correct / len(results),
                 "latency_p50_s": _pct(heard, 0.5),
                 "latency_p95_s": _pct(heard, 0.95),
                 "latency_mean_s": statistics.fmean(heard) if heard else None,
@@ -256,8 +277,8 @@ def _run_levels(
                 "cpu_callers_cores": round(cpu_callers / wall, 2),  # the pjsua2 test callers (same machine)
                 # CPU-seconds one call costs the server side (application + Asterisk): the calls-per-core
                 # curve is this against the level.
-                "cpu_app_s_per_call": round(cpu_app / n, 2),
-                "cpu_server_s_per_call": round((cpu_app + cpu_ast) / n, 2),
+                "cpu_app_s_per_call": round(cpu_app / len(results), 2),
+                "cpu_server_s_per_call": round((cpu_app + cpu_ast) / len(results), 2),
                 "load_after": _loadavg(),
                 "errors": [r.error for r in results if r.error][:3],
             }
@@ -267,6 +288,9 @@ def _run_levels(
             out[str(n)]["turn_ends"] = {k: ends1[k] - ends0[k] for k in ends1}
             count = judged1[0] - judged0[0]
             out[str(n)]["judgement_mean_s"] = round((judged1[1] - judged0[1]) / count, 3) if count else None
+            out[str(n)]["judgements"] = count
+            # after timeout_ms: a timer ended the turn
+            out[str(n)]["judgements_late"] = judged1[2] - judged0[2]
             if sampler is not None:
                 out[str(n)]["profile"] = sampler.report()
     finally:
@@ -279,14 +303,17 @@ if __name__ == "__main__":
     import sys
 
     args = sys.argv[1:]
-    stagger, profile, chosen = STAGGER_S, None, None
+    stagger, profile, chosen, rounds = STAGGER_S, None, None, 1
     while args and args[0].startswith("--"):
         key, _, value = args.pop(0).partition("=")
         if key == "--stagger":
             stagger = float(value)
         elif key == "--profile":  # e.g. --profile=10,20
             profile = tuple(int(v) for v in value.split(","))
+        elif key == "--single-rounds":  # the 1-call level as this many calls in turn
+            rounds = int(value)
         elif key == "--variants":  # e.g. --variants=fixed_600ms,shipped
             chosen = {name: VARIANTS[name] for name in value.split(",")}
     lv = tuple(int(a) for a in args) or LEVELS
-    print(json.dumps(run(lv, stagger, chosen, profile_level=profile), indent=2, ensure_ascii=False))
+    result = run(lv, stagger, chosen, profile_level=profile, single_rounds=rounds)
+    print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -15,6 +15,10 @@ end-point. Or the words judge it (`ivr.turn_text`): at the pause the recognizer 
 has not yet seen and a little padding silence (it holds back its last word until it hears ~300 ms
 after it), and the transcript so far says complete (answer now), incomplete (wait to the ceiling) or
 unsure (a shorter timer decides). While the flow collects a code by voice the ceiling is longer still.
+Silence is not recognized for nothing: the recognizer is fed from an utterance's onset (with the
+segmenter's pre-roll) to its end; a silence inside it is fed up to `asr_silence_ms`, then held back and
+fed only if the caller speaks again, so the silence that ends an utterance (the end-point's timer) is not
+recognized and what the caller says is recognized from exactly the audio it was before.
 Speculatively (as LiveKit's preemptive generation), the transcript at the pause is the final one if the
 caller does not speak again: the silence after the pause is held back from the recognizer (it has had
 its padding) and only the last `preroll_ms` of it is fed if the caller resumes; when the turn ends with
@@ -111,6 +115,11 @@ class ListenerSettings:
     energy: EnergySettings = EnergySettings()
     turn: TurnSettings = TurnSettings()
     asr_batch_ms: int = 200  # audio fed to the recognizer per job
+    # Silence inside an utterance fed to the recognizer after the caller's last speech (enough for it to
+    # let go of the last word); the rest is held back, and fed only if the caller speaks again: the silence
+    # that ends an utterance is not recognized. The recognizer costs as much per second of silence as of
+    # speech. 0: feed it all.
+    asr_silence_ms: int = 500
     # A caller waiting goes first: the words at a pause and the final transcript jump the recognizer's queue
     # (and at a pause, the batch still queued before it), and audio that waited for the recognizer goes in
     # one job (up to CATCH_UP_MS), not one per batch.
@@ -145,6 +154,7 @@ class ListenerSettings:
                 text_timeout_ms=turn.timeout_ms,
                 speculative=turn.speculative,
             ),
+            asr_silence_ms=media.asr_silence_ms,
             asr_timeout_s=ivr.asr_timeout_seconds,
             answer_first=ivr.asr_answer_first,
             record_silence_ms=ivr.flow.record_silence_seconds * 1000,
@@ -194,9 +204,12 @@ class CallListener:
         self._partial = ""  # the current utterance's latest partial transcript
         self.judging = 0  # end-of-turn judgements asked and not yet answered (model or words)
         self._text_pause: tuple[int, int, int] | None = None  # (utterance, pause, silent ms by then) awaited
-        # Silence after a judged pause, held back from the recognizer (None: feeding it as it comes).
+        self._late_pause: tuple[int, int] | None = None  # (utterance, pause) whose words missed the timeout
+        # Silence held back from the recognizer, after a judged pause or past asr_silence_ms (None: feeding
+        # it as it comes).
         self._held: deque[AudioChunk] | None = None
         self._held_ms = 0
+        self._held_keep_ms: int | None = None  # of the held silence, this much is fed on resuming (None: all)
         self._admission = admission
         self._recognizer = recognizer
         self.listening = False
@@ -245,7 +258,14 @@ class CallListener:
         if self._held is not None:
             self._hold(chunk)
         elif self._utterance is not None:
-            self._utterance.put_nowait(chunk)
+            fed_silence = self.settings.asr_silence_ms
+            if fed_silence and segmenter.silent_ms > fed_silence:
+                # The recognizer has heard enough of this silence: the rest waits for the caller to resume
+                # (then it goes in whole, in the same batches as it would have: the same transcripts).
+                self._held, self._held_ms, self._held_keep_ms = deque(), 0, None
+                self._hold(chunk)
+            else:
+                self._utterance.put_nowait(chunk)
         if self.turn is not None:
             self._keep_turn_audio(chunk)
         if isinstance(event, SpeechPause):
@@ -254,13 +274,16 @@ class CallListener:
             self._end_utterance(event)
         elif self._text_pause is not None and segmenter.silent_ms >= self._text_pause[2]:
             # The words came too late (a saturated recognizer): the fixed end-point, as without a model.
-            _utterance, pause, _deadline = self._text_pause
+            utterance, pause, _deadline = self._text_pause
             self._text_pause = None
+            self._late_pause = (utterance, pause)
             self._bound_silence(pause, self.settings.turn.fallback_silence_ms)
 
     def _hold(self, chunk: AudioChunk) -> None:
-        """Silence after a judged pause is kept back (its last `preroll_ms` only); when the caller speaks
-        again, that much of it and the chunk go to the recognizer and the speculation is void."""
+        """Silence is kept back from the recognizer: when the caller speaks again, the silence kept and the
+        chunk go to it. After a judged pause only its last `preroll_ms` is kept (the recognizer has had its
+        padding, and the speculation is void); past `asr_silence_ms` all of it (the recognizer hears what
+        it would have heard: only a silence that ends the utterance is never fed)."""
         held = self._held
         assert held is not None
         held.append(chunk)
@@ -272,7 +295,9 @@ class CallListener:
                 for c in held:
                     self._utterance.put_nowait(c)
             return
-        keep = segmenter.settings.preroll_ms
+        keep = self._held_keep_ms
+        if keep is None:
+            return
         while len(held) > 1 and self._held_ms - chunk_ms(held[0]) >= keep:
             self._held_ms -= chunk_ms(held.popleft())
 
@@ -318,6 +343,7 @@ class CallListener:
                 self._asr_stream.hurry()  # the batch before the pause may still wait behind other calls
             if self.settings.turn.speculative:
                 self._held, self._held_ms = deque(), 0
+                self._held_keep_ms = self.segmenter.settings.preroll_ms
             return
         if self.turn is None or not self._turn_audio:
             return
@@ -340,14 +366,15 @@ class CallListener:
 
     def _on_words(self, marker: _Pause, text: str) -> None:
         """The words up to a pause: end the turn, wait to the ceiling, or let the shorter timer decide."""
+        judged_s = time.monotonic() - marker.asked
+        # Counted whether or not it still decides: a verdict after the timeout is the load's cost.
+        metrics.turn_judged(judged_s, late=self._late_pause == (marker.utterance, marker.pause))
         if self._text_pause is None or self._text_pause[:2] != (marker.utterance, marker.pause):
             return  # the utterance ended or the caller spoke again meanwhile (or the words came too late)
         self._text_pause = None
         if self._closed or not self.listening or marker.utterance != self._utterance_no:
             return
         verdict = self.text_turn(text) if self.text_turn is not None and text else Verdict.UNSURE
-        judged_s = time.monotonic() - marker.asked
-        metrics.turn_judged(judged_s)
         logger.debug(
             "call %s: words so far %r: %s (judged in %d ms)",
             self.call,
@@ -476,7 +503,8 @@ class CallListener:
         # utterance ends now (the recognizer has had the padding that releases the last word).
         speculative: str | None = None
         first = self.settings.answer_first
-        ahead: AudioChunk | _Pause | None = None  # taken from the queue while catching up, not yet handled
+        # taken from the queue while catching up, not yet handled
+        ahead: AudioChunk | _Pause | None = None
         have_ahead = False
         while True:
             if have_ahead:

@@ -44,10 +44,17 @@ TURN_ENDS = Counter(
 for _reason in ("turn", "silence", "max_length"):
     TURN_ENDS.labels(_reason)
 # A short pause to the verdict of the words so far (one recognizer job: it grows with the machine's load).
+# Every verdict that comes back is observed, also those too late to end the turn (after `timeout_ms` a
+# timer has taken over); those are counted apart as well: the share of judgements lost to the load.
 TURN_JUDGEMENT = Histogram(
     PREFIX + "turn_judgement_seconds",
-    "A short pause in the caller's speech to the verdict of the words so far",
-    buckets=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 1.0, 2.0),
+    "A short pause in the caller's speech to the verdict of the words so far, late ones included",
+    buckets=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 1.0, 2.0, 5.0),
+    registry=REGISTRY,
+)
+TURN_JUDGEMENTS_LATE = Counter(
+    PREFIX + "turn_judgements_late",
+    "Verdicts of the words at a pause that came after turn.timeout_ms (a timer ended the turn instead)",
     registry=REGISTRY,
 )
 
@@ -79,5 +86,8 @@ def turn_ended(reason: str) -> None:
     TURN_ENDS.labels(reason).inc()
 
 
-def turn_judged(seconds: float) -> None:
+def turn_judged(seconds: float, *, late: bool = False) -> None:
+    """A verdict of the words at a pause came back `seconds` after the pause; `late`: after the timeout."""
     TURN_JUDGEMENT.observe(seconds)
+    if late:
+        TURN_JUDGEMENTS_LATE.inc()

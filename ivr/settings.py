@@ -112,7 +112,7 @@ class TurnSection(BaseModel):
     # text: the transcript at the pause (ivr.turn_text); smart_turn: Smart Turn v3.2 on the audio (judges most
     # pauses inside Vietnamese sentences "complete", README); none: endpoint_silence_ms ends every utterance
     model: Literal["text", "smart_turn", "none"] = "text"
-    min_silence_ms: int = Field(250, ge=60, le=2000)  # a pause this long is judged
+    min_silence_ms: int = Field(200, ge=60, le=2000)  # a pause this long is judged
     max_silence_ms: int = Field(1200, ge=100, le=5000)  # judged incomplete: this much silence ends it anyway
     unsure_silence_ms: int = Field(1000, ge=100, le=5000)  # text: the words do not tell: this much ends it
     code_max_silence_ms: int = Field(2000, ge=100, le=10000)  # the ceiling while a code is being said
@@ -174,6 +174,9 @@ class MediaSettings(BaseModel):
     noise_margin_db: float = Field(12.0, ge=0, le=60)  # or this much above the tracked noise floor
     max_utterance_seconds: float = Field(15.0, gt=1, le=120)  # an utterance is cut here
     preroll_ms: int = Field(300, ge=0, le=2000)  # audio kept before speech onset and fed to ASR
+    # silence inside an utterance fed to ASR after the last speech; the rest is held back and fed only if
+    # the caller speaks again (the silence that ends an utterance is not recognized). 0: all of it
+    asr_silence_ms: int = Field(500, ge=0, le=5000)
     playback_lead_ms: int = Field(60, ge=0, le=500)  # RTP sent this far ahead of real time (jitter cushion)
     # A prompt's audio (e.g. an answer being synthesized) not ready this long after its turn came: it is
     # skipped as failed and the flow says something else (a hung TTS engine never means dead air).

@@ -31,6 +31,7 @@ def test_every_metric_is_ours_and_parses():
         "hotline_answer_latency_seconds",
         "hotline_turn_ends",
         "hotline_turn_judgement_seconds",
+        "hotline_turn_judgements_late",
         "hotline_errors",
         "hotline_ari_connected",
         "hotline_ari_reconnects",

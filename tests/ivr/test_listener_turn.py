@@ -436,3 +436,53 @@ async def test_audio_that_waited_for_a_busy_recognizer_goes_in_one_job_not_one_p
 
     assert await jobs(True) == [0.8]  # the pre-roll, the onset and all that waited: one trip
     assert await jobs(False) == [0.2, 0.2, 0.2, 0.2]  # one job per batch, each queued behind other calls
+
+
+class SlowWords(FakeRecognizer):
+    """The words at a pause (the padded batch) come back only when `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    def open_stream(self, rate):
+        stream = super().open_stream(rate)
+        accept = stream.accept
+
+        async def gated(chunk, *, urgent=False):
+            if chunk.duration_s >= 0.3:  # the pause's audio and its 300 ms of padding
+                await self.release.wait()
+            return await accept(chunk, urgent=urgent)
+
+        stream.accept = gated
+        return stream
+
+
+def judgements() -> tuple[float, float]:
+    from core.metrics import REGISTRY
+
+    count = REGISTRY.get_sample_value("hotline_turn_judgement_seconds_count") or 0.0
+    return count, REGISTRY.get_sample_value("hotline_turn_judgements_late_total") or 0.0
+
+
+async def test_words_that_come_after_the_timeout_are_still_counted_and_counted_as_late():
+    before = judgements()
+    listener, hooks, asked = listener_with_words(Verdict.COMPLETE)
+    assert await chunks_until_words_end(listener, hooks) == 59  # in time
+    await asyncio.sleep(0)
+    on_time = judgements()
+    assert (on_time[0] - before[0], on_time[1] - before[1]) == (1, 0)
+
+    recognizer = SlowWords()
+    listener, hooks, asked = listener_with_words(Verdict.COMPLETE, recognizer)
+    assert await chunks_until_words_end(listener, hooks) == 49 + 30  # the fixed end-point took over
+    assert judgements() == on_time  # nothing back yet
+    recognizer.release.set()
+    for _ in range(100):
+        await asyncio.sleep(0.001)
+        if judgements() != on_time:
+            break
+    late = judgements()
+    assert (late[0] - on_time[0], late[1] - on_time[1]) == (1, 1)
+    assert not asked  # too late to decide anything
+    listener.stop()
