@@ -67,9 +67,10 @@ bench: setup
 
 PACKAGES := core voice intents asterisk ivr broadcast sip console web hotline
 
-# ruff (style, bugs, async misuse), mypy (types, every package), import-linter (layers flow one way).
+# ruff (style, bugs, async misuse, formatting), mypy (types, every package), import-linter (layers flow one way).
 lint: apt venv
 	$(BIN)/ruff check $(PACKAGES) tests bench
+	$(BIN)/ruff format --check $(PACKAGES) tests bench
 	$(BIN)/mypy $(PACKAGES)
 	$(BIN)/lint-imports
 

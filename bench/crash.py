@@ -51,7 +51,11 @@ class HotlineRun:
     def start(self) -> None:
         out = open(self.log, "wb")  # noqa: SIM115 - the child writes to it until stop()
         self.proc = subprocess.Popen(
-            [HOTLINE, "run"], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            [HOTLINE, "run"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.wait_ready(1, 300)
@@ -156,7 +160,8 @@ def _round(run: HotlineRun, kind: str, n: int, work: Path) -> dict[str, object]:
     after = _db_counts(run)
     return {
         "kind": kind,
-        "silence_s": silence_after(heard, killed - call.recording_started_at) if call and heard.exists()
+        "silence_s": silence_after(heard, killed - call.recording_started_at)
+        if call and heard.exists()
         else None,
         "worker_back_s": round(back, 1),
         "caller_connected": bool(call and call.connected),
@@ -204,8 +209,12 @@ def _intent_write_kills(work: Path, kills: int) -> dict[str, object]:
     whole = broken = 0
     for _ in range(kills):
         proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(config), intent_id], cwd=work, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [sys.executable, "-c", WRITER, str(config), intent_id],
+            cwd=work,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert proc.stdout is not None
         proc.stdout.readline()  # "ready": imports done, saving from now on
@@ -225,11 +234,19 @@ def _intent_write_kills(work: Path, kills: int) -> dict[str, object]:
         os.utime(path, (time.time() - 3600, time.time() - 3600))
     finish = subprocess.run(
         [sys.executable, "-c", WRITER.replace("while True:", "for _ in range(1):"), str(config), intent_id],
-        cwd=work, env=env, capture_output=True, timeout=120,
+        cwd=work,
+        env=env,
+        capture_output=True,
+        timeout=120,
     )
     swept = not list(catalog.glob(".*.tmp")) and finish.returncode == 0
-    return {"kills": kills, "whole_file_after_kill": whole, "broken": broken, "temp_files_left": len(left),
-            "temp_files_swept_by_next_save": swept}
+    return {
+        "kills": kills,
+        "whole_file_after_kill": whole,
+        "broken": broken,
+        "temp_files_left": len(left),
+        "temp_files_swept_by_next_save": swept,
+    }
 
 
 def _spread(values: list) -> dict[str, float | None]:

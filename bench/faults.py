@@ -233,8 +233,15 @@ def _greeted() -> Any:
 def _keypad_question() -> Any:
     from sip.script import CallScript
 
-    return (CallScript().wait_for_audio(timeout=15).wait(0.3).dtmf("1").wait_for_audio(timeout=15)
-            .wait_for_silence(3.5, timeout=60).hangup())
+    return (
+        CallScript()
+        .wait_for_audio(timeout=15)
+        .wait(0.3)
+        .dtmf("1")
+        .wait_for_audio(timeout=15)
+        .wait_for_silence(3.5, timeout=60)
+        .hangup()
+    )
 
 
 def _spoken_question(then_key: bool) -> Any:
@@ -248,9 +255,20 @@ def _spoken_question(then_key: bool) -> Any:
 def _complaint() -> Any:
     from sip.script import CallScript
 
-    return (CallScript().wait_for_audio(timeout=15).wait(0.3).dtmf("4").wait_for_audio(timeout=10)
-            .wait_for_silence(1.0, timeout=30).play(COMPLAINT).wait(0.3).dtmf("#")
-            .wait_for_audio(timeout=15).wait_for_silence(3.5, timeout=60).hangup())
+    return (
+        CallScript()
+        .wait_for_audio(timeout=15)
+        .wait(0.3)
+        .dtmf("4")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.0, timeout=30)
+        .play(COMPLAINT)
+        .wait(0.3)
+        .dtmf("#")
+        .wait_for_audio(timeout=15)
+        .wait_for_silence(3.5, timeout=60)
+        .hangup()
+    )
 
 
 class Campaign:
@@ -263,8 +281,14 @@ class Campaign:
 
     # --- helpers ---
 
-    def place(self, script: Any, *, at: float | None = None, inject: Callable[[], None] | None = None,
-              timeout: float = 150.0) -> dict[str, Any]:
+    def place(
+        self,
+        script: Any,
+        *,
+        at: float | None = None,
+        inject: Callable[[], None] | None = None,
+        timeout: float = 150.0,
+    ) -> dict[str, Any]:
         """One real call; `inject` runs `at` seconds after the INVITE (a fault hitting a live call)."""
         from sip.caller import call
         from sip.script import CallTarget
@@ -275,6 +299,7 @@ class Campaign:
         timer = None
         began = time.time()
         if inject is not None and at is not None:
+
             def fire() -> None:
                 hit["t"] = time.time()
                 inject()
@@ -289,8 +314,12 @@ class Campaign:
             fault_at = hit["t"] - result.recording_started_at
         elif "t" in hit and result.answered_at:
             fault_at = hit["t"] - result.answered_at
-        out: dict[str, Any] = {"connected": result.connected, "hangup_by": result.hangup_by,
-                               "duration_s": result.duration_s, **dead_air(result, fault_at)}
+        out: dict[str, Any] = {
+            "connected": result.connected,
+            "hangup_by": result.hangup_by,
+            "duration_s": result.duration_s,
+            **dead_air(result, fault_at),
+        }
         if fault_at is not None:
             out["fault_at_s"] = round(fault_at, 2)
         if result.error:
@@ -310,9 +339,12 @@ class Campaign:
             with contextlib.suppress(Exception), self.factory() as s:
                 row = s.scalars(select(Call).where(Call.sip_call_id == result.sip_call_id)).first()
                 if row is not None and row.ended_at is not None:
-                    return {"outcome": str(row.outcome), "degraded": bool(row.degraded),
-                            "intents": [t.intent for t in row.turns if t.intent],
-                            "actions": [t.action for t in row.turns if t.action]}
+                    return {
+                        "outcome": str(row.outcome),
+                        "degraded": bool(row.degraded),
+                        "intents": [t.intent for t in row.turns if t.intent],
+                        "actions": [t.action for t in row.turns if t.action],
+                    }
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.3)
@@ -372,8 +404,14 @@ class Campaign:
             self.handle.stop()
             self.handle.adopt(start(self.settings))
 
-        script = (_greeted().dtmf("1").wait_for_audio(timeout=15).wait_for_silence(3.5, timeout=40)
-                  .wait(30).hangup())
+        script = (
+            _greeted()
+            .dtmf("1")
+            .wait_for_audio(timeout=15)
+            .wait_for_silence(3.5, timeout=40)
+            .wait(30)
+            .hangup()
+        )
         with ThreadPoolExecutor(2) as pool:
             first = pool.submit(self.place, script, at=9.0, inject=restart)
             time.sleep(1.0)
@@ -392,8 +430,11 @@ class Campaign:
             shift = calls[1]["_t0"] - calls[0]["_t0"]
             calls[1].update(dead_air(r, t_hit - shift))
         rows = [self.call_row(c["_result"], timeout=15) for c in calls]
-        out = {"calls": [_public(c, row) for c, row in zip(calls, rows, strict=True)],
-               "reconnected": reconnected, "idle_after": self.idle()}
+        out = {
+            "calls": [_public(c, row) for c, row in zip(calls, rows, strict=True)],
+            "reconnected": reconnected,
+            "idle_after": self.idle(),
+        }
         out["recovery"] = self.recovered()
         return out
 
@@ -405,10 +446,14 @@ class Campaign:
         finally:
             self.app.asr.mode = None
         rows = [self.call_row(c["_result"]) for c in calls]
-        out = {"calls": [_public(c, row) for c, row in zip(calls, rows, strict=True)],
-               "keypad_fallback": all(r and EXPECTED in r["intents"] and "fail:asr" in r["actions"]
-                                      for r in rows),
-               "idle_after": self.idle(), "recognizing_after": self.app.app.s.asr.active}
+        out = {
+            "calls": [_public(c, row) for c, row in zip(calls, rows, strict=True)],
+            "keypad_fallback": all(
+                r and EXPECTED in r["intents"] and "fail:asr" in r["actions"] for r in rows
+            ),
+            "idle_after": self.idle(),
+            "recognizing_after": self.app.app.s.asr.active,
+        }
         out["recovery"] = self.recovered(spoken=True)
         out["logs"] = self._logs_since(mark)[:6]
         return out
@@ -435,9 +480,11 @@ class Campaign:
             finally:
                 self.app.tts.mode = None
         rows = [self.call_row(c["_result"]) for c in calls]
-        out = {"calls": [_public(c, row) for c, row in zip(calls, rows, strict=True)],
-               "keypad_fallback": all(r and "fail:tts" in r["actions"] for r in rows),
-               "idle_after": self.idle()}
+        out = {
+            "calls": [_public(c, row) for c, row in zip(calls, rows, strict=True)],
+            "keypad_fallback": all(r and "fail:tts" in r["actions"] for r in rows),
+            "idle_after": self.idle(),
+        }
         self._forget_answer()
         out["recovery"] = self.recovered()
         out["logs"] = self._logs_since(mark)[:6]
@@ -497,8 +544,12 @@ class Campaign:
         rows = [self.call_row(c["_result"], timeout=40) for c in (answered, complaint)]
         time.sleep(1.0)  # a stored ticket's spool goes just after its row
         ours = [data / "recordings", data / "spool", data / "hotline.db"]  # not Asterisk's logs or locks
-        half = [str(p.relative_to(data)) for top in ours for p in ([top] if top.is_file() else top.rglob("*"))
-                if p.is_file() and (p.name.endswith(".part") or p.stat().st_size == 0)]
+        half = [
+            str(p.relative_to(data))
+            for top in ours
+            for p in ([top] if top.is_file() else top.rglob("*"))
+            if p.is_file() and (p.name.endswith(".part") or p.stat().st_size == 0)
+        ]
         spools = [str(p.relative_to(data)) for p in (data / "recordings").rglob("*.raw")]
         if ticket is not None and ticket[2]:
             from voice.audio import read_audio
@@ -514,8 +565,9 @@ class Campaign:
             "ticket_after_space_s": round(time.monotonic() - freed, 1) if ticket else None,
             "half_written_files": half,
             "spools_left": spools,  # recordings not yet stored as tickets
-            "disk_errors_logged": sum("No space" in line or "disk is full" in line or "full" in line
-                                      for line in logs),
+            "disk_errors_logged": sum(
+                "No space" in line or "disk is full" in line or "full" in line for line in logs
+            ),
             "idle_after": self.idle(),
         }
         out["recovery"] = self.recovered()
@@ -553,8 +605,9 @@ def run(only: tuple[str, ...] = ()) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench-faults-"))
     data = tmp / "var"
     data.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_MB}m,mode=0700", "tmpfs", str(data)],
-                   check=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_MB}m,mode=0700", "tmpfs", str(data)], check=True
+    )
     env = {
         **loopback_env(tmp),
         "HOTLINE_PATHS__DATA_DIR": str(data),

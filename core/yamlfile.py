@@ -131,8 +131,10 @@ def parse_yaml_text(text: str, path: Path) -> YamlDoc:
     if text.startswith("\ufeff"):
         text = text[1:]
     if len(text) > MAX_YAML_BYTES:
-        raise ConfigError(f"{path}: {len(text)} characters, more than {MAX_YAML_BYTES} (a configuration "
-                          "file is a few kilobytes); nothing was read")
+        raise ConfigError(
+            f"{path}: {len(text)} characters, more than {MAX_YAML_BYTES} (a configuration "
+            "file is a few kilobytes); nothing was read"
+        )
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -162,8 +164,10 @@ def load_yaml(path: Path, *, shown_as: Path | None = None) -> YamlDoc:
     name = shown_as or path
     try:
         if path.stat().st_size > MAX_YAML_BYTES:
-            raise ConfigError(f"{name}: {path.stat().st_size} bytes, more than {MAX_YAML_BYTES} (a "
-                              "configuration file is a few kilobytes); nothing was read")
+            raise ConfigError(
+                f"{name}: {path.stat().st_size} bytes, more than {MAX_YAML_BYTES} (a "
+                "configuration file is a few kilobytes); nothing was read"
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{name}: file not found") from None

@@ -12,6 +12,7 @@ from core.masking import MaskingFilter
 if TYPE_CHECKING:
     from hotline.settings import Settings
 
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {

@@ -238,11 +238,16 @@ class ActionRunner:
             count_error(ErrorStage.DATABASE)
             spool = self.recordings.keep_spool(name) if name else None
             if name and chunk is None:
-                logger.error("call %s: ticket could not be stored (audio kept for recovery): %s",
-                             call.channel_id, exc)
+                logger.error(
+                    "call %s: ticket could not be stored (audio kept for recovery): %s", call.channel_id, exc
+                )
             else:  # a locked database, a full disk: tried again until it works, without a restart
-                logger.error("call %s: ticket could not be stored, tried again every %g s: %s",
-                             call.channel_id, self.retry_s, exc)
+                logger.error(
+                    "call %s: ticket could not be stored, tried again every %g s: %s",
+                    call.channel_id,
+                    self.retry_s,
+                    exc,
+                )
                 retry = self._store_later(name, chunk, reason, commune, topic, spool)
                 self.spawn_background(retry, f"ticket-retry-{call.media_id}-{name}")
                 self.post(F.TicketCreated(None, kept=True))
@@ -306,8 +311,11 @@ class ActionRunner:
             if chunk is not None and self.jobs is None:
                 await self._transcribe_ticket(number, chunk)
             return
-        logger.error("call %s: ticket not stored after %g s: its audio waits in the spool for the next start",
-                     channel, self.retry_for_s)
+        logger.error(
+            "call %s: ticket not stored after %g s: its audio waits in the spool for the next start",
+            channel,
+            self.retry_for_s,
+        )
 
     async def _transcribe_ticket(self, number: str, chunk: AudioChunk) -> None:
         if self.transcriber is None:
@@ -382,8 +390,10 @@ class ActionRunner:
             logger.error("ticket look-up failed: %s", exc)
             result = F.TicketStatusResult(number, False)
         if result.locked:
-            logger.warning("call %s: ticket look-ups locked for this caller (too many wrong numbers)",
-                           self.call.channel_id)
+            logger.warning(
+                "call %s: ticket look-ups locked for this caller (too many wrong numbers)",
+                self.call.channel_id,
+            )
         self.post(result)
 
     async def radio(self, commune: str) -> None:

@@ -160,9 +160,7 @@ class Hotline:
             session.post(F.Hangup())
         # Calls end (and store their tickets) first; background work such as pre-rendering is cancelled.
         calls = [
-            t
-            for t in self.background
-            if not t.done() and t.get_name().startswith(("call-", "transcribe-"))
+            t for t in self.background if not t.done() and t.get_name().startswith(("call-", "transcribe-"))
         ]
         if calls:
             await asyncio.wait(calls, timeout=15)

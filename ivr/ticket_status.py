@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 
 
 def ticket_limit(settings: AttemptSettings) -> Limit:
-    return Limit(
-        AttemptKind.TICKET, settings.ticket_failures, timedelta(minutes=settings.window_minutes)
-    )
+    return Limit(AttemptKind.TICKET, settings.ticket_failures, timedelta(minutes=settings.window_minutes))
 
 
 class TicketStatusByPhone:

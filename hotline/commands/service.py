@@ -83,9 +83,7 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
         ctx: typer.Context,
-        web: Annotated[
-            bool, typer.Option("--web/--no-web", help="Also serve the web app.")
-        ] = True,
+        web: Annotated[bool, typer.Option("--web/--no-web", help="Also serve the web app.")] = True,
         worker: Annotated[bool, typer.Option("--worker", hidden=True)] = False,
     ) -> None:
         """The main job: start everything configured (Asterisk, the hotline, the web app) and keep the
@@ -100,7 +98,6 @@ def register(app: typer.Typer) -> None:
         code = run_all(settings, web=web, verbose=bool(root.get("verbose")))
         if code:
             raise typer.Exit(code)
-
 
     @app.command("worker")
     def worker(

@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
 
 # --- text to speech and voice management ---------------------------------------------------------
 
+
 def _register_tts(app: typer.Typer) -> None:
     @app.command("tts")
     def tts(
@@ -50,8 +51,10 @@ def _register_tts(app: typer.Typer) -> None:
             from core.errors import HotlineError
 
             raise HotlineError(f"{output}: cannot write: {exc.strerror or exc}") from None
-        typer.echo(f"wrote {output}: {chunk.duration_s:.2f} s at {chunk.rate} Hz "
-                   f"in {time.perf_counter() - started:.2f} s")
+        typer.echo(
+            f"wrote {output}: {chunk.duration_s:.2f} s at {chunk.rate} Hz "
+            f"in {time.perf_counter() - started:.2f} s"
+        )
 
     voices = typer.Typer(help="TTS voices and ASR models: list, check, install.", no_args_is_help=True)
     app.add_typer(voices, name="voices")
@@ -72,8 +75,10 @@ def _register_tts(app: typer.Typer) -> None:
         for e in entries:
             status = "present" if e.present else "missing"
             mark = "*" if e.default else " "
-            typer.echo(f"{mark} {e.kind:<3} {e.engine:<8} {status:<8} {e.path or '-'}"
-                       + (f"  ({e.note})" if e.note else ""))
+            typer.echo(
+                f"{mark} {e.kind:<3} {e.engine:<8} {status:<8} {e.path or '-'}"
+                + (f"  ({e.note})" if e.note else "")
+            )
         typer.echo("* = engine selected in the configuration")
         _list_catalog(settings_of(ctx), entries)
 
@@ -94,12 +99,18 @@ def _register_tts(app: typer.Typer) -> None:
         results = [check_voice(e, settings) for e in entries if e.path is not None or e.default]
         skipped = [e for e in entries if e.path is None and not e.default]
         if as_json:
-            echo_json([{**_entry_dict(r.entry), "ok": r.ok, "seconds": round(r.seconds, 3),
-                        "detail": r.detail} for r in results])
+            echo_json(
+                [
+                    {**_entry_dict(r.entry), "ok": r.ok, "seconds": round(r.seconds, 3), "detail": r.detail}
+                    for r in results
+                ]
+            )
         else:
             for r in results:
-                typer.echo(f"{'ok' if r.ok else 'FAILED':<6} {r.entry.kind:<3} {r.entry.engine:<8} "
-                           f"{r.seconds:6.2f} s  {r.entry.path or '-'}: {r.detail}")
+                typer.echo(
+                    f"{'ok' if r.ok else 'FAILED':<6} {r.entry.kind:<3} {r.entry.engine:<8} "
+                    f"{r.seconds:6.2f} s  {r.entry.path or '-'}: {r.detail}"
+                )
             for e in skipped:
                 typer.echo(f"{'skip':<6} {e.kind:<3} {e.engine:<8} {'':>8}  {e.note}")
         if any(not r.ok for r in results):
@@ -108,19 +119,32 @@ def _register_tts(app: typer.Typer) -> None:
     @voices.command("install")
     def voices_install(
         ctx: typer.Context,
-        source: Annotated[str, typer.Argument(
-            help="A name from `hotline voices catalog` (e.g. vi_VN-vais1000-medium), or a file or "
-                 "http(s) URL: .onnx voice or .tar.gz/.zip.")],
-        sha256: Annotated[str | None, typer.Option(
-            "--sha256", help="Expected sha256 of SOURCE (64 hex digits); needed for a file or URL.")] = None,
+        source: Annotated[
+            str,
+            typer.Argument(
+                help="A name from `hotline voices catalog` (e.g. vi_VN-vais1000-medium), or a file or "
+                "http(s) URL: .onnx voice or .tar.gz/.zip."
+            ),
+        ],
+        sha256: Annotated[
+            str | None,
+            typer.Option(
+                "--sha256", help="Expected sha256 of SOURCE (64 hex digits); needed for a file or URL."
+            ),
+        ] = None,
         kind: Annotated[str | None, typer.Option("--kind", help="piper or vosk (default: guessed).")] = None,
         name: Annotated[str | None, typer.Option("--name", help="Name to install under.")] = None,
         force: Annotated[bool, typer.Option("--force", help="Replace an installed voice/model.")] = False,
-        no_verify: Annotated[bool, typer.Option(
-            "--no-verify", help="Install a catalog entry whose sha256 is not known (you checked the files).")
+        no_verify: Annotated[
+            bool,
+            typer.Option(
+                "--no-verify",
+                help="Install a catalog entry whose sha256 is not known (you checked the files).",
+            ),
         ] = False,
-        no_configure: Annotated[bool, typer.Option(
-            "--no-configure", help="Do not write the setting into the configuration file.")] = False,
+        no_configure: Annotated[
+            bool, typer.Option("--no-configure", help="Do not write the setting into the configuration file.")
+        ] = False,
     ) -> None:
         """Install a voice or model by catalog name (downloaded, verified, configured), or from SOURCE."""
         from voice.catalog import catalog_from_settings
@@ -162,8 +186,20 @@ def _register_tts(app: typer.Typer) -> None:
 
         catalog = catalog_from_settings(settings_of(ctx))
         if as_json:
-            echo_json([{"name": n, "kind": e.kind, "title": e.title, "licence": e.licence, "size": e.size,
-                        "verified": e.verified, "source": e.source} for n, e in catalog.voices.items()])
+            echo_json(
+                [
+                    {
+                        "name": n,
+                        "kind": e.kind,
+                        "title": e.title,
+                        "licence": e.licence,
+                        "size": e.size,
+                        "verified": e.verified,
+                        "source": e.source,
+                    }
+                    for n, e in catalog.voices.items()
+                ]
+            )
             return
         for n, e in catalog.voices.items():
             size = f"{e.size / 1e6:.1f} MB" if e.size else "? MB"
@@ -242,23 +278,34 @@ def _register_turn_models(voices: typer.Typer) -> None:
 
 
 def _entry_dict(e) -> dict:
-    return {"kind": e.kind, "engine": e.engine, "path": str(e.path) if e.path else None, "present": e.present,
-            "configured": e.configured, "default": e.default, "note": e.note}
+    return {
+        "kind": e.kind,
+        "engine": e.engine,
+        "path": str(e.path) if e.path else None,
+        "present": e.present,
+        "configured": e.configured,
+        "default": e.default,
+        "note": e.note,
+    }
 
 
 # --- speech recognition --------------------------------------------------------------------------
+
 
 def _register_asr(app: typer.Typer) -> None:
     @app.command("asr")
     def asr(
         ctx: typer.Context,
         file: Annotated[Path, typer.Argument(help="Audio file: WAV (PCM, mu-law, A-law), FLAC, OGG or MP3.")],
-        engine: Annotated[str | None, typer.Option("--engine", "-e",
-                                                   help="vietasr | vosk (default: config).")] = None,
-        as_json: Annotated[bool, typer.Option(
-            "--json", help="Also confidence, words, timing, real-time factor.")] = False,
-        max_seconds: Annotated[float, typer.Option("--max-seconds", min=1.0,
-                                                   help="Refuse longer audio (seconds).")] = 1800.0,
+        engine: Annotated[
+            str | None, typer.Option("--engine", "-e", help="vietasr | vosk (default: config).")
+        ] = None,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Also confidence, words, timing, real-time factor.")
+        ] = False,
+        max_seconds: Annotated[
+            float, typer.Option("--max-seconds", min=1.0, help="Refuse longer audio (seconds).")
+        ] = 1800.0,
     ) -> None:
         """Transcribe FILE (Vietnamese speech) and print the text."""
         import asyncio
@@ -287,12 +334,18 @@ def _register_asr(app: typer.Typer) -> None:
         if clipped > 0.001:
             typer.echo(f"warning: {file}: {100 * clipped:.1f}% of samples are clipped", err=True)
         if as_json:
-            out = {"file": str(file), "engine": name, **result.to_dict(),
-                   "duration_s": round(chunk.duration_s, 3), "sample_rate": chunk.rate,
-                   "channels": chunk.channels,
-                   "clipped_fraction": round(clipped, 4), "load_s": round(load_s, 3),
-                   "processing_s": round(run_s, 3),
-                   "real_time_factor": round(run_s / chunk.duration_s, 4) if chunk.duration_s else None}
+            out = {
+                "file": str(file),
+                "engine": name,
+                **result.to_dict(),
+                "duration_s": round(chunk.duration_s, 3),
+                "sample_rate": chunk.rate,
+                "channels": chunk.channels,
+                "clipped_fraction": round(clipped, 4),
+                "load_s": round(load_s, 3),
+                "processing_s": round(run_s, 3),
+                "real_time_factor": round(run_s / chunk.duration_s, 4) if chunk.duration_s else None,
+            }
             echo_json(out)
             return
         if not result.text:
@@ -302,6 +355,7 @@ def _register_asr(app: typer.Typer) -> None:
 
 # --- text normalization --------------------------------------------------------------------------
 
+
 def _register_text(app: typer.Typer) -> None:
     @app.command("normalize")
     def normalize(
@@ -310,8 +364,13 @@ def _register_text(app: typer.Typer) -> None:
         matching: Annotated[bool, typer.Option("--matching", help="Print the intent-matching form.")] = False,
         south: Annotated[bool, typer.Option("--south", help="Southern number words (ngàn, lẻ).")] = False,
         sentences: Annotated[bool, typer.Option("--sentences", help="One sentence per line.")] = False,
-        engine: Annotated[str | None, typer.Option(
-            "--engine", "-e", help="Also respell with this engine's pronunciation lexicon (espeak, piper).")
+        engine: Annotated[
+            str | None,
+            typer.Option(
+                "--engine",
+                "-e",
+                help="Also respell with this engine's pronunciation lexicon (espeak, piper).",
+            ),
         ] = None,
     ) -> None:
         """Print TEXT as it will be spoken (numbers, dates, codes, abbreviations written out)."""

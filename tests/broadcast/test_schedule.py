@@ -173,9 +173,10 @@ def test_daily_playlist_json_and_m3u_for_a_commune(app_client):
         own = app_client.get(f"/truyen-thanh/xa-anh-son/lich/05-01-2030.json?token={token}")
         assert own.headers["cache-control"] == "private, no-cache"
         assert own.json()["slots"][1]["items"][0]["url"].endswith(f"/{urgent.file}?token={token}")
-        assert f"{urgent.file}?token={token}\n" in app_client.get(
-            f"/truyen-thanh/xa-anh-son/lich/05-01-2030.m3u?token={token}"
-        ).text
+        assert (
+            f"{urgent.file}?token={token}\n"
+            in app_client.get(f"/truyen-thanh/xa-anh-son/lich/05-01-2030.m3u?token={token}").text
+        )
         assert app_client.get(f"/truyen-thanh/xa-do-luong/lich/hom-nay.m3u?token={token}").status_code == 403
         today = app_client.get("/truyen-thanh/xa-anh-son/lich/hom-nay.json").json()["date"]
         assert today in {today_local(TZ).isoformat(), (today_local(TZ) - dt.timedelta(days=1)).isoformat()}

@@ -46,12 +46,17 @@ def test_a_few_aliases_still_work():
     assert MAX_ALIAS_VALUES >= 1000
 
 
-@pytest.mark.parametrize("text,line", [
-    ("a: " + "[" * 5_000 + "]" * 5_000 + "\n", 1),
-    ("ok: 1\nb:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 200)) + "  " * 200 + "v\n",
-     2 + MAX_DEPTH),
-    ("a: &deep " + "[" * (MAX_DEPTH - 2) + "1" + "]" * (MAX_DEPTH - 2) + "\nb: [[[[*deep]]]]\n", 2),
-])
+@pytest.mark.parametrize(
+    "text,line",
+    [
+        ("a: " + "[" * 5_000 + "]" * 5_000 + "\n", 1),
+        (
+            "ok: 1\nb:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 200)) + "  " * 200 + "v\n",
+            2 + MAX_DEPTH,
+        ),
+        ("a: &deep " + "[" * (MAX_DEPTH - 2) + "1" + "]" * (MAX_DEPTH - 2) + "\nb: [[[[*deep]]]]\n", 2),
+    ],
+)
 def test_deep_nesting_is_a_config_error_naming_the_line_not_a_recursion_error(text, line):
     with pytest.raises(ConfigError, match=rf"^config/intents/x\.yaml:{line}: nested more than {MAX_DEPTH}"):
         parse_yaml_text(text, NAME)

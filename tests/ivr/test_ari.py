@@ -19,8 +19,16 @@ from ivr.ids import OUR_PREFIXES, PREFIX_MEDIA
 from tests.support import FakeServices
 
 
-@pytest.mark.parametrize("raw,ok", [('{"type": "StasisStart"}', True), ("[1,2]", False), ("{bad", False),
-                                    ('{"type": 5}', False), (b"\xff\xfe", False)])
+@pytest.mark.parametrize(
+    "raw,ok",
+    [
+        ('{"type": "StasisStart"}', True),
+        ("[1,2]", False),
+        ("{bad", False),
+        ('{"type": 5}', False),
+        (b"\xff\xfe", False),
+    ],
+)
 def test_parse_event(raw, ok):
     assert (parse_event(raw) is not None) == ok
 

@@ -193,11 +193,17 @@ def test_render_config_fills_every_template(tmp_path):
 def test_render_config_has_one_endpoint_per_operator_seat_and_the_fallback_rings_all(tmp_path):
     from asterisk.render import Layout, render_config
 
-    seats = [{"user": "operator", "password": "pw-1"}, {"user": "operator2", "password": "pw-2"},
-             {"user": "operator3", "password": "pw-3"}]
+    seats = [
+        {"user": "operator", "password": "pw-1"},
+        {"user": "operator2", "password": "pw-2"},
+        {"user": "operator3", "password": "pw-3"},
+    ]
     layout = Layout(root=tmp_path, inst="/i")
-    render_config(ROOT / "config" / "asterisk", layout, _values(
-        operators=seats, operator_dial="PJSIP/operator&PJSIP/operator2&PJSIP/operator3"))
+    render_config(
+        ROOT / "config" / "asterisk",
+        layout,
+        _values(operators=seats, operator_dial="PJSIP/operator&PJSIP/operator2&PJSIP/operator3"),
+    )
     pjsip = (tmp_path / "i/etc/pjsip.conf").read_text()
     sections = [line for line in pjsip.splitlines() if line.startswith("[")]
     for user, n in (("operator", 1), ("operator2", 2), ("operator3", 3)):
@@ -230,15 +236,20 @@ def test_secrets_add_new_seats_and_never_change_existing_values(tmp_path):
     assert {k: now[k] for k in stored} == stored and now["kept"] == "x"
     assert set(now) - set(stored) == {"kept", "operator2_password", "operator3_password"}
     assert three.operator_passwords == (
-        stored["operator_password"], now["operator2_password"], now["operator3_password"])
+        stored["operator_password"],
+        now["operator2_password"],
+        now["operator3_password"],
+    )
     assert len(set(three.operator_passwords)) == 3 and three.seat_password(2) == now["operator2_password"]
     assert path.stat().st_mode & 0o077 == 0
     assert load_or_create(path, operator_seats=2).operator_passwords == three.operator_passwords[:2]
     assert [operator_user(n) for n in (1, 2, 10)] == ["operator", "operator2", "operator10"]
 
 
-@pytest.mark.parametrize("content,message", [("{broken", "unreadable"), ("[1]", "JSON object"),
-                                             ('{"ari_password": ""}', "ari_password must be")])
+@pytest.mark.parametrize(
+    "content,message",
+    [("{broken", "unreadable"), ("[1]", "JSON object"), ('{"ari_password": ""}', "ari_password must be")],
+)
 def test_bad_secrets_file_is_a_clear_error(tmp_path, content, message):
     from asterisk.secrets import load_or_create
     from core.errors import ConfigError
@@ -256,8 +267,10 @@ def test_operator_seats_and_endpoint_settings(tmp_path):
 
     cfg = ROOT / "config" / "hotline.yaml"
     assert load_settings(cfg, env={}).ivr.asterisk.operator_seats == 1
-    env = {"HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "3",
-           "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator & PJSIP/operator3"}
+    env = {
+        "HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "3",
+        "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator & PJSIP/operator3",
+    }
     settings = load_settings(cfg, env=env)
     assert settings.ivr.asterisk.operator_seats == 3
     assert settings.ivr.flow.operator_endpoint == "PJSIP/operator&PJSIP/operator3"
@@ -266,8 +279,10 @@ def test_operator_seats_and_endpoint_settings(tmp_path):
     with pytest.raises(ConfigError, match="ivr.flow.operator_endpoint.*stray &"):
         load_settings(cfg, env={"HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator&"})
     # A seat our pjsip.conf does not have would never ring (external mode: the remote Asterisk decides).
-    env = {"HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator&PJSIP/operator3",
-           "HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "2"}
+    env = {
+        "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator&PJSIP/operator3",
+        "HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "2",
+    }
     with pytest.raises(ConfigError, match="rings PJSIP/operator3, but ivr.asterisk.operator_seats is 2"):
         load_settings(cfg, env=env)
     assert load_settings(cfg, env={**env, "HOTLINE_IVR__ASTERISK__MODE": "external"})
@@ -283,8 +298,11 @@ def test_operator_agent_seat_must_exist(tmp_path):
     from sip.agent import agent_target
     from sip.script import CallerError
 
-    env = {"HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"), "HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "2",
-           "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM))}
+    env = {
+        "HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"),
+        "HOTLINE_IVR__ASTERISK__OPERATOR_SEATS": "2",
+        "HOTLINE_IVR__ASTERISK__HTTP_PORT": str(free_port(socket.SOCK_STREAM)),
+    }
     settings = load_settings(ROOT / "config" / "hotline.yaml", env=env)
     with pytest.raises(CallerError, match="no operator seat 3: ivr.asterisk.operator_seats is 2"):
         agent_target(settings, seat=3)

@@ -220,8 +220,21 @@ def test_hotline_call_json_reports_what_the_hotline_decided(hotline, asterisk, c
 
     record = tmp_path / "heard.wav"
     proc = subprocess.run(
-        [sys.executable, "-m", "hotline", "call", "--json", "--wait", "4", "--record", str(record),
-         "--audio", str(SPEECH / "binh_north_male.wav"), "--codec", "alaw"],  # like the public network
+        [
+            sys.executable,
+            "-m",
+            "hotline",
+            "call",
+            "--json",
+            "--wait",
+            "4",
+            "--record",
+            str(record),
+            "--audio",
+            str(SPEECH / "binh_north_male.wav"),
+            "--codec",
+            "alaw",
+        ],  # like the public network
         env={**os.environ, **asterisk.env},
         capture_output=True,
         text=True,
@@ -631,8 +644,18 @@ def test_garbage_rtp_and_key_flood_do_not_break_the_call(hotline, asterisk, clea
 
     from ivr.rtp import build_rtp
 
-    script = CallScript().wait_for_audio(timeout=15).wait(1.5).dtmf("**********").wait(0.5).dtmf("1") \
-        .wait(0.5).wait_for_audio(timeout=10).wait(1.0).hangup()  # the answer has started: logged
+    script = (
+        CallScript()
+        .wait_for_audio(timeout=15)
+        .wait(1.5)
+        .dtmf("**********")
+        .wait(0.5)
+        .dtmf("1")
+        .wait(0.5)
+        .wait_for_audio(timeout=10)
+        .wait(1.0)
+        .hangup()
+    )  # the answer has started: logged
     box = {}
     caller = threading.Thread(target=lambda: box.update(r=place(asterisk, script, tmp_path)))
     caller.start()
@@ -713,12 +736,25 @@ def test_prompt_rerecorded_by_phone_with_pin(hotline, asterisk, clean, tmp_path)
     script = CallScript().wait_for_audio(timeout=15).wait(0.5)  # "key the PIN"
     keyed(script, pin).dtmf("#")
     script = (
-        script.wait(0.5).wait_for_audio(timeout=15).wait(0.5)  # "key a prompt number"
-        .dtmf(A.prompt_number(key) + "#").wait(0.5).wait_for_audio(timeout=10)
-        .wait(0.5).dtmf("1")  # during "prompt number N, <the prompt>, press 1 to record it again"
-        .wait(0.5).wait_for_audio(timeout=10).wait_for_silence(1.0, timeout=30)  # instructions, beep
-        .play(clip).dtmf("#").wait_for_audio(timeout=10).wait_for_silence(1.2, timeout=40).dtmf("1")
-        .wait_for_audio(timeout=10).wait(1.0).hangup()  # "saved": the new prompt is kept
+        script.wait(0.5)
+        .wait_for_audio(timeout=15)
+        .wait(0.5)  # "key a prompt number"
+        .dtmf(A.prompt_number(key) + "#")
+        .wait(0.5)
+        .wait_for_audio(timeout=10)
+        .wait(0.5)
+        .dtmf("1")  # during "prompt number N, <the prompt>, press 1 to record it again"
+        .wait(0.5)
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.0, timeout=30)  # instructions, beep
+        .play(clip)
+        .dtmf("#")
+        .wait_for_audio(timeout=10)
+        .wait_for_silence(1.2, timeout=40)
+        .dtmf("1")
+        .wait_for_audio(timeout=10)
+        .wait(1.0)
+        .hangup()  # "saved": the new prompt is kept
     )
     rec = tmp_path / "heard.wav"
     with Spoken(hotline) as said:
@@ -750,6 +786,7 @@ def test_callers_never_reach_the_prompt_extension(hotline, asterisk, clean, tmp_
     """The `caller` endpoint (softphones, the test caller) has the callers' context: no extension 1089."""
     pin = asterisk.handle.secrets.prompt_pin
     script = keyed(CallScript().wait(1.0), pin).dtmf("#").wait(3)
+
     def calls() -> int:
         with hotline.factory() as s:
             return len(s.scalars(select(Call.id)).all())

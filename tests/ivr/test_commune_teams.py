@@ -51,16 +51,24 @@ def test_teams_load_with_dialable_targets_keyed_by_the_radio_codes():
 @pytest.mark.parametrize(
     ("teams", "why"),
     [
-        ([{"commune": 99999, "ring": ["0912000111"]}],
-         r"ivr.commune_teams\[0\].commune: 99999 is not the code of a commune or ward of Nghệ An"),
-        ([{"commune": "Anh Sơn", "ring": ["0912000111"]}],
-         r"ivr.commune_teams\[0\].commune: .*valid integer"),
-        ([{"commune": ANH_SON, "ring": ["0977000111"]}],
-         r"ivr.commune_teams\[0\].ring: .*0977000111 is not in ivr.asterisk.dial_out.allowlist"),
+        (
+            [{"commune": 99999, "ring": ["0912000111"]}],
+            r"ivr.commune_teams\[0\].commune: 99999 is not the code of a commune or ward of Nghệ An",
+        ),
+        (
+            [{"commune": "Anh Sơn", "ring": ["0912000111"]}],
+            r"ivr.commune_teams\[0\].commune: .*valid integer",
+        ),
+        (
+            [{"commune": ANH_SON, "ring": ["0977000111"]}],
+            r"ivr.commune_teams\[0\].ring: .*0977000111 is not in ivr.asterisk.dial_out.allowlist",
+        ),
         ([{"commune": ANH_SON, "ring": [912000111]}], r"ivr.commune_teams\[0\].ring: .*in quotes"),
         ([{"commune": ANH_SON, "ring": []}], r"ivr.commune_teams\[0\].ring: .*at least 1"),
-        ([{"commune": ANH_SON, "ring": ["0912000111"]}, {"commune": ANH_SON, "ring": ["0912000222"]}],
-         r"ivr.commune_teams\[1\].commune: 17329 is listed twice"),
+        (
+            [{"commune": ANH_SON, "ring": ["0912000111"]}, {"commune": ANH_SON, "ring": ["0912000222"]}],
+            r"ivr.commune_teams\[1\].commune: 17329 is listed twice",
+        ),
     ],  # fmt: skip
 )
 def test_a_bad_team_is_refused_naming_its_key(teams, why):

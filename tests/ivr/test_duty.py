@@ -210,24 +210,48 @@ def test_rota_targets_are_written_out_like_operator_endpoint():
 @pytest.mark.parametrize(
     ("entry", "where", "why"),
     [
-        ({"days": ["monday"], "hours": "07:30-17:00", "ring": ["PJSIP/operator"]},
-         r"rota\[0\]\.days\[0\]", "Input should be 'mon'"),
-        ({"days": ["mon", "mon"], "hours": "07:30-17:00", "ring": ["PJSIP/operator"]},
-         r"rota\[0\]\.days", "mon listed twice"),
-        ({"days": [], "hours": "07:30-17:00", "ring": ["PJSIP/operator"]},
-         r"rota\[0\]\.days", "at least one day"),
+        (
+            {"days": ["monday"], "hours": "07:30-17:00", "ring": ["PJSIP/operator"]},
+            r"rota\[0\]\.days\[0\]",
+            "Input should be 'mon'",
+        ),
+        (
+            {"days": ["mon", "mon"], "hours": "07:30-17:00", "ring": ["PJSIP/operator"]},
+            r"rota\[0\]\.days",
+            "mon listed twice",
+        ),
+        (
+            {"days": [], "hours": "07:30-17:00", "ring": ["PJSIP/operator"]},
+            r"rota\[0\]\.days",
+            "at least one day",
+        ),
         ({"days": ["mon"], "hours": "7h30-17h", "ring": ["PJSIP/operator"]}, r"rota\[0\]\.hours", "HH:MM"),
         ({"days": ["mon"], "hours": "07:30-17:00", "ring": []}, r"rota\[0\]\.ring", "at least 1"),
-        ({"days": ["mon"], "hours": "07:30-17:00", "ring": ["0977000111"]},
-         r"rota\[0\]\.ring", "0977000111 is not in ivr.asterisk.dial_out.allowlist"),
-        ({"days": ["mon"], "hours": "07:30-17:00", "ring": ["PJSIP/operator3"]},
-         r"rota\[0\]\.ring", "operator_seats is 2"),
-        ({"days": ["mon"], "hours": "07:30-17:00", "ring": ["Local/100@hotline-in"]},
-         r"rota\[0\]\.ring", "only PJSIP/ phones"),
-        ({"days": ["mon"], "hours": "07:30-17:00", "ring": [987654321]},
-         r"rota\[0\]\.ring", 'write phone numbers in quotes, e.g. "0987654321"'),
-        ({"days": ["mon"], "hours": "07:30-17:00", "ring": ["PJSIP/operator"], "who": "x"},
-         r"rota\[0\]\.who", "unknown key"),
+        (
+            {"days": ["mon"], "hours": "07:30-17:00", "ring": ["0977000111"]},
+            r"rota\[0\]\.ring",
+            "0977000111 is not in ivr.asterisk.dial_out.allowlist",
+        ),
+        (
+            {"days": ["mon"], "hours": "07:30-17:00", "ring": ["PJSIP/operator3"]},
+            r"rota\[0\]\.ring",
+            "operator_seats is 2",
+        ),
+        (
+            {"days": ["mon"], "hours": "07:30-17:00", "ring": ["Local/100@hotline-in"]},
+            r"rota\[0\]\.ring",
+            "only PJSIP/ phones",
+        ),
+        (
+            {"days": ["mon"], "hours": "07:30-17:00", "ring": [987654321]},
+            r"rota\[0\]\.ring",
+            'write phone numbers in quotes, e.g. "0987654321"',
+        ),
+        (
+            {"days": ["mon"], "hours": "07:30-17:00", "ring": ["PJSIP/operator"], "who": "x"},
+            r"rota\[0\]\.who",
+            "unknown key",
+        ),
     ],  # fmt: skip
 )
 def test_a_bad_rota_entry_is_refused_naming_its_key(entry, where, why):

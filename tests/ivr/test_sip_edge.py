@@ -37,13 +37,48 @@ FAILURES = ("InvalidAccountID", "ChallengeResponseFailed", "InvalidPassword", "F
 
 REAL_USERS = ("caller", "operator", "operator2")  # our endpoints (the session runs two operator seats)
 OUR_NUMBERS = ("1080", "1089")  # the hotline and the prompt re-recording extension
-NAMES = (*REAL_USERS, "operator3", "admin", "administrator", "hotline", "asterisk", "root", "test", "guest",
-         "user", "support", "trunk", "carrier", "voip", "sip", "anonymous", "tongdai", "canbo")
+NAMES = (
+    *REAL_USERS,
+    "operator3",
+    "admin",
+    "administrator",
+    "hotline",
+    "asterisk",
+    "root",
+    "test",
+    "guest",
+    "user",
+    "support",
+    "trunk",
+    "carrier",
+    "voip",
+    "sip",
+    "anonymous",
+    "tongdai",
+    "canbo",
+)
 NUMBERS = tuple(str(n) for n in (*range(100, 200), *range(1000, 1100)))  # 1080 and 1089 among them
 DICTIONARY = NAMES + NUMBERS
-WRONG_PASSWORDS = ("123456", "password", "caller", "Caller", "1234", "0000", "1080", "hotline", "asterisk",
-                   "secret", "admin", "12345678", "qwerty", "abc123", "letmein", "nghean", "tongdai",
-                   *(secrets.token_urlsafe(24) for _ in range(8)))  # long random ones, like the real one
+WRONG_PASSWORDS = (
+    "123456",
+    "password",
+    "caller",
+    "Caller",
+    "1234",
+    "0000",
+    "1080",
+    "hotline",
+    "asterisk",
+    "secret",
+    "admin",
+    "12345678",
+    "qwerty",
+    "abc123",
+    "letmein",
+    "nghean",
+    "tongdai",
+    *(secrets.token_urlsafe(24) for _ in range(8)),
+)  # long random ones, like the real one
 RUN_TIMEOUT = 60.0  # seconds any one sipvicious run may take (svcrack waits 10 s for late answers)
 
 
@@ -53,8 +88,9 @@ def _fail2ban_regex(log: Path, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run([exe, *options, str(log), str(FILTER)], capture_output=True, text=True, timeout=60)
 
 
-def _event(kind: str, remote: str, *, account: str = "caller", session: str = "3549068720",
-           extra: str = "") -> str:
+def _event(
+    kind: str, remote: str, *, account: str = "caller", session: str = "3549068720", extra: str = ""
+) -> str:
     return (
         f'[2026-12-03 18:18:50.639] SECURITY[26569] res_security_log.c: SecurityEvent="{kind}",'
         f'EventTV="2026-12-03T18:18:50.639+0700",Severity="Error",Service="PJSIP",EventVersion="1",'
@@ -72,8 +108,10 @@ def test_ari_beyond_loopback_needs_tls(tmp_path):
     from hotline.settings import load_settings
 
     cfg = ROOT / "config" / "hotline.yaml"
-    bind, cert, key = (f"HOTLINE_IVR__ASTERISK__{k}" for k in ("HTTP_BIND_ADDRESS", "HTTP_TLS_CERT_FILE",
-                                                                "HTTP_TLS_KEY_FILE"))
+    bind, cert, key = (
+        f"HOTLINE_IVR__ASTERISK__{k}"
+        for k in ("HTTP_BIND_ADDRESS", "HTTP_TLS_CERT_FILE", "HTTP_TLS_KEY_FILE")
+    )
     for address in ("0.0.0.0", "192.0.2.10", "::", "ari.example.org"):
         with pytest.raises(ConfigError, match=rf"ivr\.asterisk: .*http_bind_address {address} is not loop"):
             load_settings(cfg, env={bind: address})
@@ -88,8 +126,11 @@ def test_ari_beyond_loopback_needs_tls(tmp_path):
     assert tls6.http_address == "::1"
     assert load_settings(cfg, env={bind: "::1"}).ivr.asterisk.http_address == "::1"
     # SIP opened to a carrier does not take ARI with it: one setting no longer serves both.
-    env = {"HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"), "HOTLINE_IVR__ASTERISK__HTTP_PORT": "8123",
-           "HOTLINE_IVR__ASTERISK__BIND_ADDRESS": "192.0.2.10"}
+    env = {
+        "HOTLINE_PATHS__DATA_DIR": str(tmp_path / "var"),
+        "HOTLINE_IVR__ASTERISK__HTTP_PORT": "8123",
+        "HOTLINE_IVR__ASTERISK__BIND_ADDRESS": "192.0.2.10",
+    }
     handle = handle_for(load_settings(cfg, env=env))
     assert handle.ari_url == "http://127.0.0.1:8123" and handle.sip_host == "192.0.2.10"
 
@@ -107,8 +148,11 @@ def test_http_conf_serves_tls_beyond_loopback_and_clear_text_on_loopback(tmp_pat
     (tmp_path / "ari.crt").write_text("CERT\n")
     (tmp_path / "ari.key").write_text("KEY\n")
     tls = install_tls(layout, tmp_path / "ari.crt", tmp_path / "ari.key", "0.0.0.0", 8089)
-    assert tls == {"bind": "0.0.0.0:8089", "cert": "/srv/hotline/abc/etc/tls/ari-cert.pem",
-                   "key": "/srv/hotline/abc/etc/tls/ari-key.pem"}
+    assert tls == {
+        "bind": "0.0.0.0:8089",
+        "cert": "/srv/hotline/abc/etc/tls/ari-cert.pem",
+        "key": "/srv/hotline/abc/etc/tls/ari-key.pem",
+    }
     key = layout.host_path(tls["key"])
     assert key.read_text() == "KEY\n" and key.stat().st_mode & 0o077 == 0
     render_config(ROOT / "config" / "asterisk", layout, _values(http_tls=tls))
@@ -127,8 +171,12 @@ def test_generated_sip_passwords_are_long_and_existing_ones_are_kept(tmp_path):
         assert len(password) >= 32 and re.fullmatch(r"[A-Za-z0-9_-]+", password)  # 24 random bytes or more
     assert len(fresh.prompt_pin) == 6 and fresh.prompt_pin.isdigit()  # typed on a phone keypad
     # A file from before: its short passwords stay (phones are set up with them); a new seat gets a long one.
-    old = {"ari_password": "a" * 32, "caller_password": "c" * 16, "prompt_pin": "123456",
-           "operator_password": "o" * 16}
+    old = {
+        "ari_password": "a" * 32,
+        "caller_password": "c" * 16,
+        "prompt_pin": "123456",
+        "operator_password": "o" * 16,
+    }
     path.write_text(json.dumps(old))
     kept = load_or_create(path, operator_seats=2)
     assert (kept.caller_password, kept.operator_password) == ("c" * 16, "o" * 16)
@@ -137,20 +185,33 @@ def test_generated_sip_passwords_are_long_and_existing_ones_are_kept(tmp_path):
 
 def test_fail2ban_filter_takes_the_source_of_failures_only(tmp_path):
     lines = [
-        _event("ChallengeResponseFailed", "IPV4/UDP/198.51.100.7/5060",
-               extra=',Challenge="1796321930/2434df844950cbb71eb2f09db135a737",Response="eb3c",ExpectedResponse=""'),
+        _event(
+            "ChallengeResponseFailed",
+            "IPV4/UDP/198.51.100.7/5060",
+            extra=',Challenge="1796321930/2434df844950cbb71eb2f09db135a737",Response="eb3c",ExpectedResponse=""',
+        ),
         _event("InvalidAccountID", "IPV4/UDP/198.51.100.8/5061", account="1080"),
         _event("InvalidAccountID", "IPV6/UDP/2001:db8::7/5062", account="admin"),
-        _event("FailedACL", "IPV4/UDP/203.0.113.9/5060", account="carrier",
-               extra=',ACLName="not_match_endpoint_acl"'),
+        _event(
+            "FailedACL",
+            "IPV4/UDP/203.0.113.9/5060",
+            account="carrier",
+            extra=',ACLName="not_match_endpoint_acl"',
+        ),
         _event("InvalidPassword", "IPV4/TCP/203.0.113.12/40000", account="admin"),
         # A Call-ID (SessionID) and a From user (AccountID) may hold quotes: a fake address in them must not
         # get its owner banned; nor one inside a digest response (a SIP quoted string: its quotes escaped).
-        _event("InvalidAccountID", "IPV4/UDP/198.51.100.9/5060",
-               account='x",RemoteAddress="IPV4/UDP/192.0.2.1/1',
-               session='a",LocalAddress="IPV4/UDP/127.0.0.1/5060",RemoteAddress="IPV4/UDP/192.0.2.2/5060'),
-        _event("ChallengeResponseFailed", "IPV4/UDP/198.51.100.10/5060",
-               extra=r',Challenge="1/2",Response="x\",RemoteAddress=\"IPV4/UDP/192.0.2.3/5060\"",ExpectedResponse=""'),
+        _event(
+            "InvalidAccountID",
+            "IPV4/UDP/198.51.100.9/5060",
+            account='x",RemoteAddress="IPV4/UDP/192.0.2.1/1',
+            session='a",LocalAddress="IPV4/UDP/127.0.0.1/5060",RemoteAddress="IPV4/UDP/192.0.2.2/5060',
+        ),
+        _event(
+            "ChallengeResponseFailed",
+            "IPV4/UDP/198.51.100.10/5060",
+            extra=r',Challenge="1/2",Response="x\",RemoteAddress=\"IPV4/UDP/192.0.2.3/5060\"",ExpectedResponse=""',
+        ),
         # Not failures: every honest phone meets a challenge before it authenticates.
         _event("ChallengeSent", "IPV4/UDP/203.0.113.20/5060", extra=',Challenge=""'),
         _event("SuccessfulAuth", "IPV4/UDP/203.0.113.21/5060", extra=',UsingPassword="1"'),
@@ -160,8 +221,15 @@ def test_fail2ban_filter_takes_the_source_of_failures_only(tmp_path):
     log.write_text("\n".join(lines) + "\n")
     out = _fail2ban_regex(log, "-o", "ip")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["198.51.100.7", "198.51.100.8", "2001:db8::7", "203.0.113.9",
-                                  "203.0.113.12", "198.51.100.9", "198.51.100.10"]
+    assert out.stdout.split() == [
+        "198.51.100.7",
+        "198.51.100.8",
+        "2001:db8::7",
+        "203.0.113.9",
+        "203.0.113.12",
+        "198.51.100.9",
+        "198.51.100.10",
+    ]
 
 
 def test_fail2ban_jail_loads_with_the_filter(tmp_path):
@@ -192,10 +260,14 @@ def test_fail2ban_jail_loads_with_the_filter(tmp_path):
 @pytest.mark.asterisk
 def test_pjsip_global_settings_and_the_security_log_are_live(asterisk):
     settings = asterisk.cli("pjsip show settings")
-    for name, value in (("user_agent", "hotline"), ("default_realm", "hotline"),
-                        ("endpoint_identifier_order", "ip,username,anonymous"),
-                        ("unidentified_request_count", "3"), ("unidentified_request_period", "60"),
-                        ("unidentified_request_prune_interval", "30")):
+    for name, value in (
+        ("user_agent", "hotline"),
+        ("default_realm", "hotline"),
+        ("endpoint_identifier_order", "ip,username,anonymous"),
+        ("unidentified_request_count", "3"),
+        ("unidentified_request_period", "60"),
+        ("unidentified_request_prune_interval", "30"),
+    ):
         assert re.search(rf"^\s*{name}\s*: {re.escape(value)}\s*$", settings, re.M), name
     assert "Could not create an object of type 'global'" not in asterisk.log_text()
     assert "Running" in asterisk.cli("module show like res_security_log")
@@ -214,9 +286,27 @@ def test_ari_over_tls_with_clear_text_on_loopback(asterisk, tmp_path):
 
     cert, key = tmp_path / "ari.crt", tmp_path / "ari.key"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     rtp_start, rtp_end = free_rtp_range(100)
     tls_port = free_port(socket.SOCK_STREAM)
@@ -238,8 +328,9 @@ def test_ari_over_tls_with_clear_text_on_loopback(asterisk, tmp_path):
         assert f"tlsbindaddr = 127.0.0.1:{tls_port}" in http
         assert (handle.layout.host_inst / "etc" / "tls" / "ari-key.pem").stat().st_mode & 0o077 == 0
         context = ssl.create_default_context(cafile=str(cert))
-        resp = httpx.get(f"https://127.0.0.1:{tls_port}/ari/asterisk/info", auth=handle.auth, verify=context,
-                         timeout=10)
+        resp = httpx.get(
+            f"https://127.0.0.1:{tls_port}/ari/asterisk/info", auth=handle.auth, verify=context, timeout=10
+        )
         assert resp.status_code == 200 and resp.json()["system"]["version"].startswith("22.")
         assert handle.ari_url.startswith("http://127.0.0.1:")  # the application keeps clear text on loopback
         assert handle.info()["system"]["version"].startswith("22.")
@@ -313,20 +404,31 @@ class Prober:
 
     def _send(self, line: str, head: dict[str, str], cseq: str, contact: str = "") -> None:
         extra = f"Contact: {contact}\r\n" if contact else ""
-        text = (f"{line} SIP/2.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.items())
-                + f"CSeq: {cseq}\r\n{extra}Content-Length: 0\r\n\r\n")
+        text = (
+            f"{line} SIP/2.0\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in head.items())
+            + f"CSeq: {cseq}\r\n{extra}Content-Length: 0\r\n\r\n"
+        )
         self.sock.sendto(text.encode(), self.target)
 
 
 def _sipvicious(tool: str, *args: str) -> subprocess.CompletedProcess:
     """One bounded run of a sipvicious tool, as the attacker would start it (module form of its command)."""
-    return subprocess.run([sys.executable, "-m", f"sipvicious.{tool}", *args], capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT)
+    return subprocess.run(
+        [sys.executable, "-m", f"sipvicious.{tool}", *args],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
 
 
 def _start_sipvicious(tool: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", f"sipvicious.{tool}", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", f"sipvicious.{tool}", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @dataclass
@@ -351,8 +453,22 @@ def attack(asterisk, tmp_path_factory) -> Attack:
     passwords = tmp / "passwords.txt"
     passwords.write_text("\n".join(WRONG_PASSWORDS) + "\n")
     crack_port = free_port(socket.SOCK_DGRAM)
-    crack = _start_sipvicious("svcrack", "-u", "caller", "-d", str(passwords), "-b", "127.0.0.1",
-                              "-P", str(crack_port), "--maximumtime", "5", "-p", port, host)
+    crack = _start_sipvicious(
+        "svcrack",
+        "-u",
+        "caller",
+        "-d",
+        str(passwords),
+        "-b",
+        "127.0.0.1",
+        "-P",
+        str(crack_port),
+        "--maximumtime",
+        "5",
+        "-p",
+        port,
+        host,
+    )
     try:
         # svwar first asks for a made-up extension; when the answer is the 401 every account gets, it stops
         # at the first candidate that answers the same ("found nothing"). So one run per candidate that
@@ -362,8 +478,23 @@ def attack(asterisk, tmp_path_factory) -> Attack:
                 words = tmp / f"{method}-{candidate}.txt"
                 words.write_text("\n".join(DICTIONARY if candidate == "dictionary" else (candidate,)) + "\n")
                 local = free_port(socket.SOCK_DGRAM)
-                run = _sipvicious("svwar", "--force", "-m", method, "-d", str(words), "-b", "127.0.0.1",
-                                  "-P", str(local), "--maximumtime", "5", "-p", port, host)
+                run = _sipvicious(
+                    "svwar",
+                    "--force",
+                    "-m",
+                    method,
+                    "-d",
+                    str(words),
+                    "-b",
+                    "127.0.0.1",
+                    "-P",
+                    str(local),
+                    "--maximumtime",
+                    "5",
+                    "-p",
+                    port,
+                    host,
+                )
                 out.svwar[f"{method} {candidate}"] = (local, run)
         # Our own sweep finishes the job svwar gives up on: every word of the dictionary, by each method,
         # compared with a made-up user on more than svwar looks at.
@@ -440,7 +571,7 @@ def test_fail2ban_filter_finds_the_attacks_in_the_security_log(attack, asterisk,
     log = asterisk.handle.layout.security_log
     failure = re.compile(rf'SecurityEvent="(?:{"|".join(FAILURES)})"')
     failures = [line for line in attack.log_lines if failure.search(line)]
-    ours = [line for line in failures if any(f"/127.0.0.1/{p}\"" in line for p in _ports(attack))]
+    ours = [line for line in failures if any(f'/127.0.0.1/{p}"' in line for p in _ports(attack))]
     assert len(ours) >= len(WRONG_PASSWORDS) + 3 * (len(DICTIONARY) - len(REAL_USERS))
     # The live file as fail2ban reads it: every failure matched, each from 127.0.0.1.
     found = _fail2ban_regex(log, "-o", "ip")
@@ -453,4 +584,3 @@ def test_fail2ban_filter_finds_the_attacks_in_the_security_log(attack, asterisk,
     summary = _fail2ban_regex(sample)
     counts = f"Lines: {len(ours)} lines, 0 ignored, {len(ours)} matched, 0 missed"
     assert counts in summary.stdout, summary.stdout
-

@@ -90,10 +90,17 @@ def network(tmp_path_factory):
         # Nobody registers as the operator seat: transfers reach the officer only through the duty
         # rota, which names the officer at every hour of every day (so the test holds at any time).
         "HOTLINE_IVR__FLOW__OPERATOR_ENDPOINT": "PJSIP/operator",
-        "HOTLINE_IVR__DUTY": json.dumps({"rota": [
-            {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"], "hours": "00:00-24:00",
-             "ring": [OFFICER]},
-        ]}),  # fmt: skip
+        "HOTLINE_IVR__DUTY": json.dumps(
+            {
+                "rota": [
+                    {
+                        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"],
+                        "hours": "00:00-24:00",
+                        "ring": [OFFICER],
+                    },
+                ]
+            }
+        ),  # fmt: skip
         "HOTLINE_IVR__COMMUNE_TEAMS": json.dumps([{"commune": int(ANH_SON), "ring": [OFFICER]}]),
     }
     data = tmp_path_factory.mktemp("trunks")

@@ -88,8 +88,15 @@ def test_telephone_wav_stereo_and_odd_rate(tmp_path):
 
 
 def test_vosk_engine_json_has_words(tmp_path):
-    proc = hotline(tmp_path, "asr", str(CLIP), "--engine", "vosk", "--json",
-                   env={"HOTLINE_VOICE__ASR__VOSK__MODEL_DIR": str(KO_MODEL)})
+    proc = hotline(
+        tmp_path,
+        "asr",
+        str(CLIP),
+        "--engine",
+        "vosk",
+        "--json",
+        env={"HOTLINE_VOICE__ASR__VOSK__MODEL_DIR": str(KO_MODEL)},
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["engine"] == "vosk" and out["words"] and 0 <= out["confidence"] <= 1
@@ -139,8 +146,17 @@ def test_bad_files_are_clear_errors(tmp_path):
 def test_too_long_unknown_engine_and_missing_model(tmp_path):
     assert_clean_error(hotline(tmp_path, "asr", str(CLIP), "--max-seconds", "2"), "longer than the 2 s limit")
     assert_clean_error(hotline(tmp_path, "asr", str(CLIP), "--engine", "whisper"), "unknown ASR engine")
-    assert_clean_error(hotline(tmp_path, "asr", str(CLIP), "--engine", "vosk"),
-                       "voice.asr.vosk.model_dir is not set")
-    assert_clean_error(hotline(tmp_path, "asr", str(CLIP), "--engine", "vosk",
-                               env={"HOTLINE_VOICE__ASR__VOSK__MODEL_DIR": str(tmp_path / "vn-model")}),
-                       "does not exist")
+    assert_clean_error(
+        hotline(tmp_path, "asr", str(CLIP), "--engine", "vosk"), "voice.asr.vosk.model_dir is not set"
+    )
+    assert_clean_error(
+        hotline(
+            tmp_path,
+            "asr",
+            str(CLIP),
+            "--engine",
+            "vosk",
+            env={"HOTLINE_VOICE__ASR__VOSK__MODEL_DIR": str(tmp_path / "vn-model")},
+        ),
+        "does not exist",
+    )

@@ -19,22 +19,26 @@ def test_select_engine_prefers_the_requested_one():
     assert select_engine("viet-asr", "vosk") == "vietasr"  # the PyPI spelling
 
 
-@pytest.mark.parametrize("requested,configured",
-                         [("whisper", "vietasr"), (None, "kaldi"), (None, ""), ("", "")])
+@pytest.mark.parametrize(
+    "requested,configured", [("whisper", "vietasr"), (None, "kaldi"), (None, ""), ("", "")]
+)
 def test_select_engine_rejects_unknown_names(requested, configured):
     with pytest.raises(AsrError, match="choose one of: vietasr, vosk") as info:
         select_engine(requested, configured)
     assert info.value.code == "asr_unknown_engine"
 
 
-@pytest.mark.parametrize("rate,supported,expected", [
-    (16000, (16000,), 16000),
-    (8000, (16000,), 16000),  # telephone audio up to the model rate
-    (24000, (16000,), 16000),  # files down to the model rate
-    (8000, (8000, 16000), 8000),  # a native 8 kHz model takes calls as they are
-    (11025, (8000, 16000, 22050), 16000),  # the lowest rate that loses nothing
-    (48000, (8000, 16000), 16000),
-])
+@pytest.mark.parametrize(
+    "rate,supported,expected",
+    [
+        (16000, (16000,), 16000),
+        (8000, (16000,), 16000),  # telephone audio up to the model rate
+        (24000, (16000,), 16000),  # files down to the model rate
+        (8000, (8000, 16000), 8000),  # a native 8 kHz model takes calls as they are
+        (11025, (8000, 16000, 22050), 16000),  # the lowest rate that loses nothing
+        (48000, (8000, 16000), 16000),
+    ],
+)
 def test_stream_rate(rate, supported, expected):
     assert stream_rate(rate, supported) == expected
 
@@ -80,8 +84,10 @@ def fake_engine(monkeypatch):
 def test_concurrent_first_use_loads_once(settings, fake_engine):
     registry = EngineRegistry()
     got = []
-    threads = [threading.Thread(target=lambda: got.append(registry.get("slow", settings.voice.asr)))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: got.append(registry.get("slow", settings.voice.asr)))
+        for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -92,16 +98,18 @@ def test_concurrent_first_use_loads_once(settings, fake_engine):
 
 def test_other_config_is_another_model(settings, fake_engine):
     registry = EngineRegistry()
-    other = settings.voice.asr.model_copy(update={"vietasr": settings.voice.asr.vietasr.model_copy(
-        update={"preset": "transcribe-rich"})})
+    other = settings.voice.asr.model_copy(
+        update={"vietasr": settings.voice.asr.vietasr.model_copy(update={"preset": "transcribe-rich"})}
+    )
     assert registry.get("slow", settings.voice.asr) is not registry.get("slow", other)
     assert fake_engine.loads == 2
 
 
 def test_load_failure_becomes_model_error_and_is_retried(settings, fake_engine):
     registry = EngineRegistry()
-    broken = settings.voice.asr.model_copy(update={"vietasr": settings.voice.asr.vietasr.model_copy(
-        update={"preset": "broken"})})
+    broken = settings.voice.asr.model_copy(
+        update={"vietasr": settings.voice.asr.vietasr.model_copy(update={"preset": "broken"})}
+    )
     for _ in range(2):
         with pytest.raises(AsrModelError, match="bad weights"):
             registry.get("slow", broken)

@@ -8,10 +8,18 @@ from voice.asr.scoring import corpus_cer, corpus_wer, edit_distance
 from voice.text import normalize_for_matching
 
 
-@pytest.mark.parametrize("ref,hyp,expected", [
-    ("", "", 0), ("a b c", "a b c", 0), ("a b c", "a c", 1), ("a b", "a x b", 1), ("a b c", "x y z", 3),
-    ("", "a b", 2), ("a b", "", 2),
-])
+@pytest.mark.parametrize(
+    "ref,hyp,expected",
+    [
+        ("", "", 0),
+        ("a b c", "a b c", 0),
+        ("a b c", "a c", 1),
+        ("a b", "a x b", 1),
+        ("a b c", "x y z", 3),
+        ("", "a b", 2),
+        ("a b", "", 2),
+    ],
+)
 def test_word_edit_distance(ref, hyp, expected):
     assert edit_distance(ref.split(), hyp.split()) == expected
 

@@ -131,7 +131,8 @@ def test_engine_accepts_non_contiguous_arrays(settings, fixture_clips):
 def test_unknown_preset_is_a_model_error(settings):
     from voice.asr import AsrModelError
 
-    asr = settings.voice.asr.model_copy(update={"vietasr": settings.voice.asr.vietasr.model_copy(
-        update={"preset": "no-such-preset"})})
+    asr = settings.voice.asr.model_copy(
+        update={"vietasr": settings.voice.asr.vietasr.model_copy(update={"preset": "no-such-preset"})}
+    )
     with pytest.raises(AsrModelError, match="no-such-preset"):
         VietAsrEngine.load(asr)

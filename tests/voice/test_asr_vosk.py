@@ -118,8 +118,9 @@ def test_validates_the_shipped_model():
     assert validate_model_dir(KO_MODEL) == 16000
 
 
-@pytest.mark.parametrize("case",
-                         ["missing", "file", "empty_dir", "nested", "empty_mdl", "bad_conf", "corrupt"])
+@pytest.mark.parametrize(
+    "case", ["missing", "file", "empty_dir", "nested", "empty_mdl", "bad_conf", "corrupt"]
+)
 async def test_bad_model_dir_is_a_clear_error(settings, tmp_path, case):
     target = tmp_path / "model"
     if case == "file":
@@ -138,10 +139,15 @@ async def test_bad_model_dir_is_a_clear_error(settings, tmp_path, case):
         (target / "am" / "final.mdl").write_bytes(b"" if case == "empty_mdl" else b"truncated model")
         if case == "bad_conf":
             (target / "conf" / "model.conf").write_text("--beam=10.0\nbeam 13\n")
-    expected = {"missing": "does not exist", "file": "is a file", "empty_dir": "missing am/final.mdl",
-                "nested": "subfolder 'vosk-model-small-vn-0.4'", "empty_mdl": "is empty",
-                "bad_conf": "model.conf:2: not a Kaldi option",
-                "corrupt": "could not be loaded by Vosk"}[case]
+    expected = {
+        "missing": "does not exist",
+        "file": "is a file",
+        "empty_dir": "missing am/final.mdl",
+        "nested": "subfolder 'vosk-model-small-vn-0.4'",
+        "empty_mdl": "is empty",
+        "bad_conf": "model.conf:2: not a Kaldi option",
+        "corrupt": "could not be loaded by Vosk",
+    }[case]
     rec = Recognizer(vosk_settings(settings, model_dir=target), resolve_path=settings.path)
     with pytest.raises(AsrModelError, match=expected) as info:
         await rec.transcribe(silence(0.5, 8000))

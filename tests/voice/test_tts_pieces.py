@@ -80,8 +80,6 @@ def test_cache_key_depends_on_every_field():
     assert base not in others and len(others) == 4
 
 
-
-
 def test_render_cache_round_trip_and_damage(tmp_path):
     cache = RenderCache(tmp_path / "tts")
     key = cache_key("espeak", "v", "t", 1.0)

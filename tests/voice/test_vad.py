@@ -24,8 +24,6 @@ from voice.vad import (
 RATE = 8000
 
 
-
-
 def chunks(samples: np.ndarray, rate: int = RATE, ms: int = 20):
     n = rate * ms // 1000
     for i in range(0, samples.size - samples.size % n, n):

@@ -14,6 +14,15 @@ from voice.asr.recognizer import Recognizer, RecognizerStream
 from voice.asr.telephone import slin_chunk, ulaw_chunk
 
 __all__ = [
-    "AsrEngine", "AsrError", "AsrModelError", "AsrResult", "AsrStream", "AsrUnavailable", "Recognizer",
-    "RecognizerStream", "Word", "slin_chunk", "ulaw_chunk",
+    "AsrEngine",
+    "AsrError",
+    "AsrModelError",
+    "AsrResult",
+    "AsrStream",
+    "AsrUnavailable",
+    "Recognizer",
+    "RecognizerStream",
+    "Word",
+    "slin_chunk",
+    "ulaw_chunk",
 ]

@@ -36,8 +36,12 @@ class AsrResult:
             "is_final": self.is_final,
             "confidence": self.confidence,
             "words": [
-                {"text": w.text, "start_s": round(w.start_s, 3), "end_s": round(w.end_s, 3),
-                 "confidence": w.confidence}
+                {
+                    "text": w.text,
+                    "start_s": round(w.start_s, 3),
+                    "end_s": round(w.end_s, 3),
+                    "confidence": w.confidence,
+                }
                 for w in self.words
             ],
         }

@@ -33,20 +33,29 @@ def _check_chunk(chunk: AudioChunk) -> None:
     if not isinstance(chunk, AudioChunk):
         raise AudioError(f"expected an AudioChunk, got {type(chunk).__name__}")
     if chunk.width != 2:
-        raise AudioError(f"ASR takes 16-bit PCM, got {8 * chunk.width}-bit samples "
-                         "(decode mu-law with ulaw_chunk)")
+        raise AudioError(
+            f"ASR takes 16-bit PCM, got {8 * chunk.width}-bit samples (decode mu-law with ulaw_chunk)"
+        )
     if chunk.rate <= 0 or chunk.channels <= 0:
         raise AudioError(f"invalid audio format: {chunk.rate} Hz, {chunk.channels} channel(s)")
     if len(chunk.audio) % (chunk.width * chunk.channels):
-        raise AudioError(f"truncated audio: {len(chunk.audio)} bytes is not a whole number of "
-                         f"{chunk.channels}-channel 16-bit frames")
+        raise AudioError(
+            f"truncated audio: {len(chunk.audio)} bytes is not a whole number of "
+            f"{chunk.channels}-channel 16-bit frames"
+        )
 
 
 class Recognizer:
     """Speech to text for the IVR, the CLI and the benchmarks."""
 
-    def __init__(self, asr_settings, *, resolve_path: Callable[[Path], Path] = Path,
-                 registry: EngineRegistry | None = None, engine: str | None = None) -> None:
+    def __init__(
+        self,
+        asr_settings,
+        *,
+        resolve_path: Callable[[Path], Path] = Path,
+        registry: EngineRegistry | None = None,
+        engine: str | None = None,
+    ) -> None:
         self._asr = asr_settings  # voice.asr section
         self._resolve = resolve_path
         self._registry = registry or shared_registry()
@@ -58,8 +67,9 @@ class Recognizer:
         self._closed = False
 
     @classmethod
-    def from_settings(cls, settings, *, engine: str | None = None,
-                      registry: EngineRegistry | None = None) -> Recognizer:
+    def from_settings(
+        cls, settings, *, engine: str | None = None, registry: EngineRegistry | None = None
+    ) -> Recognizer:
         """A recognizer configured by `settings.voice.asr` (relative model paths resolved by settings)."""
         return cls(settings.voice.asr, resolve_path=settings.path, registry=registry, engine=engine)
 
@@ -89,7 +99,10 @@ class Recognizer:
             if self._pending >= self._max_pending:
                 raise AsrUnavailable(
                     f"speech recognition is saturated ({self._pending} jobs pending, "
-                    f"voice.asr.max_pending={self._max_pending})", code="asr_busy", retryable=True)
+                    f"voice.asr.max_pending={self._max_pending})",
+                    code="asr_busy",
+                    retryable=True,
+                )
             self._pending += 1
         try:
             future = (self._pool.submit_urgent if urgent else self._pool.submit)(fn, *args)
@@ -106,8 +119,9 @@ class Recognizer:
             raise
         except Exception as exc:  # an engine crash is reported, typed, to the IVR
             logger.exception("ASR engine call failed")
-            raise AsrUnavailable(f"speech recognition failed: {type(exc).__name__}: {exc}",
-                                 code="asr_engine", retryable=False) from exc
+            raise AsrUnavailable(
+                f"speech recognition failed: {type(exc).__name__}: {exc}", code="asr_engine", retryable=False
+            ) from exc
 
     def _release(self) -> None:
         with self._count_lock:
@@ -121,8 +135,9 @@ class Recognizer:
 
     # --- one shot -------------------------------------------------------------------------------
 
-    async def transcribe(self, chunk: AudioChunk, *, engine: str | None = None,
-                         phrases: Sequence[str] | None = None) -> AsrResult:
+    async def transcribe(
+        self, chunk: AudioChunk, *, engine: str | None = None, phrases: Sequence[str] | None = None
+    ) -> AsrResult:
         """Recognize a whole clip (any rate, mono or stereo) in one pool job."""
         _check_chunk(chunk)
         name = select_engine(engine, self.engine_name)
@@ -145,8 +160,9 @@ class Recognizer:
 
     # --- streams --------------------------------------------------------------------------------
 
-    def open_stream(self, rate: int, *, engine: str | None = None,
-                    phrases: Sequence[str] | None = None) -> RecognizerStream:
+    def open_stream(
+        self, rate: int, *, engine: str | None = None, phrases: Sequence[str] | None = None
+    ) -> RecognizerStream:
         """A stream taking chunks at `rate` Hz (e.g. 8000 for a call); the model loads on first use."""
         if self._closed:
             raise AsrUnavailable("speech recognizer is closed", retryable=False)

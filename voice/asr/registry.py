@@ -29,8 +29,10 @@ def select_engine(requested: str | None, configured: str, known: Sequence[str] =
     name = (requested or configured or "").strip().lower().replace("-", "")
     if name not in known:
         shown = (requested or configured or "").strip() or "(none)"
-        raise AsrError(f"unknown ASR engine {shown!r}; choose one of: {', '.join(sorted(known))}",
-                       code="asr_unknown_engine")
+        raise AsrError(
+            f"unknown ASR engine {shown!r}; choose one of: {', '.join(sorted(known))}",
+            code="asr_unknown_engine",
+        )
     return name
 
 

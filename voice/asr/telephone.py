@@ -13,8 +13,9 @@ def ulaw_chunk(data: bytes, rate: int = TELEPHONE_RATE, timestamp_ms: int = 0) -
     return AudioChunk.from_array(ulaw_decode(bytes(data)), rate, timestamp_ms)
 
 
-def slin_chunk(data: bytes, rate: int = TELEPHONE_RATE, *, big_endian: bool = False,
-               timestamp_ms: int = 0) -> AudioChunk:
+def slin_chunk(
+    data: bytes, rate: int = TELEPHONE_RATE, *, big_endian: bool = False, timestamp_ms: int = 0
+) -> AudioChunk:
     """Signed 16-bit mono bytes -> AudioChunk; RTP carries slin big-endian, files little-endian."""
     if len(data) % 2:
         raise AudioError(f"slin audio must have an even number of bytes, got {len(data)}")

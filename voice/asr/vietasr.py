@@ -77,7 +77,8 @@ class VietAsrEngine:
             pipeline = vietasr.Pipeline.preset(preset)
         except Exception as exc:  # PipelineError: unknown preset or a model that does not build
             raise AsrModelError(
-                f"voice.asr.vietasr.preset: cannot load viet-asr preset {preset!r}: {exc}") from exc
+                f"voice.asr.vietasr.preset: cannot load viet-asr preset {preset!r}: {exc}"
+            ) from exc
         return cls(pipeline, preset)
 
     def start_stream(self, rate: int, *, phrases: Sequence[str] | None = None) -> VietAsrStream:

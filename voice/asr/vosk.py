@@ -61,7 +61,8 @@ def validate_model_dir(model_dir: Path) -> int:
                 continue
             if not line.startswith("--"):
                 raise AsrModelError(
-                    f"{conf}:{lineno}: not a Kaldi option line (expected --name=value): {line[:60]!r}")
+                    f"{conf}:{lineno}: not a Kaldi option line (expected --name=value): {line[:60]!r}"
+                )
             m = re.fullmatch(r"--sample-frequency=(\d+)(?:\.0*)?", line)
             if m:
                 rate = int(m.group(1))
@@ -114,8 +115,14 @@ class VoskStream:
             self._texts.append(text)
         for w in payload.get("result", []):
             conf = w.get("conf")
-            self._words.append(Word(str(w.get("word", "")), float(w.get("start", 0.0)),
-                                    float(w.get("end", 0.0)), float(conf) if conf is not None else None))
+            self._words.append(
+                Word(
+                    str(w.get("word", "")),
+                    float(w.get("start", 0.0)),
+                    float(w.get("end", 0.0)),
+                    float(conf) if conf is not None else None,
+                )
+            )
 
     def partial(self) -> AsrResult:
         current = " ".join(str(json.loads(self._rec.PartialResult() or "{}").get("partial", "")).split())
@@ -128,8 +135,9 @@ class VoskStream:
         self._take(self._rec.FinalResult())
         confs = [w.confidence for w in self._words if w.confidence is not None]
         confidence = float(np.mean(confs)) if confs else None
-        result = AsrResult(" ".join(self._texts), is_final=True, confidence=confidence,
-                           words=list(self._words))
+        result = AsrResult(
+            " ".join(self._texts), is_final=True, confidence=confidence, words=list(self._words)
+        )
         self._texts, self._words = [], []
         return result
 
@@ -168,23 +176,28 @@ class VoskEngine:
         try:
             model = vosk.Model(str(model_dir))
         except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
-            raise AsrModelError(f"{KEY}: {model_dir} could not be loaded by Vosk (corrupt or incompatible "
-                                f"model files): {exc}") from exc
+            raise AsrModelError(
+                f"{KEY}: {model_dir} could not be loaded by Vosk (corrupt or incompatible model files): {exc}"
+            ) from exc
         logger.info("loaded Vosk model %s (%d Hz)", model_dir, rate)
         return cls(model, model_dir, rate, asr_settings.vosk.grammar)
 
     def start_stream(self, rate: int, *, phrases: Sequence[str] | None = None) -> VoskStream:
         if rate not in self.sample_rates:
-            raise AsrError(f"this Vosk model takes {self.sample_rates[0]} Hz audio, not {rate} Hz",
-                           code="asr_rate")
+            raise AsrError(
+                f"this Vosk model takes {self.sample_rates[0]} Hz audio, not {rate} Hz", code="asr_rate"
+            )
         if self._model is None:
             raise AsrError("vosk engine is closed")
         import vosk
 
         grammar = grammar_json(phrases if phrases is not None else self._phrases)
         try:
-            rec = vosk.KaldiRecognizer(self._model, float(rate), grammar) if grammar else \
-                vosk.KaldiRecognizer(self._model, float(rate))
+            rec = (
+                vosk.KaldiRecognizer(self._model, float(rate), grammar)
+                if grammar
+                else vosk.KaldiRecognizer(self._model, float(rate))
+            )
         except Exception as exc:
             raise AsrError(f"vosk could not open a stream: {exc}") from exc
         rec.SetWords(True)
