@@ -62,7 +62,8 @@ test: setup test-postgres
 run: setup
 	$(BIN)/hotline run
 
-bench: setup
+# `make bench BENCH=workers` runs a throw-away PostgreSQL as the tests do.
+bench: setup test-postgres
 	$(BIN)/python -m bench $(BENCH)
 
 PACKAGES := core voice intents asterisk ivr broadcast sip console web hotline

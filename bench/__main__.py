@@ -39,6 +39,8 @@ SUITES: dict[str, dict[str, str]] = {
     "turn": {"": "bench.turn", "sweep": "bench.turn_sweep"},
     # ... and what the call listener feeds the recognizer: its CPU per call-second, word error unchanged.
     "asr_feed": {"": "bench.asr_feed"},
+    # Calls per machine with 1/2/3 call workers behind HAProxy, and a worker killed mid-run.
+    "workers": {"": "bench.workers"},
     "trunk": {"": "bench.trunk"},
     # Reliability campaigns (issue: security and reliability): each proves what a bad day loses (nothing).
     "fuzz": {"": "bench.fuzz"},
