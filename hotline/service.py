@@ -283,6 +283,7 @@ async def _supervise_call_worker(settings: Settings, verbose: bool) -> int:
         settings,
         call_worker_command(settings, verbose=verbose),
         on_death=_no_hand_over,
+        death_note="its calls' sockets reconnect to another worker, which hands them to the fallback",
         watchdog_s=workers.watchdog_seconds,
         stop_timeout_s=workers.drain_seconds + 15,
     )

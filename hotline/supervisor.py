@@ -95,11 +95,13 @@ class Supervisor:
         *,
         watchdog_s: float | None = None,
         stop_timeout_s: float = STOP_TIMEOUT_S,
+        death_note: str = "handing its callers to the dialplan fallback",
     ) -> None:
         self.settings = settings
         self.command = list(command)
         self.policy = policy or RestartPolicy()
         self.on_death = on_death  # what a dead worker's callers need before anything else
+        self.death_note = death_note  # what happens to them, for the log line
         # A ready worker whose event loop sends no heartbeat this long is hung (stopped, deadlocked): it is
         # killed, which closes its calls' sockets and connections (None: no watchdog).
         self.watchdog_s = watchdog_s
@@ -189,7 +191,7 @@ class Supervisor:
 
     async def _died(self, code: int) -> None:
         how = f"signal {-code}" if code < 0 else f"exit status {code}"
-        logger.error("the hotline worker died (%s): handing its callers to the dialplan fallback", how)
+        logger.error("the hotline worker died (%s): %s", how, self.death_note)
         await self.on_death(self.settings)
 
     async def _stop_worker(self, proc: asyncio.subprocess.Process) -> int:
