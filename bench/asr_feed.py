@@ -214,9 +214,9 @@ def _quality(overrides: dict[str, str]) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
-    from bench.ivr import _loadavg
+    from bench.stats import loadavg
 
-    out: dict[str, Any] = {"load_before": _loadavg(), "call": {}, "quality": {}}
+    out: dict[str, Any] = {"load_before": loadavg(), "call": {}, "quality": {}}
     call, speech_s = realistic_call()
     out["call_s"] = round(call.duration_s, 1)
     out["call_speech_s"] = round(speech_s, 1)
@@ -232,7 +232,7 @@ def run() -> dict[str, Any]:
         q = out["quality"][name]
         q["identical_finals"] = sum(a == b for a, b in zip(base["hyps"], q["hyps"], strict=True))
         q["identical_partials"] = sum(a == b for a, b in zip(base["partials"], q["partials"], strict=True))
-    out["load_after"] = _loadavg()
+    out["load_after"] = loadavg()
     return out
 
 

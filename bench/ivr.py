@@ -22,6 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench.stats import loadavg, pct, proc_cpu_s
+
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "tests" / "fixtures" / "speech" / "binh_north_male.wav"
 CATALOG = ROOT / "tests" / "fixtures" / "ivr" / "intents"
@@ -61,14 +63,6 @@ VARIANTS: dict[str, dict[str, str]] = {
 }
 
 
-def _proc_cpu_s(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
 def _turn_counts() -> tuple[dict[str, float], tuple[float, float, float]]:
     """The application's turn-end counters by reason, and the judgement histogram's (count, sum) with the
     judgements that came after the timeout."""
@@ -82,14 +76,6 @@ def _turn_counts() -> tuple[dict[str, float], tuple[float, float, float]]:
     total = REGISTRY.get_sample_value("hotline_turn_judgement_seconds_sum") or 0.0
     late = REGISTRY.get_sample_value("hotline_turn_judgements_late_total") or 0.0
     return ends, (count, total, late)
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    values = sorted(values)
-    k = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
-    return values[k]
 
 
 def hotline_env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -164,7 +150,7 @@ def run(
         "stagger_s": stagger_s,
         "single_call_rounds": single_rounds,
         "asr_workers": base.voice.asr.workers,
-        "load_before": _loadavg(),
+        "load_before": loadavg(),
         "variants": {},
     }
     try:
@@ -177,16 +163,8 @@ def run(
             }
     finally:
         handle.stop()
-    out["load_after"] = _loadavg()
+    out["load_after"] = loadavg()
     return out
-
-
-def _loadavg() -> list[float]:
-    """The machine's 1/5/15-minute load: the figures mean little when other work shares the cores."""
-    try:
-        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-    except OSError:
-        return []
 
 
 def _run_levels(
@@ -226,7 +204,7 @@ def _run_levels(
             profiled = profile_level if isinstance(profile_level, tuple) else (profile_level,)
             sampler = StackSampler().start() if n in profiled else None
             ends0, judged0 = _turn_counts()
-            cpu0, ast0, t0 = time.process_time(), _proc_cpu_s(handle.pid or 0), time.monotonic()
+            cpu0, ast0, t0 = time.process_time(), proc_cpu_s(handle.pid or 0), time.monotonic()
             kids0 = os.times()
 
             def one(i: int, n: int = n):
@@ -239,7 +217,7 @@ def _run_levels(
                 with ThreadPoolExecutor(max_workers=n) as pool:
                     results += list(pool.map(one, range(n)))
             wall = time.monotonic() - t0
-            cpu_app, cpu_ast = time.process_time() - cpu0, _proc_cpu_s(handle.pid or 0) - ast0
+            cpu_app, cpu_ast = time.process_time() - cpu0, proc_cpu_s(handle.pid or 0) - ast0
             if sampler is not None:
                 sampler.stop()
             kids = os.times()
@@ -266,11 +244,11 @@ def _run_levels(
                 "rounds": rounds,
                 "connected": sum(r.connected for r in results),
                 "completed_correctly": correct / len(results),
-                "latency_p50_s": _pct(heard, 0.5),
-                "latency_p95_s": _pct(heard, 0.95),
+                "latency_p50_s": pct(heard, 0.5),
+                "latency_p95_s": pct(heard, 0.95),
                 "latency_mean_s": statistics.fmean(heard) if heard else None,
-                "server_latency_p50_s": _pct(server, 0.5),
-                "server_latency_p95_s": _pct(server, 0.95),
+                "server_latency_p50_s": pct(server, 0.5),
+                "server_latency_p95_s": pct(server, 0.95),
                 "wall_s": round(wall, 1),
                 "cpu_app_cores": round(cpu_app / wall, 2),  # hotline process (ARI, media, ASR, TTS)
                 "cpu_asterisk_cores": round(cpu_ast / wall, 2),
@@ -279,7 +257,7 @@ def _run_levels(
                 # curve is this against the level.
                 "cpu_app_s_per_call": round(cpu_app / len(results), 2),
                 "cpu_server_s_per_call": round((cpu_app + cpu_ast) / len(results), 2),
-                "load_after": _loadavg(),
+                "load_after": loadavg(),
                 "errors": [r.error for r in results if r.error][:3],
             }
             ends1, judged1 = _turn_counts()

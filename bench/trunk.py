@@ -14,7 +14,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench.ivr import CATALOG, CLIP, _App, _pct
+from bench.ivr import CATALOG, CLIP, _App
+from bench.stats import pct
 from sip.measure import first_audio_after
 
 CALLS = 6  # per path
@@ -35,10 +36,10 @@ def _summary(results: list) -> dict:
     return {
         "calls": len(results),
         "connected": sum(r.connected for r in results),
-        "answered_after_dialling_s_p50": _round(_pct(setup, 0.5)),
-        "greeting_heard_after_dialling_s_p50": _round(_pct(greet, 0.5)),
-        "answer_latency_p50_s": _pct(heard, 0.5),
-        "answer_latency_p95_s": _pct(heard, 0.95),
+        "answered_after_dialling_s_p50": _round(pct(setup, 0.5)),
+        "greeting_heard_after_dialling_s_p50": _round(pct(greet, 0.5)),
+        "answer_latency_p50_s": pct(heard, 0.5),
+        "answer_latency_p95_s": pct(heard, 0.95),
         "answer_latency_mean_s": round(statistics.fmean(heard), 3) if heard else None,
     }
 

@@ -24,6 +24,7 @@ from functools import cache
 from typing import Protocol
 
 from bench import turn_sets
+from bench.stats import pct
 from bench.turn_sets import Noise, Paused, chunks
 from voice.audio import AudioChunk
 from voice.vad import EnergyDetector, Segmenter, SpeechDetector, SpeechEnd, SpeechStart, chunk_ms
@@ -113,13 +114,6 @@ DETECTORS: dict[str, Callable[[], SpeechDetector]] = {
 }
 
 
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
-
-
 def _feed(
     endpointer: TurnEndpointer, audio: AudioChunk, playback: AudioChunk | None = None
 ) -> Iterable[tuple[AudioChunk, SpeechStart | SpeechEnd]]:
@@ -165,8 +159,8 @@ def cutoffs(make: Callable[[], TurnEndpointer], utterances: list[Paused]) -> dic
         "utterances": n,
         "premature_share": round(len(premature) / n, 4) if n else None,
         "premature_share_by_kind": {k: round(c[0] / c[1], 4) for k, c in by_kind.items()},
-        "end_wait_p50_ms": _pct(waits, 0.5),
-        "end_wait_p95_ms": _pct(waits, 0.95),
+        "end_wait_p50_ms": pct(waits, 0.5),
+        "end_wait_p95_ms": pct(waits, 0.95),
         "not_heard": len(not_heard),
         "not_ended": len(not_ended),
         "premature_examples": premature[:8],
@@ -229,11 +223,11 @@ def barge_in_delay(
             else:
                 mine.append(first - BARGE_IN_LEAD_MS)
         delays += mine
-        per_noise[item.name] = {"p50_ms": _pct(mine, 0.5), "max_ms": max(mine) if mine else None}
+        per_noise[item.name] = {"p50_ms": pct(mine, 0.5), "max_ms": max(mine) if mine else None}
     return {
         "trials": len(noise) * len(turn_sets.clips()),
-        "p50_ms": _pct(delays, 0.5),
-        "p95_ms": _pct(delays, 0.95),
+        "p50_ms": pct(delays, 0.5),
+        "p95_ms": pct(delays, 0.95),
         "within_target_share": round(sum(d <= BARGE_IN_TARGET_MS for d in delays) / len(delays), 3)
         if delays
         else None,
@@ -319,7 +313,7 @@ def run(
         entry["premature_cutoffs"] = cutoffs(make, utterances)
         entry["complete_utterances"] = cutoffs(make, complete)
         judged = ListenerEndpointer.judge_ms
-        entry["judge_ms_p50_p95"] = [_pct(judged, 0.5), _pct(judged, 0.95)] if judged else None
+        entry["judge_ms_p50_p95"] = [pct(judged, 0.5), pct(judged, 0.95)] if judged else None
         onset = getattr(make, "onset", make)
         if onset not in onsets:
             onsets[onset] = {

@@ -22,6 +22,7 @@ from itertools import product
 from typing import Any
 
 from bench import turn_sets
+from bench.stats import pct
 from bench.turn_sets import Paused, chunks
 
 RECORD_PAUSE_MS = 200  # the short pause of the recording pass (the smallest one replayed)
@@ -143,13 +144,6 @@ def _finite(ms: float) -> float | None:
     return None if ms == float("inf") else ms
 
 
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
-
-
 def sweep(
     paused: list[Paused],
     paused_rec: list[list[PauseRecord]],
@@ -190,10 +184,10 @@ def sweep(
                     "unsure_ms": unsure_ms,
                     "premature_share": round(cut / len(paused), 4),
                     "premature_by_kind": {k: f"{c[0]}/{c[1]}" for k, c in by_kind.items()},
-                    "paused_wait_p50_ms": _pct(waits, 0.5),
+                    "paused_wait_p50_ms": pct(waits, 0.5),
                     "finished_cut_share": round(finished_cut / len(complete), 4),
-                    "finished_wait_p50_ms": _pct(finished_waits, 0.5),
-                    "finished_wait_p95_ms": _pct(finished_waits, 0.95),
+                    "finished_wait_p50_ms": pct(finished_waits, 0.5),
+                    "finished_wait_p95_ms": pct(finished_waits, 0.95),
                 }
             )
     return rows
@@ -231,7 +225,7 @@ def run() -> dict[str, object]:
         "sets": {"paused_utterances": len(paused), "complete_utterances": len(complete)},
         "record_pause_ms": RECORD_PAUSE_MS,
         "ceiling_ms": CEILING_MS,
-        "judge_ms_p50_p95": [_pct(judged, 0.5), _pct(judged, 0.95)],
+        "judge_ms_p50_p95": [pct(judged, 0.5), pct(judged, 0.95)],
         "record_seconds": round(time.perf_counter() - started, 1),
         "best_within_target": best(rows),
         "rules": rows,

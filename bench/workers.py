@@ -44,7 +44,8 @@ from typing import Any
 
 import httpx
 
-from bench.ivr import CLIP, EXPECTED, _loadavg, _pct, _proc_cpu_s
+from bench.ivr import CLIP, EXPECTED
+from bench.stats import loadavg, pct, proc_cpu_s
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "tests" / "fixtures" / "ivr" / "intents"
@@ -124,8 +125,8 @@ def summarize(outcomes: list[CallOutcome]) -> dict[str, Any]:
         "failed_share": round(kinds.count("failed") / n, 4) if n else None,
         "failed_share_upper_95": upper_95(kinds.count("failed"), n),
         "answered_correctly_share": round(sum(o.correct for o in outcomes) / n, 3) if n else None,
-        "latency_p50_s": _pct(heard, 0.5),
-        "latency_p95_s": _pct(heard, 0.95),
+        "latency_p50_s": pct(heard, 0.5),
+        "latency_p95_s": pct(heard, 0.95),
         "fallback_dead_air_max_s": max(dead) if dead else None,
         "errors": sorted({o.error for o in outcomes if o.error})[:3],
     }
@@ -213,9 +214,9 @@ class Worker:
         return int((self.data / "var" / "run" / "worker.pid").read_text())
 
     def cpu_s(self) -> float:
-        own = _proc_cpu_s(self.proc.pid) if self.proc is not None else 0.0
+        own = proc_cpu_s(self.proc.pid) if self.proc is not None else 0.0
         with contextlib.suppress(OSError, ValueError):
-            own += _proc_cpu_s(self.child())
+            own += proc_cpu_s(self.child())
         return own
 
     def stop(self) -> None:
@@ -333,7 +334,7 @@ def _round(
         return call(target, script, record=rec / f"{i}.wav", timeout=180)
 
     servers = [*province.workers]
-    cpu0 = sum(w.cpu_s() for w in servers) + _proc_cpu_s(province.handle.pid or 0)
+    cpu0 = sum(w.cpu_s() for w in servers) + proc_cpu_s(province.handle.pid or 0)
     t0 = time.monotonic()
     thread = threading.Thread(target=killer, daemon=True) if kill is not None else None
     if thread is not None:
@@ -341,7 +342,7 @@ def _round(
     with ThreadPoolExecutor(max_workers=calls) as pool:
         results = list(pool.map(one, range(calls)))
     wall = time.monotonic() - t0
-    cpu = sum(w.cpu_s() for w in servers) + _proc_cpu_s(province.handle.pid or 0) - cpu0
+    cpu = sum(w.cpu_s() for w in servers) + proc_cpu_s(province.handle.pid or 0) - cpu0
     if thread is not None:
         thread.join()
     time.sleep(1.0)  # the fallback's log lines are written
@@ -377,7 +378,7 @@ def _round(
         engine.dispose()
     shutil.rmtree(rec, ignore_errors=True)
     # CPU of the killed worker's process is lost with it: reported for steady rounds only.
-    info = {"wall_s": round(wall, 1), "load_after": _loadavg()}
+    info = {"wall_s": round(wall, 1), "load_after": loadavg()}
     if on_victim:
         info["calls_on_killed_worker"] = on_victim[0]
     if kill is None:
@@ -415,7 +416,7 @@ def _start(tmp: Path) -> tuple[Province, Any, Any]:
 
 
 def _sweep(province: Province, levels: tuple[int, ...], stagger_s: float) -> dict[str, Any]:
-    out: dict[str, Any] = {"load_before": _loadavg(), "levels": {}}
+    out: dict[str, Any] = {"load_before": loadavg(), "levels": {}}
     for level in levels:
         province.idle()
         outcomes, info = _round(province, level, f"n{len(province.workers)}-{level}", stagger_s)
@@ -486,7 +487,7 @@ def run(
         "clip": CLIP.name,
         "stagger_s": stagger_s,
         "target_p95_s": TARGET_P95_S,
-        "load_before": _loadavg(),
+        "load_before": loadavg(),
         "workers": {},
     }
     province, cluster, handle = _start(tmp)
@@ -513,7 +514,7 @@ def run(
         handle.stop()
         cluster.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    out["load_after"] = _loadavg()
+    out["load_after"] = loadavg()
     return out
 
 
