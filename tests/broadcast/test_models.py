@@ -10,6 +10,7 @@ from hotline.db import alembic_config, upgrade
 
 TABLES = {"broadcast_segments", "broadcast_jobs"}
 AIRING_TABLES = {"broadcast_device_tokens", "broadcast_downloads", "broadcast_airings"}  # broadcast_0002
+JOB_COLUMNS = {"title", "bulletin", "options_json", "held", "each", "parent_id", "attempts"}  # broadcast_0003
 
 
 def test_migration_matches_models_and_downgrades(tmp_path):
@@ -25,6 +26,11 @@ def test_migration_matches_models_and_downgrades(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), Segment.metadata)
     ours = [d for d in diff if any(t in repr(d) for t in TABLES | AIRING_TABLES)]
     assert ours == []
+    command.downgrade(alembic_config(url), "broadcast@-1")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("broadcast_jobs")}
+        assert not JOB_COLUMNS & columns and {"id", "status"} <= columns
+        assert AIRING_TABLES <= set(sa.inspect(conn).get_table_names())
     command.downgrade(alembic_config(url), "broadcast@-1")
     with engine.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names())
