@@ -130,6 +130,8 @@ def start_carrier(
         "rtp_end": rtp[1],
         "ari_user": "carrier",
         "ari_password": ari_password,
+        "system_name": "carrier",  # its channel ids differ from the hotline's
+        "ari_mode": "inbound",  # no call workers: the carrier's ARI is for the tests' own checks
         "modules_dir": modules_dir(root),
         "subscribers": [{"number": s.number, "password": s.password} for s in accounts.values()],
         "hotline_user": HOTLINE_USER,
