@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.ivr import CLIP, ROOT, _App
+from bench.ivr import ROOT, _App, question_script
 
 CATALOG = ROOT / "tests" / "fixtures" / "ivr" / "intents"
 MAX_CALL_MINUTES = 1.5  # the call limit for this run (the shipped default is 30)
@@ -284,17 +284,8 @@ def _call_row(factory, channel_id: str, timeout: float = 20.0):
 
 def _greeted_call(target, tmp: Path, name: str, factory) -> dict:
     """A real call after the abuse: greeted, says a question, gets the answer."""
-    from sip.script import CallScript
 
-    script = (
-        CallScript()
-        .wait_for_audio(timeout=20)
-        .wait_for_silence(1.0, timeout=60)
-        .play(CLIP)
-        .wait_for_audio(timeout=15)
-        .wait_for_silence(1.0, timeout=60)
-        .hangup()
-    )
+    script = question_script()
     rec = tmp / f"{name}.wav"
     r = _place(target, script, rec, 120)
     row, turns = _call_row(factory, r.channel_id) if r.channel_id else (None, [])

@@ -78,6 +78,21 @@ def _turn_counts() -> tuple[dict[str, float], tuple[float, float, float]]:
     return ends, (count, total, late)
 
 
+def question_script():
+    """The bench caller: waits out the greeting, asks the recorded question, hears the answer, hangs up."""
+    from sip.script import CallScript
+
+    return (
+        CallScript()
+        .wait_for_audio(timeout=20)
+        .wait_for_silence(1.0, timeout=60)
+        .play(CLIP)
+        .wait_for_audio(timeout=15)
+        .wait_for_silence(1.0, timeout=60)
+        .hangup()
+    )
+
+
 def hotline_env(tmp: Path, **extra: str) -> dict[str, str]:
     """Environment for a throwaway hotline under `tmp`: its own Asterisk on free loopback ports."""
     from tests.ivr.conftest import loopback_env
@@ -183,7 +198,7 @@ def _run_levels(
     from core.db import engine_for, session_factory
     from ivr.models import Call
     from sip.caller import call
-    from sip.script import CallScript, CallTarget
+    from sip.script import CallTarget
 
     app = _App(settings)
     out: dict[str, dict] = {}
@@ -191,15 +206,7 @@ def _run_levels(
         app.start()
         target = CallTarget.from_handle(handle)
         factory = session_factory(engine_for(settings))
-        script = (
-            CallScript()
-            .wait_for_audio(timeout=20)
-            .wait_for_silence(1.0, timeout=60)
-            .play(CLIP)
-            .wait_for_audio(timeout=15)
-            .wait_for_silence(1.0, timeout=60)
-            .hangup()
-        )
+        script = question_script()
         for n in levels:
             profiled = profile_level if isinstance(profile_level, tuple) else (profile_level,)
             sampler = StackSampler().start() if n in profiled else None

@@ -44,7 +44,7 @@ from typing import Any
 
 import httpx
 
-from bench.ivr import CLIP, EXPECTED
+from bench.ivr import CLIP, EXPECTED, question_script
 from bench.stats import loadavg, pct, proc_cpu_s
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -297,19 +297,11 @@ def _round(
     from hotline.settings import load_settings
     from ivr.models import Call
     from sip.caller import call
-    from sip.script import CallScript, CallTarget
+    from sip.script import CallTarget
     from tests.support import silence_after
 
     target = CallTarget.from_handle(province.handle)
-    script = (
-        CallScript()
-        .wait_for_audio(timeout=20)
-        .wait_for_silence(1.0, timeout=60)
-        .play(CLIP)
-        .wait_for_audio(timeout=15)
-        .wait_for_silence(1.0, timeout=60)
-        .hangup()
-    )
+    script = question_script()
     rec = province.data / "heard" / tag
     rec.mkdir(parents=True, exist_ok=True)
     killed: list[float] = []
