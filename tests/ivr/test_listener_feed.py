@@ -22,9 +22,11 @@ from voice.vad import EnergyDetector, EnergySettings, SegmenterSettings
 CHUNK = 320  # bytes of 20 ms at 8 kHz
 
 
-def listener_for(detector, *, fed_silence_ms: int, ceiling_ms: int = 2000, preroll_ms: int = 100):
+def listener_for(
+    detector, *, fed_silence_ms: int, ceiling_ms: int = 2000, preroll_ms: int = 100, recognizer=None
+):
     """No end-of-turn model: the fixed silence ceiling ends each utterance."""
-    recognizer = FakeRecognizer()
+    recognizer = recognizer if recognizer is not None else FakeRecognizer()
     hooks = Hooks()
     segments = SegmenterSettings(min_speech_ms=100, silence_ms=ceiling_ms, preroll_ms=preroll_ms)
     listener = CallListener(
@@ -195,19 +197,13 @@ async def test_with_real_speech_and_vietasr_holding_silence_back_changes_no_word
     results = {}
     try:
         for fed_silence_ms in (0, 500):
-            hooks = Hooks()
             counting = Counting(recognizer)
-            segments = SegmenterSettings(min_speech_ms=100, silence_ms=2000, preroll_ms=300)
-            listener = CallListener(
-                hooks,
-                call="caller-1",
-                rate=8000,
-                admission=AsrAdmission(4),
+            listener, hooks, _ = listener_for(
+                EnergyDetector(EnergySettings()),
+                fed_silence_ms=fed_silence_ms,
+                preroll_ms=300,
                 recognizer=counting,
-                settings=ListenerSettings(segmenter=segments, asr_silence_ms=fed_silence_ms),
-                detector=EnergyDetector(EnergySettings()),
             )
-            listener.listen(True)
             for i in range(0, samples.size - 160, 160):
                 listener.on_chunk(AudioChunk.from_array(samples[i : i + 160], 8000, i // 8))
                 for _ in range(500):  # the recognizer keeps up in a call; here it is let catch up
