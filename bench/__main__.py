@@ -35,6 +35,8 @@ SUITES: dict[str, dict[str, str]] = {
     # Issue 11: end of speech to first answer over real SIP calls at 1/5/10/20/30 calls, per end-pointer
     # variant (the old ivr.json measured levels 1/5/10/20 only); end-of-turn quality offline.
     "latency": {"": "bench.ivr"},
+    # ... and with calls that come and go (about N up at once) rather than all asking within seconds.
+    "latency_steady": {"": "bench.ivr_steady"},
     # ... and the end of turn by words swept over its thresholds (the whole cut-offs / wait curve).
     "turn": {"": "bench.turn", "sweep": "bench.turn_sweep"},
     # ... and what the call listener feeds the recognizer: its CPU per call-second, word error unchanged.

@@ -310,12 +310,30 @@ def test_unreachable_asterisk_is_reported_quickly():
     assert "no SIP response" in result.error
 
 
+def test_a_caller_started_ahead_and_never_used_is_stopped():
+    from sip.caller import ReadyCaller
+
+    ready = ReadyCaller()
+    ready.wait_ready()
+    os.kill(ready.pid, 0)  # alive, waiting for its call
+    ready.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(ready.pid, 0)
+    assert ready.close() == ""  # twice is harmless
+
+
 @pytest.mark.asterisk
 async def test_simultaneous_callers_each_get_their_own_call(asterisk, tmp_path):
-    """Several caller processes at once (as the benchmark runs them): distinct calls, each hears audio."""
+    """Several caller processes at once (as the benchmark runs them, one started ahead of its call):
+    distinct calls, each hears audio."""
+    from sip.caller import ReadyCaller
+
     script = CallScript().wait_for_audio(10).wait(2).hangup()
+    ready = ReadyCaller()
+    await asyncio.to_thread(ready.wait_ready)
     results = await asyncio.gather(
-        *(acall(asterisk.target(), script, record=tmp_path / f"heard{i}.wav", timeout=30) for i in range(3))
+        *(acall(asterisk.target(), script, record=tmp_path / f"heard{i}.wav", timeout=30) for i in range(2)),
+        asyncio.to_thread(ready.call, asterisk.target(), script, tmp_path / "heard2.wav", 30),
     )
     assert all(r.connected for r in results), [r.error for r in results]
     assert len({r.sip_call_id for r in results}) == 3
