@@ -39,6 +39,8 @@ SUITES: dict[str, dict[str, str]] = {
     "latency_steady": {"": "bench.ivr_steady"},
     # ... and the end of turn by words swept over its thresholds (the whole cut-offs / wait curve).
     "turn": {"": "bench.turn", "sweep": "bench.turn_sweep"},
+    # ... and barge-in over voices and noise: the background rule's margin swept.
+    "barge_in": {"": "bench.barge_in"},
     # ... and what the call listener feeds the recognizer: its CPU per call-second, word error unchanged.
     "asr_feed": {"": "bench.asr_feed"},
     # Calls per machine with 1/2/3 call workers behind HAProxy, and a worker killed mid-run.

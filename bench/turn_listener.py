@@ -85,7 +85,11 @@ class ListenerEndpointer:
         self.words = words
         self._events: list[str] = []
         self.echo = EchoReference(
-            EchoSettings(window_ms=media.barge_in.echo_window_ms, margin_db=media.barge_in.echo_margin_db),
+            EchoSettings(
+                window_ms=media.barge_in.echo_window_ms,
+                margin_db=media.barge_in.echo_margin_db,
+                background_margin_db=media.barge_in.background_margin_db,
+            ),
             clock=lambda: self.now_s,
         )
         model = tt.judge is not None or (words and tt.words is not None)

@@ -244,6 +244,7 @@ class CallListener:
             # echo explains is neither the caller nor silence (the caller's softer syllables are in it).
             playing = self.echo.playing()
             segmenter.barge_in = playing
+            self.echo.heard(chunk)
             if speech and playing and self.echo.explains(chunk):
                 speech = None
         event = segmenter.process(chunk, speech)

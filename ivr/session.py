@@ -399,7 +399,13 @@ class CallSession:
         s, cfg = self.s, self.s.settings.ivr.media
         tt = s.turn_taking
         barge = cfg.barge_in
-        echo = EchoReference(EchoSettings(window_ms=barge.echo_window_ms, margin_db=barge.echo_margin_db))
+        echo = EchoReference(
+            EchoSettings(
+                window_ms=barge.echo_window_ms,
+                margin_db=barge.echo_margin_db,
+                background_margin_db=barge.background_margin_db,
+            )
+        )
         media.player.on_frame = echo.played
         judge = tt.judge if tt is not None else None
         words = tt.words if tt is not None else None

@@ -148,6 +148,8 @@ class BargeInSection(BaseModel):
     min_speech_ms: int = Field(200, ge=20, le=2000)  # speech needed to interrupt a prompt
     echo_margin_db: float = Field(15.0, ge=0, le=60)  # louder than our prompt's level less this: the caller
     echo_window_ms: int = Field(500, ge=20, le=3000)  # our audio may come back (echo) this long after
+    # and louder than the line's median level (other voices, noise) over the last 1.5 s plus this (0: off)
+    background_margin_db: float = Field(6.0, ge=0, le=40)
 
 
 class MediaSettings(BaseModel):

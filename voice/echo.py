@@ -6,6 +6,12 @@ A line returns our prompt 20 dB or more below what we sent (hybrid and handset e
 talking over a prompt reaches us at about the prompt's own level: a 15 dB margin below the loudest
 recent frame tells them apart (5 dB to spare on a 20 dB echo; softer syllables of the caller's still
 count) without cancelling the echo sample by sample (which would need the exact delay and path).
+
+Other voices and noise around the caller (a market, people talking near the phone) are speech to a speech
+detector too. With `background_margin_db`, a chunk heard while we play counts as the caller only if it is
+also that much louder than the line's median level over the last `background_ms` outside an utterance: the
+caller speaks close to the phone and stands out of what the line carried a moment before, which voices a
+few metres away do not (`make bench BENCH=barge_in` sweeps the margin).
 """
 
 from __future__ import annotations
@@ -25,6 +31,13 @@ from voice.vad import SILENT_DB, level_db
 class EchoSettings:
     window_ms: int = 500  # echo may come back this long after the frame was sent (round trip, jitter)
     margin_db: float = 15.0  # the caller must be louder than the loudest recent played frame less this
+    # ... and this much louder than the line's median level over the last `background_ms` (0: no such
+    # rule): the caller's own voice, close to the phone, stands out from the voices and noise around it
+    background_margin_db: float = 0.0
+    background_ms: int = 1500
+
+
+BACKGROUND_MIN_CHUNKS = 5  # chunks heard before the background rule applies
 
 
 class EchoReference:
@@ -36,6 +49,8 @@ class EchoReference:
         self.settings = settings or EchoSettings()
         self.clock = clock  # seconds; tests pass the stream's own time
         self._played: deque[tuple[float, float]] = deque()  # (sent at, level dBFS)
+        # levels (dBFS) of the latest chunks heard outside an utterance, 20 ms each
+        self._heard: deque[float] = deque(maxlen=max(1, self.settings.background_ms // 20))
 
     def played(self, frame: np.ndarray) -> None:
         """One frame of int16 samples sent to the caller (the player calls this per 20 ms frame)."""
@@ -54,10 +69,23 @@ class EchoReference:
         self._trim(self.clock())
         return bool(self._played)
 
+    def heard(self, chunk: AudioChunk) -> None:
+        """A chunk from the line outside an utterance: the background a caller's voice must stand out of."""
+        if self.settings.background_margin_db:
+            self._heard.append(level_db(chunk))
+
     def explains(self, chunk: AudioChunk) -> bool:
-        """The chunk is no louder than our own recent playback could make it by echo."""
+        """The chunk is no louder than our own recent playback could make it by echo, or no louder than the
+        line's background (other voices, noise: its median level) plus `background_margin_db`."""
         self._trim(self.clock())
         if not self._played:
             return False
+        level = level_db(chunk)
         loudest = max(db for _, db in self._played)
-        return level_db(chunk) < loudest - self.settings.margin_db
+        if level < loudest - self.settings.margin_db:
+            return True
+        margin = self.settings.background_margin_db
+        # From 100 ms heard on (before, there is no background to compare with)
+        if margin and len(self._heard) >= BACKGROUND_MIN_CHUNKS:
+            return level < float(np.median(self._heard)) + margin
+        return False

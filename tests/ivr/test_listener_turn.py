@@ -306,6 +306,47 @@ async def test_our_prompt_coming_back_as_echo_does_not_barge_in_but_the_caller_d
     listener.stop()
 
 
+async def test_voices_around_the_caller_do_not_barge_in_but_the_callers_own_voice_does():
+    """People talking near the phone (a detector hears speech) reach the line 14 dB under the caller, who
+    speaks close to it: with the background rule only the caller interrupts; without it, they do too."""
+
+    def run(margin: float) -> list[str]:
+        echo = EchoReference(EchoSettings(background_margin_db=margin))
+        hooks = Hooks()
+        listener = CallListener(
+            hooks,
+            call="caller-1",
+            rate=8000,
+            admission=AsrAdmission(4),
+            recognizer=FakeRecognizer(),
+            settings=ListenerSettings(
+                segmenter=SegmenterSettings(min_speech_ms=100, barge_in_min_speech_ms=200)
+            ),
+            detector=Scripted((0, 10_000)),
+            echo=echo,
+        )
+        listener.listen(True)
+        rng = np.random.default_rng(5)
+        prompt = (rng.normal(0, 0.1, 160) * 32767).astype(np.int16)  # our prompt, about -20 dBFS
+        for i in range(100):  # two seconds of voices around the caller, about -36 dBFS, varying by 4 dB
+            echo.played(prompt)
+            level = 0.016 * 10 ** (rng.uniform(-2, 2) / 20)
+            listener.on_chunk(
+                AudioChunk.from_array((rng.normal(0, level, 160) * 32767).astype(np.int16), 8000, 20 * i)
+            )
+        heard = list(hooks.kinds())
+        for i in range(100, 120):  # the caller, close to the phone, about -22 dBFS
+            echo.played(prompt)
+            listener.on_chunk(
+                AudioChunk.from_array((rng.normal(0, 0.08, 160) * 32767).astype(np.int16), 8000, 20 * i)
+            )
+        listener.stop()
+        return heard + ["caller:"] + list(hooks.kinds())[len(heard) :][:1]
+
+    assert run(6.0) == ["caller:", "started"]
+    assert run(0.0)[:1] == ["started"]  # the voices alone interrupted the prompt
+
+
 @pytest.mark.slow
 async def test_with_silero_our_spoken_prompt_at_minus_20_db_does_not_barge_in_and_a_caller_does_quickly():
     """Real speech both ways: a recording plays as our prompt and comes back 20 dB down; 1.5 s in, another
@@ -317,7 +358,8 @@ async def test_with_silero_our_spoken_prompt_at_minus_20_db_does_not_barge_in_an
     caller = resample(read_audio(FIXTURES / "speech" / "tuyen_north_male.wav"), 8000).array()
     onset = int(np.flatnonzero(np.abs(caller) > 1000)[0])  # the caller's first audible sample
     now = [0.0]
-    echo = EchoReference(EchoSettings(), clock=lambda: now[0])  # stream time: fed faster than real time
+    # stream time (fed faster than real time); the background rule as shipped
+    echo = EchoReference(EchoSettings(background_margin_db=6.0), clock=lambda: now[0])
     hooks = Hooks()
     listener = CallListener(
         hooks,
