@@ -278,8 +278,9 @@ async def test_words_that_come_too_late_leave_the_turn_to_the_fixed_end_point():
     listener.stop()
 
 
-async def test_our_prompt_coming_back_as_echo_does_not_barge_in_but_the_caller_does():
-    echo = EchoReference(EchoSettings())
+def listener_with_echo(echo: EchoReference) -> tuple[CallListener, Hooks]:
+    """A listening call whose detector hears speech in everything (a neural detector does: our prompt, the
+    voices around the caller are speech), with barge-in rules on what `echo` says we play."""
     hooks = Hooks()
     listener = CallListener(
         hooks,
@@ -288,10 +289,16 @@ async def test_our_prompt_coming_back_as_echo_does_not_barge_in_but_the_caller_d
         admission=AsrAdmission(4),
         recognizer=FakeRecognizer(),
         settings=ListenerSettings(segmenter=SegmenterSettings(min_speech_ms=100, barge_in_min_speech_ms=200)),
-        detector=Scripted((0, 10_000)),  # a neural detector hears speech in both: the prompt is speech
+        detector=Scripted((0, 10_000)),
         echo=echo,
     )
     listener.listen(True)
+    return listener, hooks
+
+
+async def test_our_prompt_coming_back_as_echo_does_not_barge_in_but_the_caller_does():
+    echo = EchoReference(EchoSettings())
+    listener, hooks = listener_with_echo(echo)
     rng = np.random.default_rng(3)
     prompt = (rng.normal(0, 0.1, 160) * 32767).astype(np.int16)  # about -20 dBFS
     for i in range(50):  # one second of our prompt, its echo 20 dB down on the line
@@ -312,20 +319,7 @@ async def test_voices_around_the_caller_do_not_barge_in_but_the_callers_own_voic
 
     def run(margin: float) -> list[str]:
         echo = EchoReference(EchoSettings(background_margin_db=margin))
-        hooks = Hooks()
-        listener = CallListener(
-            hooks,
-            call="caller-1",
-            rate=8000,
-            admission=AsrAdmission(4),
-            recognizer=FakeRecognizer(),
-            settings=ListenerSettings(
-                segmenter=SegmenterSettings(min_speech_ms=100, barge_in_min_speech_ms=200)
-            ),
-            detector=Scripted((0, 10_000)),
-            echo=echo,
-        )
-        listener.listen(True)
+        listener, hooks = listener_with_echo(echo)
         rng = np.random.default_rng(5)
         prompt = (rng.normal(0, 0.1, 160) * 32767).astype(np.int16)  # our prompt, about -20 dBFS
         for i in range(100):  # two seconds of voices around the caller, about -36 dBFS, varying by 4 dB
