@@ -24,8 +24,8 @@ caller does not speak again: the silence after the pause is held back from the r
 its padding) and only the last `preroll_ms` of it is fed if the caller resumes; when the turn ends with
 nothing new fed, the final transcript is reported at once, without another recognizer job. The flow
 sees a transcript only when the turn has ended, so a discarded speculation leaves no trace.
-While a prompt plays, speech must last longer to barge in, and audio our own prompt explains by echo
-does not count.
+While a prompt plays, speech must last longer to barge in, and audio our own prompt explains by echo, or
+no louder than the line's background of voices and noise, does not count.
 """
 
 from __future__ import annotations
@@ -241,7 +241,8 @@ class CallListener:
         speech: bool | None = self.detector.is_speech(chunk, in_speech)
         if not in_speech and self.echo is not None:
             # Barge-in rules while a prompt plays (or its echo may still come back): speech our prompt's
-            # echo explains is neither the caller nor silence (the caller's softer syllables are in it).
+            # echo or the line's background (voices, noise around the caller) explains is neither the caller
+            # nor silence (the caller's softer syllables are in it).
             playing = self.echo.playing()
             segmenter.barge_in = playing
             self.echo.heard(chunk)
