@@ -294,18 +294,7 @@ def call(
     target: CallTarget, script: CallScript, record: Path | str | None = None, timeout: float = 120.0
 ) -> CallResult:
     """Run the call in a child process (blocking); safe to use from anywhere, several at once."""
-    job = _job(target, script, record, timeout)
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "sip.caller"],
-            input=job,
-            capture_output=True,
-            text=True,
-            timeout=timeout + 30,
-        )
-    except subprocess.TimeoutExpired:
-        return CallResult(error=f"caller process did not finish within {timeout + 30:.0f} s")
-    return _parse(proc.returncode, proc.stdout, proc.stderr)
+    return ReadyCaller().call(target, script, record, timeout)
 
 
 async def acall(
