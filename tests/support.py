@@ -134,3 +134,19 @@ class FakeServices:
         self.calllog = FakeCallLog()
         self.review = None  # no review queue: a session with one is tested against the real store
         self.radio = None  # no commune radio: no emergency notice
+
+
+def fallback_message_script():
+    """A caller reaching the dialplan's fallback (no application answers): hears the apology and the offer to
+    leave a message, speaks one after the beep, hangs up."""
+    from sip.script import CallScript
+    from tests.conftest import FIXTURES
+
+    return (
+        CallScript()
+        .wait_for_audio(timeout=15)  # the apology
+        .wait_for_silence(1.5, timeout=60)  # no operator: "leave a message", the beep, then silence
+        .play(FIXTURES / "speech" / "ngoc_north_female.wav")
+        .wait(0.5)
+        .hangup()
+    )

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from tests.ivr.conftest import CATALOG, free_rtp_range, loopback_env
-from tests.support import free_port, silence_after
+from tests.support import fallback_message_script, free_port, silence_after
 
 ROOT = Path(__file__).resolve().parents[1]
 # The command as `python -m hotline` from the checkout: the code under test, whatever is installed.
@@ -400,19 +400,11 @@ def test_a_message_left_while_no_worker_answers_becomes_one_ticket(province, tmp
     import sqlalchemy as sa
 
     from sip.caller import call
-    from sip.script import CallScript, CallTarget
-    from tests.conftest import FIXTURES
+    from sip.script import CallTarget
 
     assert all(w.proc.poll() is not None for w in province.workers)  # all down (the previous test)
     messages = province.handle.messages_dir
-    script = (
-        CallScript()
-        .wait_for_audio(timeout=15)  # the apology
-        .wait_for_silence(1.5, timeout=60)  # no operator: "leave a message", the beep, then silence
-        .play(FIXTURES / "speech" / "ngoc_north_female.wav")
-        .wait(0.5)
-        .hangup()
-    )
+    script = fallback_message_script()
     result = call(CallTarget.from_handle(province.handle), script, record=tmp_path / "heard.wav", timeout=90)
     assert result.connected, result.summary()
     _wait_for("the message in Asterisk's spool", lambda: list(messages.glob("*.wav")), 10)

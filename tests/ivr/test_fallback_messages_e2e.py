@@ -19,10 +19,8 @@ from ivr.fallback_messages import import_messages
 from ivr.models import Ticket
 from ivr.store import CallStore
 from sip.caller import call
-from sip.script import CallScript
+from tests.support import fallback_message_script
 from voice.audio import read_audio
-
-from ..conftest import FIXTURES
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 
@@ -31,14 +29,7 @@ def test_a_message_left_while_the_application_is_down_becomes_a_ticket(asterisk,
     messages = asterisk.handle.messages_dir
     assert messages is not None
     before = set(messages.iterdir())
-    script = (
-        CallScript()
-        .wait_for_audio(timeout=15)  # the apology
-        .wait_for_silence(1.5, timeout=60)  # no operator: "leave a message", the beep, then silence
-        .play(FIXTURES / "speech" / "ngoc_north_female.wav")
-        .wait(0.5)
-        .hangup()
-    )
+    script = fallback_message_script()
     result = call(asterisk.target(), script, record=tmp_path / "heard.wav", timeout=120)
     assert result.connected, result.summary()
     asterisk.wait_clean(timeout=10)  # the channel is gone: Asterisk has closed the recording
