@@ -75,6 +75,7 @@ class ListenerEndpointer:
     def __init__(self, overrides: dict[str, str], *, words: bool = False) -> None:
         from ivr.admission import AsrAdmission
         from ivr.listener import CallListener, ListenerSettings
+        from voice import aec
         from voice.echo import EchoReference, EchoSettings
 
         key = tuple(sorted(overrides.items()))
@@ -91,6 +92,7 @@ class ListenerEndpointer:
                 background_margin_db=media.barge_in.background_margin_db,
             ),
             clock=lambda: self.now_s,
+            canceller=aec.for_call(turn_sets.RATE) if media.barge_in.echo_cancel else None,
         )
         model = tt.judge is not None or (words and tt.words is not None)
         self.listener = CallListener(

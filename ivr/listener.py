@@ -24,8 +24,9 @@ caller does not speak again: the silence after the pause is held back from the r
 its padding) and only the last `preroll_ms` of it is fed if the caller resumes; when the turn ends with
 nothing new fed, the final transcript is reported at once, without another recognizer job. The flow
 sees a transcript only when the turn has ended, so a discarded speculation leaves no trace.
-While a prompt plays, speech must last longer to barge in, and audio our own prompt explains by echo, or
-no louder than the line's background of voices and noise, does not count.
+While a prompt plays, the echo canceller takes our prompt out of what is heard first (`voice.aec`); then
+speech must last longer to barge in, and audio our own prompt explains by echo, or no louder than the
+line's background of voices and noise, does not count.
 """
 
 from __future__ import annotations
@@ -238,6 +239,10 @@ class CallListener:
             return
         segmenter = self.segmenter
         in_speech = segmenter.in_speech
+        if self.echo is not None and not in_speech:
+            # Our prompt's echo out before the detector hears it. Not inside an utterance: the filter
+            # would learn the caller's voice as part of the echo path (talking over a prompt stops it).
+            chunk = self.echo.cancel(chunk)
         speech: bool | None = self.detector.is_speech(chunk, in_speech)
         if not in_speech and self.echo is not None:
             # Barge-in rules while a prompt plays (or its echo may still come back): speech our prompt's
@@ -630,3 +635,8 @@ class CallListener:
             rec.close(discard=name not in self._keep_spools)
         self._spools.clear()
         self._finished.clear()
+        if self.echo is not None:
+            cancelled = self.echo.cancelled_db()
+            if cancelled is not None:
+                metrics.echo_cancelled(cancelled)
+            self.echo.close()

@@ -57,6 +57,16 @@ TURN_JUDGEMENTS_LATE = Counter(
     "Verdicts of the words at a pause that came after turn.timeout_ms (a timer ended the turn instead)",
     registry=REGISTRY,
 )
+# Per call, how much quieter echo cancellation made the line while our prompts played: the median of its
+# 20 ms chunks (the caller talking over a prompt does not hide the echo's figure). A line whose echo is
+# cancelled well shows 20-40 dB; a few dB, on a call that heard prompts, means its echo path defeats the
+# canceller (the level rules still guard barge-in). Calls without a canceller or prompts heard over: none.
+ECHO_CANCELLED = Histogram(
+    PREFIX + "echo_cancelled_db",
+    "Per call: how much quieter echo cancellation made the line while our prompts played, median (dB)",
+    buckets=(0.0, 3.0, 6.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0),
+    registry=REGISTRY,
+)
 
 ARI_CONNECTED = Gauge(
     PREFIX + "ari_connected",
@@ -80,6 +90,10 @@ def call_ended(outcome: str) -> None:
 def answered(kind: str, seconds: float) -> None:
     """An answer's first audio went out `seconds` after the input (`kind`: speech or dtmf) ended."""
     ANSWER_LATENCY.labels(kind).observe(seconds)
+
+
+def echo_cancelled(db: float) -> None:
+    ECHO_CANCELLED.observe(db)
 
 
 def turn_ended(reason: str) -> None:

@@ -44,7 +44,7 @@ class RtpPlayer:
         self,
         endpoint: RtpEndpoint,
         *,
-        lead_ms: int = 60,
+        lead_ms: int = 0,
         ready_s: float = 2.5,
         on_started: Callable[[int, float], None] | None = None,
         on_finished: Callable[[int, bool], None] | None = None,
@@ -60,7 +60,8 @@ class RtpPlayer:
         self._stop_current = False
         self._task: asyncio.Task | None = None
         self._closed = False
-        self.on_frame: Callable[[np.ndarray], None] | None = None  # each frame sent (the echo reference)
+        # each frame sent, with the monotonic time its schedule sends it at (the echo reference)
+        self.on_frame: Callable[[np.ndarray, float], None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"rtp-player-{self.endpoint.port}")
@@ -210,10 +211,10 @@ class _Pacer:
         if frame.size < size:
             frame = np.concatenate([frame, np.zeros(size - frame.size, dtype=np.int16)])
         endpoint.send_frame(frame, marker=self.frames == 0)
-        if player.on_frame is not None:
-            player.on_frame(frame)
+        if player.on_frame is not None:  # when the schedule sends it (not when this task got to run)
+            player.on_frame(frame, self.t0 + self.frames * FRAME_MS / 1000 - player.lead_s)
         self.frames += 1
-        # A little ahead of real time to absorb scheduling jitter.
+        # At its time, or `lead_s` ahead of it (`MediaSettings.playback_lead_ms`).
         delay = self.t0 + self.frames * FRAME_MS / 1000 - player.lead_s - self.loop.time()
         if delay > 0:
             await asyncio.sleep(delay)

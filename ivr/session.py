@@ -32,6 +32,7 @@ from ivr.prompt_pin import seat_of
 from ivr.services import build_flow
 from ivr.store import mask_caller
 from ivr.turns import TurnLog
+from voice import aec
 from voice.asr.base import AsrResult
 from voice.audio import AudioChunk
 from voice.echo import EchoReference, EchoSettings
@@ -404,7 +405,8 @@ class CallSession:
                 window_ms=barge.echo_window_ms,
                 margin_db=barge.echo_margin_db,
                 background_margin_db=barge.background_margin_db,
-            )
+            ),
+            canceller=aec.for_call(media.rate) if barge.echo_cancel else None,
         )
         media.player.on_frame = echo.played
         judge = tt.judge if tt is not None else None

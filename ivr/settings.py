@@ -150,6 +150,9 @@ class BargeInSection(BaseModel):
     echo_window_ms: int = Field(500, ge=20, le=3000)  # our audio may come back (echo) this long after
     # and louder than the line's median level (other voices, noise) over the last 1.5 s plus this (0: off)
     background_margin_db: float = Field(6.0, ge=0, le=40)
+    # our prompt's echo taken out of the caller's audio while it plays (WebRTC's echo canceller), once the
+    # line is seen to return it
+    echo_cancel: bool = True
 
 
 class MediaSettings(BaseModel):
@@ -179,7 +182,10 @@ class MediaSettings(BaseModel):
     # silence inside an utterance fed to ASR after the last speech; the rest is held back and fed only if
     # the caller speaks again (the silence that ends an utterance is not recognized). 0: all of it
     asr_silence_ms: int = Field(500, ge=0, le=5000)
-    playback_lead_ms: int = Field(60, ge=0, le=500)  # RTP sent this far ahead of real time (jitter cushion)
+    # RTP sent this far ahead of real time. 0: each frame at its time. A lead is sent as a burst when a prompt
+    # starts, which the far end's jitter buffer then drains: the delay of the line's echo moves for a second
+    # or two after every prompt start, faster than an echo canceller follows.
+    playback_lead_ms: int = Field(0, ge=0, le=500)
     # A prompt's audio (e.g. an answer being synthesized) not ready this long after its turn came: it is
     # skipped as failed and the flow says something else (a hung TTS engine never means dead air).
     audio_ready_seconds: float = Field(2.5, gt=0, le=60)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _READY = "ready"  # a ReadyCaller's first stdout line, before its result
+ECHO_JITTER_MS = 40  # the fixed jitter buffer of a caller whose line returns what it hears
 
 
 # --- Running a call (blocking, owns the process's one pjsua2 endpoint) --------------------------------
@@ -112,7 +113,16 @@ def _run_call(
     players: list[Any] = []
     call = acc = None
     try:
-        start_endpoint(ep, target, workdir / "pjsua.log", "hotline-caller")
+        # A caller that returns what it hears plays a line's echo: one delay, so a fixed jitter buffer (an
+        # adaptive one moves and stretches what it plays out, and the echo with it)
+        echo = any(step.kind == "echo" for step in script.steps)
+        start_endpoint(
+            ep,
+            target,
+            workdir / "pjsua.log",
+            "hotline-caller",
+            fixed_jitter_ms=ECHO_JITTER_MS if echo else None,
+        )
         acc = pj.Account()
         acc.create(account_config(target))
         if target.register:
@@ -212,6 +222,12 @@ def _run_call(
                     }
                 )
                 event["finished"] = finished
+            elif step.kind == "echo":
+                # The conference bridge sends the call's incoming audio back into it, attenuated.
+                loop = pj.AudioMediaTransmitParam()
+                loop.level = 10 ** (step.level_db / 20)
+                aud.startTransmit2(aud, loop)
+                event["level_db"] = step.level_db
             elif step.kind == "dtmf":
                 call.dialDtmf(step.digits or "")
                 # each digit takes ~100 ms of events plus a gap; let them go out before the next step

@@ -30,7 +30,9 @@ def prepare_audio(path: Path, workdir: Path, index: int) -> tuple[Path, int, flo
     return out, chunk.samples, end if end is not None else chunk.duration_s
 
 
-def start_endpoint(ep: Any, target: CallTarget, log_file: Path, user_agent: str) -> None:
+def start_endpoint(
+    ep: Any, target: CallTarget, log_file: Path, user_agent: str, fixed_jitter_ms: int | None = None
+) -> None:
     """Initialise and start a created pjsua2 endpoint: no threads, no VAD, null sound device, one G.711
     law only (target.codec), SIP and media bound to loopback when Asterisk is on loopback."""
     import pjsua2 as pj
@@ -49,6 +51,10 @@ def start_endpoint(ep: Any, target: CallTarget, log_file: Path, user_agent: str)
     cfg.medConfig.sndClockRate = CALL_RATE
     cfg.medConfig.channelCount = 1
     cfg.medConfig.ecTailLen = 0
+    if fixed_jitter_ms is not None:
+        # A jitter buffer that neither grows nor shrinks: what the caller hears keeps one delay.
+        cfg.medConfig.jbInit = cfg.medConfig.jbMinPre = cfg.medConfig.jbMaxPre = fixed_jitter_ms
+        cfg.medConfig.jbMax = 4 * fixed_jitter_ms
     ep.libInit(cfg)
     tcfg = pj.TransportConfig()
     tcfg.port = 0

@@ -22,7 +22,7 @@ class CallerError(HotlineError):
 
 # --- Script ---------------------------------------------------------------------------------------
 
-StepKind = Literal["wait_for_audio", "wait_for_silence", "play", "dtmf", "wait", "hangup"]
+StepKind = Literal["wait_for_audio", "wait_for_silence", "play", "dtmf", "wait", "hangup", "echo"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Step:
     digits: str | None = None  # dtmf: keys to press
     seconds: float = 0.0  # wait: duration; wait_for_silence: how long the silence must last
     timeout: float = 15.0  # wait_for_*: give up after this many seconds (the script goes on)
+    level_db: float = 0.0  # echo: how far below what the caller hears it is sent back
 
 
 @dataclass
@@ -53,6 +54,14 @@ class CallScript:
     def play(self, path: Path | str) -> CallScript:
         """Speak an audio file (any format voice.audio reads; converted to 8 kHz mono first)."""
         self.steps.append(Step("play", path=str(path)))
+        return self
+
+    def echo(self, level_db: float) -> CallScript:
+        """From now on, send back what the hotline says `level_db` (< 0) lower, mixed with anything the
+        caller speaks: a line or handset that returns the prompt (echo)."""
+        if not -60 <= level_db < 0:
+            raise CallerError(f"echo level must be between -60 and 0 dB, got {level_db}")
+        self.steps.append(Step("echo", level_db=level_db))
         return self
 
     def dtmf(self, digits: str) -> CallScript:

@@ -1289,3 +1289,41 @@ def test_a_ticket_status_is_heard_from_the_recorded_word_bank(hotline, asterisk,
     assert status is not None, [p.prompt for p in plays]
     assert status.audio_ms > 2000 and status.human_ms == status.audio_ms
     assert by_prompt["greeting"].human_ms == 0 and by_prompt["greeting"].audio_ms > 1000
+
+
+def test_a_line_returning_our_greeting_does_not_interrupt_it_and_the_caller_still_does(
+    hotline, asterisk, clean, ops_web, tmp_path
+):
+    """The caller's phone sends back what it hears only 10 dB down (a loud line echo, mixed with its own
+    voice): the greeting plays on through its echo, the canceller takes most of it out, and the caller
+    talking over the greeting 5 s in still interrupts it and is understood. Without the canceller the
+    echo interrupted the greeting in every call tried (5), with it in none (10). The caller's jitter buffer
+    is fixed, as a line's echo path is (`sip.caller.ECHO_JITTER_MS`)."""
+    before = scrape(ops_web)
+    script = (
+        CallScript()
+        .echo(-10)
+        .wait_for_audio(timeout=15)
+        .wait(5.0)
+        .play(SPEECH / "tuyen_north_male.wav")
+        .wait_for_audio(timeout=10)
+        .wait(1.0)
+        .hangup()
+    )
+    result, rec = place(asterisk, script, tmp_path)
+    c = wait_call_closed(hotline)
+    heard = result.events[1]["t"]
+    spoke = result.played[0]["started_s"]
+    # The greeting went on until the caller spoke (a false barge-in would have stopped it at once).
+    assert audible_between(rec, heard, spoke) >= 0.6 * (spoke - heard), result.summary()
+    barge = [t for t in c.turns if t.action == "barge_in"]
+    speech = [t for t in c.turns if t.kind == "speech"]
+    assert len(barge) == 1, [(t.kind, t.action, t.transcript) for t in c.turns]
+    assert speech and speech[0].intent == "throw_stick", [(t.transcript, t.intent) for t in speech]
+    after = scrape(ops_web)
+    count = ("hotline_echo_cancelled_db_count", ())
+    assert after[count] == before.get(count, 0) + 1
+    cancelled = after[("hotline_echo_cancelled_db_sum", ())] - before.get(
+        ("hotline_echo_cancelled_db_sum", ()), 0
+    )
+    assert cancelled >= 12, cancelled  # the median chunk heard during prompts: 23-26 dB when measured

@@ -58,11 +58,12 @@ def test_clicks_and_line_noise_are_not_an_answer():
 
 
 def test_call_script_round_trips_and_rejects_bad_keys(tmp_path):
-    script = CallScript().wait_for_audio(5).wait_for_silence(0.6).play(tmp_path / "a.wav").dtmf("12#").wait(1)
-    script.hangup()
+    script = CallScript().echo(-12).wait_for_audio(5).wait_for_silence(0.6).play(tmp_path / "a.wav")
+    script.dtmf("12#").wait(1).hangup()
     again = CallScript.from_list(json.loads(json.dumps(script.to_list())))
-    assert again == script
+    assert again == script and again.steps[0].level_db == -12
     assert [s.kind for s in again.steps] == [
+        "echo",
         "wait_for_audio",
         "wait_for_silence",
         "play",
@@ -72,6 +73,8 @@ def test_call_script_round_trips_and_rejects_bad_keys(tmp_path):
     ]
     with pytest.raises(CallerError):
         CallScript().dtmf("1x")
+    with pytest.raises(CallerError):
+        CallScript().echo(3)  # an echo louder than what was heard
     simple = CallScript.simple(audio=[tmp_path / "a.wav"], dtmf=["0"], wait=2)
     assert [s.kind for s in simple.steps][-2:] == ["wait", "hangup"]
 
