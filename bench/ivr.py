@@ -68,6 +68,8 @@ VARIANTS: dict[str, dict[str, str]] = {
         "HOTLINE_IVR__MEDIA__TURN__MIN_SILENCE_MS": "250",
         "HOTLINE_IVR__MEDIA__ASR_SILENCE_MS": "0",
     },
+    # the player's 60 ms lead of before echo cancellation (sent as a burst at each prompt's start)
+    "lead_60ms": {"HOTLINE_IVR__MEDIA__PLAYBACK_LEAD_MS": "60"},
     "shipped": {},
 }
 

@@ -57,10 +57,10 @@ TURN_JUDGEMENTS_LATE = Counter(
     "Verdicts of the words at a pause that came after turn.timeout_ms (a timer ended the turn instead)",
     registry=REGISTRY,
 )
-# Per call, how much quieter echo cancellation made the line while our prompts played: the median of its
-# 20 ms chunks (the caller talking over a prompt does not hide the echo's figure). A line whose echo is
-# cancelled well shows 20-40 dB; a few dB, on a call that heard prompts, means its echo path defeats the
-# canceller (the level rules still guard barge-in). Calls without a canceller or prompts heard over: none.
+# Per call whose line was seen to return our prompt (`voice.aec`), how much quieter echo cancellation made
+# it while our prompts played: the median of its 20 ms chunks (the caller talking over a prompt does not
+# hide the echo's figure). Cancelled well: 20-40 dB; a few dB means an echo path the canceller cannot
+# follow (the level rules still guard barge-in). The count against all calls: the share of echoing lines.
 ECHO_CANCELLED = Histogram(
     PREFIX + "echo_cancelled_db",
     "Per call: how much quieter echo cancellation made the line while our prompts played, median (dB)",
