@@ -1297,7 +1297,7 @@ def test_a_line_returning_our_greeting_does_not_interrupt_it_and_the_caller_stil
     """The caller's phone sends back what it hears only 10 dB down (a loud line echo, mixed with its own
     voice): the greeting plays on through its echo, the canceller takes most of it out, and the caller
     talking over the greeting 5 s in still interrupts it and is understood. Without the canceller the
-    echo interrupted the greeting in every call tried (5), with it in none (5). The caller's jitter buffer
+    echo interrupted the greeting in every call tried (5), with it in none (9). The caller's jitter buffer
     is fixed, as a line's echo path is (`sip.caller.ECHO_JITTER_MS`)."""
     before = scrape(ops_web)
     script = (
@@ -1326,4 +1326,4 @@ def test_a_line_returning_our_greeting_does_not_interrupt_it_and_the_caller_stil
     cancelled = after[("hotline_echo_cancelled_db_sum", ())] - before.get(
         ("hotline_echo_cancelled_db_sum", ()), 0
     )
-    assert cancelled >= 12, cancelled  # the median chunk heard during prompts: 23-26 dB when measured
+    assert cancelled >= 20, cancelled  # the median chunk heard during prompts: 32-40 dB when measured
