@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from voice.audio import AudioChunk
+from voice.vad import samples_db
 
 logger = logging.getLogger(__name__)
 
@@ -123,12 +124,6 @@ class _Timeline:
         return out
 
 
-def _level(samples: np.ndarray) -> float:
-    x = samples.astype(np.float64)
-    mean = float(np.dot(x, x)) / max(1, x.size) / 32768**2
-    return max(FLOOR_DB, 10 * np.log10(mean)) if mean > 0 else FLOOR_DB
-
-
 class EchoCanceller:
     """The call's canceller: what the player sends goes in with `played`, each chunk heard comes out of
     `cancel` with our prompt's echo taken away.
@@ -169,7 +164,7 @@ class EchoCanceller:
         reference = self._sent.read(round((self._offset + position / self.rate) * self.rate), heard.size)
         out = self.filter.process(heard, reference)  # it learns the line whether or not its output is used
         if not self.echo_found:
-            self._levels.append((_level(reference), _level(heard)))
+            self._levels.append((max(FLOOR_DB, samples_db(reference)), max(FLOOR_DB, samples_db(heard))))
             if len(self._levels) % 5 == 0 and self._returns_echo():
                 self.echo_found = True
                 logger.debug("the line returns our prompt: echo cancellation on")

@@ -31,7 +31,7 @@ import numpy as np
 
 from voice.aec import EchoCanceller
 from voice.audio import AudioChunk
-from voice.vad import SILENT_DB, level_db
+from voice.vad import level_db, samples_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +67,8 @@ class EchoReference:
     def played(self, frame: np.ndarray, at: float | None = None) -> None:
         """One frame of int16 samples sent to the caller (the player calls this per 20 ms frame), `at`
         the time its schedule sent it (clock seconds; None: now)."""
-        x = frame.astype(np.int64)
-        mean = int(np.dot(x, x)) / 1073741824 / max(1, x.size)
-        db = 10 * np.log10(mean) if mean > 1e-12 else SILENT_DB
         now = self.clock()
-        self._played.append((now, float(db)))
+        self._played.append((now, samples_db(frame)))
         if self.canceller is not None:
             self.canceller.played(frame, now if at is None else at)
 
